@@ -1,0 +1,61 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. The HTTP layer maps each to a status and a stable code;
+// every error the service returns wraps exactly one of them (or a
+// protocol/wire error for a malformed part).
+var (
+	ErrBadRequest      = errors.New("session: bad request")              // 400
+	ErrInvalidPart     = errors.New("session: invalid part")             // 400
+	ErrInvalidElement  = errors.New("session: invalid element")          // 400
+	ErrForbidden       = errors.New("session: forbidden")                // 403
+	ErrNotFound        = errors.New("session: not found")                // 404, also for non-members
+	ErrWrongState      = errors.New("session: wrong state")              // 409
+	ErrConflict        = errors.New("session: conflict")                 // 409
+	ErrTooLarge        = errors.New("session: part too large")           // 413
+	ErrPolicyViolation = errors.New("session: policy violation")         // 422
+	ErrTooFewRows      = errors.New("session: too few rows")             // 422
+	ErrBudgetExhausted = errors.New("session: privacy budget exhausted") // 422
+	ErrRateLimited     = errors.New("session: rate limited")             // 429
+)
+
+// RequestError says which request field is wrong and why.
+type RequestError struct {
+	Field  string
+	Reason string
+}
+
+func (e *RequestError) Error() string {
+	return fmt.Sprintf("session: invalid %s: %s", e.Field, e.Reason)
+}
+
+func (e *RequestError) Unwrap() error { return ErrBadRequest }
+
+// StateError reports a call made in the wrong session state.
+type StateError struct {
+	State string // the session's current state
+	Want  string // what the call needs, in words
+}
+
+func (e *StateError) Error() string {
+	return fmt.Sprintf("session: session is %s; %s", e.State, e.Want)
+}
+
+func (e *StateError) Unwrap() error { return ErrWrongState }
+
+// ElementError reports the first invalid element of a part.
+type ElementError struct {
+	Part   uint32
+	Record uint64 // index within the part
+	Reason string
+}
+
+func (e *ElementError) Error() string {
+	return fmt.Sprintf("session: part %d record %d: %s", e.Part, e.Record, e.Reason)
+}
+
+func (e *ElementError) Unwrap() error { return ErrInvalidElement }

@@ -1,0 +1,131 @@
+// Package blindjoin's root holds no code, only this test, which enforces the
+// import rules of DESIGN.md section 6 on the whole module.
+package blindjoin
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/blindjoin/blindjoin"
+
+type listedPackage struct {
+	ImportPath string
+	Imports    []string // direct imports of non-test files
+	Deps       []string // transitive imports of non-test files
+	Standard   bool
+}
+
+func listPackages(t *testing.T) []listedPackage {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-e", "-json", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []listedPackage
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p listedPackage
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("decoding go list output: %v", err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if len(pkgs) < 5 {
+		t.Fatalf("go list found only %d packages; is the test running at the module root?", len(pkgs))
+	}
+	return pkgs
+}
+
+func under(path, dir string) bool {
+	full := module + "/" + dir
+	return path == full || strings.HasPrefix(path, full+"/")
+}
+
+func isStd(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
+
+// protocolAllowed lists the only third-party modules protocol may import.
+var protocolAllowed = []string{
+	"golang.org/x/crypto",
+	"github.com/cloudflare/circl",
+	"github.com/gtank/ristretto255",
+	"filippo.io/edwards25519",
+	"github.com/nyaruka/phonenumbers", // phone normalization (protocol/identifier)
+}
+
+// protocolNoIO lists standard packages that would give protocol I/O, logging
+// or network access.
+var protocolNoIO = []string{"os", "os/exec", "net", "net/http", "log", "log/slog", "io/fs", "io/ioutil", "syscall"}
+
+// exclusive maps a third-party import to the only package allowed to import it
+// directly.
+var exclusive = map[string]string{
+	"github.com/gin-gonic/gin":     "cleanroom/httpapi",
+	"github.com/golang-jwt/jwt/v5": "cleanroom/auth",
+	"modernc.org/sqlite":           "cleanroom/store/sqlitestore",
+}
+
+func TestImportRules(t *testing.T) {
+	for _, p := range listPackages(t) {
+		switch {
+		case under(p.ImportPath, "protocol"):
+			for _, imp := range p.Imports {
+				if under(imp, "protocol") || isStd(imp) && !slices.Contains(protocolNoIO, imp) {
+					continue
+				}
+				if isStd(imp) {
+					t.Errorf("%s imports %s: protocol does no I/O or logging", p.ImportPath, imp)
+					continue
+				}
+				if !hasPrefixIn(imp, protocolAllowed) {
+					t.Errorf("%s imports %s: protocol may import only std, x/crypto, circl and the ristretto255 backend", p.ImportPath, imp)
+				}
+			}
+			for _, dep := range p.Deps {
+				if under(dep, "cleanroom") || under(dep, "partner") || under(dep, "cmd") {
+					t.Errorf("%s depends on %s: protocol is the bottom layer", p.ImportPath, dep)
+				}
+			}
+		case under(p.ImportPath, "partner"):
+			for _, dep := range p.Deps {
+				if under(dep, "cleanroom") || under(dep, "cmd") {
+					t.Errorf("%s depends on %s: partner never imports cleanroom", p.ImportPath, dep)
+				}
+			}
+		case under(p.ImportPath, "cleanroom"):
+			for _, dep := range p.Deps {
+				if under(dep, "partner") || under(dep, "cmd") {
+					t.Errorf("%s depends on %s: cleanroom never imports partner", p.ImportPath, dep)
+				}
+			}
+		}
+		for _, imp := range p.Imports {
+			for lib, owner := range exclusive {
+				if (imp == lib || strings.HasPrefix(imp, lib+"/")) && p.ImportPath != module+"/"+owner {
+					t.Errorf("%s imports %s: only %s may", p.ImportPath, imp, owner)
+				}
+			}
+			if under(imp, "cmd") {
+				t.Errorf("%s imports %s: binaries are never imported", p.ImportPath, imp)
+			}
+		}
+	}
+}
+
+func hasPrefixIn(path string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,60 @@
+package csvin
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Columns names the header columns to read. ID is required; Segments and
+// Consent may be empty. Names match header cells ignoring surrounding
+// spaces and ASCII/Unicode case, so "Email" selects " email ".
+type Columns struct {
+	ID       string // the identifier column
+	Segments string // optional: segment labels separated by ';'
+	Consent  string // optional: TCF TC string or explicit purpose list
+}
+
+// columnIndex holds the positions of the selected columns; -1 means not
+// selected.
+type columnIndex struct {
+	id, segments, consent int
+}
+
+func sameColumn(a, b string) bool {
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
+
+// resolve finds the selected columns in header.
+func (c Columns) resolve(header []string) (columnIndex, error) {
+	if strings.TrimSpace(c.ID) == "" {
+		return columnIndex{}, fmt.Errorf("%w: the ID column name is required", ErrColumns)
+	}
+	names := []string{c.ID, c.Segments, c.Consent}
+	for i, a := range names {
+		for _, b := range names[i+1:] {
+			if a != "" && sameColumn(a, b) {
+				return columnIndex{}, fmt.Errorf("%w: %q is selected twice", ErrColumns, a)
+			}
+		}
+	}
+	var idx [3]int
+	for i, name := range names {
+		idx[i] = -1
+		if name == "" {
+			continue
+		}
+		for j, h := range header {
+			if !sameColumn(h, name) {
+				continue
+			}
+			if idx[i] >= 0 {
+				return columnIndex{}, &ColumnError{Column: name, Header: header, Err: ErrDuplicateColumn}
+			}
+			idx[i] = j
+		}
+		if idx[i] < 0 {
+			return columnIndex{}, &ColumnError{Column: name, Header: header, Err: ErrMissingColumn}
+		}
+	}
+	return columnIndex{id: idx[0], segments: idx[1], consent: idx[2]}, nil
+}

@@ -1,0 +1,26 @@
+// Package identifier turns a raw identifier (email address, phone number,
+// mobile advertising ID, or an already hashed value) into its normalized form
+// and the 32-byte digest d that protocol v1 maps to a group element
+// (DESIGN.md sections 2 and 3).
+//
+// Two parties match only if they derive byte-identical digests from the same
+// person's identifier, so normalization is the part of the protocol most
+// likely to lose matches silently. The rules follow the UID2 "Normalization
+// and Encoding" documentation so that digests also agree with UID2 and IAB
+// PAIR tooling:
+//
+//	email   trim, lowercase A-Z only, gmail.com: drop '.' and "+tag" in the local part
+//	phone   E.164: '+' then 10 to 15 ASCII digits
+//	maid    UUID, lowercase, hyphenated 8-4-4-4-12
+//	sha256  64 hex characters or 44-character standard base64 of 32 bytes
+//
+//	d = SHA-256(UTF-8(normalized))        for email, phone, maid
+//	d = the 32 decoded bytes              for sha256 (never hashed again)
+//
+// Invalid input is reported, never guessed: every rejection is an *Error
+// whose Reason is a short constant phrase. Reasons never contain the input,
+// so they can be logged and counted without leaking personal data.
+//
+// The common path (input already normalized) does not allocate; this code
+// runs once per row of files with millions of rows.
+package identifier
