@@ -1,0 +1,164 @@
+package blind
+
+import (
+	"errors"
+	"runtime"
+	"testing"
+
+	"github.com/blindjoin/blindjoin/protocol"
+)
+
+func randomDigests(n int, seed byte) [][32]byte {
+	r := newRand(seed)
+	ds := make([][32]byte, n)
+	for i := range ds {
+		_, _ = r.Read(ds[i][:])
+	}
+	return ds
+}
+
+func withGOMAXPROCS(t *testing.T, n int) {
+	old := runtime.GOMAXPROCS(n)
+	t.Cleanup(func() { runtime.GOMAXPROCS(old) })
+}
+
+// Batches must equal the single-element operations, in order, whatever the
+// number of chunks.
+func TestBatchesMatchSingles(t *testing.T) {
+	k := testKey(t, 11)
+	ds := randomDigests(150, 7)
+	for _, procs := range []int{1, 2, 3} {
+		withGOMAXPROCS(t, procs)
+		blinded := make([]Element, len(ds))
+		if err := k.BlindBatch(blinded, ds); err != nil {
+			t.Fatal(err)
+		}
+		double := make([]Element, len(ds))
+		if err := k.ReblindBatch(double, blinded); err != nil {
+			t.Fatal(err)
+		}
+		joins := make([][JoinDigestSize]byte, len(ds))
+		if err := k.ReblindJoinBatch(joins, blinded); err != nil {
+			t.Fatal(err)
+		}
+		for i := range ds {
+			if blinded[i] != k.Blind(&ds[i]) {
+				t.Fatalf("GOMAXPROCS %d: BlindBatch[%d] differs from Blind", procs, i)
+			}
+			want, err := k.Reblind(&blinded[i])
+			if err != nil || double[i] != want {
+				t.Fatalf("GOMAXPROCS %d: ReblindBatch[%d] differs from Reblind", procs, i)
+			}
+			if joins[i] != JoinDigest(&want) {
+				t.Fatalf("GOMAXPROCS %d: ReblindJoinBatch[%d] differs", procs, i)
+			}
+		}
+		// In place gives the same result.
+		if err := k.ReblindBatch(blinded, blinded); err != nil {
+			t.Fatal(err)
+		}
+		for i := range blinded {
+			if blinded[i] != double[i] {
+				t.Fatalf("GOMAXPROCS %d: in-place ReblindBatch[%d] differs", procs, i)
+			}
+		}
+	}
+}
+
+func TestBatchLengths(t *testing.T) {
+	k := testKey(t, 3)
+	if err := k.BlindBatch(make([]Element, 2), make([][32]byte, 3)); !errors.Is(err, ErrBatchLength) {
+		t.Errorf("BlindBatch: %v", err)
+	}
+	if err := k.ReblindBatch(make([]Element, 3), make([]Element, 2)); !errors.Is(err, ErrBatchLength) {
+		t.Errorf("ReblindBatch: %v", err)
+	}
+	if err := k.ReblindJoinBatch(make([][JoinDigestSize]byte, 1), nil); !errors.Is(err, ErrBatchLength) {
+		t.Errorf("ReblindJoinBatch: %v", err)
+	}
+	if err := k.ReblindBatch(nil, nil); err != nil {
+		t.Errorf("empty batch: %v", err)
+	}
+}
+
+// TestBatchFirstError puts an invalid element at the end of one chunk and
+// another at the start of the next: the later chunk finds its error almost
+// at once, long before the earlier one, and must still lose.
+func TestBatchFirstError(t *testing.T) {
+	k := testKey(t, 5)
+	const n, procs = 400, 4 // chunks of 100
+	withGOMAXPROCS(t, procs)
+	valid := make([]Element, n)
+	if err := k.BlindBatch(valid, randomDigests(n, 8)); err != nil {
+		t.Fatal(err)
+	}
+	bad := Element(unhex(t, fieldPrime))
+	tests := []struct {
+		name    string
+		invalid map[int]Element
+		want    int
+		wantErr error
+	}{
+		{"end of chunk 0 before start of chunk 1", map[int]Element{99: {}, 100: bad, 399: bad}, 99, ErrIdentity},
+		{"only the last element", map[int]Element{399: bad}, 399, ErrNonCanonical},
+		{"only the first element", map[int]Element{0: bad, 200: {}}, 0, ErrNonCanonical},
+		{"several in one chunk", map[int]Element{260: {}, 250: bad, 301: bad}, 250, ErrNonCanonical},
+	}
+	for _, tc := range tests {
+		in := append([]Element(nil), valid...)
+		for i, e := range tc.invalid {
+			in[i] = e
+		}
+		for name, run := range map[string]func() error{
+			"ReblindBatch":     func() error { return k.ReblindBatch(make([]Element, n), in) },
+			"ReblindJoinBatch": func() error { return k.ReblindJoinBatch(make([][JoinDigestSize]byte, n), in) },
+		} {
+			err := run()
+			var be *BatchError
+			if !errors.As(err, &be) || be.Index != tc.want || !errors.Is(err, tc.wantErr) {
+				t.Errorf("%s, %s: err = %v, want index %d and %v", tc.name, name, err, tc.want, tc.wantErr)
+			}
+		}
+	}
+}
+
+// The per-element operations of the fast backend must not allocate, and a
+// batch must allocate a fixed amount whatever its size.
+func TestNoAllocationsPerElement(t *testing.T) {
+	k := testKey(t, 13)
+	w := newFast(protocol.DST)
+	d := randomDigests(1, 9)[0]
+	var e, out Element
+	w.blind(&e, k, d[:])
+	checks := map[string]func(){
+		"blind":         func() { w.blind(&out, k, d[:]) },
+		"reblind":       func() { w.reblind(&out, k, &e) },
+		"decode":        func() { w.decode(&e) },
+		"DecodeElement": func() { _, _ = DecodeElement(e[:]) },
+		"JoinDigest":    func() { _ = JoinDigest(&e) },
+	}
+	for name, fn := range checks {
+		if a := testing.AllocsPerRun(20, fn); a != 0 {
+			t.Errorf("%s: %v allocations", name, a)
+		}
+	}
+
+	if testing.Short() {
+		t.Skip("batch allocation counts take a few seconds")
+	}
+	withGOMAXPROCS(t, 2)
+	small, large := 64, 1024
+	count := func(n int) (blind, reblind float64) {
+		ds := randomDigests(n, 10)
+		es := make([]Element, n)
+		blind = testing.AllocsPerRun(2, func() { _ = k.BlindBatch(es, ds) })
+		reblind = testing.AllocsPerRun(2, func() { _ = k.ReblindBatch(es, es) })
+		return blind, reblind
+	}
+	sb, sr := count(small)
+	lb, lr := count(large)
+	t.Logf("allocations per batch: BlindBatch %v (n=%d) %v (n=%d), ReblindBatch %v, %v", sb, small, lb, large, sr, lr)
+	if lb > sb || lr > sr {
+		t.Errorf("allocations grow with the batch size")
+	}
+}

@@ -1,0 +1,132 @@
+package blind
+
+import (
+	"testing"
+
+	"github.com/gtank/ristretto255"
+
+	"github.com/blindjoin/blindjoin/protocol"
+)
+
+// The command and figures are in doc.go. Each benchmark reports, next to the
+// wall-clock ns/op, the process CPU time per unit of work, because the
+// machines are shared: wall time alone mixes in other tenants, and for a
+// batch it shows the parallel speed-up rather than the cost.
+
+// measure runs op in b.Loop; op does perOp units of work (elements).
+func measure(b *testing.B, unit string, perOp int, op func()) {
+	b.ReportAllocs()
+	c0, ok := cpuTime()
+	for b.Loop() {
+		op()
+	}
+	c1, _ := cpuTime()
+	units := float64(b.N * perOp)
+	if perOp > 1 {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/units, "ns/"+unit)
+	}
+	if ok {
+		b.ReportMetric(float64((c1-c0).Nanoseconds())/units, "cpu-ns/"+unit)
+	}
+}
+
+func backends() []struct {
+	name string
+	w    backend
+} {
+	return []struct {
+		name string
+		w    backend
+	}{{"fast", newFast(protocol.DST)}, {"reference", newReference(protocol.DST)}}
+}
+
+func BenchmarkHashToElement(b *testing.B) {
+	d := randomDigests(1, 20)[0]
+	for _, bk := range backends() {
+		b.Run(bk.name, func(b *testing.B) {
+			var e Element
+			measure(b, "op", 1, func() { bk.w.hashToElement(&e, d[:]) })
+		})
+	}
+}
+
+// BenchmarkBlind measures the exported single-element call, which builds a
+// backend per call, and each backend's blind alone.
+func BenchmarkBlind(b *testing.B) {
+	k := testKey(b, 21)
+	d := randomDigests(1, 21)[0]
+	b.Run("Key.Blind", func(b *testing.B) {
+		measure(b, "op", 1, func() { _ = k.Blind(&d) })
+	})
+	for _, bk := range backends() {
+		b.Run(bk.name, func(b *testing.B) {
+			var e Element
+			measure(b, "op", 1, func() { bk.w.blind(&e, k, d[:]) })
+		})
+	}
+}
+
+func BenchmarkReblind(b *testing.B) {
+	k := testKey(b, 22)
+	d := randomDigests(1, 22)[0]
+	in := k.Blind(&d)
+	b.Run("Key.Reblind", func(b *testing.B) {
+		measure(b, "op", 1, func() { _, _ = k.Reblind(&in) })
+	})
+	for _, bk := range backends() {
+		b.Run(bk.name, func(b *testing.B) {
+			var e Element
+			measure(b, "op", 1, func() { bk.w.reblind(&e, k, &in) })
+		})
+	}
+}
+
+const benchBatch = 1024
+
+func BenchmarkBlindBatch(b *testing.B) {
+	k := testKey(b, 23)
+	ds := randomDigests(benchBatch, 23)
+	out := make([]Element, benchBatch)
+	measure(b, "element", benchBatch, func() {
+		if err := k.BlindBatch(out, ds); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+func BenchmarkReblindBatch(b *testing.B) {
+	k := testKey(b, 24)
+	in := make([]Element, benchBatch)
+	if err := k.BlindBatch(in, randomDigests(benchBatch, 24)); err != nil {
+		b.Fatal(err)
+	}
+	out := make([]Element, benchBatch)
+	measure(b, "element", benchBatch, func() {
+		if err := k.ReblindBatch(out, in); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+func BenchmarkReblindJoinBatch(b *testing.B) {
+	k := testKey(b, 25)
+	in := make([]Element, benchBatch)
+	if err := k.BlindBatch(in, randomDigests(benchBatch, 25)); err != nil {
+		b.Fatal(err)
+	}
+	out := make([][JoinDigestSize]byte, benchBatch)
+	measure(b, "element", benchBatch, func() {
+		if err := k.ReblindJoinBatch(out, in); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkScalarMult is gtank's variable-base scalar multiplication alone:
+// the floor under Blind and Reblind, measured in the same run.
+func BenchmarkScalarMult(b *testing.B) {
+	k := testKey(b, 26)
+	var p ristretto255.Element
+	p.Base()
+	measure(b, "op", 1, func() { p.ScalarMult(&k.s, &p) })
+}

@@ -1,0 +1,37 @@
+package shuffle_test
+
+import (
+	"crypto/rand"
+	"fmt"
+
+	"github.com/blindjoin/blindjoin/protocol/shuffle"
+)
+
+// A party shuffles its rows before upload, then attaches results that come
+// back by upload position to its own rows.
+func Example() {
+	rows := []string{"row-a", "row-b", "row-c", "row-d"}
+	perm, err := shuffle.Permutation(rand.Reader, len(rows))
+	if err != nil {
+		panic(err)
+	}
+	uploaded, err := shuffle.Apply(perm, rows)
+	if err != nil {
+		panic(err)
+	}
+
+	// Say the clean room reports a match at upload position 2:
+	// perm maps it back to the row.
+	matched := 2
+	fmt.Println(uploaded[matched] == rows[perm[matched]])
+
+	// Inverse goes the other way: where did row-c go?
+	inv, err := shuffle.Inverse(perm)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(uploaded[inv[2]])
+	// Output:
+	// true
+	// row-c
+}
