@@ -1,0 +1,78 @@
+// Package schema defines the JSON form of blindjoin's own test vector files
+// (testvectors/README.md documents every field) and decodes it strictly. The
+// generator writes these types and the replay reads them, so the two cannot
+// drift apart.
+package schema
+
+// File is one vector file. Every file has a description, the suite and its
+// DST; it holds records, encodings or intersections (or several of them).
+// KeyA and KeyB are required when it holds records or intersections.
+type File struct {
+	Description   string         `json:"description"`
+	Suite         string         `json:"suite"`
+	DST           string         `json:"dst"`
+	KeyA          string         `json:"key_a,omitempty"`
+	KeyB          string         `json:"key_b,omitempty"`
+	Records       []Record       `json:"records,omitempty"`
+	Encodings     []Encoding     `json:"encodings,omitempty"`
+	Intersections []Intersection `json:"intersections,omitempty"`
+}
+
+// Expect values of a Record.
+const (
+	ExpectValid   = "valid"
+	ExpectInvalid = "invalid"
+)
+
+// Record is one identifier taken through protocol v1. An invalid record has
+// only Comment, Type, Region, Input, Expect and Reason. A valid one has
+// every value up to JoinDigest: BlindedA and BlindedAB for the advertiser's
+// side (in "records" and in an intersection's "a"), BlindedB and BlindedBA
+// for the media partner's side (an intersection's "b").
+type Record struct {
+	Comment    string `json:"comment,omitempty"`
+	Type       string `json:"type"`
+	Region     string `json:"region,omitempty"`
+	Input      string `json:"input"`
+	Expect     string `json:"expect"`
+	Reason     string `json:"reason,omitempty"`
+	Normalized string `json:"normalized,omitempty"`
+	SHA256     string `json:"sha256,omitempty"`
+	Element    string `json:"element,omitempty"`
+	BlindedA   string `json:"blinded_a,omitempty"`
+	BlindedAB  string `json:"blinded_ab,omitempty"`
+	BlindedB   string `json:"blinded_b,omitempty"`
+	BlindedBA  string `json:"blinded_ba,omitempty"`
+	JoinDigest string `json:"join_digest,omitempty"`
+}
+
+// Encoding is a byte string offered to the element decoder. Valid is a
+// pointer so that a missing "valid" key is an error, not false.
+type Encoding struct {
+	Comment  string `json:"comment,omitempty"`
+	Encoding string `json:"encoding"`
+	Valid    *bool  `json:"valid"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// Reasons an encoding is invalid, in the order the decoder tests them
+// (README, "Element encodings").
+const (
+	ReasonLength       = "wrong length"
+	ReasonIdentity     = "identity"
+	ReasonNonCanonical = "non-canonical field encoding"
+	ReasonNegative     = "negative field element"
+	ReasonNonSquare    = "non-square x^2"
+	ReasonNegativeXY   = "negative xy"
+	ReasonZeroY        = "y = 0"
+)
+
+// Intersection is a two-party join: the advertiser's records A, the media
+// partner's records B, and the number of distinct double-blinded values the
+// two sides share. Overlap is a pointer so that a missing key is an error.
+type Intersection struct {
+	Comment string   `json:"comment,omitempty"`
+	A       []Record `json:"a"`
+	B       []Record `json:"b"`
+	Overlap *int     `json:"overlap"`
+}
