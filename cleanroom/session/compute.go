@@ -1,0 +1,189 @@
+package session
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/blindjoin/blindjoin/cleanroom/dp"
+	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+	"github.com/blindjoin/blindjoin/protocol/transcript"
+	"github.com/blindjoin/blindjoin/protocol/wire"
+)
+
+// sessionParts is every part file of a session, by side and leg.
+type sessionParts struct {
+	blinded, reblinded, relay map[string][]store.Part // keyed by side
+}
+
+func loadParts(ctx context.Context, tx store.Tx, id string) (sessionParts, error) {
+	sp := sessionParts{blinded: map[string][]store.Part{}, reblinded: map[string][]store.Part{}, relay: map[string][]store.Part{}}
+	for _, side := range []string{api.RoleAdvertiser, api.RoleMediaPartner} {
+		for leg, m := range map[store.Leg]map[string][]store.Part{
+			store.LegBlinded: sp.blinded, store.LegReblinded: sp.reblinded, store.LegRelay: sp.relay,
+		} {
+			parts, err := tx.Parts(ctx, id, side, leg)
+			if err != nil {
+				return sp, fmt.Errorf("session: parts: %w", err)
+			}
+			m[side] = parts
+		}
+	}
+	return sp, nil
+}
+
+// joinReady reports whether both re-blinded sets are complete.
+func (sp sessionParts) joinReady() bool {
+	return statusOf(sp.reblinded[api.RoleAdvertiser]).complete && statusOf(sp.reblinded[api.RoleMediaPartner]).complete
+}
+
+// compute joins a session whose re-blinded sets are both complete and
+// stores both parties' results with the state change to computed, in one
+// transaction: a failure or a crash before that commit leaves the session
+// exchanging with nothing released, and the join runs again on the next
+// call (or at the next start). The noise is a function of the uploads, so a
+// second run releases the same numbers. A session in any other state, or
+// not ready, is left alone.
+func (s *Service) compute(ctx context.Context, id string) error {
+	unlock := s.locks.lock(id)
+	defer unlock()
+	var sess store.Session
+	var sp sessionParts
+	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if sess, err = tx.Session(ctx, id); err != nil {
+			return fmt.Errorf("session: compute: %w", err)
+		}
+		sp, err = loadParts(ctx, tx, id)
+		return err
+	})
+	if err != nil || sess.State != api.StateExchanging || !sp.joinReady() {
+		return err
+	}
+	start := time.Now()
+	pol, err := policy.Parse(sess.Policy)
+	if err != nil {
+		return fmt.Errorf("session: stored policy: %w", err)
+	}
+	in, err := s.joinInputs(sess, sp)
+	if err != nil {
+		return err
+	}
+	actMask, err := pol.SegmentMask(sess.Segments)
+	if err != nil {
+		return fmt.Errorf("session: stored policy: %w", err)
+	}
+	t := join(in[api.RoleAdvertiser], in[api.RoleMediaPartner], len(sess.Segments), actMask)
+	computedAt := s.now()
+	rel := releaseInput{
+		id: id, pol: pol, segments: sess.Segments, tally: t, computedAt: computedAt,
+		advRows: int64(in[api.RoleAdvertiser].set.n), pubRows: int64(in[api.RoleMediaPartner].set.n),
+	}
+	if pol.DP != nil {
+		if rel.noise, err = dp.NewSource(s.noiseSeed(id, sp)); err != nil {
+			return fmt.Errorf("session: noise: %w", err)
+		}
+	}
+	advView, pubView, err := release(rel)
+	if err != nil {
+		return err
+	}
+	advJSON, err := json.Marshal(advView)
+	if err != nil {
+		return fmt.Errorf("session: encode results: %w", err)
+	}
+	pubJSON, err := json.Marshal(pubView)
+	if err != nil {
+		return fmt.Errorf("session: encode results: %w", err)
+	}
+	err = s.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		cur, err := tx.Session(ctx, id)
+		if err != nil {
+			return fmt.Errorf("session: compute: %w", err)
+		}
+		if cur.State != api.StateExchanging {
+			return nil // purged meanwhile: release nothing
+		}
+		cur.State = api.StateComputed
+		cur.Updated, cur.ComputedAt = computedAt, computedAt
+		cur.PurgeAfter = computedAt.Add(time.Duration(pol.RetentionDays) * 24 * time.Hour)
+		cur.AdvertiserResult, cur.PartnerResult = advJSON, pubJSON
+		if err := tx.UpdateSession(ctx, cur); err != nil {
+			return fmt.Errorf("session: compute: %w", err)
+		}
+		return s.record(ctx, tx, id, serverActor, transcript.TypeComputed, map[string]string{
+			transcript.KeyResultDigest: digestHex(advJSON),
+			keyPartnerRD:               digestHex(pubJSON),
+		})
+	})
+	if err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "session computed", "session", id,
+		"advertiser_rows", rel.advRows, "partner_rows", rel.pubRows, "overlap", t.overlap,
+		"activations", len(t.activations), "dp", pol.DP != nil, "duration", time.Since(start))
+	return nil
+}
+
+// joinInputs builds both sides' join entries. Side X's re-blinded upload
+// holds the other side's elements in the order X received them, so relay
+// position j of X's re-blinded set stands for counting record perm[j] of
+// the other side, perm being the permutation relayed to X.
+func (s *Service) joinInputs(sess store.Session, sp sessionParts) (map[string]joinInput, error) {
+	out := map[string]joinInput{}
+	for _, owner := range []string{api.RoleAdvertiser, api.RoleMediaPartner} {
+		_, eval, err := sideEvaluator(sess, owner)
+		if err != nil {
+			return nil, err
+		}
+		set, err := s.loadSet(sp.blinded[owner], eval, setFields{bits: true, index: owner == api.RoleMediaPartner})
+		if err != nil {
+			return nil, err
+		}
+		reblinder := otherSide(owner)
+		perm, err := s.relayPermutation(sess, reblinder, set.n)
+		if err != nil {
+			return nil, err
+		}
+		entries := make([]joinEntry, 0, set.n)
+		for _, p := range sp.reblinded[reblinder] {
+			err := s.readPart(p, wire.KindJoin, func(i uint64, rec []byte) {
+				if j := p.First + i; j < uint64(len(perm)) {
+					entries = append(entries, joinEntry{digest: [16]byte(rec), pos: perm[j]})
+				}
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+		if len(entries) != set.n {
+			return nil, fmt.Errorf("%w: re-blinded set of %d records for %d relayed", errCorrupt, len(entries), set.n)
+		}
+		out[owner] = joinInput{entries: entries, set: set, eval: eval}
+	}
+	return out, nil
+}
+
+// noiseSeed binds the noise to the server secret, the session and every
+// part both parties uploaded (dp.DeriveSeed), in a fixed order.
+func (s *Service) noiseSeed(id string, sp sessionParts) []byte {
+	inputs := [][]byte{[]byte(id)}
+	for _, set := range []map[string][]store.Part{sp.blinded, sp.reblinded} {
+		for _, side := range []string{api.RoleAdvertiser, api.RoleMediaPartner} {
+			for _, p := range set[side] {
+				inputs = append(inputs, p.Digest)
+			}
+		}
+	}
+	return dp.DeriveSeed(s.secret, inputs...)
+}
+
+func digestHex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,106 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/wire"
+)
+
+func TestConcurrentRelayPreparedOnce(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.RelayPartRecords = 10 })
+	s := h.smallAt(api.StateUploading)
+	for _, p := range s.blindB {
+		if _, err := h.svc.PutBlinded(context.Background(), pub, s.id, bytes.NewReader(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const n = 8
+	bodies := make([][]byte, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			d, err := h.svc.Counterpart(context.Background(), adv, s.id, 2)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer d.Body.Close()
+			bodies[i], errs[i] = io.ReadAll(d.Body)
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("request %d: %v", i, errs[i])
+		}
+		if !bytes.Equal(bodies[i], bodies[0]) {
+			t.Fatalf("request %d got other bytes", i)
+		}
+	}
+	tr, err := h.svc.Transcript(context.Background(), adv, s.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	relayed := 0
+	for _, e := range tr.Events {
+		if e.Type == typeRelayed {
+			relayed++
+		}
+	}
+	if relayed != 1 {
+		t.Fatalf("relay prepared %d times", relayed)
+	}
+	h.wantOnlyRecordedFiles(s.id)
+}
+
+func TestConcurrentUploads(t *testing.T) {
+	h := newHarness(t)
+	s := h.smallAt(api.StateJoined)
+	recs := s.a.blindedRecords(t)
+	same := encodeParts(t, s.id, wire.KindBlinded, s.a.attrs, recs, 20)[0]
+	var variants [][]byte
+	for i := range 6 {
+		r := slices.Clone(recs[:30])
+		r[0], r[i+1] = r[i+1], r[0]
+		variants = append(variants, encodeParts(t, s.id, wire.KindBlinded, s.b.attrs, r, 20)[0])
+	}
+	var wg sync.WaitGroup
+	receipts := make([]api.PartReceipt, 6)
+	sameErrs := make([]error, 6)
+	otherErrs := make([]error, 6)
+	for i := range 6 {
+		wg.Go(func() {
+			receipts[i], sameErrs[i] = h.svc.PutBlinded(context.Background(), adv, s.id, bytes.NewReader(same))
+		})
+		wg.Go(func() {
+			_, otherErrs[i] = h.svc.PutBlinded(context.Background(), pub, s.id, bytes.NewReader(variants[i]))
+		})
+	}
+	wg.Wait()
+	for i := range 6 {
+		if sameErrs[i] != nil || receipts[i].Digest != receipts[0].Digest {
+			t.Fatalf("identical upload %d: %+v %v", i, receipts[i], sameErrs[i])
+		}
+	}
+	won := 0
+	for _, err := range otherErrs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, ErrConflict):
+			t.Fatalf("conflicting upload: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of the conflicting uploads were accepted", won)
+	}
+	h.wantOnlyRecordedFiles(s.id)
+}

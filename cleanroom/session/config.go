@@ -1,0 +1,105 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+	"github.com/blindjoin/blindjoin/protocol/wire"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	// DefaultDPBudget is the epsilon an advertiser–partner pair may spend
+	// per rolling dp.Window (30 days); the top of the range AWS Clean Rooms
+	// offers for one query is 20, so 10 allows a few noisy sessions a month.
+	DefaultDPBudget = 10
+	// DefaultExpireAfter is how long a session may sit without progress in
+	// a non-final state before Sweep expires it and deletes its data.
+	DefaultExpireAfter = 7 * 24 * time.Hour
+	// DefaultMaxSetRecords bounds the records of one party's blinded set:
+	// the join holds about 30 bytes per record per side in memory.
+	DefaultMaxSetRecords = 1 << 27
+)
+
+// maxSetRecordsLimit is the hard ceiling: record positions are uint32.
+const maxSetRecordsLimit = 1<<32 - 1
+
+// Config configures a Service. DataDir, Store and Floor are required; zero
+// values of the other fields select the defaults documented on each.
+type Config struct {
+	// DataDir holds the part files (parts/<session>/), the server secret
+	// (server-secret) and the transcript signing key
+	// (transcript-signing.pem). It must be private to the service.
+	DataDir string
+	Store   store.Store
+	// Floor is the operator's minimum policy: a session's policy may be
+	// stricter, never looser (policy.CheckFloor).
+	Floor policy.Policy
+	// DPBudget is the epsilon an advertiser–partner pair may reserve per
+	// rolling 30 days (0: DefaultDPBudget; negative is an error).
+	DPBudget float64
+	// MaxPartSize bounds an uploaded part in bytes (0 or more than
+	// wire.MaxPartSize: wire.MaxPartSize).
+	MaxPartSize int64
+	// RelayPartRecords is the number of records per relayed part (0 or more
+	// than fits in wire.MaxPartSize: as many as fit). Tests lower it to
+	// exercise multi-part relays with small sets.
+	RelayPartRecords int
+	// MaxSetRecords bounds one party's blinded set (0: DefaultMaxSetRecords).
+	MaxSetRecords uint64
+	// ExpireAfter is how long a non-final session may go without progress
+	// before Sweep expires it (0: DefaultExpireAfter).
+	ExpireAfter time.Duration
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+	// Rand is the source of session ids, relay seeds and new secrets
+	// (nil: crypto/rand.Reader). It is used under a lock.
+	Rand io.Reader
+	// Logger receives ids, counts and states, never elements or keys
+	// (nil: discard).
+	Logger *slog.Logger
+}
+
+// withDefaults checks cfg and fills its zero fields.
+func (cfg Config) withDefaults(defaultRand io.Reader) (Config, error) {
+	if cfg.DataDir == "" || cfg.Store == nil {
+		return cfg, errors.New("session: DataDir and Store are required")
+	}
+	if err := cfg.Floor.Validate(); err != nil {
+		return cfg, fmt.Errorf("session: invalid floor policy: %w", err)
+	}
+	switch {
+	case cfg.DPBudget < 0:
+		return cfg, errors.New("session: negative DPBudget")
+	case cfg.DPBudget == 0:
+		cfg.DPBudget = DefaultDPBudget
+	}
+	if cfg.MaxPartSize <= 0 || cfg.MaxPartSize > wire.MaxPartSize {
+		cfg.MaxPartSize = wire.MaxPartSize
+	}
+	if cfg.RelayPartRecords < 0 {
+		cfg.RelayPartRecords = 0
+	}
+	if cfg.MaxSetRecords == 0 {
+		cfg.MaxSetRecords = DefaultMaxSetRecords
+	}
+	cfg.MaxSetRecords = min(cfg.MaxSetRecords, maxSetRecordsLimit)
+	if cfg.ExpireAfter <= 0 {
+		cfg.ExpireAfter = DefaultExpireAfter
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = defaultRand
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,106 @@
+// Package session is the clean room's session service: the state machine
+// of a matching session, the intake of the parties' uploads, the relay of
+// each set to the other party, the join, and what the policy lets out.
+//
+//	advertiser           Service                         media partner
+//	Create ------------> created
+//	                     joined  <-------------------------- Join(policy hash)
+//	PutBlinded parts --> uploading <------------------------ PutBlinded parts
+//	                     exchanging (both blinded sets complete)
+//	Counterpart n <----- partner's counting records, server-permuted
+//	                     advertiser's counting records --> Counterpart n
+//	PutReblinded ------> (join digests)  <----------------- PutReblinded
+//	                     computed: sort-merge join, policy, k, DP noise
+//	Results <----------- advertiser view | partner view --> Results
+//	                     purged (Delete, retention) | expired (no progress)
+//
+// # Access
+//
+// Only advertisers create sessions, naming a registered active media
+// partner and optional registered auditors. Only that partner joins, by
+// sending the hash of the policy it accepted; another hash is ErrConflict
+// (409), since the request is well formed but does not match the session.
+// A caller that is not a member gets ErrNotFound whether the session exists
+// or not. Auditors may read the session and its transcript, nothing else
+// (ErrForbidden). A call in the wrong state is a *StateError naming the
+// current state.
+//
+// # Uploads
+//
+// A part is decoded by protocol/wire while it streams to a temporary file
+// under DataDir/parts/<session>/; the header must be of the right kind,
+// carry the session's id and (blinded parts) declare exactly the attribute
+// list the policy requires of that party (policy.Attrs). Every element must
+// decode strictly (blind.DecodeElement; the first bad one is an
+// *ElementError with its part and record). Records whose attribute bits
+// fail the policy's count rule are kept on disk but never relayed, joined or
+// counted: the server draws its own conclusions from the bits and denies by
+// default. Only after the trailer verified is the file synced, renamed to a
+// name holding its digest, and recorded with its transcript event in one
+// store transaction. Re-sending an identical part returns its receipt;
+// another part under the same index is ErrConflict. A set is complete when
+// parts 0..f have arrived, f is final and each part starts where the one
+// before it ends. The part that would complete a blinded set with fewer
+// counting records than min_rows is refused (ErrTooFewRows) and not
+// recorded: the party may send it again as a non-final part followed by
+// more records. Re-blinded part i must hold exactly the records of relayed
+// part i.
+//
+// # Relay
+//
+// When a party first asks for the counterpart set, the other side's
+// counting records are put in a secret order (protocol/shuffle driven by a
+// keystream keyed from the server secret and the session's relay seed, one
+// permutation per direction) and written once as wire parts of kind
+// elements. The permutation is derived again at join time, so the server
+// keeps no per-record mapping.
+//
+// # Join and release
+//
+// The join holds, per side, one flat slice of 20-byte entries (a 16-byte
+// join digest and the counting position it stands for) plus each counting
+// record's attribute bits, sorts both and merges them. It releases:
+//
+//   - overlap: distinct digests present on both sides; each party's match
+//     rate is the overlap over its own counting records (policy.FormatRate),
+//     and each party sees only its own rate;
+//   - per-segment overlap (advertiser only): distinct matched digests with
+//     an advertiser row in the segment;
+//   - activation (media partner only): its matched records whose row and a
+//     matching advertiser row both pass the activation rule, in the
+//     advertiser row's segments allowed by activation_segments, for
+//     segments with at least k such records.
+//
+// Any released count below k is null. With dp in the policy, the overlap
+// and every segment count get discrete Laplace noise (cleanroom/dp), the
+// session's epsilon split evenly over those 1+segments counts; the noise is
+// seeded from the server secret and the digests of every uploaded part, so
+// a recomputation releases the same numbers; noisy counts are clamped to
+// [0, the recipient's own set size] and compared with k after the noise.
+// Both views are stored with the state change to computed in one
+// transaction, with a transcript event holding their SHA-256: a crash
+// before that commit leaves the session exchanging, and the join runs again
+// at the next start or the next call.
+//
+// # Privacy budget
+//
+// A session with dp reserves its epsilon when it is created: the
+// advertiser–partner pair's reservations of the last 30 days (dp.Window)
+// plus this one must fit Config.DPBudget (DefaultDPBudget), else Create
+// fails with ErrBudgetExhausted and nothing is stored. The reservation is
+// charged whether or not the parties go on; it is given back only if the
+// session ends (deleted or expired) before any result was computed, since
+// nothing was released then.
+//
+// # Retention
+//
+// Results stay readable after a purge: they are aggregates (and, for the
+// partner, indexes of its own rows). Purging deletes every part file.
+// Sweep purges computed sessions at purge_after (computed_at plus the
+// policy's retention_days) and expires sessions that made no progress (no
+// state change, no part) for Config.ExpireAfter. New removes temporary and
+// unrecorded files left by a crash and finishes interrupted joins.
+//
+// Logs carry session ids, party names, counts and states, never elements,
+// digests, keys or identifiers.
+package session

@@ -1,0 +1,543 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/cleanroom/store/sqlitestore"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/blind"
+	"github.com/blindjoin/blindjoin/protocol/identifier"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+	"github.com/blindjoin/blindjoin/protocol/wire"
+)
+
+// The parties every test registers.
+var (
+	adv     = Principal{Party: "acme", Role: api.RoleAdvertiser}
+	pub     = Principal{Party: "news", Role: api.RoleMediaPartner}
+	aud     = Principal{Party: "audit", Role: api.RoleAuditor}
+	rivalA  = Principal{Party: "rival", Role: api.RoleAdvertiser}
+	rivalP  = Principal{Party: "blog", Role: api.RoleMediaPartner}
+	otherAu = Principal{Party: "audit2", Role: api.RoleAuditor}
+	revoked = Principal{Party: "gone", Role: api.RoleMediaPartner}
+)
+
+var t0 = time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// syncBuffer collects log output from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// harness is a service on a real SQLite store in a temporary directory.
+type harness struct {
+	t     testing.TB
+	dir   string
+	clock *clock
+	logs  *syncBuffer
+	cfg   Config
+	store *sqlitestore.Store
+	svc   *Service
+}
+
+// testFloor is looser than the defaults so that small sets can be used;
+// sessions that send no policy still get the defaults (min_rows 1000, k 50).
+func testFloor() policy.Policy {
+	f := policy.Default()
+	f.MinRows, f.K = 10, 5
+	return f
+}
+
+func newHarness(t testing.TB, opts ...func(*Config)) *harness {
+	t.Helper()
+	h := harnessAt(t, t.TempDir(), opts...)
+	ctx := context.Background()
+	err := h.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		for _, p := range []Principal{adv, pub, aud, rivalA, rivalP, otherAu, revoked} {
+			party := store.Party{Name: p.Party, Role: p.Role, APIKeyHash: []byte("hash-" + p.Party), Created: t0}
+			if p == revoked {
+				party.RevokedAt = t0
+			}
+			if err := tx.AddParty(ctx, party); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// harnessAt opens a service on an existing (or empty) data directory.
+func harnessAt(t testing.TB, dir string, opts ...func(*Config)) *harness {
+	t.Helper()
+	h := &harness{t: t, dir: dir, clock: &clock{now: t0}, logs: &syncBuffer{}}
+	h.cfg = Config{
+		DataDir:          h.dir,
+		Floor:            testFloor(),
+		RelayPartRecords: 500,
+		Now:              h.clock.Now,
+		Rand:             rand.NewChaCha8([32]byte{1}),
+		Logger:           slog.New(slog.NewJSONHandler(h.logs, nil)),
+	}
+	for _, o := range opts {
+		o(&h.cfg)
+	}
+	h.open()
+	t.Cleanup(h.close)
+	return h
+}
+
+func (h *harness) open() {
+	h.t.Helper()
+	st, err := sqlitestore.Open(filepath.Join(h.dir, "blindjoin.db"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.store = st
+	h.cfg.Store = st
+	svc, err := New(h.cfg)
+	if err != nil {
+		st.Close()
+		h.t.Fatal(err)
+	}
+	h.svc = svc
+}
+
+func (h *harness) close() {
+	if h.store != nil {
+		h.store.Close()
+		h.store, h.svc = nil, nil
+	}
+}
+
+// reopen simulates a restart: a new store and service on the same data.
+func (h *harness) reopen() {
+	h.t.Helper()
+	h.close()
+	h.open()
+}
+
+// create opens a session proposed by adv with the given policy JSON.
+func (h *harness) create(policyJSON string, segments ...string) api.Session {
+	h.t.Helper()
+	req := api.CreateSessionRequest{Partner: pub.Party, MatchKey: api.MatchKeyEmail, Segments: segments, Auditors: []string{aud.Party}}
+	if policyJSON != "" {
+		req.Policy = []byte(policyJSON)
+	}
+	s, err := h.svc.Create(context.Background(), adv, req)
+	if err != nil {
+		h.t.Fatalf("Create: %v", err)
+	}
+	return s
+}
+
+// createJoined creates a session and lets pub join it.
+func (h *harness) createJoined(policyJSON string, segments ...string) api.Session {
+	h.t.Helper()
+	s := h.create(policyJSON, segments...)
+	s, err := h.svc.Join(context.Background(), pub, s.ID, api.JoinRequest{PolicyHash: s.PolicyHash})
+	if err != nil {
+		h.t.Fatalf("Join: %v", err)
+	}
+	return s
+}
+
+// row is one plaintext row of a party: an identifier and its consent and
+// segment facts.
+type row struct {
+	id       int
+	consent  [12]bool // TCF purposes 1..11
+	li       [12]bool
+	segments uint64
+}
+
+func (r row) email() string { return fmt.Sprintf("user%d@example.com", r.id) }
+
+// counts and activates restate the default policy's rules independently of
+// package policy: purpose 7 or 9 by consent or legitimate interest; then
+// consent to 1, 3 and 4.
+func (r row) counts() bool {
+	return r.consent[7] || r.consent[9] || r.li[7] || r.li[9]
+}
+
+func (r row) activates() bool {
+	return r.counts() && r.consent[1] && r.consent[3] && r.consent[4]
+}
+
+// bits encodes the row's facts for the declared attribute list.
+func (r row) bits(attrs []wire.Attr) uint64 {
+	var b uint64
+	for i, a := range attrs {
+		var set bool
+		switch a.Kind {
+		case wire.AttrPurposeConsent:
+			set = r.consent[a.Value]
+		case wire.AttrPurposeLI:
+			set = r.li[a.Value]
+		case wire.AttrVendors:
+			set = true
+		case wire.AttrSegment:
+			set = r.segments>>a.Value&1 == 1
+		}
+		if set {
+			b |= 1 << i
+		}
+	}
+	return b
+}
+
+// genRows draws rows for ids with realistic consent rates.
+func genRows(rng *rand.Rand, ids []int, segments int) []row {
+	rows := make([]row, len(ids))
+	for i, id := range ids {
+		r := row{id: id}
+		r.consent[7] = rng.IntN(100) < 60
+		r.consent[9] = rng.IntN(100) < 30
+		r.li[7] = rng.IntN(100) < 20
+		r.li[9] = rng.IntN(100) < 10
+		for _, p := range []int{1, 3, 4} {
+			r.consent[p] = rng.IntN(100) < 85
+		}
+		if segments > 0 {
+			r.segments = rng.Uint64() & (1<<segments - 1)
+		}
+		rows[i] = r
+	}
+	return rows
+}
+
+func span(from, to int) []int {
+	ids := make([]int, 0, to-from)
+	for i := from; i < to; i++ {
+		ids = append(ids, i)
+	}
+	return ids
+}
+
+// partyData is what one party holds during a session.
+type partyData struct {
+	p     Principal
+	rows  []row
+	key   *blind.Key
+	attrs []wire.Attr
+}
+
+func newParty(t testing.TB, p Principal, rows []row, pol policy.Policy, segments int) *partyData {
+	t.Helper()
+	key, err := blind.GenerateKey(rand.NewChaCha8([32]byte{byte(len(p.Party))}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Role != api.RoleAdvertiser {
+		segments = 0
+	}
+	attrs, err := pol.Attrs(segments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &partyData{p: p, rows: rows, key: key, attrs: attrs}
+}
+
+// blindedRecords builds the party's upload records: element || bits.
+func (pd *partyData) blindedRecords(t testing.TB) [][]byte {
+	t.Helper()
+	var norm identifier.Normalizer
+	size := wire.ElementSize + (len(pd.attrs)+7)/8
+	recs := make([][]byte, len(pd.rows))
+	for i, r := range pd.rows {
+		d, _, err := norm.Digest(identifier.Email, r.email())
+		if err != nil {
+			t.Fatal(err)
+		}
+		digest := [32]byte(d)
+		e := pd.key.Blind(&digest)
+		rec := make([]byte, size)
+		copy(rec, e[:])
+		wire.PackAttrs(rec[wire.ElementSize:], r.bits(pd.attrs), len(pd.attrs))
+		recs[i] = rec
+	}
+	return recs
+}
+
+// encodeParts splits records into wire parts of at most perPart records.
+func encodeParts(t testing.TB, id string, kind wire.Kind, attrs []wire.Attr, recs [][]byte, perPart int) [][]byte {
+	t.Helper()
+	sid, ok := parseID(id)
+	if !ok {
+		t.Fatalf("bad id %q", id)
+	}
+	var parts [][]byte
+	for first := 0; first < len(recs) || len(parts) == 0; first += perPart {
+		end := min(first+perPart, len(recs))
+		var buf bytes.Buffer
+		w, err := wire.NewWriter(&buf, wire.Header{Kind: kind, Final: end == len(recs), Session: sid,
+			Part: uint32(len(parts)), First: uint64(first), Attrs: attrs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs[first:end] {
+			if err := w.WriteRecord(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, buf.Bytes())
+	}
+	return parts
+}
+
+// uploadBlinded sends the party's blinded set in parts of perPart records.
+func (h *harness) uploadBlinded(id string, pd *partyData, perPart int) []api.PartReceipt {
+	h.t.Helper()
+	var out []api.PartReceipt
+	for i, part := range encodeParts(h.t, id, wire.KindBlinded, pd.attrs, pd.blindedRecords(h.t), perPart) {
+		r, err := h.svc.PutBlinded(context.Background(), pd.p, id, bytes.NewReader(part))
+		if err != nil {
+			h.t.Fatalf("%s PutBlinded part %d: %v", pd.p.Party, i, err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// download fetches every relayed part of the counterpart set.
+func (h *harness) download(id string, p Principal) [][]byte {
+	h.t.Helper()
+	var parts [][]byte
+	for n := 0; ; n++ {
+		d, err := h.svc.Counterpart(context.Background(), p, id, n)
+		if err != nil {
+			h.t.Fatalf("%s Counterpart %d: %v", p.Party, n, err)
+		}
+		b, err := io.ReadAll(d.Body)
+		d.Body.Close()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if int64(len(b)) != d.Size {
+			h.t.Fatalf("Counterpart size %d, body %d", d.Size, len(b))
+		}
+		parts = append(parts, b)
+		if n == d.Parts-1 {
+			return parts
+		}
+	}
+}
+
+// reblind answers relayed parts with join parts, as the party tool would.
+func reblind(t testing.TB, key *blind.Key, relayed [][]byte) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for _, part := range relayed {
+		rd, err := wire.NewReader(bytes.NewReader(part))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := rd.Header()
+		if h.Kind != wire.KindElements {
+			t.Fatalf("relayed part of kind %s", h.Kind)
+		}
+		var buf bytes.Buffer
+		w, err := wire.NewWriter(&buf, wire.Header{Kind: wire.KindJoin, Final: h.Final, Session: h.Session, Part: h.Part, First: h.First})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			rec, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := blind.DecodeElement(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			double, err := key.Reblind(&e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := blind.JoinDigest(&double)
+			if err := w.WriteRecord(d[:]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, buf.Bytes())
+	}
+	return out
+}
+
+// uploadReblinded sends join parts and returns the last receipt.
+func (h *harness) uploadReblinded(id string, p Principal, parts [][]byte) api.PartReceipt {
+	h.t.Helper()
+	var last api.PartReceipt
+	for i, part := range parts {
+		r, err := h.svc.PutReblinded(context.Background(), p, id, bytes.NewReader(part))
+		if err != nil {
+			h.t.Fatalf("%s PutReblinded part %d: %v", p.Party, i, err)
+		}
+		last = r
+	}
+	return last
+}
+
+// runSession drives a whole session and returns both parties' results.
+func (h *harness) runSession(id string, a, b *partyData, perPart int) (api.Results, api.Results) {
+	h.t.Helper()
+	h.uploadBlinded(id, a, perPart)
+	h.uploadBlinded(id, b, perPart)
+	joinA := reblind(h.t, a.key, h.download(id, a.p))
+	joinB := reblind(h.t, b.key, h.download(id, b.p))
+	h.uploadReblinded(id, a.p, joinA)
+	if r := h.uploadReblinded(id, b.p, joinB); r.State != api.StateComputed {
+		h.t.Fatalf("last receipt state %s", r.State)
+	}
+	return h.results(id)
+}
+
+func (h *harness) results(id string) (api.Results, api.Results) {
+	h.t.Helper()
+	ra, err := h.svc.Results(context.Background(), adv, id)
+	if err != nil {
+		h.t.Fatalf("advertiser Results: %v", err)
+	}
+	rb, err := h.svc.Results(context.Background(), pub, id)
+	if err != nil {
+		h.t.Fatalf("partner Results: %v", err)
+	}
+	return ra, rb
+}
+
+// truth is the expected outcome, computed from the plaintext rows.
+type truth struct {
+	advRows, pubRows int64
+	overlap          int64
+	segments         []int64
+	actCounts        []int64
+	activation       map[uint64]uint64 // partner record -> activatable segments
+}
+
+func groundTruth(advRows, pubRows []row, segments int, actMask uint64) truth {
+	t := truth{segments: make([]int64, segments), actCounts: make([]int64, segments), activation: map[uint64]uint64{}}
+	advByID := map[int][]row{}
+	for _, r := range advRows {
+		if r.counts() {
+			t.advRows++
+			advByID[r.id] = append(advByID[r.id], r)
+		}
+	}
+	matched := map[int]bool{}
+	for i, r := range pubRows {
+		if !r.counts() {
+			continue
+		}
+		t.pubRows++
+		rows, ok := advByID[r.id]
+		if !ok {
+			continue
+		}
+		if !matched[r.id] {
+			matched[r.id] = true
+			t.overlap++
+			var member uint64
+			for _, a := range rows {
+				member |= a.segments
+			}
+			for j := range segments {
+				if member>>j&1 == 1 {
+					t.segments[j]++
+				}
+			}
+		}
+		if !r.activates() {
+			continue
+		}
+		var act uint64
+		for _, a := range rows {
+			if a.activates() {
+				act |= a.segments
+			}
+		}
+		if act &= actMask; act != 0 {
+			t.activation[uint64(i)] = act
+			for j := range segments {
+				if act>>j&1 == 1 {
+					t.actCounts[j]++
+				}
+			}
+		}
+	}
+	return t
+}
+
+// rate restates the IAB PAIR formatting: whole percent rounded down,
+// ">85%" above 85.
+func rate(matched, total int64) string {
+	if matched*100 > 85*total {
+		return ">85%"
+	}
+	return fmt.Sprintf("%d%%", matched*100/total)
+}
+
+func wantErr(t testing.TB, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("error = %v, want %v", err, target)
+	}
+}
+
+func sha256hex(b []byte) string {
+	return fmt.Sprintf("%x", sha256.Sum256(b))
+}

@@ -1,0 +1,347 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+	"github.com/blindjoin/blindjoin/protocol/transcript"
+	"github.com/blindjoin/blindjoin/protocol/wire"
+)
+
+var smallSegments = []string{"s0", "s1", "s2"}
+
+func smallTruth(t *testing.T, policyJSON string, a, b *partyData) truth {
+	t.Helper()
+	pol, err := policy.Parse([]byte(policyJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mask, _ := pol.SegmentMask(smallSegments)
+	tr := groundTruth(a.rows, b.rows, len(smallSegments), mask)
+	if len(activatedOf(tr, 5)) == 0 || tr.overlap < 10 {
+		t.Fatalf("test data too weak: %+v", tr)
+	}
+	return tr
+}
+
+// commitOnly records a re-blinded part the way PutReblinded does but stops
+// before the join, as a crash right after the commit would.
+func (h *harness) commitOnly(p Principal, id string, part []byte) {
+	h.t.Helper()
+	side := p.Role
+	relayed, err := h.svc.relay(context.Background(), id, side)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	sid, _ := parseID(id)
+	st, err := h.svc.stage(id, store.LegReblinded, side, bytes.NewReader(part), &joinCheck{session: sid, relayed: relayed})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := h.svc.commit(context.Background(), p, id, store.LegReblinded, st); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// uncomputed runs a session with segments up to the commit of the last
+// re-blinded part, without the join.
+func (h *harness) uncomputed(policyJSON string) (string, *partyData, *partyData) {
+	h.t.Helper()
+	sess := h.createJoined(policyJSON, smallSegments...)
+	a, b := smallParties(h.t, policyJSON, len(smallSegments))
+	h.uploadBlinded(sess.ID, a, 25)
+	h.uploadBlinded(sess.ID, b, 25)
+	joinA := reblind(h.t, a.key, h.download(sess.ID, adv))
+	joinB := reblind(h.t, b.key, h.download(sess.ID, pub))
+	h.uploadReblinded(sess.ID, adv, joinA)
+	h.uploadReblinded(sess.ID, pub, joinB[:len(joinB)-1])
+	h.commitOnly(pub, sess.ID, joinB[len(joinB)-1])
+	return sess.ID, a, b
+}
+
+func TestRestartLosesNothing(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.RelayPartRecords = 15 })
+	ctx := context.Background()
+	sess := h.createJoined(smallPolicy, smallSegments...)
+	a, b := smallParties(t, smallPolicy, len(smallSegments))
+	aParts := encodeParts(t, sess.ID, wire.KindBlinded, a.attrs, a.blindedRecords(t), 25)
+	for _, p := range aParts[:2] {
+		if _, err := h.svc.PutBlinded(ctx, adv, sess.ID, bytes.NewReader(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.reopen()
+	if _, err := h.svc.PutBlinded(ctx, adv, sess.ID, bytes.NewReader(aParts[2])); err != nil {
+		t.Fatal(err)
+	}
+	h.uploadBlinded(sess.ID, b, 25)
+	relayA := h.download(sess.ID, adv)
+
+	// Leftovers of a crash: a temporary file and a renamed but unrecorded
+	// part. Both must go; recorded files must stay.
+	dir := h.svc.sessionDir(sess.ID)
+	for _, name := range []string{tempPrefix + "123", "blinded-advertiser-000009-0011223344556677.part"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("junk"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.reopen()
+	for _, name := range []string{tempPrefix + "123", "blinded-advertiser-000009-0011223344556677.part"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("leftover %s survived the restart", name)
+		}
+	}
+	if again := h.download(sess.ID, adv); !reflect.DeepEqual(again, relayA) {
+		t.Fatal("the relayed set changed across a restart")
+	}
+	h.uploadReblinded(sess.ID, adv, reblind(t, a.key, relayA))
+	h.reopen()
+	h.uploadReblinded(sess.ID, pub, reblind(t, b.key, h.download(sess.ID, pub)))
+	ra, rb := h.results(sess.ID)
+	checkResults(t, ra, rb, smallTruth(t, smallPolicy, a, b), 5, smallSegments, activatedOf(smallTruth(t, smallPolicy, a, b), 5))
+	tr, err := h.svc.Transcript(ctx, adv, sess.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := transcript.Verify(tr, h.svc.TranscriptPublicKey()); err != nil {
+		t.Fatalf("transcript across restarts: %v", err)
+	}
+}
+
+// activatedOf lists the segments whose activation count reaches k.
+func activatedOf(tr truth, k int64) []string {
+	var out []string
+	for j, n := range tr.actCounts {
+		if n >= k {
+			out = append(out, smallSegments[j])
+		}
+	}
+	return out
+}
+
+func TestInterruptedJoinResumes(t *testing.T) {
+	for _, resume := range []string{"restart", "next call"} {
+		t.Run(resume, func(t *testing.T) {
+			h := newHarness(t)
+			id, a, b := h.uncomputed(smallPolicy)
+			var state string
+			err := h.store.ReadOnly(context.Background(), func(ctx context.Context, tx store.Tx) error {
+				s, err := tx.Session(ctx, id)
+				state = s.State
+				return err
+			})
+			if err != nil || state != api.StateExchanging {
+				t.Fatalf("before resuming: %s %v", state, err)
+			}
+			if resume == "restart" {
+				h.reopen()
+				st, err := h.svc.StateCounts(context.Background())
+				if err != nil || st[api.StateComputed] != 1 {
+					t.Fatalf("after restart: %v %v", st, err)
+				}
+			}
+			ra, rb := h.results(id)
+			tr := smallTruth(t, smallPolicy, a, b)
+			checkResults(t, ra, rb, tr, 5, smallSegments, activatedOf(tr, 5))
+		})
+	}
+}
+
+func TestDPDeterministic(t *testing.T) {
+	const dpPolicy = `{"min_rows": 10, "k": 5, "dp": {"epsilon": 0.5}}`
+	h := newHarness(t)
+	id, a, b := h.uncomputed(dpPolicy)
+	h.close()
+	// Two copies of the same data directory compute independently.
+	var views [][2]api.Results
+	for range 2 {
+		dir := t.TempDir()
+		copyDir(t, h.dir, dir)
+		c := harnessAt(t, dir)
+		ra, rb := c.results(id)
+		views = append(views, [2]api.Results{ra, rb})
+		c.close()
+	}
+	if !reflect.DeepEqual(views[0], views[1]) {
+		t.Fatalf("noisy results differ between two computations:\n%+v\n%+v", views[0], views[1])
+	}
+	ra, rb := views[0][0], views[0][1]
+	if ra.DPEpsilon == nil || *ra.DPEpsilon != 0.5 || rb.DPEpsilon == nil {
+		t.Fatalf("dp epsilon not reported: %v %v", ra.DPEpsilon, rb.DPEpsilon)
+	}
+	tr := smallTruth(t, dpPolicy, a, b)
+	exact := []int64{tr.overlap}
+	noisy := []*int64{ra.Overlap}
+	for j, name := range smallSegments {
+		exact = append(exact, tr.segments[j])
+		noisy = append(noisy, ra.Segments[name])
+	}
+	differ := false
+	for i := range exact {
+		if noisy[i] == nil {
+			continue
+		}
+		if *noisy[i] < 5 || *noisy[i] > tr.advRows {
+			t.Errorf("count %d released as %d: below k or above the set size", i, *noisy[i])
+		}
+		differ = differ || *noisy[i] != exact[i]
+	}
+	if !differ {
+		t.Errorf("no released count carries noise: %v", exact)
+	}
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o700)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), b, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBudget(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.DPBudget = 2.5 })
+	ctx := context.Background()
+	create := func(p Principal, eps string) (api.Session, error) {
+		return h.svc.Create(ctx, p, api.CreateSessionRequest{Partner: pub.Party, MatchKey: api.MatchKeyEmail,
+			Policy: json.RawMessage(`{"dp": {"epsilon": ` + eps + `}}`)})
+	}
+	first, err := create(adv, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := create(adv, "1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = create(adv, "1")
+	wantErr(t, err, ErrBudgetExhausted)
+	if _, err := create(adv, "0.5"); err != nil {
+		t.Fatalf("the last 0.5 does not fit: %v", err)
+	}
+	_, err = create(adv, "0.01")
+	wantErr(t, err, ErrBudgetExhausted)
+	if _, err := create(rivalA, "2"); err != nil {
+		t.Fatalf("another pair is charged: %v", err)
+	}
+	if _, err := h.svc.Create(ctx, adv, api.CreateSessionRequest{Partner: pub.Party, MatchKey: api.MatchKeyEmail}); err != nil {
+		t.Fatalf("a session without dp needs no budget: %v", err)
+	}
+	list, _ := h.svc.List(ctx, adv)
+	if len(list) != 4 {
+		t.Fatalf("%d sessions, want 4 (refused ones must not exist)", len(list))
+	}
+	// A session deleted before any release gives its epsilon back.
+	if _, err := h.svc.Delete(ctx, adv, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := create(adv, "1"); err != nil {
+		t.Fatalf("refund: %v", err)
+	}
+	_, err = create(adv, "1")
+	wantErr(t, err, ErrBudgetExhausted)
+	// Spends leave the window after 30 days.
+	h.clock.advance(30*24*time.Hour + time.Second)
+	if _, err := create(adv, "2.5"); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+}
+
+func TestSweep(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	computed := h.smallAt(api.StateComputed)
+	short := h.createJoined(`{"min_rows": 10, "k": 5, "retention_days": 1}`)
+	a, b := smallParties(t, smallPolicy, 0)
+	h.runSession(short.ID, a, b, 30)
+	stalled := h.smallAt(api.StateUploading)
+	active := h.smallAt(api.StateJoined)
+
+	h.clock.advance(24 * time.Hour)
+	if err := h.svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	states := func() map[string]string {
+		out := map[string]string{}
+		for name, id := range map[string]string{"computed": computed.id, "short": short.ID, "stalled": stalled.id, "active": active.id} {
+			s, err := h.svc.Get(ctx, adv, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[name] = s.State
+		}
+		return out
+	}
+	want := map[string]string{"computed": api.StateComputed, "short": api.StatePurged, "stalled": api.StateUploading, "active": api.StateJoined}
+	if got := states(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after one day: %v", got)
+	}
+	if _, err := os.Stat(h.svc.sessionDir(short.ID)); !errors.Is(err, os.ErrNotExist) {
+		t.Error("purged session's files remain")
+	}
+	if ra, _ := h.results(short.ID); ra.Overlap == nil {
+		t.Error("results of a purged session are gone")
+	}
+	tr, err := h.svc.Transcript(ctx, pub, short.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := tr.Events[len(tr.Events)-1]; last.Type != transcript.TypePurged || last.Data[keyReason] != reasonRetention {
+		t.Errorf("last event %+v", last)
+	}
+
+	// Progress keeps a session alive; silence for ExpireAfter ends it.
+	h.clock.advance(DefaultExpireAfter - 48*time.Hour)
+	h.uploadBlinded(active.id, active.a, 100)
+	h.clock.advance(48 * time.Hour)
+	if err := h.svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]string{"computed": api.StateComputed, "short": api.StatePurged, "stalled": api.StateExpired, "active": api.StateUploading}
+	if got := states(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after a week: %v", got)
+	}
+	if _, err := os.Stat(h.svc.sessionDir(stalled.id)); !errors.Is(err, os.ErrNotExist) {
+		t.Error("expired session's files remain")
+	}
+	_, err = h.svc.Results(ctx, adv, stalled.id)
+	wantErr(t, err, ErrWrongState)
+
+	h.clock.advance(30 * 24 * time.Hour)
+	if err := h.svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := states(); got["computed"] != api.StatePurged || got["active"] != api.StateExpired {
+		t.Fatalf("after retention: %v", got)
+	}
+	counts, _ := h.svc.StateCounts(ctx)
+	if !reflect.DeepEqual(counts, map[string]int{api.StatePurged: 2, api.StateExpired: 2}) {
+		t.Errorf("StateCounts = %v", counts)
+	}
+	entries, _ := os.ReadDir(filepath.Join(h.dir, partsDir))
+	if len(entries) != 0 {
+		t.Errorf("%d session directories left", len(entries))
+	}
+}

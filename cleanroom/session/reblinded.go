@@ -1,0 +1,108 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/wire"
+)
+
+// PutReblinded validates and stores one part of the caller's re-blinded
+// copy of the counterpart set: join digests (kind join), part i holding
+// exactly the records of relayed part i. The part that completes the second
+// re-blinded set triggers the join; its receipt then says computed. If the
+// join fails the part stays recorded, the receipt says exchanging, and the
+// join is retried by the next call (a re-send, Get or Results).
+func (s *Service) PutReblinded(ctx context.Context, p Principal, id string, body io.Reader) (api.PartReceipt, error) {
+	var sess store.Session
+	var side string
+	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		sess, side, err = party(ctx, tx, p, id)
+		return err
+	})
+	if err != nil {
+		return api.PartReceipt{}, err
+	}
+	// Computed sessions only answer re-sends of parts they already hold.
+	if !stateIn(sess.State, api.StateExchanging, api.StateComputed) {
+		return api.PartReceipt{}, &StateError{State: sess.State, Want: "reblinded parts are accepted while the session is exchanging"}
+	}
+	var relayed []store.Part
+	if sess.State == api.StateExchanging {
+		relayed, err = s.relay(ctx, id, side)
+	} else {
+		err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+			relayed, err = tx.Parts(ctx, id, side, store.LegRelay)
+			return err
+		})
+	}
+	if err != nil {
+		return api.PartReceipt{}, err
+	}
+	sid, _ := parseID(id)
+	st, err := s.stage(id, store.LegReblinded, side, body, &joinCheck{session: sid, relayed: relayed})
+	if err != nil {
+		return api.PartReceipt{}, err
+	}
+	rcpt, err := s.commit(ctx, p, id, store.LegReblinded, st)
+	if err != nil || rcpt.State != api.StateExchanging || !rcpt.Complete {
+		return rcpt, err
+	}
+	// compute does nothing until the other party's set is complete too.
+	if err := s.compute(ctx, id); err != nil {
+		s.log.ErrorContext(ctx, "join failed; it will be retried", "session", id, "error", err)
+		return rcpt, nil
+	}
+	err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+		cur, err := tx.Session(ctx, id)
+		rcpt.State = cur.State
+		return err
+	})
+	return rcpt, err
+}
+
+// joinCheck validates a part of kind join against the relayed part it
+// answers.
+type joinCheck struct {
+	session [idBytes]byte
+	relayed []store.Part
+	want    store.Part
+}
+
+func (c *joinCheck) header(h *wire.Header) error {
+	if err := checkHeader(h, wire.KindJoin, c.session); err != nil {
+		return err
+	}
+	if int64(h.Part) >= int64(len(c.relayed)) {
+		return fmt.Errorf("%w: part %d, but the counterpart set was relayed in %d parts", ErrInvalidPart, h.Part, len(c.relayed))
+	}
+	c.want = c.relayed[h.Part]
+	if h.First != c.want.First || h.Final != c.want.Final {
+		return fmt.Errorf("%w: part %d must start at record %d and be final=%t, as relayed part %d",
+			ErrInvalidPart, h.Part, c.want.First, c.want.Final, h.Part)
+	}
+	return nil
+}
+
+func (c *joinCheck) record(i uint64, _ []byte) (bool, error) {
+	if i >= c.want.Records {
+		return false, c.countError()
+	}
+	return true, nil
+}
+
+func (c *joinCheck) done(records uint64) error {
+	if records != c.want.Records {
+		return c.countError()
+	}
+	return nil
+}
+
+func (c *joinCheck) countError() error {
+	return fmt.Errorf("%w: part %d must hold exactly the %d records of relayed part %d",
+		ErrInvalidPart, c.want.Index, c.want.Records, c.want.Index)
+}

@@ -1,0 +1,104 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/protocol/api"
+)
+
+// recover brings the data directory back in line with the store after a
+// crash, then finishes interrupted joins.
+//
+// Part files are written under a temporary name, renamed, and only then
+// recorded, so after a crash there can be temporary files, renamed files
+// that were never recorded, and directories of sessions that ended before
+// their files were deleted; all of them go. A session whose re-blinded sets
+// are both complete but which has no results is joined again.
+func (s *Service) recover(ctx context.Context) error {
+	var sessions []store.Session
+	recorded := map[string]bool{} // files referenced by the store, relative paths
+	pending := []string{}
+	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if sessions, err = tx.Sessions(ctx, ""); err != nil {
+			return err
+		}
+		for _, sess := range sessions {
+			if final(sess.State) {
+				continue
+			}
+			sp, err := loadParts(ctx, tx, sess.ID)
+			if err != nil {
+				return err
+			}
+			for _, legs := range []map[string][]store.Part{sp.blinded, sp.reblinded, sp.relay} {
+				for _, parts := range legs {
+					for _, p := range parts {
+						recorded[p.File] = true
+					}
+				}
+			}
+			if sess.State == api.StateExchanging && sp.joinReady() {
+				pending = append(pending, sess.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("session: recover: %w", err)
+	}
+	if err := s.removeUnrecorded(recorded); err != nil {
+		return err
+	}
+	for _, id := range pending {
+		// A join that fails again is logged, not fatal: the service
+		// serves the other sessions, and the next call retries it.
+		if err := s.compute(ctx, id); err != nil {
+			s.log.ErrorContext(ctx, "join at startup failed", "session", id, "error", err)
+		}
+	}
+	return nil
+}
+
+// removeUnrecorded deletes every file under the parts directory that the
+// store does not reference, and the directories left empty.
+func (s *Service) removeUnrecorded(recorded map[string]bool) error {
+	root := filepath.Join(s.dataDir, partsDir)
+	dirs, err := os.ReadDir(root)
+	if err != nil {
+		return fmt.Errorf("session: recover: %w", err)
+	}
+	var errs []error
+	for _, d := range dirs {
+		dir := filepath.Join(root, d.Name())
+		if !d.IsDir() {
+			errs = append(errs, os.Remove(dir))
+			continue
+		}
+		files, err := os.ReadDir(dir)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		kept := 0
+		for _, f := range files {
+			if recorded[filepath.Join(partsDir, d.Name(), f.Name())] {
+				kept++
+				continue
+			}
+			errs = append(errs, os.RemoveAll(filepath.Join(dir, f.Name())))
+		}
+		if kept == 0 {
+			errs = append(errs, os.Remove(dir))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("session: recover: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,188 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/transcript"
+	"github.com/blindjoin/blindjoin/protocol/wire"
+)
+
+// Counterpart opens part n of the other party's counting records, in the
+// server's secret order, as wire parts of kind elements. The relayed set is
+// written to disk once, on the first request of either party for it, and
+// then served from the files.
+func (s *Service) Counterpart(ctx context.Context, p Principal, id string, n int) (Download, error) {
+	var sess store.Session
+	var side string
+	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		sess, side, err = party(ctx, tx, p, id)
+		return err
+	})
+	if err != nil {
+		return Download{}, err
+	}
+	if sess.State != api.StateExchanging {
+		return Download{}, &StateError{State: sess.State, Want: "the counterpart set is available while the session is exchanging"}
+	}
+	parts, err := s.relay(ctx, id, side)
+	if err != nil {
+		return Download{}, err
+	}
+	if n < 0 || n >= len(parts) {
+		return Download{}, &RequestError{Field: "part", Reason: "must be between 0 and " + strconv.Itoa(len(parts)-1)}
+	}
+	f, err := os.Open(filepath.Join(s.dataDir, parts[n].File))
+	if err != nil {
+		return Download{}, fmt.Errorf("session: open relay part: %w", err)
+	}
+	return Download{Parts: len(parts), Size: parts[n].Size, Body: f}, nil
+}
+
+// relay returns the relay parts prepared for recipient, writing them first
+// if needed. The session lock makes concurrent first requests write them
+// once; the files are deterministic, so a crash half-way only costs the
+// work (New deletes the unrecorded files).
+func (s *Service) relay(ctx context.Context, id, recipient string) ([]store.Part, error) {
+	unlock := s.locks.lock(id)
+	defer unlock()
+	var sess store.Session
+	var relayed, sender []store.Part
+	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if sess, err = tx.Session(ctx, id); err != nil {
+			return err
+		}
+		if relayed, err = tx.Parts(ctx, id, recipient, store.LegRelay); err != nil {
+			return err
+		}
+		sender, err = tx.Parts(ctx, id, otherSide(recipient), store.LegBlinded)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("session: relay: %w", err)
+	}
+	if len(relayed) > 0 {
+		return relayed, nil
+	}
+	if sess.State != api.StateExchanging {
+		return nil, &StateError{State: sess.State, Want: "the counterpart set is prepared while the session is exchanging"}
+	}
+	_, eval, err := sideEvaluator(sess, otherSide(recipient))
+	if err != nil {
+		return nil, err
+	}
+	set, err := s.loadSet(sender, eval, setFields{elems: true})
+	if err != nil {
+		return nil, err
+	}
+	perm, err := s.relayPermutation(sess, recipient, set.n)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := s.writeRelay(id, recipient, set, perm)
+	if err != nil {
+		return nil, err
+	}
+	var records uint64
+	for _, p := range parts {
+		records += p.Records
+	}
+	err = s.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		cur, err := tx.Session(ctx, id)
+		if err != nil {
+			return fmt.Errorf("session: relay: %w", err)
+		}
+		if cur.State != api.StateExchanging {
+			return &StateError{State: cur.State, Want: "the counterpart set is prepared while the session is exchanging"}
+		}
+		for _, p := range parts {
+			if err := tx.AddPart(ctx, p); err != nil {
+				return fmt.Errorf("session: relay: %w", err)
+			}
+		}
+		return s.record(ctx, tx, id, serverActor, typeRelayed, map[string]string{
+			transcript.KeySide:    recipient,
+			keyParts:              strconv.Itoa(len(parts)),
+			transcript.KeyRecords: strconv.FormatUint(records, 10),
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "counterpart set prepared", "session", id, "recipient", recipient,
+		"parts", len(parts), "records", records)
+	return parts, nil
+}
+
+// relayPartRecords is the number of records per relayed part.
+func (s *Service) relayPartRecords() int {
+	max := wire.MaxRecords(wire.Header{Kind: wire.KindElements})
+	if s.relayRecs > 0 && s.relayRecs < max {
+		return s.relayRecs
+	}
+	return max
+}
+
+// writeRelay writes the permuted set as parts of kind elements. A set of
+// zero records is one empty final part, so the recipient always has a
+// part 0 to fetch.
+func (s *Service) writeRelay(id, recipient string, set *countingSet, perm []uint32) ([]store.Part, error) {
+	sid, _ := parseID(id)
+	per := s.relayPartRecords()
+	var parts []store.Part
+	for first := 0; first < set.n || len(parts) == 0; first += per {
+		end := min(first+per, set.n)
+		h := wire.Header{Kind: wire.KindElements, Final: end == set.n, Session: sid, Part: uint32(len(parts)), First: uint64(first)}
+		p, err := s.writePart(id, recipient, h, func(w *wire.Writer) error {
+			for _, pos := range perm[first:end] {
+				at := int(pos) * wire.ElementSize
+				if err := w.WriteRecord(set.elems[at : at+wire.ElementSize]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, p)
+	}
+	return parts, nil
+}
+
+// writePart writes one relay part durably under its final name.
+func (s *Service) writePart(id, recipient string, h wire.Header, fill func(*wire.Writer) error) (store.Part, error) {
+	var records uint64
+	var size int64
+	var digest [32]byte
+	rel, err := s.createPart(id, store.LegRelay, recipient, func(out io.Writer) (uint32, [32]byte, error) {
+		w, err := wire.NewWriter(out, h)
+		if err == nil {
+			err = fill(w)
+		}
+		if err == nil {
+			err = w.Close()
+		}
+		if err != nil {
+			return 0, digest, fmt.Errorf("session: relay part: %w", err)
+		}
+		records, size, digest = w.Records(), w.Size(), w.Digest()
+		return h.Part, digest, nil
+	})
+	if err != nil {
+		return store.Part{}, err
+	}
+	return store.Part{
+		Session: id, Side: recipient, Leg: store.LegRelay, Index: h.Part, First: h.First,
+		Records: records, Counting: records, Final: h.Final, Digest: digest[:],
+		File: rel, Size: size, Created: s.now(),
+	}, nil
+}

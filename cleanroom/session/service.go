@@ -1,0 +1,160 @@
+package session
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+)
+
+// partsDir is the directory under Config.DataDir that holds one
+// subdirectory of part files per session.
+const partsDir = "parts"
+
+// Service is the clean room's session service. It is safe for concurrent
+// use; the store serializes every state change, and per-session locks
+// serialize the two expensive steps (relay materialization and the join).
+type Service struct {
+	store       store.Store
+	dataDir     string
+	floor       policy.Policy
+	budget      float64
+	maxPart     int64
+	relayRecs   int
+	maxSet      uint64
+	expireAfter time.Duration
+	now         func() time.Time
+	log         *slog.Logger
+
+	randMu sync.Mutex
+	rand   io.Reader
+
+	secret  []byte
+	signKey ed25519.PrivateKey
+
+	locks    keyedMutex
+	elements atomic.Uint64
+}
+
+// New opens the service: it loads (or creates) the server secret and the
+// transcript signing key under cfg.DataDir, then recovers from a crash:
+// leftover temporary and unrecorded files are deleted, the files of ended
+// sessions are removed, and sessions whose both re-blinded sets are
+// complete but which have no results yet are computed.
+func New(cfg Config) (*Service, error) {
+	cfg, err := cfg.withDefaults(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, partsDir), 0o700); err != nil {
+		return nil, fmt.Errorf("session: data directory: %w", err)
+	}
+	secret, signKey, err := loadKeys(cfg.DataDir, cfg.Rand)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		store:       cfg.Store,
+		dataDir:     cfg.DataDir,
+		floor:       cfg.Floor,
+		budget:      cfg.DPBudget,
+		maxPart:     cfg.MaxPartSize,
+		relayRecs:   cfg.RelayPartRecords,
+		maxSet:      cfg.MaxSetRecords,
+		expireAfter: cfg.ExpireAfter,
+		now:         func() time.Time { return cfg.Now().UTC() },
+		log:         cfg.Logger,
+		rand:        cfg.Rand,
+		secret:      secret,
+		signKey:     signKey,
+	}
+	if err := s.recover(context.Background()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// TranscriptPublicKey is the key that verifies signed transcript heads;
+// auditors get it out of band (the binary prints it, the HTTP layer may
+// publish it).
+func (s *Service) TranscriptPublicKey() ed25519.PublicKey {
+	return s.signKey.Public().(ed25519.PublicKey)
+}
+
+// ElementsProcessed counts the records of uploaded parts (blinded elements
+// and join digests) validated since New, for metrics.
+func (s *Service) ElementsProcessed() uint64 { return s.elements.Load() }
+
+// StateCounts returns the number of sessions in each state, for metrics.
+func (s *Service) StateCounts(ctx context.Context) (map[string]int, error) {
+	var counts map[string]int
+	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		counts, err = tx.StateCounts(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("session: state counts: %w", err)
+	}
+	return counts, nil
+}
+
+// readRand fills b from the configured random source.
+func (s *Service) readRand(b []byte) error {
+	s.randMu.Lock()
+	defer s.randMu.Unlock()
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return fmt.Errorf("session: random source: %w", err)
+	}
+	return nil
+}
+
+// sessionDir is the directory of a session's part files.
+func (s *Service) sessionDir(id string) string {
+	return filepath.Join(s.dataDir, partsDir, id)
+}
+
+// keyedMutex hands out one mutex per key, dropped when nobody holds it.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]*refMutex
+}
+
+type refMutex struct {
+	sync.Mutex
+	refs int
+}
+
+// lock locks key and returns its unlock function.
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = make(map[string]*refMutex)
+	}
+	m := k.m[key]
+	if m == nil {
+		m = new(refMutex)
+		k.m[key] = m
+	}
+	m.refs++
+	k.mu.Unlock()
+	m.Lock()
+	return func() {
+		m.Unlock()
+		k.mu.Lock()
+		if m.refs--; m.refs == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}

@@ -1,0 +1,163 @@
+package session
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+	"github.com/blindjoin/blindjoin/protocol/shuffle"
+	"github.com/blindjoin/blindjoin/protocol/wire"
+)
+
+// countingSet is a party's blinded set as the server relays and joins it:
+// only the records that count, in upload order. Counting position i is the
+// i-th counting record; everything is held in flat slices, never as one
+// heap object per record.
+type countingSet struct {
+	n     int
+	index []uint32 // original record index in the upload (if asked for)
+	bits  []uint64 // attribute bits (if asked for)
+	elems []byte   // elements, wire.ElementSize bytes each (if asked for)
+}
+
+// setFields selects what loadSet keeps per counting record.
+type setFields struct {
+	index, bits, elems bool
+}
+
+// errCorrupt reports a stored file that no longer matches what was
+// recorded when it was received: the disk or someone with access to it
+// changed it. It is an internal error, never the party's fault.
+var errCorrupt = errors.New("session: stored part file does not match its recorded digest")
+
+// loadSet reads a side's committed blinded parts back from disk and keeps
+// the counting records. The store keeps how many records of a part count,
+// not which, so the count rule is applied again (and must find as many);
+// each file's digest is checked against the store.
+func (s *Service) loadSet(parts []store.Part, eval *policy.Evaluator, want setFields) (*countingSet, error) {
+	var total uint64
+	for _, p := range parts {
+		total += p.Counting
+	}
+	set := &countingSet{n: int(total)}
+	if want.index {
+		set.index = make([]uint32, 0, total)
+	}
+	if want.bits {
+		set.bits = make([]uint64, 0, total)
+	}
+	if want.elems {
+		set.elems = make([]byte, 0, total*wire.ElementSize)
+	}
+	counted := 0
+	for _, p := range parts {
+		err := s.readPart(p, wire.KindBlinded, func(i uint64, rec []byte) {
+			bits := wire.UnpackAttrs(rec[wire.ElementSize:])
+			if !eval.Counts(bits) {
+				return
+			}
+			counted++
+			if want.index {
+				set.index = append(set.index, uint32(p.First+i))
+			}
+			if want.bits {
+				set.bits = append(set.bits, bits)
+			}
+			if want.elems {
+				set.elems = append(set.elems, rec[:wire.ElementSize]...)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if counted != set.n {
+		return nil, fmt.Errorf("%w: counting records changed", errCorrupt)
+	}
+	return set, nil
+}
+
+// readPart streams the records of a stored part file of the given kind to
+// fn and checks the file's digest and record count against the store.
+func (s *Service) readPart(p store.Part, kind wire.Kind, fn func(i uint64, rec []byte)) error {
+	f, err := os.Open(filepath.Join(s.dataDir, p.File))
+	if err != nil {
+		return fmt.Errorf("session: open part file: %w", err)
+	}
+	defer f.Close()
+	rd, err := wire.NewReader(bufio.NewReaderSize(f, 256<<10))
+	if err != nil {
+		return fmt.Errorf("%w: %w", errCorrupt, err)
+	}
+	if rd.Header().Kind != kind {
+		return fmt.Errorf("%w: part kind changed", errCorrupt)
+	}
+	var i uint64
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %w", errCorrupt, err)
+		}
+		fn(i, rec)
+		i++
+	}
+	if d := rd.Digest(); !bytes.Equal(d[:], p.Digest) || i != p.Records {
+		return errCorrupt
+	}
+	return nil
+}
+
+// relayLabel separates the relay permutation keys from every other use of
+// the server secret.
+const relayLabel = "blindjoin-relay-v1"
+
+// relayPermutation returns the server's secret permutation of the n
+// counting records relayed to recipient: relay position j carries counting
+// position perm[j] of the other side's set.
+//
+// The permutation is drawn by protocol/shuffle from an AES-256-CTR
+// keystream (a deterministic generator) whose key is HMAC-SHA256(server
+// secret, label || session id || relay seed || recipient), each input
+// preceded by its uint32 big-endian length. It is derived again whenever
+// needed instead of being stored: the database holds the seed, but without
+// the server secret the seed says nothing about the order.
+func (s *Service) relayPermutation(sess store.Session, recipient string, n int) ([]uint32, error) {
+	m := hmac.New(sha256.New, s.secret)
+	for _, part := range [][]byte{[]byte(relayLabel), []byte(sess.ID), sess.RelaySeed, []byte(recipient)} {
+		m.Write(binary.BigEndian.AppendUint32(nil, uint32(len(part))))
+		m.Write(part)
+	}
+	block, err := aes.NewCipher(m.Sum(nil))
+	if err != nil {
+		return nil, fmt.Errorf("session: relay permutation: %w", err)
+	}
+	keystream := cipher.StreamReader{S: cipher.NewCTR(block, make([]byte, aes.BlockSize)), R: zeros{}}
+	perm, err := shuffle.Permutation(keystream, n)
+	if err != nil {
+		return nil, fmt.Errorf("session: relay permutation: %w", err)
+	}
+	return perm, nil
+}
+
+// zeros is an endless stream of zero bytes; XORed with a CTR keystream it
+// yields the keystream itself.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}

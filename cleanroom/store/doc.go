@@ -1,0 +1,18 @@
+// Package store defines the clean room's persistent state as small
+// interfaces, in the style of golang.org/x/mod/sumdb/tlog: the service never
+// sees SQL, only a Store that runs a function inside a transaction and a Tx
+// with the few reads and writes the session service and the party registry
+// need.
+//
+// Every multi-step change (a part and its transcript event, a state change
+// and its results, a session and its privacy-budget reservation) goes through
+// one ReadWrite call, so a crash leaves either all of it or none of it.
+// Implementations live in sub-packages (sqlitestore); only they import a
+// database driver.
+//
+// What is stored is what the service needs to resume after a restart:
+// parties (with the SHA-256 of their API key, never the key), sessions (with
+// the per-session relay seed, itself useless without the server secret kept
+// outside the database), metadata of the part files kept on disk (never the
+// elements), the transcript hash chain, and differential-privacy spends.
+package store

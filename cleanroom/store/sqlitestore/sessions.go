@@ -1,0 +1,123 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"github.com/blindjoin/blindjoin/cleanroom/store"
+)
+
+// sessionColumns selects a session row with its auditors, in insertion
+// order, folded into one JSON array.
+const sessionColumns = `s.id, s.advertiser, s.partner, s.match_key, s.policy, s.policy_hash,
+	s.segments, s.state, s.created, s.updated, s.computed_at, s.purge_after,
+	s.relay_seed, s.advertiser_result, s.partner_result,
+	(SELECT json_group_array(auditor) FROM
+		(SELECT auditor FROM session_auditors a WHERE a.session = s.id ORDER BY position))`
+
+func scanSession(sc scanner) (store.Session, error) {
+	var s store.Session
+	var segments, auditors string
+	var created, updated, computed, purge sql.NullInt64
+	if err := sc.Scan(&s.ID, &s.Advertiser, &s.Partner, &s.MatchKey, &s.Policy, &s.PolicyHash,
+		&segments, &s.State, &created, &updated, &computed, &purge,
+		&s.RelaySeed, &s.AdvertiserResult, &s.PartnerResult, &auditors); err != nil {
+		return store.Session{}, err
+	}
+	if err := json.Unmarshal([]byte(segments), &s.Segments); err != nil {
+		return store.Session{}, err
+	}
+	if err := json.Unmarshal([]byte(auditors), &s.Auditors); err != nil {
+		return store.Session{}, err
+	}
+	s.Created = timeCol(created)
+	s.Updated = timeCol(updated)
+	s.ComputedAt = timeCol(computed)
+	s.PurgeAfter = timeCol(purge)
+	return s, nil
+}
+
+func (t *tx) AddSession(ctx context.Context, s store.Session) error {
+	segments, err := json.Marshal(nonNil(s.Segments))
+	if err != nil {
+		return wrap("add session", err)
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO sessions (id, advertiser, partner, match_key, policy,
+		policy_hash, segments, state, created, updated, computed_at, purge_after, relay_seed,
+		advertiser_result, partner_result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.Advertiser, s.Partner, s.MatchKey, s.Policy, s.PolicyHash, string(segments), s.State,
+		timeArg(s.Created), timeArg(s.Updated), timeArg(s.ComputedAt), timeArg(s.PurgeAfter),
+		s.RelaySeed, s.AdvertiserResult, s.PartnerResult)
+	if err != nil {
+		return wrap("add session", err)
+	}
+	for i, a := range s.Auditors {
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO session_auditors (session, auditor, position) VALUES (?, ?, ?)`,
+			s.ID, a, i); err != nil {
+			return wrap("add session auditor", err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) Session(ctx context.Context, id string) (store.Session, error) {
+	s, err := scanSession(t.tx.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.id = ?`, id))
+	return s, wrap("session", err)
+}
+
+// UpdateSession rewrites the mutable fields; the parties, policy, segments,
+// auditors and relay seed of a session never change after creation.
+func (t *tx) UpdateSession(ctx context.Context, s store.Session) error {
+	res, err := t.tx.ExecContext(ctx, `UPDATE sessions SET state = ?, updated = ?, computed_at = ?,
+		purge_after = ?, advertiser_result = ?, partner_result = ? WHERE id = ?`,
+		s.State, timeArg(s.Updated), timeArg(s.ComputedAt), timeArg(s.PurgeAfter),
+		s.AdvertiserResult, s.PartnerResult, s.ID)
+	return mustAffect("update session", res, err)
+}
+
+func (t *tx) Sessions(ctx context.Context, party string) ([]store.Session, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s
+		WHERE ?1 = '' OR s.advertiser = ?1 OR s.partner = ?1
+			OR EXISTS (SELECT 1 FROM session_auditors a WHERE a.session = s.id AND a.auditor = ?1)
+		ORDER BY s.created, s.id`, party)
+	if err != nil {
+		return nil, wrap("sessions", err)
+	}
+	defer rows.Close()
+	var out []store.Session
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, wrap("sessions", err)
+		}
+		out = append(out, s)
+	}
+	return out, wrap("sessions", rows.Err())
+}
+
+func (t *tx) StateCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT state, COUNT(*) FROM sessions GROUP BY state`)
+	if err != nil {
+		return nil, wrap("state counts", err)
+	}
+	defer rows.Close()
+	out := make(map[string]int)
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, wrap("state counts", err)
+		}
+		out[state] = n
+	}
+	return out, wrap("state counts", rows.Err())
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors returned by every implementation.
+var (
+	// ErrNotFound reports a missing party, session or event.
+	ErrNotFound = errors.New("store: not found")
+	// ErrExists reports a uniqueness violation: a party name or API key
+	// hash, a session id or a part (session, side, leg, index) already
+	// present.
+	ErrExists = errors.New("store: already exists")
+)
+
+// Store runs transactions. The function passed to ReadWrite or ReadOnly may be
+// called more than once if the implementation retries; it must not have side
+// effects outside tx until the call returns. A non-nil error from f rolls the
+// transaction back and is returned unchanged.
+type Store interface {
+	// ReadWrite runs f in a transaction that holds the write lock from its
+	// start (SQLite BEGIN IMMEDIATE), so read-check-write sequences in f
+	// are serialized against every other writer.
+	ReadWrite(ctx context.Context, f func(ctx context.Context, tx Tx) error) error
+	// ReadOnly runs f against a consistent snapshot; writes through tx fail.
+	ReadOnly(ctx context.Context, f func(ctx context.Context, tx Tx) error) error
+	Close() error
+}
+
+// Tx is the set of operations available inside a transaction. Lists are
+// returned in a stable order (documented per method).
+type Tx interface {
+	// AddParty stores a new party; ErrExists if the name or key hash is taken.
+	AddParty(ctx context.Context, p Party) error
+	// Party returns a party by name, revoked or not; ErrNotFound if unknown.
+	Party(ctx context.Context, name string) (Party, error)
+	// PartyByKeyHash returns the party whose API key hashes to h.
+	PartyByKeyHash(ctx context.Context, h []byte) (Party, error)
+	// Parties lists every party, by name.
+	Parties(ctx context.Context) ([]Party, error)
+	// UpdateParty rewrites a party's role and revocation time.
+	UpdateParty(ctx context.Context, p Party) error
+
+	// AddSession stores a new session; ErrExists if the id is taken.
+	AddSession(ctx context.Context, s Session) error
+	// Session returns a session by id; ErrNotFound if unknown.
+	Session(ctx context.Context, id string) (Session, error)
+	// UpdateSession rewrites every mutable field of a session (state,
+	// timestamps, results); ErrNotFound if unknown.
+	UpdateSession(ctx context.Context, s Session) error
+	// Sessions lists, by creation time then id, the sessions naming party
+	// as advertiser, partner or auditor, or every session if party is "".
+	Sessions(ctx context.Context, party string) ([]Session, error)
+	// StateCounts counts sessions per state.
+	StateCounts(ctx context.Context) (map[string]int, error)
+
+	// AddPart records a committed part file; ErrExists if a part with the
+	// same session, side, leg and index is already recorded.
+	AddPart(ctx context.Context, p Part) error
+	// Parts lists one set's parts by index.
+	Parts(ctx context.Context, session, side string, leg Leg) ([]Part, error)
+
+	// AppendEvent adds a transcript event; ErrExists if its sequence
+	// number is taken (the chain must be extended from the last event).
+	AppendEvent(ctx context.Context, e Event) error
+	// Events lists a session's transcript by sequence number.
+	Events(ctx context.Context, session string) ([]Event, error)
+	// LastEvent returns a session's last transcript event; ErrNotFound if
+	// it has none.
+	LastEvent(ctx context.Context, session string) (Event, error)
+
+	// AddSpend records a differential-privacy reservation (one per session;
+	// ErrExists otherwise).
+	AddSpend(ctx context.Context, s Spend) error
+	// Spends lists a pair's spends at or after since, by time.
+	Spends(ctx context.Context, advertiser, partner string, since time.Time) ([]Spend, error)
+	// DeleteSpend removes a session's reservation (a session that ended
+	// without releasing anything gives its budget back); no error if none.
+	DeleteSpend(ctx context.Context, session string) error
+}

@@ -1,0 +1,90 @@
+package store
+
+import "time"
+
+// Times are stored with nanosecond precision in UTC; a zero time.Time means
+// "not set".
+
+// Party is a registered organization.
+type Party struct {
+	Name       string
+	Role       string // api.RoleAdvertiser, api.RoleMediaPartner or api.RoleAuditor
+	APIKeyHash []byte // SHA-256 of the API key
+	Created    time.Time
+	RevokedAt  time.Time // zero while active
+}
+
+// Session is one clean-room session row.
+type Session struct {
+	ID         string
+	Advertiser string
+	Partner    string
+	MatchKey   string
+	Policy     []byte // canonical policy JSON
+	PolicyHash string
+	Segments   []string
+	Auditors   []string
+	State      string
+	Created    time.Time
+	Updated    time.Time
+	ComputedAt time.Time // zero until computed
+	PurgeAfter time.Time // zero until computed
+	// RelaySeed is the per-session secret from which the server's relay
+	// permutations are derived (together with the server secret, which is
+	// not in the database).
+	RelaySeed []byte
+	// AdvertiserResult and PartnerResult are the canonical api.Results JSON
+	// released to each party; nil until computed.
+	AdvertiserResult []byte
+	PartnerResult    []byte
+}
+
+// Leg names one of the three kinds of part files a session holds.
+type Leg string
+
+const (
+	// LegBlinded is a party's own blinded set (wire kind blinded).
+	LegBlinded Leg = "blinded"
+	// LegReblinded is a party's re-blinded copy of the counterpart set
+	// (wire kind join).
+	LegReblinded Leg = "reblinded"
+	// LegRelay is the server-permuted copy of a set prepared for the other
+	// party (wire kind elements); its Side is the party that downloads it.
+	LegRelay Leg = "relay"
+)
+
+// Part is the metadata of one part file on disk.
+type Part struct {
+	Session  string
+	Side     string // role of the party that sent (or, for relay, receives) it
+	Leg      Leg
+	Index    uint32
+	First    uint64 // index of the part's first record in the whole set
+	Records  uint64
+	Counting uint64 // records the policy lets count (Records for other legs)
+	Final    bool
+	Digest   []byte // SHA-256 of the whole part as sent
+	File     string // path relative to the service's data directory
+	Size     int64
+	Created  time.Time
+}
+
+// Event is one stored transcript event and the chain head after it.
+type Event struct {
+	Session string
+	Seq     uint64
+	Time    time.Time
+	Actor   string
+	Type    string
+	Data    []byte // event payload (JSON)
+	Head    []byte // chain hash after this event
+}
+
+// Spend is a differential-privacy epsilon reserved for one session.
+type Spend struct {
+	Session    string
+	Advertiser string
+	Partner    string
+	Epsilon    float64
+	Time       time.Time
+}
