@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 
@@ -31,6 +32,14 @@ var _ store.Store = (*Store)(nil)
 // Open opens (creating if needed) the database at path and brings its schema
 // up to date.
 func Open(path string) (*Store, error) {
+	// SQLite creates the -wal and -shm files with the database file's mode,
+	// so creating the file 0600 first keeps all three private: they hold
+	// party names, policies and result counts.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open: %w", err)
+	}
+	f.Close()
 	writer, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open: %w", err)

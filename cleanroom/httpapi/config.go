@@ -1,0 +1,90 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/blindjoin/blindjoin/cleanroom/auth"
+	"github.com/blindjoin/blindjoin/cleanroom/ratelimit"
+)
+
+// Tokens issues and verifies access tokens (implemented by *auth.Authority).
+type Tokens interface {
+	// Issue signs a token for party acting as role.
+	Issue(party, role string) (token string, expiresIn time.Duration, err error)
+	// Verify checks a token; every rejection wraps auth.ErrUnauthenticated.
+	Verify(token string) (auth.Claims, error)
+}
+
+// KeySet publishes the public keys that verify access tokens (implemented
+// by *auth.Keyring).
+type KeySet interface {
+	JWKS() []byte
+}
+
+// Limits are the per-party rate limits.
+type Limits struct {
+	// Create bounds session creations.
+	Create ratelimit.Limit
+	// Parts bounds part uploads and downloads together: a session moves
+	// three sets of parts per party (blinded up, counterpart down,
+	// re-blinded up).
+	Parts ratelimit.Limit
+}
+
+// DefaultLimits let a party create a session every few seconds with bursts
+// of 20, and move ten 64 MiB parts a second with bursts of 200, more than a
+// single link carries: they stop loops, not work.
+var DefaultLimits = Limits{
+	Create: ratelimit.Limit{Rate: 0.2, Burst: 20},
+	Parts:  ratelimit.Limit{Rate: 10, Burst: 200},
+}
+
+// Config holds the handler's dependencies. Every field without a stated
+// default is required.
+type Config struct {
+	Sessions Sessions
+	Parties  Parties
+	Tokens   Tokens
+	Keys     KeySet
+	// Ready reports whether the service can serve (GET /readyz).
+	Ready func(ctx context.Context) error
+	// StateCounts counts sessions per state, for the sessions gauge.
+	StateCounts func(ctx context.Context) (map[string]int, error)
+	// Elements returns how many group elements the service has processed.
+	Elements func() uint64
+	// Logger receives the access log and internal errors; nothing is
+	// logged if nil.
+	Logger *slog.Logger
+	// Limits are the rate limits; a zero Limit takes its DefaultLimits
+	// value.
+	Limits Limits
+	// Now is the clock of rate limits and request durations; time.Now if
+	// nil.
+	Now func() time.Time
+}
+
+var errMissingDependency = errors.New("httpapi: Sessions, Parties, Tokens, Keys, Ready, StateCounts and Elements are required")
+
+func (cfg *Config) withDefaults() (Config, error) {
+	c := *cfg
+	if c.Sessions == nil || c.Parties == nil || c.Tokens == nil || c.Keys == nil ||
+		c.Ready == nil || c.StateCounts == nil || c.Elements == nil {
+		return c, errMissingDependency
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Limits.Create == (ratelimit.Limit{}) {
+		c.Limits.Create = DefaultLimits.Create
+	}
+	if c.Limits.Parts == (ratelimit.Limit{}) {
+		c.Limits.Parts = DefaultLimits.Parts
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c, nil
+}

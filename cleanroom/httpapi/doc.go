@@ -1,0 +1,30 @@
+// Package httpapi is the clean room's HTTP boundary: the Gin router, its
+// middleware (request ids, access log, metrics, authentication, rate
+// limits, panic recovery), the mapping of errors to statuses and JSON
+// bodies, the Prometheus metrics and the OpenAPI description of the API.
+//
+// It is the only package of the module that imports Gin, and *gin.Context
+// never leaves it: handlers translate a request into a call on the Sessions
+// and Parties interfaces (contract.go) with a session.Principal and plain
+// values, and translate the result or error back. Everything the service
+// can get wrong or refuse reaches the client through one function,
+// classify (errors.go), so a status code or an error code cannot drift
+// between routes, and no internal detail is ever echoed: it is logged, with
+// the request id, and the client gets a fixed message.
+//
+// Request flow:
+//
+//	request id -> access log + metrics -> panic recovery -> route
+//	  /v1/...: bearer token (auth) -> party still active -> rate limit
+//	           -> strict JSON or streamed part body -> Sessions -> JSON
+//
+// Bodies are bounded before anyone reads them: JSON requests by
+// MaxJSONBody, part uploads by wire.MaxPartSize, streamed straight to the
+// service without being buffered here. Credentials never reach a log line:
+// the access log records the route template, the status, the duration and
+// the party name, nothing taken from the headers or the body except a
+// client request id of a restricted form.
+//
+// openapi.json (embedded, OpenAPI 3.1) describes every route; the tests
+// compare it with the router and validate real responses against it.
+package httpapi

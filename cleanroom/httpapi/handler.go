@@ -1,0 +1,92 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/blindjoin/blindjoin/cleanroom/ratelimit"
+)
+
+// handler holds the dependencies every route needs.
+type handler struct {
+	sessions Sessions
+	parties  Parties
+	tokens   Tokens
+	keys     KeySet
+	ready    func(ctx context.Context) error
+	log      *slog.Logger
+	now      func() time.Time
+	metrics  *metrics
+	create   *ratelimit.Limiter
+	parts    *ratelimit.Limiter
+}
+
+// NewHandler returns the clean room's HTTP API as an http.Handler.
+func NewHandler(cfg Config) (http.Handler, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	create, err := ratelimit.New(c.Limits.Create, c.Now)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: create limit: %w", err)
+	}
+	parts, err := ratelimit.New(c.Limits.Parts, c.Now)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: parts limit: %w", err)
+	}
+	h := &handler{
+		sessions: c.Sessions,
+		parties:  c.Parties,
+		tokens:   c.Tokens,
+		keys:     c.Keys,
+		ready:    c.Ready,
+		log:      c.Logger,
+		now:      c.Now,
+		metrics:  newMetrics(c.StateCounts, c.Elements),
+		create:   create,
+		parts:    parts,
+	}
+	return h.router(), nil
+}
+
+func (h *handler) router() *gin.Engine {
+	// Release mode stops Gin printing its routes and warnings to stdout;
+	// this package is Gin's only user, so the global switch is ours.
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	// An API has one spelling per route: no redirects to a "fixed" path.
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.Use(requestID, h.observe, h.recoverPanic)
+	r.NoRoute(func(c *gin.Context) { answer(c, errNotFound, nil) })
+
+	r.GET("/healthz", h.healthz)
+	r.GET("/readyz", h.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(h.metrics.registry, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(h.log.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+	})))
+	r.GET("/openapi.json", serveOpenAPI)
+	r.GET("/.well-known/jwks.json", h.jwks)
+
+	v1 := r.Group("/v1")
+	v1.POST("/auth/token", h.token)
+	v1.GET("/sessions", h.authed(h.listSessions))
+	v1.POST("/sessions", h.authed(h.limited(h.create, h.createSession)))
+	v1.GET("/sessions/:id", h.authed(withID(h.sessions.Get)))
+	v1.DELETE("/sessions/:id", h.authed(withID(h.sessions.Delete)))
+	v1.POST("/sessions/:id/join", h.authed(h.joinSession))
+	v1.PUT("/sessions/:id/blinded", h.authed(h.limited(h.parts, uploadPart(h.sessions.PutBlinded))))
+	v1.GET("/sessions/:id/counterpart", h.authed(h.limited(h.parts, h.counterpart)))
+	v1.PUT("/sessions/:id/reblinded", h.authed(h.limited(h.parts, uploadPart(h.sessions.PutReblinded))))
+	v1.GET("/sessions/:id/results", h.authed(withID(h.sessions.Results)))
+	v1.GET("/sessions/:id/transcript", h.authed(withID(h.sessions.Transcript)))
+	return r
+}

@@ -1,0 +1,197 @@
+package operator
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/blindjoin/blindjoin/cleanroom/auth"
+	"github.com/blindjoin/blindjoin/cleanroom/httpapi"
+	"github.com/blindjoin/blindjoin/cleanroom/registry"
+	"github.com/blindjoin/blindjoin/cleanroom/session"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+)
+
+// Defaults of ServeConfig.
+const (
+	DefaultIssuer          = "blindjoind"
+	DefaultAudience        = "blindjoin-api"
+	DefaultTokenTTL        = auth.MaxTokenLifetime
+	DefaultSweepEvery      = 5 * time.Minute
+	DefaultShutdownTimeout = 30 * time.Second
+)
+
+// ServeConfig configures Serve. DataDir, Addr and Logger are required; zero
+// values of the other fields take the defaults above (and the packages').
+type ServeConfig struct {
+	DataDir string
+	Addr    string // host:port; port 0 picks a free port (see Started)
+	// FloorFile is a policy JSON file whose settings are the loosest any
+	// session may ask for; empty means the built-in defaults (DESIGN.md 4-5).
+	FloorFile string
+	// DPBudget is the epsilon each advertiser-partner pair may spend per 30
+	// days (0: session.DefaultDPBudget).
+	DPBudget         float64
+	Issuer, Audience string        // access-token "iss" and "aud"
+	TokenTTL         time.Duration // access-token lifetime, at most auth.MaxTokenLifetime
+	SweepEvery       time.Duration // how often retention runs
+	ShutdownTimeout  time.Duration // how long in-flight requests get on shutdown
+	Limits           httpapi.Limits
+	Timeouts         httpapi.Timeouts
+	Logger           *slog.Logger
+	// Started, if set, is called with the listening address once the
+	// server accepts connections.
+	Started func(addr string)
+}
+
+func (cfg ServeConfig) withDefaults() ServeConfig {
+	if cfg.Issuer == "" {
+		cfg.Issuer = DefaultIssuer
+	}
+	if cfg.Audience == "" {
+		cfg.Audience = DefaultAudience
+	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = DefaultTokenTTL
+	}
+	if cfg.SweepEvery <= 0 {
+		cfg.SweepEvery = DefaultSweepEvery
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	return cfg
+}
+
+// Serve runs the clean room until ctx is done (SIGTERM or SIGINT in the
+// binary), then shuts down gracefully: it stops accepting connections,
+// lets in-flight requests finish within ShutdownTimeout, stops retention
+// and closes the store.
+func Serve(ctx context.Context, cfg ServeConfig) error {
+	cfg = cfg.withDefaults()
+	log := cfg.Logger
+	floor, err := loadFloor(cfg.FloorFile)
+	if err != nil {
+		return err
+	}
+	if err := createDataDir(cfg.DataDir); err != nil {
+		return err
+	}
+	st, err := openStore(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	keyring, err := auth.OpenKeyring(cfg.DataDir, time.Now, rand.Reader)
+	if err != nil {
+		return err
+	}
+	tokens, err := auth.NewAuthority(keyring, cfg.Issuer, cfg.Audience, cfg.TokenTTL, time.Now, rand.Reader)
+	if err != nil {
+		return err
+	}
+	parties, err := registry.New(registry.Config{Store: st, Rand: rand.Reader, Now: time.Now})
+	if err != nil {
+		return err
+	}
+	svc, err := session.New(session.Config{DataDir: cfg.DataDir, Store: st, Floor: floor, DPBudget: cfg.DPBudget, Logger: log})
+	if err != nil {
+		return err
+	}
+	h, err := httpapi.NewHandler(httpapi.Config{
+		Sessions: svc,
+		Parties:  parties,
+		Tokens:   tokens,
+		Keys:     keyring,
+		// A read transaction shows the store answers.
+		Ready:       func(ctx context.Context) error { _, err := svc.StateCounts(ctx); return err },
+		StateCounts: svc.StateCounts,
+		Elements:    svc.ElementsProcessed,
+		Logger:      log,
+		Limits:      cfg.Limits,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("operator: listen: %w", err)
+	}
+	addr := ln.Addr().String()
+	srv := httpapi.NewServer(addr, h, cfg.Timeouts, log)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("blindjoind serving", slog.String("addr", addr),
+		slog.String("transcript_public_key", hex.EncodeToString(svc.TranscriptPublicKey())))
+	if cfg.Started != nil {
+		cfg.Started(addr)
+	}
+
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	var sweeping sync.WaitGroup
+	sweeping.Go(func() { sweep(sweepCtx, svc, cfg.SweepEvery, log) })
+	defer func() {
+		stopSweep()
+		sweeping.Wait()
+	}()
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("operator: server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", slog.Duration("grace", cfg.ShutdownTimeout))
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+		return fmt.Errorf("operator: shutdown: in-flight requests cut off: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("operator: server: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// sweep runs retention now and then every period until ctx is done.
+func sweep(ctx context.Context, svc *session.Service, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := svc.Sweep(ctx); err != nil && ctx.Err() == nil {
+			log.Error("retention sweep failed", slog.Any("error", err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// loadFloor reads the operator's floor policy, or returns the defaults.
+func loadFloor(path string) (policy.Policy, error) {
+	if path == "" {
+		return policy.Default(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return policy.Policy{}, fmt.Errorf("operator: floor policy: %w", err)
+	}
+	p, err := policy.Parse(data)
+	if err != nil {
+		return policy.Policy{}, fmt.Errorf("operator: floor policy %s: %w", path, err)
+	}
+	return p, nil
+}

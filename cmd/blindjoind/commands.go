@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/blindjoin/blindjoin/cleanroom/httpapi"
+	"github.com/blindjoin/blindjoin/cleanroom/operator"
+	"github.com/blindjoin/blindjoin/cleanroom/ratelimit"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+const (
+	defaultData = "./blindjoin-data"
+	defaultAddr = "127.0.0.1:8080"
+)
+
+// env looks an environment variable up (os.LookupEnv outside tests).
+type env func(string) (string, bool)
+
+// cli is one invocation: its context, output streams and environment.
+type cli struct {
+	ctx      context.Context
+	out, err io.Writer
+	env      env
+}
+
+type command struct {
+	usage string
+	run   func(c *cli, args []string) int
+}
+
+var commands = map[string]command{
+	"serve":        {"serve the HTTP API", serve},
+	"party add":    {"register a party and print its API key once", partyAdd},
+	"party list":   {"list the registered parties", partyList},
+	"party revoke": {"revoke a party's API key and tokens", partyRevoke},
+	"keys rotate":  {"make a new token-signing key current", keysRotate},
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup env) int {
+	c := &cli{ctx: ctx, out: stdout, err: stderr, env: lookup}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		c.usage(stdout)
+		return exitOK
+	}
+	name := args[0]
+	rest := args[1:]
+	if _, ok := commands[name]; !ok && len(args) > 1 {
+		name, rest = args[0]+" "+args[1], args[2:]
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "blindjoind: unknown command %q\n\n", name)
+		c.usage(stderr)
+		return exitUsage
+	}
+	return cmd.run(c, rest)
+}
+
+func (c *cli) usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: blindjoind COMMAND [flags]\n\ncommands:")
+	for _, name := range []string{"serve", "party add", "party list", "party revoke", "keys rotate"} {
+		fmt.Fprintf(w, "  %-13s %s\n", name, commands[name].usage)
+	}
+	fmt.Fprintln(w, "\nRun \"blindjoind COMMAND -h\" for its flags. Every flag but --json can be set as\nBLINDJOIN_<FLAG> in the environment (e.g. BLINDJOIN_DATA); the command line wins.")
+}
+
+// flags returns a FlagSet for a command with the --data flag every command
+// has.
+func (c *cli) flags(name string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("blindjoind "+name, flag.ContinueOnError)
+	fs.SetOutput(c.err)
+	data := fs.String("data", defaultData, "data `directory`")
+	return fs, data
+}
+
+// parse applies the environment, then the command line, and returns the
+// positional arguments; ok is false after a usage error (already reported).
+func (c *cli) parse(fs *flag.FlagSet, args []string) (positional []string, status int, ok bool) {
+	if err := applyEnv(fs, c.env); err != nil {
+		fmt.Fprintf(c.err, "%s: %v\n", fs.Name(), err)
+		return nil, exitUsage, false
+	}
+	// Flags may come before or after positional arguments
+	// ("party revoke NAME --data DIR").
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK, false
+			}
+			return nil, exitUsage, false
+		}
+		if fs.NArg() == 0 {
+			return positional, exitOK, true
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// applyEnv sets each flag from BLINDJOIN_<NAME> (dashes as underscores)
+// when that variable exists; output switches like --json are left to the
+// command line.
+func applyEnv(fs *flag.FlagSet, lookup env) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == "json" || err != nil {
+			return
+		}
+		name := "BLINDJOIN_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := lookup(name); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("environment variable %s: %v", name, e)
+			}
+		}
+	})
+	return err
+}
+
+// finish reports a command's error and returns its exit status.
+func (c *cli) finish(err error) int {
+	if err != nil {
+		fmt.Fprintf(c.err, "blindjoind: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+func usageError(c *cli, fs *flag.FlagSet, msg string) int {
+	fmt.Fprintf(c.err, "%s: %s\n", fs.Name(), msg)
+	fs.Usage()
+	return exitUsage
+}
+
+func serve(c *cli, args []string) int {
+	fs, data := c.flags("serve")
+	addr := fs.String("addr", defaultAddr, "listen `address` (host:port)")
+	floor := fs.String("floor", "", "policy JSON `file` with the loosest settings a session may ask for (default: built-in defaults)")
+	budget := fs.Float64("dp-budget", 0, "differential-privacy `epsilon` per advertiser-partner pair per 30 days (0: default 10)")
+	issuer := fs.String("issuer", operator.DefaultIssuer, "access-token issuer (iss)")
+	audience := fs.String("audience", operator.DefaultAudience, "access-token audience (aud)")
+	ttl := fs.Duration("token-ttl", operator.DefaultTokenTTL, "access-token lifetime (at most 15m)")
+	logFormat := fs.String("log-format", "json", "log format: json or text")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	sweepEvery := fs.Duration("sweep-every", operator.DefaultSweepEvery, "how often retention deletes expired data")
+	grace := fs.Duration("shutdown-timeout", operator.DefaultShutdownTimeout, "how long in-flight requests may run on shutdown")
+	createRate := fs.Float64("create-rate", httpapi.DefaultLimits.Create.Rate, "session creations per second per party")
+	createBurst := fs.Int("create-burst", httpapi.DefaultLimits.Create.Burst, "session creations allowed at once per party")
+	partsRate := fs.Float64("parts-rate", httpapi.DefaultLimits.Parts.Rate, "part uploads and downloads per second per party")
+	partsBurst := fs.Int("parts-burst", httpapi.DefaultLimits.Parts.Burst, "part uploads and downloads allowed at once per party")
+	rest, status, ok := c.parse(fs, args)
+	if !ok {
+		return status
+	}
+	if len(rest) != 0 {
+		return usageError(c, fs, "unexpected arguments")
+	}
+	if *ttl > 15*time.Minute {
+		return usageError(c, fs, "--token-ttl is at most 15m")
+	}
+	limits := httpapi.Limits{
+		Create: ratelimit.Limit{Rate: *createRate, Burst: *createBurst},
+		Parts:  ratelimit.Limit{Rate: *partsRate, Burst: *partsBurst},
+	}
+	if limits.Create.Validate() != nil || limits.Parts.Validate() != nil {
+		return usageError(c, fs, "rates and bursts must be positive")
+	}
+	log, err := operator.NewLogger(*logFormat, *logLevel, c.err)
+	if err != nil {
+		return usageError(c, fs, err.Error())
+	}
+	return c.finish(operator.Serve(c.ctx, operator.ServeConfig{
+		DataDir: *data, Addr: *addr, FloorFile: *floor, DPBudget: *budget,
+		Issuer: *issuer, Audience: *audience, TokenTTL: *ttl,
+		SweepEvery: *sweepEvery, ShutdownTimeout: *grace, Limits: limits, Logger: log,
+	}))
+}
+
+func partyAdd(c *cli, args []string) int {
+	fs, data := c.flags("party add")
+	name := fs.String("name", "", "party `name` ([a-z0-9][a-z0-9_.-]*, at most 64)")
+	role := fs.String("role", "", "advertiser, media_partner or auditor")
+	asJSON := fs.Bool("json", false, `print {"name","role","api_key"} as JSON`)
+	rest, status, ok := c.parse(fs, args)
+	if !ok {
+		return status
+	}
+	if len(rest) != 0 || *name == "" || *role == "" {
+		return usageError(c, fs, "--name and --role are required, and nothing else")
+	}
+	return c.finish(operator.AddParty(c.ctx, *data, *name, *role, *asJSON, c.out))
+}
+
+func partyList(c *cli, args []string) int {
+	fs, data := c.flags("party list")
+	asJSON := fs.Bool("json", false, "print JSON")
+	rest, status, ok := c.parse(fs, args)
+	if !ok {
+		return status
+	}
+	if len(rest) != 0 {
+		return usageError(c, fs, "unexpected arguments")
+	}
+	return c.finish(operator.ListParties(c.ctx, *data, *asJSON, c.out))
+}
+
+func partyRevoke(c *cli, args []string) int {
+	fs, data := c.flags("party revoke")
+	rest, status, ok := c.parse(fs, args)
+	if !ok {
+		return status
+	}
+	if len(rest) != 1 {
+		return usageError(c, fs, "give exactly one party NAME")
+	}
+	return c.finish(operator.RevokeParty(c.ctx, *data, rest[0], c.out))
+}
+
+func keysRotate(c *cli, args []string) int {
+	fs, data := c.flags("keys rotate")
+	rest, status, ok := c.parse(fs, args)
+	if !ok {
+		return status
+	}
+	if len(rest) != 0 {
+		return usageError(c, fs, "unexpected arguments")
+	}
+	return c.finish(operator.RotateKeys(*data, c.out))
+}

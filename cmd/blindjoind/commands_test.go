@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// invoke runs the binary's entry point with an environment map.
+func invoke(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	code = run(context.Background(), args, &out, &errOut, lookup)
+	return code, out.String(), errOut.String()
+}
+
+func TestExitStatuses(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	cases := []struct {
+		name string
+		env  map[string]string
+		args []string
+		code int
+	}{
+		{"help", nil, []string{"help"}, exitOK},
+		{"no command", nil, nil, exitOK},
+		{"unknown command", nil, []string{"frobnicate"}, exitUsage},
+		{"unknown subcommand", nil, []string{"party", "frob"}, exitUsage},
+		{"flag help", nil, []string{"party", "list", "-h"}, exitOK},
+		{"unknown flag", nil, []string{"party", "list", "--nope"}, exitUsage},
+		{"add without role", nil, []string{"party", "add", "--data", dir, "--name", "acme"}, exitUsage},
+		{"list of a missing directory", nil, []string{"party", "list", "--data", dir}, exitFail},
+		{"add", nil, []string{"party", "add", "--data", dir, "--name", "acme", "--role", "advertiser"}, exitOK},
+		{"add twice", nil, []string{"party", "add", "--data", dir, "--name", "acme", "--role", "advertiser"}, exitFail},
+		{"add with an unknown role", nil, []string{"party", "add", "--data", dir, "--name", "zed", "--role", "king"}, exitFail},
+		{"list through the environment", map[string]string{"BLINDJOIN_DATA": dir}, []string{"party", "list"}, exitOK},
+		{"revoke, name before flags", nil, []string{"party", "revoke", "acme", "--data", dir}, exitOK},
+		{"revoke an unknown party", nil, []string{"party", "revoke", "--data", dir, "ghost"}, exitFail},
+		{"revoke two names", nil, []string{"party", "revoke", "--data", dir, "a", "b"}, exitUsage},
+		{"rotate", nil, []string{"keys", "rotate", "--data", dir}, exitOK},
+		{"rotate a missing directory", nil, []string{"keys", "rotate", "--data", dir + "-typo"}, exitFail},
+		{"serve with a malformed environment", map[string]string{"BLINDJOIN_DP_BUDGET": "lots"}, []string{"serve", "--data", dir}, exitUsage},
+		{"serve with a bad log format", nil, []string{"serve", "--data", dir, "--log-format", "xml"}, exitUsage},
+		{"serve with a long token ttl", nil, []string{"serve", "--data", dir, "--token-ttl", "1h"}, exitUsage},
+		{"serve with a zero burst", nil, []string{"serve", "--data", dir, "--parts-burst", "0"}, exitUsage},
+		{"serve on a bad address", nil, []string{"serve", "--data", dir, "--addr", "256.0.0.1:99999"}, exitFail},
+	}
+	for _, tc := range cases {
+		code, _, stderr := invoke(t, tc.env, tc.args...)
+		if code != tc.code {
+			t.Errorf("%s: exit %d, want %d; stderr:\n%s", tc.name, code, tc.code, stderr)
+		}
+		if code != exitOK && stderr == "" {
+			t.Errorf("%s: failed silently", tc.name)
+		}
+	}
+}
+
+func TestPartyAddJSON(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := invoke(t, nil, "party", "add", "--data", dir, "--name", "news", "--role", "media_partner", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var p map[string]string
+	if err := json.Unmarshal([]byte(stdout), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p["name"] != "news" || p["role"] != "media_partner" || !strings.HasPrefix(p["api_key"], "bjk_") || len(p) != 3 {
+		t.Fatalf("%v", p)
+	}
+	// BLINDJOIN_JSON does not switch the output format: only the flag does.
+	code, stdout, _ = invoke(t, map[string]string{"BLINDJOIN_JSON": "true"}, "party", "list", "--data", dir)
+	if code != exitOK || strings.HasPrefix(stdout, "{") {
+		t.Fatalf("exit %d, %q", code, stdout)
+	}
+}
+
+func TestCommandLineBeatsEnvironment(t *testing.T) {
+	good, bad := t.TempDir(), filepath.Join(t.TempDir(), "missing")
+	if code, _, stderr := invoke(t, nil, "party", "add", "--data", good, "--name", "acme", "--role", "advertiser"); code != exitOK {
+		t.Fatal(stderr)
+	}
+	code, stdout, stderr := invoke(t, map[string]string{"BLINDJOIN_DATA": bad}, "party", "list", "--data", good)
+	if code != exitOK || !strings.Contains(stdout, "acme") {
+		t.Fatalf("exit %d, %s %s", code, stdout, stderr)
+	}
+}

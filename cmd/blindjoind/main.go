@@ -1,0 +1,27 @@
+// Command blindjoind is the clean-room operator's binary: it serves the
+// HTTP API and manages parties and signing keys in a data directory.
+//
+//	blindjoind serve        [--data DIR] [--addr HOST:PORT] [flags]
+//	blindjoind party add    [--data DIR] --name NAME --role ROLE [--json]
+//	blindjoind party list   [--data DIR] [--json]
+//	blindjoind party revoke [--data DIR] NAME
+//	blindjoind keys rotate  [--data DIR]
+//
+// Flags can also be set in the environment as BLINDJOIN_<FLAG> (for
+// example BLINDJOIN_DATA, BLINDJOIN_ADDR, BLINDJOIN_DP_BUDGET); a flag on
+// the command line wins. Exit status: 0 success, 1 failure, 2 usage error.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+	stop()
+	os.Exit(code)
+}
