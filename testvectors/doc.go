@@ -10,9 +10,15 @@
 // rests on are kept apart, in upstream/, and replayed by protocol/blind.
 //
 // Verify replays every vector file of a file system at every intermediate
-// value: normalized form, digest, element, both blindings and the join
-// digest of each identifier, the rejection reason of each invalid identifier
-// and encoding, and the overlap of each two-party intersection. The files
+// value: normalized form, digest, element, blinded_a (key_a first),
+// blinded_ab (then key_b) and the join digest of each identifier, and for
+// the media partner's records also the order its own identifiers take,
+// blinded_b (key_b first) and blinded_ba (then key_a), which must equal
+// blinded_ab; the rejection reason of each invalid identifier and encoding;
+// and the overlap of each two-party intersection, the number of distinct
+// blinded_ab values present in both arrays. blinded_a and blinded_ab mean
+// the same in every record, so an implementation written from README.md
+// can compare them across the two sides directly. The files
 // are embedded (Embedded), so "blindjoin vectors verify" works from any
 // directory; it can also replay another copy, such as an auditor's.
 //

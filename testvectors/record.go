@@ -12,25 +12,22 @@ import (
 	"github.com/blindjoin/blindjoin/testvectors/internal/schema"
 )
 
-// side is the party that uploads a record. It fixes the order of the two
-// keys and the JSON keys of the blinded and double-blinded values.
-type side struct {
-	mediaPartner bool
-	once, twice  string
-}
+// side is the party that holds a record: the advertiser in "records" and an
+// intersection's "a", the media partner in an intersection's "b".
+type side int
 
-var (
-	advertiser   = side{once: "blinded_a", twice: "blinded_ab"}
-	mediaPartner = side{mediaPartner: true, once: "blinded_b", twice: "blinded_ba"}
+const (
+	advertiser side = iota
+	mediaPartner
 )
 
-// keys returns the uploading party's key, then the counterpart's.
-func (r *replayer) keys(s side) (first, second *blind.Key) {
-	if s.mediaPartner {
-		return r.keyB, r.keyA
-	}
-	return r.keyA, r.keyB
-}
+// Computed values by side. blinded_a and blinded_ab mean the same on both
+// sides, so a replay can compare them across sides; the media partner's
+// records add the order its own identifiers actually take.
+var (
+	advertiserValues   = []string{"normalized", "sha256", "element", "blinded_a", "blinded_ab", "join_digest"}
+	mediaPartnerValues = append(slices.Clone(advertiserValues), "blinded_b", "blinded_ba")
+)
 
 type field struct{ key, value string }
 
@@ -57,6 +54,13 @@ func checkPresence(rec *schema.Record, want []string, fail func(field, reason st
 	return nil
 }
 
+// blinding is one order in which the two keys meet an element: the
+// uploader's key first, then the counterpart's on the decoded upload.
+type blinding struct {
+	once, twice   string // JSON keys
+	first, second *blind.Key
+}
+
 func (r *replayer) record(path string, rec *schema.Record, s side) error {
 	fail := func(field, reason string) error { return &Error{Vector: path, Field: field, Reason: reason} }
 	typ, err := identifier.ParseType(rec.Type)
@@ -77,13 +81,12 @@ func (r *replayer) record(path string, rec *schema.Record, s side) error {
 	if rec.Reason != "" {
 		return fail("reason", "only an invalid record has one")
 	}
-	want := []string{"normalized", "sha256", "element", s.once, s.twice, "join_digest"}
+	want := advertiserValues
+	if s == mediaPartner {
+		want = mediaPartnerValues
+	}
 	if err := checkPresence(rec, want, fail); err != nil {
 		return err
-	}
-	once, twice := rec.BlindedA, rec.BlindedAB
-	if s.mediaPartner {
-		once, twice = rec.BlindedB, rec.BlindedBA
 	}
 
 	d, norm, err := n.Digest(typ, rec.Input)
@@ -106,20 +109,40 @@ func (r *replayer) record(path string, rec *schema.Record, s side) error {
 	if hex.EncodeToString(element[:]) != rec.Element {
 		return fail("element", "differs from hash_to_ristretto255(sha256, dst)")
 	}
-	first, second := r.keys(s)
-	blinded := first.Blind((*[32]byte)(&d))
-	if hex.EncodeToString(blinded[:]) != once {
-		return fail(s.once, "differs from the first key times element")
+	double, err := checkBlinding((*[32]byte)(&d), blinding{"blinded_a", "blinded_ab", r.keyA, r.keyB}, rec.BlindedA, rec.BlindedAB, fail)
+	if err != nil {
+		return err
 	}
-	double, err := second.Reblind(&blinded)
-	if err != nil || hex.EncodeToString(double[:]) != twice {
-		return fail(s.twice, "differs from the second key times "+s.once)
+	if s == mediaPartner {
+		if _, err := checkBlinding((*[32]byte)(&d), blinding{"blinded_b", "blinded_ba", r.keyB, r.keyA}, rec.BlindedB, rec.BlindedBA, fail); err != nil {
+			return err
+		}
+		// Both values replayed, so this fails only if the two orders of
+		// blinding do not meet: the property the whole join rests on.
+		if rec.BlindedBA != rec.BlindedAB {
+			return fail("blinded_ba", "differs from blinded_ab")
+		}
 	}
 	jd := blind.JoinDigest(&double)
 	if hex.EncodeToString(jd[:]) != rec.JoinDigest {
-		return fail("join_digest", "differs from the join digest of "+s.twice)
+		return fail("join_digest", "differs from the join digest of blinded_ab")
 	}
 	return nil
+}
+
+// checkBlinding replays one order of blinding of the digest d against the
+// record's once and twice values, and returns the double-blinded element.
+// The second key is applied to the upload as received: decoded from bytes.
+func checkBlinding(d *[32]byte, b blinding, once, twice string, fail func(field, reason string) error) (blind.Element, error) {
+	blinded := b.first.Blind(d)
+	if hex.EncodeToString(blinded[:]) != once {
+		return blind.Element{}, fail(b.once, "differs from the first key times element")
+	}
+	double, err := b.second.Reblind(&blinded)
+	if err != nil || hex.EncodeToString(double[:]) != twice {
+		return blind.Element{}, fail(b.twice, "differs from the second key times "+b.once)
+	}
+	return double, nil
 }
 
 // invalidRecord checks that normalizing rec's input fails for the stated

@@ -83,6 +83,10 @@ func lowerHex(s string) ([]byte, bool) {
 	return b, err == nil && hex.EncodeToString(b) == s
 }
 
+// intersection replays both sides of a join and its overlap: the number
+// of distinct blinded_ab values present in both arrays. Each record's
+// join_digest has been checked against its blinded_ab, so counting the join
+// digests, as the clean room does, gives the same number.
 func (r *replayer) intersection(path string, x *schema.Intersection) error {
 	if x.Overlap == nil {
 		return &Error{Vector: path, Field: "overlap", Reason: "missing"}
@@ -92,19 +96,19 @@ func (r *replayer) intersection(path string, x *schema.Intersection) error {
 		if err := r.joinRecord(fmt.Sprintf("%s.a[%d]", path, i), &rec, advertiser); err != nil {
 			return err
 		}
-		inA[rec.JoinDigest] = true
+		inA[rec.BlindedAB] = true
 	}
 	both := map[string]bool{}
 	for i, rec := range x.B {
 		if err := r.joinRecord(fmt.Sprintf("%s.b[%d]", path, i), &rec, mediaPartner); err != nil {
 			return err
 		}
-		if inA[rec.JoinDigest] {
-			both[rec.JoinDigest] = true
+		if inA[rec.BlindedAB] {
+			both[rec.BlindedAB] = true
 		}
 	}
 	if len(both) != *x.Overlap {
-		return &Error{Vector: path, Field: "overlap", Reason: fmt.Sprintf("the join digests give %d, the file says %d", len(both), *x.Overlap)}
+		return &Error{Vector: path, Field: "overlap", Reason: fmt.Sprintf("the blinded_ab values give %d, the file says %d", len(both), *x.Overlap)}
 	}
 	r.checked++
 	return nil

@@ -489,7 +489,14 @@ class Replay:
             raise Mismatch(path, str(e)) from None
 
     def record(self, rec, side):
-        own = ("blinded_a", "blinded_ab") if side == "a" else ("blinded_b", "blinded_ba")
+        """Replays one record of side "a" (the advertiser: records.json and an
+        intersection's a) or "b" (the media partner: an intersection's b).
+        Returns its blinded_ab."""
+        # Every valid record has the advertiser's order of blinding; the
+        # media partner's also has its own (README, section 3).
+        orders = [("blinded_a", "blinded_ab", self.key_a, self.key_b)]
+        if side == "b":
+            orders.append(("blinded_b", "blinded_ba", self.key_b, self.key_a))
         base = ("type", "input", "expect")
         if string(rec, "expect") == "invalid":
             keys_of(rec, base + ("reason",), ("comment", "region"))
@@ -504,7 +511,8 @@ class Replay:
             raise Mismatch("input", "accepted, expected invalid")
         if rec.get("expect") != "valid":
             raise Mismatch("expect", 'not "valid" or "invalid"')
-        keys_of(rec, base + ("normalized", "sha256", "element") + own + ("join_digest",), ("comment", "region"))
+        blinded = tuple(k for order in orders for k in order[:2])
+        keys_of(rec, base + ("normalized", "sha256", "element") + blinded + ("join_digest",), ("comment", "region"))
         typ, region = string(rec, "type"), string(rec, "region")
         try:
             norm, d = digest_of(typ, string(rec, "input"), region)
@@ -527,20 +535,21 @@ class Replay:
         element = hash_to_ristretto255(d, DST.encode())
         if encode(element) != lower_hex(rec, "element", 32):
             raise Mismatch("element", "differs from hash_to_ristretto255(sha256, dst)")
-        first, second = (self.key_a, self.key_b) if side == "a" else (self.key_b, self.key_a)
-        once = lower_hex(rec, own[0], 32)
-        if encode(scalar_mult(first, element)) != once:
-            raise Mismatch(own[0], "differs from the first key times element")
-        received, reason = decode_element(once)
-        if received is None:
-            raise Mismatch(own[0], "does not decode: " + reason)
-        twice = lower_hex(rec, own[1], 32)
-        if encode(scalar_mult(second, received)) != twice:
-            raise Mismatch(own[1], f"differs from the second key times {own[0]}")
-        jd = lower_hex(rec, "join_digest", 16)
-        if join_digest(twice) != jd:
-            raise Mismatch("join_digest", f"differs from the join digest of {own[1]}")
-        return jd
+        for once_key, twice_key, first, second in orders:
+            once = lower_hex(rec, once_key, 32)
+            if encode(scalar_mult(first, element)) != once:
+                raise Mismatch(once_key, "differs from the first key times element")
+            received, reason = decode_element(once)
+            if received is None:
+                raise Mismatch(once_key, "does not decode: " + reason)
+            if encode(scalar_mult(second, received)) != lower_hex(rec, twice_key, 32):
+                raise Mismatch(twice_key, f"differs from the second key times {once_key}")
+        ab = lower_hex(rec, "blinded_ab", 32)
+        if side == "b" and lower_hex(rec, "blinded_ba", 32) != ab:
+            raise Mismatch("blinded_ba", "differs from blinded_ab")
+        if join_digest(ab) != lower_hex(rec, "join_digest", 16):
+            raise Mismatch("join_digest", "differs from the join digest of blinded_ab")
+        return ab
 
     def encoding(self, enc):
         valid = enc.get("valid")
@@ -561,17 +570,19 @@ class Replay:
 
     def intersection(self, path, x):
         self.at(path, keys_of, x, ("a", "b", "overlap"), ("comment",))
-        digests = {}
+        # overlap: the number of distinct blinded_ab values present in both
+        # arrays (equivalently distinct join digests, each checked above).
+        blinded_ab = {}
         for side in ("a", "b"):
-            digests[side] = set()
+            blinded_ab[side] = set()
             for i, rec in enumerate(x[side]):
                 if isinstance(rec, dict) and rec.get("expect") != "valid":
                     raise Mismatch(f"{path}.{side}[{i}]", "expect: an intersection holds valid records only")
-                digests[side].add(self.at(f"{path}.{side}[{i}]", self.record, rec, side))
+                blinded_ab[side].add(self.at(f"{path}.{side}[{i}]", self.record, rec, side))
                 self.checked += 1
-        overlap = len(digests["a"] & digests["b"])
+        overlap = len(blinded_ab["a"] & blinded_ab["b"])
         if type(x["overlap"]) is not int or overlap != x["overlap"]:
-            raise Mismatch(path, f"overlap: the join digests give {overlap}, the file says {x['overlap']!r}")
+            raise Mismatch(path, f"overlap: the blinded_ab values give {overlap}, the file says {x['overlap']!r}")
         self.checked += 1
 
 

@@ -2,6 +2,7 @@ package testvectors
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -47,32 +48,60 @@ func TestPythonReplay(t *testing.T) {
 	}
 }
 
-// TestPythonReplayFails checks that the independent replay can fail, on a
-// copy with one changed hex digit and on one that changes the reason of an
-// invalid encoding within its class, which only the Python replay (which
-// recomputes the decoding step that fails) can tell.
+// TestPythonReplayFails checks that the independent replay can fail, at
+// the edited place, on copies with one edit each: a changed hex digit, the
+// reason of an invalid encoding changed within its class (which only the
+// Python replay, recomputing the decoding step that fails, can tell), a
+// media partner's record in the form that lacks blinded_a and blinded_ab,
+// a blinded_ba that is not blinded_ab, and a wrong overlap.
 func TestPythonReplayFails(t *testing.T) {
-	tests := []struct{ name, file, old, new string }{
-		{"hex digit", "records.json", `"blinded_ab": "70e9`, `"blinded_ab": "80e9`},
-		{"reason within its class", "encodings.json", `"reason": "non-square x^2"`, `"reason": "negative xy"`},
+	tests := []struct {
+		name, file string
+		edit       func(doc map[string]any)
+		want       string // in the FAILED line
+	}{
+		{"hex digit", "records.json", func(d map[string]any) {
+			r := item(d, "records", 0)
+			r["blinded_ab"] = flipHex(r["blinded_ab"].(string))
+		}, "records[0]: blinded_ab"},
+		{"reason within its class", "encodings.json", func(d map[string]any) {
+			for _, e := range d["encodings"].([]any) {
+				if e := e.(map[string]any); e["reason"] == "non-square x^2" {
+					e["reason"] = "negative xy"
+				}
+			}
+		}, ": reason: rejected as 'non-square x^2'"},
+		{"b record without blinded_a and blinded_ab", "intersection.json", func(d map[string]any) {
+			r := item(d, "intersections", 0, "b", 0)
+			delete(r, "blinded_a")
+			delete(r, "blinded_ab")
+		}, "intersections[0].b[0]: blinded_a: missing"},
+		{"blinded_ba not blinded_ab", "intersection.json", func(d map[string]any) {
+			item(d, "intersections", 0, "b", 1)["blinded_ba"] = item(d, "intersections", 0, "b", 0)["blinded_ab"]
+		}, "intersections[0].b[1]: blinded_ba"},
+		{"overlap", "intersection.json", func(d map[string]any) { item(d, "intersections", 0)["overlap"] = 5 }, "intersections[0]: overlap"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			data, err := os.ReadFile(tc.file)
+			doc := embeddedFile(t, tc.file)
+			tc.edit(doc)
+			data, err := json.Marshal(doc)
 			if err != nil {
 				t.Fatal(err)
 			}
-			edited := strings.Replace(string(data), tc.old, tc.new, 1)
-			if edited == string(data) {
-				t.Fatalf("%s does not contain %s", tc.file, tc.old)
-			}
 			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, tc.file), []byte(edited), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, tc.file), data, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			out, code := runPython(t, dir)
-			if code != 1 || !strings.Contains(out, "FAILED") {
-				t.Fatalf("replay.py exited %d on an edited %s:\n%s", code, tc.file, out)
+			var line string
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasPrefix(l, tc.file) {
+					line = l
+				}
+			}
+			if code != 1 || !strings.Contains(line, "FAILED: ") || !strings.Contains(line, tc.want) {
+				t.Fatalf("replay.py exited %d on an edited %s, want FAILED with %q:\n%s", code, tc.file, tc.want, out)
 			}
 		})
 	}

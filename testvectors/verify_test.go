@@ -145,16 +145,37 @@ func TestTamperedVectors(t *testing.T) {
 		{"overlap", "intersection.json", func(d map[string]any) { item(d, "intersections", 0)["overlap"] = 5 }, ErrMismatch, "intersections[0]", "overlap"},
 		{"overlap removed", "intersection.json", func(d map[string]any) { delete(item(d, "intersections", 0), "overlap") }, ErrMismatch, "intersections[0]", "overlap"},
 		{"overlap as text", "intersection.json", func(d map[string]any) { item(d, "intersections", 0)["overlap"] = "4" }, ErrFormat, "", ""},
-		{"b side with a's keys", "intersection.json", func(d map[string]any) {
+		{"b record in the old form, without blinded_a and blinded_ab", "intersection.json", func(d map[string]any) {
 			r := item(d, "intersections", 0, "b", 0)
-			r["blinded_a"], r["blinded_ab"] = r["blinded_b"], r["blinded_ba"]
-			delete(r, "blinded_b")
-			delete(r, "blinded_ba")
+			delete(r, "blinded_a")
+			delete(r, "blinded_ab")
 		}, ErrMismatch, "intersections[0].b[0]", "blinded_a"},
+		{"b record without blinded_ba", "intersection.json", func(d map[string]any) {
+			delete(item(d, "intersections", 0, "b", 1), "blinded_ba")
+		}, ErrMismatch, "intersections[0].b[1]", "blinded_ba"},
+		{"b record with the two orders swapped", "intersection.json", func(d map[string]any) {
+			r := item(d, "intersections", 0, "b", 0)
+			r["blinded_a"], r["blinded_b"] = r["blinded_b"], r["blinded_a"]
+		}, ErrMismatch, "intersections[0].b[0]", "blinded_a"},
+		{"blinded_ab digit in b", "intersection.json", func(d map[string]any) {
+			r := item(d, "intersections", 0, "b", 2)
+			r["blinded_ab"] = flipHex(r["blinded_ab"].(string))
+		}, ErrMismatch, "intersections[0].b[2]", "blinded_ab"},
 		{"blinded_ba digit", "intersection.json", func(d map[string]any) {
 			r := item(d, "intersections", 0, "b", 3)
 			r["blinded_ba"] = flipHex(r["blinded_ba"].(string))
 		}, ErrMismatch, "intersections[0].b[3]", "blinded_ba"},
+		{"blinded_ba not blinded_ab", "intersection.json", func(d map[string]any) {
+			item(d, "intersections", 0, "b", 1)["blinded_ba"] = item(d, "intersections", 0, "b", 0)["blinded_ab"]
+		}, ErrMismatch, "intersections[0].b[1]", "blinded_ba"},
+		{"join_digest of another record in b", "intersection.json", func(d map[string]any) {
+			item(d, "intersections", 0, "b", 0)["join_digest"] = item(d, "intersections", 0, "a", 5)["join_digest"]
+		}, ErrMismatch, "intersections[0].b[0]", "join_digest"},
+		{"media partner values in an a record", "intersection.json", func(d map[string]any) {
+			a, b := item(d, "intersections", 0, "a", 0), item(d, "intersections", 0, "b", 0)
+			a["blinded_b"], a["blinded_ba"] = b["blinded_b"], b["blinded_ba"]
+		}, ErrMismatch, "intersections[0].a[0]", "blinded_b"},
+		{"overlap counted by matching pairs", "intersection.json", func(d map[string]any) { item(d, "intersections", 0)["overlap"] = 6 }, ErrMismatch, "intersections[0]", "overlap"},
 		{"invalid record in an intersection", "intersection.json", func(d map[string]any) {
 			r := item(d, "intersections", 0, "a", 0)
 			for _, k := range []string{"normalized", "sha256", "element", "blinded_a", "blinded_ab", "join_digest"} {

@@ -22,7 +22,7 @@ var intersections = []intersection{{
 		"user@example.com (an address in a, pre-hashed by UID2 in hex and in base64 in b), " +
 		"a French mobile number (E.164 in a, national format in b) and an IDFA (upper case in a, lower case in b). " +
 		"Near misses do not match: googlemail.com against gmail.com, a +work address against the plain one outside gmail.com. " +
-		"Duplicates count once: overlap is the number of distinct double-blinded values on both sides.",
+		"Duplicates count once: overlap is the number of distinct blinded_ab values present in both arrays.",
 	a: []entry{
 		{typ: identifier.Email, input: "Jane.Saoirse@gmail.com", comment: "match"},
 		{typ: identifier.Email, input: "JaneSaoirse+Work@gmail.com", comment: "match: same gmail.com mailbox as the row above"},
@@ -48,11 +48,12 @@ var intersections = []intersection{{
 
 func intersectionFile(k *keys) (*schema.File, error) {
 	f := &schema.File{
-		Description: "Two-party intersections as the clean room computes them. Records in a are the advertiser's: " +
-			"blinded_a = key_a * element (its upload), blinded_ab = key_b * blinded_a (the media partner's re-blinding). " +
-			"Records in b are the media partner's: blinded_b = key_b * element, blinded_ba = key_a * blinded_b. " +
-			"join_digest is taken of blinded_ab in a and of blinded_ba in b; overlap counts the distinct join digests found on both sides. " +
-			"Keys as in records.json. See README.md.",
+		Description: "Two-party intersections as the clean room computes them. Every record, in a and in b, has " +
+			"blinded_a = key_a * element and blinded_ab = key_b * blinded_a, and join_digest taken of blinded_ab. " +
+			"Records in b are the media partner's, which uploads its own identifiers first: they also have " +
+			"blinded_b = key_b * element (its upload) and blinded_ba = key_a * blinded_b (the advertiser's re-blinding), " +
+			"equal to blinded_ab. overlap is the number of distinct blinded_ab values present in both arrays " +
+			"(equivalently distinct join digests). Keys as in records.json. See README.md.",
 		KeyA: k.aHex,
 		KeyB: k.bHex,
 	}
@@ -81,16 +82,16 @@ func intersectionFile(k *keys) (*schema.File, error) {
 	return f, nil
 }
 
-// overlap counts the distinct join digests present on both sides.
+// overlap counts the distinct blinded_ab values present on both sides.
 func overlap(a, b []schema.Record) int {
 	inA := map[string]bool{}
 	for _, r := range a {
-		inA[r.JoinDigest] = true
+		inA[r.BlindedAB] = true
 	}
 	both := map[string]bool{}
 	for _, r := range b {
-		if inA[r.JoinDigest] {
-			both[r.JoinDigest] = true
+		if inA[r.BlindedAB] {
+			both[r.BlindedAB] = true
 		}
 	}
 	return len(both)

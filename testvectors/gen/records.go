@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
+
+	"github.com/cloudflare/circl/group"
 
 	"github.com/blindjoin/blindjoin/protocol/identifier"
 	"github.com/blindjoin/blindjoin/testvectors/internal/schema"
@@ -123,8 +126,9 @@ func recordsFile(k *keys) (*schema.File, error) {
 	return f, nil
 }
 
-// side says which party uploads a record: sideA blinds with key_a and the
-// counterpart re-blinds with key_b, sideB the other way round.
+// side says which party holds a record: every record carries the
+// advertiser's order of blinding (key_a, then key_b); a media partner's
+// record also carries its own (key_b, then key_a).
 type side int
 
 const (
@@ -149,26 +153,37 @@ func buildRecord(k *keys, e entry, s side) (schema.Record, error) {
 	if e.published != "" && hex.EncodeToString(d[:]) != e.published {
 		return r, fmt.Errorf("%s %s: digest differs from UID2's published hash", e.typ, quote(e.input))
 	}
-	first, second := k.a, k.b
-	if s == sideB {
-		first, second = k.b, k.a
-	}
 	p := hashToElement(d[:])
-	once := encode(mul(p, first))
-	received, ok := decode(once)
-	if !ok {
-		return r, fmt.Errorf("%s %s: blinded element does not decode", e.typ, quote(e.input))
+	a, ab, err := blindTwice(p, k.a, k.b)
+	if err != nil {
+		return r, fmt.Errorf("%s %s: %w", e.typ, quote(e.input), err)
 	}
-	twice := encode(mul(received, second))
 	r.Expect = schema.ExpectValid
 	r.Normalized = norm
 	r.SHA256 = hex.EncodeToString(d[:])
 	r.Element = hex.EncodeToString(encode(p))
-	if s == sideA {
-		r.BlindedA, r.BlindedAB = hex.EncodeToString(once), hex.EncodeToString(twice)
-	} else {
-		r.BlindedB, r.BlindedBA = hex.EncodeToString(once), hex.EncodeToString(twice)
+	r.BlindedA, r.BlindedAB = hex.EncodeToString(a), hex.EncodeToString(ab)
+	if s == sideB {
+		b, ba, err := blindTwice(p, k.b, k.a)
+		if err != nil {
+			return r, fmt.Errorf("%s %s: %w", e.typ, quote(e.input), err)
+		}
+		if !bytes.Equal(ba, ab) {
+			return r, fmt.Errorf("%s %s: blinded_ba differs from blinded_ab", e.typ, quote(e.input))
+		}
+		r.BlindedB, r.BlindedBA = hex.EncodeToString(b), hex.EncodeToString(ba)
 	}
-	r.JoinDigest = hex.EncodeToString(joinDigest(twice))
+	r.JoinDigest = hex.EncodeToString(joinDigest(ab))
 	return r, nil
+}
+
+// blindTwice returns the encodings of first * p, the upload, and of second
+// times that upload once decoded, as the counterpart receives it.
+func blindTwice(p group.Element, first, second group.Scalar) (once, twice []byte, err error) {
+	once = encode(mul(p, first))
+	received, ok := decode(once)
+	if !ok {
+		return nil, nil, errors.New("blinded element does not decode")
+	}
+	return once, encode(mul(received, second)), nil
 }

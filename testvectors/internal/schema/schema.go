@@ -26,9 +26,12 @@ const (
 
 // Record is one identifier taken through protocol v1. An invalid record has
 // only Comment, Type, Region, Input, Expect and Reason. A valid one has
-// every value up to JoinDigest: BlindedA and BlindedAB for the advertiser's
-// side (in "records" and in an intersection's "a"), BlindedB and BlindedBA
-// for the media partner's side (an intersection's "b").
+// every value up to JoinDigest, and BlindedA (key_a * element) and BlindedAB
+// (key_b * BlindedA) mean the same wherever the record is. A record of the
+// media partner (an intersection's "b") also has the order its own
+// identifiers actually take: BlindedB (key_b * element) and BlindedBA
+// (key_a * BlindedB), equal to BlindedAB since scalar multiplication
+// commutes. JoinDigest is always taken of BlindedAB.
 type Record struct {
 	Comment    string `json:"comment,omitempty"`
 	Type       string `json:"type"`
@@ -68,8 +71,9 @@ const (
 )
 
 // Intersection is a two-party join: the advertiser's records A, the media
-// partner's records B, and the number of distinct double-blinded values the
-// two sides share. Overlap is a pointer so that a missing key is an error.
+// partner's records B, and Overlap, the number of distinct BlindedAB values
+// present in both arrays (equivalently distinct join digests). Overlap is a
+// pointer so that a missing key is an error.
 type Intersection struct {
 	Comment string   `json:"comment,omitempty"`
 	A       []Record `json:"a"`
