@@ -1,0 +1,283 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// Client calls the clean room's API. It is safe for concurrent use.
+type Client struct {
+	cfg  Config
+	base *url.URL
+
+	mu  sync.Mutex // guards tok; held while a token is fetched
+	tok token
+}
+
+// New returns a Client for cfg.
+func New(cfg Config) (*Client, error) {
+	cfg, base, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Client{cfg: cfg, base: base}, nil
+}
+
+// Host is the host (and port) of the clean room, e.g. to key local state
+// per server.
+func (c *Client) Host() string { return c.base.Host }
+
+// call describes one API call.
+type call struct {
+	method string
+	path   string // below the base URL, already escaped, e.g. "/v1/sessions/ID"
+	query  url.Values
+	json   any   // JSON request body, or nil
+	body   *Body // part request body, or nil
+	policy retryPolicy
+	auth   bool // send the bearer token
+	// stream hands the live response body to the caller, with the
+	// attempt's deadline running until it is closed; otherwise the body is
+	// read whole (at most limit bytes) inside the attempt.
+	stream bool
+	limit  int64
+}
+
+func (cl *call) timeout(c *Client) time.Duration {
+	if cl.body != nil || cl.stream {
+		return c.cfg.PartTimeout
+	}
+	return c.cfg.RequestTimeout
+}
+
+// noRetry marks an attempt's failure that another attempt cannot fix: a
+// part body's producer failed, a token could not be had (the exchange has
+// its own retries), or a response was unusable.
+type noRetry struct{ err error }
+
+func (e *noRetry) Error() string { return e.err.Error() }
+func (e *noRetry) Unwrap() error { return e.err }
+
+// do runs cl with retries and returns its 2xx response. The caller closes
+// the body.
+func (c *Client) do(ctx context.Context, cl call) (*http.Response, error) {
+	refreshed := false
+	var last error
+	for attempt := 1; ; attempt++ {
+		start := c.cfg.Now()
+		resp, tok, err := c.attempt(ctx, &cl)
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		c.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "clean room request",
+			slog.String("method", cl.method), slog.String("path", cl.path), slog.Int("status", status),
+			slog.Int("attempt", attempt), slog.Duration("elapsed", c.cfg.Now().Sub(start)))
+		var retryAfter time.Duration
+		switch {
+		case err == nil && status/100 == 2:
+			return resp, nil
+		case err == nil:
+			apiErr := readAPIError(resp, c.cfg.Now())
+			resp.Body.Close()
+			last = apiErr
+			if status == http.StatusUnauthorized && cl.auth && !refreshed {
+				// The token may have been revoked or the server's keys
+				// rotated: fetch a new one, once, without counting an
+				// attempt.
+				refreshed = true
+				c.forget(tok)
+				attempt--
+				continue
+			}
+			if !cl.policy.mayRetryStatus(status) || apiErr.RetryAfter > c.cfg.MaxRetryAfter {
+				return nil, apiErr
+			}
+			retryAfter = apiErr.RetryAfter
+		default:
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("client: %s %s: %w", cl.method, cl.path, ctx.Err())
+			}
+			last = err
+			if nr, ok := errors.AsType[*noRetry](err); ok {
+				return nil, nr.err
+			}
+			if !cl.policy.mayRetryError(err) {
+				return nil, err
+			}
+		}
+		if attempt >= c.cfg.MaxAttempts {
+			return nil, last
+		}
+		d := retryAfter
+		if d == 0 {
+			d = c.backoff(attempt)
+		}
+		c.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "retrying clean room request",
+			slog.String("method", cl.method), slog.String("path", cl.path),
+			slog.Int("attempt", attempt), slog.Duration("wait", d), slog.String("error", last.Error()))
+		if !c.wait(ctx, d) {
+			return nil, last
+		}
+	}
+}
+
+// attempt sends cl once. It returns the response (2xx with its body ready
+// for the caller, or any other status with its body unread), the token it
+// sent, or a transport error.
+func (c *Client) attempt(ctx context.Context, cl *call) (*http.Response, string, error) {
+	var tok string
+	if cl.auth {
+		var err error
+		if tok, err = c.token(ctx); err != nil {
+			return nil, "", &noRetry{err}
+		}
+	}
+	actx, cancel := context.WithTimeout(ctx, cl.timeout(c))
+	req, tracked, err := c.newRequest(actx, cl, tok)
+	if err != nil {
+		cancel()
+		return nil, tok, err
+	}
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if tracked != nil && tracked.err != nil {
+		// The producer failed: whatever the transport made of it, that
+		// is the cause. Only a broken download feeding the body is worth
+		// another attempt.
+		if err == nil {
+			resp.Body.Close()
+		}
+		cancel()
+		err = fmt.Errorf("client: %s %s: part body: %w", cl.method, cl.path, tracked.err)
+		if errors.Is(err, ErrInterrupted) {
+			return nil, tok, err
+		}
+		return nil, tok, &noRetry{err}
+	}
+	if err != nil {
+		cancel()
+		return nil, tok, fmt.Errorf("client: %s %s: %w", cl.method, cl.path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		// The error body is read by the caller; the deadline goes with it.
+		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+		return resp, tok, nil
+	}
+	if cl.stream {
+		resp.Body = &cancelBody{ReadCloser: &interruptible{resp.Body}, cancel: cancel}
+		return resp, tok, nil
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, cl.limit+1))
+	if err != nil {
+		return nil, tok, fmt.Errorf("client: %s %s: reading the response: %w", cl.method, cl.path, err)
+	}
+	if int64(len(data)) > cl.limit {
+		return nil, tok, &noRetry{fmt.Errorf("%w: %s %s: response larger than %d bytes", ErrResponse, cl.method, cl.path, cl.limit)}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	return resp, tok, nil
+}
+
+// newRequest builds the HTTP request of cl.
+func (c *Client) newRequest(ctx context.Context, cl *call, tok string) (*http.Request, *trackedBody, error) {
+	// cl.path is escaped already: appended to the base's string form, not
+	// to its Path, which would escape it again.
+	target := c.base.String() + cl.path
+	if q := cl.query.Encode(); q != "" {
+		target += "?" + q
+	}
+	var body io.Reader
+	var tracked *trackedBody
+	size := int64(-1)
+	contentType := ""
+	switch {
+	case cl.json != nil:
+		data, err := json.Marshal(cl.json)
+		if err != nil {
+			return nil, nil, &noRetry{fmt.Errorf("client: encoding the request: %w", err)}
+		}
+		body, size, contentType = bytes.NewReader(data), int64(len(data)), "application/json"
+	case cl.body != nil:
+		r, err := cl.body.Open()
+		if err != nil {
+			return nil, nil, &noRetry{fmt.Errorf("client: %s %s: part body: %w", cl.method, cl.path, err)}
+		}
+		tracked = &trackedBody{r: r, size: cl.body.Size}
+		body, size, contentType = tracked, cl.body.Size, partContentType
+	}
+	req, err := http.NewRequestWithContext(ctx, cl.method, target, body)
+	if err != nil {
+		if tracked != nil {
+			tracked.Close()
+		}
+		return nil, nil, &noRetry{fmt.Errorf("client: building the request: %w", err)}
+	}
+	if body != nil {
+		req.ContentLength = size
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return req, tracked, nil
+}
+
+// getJSON runs cl and decodes its JSON response into out.
+func (c *Client) getJSON(ctx context.Context, cl call, out any) error {
+	if cl.limit == 0 {
+		cl.limit = maxJSONResponse
+	}
+	resp, err := c.do(ctx, cl)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%w: %s %s: %v", ErrResponse, cl.method, cl.path, err)
+	}
+	return nil
+}
+
+// Response size limits.
+const (
+	maxJSONResponse    = 8 << 20
+	maxResultsResponse = 1 << 30 // activation lists grow with the partner's audience
+)
+
+// cancelBody releases an attempt's deadline when its body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// interruptible marks read failures of a streamed response (a connection
+// reset, a body shorter than its Content-Length) as ErrInterrupted, so that
+// an upload fed by this download is retried.
+type interruptible struct{ io.ReadCloser }
+
+func (r *interruptible) Read(p []byte) (int, error) {
+	n, err := r.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%w: %w", ErrInterrupted, err)
+	}
+	return n, err
+}

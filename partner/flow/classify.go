@@ -1,0 +1,190 @@
+package flow
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/blindjoin/blindjoin/partner/consent"
+	"github.com/blindjoin/blindjoin/partner/csvin"
+	"github.com/blindjoin/blindjoin/protocol/identifier"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+	"github.com/blindjoin/blindjoin/protocol/wire"
+)
+
+// reject is why a row stays home. key groups rows in summary.json; detail,
+// when set, is added in rejects.csv. Neither ever quotes a cell.
+type reject struct {
+	key    string
+	detail string
+}
+
+func (r reject) String() string {
+	if r.detail == "" {
+		return r.key
+	}
+	return r.key + ": " + r.detail
+}
+
+// Reject keys that are not identifier errors.
+const (
+	reasonMalformedRow = "malformed CSV row"
+	reasonBadConsent   = "unreadable consent cell (no consent assumed)"
+	reasonVendors      = "no consent for the policy's vendors"
+)
+
+// Bounds on what the classifier remembers.
+const (
+	maxConsentCache      = 4096
+	maxUnknownSegments   = 100
+	otherUnknownSegments = "(other names)" // counts the names past the bound
+)
+
+// classifier turns a CSV row into a digest and attribute bits, or a
+// reject.
+type classifier struct {
+	info        *sessionInfo
+	norm        identifier.Normalizer
+	segBit      map[string]uint // segment name -> attribute bit
+	vendorBit   uint64          // the vendors attribute's bit, 0 if none
+	countReason string
+
+	// consents caches the bits of recent consent cells: files repeat a
+	// handful of TC strings, and decoding one costs more than hashing an
+	// identifier. Bounded: once full it stops growing.
+	consents map[string]consentResult
+	unknown  map[string]int64 // unknown segment names (advertiser)
+}
+
+type consentResult struct {
+	bits uint64
+	rej  *reject
+}
+
+func newClassifier(info *sessionInfo, region string) *classifier {
+	c := &classifier{
+		info:        info,
+		norm:        identifier.Normalizer{DefaultRegion: region},
+		segBit:      map[string]uint{},
+		countReason: countReason(info.pol.CountPurposes),
+		consents:    map[string]consentResult{},
+		unknown:     map[string]int64{},
+	}
+	for i, a := range info.attrs {
+		switch a.Kind {
+		case wire.AttrSegment:
+			if int(a.Value) < len(info.segments) {
+				c.segBit[info.segments[a.Value]] = uint(i)
+			}
+		case wire.AttrVendors:
+			c.vendorBit = 1 << i
+		}
+	}
+	return c
+}
+
+// countReason words the count rule for rows that fail it, e.g. "no lawful
+// basis for counting (purposes 7/9)".
+func countReason(r policy.Rule) string {
+	list, sep := r.AnyOf, "/"
+	if len(r.AllOf) > 0 {
+		list, sep = r.AllOf, "+"
+	}
+	ps := make([]string, len(list))
+	for i, p := range list {
+		ps[i] = strconv.Itoa(p)
+	}
+	noun := "purposes "
+	if len(ps) == 1 {
+		noun = "purpose "
+	}
+	return "no lawful basis for counting (" + noun + strings.Join(ps, sep) + ")"
+}
+
+// classify returns the digest and attribute bits of row, or why it is
+// rejected.
+func (c *classifier) classify(row csvin.Row) ([32]byte, uint64, *reject) {
+	d, _, err := c.norm.Digest(c.info.matchKey, row.ID)
+	if err != nil {
+		var ie *identifier.Error
+		if errors.As(err, &ie) {
+			return d, 0, &reject{key: "invalid " + string(ie.Type) + ": " + ie.Reason}
+		}
+		return d, 0, &reject{key: "invalid identifier"}
+	}
+	res := c.consent(row.Consent)
+	if res.rej != nil {
+		return d, 0, res.rej
+	}
+	bits := res.bits
+	for _, name := range row.Segments {
+		if bit, ok := c.segBit[name]; ok {
+			bits |= 1 << bit
+		} else {
+			c.unknownSegment(name)
+		}
+	}
+	return d, bits, nil
+}
+
+// consent derives the attribute bits of a consent cell, and rejects the
+// cells with which the row may not count.
+func (c *classifier) consent(cell string) consentResult {
+	if res, ok := c.consents[cell]; ok {
+		return res
+	}
+	res := c.evalConsent(cell)
+	if len(c.consents) < maxConsentCache {
+		c.consents[strings.Clone(cell)] = res // the cell pins its CSV record
+	}
+	return res
+}
+
+func (c *classifier) evalConsent(cell string) consentResult {
+	facts, err := consent.ParseCell(cell)
+	if err != nil {
+		detail := strings.TrimPrefix(err.Error(), "consent: ")
+		return consentResult{rej: &reject{key: reasonBadConsent, detail: detail}}
+	}
+	var bits uint64
+	for i, a := range c.info.attrs {
+		var set bool
+		switch a.Kind {
+		case wire.AttrPurposeConsent:
+			set = facts.PurposeConsent(int(a.Value))
+		case wire.AttrPurposeLI:
+			set = facts.PurposeLI(int(a.Value))
+		case wire.AttrVendors:
+			set = facts.VendorsConsented(c.info.pol.VendorIDs)
+		}
+		if set {
+			bits |= 1 << i
+		}
+	}
+	if !c.info.eval.Counts(bits) {
+		if c.vendorBit != 0 && bits&c.vendorBit == 0 && c.info.eval.Counts(bits|c.vendorBit) {
+			return consentResult{rej: &reject{key: reasonVendors}}
+		}
+		return consentResult{rej: &reject{key: c.countReason}}
+	}
+	return consentResult{bits: bits}
+}
+
+// unknownSegment counts a segment name the session does not define.
+func (c *classifier) unknownSegment(name string) {
+	if _, ok := c.unknown[name]; !ok && len(c.unknown) >= maxUnknownSegments {
+		name = otherUnknownSegments
+	} else if !ok {
+		name = strings.Clone(name)
+	}
+	c.unknown[name]++
+}
+
+// rowNumber converts a csvin row number to the uint32 the flow keeps.
+func rowNumber(n int) (uint32, error) {
+	if n <= 0 || n > 1<<32-1 {
+		return 0, fmt.Errorf("flow: row %d: more rows than the flow can number", n)
+	}
+	return uint32(n), nil
+}

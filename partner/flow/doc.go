@@ -1,0 +1,62 @@
+// Package flow runs a party's side of a clean-room session end to end:
+// what `blindjoin match ID --in FILE.csv --id-column COL ...` does.
+//
+//	read      CSV rows -> normalized identifier digest, consent facts,
+//	          attribute bits; rows that may not count are written to
+//	          rejects.csv and never leave the machine
+//	upload    shuffle, blind with the session key on every core, stream
+//	          wire parts (kind blinded) while blinding
+//	exchange  download the counterpart's set part by part, re-blind each
+//	          element, stream the join digests back (kind join) while
+//	          downloading
+//	results   wait for the clean room's join, write summary.json and, for
+//	          the media partner, activation.csv mapped back to input rows
+//
+// # Decisions
+//
+// Who we are. The session says who its advertiser and media partner are;
+// the caller's party name and role come from its access token
+// (client.Identity) or Options.Role, and must agree with the session.
+//
+// Joining. A media partner's flow runs on a session it has joined (the
+// CLI's `session join` shows the policy and accepts it). With
+// Options.AcceptPolicyHash set, the flow joins itself, but only if the
+// session's policy has exactly that hash: accepting a policy is a decision
+// about the partner's users that a flow must not take by default. The
+// advertiser's flow waits for the partner to join before uploading (the
+// clean room accepts blinded parts only from then on).
+//
+// Rejected rows. Every data row ends up either uploaded or in rejects.csv
+// with its row number and a reason that never quotes the cell: a malformed
+// CSV row, an invalid identifier ("invalid email: more than one '@'"), an
+// unreadable consent cell (which then carries no consent), or no lawful
+// basis under the session's count rule (DESIGN.md section 4). summary.json
+// counts them by reason. An advertiser segment name that the session does
+// not define is not a reason to drop the row: the row keeps its known
+// segments and summary.json counts the unknown names, so a typo shows.
+//
+// Memory. Per kept row the flow holds its identifier digest (32 bytes), its
+// attribute bits (8) and its row number (4): 44 MB per million rows, in
+// three flat slices, and never the file's text.
+//
+// Shuffle and resume. The upload order is a permutation drawn by
+// protocol/shuffle from a deterministic generator (AES-256-CTR) keyed by
+// HMAC-SHA256(session key, label || session id). It is as secret as the
+// key, needs no storage of its own, and cannot drift from the key it goes
+// with: a resumed run rebuilds the same permutation, hence the same parts
+// with the same digests, which the clean room acknowledges idempotently
+// (protocol/SPEC.md section 7). The key lives in partner/keystore; next to
+// it the flow keeps a fingerprint of the kept rows (SHA-256 over row
+// numbers, digests and bits), and skips the parts the server already
+// holds only when the input still has that fingerprint; otherwise it
+// sends every part again and lets the server refuse what differs. The key
+// and state are deleted once the outputs are written.
+//
+// Pipelining. Parts are produced into an io.Pipe that the HTTP request
+// reads, so blinding (every core, protocol/blind batches) overlaps the
+// upload. In the exchange, each join part is produced while its
+// counterpart part downloads; its trailer is written only after the
+// download's checksum verified, so the clean room never accepts a join part
+// computed from a corrupted download. A retry (a 503, a broken connection)
+// produces the part again from scratch: same bytes, same digest.
+package flow

@@ -1,0 +1,583 @@
+package flow
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/blindjoin/blindjoin/partner/client"
+	"github.com/blindjoin/blindjoin/partner/csvin"
+	"github.com/blindjoin/blindjoin/partner/keystore"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+	"github.com/blindjoin/blindjoin/protocol/wire"
+)
+
+const testPolicy = `{"min_rows": 100, "k": 5}`
+
+var testSegments = []string{"sports", "travel", "luxury"}
+
+// env is a fake clean room with one session and the two parties' inputs.
+type env struct {
+	room       *fakeRoom
+	adv, pub   []genRow
+	advIn      string
+	pubIn      string
+	advDir     string // output
+	pubDir     string
+	advKeys    string // key store
+	pubKeys    string
+	mu         sync.Mutex
+	clientWait []time.Duration // backoffs the clients asked for
+}
+
+func newEnv(t *testing.T, policyJSON string) *env {
+	t.Helper()
+	e := &env{
+		room: newFakeRoom(t, policyJSON, testSegments),
+		adv:  genAudience(0, 1500, true),
+		pub:  genAudience(800, 2000, false),
+	}
+	e.advIn, e.pubIn = writeCSV(t, e.adv, true), writeCSV(t, e.pub, false)
+	dir := t.TempDir()
+	e.advDir, e.pubDir = filepath.Join(dir, "adv-out"), filepath.Join(dir, "pub-out")
+	e.advKeys, e.pubKeys = filepath.Join(dir, "adv-keys"), filepath.Join(dir, "pub-keys")
+	return e
+}
+
+func (e *env) client(t *testing.T, key string) *client.Client {
+	t.Helper()
+	c, err := client.New(client.Config{
+		BaseURL: e.room.srv.URL, APIKey: client.Secret(key),
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			e.mu.Lock()
+			e.clientWait = append(e.clientWait, d)
+			e.mu.Unlock()
+			return ctx.Err()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func fastSleep(ctx context.Context, _ time.Duration) error {
+	select {
+	case <-time.After(time.Millisecond):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *env) options(t *testing.T, role string) Options {
+	o := Options{
+		SessionID: fakeSessionID, Sleep: fastSleep, BatchSize: 64,
+	}
+	if role == api.RoleAdvertiser {
+		o.Client, o.Input, o.OutDir, o.KeyDir = e.client(t, advKey), e.advIn, e.advDir, e.advKeys
+		o.Columns = csvin.Columns{ID: "email", Segments: "segments", Consent: "tcf"}
+		o.PartRecords = 300
+	} else {
+		o.Client, o.Input, o.OutDir, o.KeyDir = e.client(t, pubKey), e.pubIn, e.pubDir, e.pubKeys
+		o.Columns = csvin.Columns{ID: "EMAIL", Consent: "consent"}
+		o.PartRecords = 400
+		o.AcceptPolicyHash = e.room.sess.PolicyHash
+	}
+	return o
+}
+
+// runBoth runs the two flows at once and returns their summaries.
+func runBoth(t *testing.T, ctx context.Context, adv, pub Options) (Summary, Summary) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var as, ps Summary
+	var aerr, perr error
+	wg.Go(func() { as, aerr = Run(ctx, adv) })
+	wg.Go(func() { ps, perr = Run(ctx, pub) })
+	wg.Wait()
+	if aerr != nil || perr != nil {
+		t.Fatalf("advertiser: %v; media partner: %v", aerr, perr)
+	}
+	return as, ps
+}
+
+func TestEndToEnd(t *testing.T) {
+	e := newEnv(t, testPolicy)
+	e.room.relayPer = 500 // several relay parts each way
+	as, ps := runBoth(t, context.Background(), e.options(t, api.RoleAdvertiser), e.options(t, api.RoleMediaPartner))
+	want := groundTruth(e.adv, e.pub, testSegments, 5)
+
+	for _, side := range []struct {
+		name    string
+		rows    []genRow
+		sum     Summary
+		dir     string
+		keys    string
+		kept    int
+		role    string
+		partsOf int
+	}{
+		{"advertiser", e.adv, as, e.advDir, e.advKeys, want.advKept, api.RoleAdvertiser, 300},
+		{"media partner", e.pub, ps, e.pubDir, e.pubKeys, want.pubKept, api.RoleMediaPartner, 400},
+	} {
+		t.Run(side.name, func(t *testing.T) {
+			s := side.sum
+			if s.Rows != (RowCounts{Read: int64(len(side.rows)), Uploaded: int64(side.kept), Rejected: int64(len(side.rows) - side.kept)}) {
+				t.Errorf("rows = %+v, kept %d of %d", s.Rows, side.kept, len(side.rows))
+			}
+			if !maps.Equal(s.Rejected, expectedReasons(side.rows)) {
+				t.Errorf("rejected by reason = %v, want %v", s.Rejected, expectedReasons(side.rows))
+			}
+			checkRejects(t, side.dir, side.rows)
+			if s.Overlap == nil || *s.Overlap != want.overlap {
+				t.Errorf("overlap = %v, want %d", s.Overlap, want.overlap)
+			}
+			for _, name := range testSegments {
+				got := s.Segments[name]
+				if side.role == api.RoleMediaPartner && got != nil || side.role == api.RoleAdvertiser && (got == nil || *got != want.segments[name]) {
+					t.Errorf("segment %s = %v, want %d (advertiser only)", name, got, want.segments[name])
+				}
+			}
+			if s.SkippedParts != 0 {
+				t.Errorf("skipped parts = %d on a first run", s.SkippedParts)
+			}
+			// Rows that may not count never left the party, and every
+			// uploaded record carries the bits of a kept row.
+			got := e.room.uploadedBits(side.role)
+			wantBits := expectedBits(side.rows, side.role == api.RoleAdvertiser)
+			slices.Sort(got)
+			if !slices.Equal(got, wantBits) {
+				t.Errorf("uploaded %d records with other bits than the %d kept rows", len(got), len(wantBits))
+			}
+			if _, err := keystore.Load(side.keys, fakeSessionID); !errors.Is(err, keystore.ErrNoKey) {
+				t.Errorf("the session key survived the run: %v", err)
+			}
+			var onDisk Summary
+			data, _ := os.ReadFile(filepath.Join(side.dir, summaryFile))
+			if err := json.Unmarshal(data, &onDisk); err != nil || onDisk.Rows != s.Rows || len(onDisk.Phases) < 5 {
+				t.Errorf("summary.json: %v, %+v", err, onDisk)
+			}
+		})
+	}
+	if as.UnknownSegments["typo-segment"] != expectedTypos(e.adv) || len(as.UnknownSegments) != 1 {
+		t.Errorf("unknown segments = %v, want typo-segment: %d", as.UnknownSegments, expectedTypos(e.adv))
+	}
+	if ps.ActivationRows == nil || *ps.ActivationRows != int64(len(want.activation)) || as.ActivationRows != nil {
+		t.Errorf("activation rows: partner %v, advertiser %v; want %d", ps.ActivationRows, as.ActivationRows, len(want.activation))
+	}
+	checkActivation(t, e.pubDir, want.activation)
+	if len(want.activation) < 100 {
+		t.Fatalf("the test data activate only %d rows", len(want.activation))
+	}
+	if _, err := os.Stat(filepath.Join(e.advDir, activationFile)); !os.IsNotExist(err) {
+		t.Errorf("the advertiser got an activation file: %v", err)
+	}
+}
+
+// expectedReasons counts the rows' expected reject reasons as summary.json
+// groups them.
+func expectedReasons(rows []genRow) map[string]int64 {
+	out := map[string]int64{}
+	for _, r := range rows {
+		if r.reason != "" {
+			key := r.reason
+			for _, prefix := range []string{reasonMalformedRow, reasonBadConsent} {
+				if strings.HasPrefix(key, prefix) {
+					key = prefix
+				}
+			}
+			out[key]++
+		}
+	}
+	return out
+}
+
+func expectedTypos(rows []genRow) int64 {
+	var n int64
+	for _, r := range rows {
+		if r.reason == "" && slices.Contains(r.segments, "typo-segment") {
+			n++
+		}
+	}
+	return n
+}
+
+// expectedBits is the sorted attribute bits of the kept rows, built from
+// the default policy's attribute order: consent 1, 3, 4, 7, 9, legitimate
+// interest 7, 9, then (advertiser) segments sports, travel, luxury.
+func expectedBits(rows []genRow, advertiser bool) []uint64 {
+	consent := map[string]uint64{"1;3;4;7": 0b1111, "7": 1 << 3, "li:9": 1 << 6}
+	var out []uint64
+	for _, r := range rows {
+		if r.reason != "" {
+			continue
+		}
+		bits := consent[r.consent]
+		if advertiser {
+			for _, s := range r.segments {
+				if i := slices.Index(testSegments, s); i >= 0 {
+					bits |= 1 << (7 + i)
+				}
+			}
+		}
+		out = append(out, bits)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func readCSVFile(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// checkRejects compares rejects.csv with the generator's expectations,
+// line by line.
+func checkRejects(t *testing.T, dir string, rows []genRow) {
+	t.Helper()
+	want := [][]string{{"row", "reason"}}
+	for _, r := range rows {
+		if r.reason != "" {
+			want = append(want, []string{strconv.Itoa(r.number), r.reason})
+		}
+	}
+	got := readCSVFile(t, filepath.Join(dir, rejectsFile))
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		for i := range min(len(got), len(want)) {
+			if !slices.Equal(got[i], want[i]) {
+				t.Errorf("rejects.csv line %d = %q, want %q", i+1, got[i], want[i])
+				break
+			}
+		}
+		t.Fatalf("rejects.csv has %d lines, want %d", len(got), len(want))
+	}
+}
+
+func checkActivation(t *testing.T, dir string, want map[int][]string) {
+	t.Helper()
+	got := readCSVFile(t, filepath.Join(dir, activationFile))
+	if len(got) == 0 || !slices.Equal(got[0], []string{"row", "segments"}) {
+		t.Fatalf("activation.csv header: %v", got)
+	}
+	rows := map[int][]string{}
+	last := 0
+	for _, rec := range got[1:] {
+		n, err := strconv.Atoi(rec[0])
+		if err != nil || n <= last {
+			t.Fatalf("activation.csv row %q out of order or repeated", rec[0])
+		}
+		last = n
+		rows[n] = strings.Split(rec[1], ";")
+	}
+	if !maps.EqualFunc(rows, want, slices.Equal) {
+		t.Fatalf("activation.csv maps %d rows, want %d (first differences: %v)", len(rows), len(want), firstDiff(rows, want))
+	}
+}
+
+func firstDiff(got, want map[int][]string) string {
+	for k, v := range want {
+		if !slices.Equal(got[k], v) {
+			return fmt.Sprintf("row %d: got %v, want %v", k, got[k], v)
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			return fmt.Sprintf("row %d: got %v, want nothing", k, v)
+		}
+	}
+	return ""
+}
+
+func TestRetriesAndTokenRefresh(t *testing.T) {
+	e := newEnv(t, testPolicy)
+	e.room.relayPer = 700
+	e.room.fail("PUT /blinded", 503, "", 2)
+	e.room.fail("PUT /reblinded", 429, "2", 2)
+	e.room.fail("GET /counterpart", 503, "", 1)
+	e.room.fail("GET /v1/sessions/"+fakeSessionID, 502, "", 1)
+	var once sync.Once
+	e.room.onCommit = func(side, leg string, part uint32) {
+		once.Do(e.room.revokeTokens) // every token dies mid-upload
+	}
+	as, ps := runBoth(t, context.Background(), e.options(t, api.RoleAdvertiser), e.options(t, api.RoleMediaPartner))
+	want := groundTruth(e.adv, e.pub, testSegments, 5)
+	if *as.Overlap != want.overlap || *ps.Overlap != want.overlap {
+		t.Fatalf("overlap %d / %d, want %d", *as.Overlap, *ps.Overlap, want.overlap)
+	}
+	checkActivation(t, e.pubDir, want.activation)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !slices.Contains(e.clientWait, 2*time.Second) || len(e.clientWait) < 5 {
+		t.Fatalf("client backoffs %v: want the 5 retries, one honouring Retry-After: 2", e.clientWait)
+	}
+	if n := len(e.room.tokens); n < 2 {
+		t.Fatalf("tokens after revocation: %d, want fresh ones", n)
+	}
+}
+
+// interruptAfterFirstPart runs the advertiser alone until its first
+// blinded part is committed, then cancels it.
+func interruptAfterFirstPart(t *testing.T, e *env) {
+	t.Helper()
+	// The partner joins up front so that the advertiser may upload.
+	if _, err := e.client(t, pubKey).Join(context.Background(), fakeSessionID, e.room.sess.PolicyHash); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var once sync.Once
+	e.room.onCommit = func(side, leg string, part uint32) {
+		if side == api.RoleAdvertiser && leg == "blinded" {
+			once.Do(cancel)
+		}
+	}
+	if _, err := Run(ctx, e.options(t, api.RoleAdvertiser)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	e.room.onCommit = nil
+	if parts, _, _ := e.room.sess.blinded[api.RoleAdvertiser].progress(); parts != 1 {
+		t.Fatalf("%d parts uploaded before the interruption, want 1", parts)
+	}
+	if _, err := keystore.Load(e.advKeys, fakeSessionID); err != nil {
+		t.Fatalf("the key must survive an interruption: %v", err)
+	}
+}
+
+func TestResume(t *testing.T) {
+	t.Run("skips the parts the clean room holds", func(t *testing.T) {
+		e := newEnv(t, testPolicy)
+		interruptAfterFirstPart(t, e)
+		as, _ := runBoth(t, context.Background(), e.options(t, api.RoleAdvertiser), e.options(t, api.RoleMediaPartner))
+		if as.SkippedParts != 1 {
+			t.Errorf("skipped parts = %d, want 1", as.SkippedParts)
+		}
+		want := groundTruth(e.adv, e.pub, testSegments, 5)
+		if *as.Overlap != want.overlap {
+			t.Errorf("overlap %d, want %d", *as.Overlap, want.overlap)
+		}
+		checkActivation(t, e.pubDir, want.activation)
+	})
+	t.Run("re-sends identical parts without its state", func(t *testing.T) {
+		e := newEnv(t, testPolicy)
+		interruptAfterFirstPart(t, e)
+		if err := keystore.WriteState(e.advKeys, fakeSessionID, []byte("lost")); err != nil {
+			t.Fatal(err)
+		}
+		as, _ := runBoth(t, context.Background(), e.options(t, api.RoleAdvertiser), e.options(t, api.RoleMediaPartner))
+		if as.SkippedParts != 0 {
+			t.Errorf("skipped parts = %d, want 0", as.SkippedParts)
+		}
+		// Part 0 arrived twice with one digest (another digest would
+		// have been a 409 conflict).
+		var part0 []string
+		for _, r := range e.room.received {
+			if strings.HasPrefix(r, "advertiser blinded 0 ") {
+				part0 = append(part0, r)
+			}
+		}
+		if len(part0) != 2 || part0[0] != part0[1] {
+			t.Fatalf("part 0 received as %v", part0)
+		}
+	})
+	t.Run("refuses a changed input", func(t *testing.T) {
+		e := newEnv(t, testPolicy)
+		interruptAfterFirstPart(t, e)
+		e.adv[3].consent, e.adv[3].reason = "", noBasis
+		os.Rename(writeCSV(t, e.adv, true), e.advIn)
+		if _, err := Run(context.Background(), e.options(t, api.RoleAdvertiser)); !errors.Is(err, ErrInputChanged) {
+			t.Fatalf("err = %v, want ErrInputChanged", err)
+		}
+	})
+	t.Run("refuses to go on without the key", func(t *testing.T) {
+		e := newEnv(t, testPolicy)
+		interruptAfterFirstPart(t, e)
+		keystore.Delete(e.advKeys, fakeSessionID)
+		if _, err := Run(context.Background(), e.options(t, api.RoleAdvertiser)); !errors.Is(err, ErrKeyLost) {
+			t.Fatalf("err = %v, want ErrKeyLost", err)
+		}
+		if _, err := keystore.Load(e.advKeys, fakeSessionID); !errors.Is(err, keystore.ErrNoKey) {
+			t.Fatalf("a useless new key was kept: %v", err)
+		}
+	})
+}
+
+func TestPartnerJoinRules(t *testing.T) {
+	e := newEnv(t, testPolicy)
+	o := e.options(t, api.RoleMediaPartner)
+	o.AcceptPolicyHash = ""
+	if _, err := Run(context.Background(), o); !errors.Is(err, ErrNotJoined) {
+		t.Errorf("not joined: err = %v", err)
+	}
+	o.AcceptPolicyHash = strings.Repeat("0", 64)
+	if _, err := Run(context.Background(), o); !errors.Is(err, ErrPolicyHash) {
+		t.Errorf("other hash: err = %v", err)
+	}
+	if e.room.sess.State != api.StateCreated {
+		t.Errorf("the flow joined: %s", e.room.sess.State)
+	}
+	o = e.options(t, api.RoleMediaPartner)
+	o.Columns.Segments = "note"
+	if _, err := Run(context.Background(), o); !errors.Is(err, ErrSegmentsColumn) {
+		t.Errorf("segments column: err = %v", err)
+	}
+}
+
+func TestRoleChecks(t *testing.T) {
+	e := newEnv(t, testPolicy)
+	o := e.options(t, api.RoleAdvertiser)
+	o.Role = api.RoleMediaPartner // the token says advertiser
+	if _, err := Run(context.Background(), o); !errors.Is(err, ErrNotMember) {
+		t.Errorf("err = %v, want ErrNotMember", err)
+	}
+}
+
+func TestTooFewRows(t *testing.T) {
+	e := newEnv(t, `{"min_rows": 5000}`)
+	_, err := Run(context.Background(), e.options(t, api.RoleAdvertiser))
+	if !errors.Is(err, ErrTooFewRows) {
+		t.Fatalf("err = %v, want ErrTooFewRows", err)
+	}
+	checkRejects(t, e.advDir, e.adv) // the user learns why
+	if bits := e.room.uploadedBits(api.RoleAdvertiser); len(bits) != 0 {
+		t.Fatalf("%d records uploaded", len(bits))
+	}
+}
+
+func TestOptionsRequired(t *testing.T) {
+	e := newEnv(t, testPolicy)
+	for name, edit := range map[string]func(*Options){
+		"no consent column": func(o *Options) { o.Columns.Consent = "" },
+		"no id column":      func(o *Options) { o.Columns.ID = "" },
+		"no output":         func(o *Options) { o.OutDir = "" },
+		"bad region":        func(o *Options) { o.DefaultRegion = "XX" },
+		"bad role":          func(o *Options) { o.Role = api.RoleAuditor },
+	} {
+		o := e.options(t, api.RoleAdvertiser)
+		edit(&o)
+		if _, err := Run(context.Background(), o); !errors.Is(err, ErrOptions) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
+
+func TestPartSize(t *testing.T) {
+	attrs, _ := policy.Default().Attrs(3)
+	for _, h := range []wire.Header{
+		{Kind: wire.KindBlinded, Attrs: attrs},
+		{Kind: wire.KindBlinded},
+		{Kind: wire.KindJoin},
+	} {
+		for _, n := range []int{0, 1, 65535, 65536, 65537, 140000} {
+			h.Final = true
+			var w countWriter
+			pw, _ := wire.NewWriter(&w, h)
+			rec := make([]byte, h.RecordSize())
+			for range n {
+				pw.WriteRecord(rec)
+			}
+			if err := pw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got := partSize(h, n); got != int64(w) {
+				t.Errorf("kind %v, %d attrs, %d records: partSize %d, encoded %d", h.Kind, len(h.Attrs), n, got, w)
+			}
+		}
+	}
+}
+
+type countWriter int64
+
+func (w *countWriter) Write(p []byte) (int, error) {
+	*w += countWriter(len(p))
+	return len(p), nil
+}
+
+func TestCountReason(t *testing.T) {
+	for _, tc := range []struct {
+		rule policy.Rule
+		want string
+	}{
+		{policy.Rule{AnyOf: []int{7, 9}}, "no lawful basis for counting (purposes 7/9)"},
+		{policy.Rule{AllOf: []int{1, 7}}, "no lawful basis for counting (purposes 1+7)"},
+		{policy.Rule{AnyOf: []int{8}}, "no lawful basis for counting (purpose 8)"},
+	} {
+		if got := countReason(tc.rule); got != tc.want {
+			t.Errorf("countReason(%+v) = %q", tc.rule, got)
+		}
+	}
+}
+
+func TestUploadPermutation(t *testing.T) {
+	k1, _, _ := keystore.LoadOrCreate(t.TempDir(), "a", rand.Reader)
+	k2, _, _ := keystore.LoadOrCreate(t.TempDir(), "b", rand.Reader)
+	var s1, s2 [16]byte
+	s2[0] = 1
+	p1, _ := uploadPermutation(k1, s1, 1000)
+	again, _ := uploadPermutation(k1, s1, 1000)
+	other, _ := uploadPermutation(k2, s1, 1000)
+	otherSession, _ := uploadPermutation(k1, s2, 1000)
+	if !slices.Equal(p1, again) {
+		t.Fatal("the permutation is not reproducible from the key")
+	}
+	if slices.Equal(p1, other) || slices.Equal(p1, otherSession) {
+		t.Fatal("another key or session gave the same permutation")
+	}
+	sorted := slices.Clone(p1)
+	slices.Sort(sorted)
+	for i, v := range sorted {
+		if v != uint32(i) {
+			t.Fatal("not a permutation")
+		}
+	}
+}
+
+func TestMapActivation(t *testing.T) {
+	perm := []uint32{2, 0, 3, 1} // upload record i carried kept row perm[i]
+	rows := []uint32{5, 9, 10, 42}
+	act := &api.Activation{Segments: []string{"a", "b"}, Records: []api.ActivationRecord{
+		{Record: 0, Segments: []int{1}}, {Record: 3, Segments: []int{0, 1}}, {Record: 2, Segments: []int{0}},
+	}}
+	got, err := mapActivation(act, perm, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []activationRow{{9, []int{0, 1}}, {10, []int{1}}, {42, []int{0}}}
+	if !slices.EqualFunc(got, want, func(a, b activationRow) bool { return a.row == b.row && slices.Equal(a.segments, b.segments) }) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for name, bad := range map[string]api.ActivationRecord{
+		"record out of range":  {Record: 4, Segments: []int{0}},
+		"segment out of range": {Record: 0, Segments: []int{2}},
+		"negative segment":     {Record: 0, Segments: []int{-1}},
+	} {
+		if _, err := mapActivation(&api.Activation{Segments: []string{"a", "b"}, Records: []api.ActivationRecord{bad}}, perm, rows); !errors.Is(err, ErrBadSession) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+	if _, err := mapActivation(&api.Activation{Segments: []string{"=cmd|x"}, Records: []api.ActivationRecord{{Segments: []int{0}}}}, perm, rows); !errors.Is(err, ErrBadSession) {
+		t.Errorf("an invalid segment name was accepted: %v", err)
+	}
+}

@@ -1,0 +1,160 @@
+package flow
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/blindjoin/blindjoin/partner/client"
+	"github.com/blindjoin/blindjoin/partner/csvin"
+	"github.com/blindjoin/blindjoin/partner/keystore"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/identifier"
+	"github.com/blindjoin/blindjoin/protocol/wire"
+)
+
+// Options configure Run. Client, SessionID, Input, Columns.ID,
+// Columns.Consent and OutDir are required.
+type Options struct {
+	Client    *client.Client
+	SessionID string
+
+	// Input is the CSV file; Columns names its identifier, consent and
+	// (advertiser only) segments columns.
+	Input   string
+	Columns csvin.Columns
+	// DefaultRegion lets phone numbers in national format be read
+	// (identifier.Normalizer.DefaultRegion).
+	DefaultRegion string
+	// Hashed says the identifier column holds SHA-256 digests of
+	// identifiers already normalized for the session's match key (64 hex
+	// characters or base64), as UID2 and PAIR exchange them.
+	Hashed bool
+
+	// OutDir receives summary.json, rejects.csv and (media partner)
+	// activation.csv. It is created 0700 if missing.
+	OutDir string
+	// KeyDir holds the session key and resume state. Default:
+	// keystore.Dir(Client.Host()).
+	KeyDir string
+
+	// AcceptPolicyHash lets a media partner's flow join a session that it
+	// has not joined yet, if the session's policy hash is exactly this.
+	AcceptPolicyHash string
+	// Role overrides the role read from the access token.
+	Role string
+
+	Progress Progress     // default: no progress reports
+	Logger   *slog.Logger // default: discard
+	Rand     io.Reader    // session key generation; default crypto/rand
+
+	// Now and Sleep are injectable for tests; Sleep must return ctx.Err()
+	// early when ctx ends.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// PollInterval is the first wait when polling the session; waits grow
+	// by half up to MaxPollInterval. Defaults 2 s and 30 s.
+	PollInterval    time.Duration
+	MaxPollInterval time.Duration
+
+	// PartRecords caps the records per uploaded part. Default (and
+	// maximum): wire.MaxRecords of the part's header. Kept in the resume
+	// state: a resumed run uses the first run's value.
+	PartRecords int
+	// BatchSize is the number of elements blinded per batch. Default 4096.
+	BatchSize int
+}
+
+const (
+	defaultPollInterval    = 2 * time.Second
+	defaultMaxPollInterval = 30 * time.Second
+	defaultBatchSize       = 4096
+)
+
+// Option errors.
+var (
+	ErrOptions = errors.New("flow: invalid options")
+)
+
+func (o Options) withDefaults() (Options, error) {
+	switch {
+	case o.Client == nil:
+		return o, fmt.Errorf("%w: a client is required", ErrOptions)
+	case o.SessionID == "":
+		return o, fmt.Errorf("%w: a session id is required", ErrOptions)
+	case o.Input == "":
+		return o, fmt.Errorf("%w: an input file is required", ErrOptions)
+	case o.OutDir == "":
+		return o, fmt.Errorf("%w: an output directory is required", ErrOptions)
+	case o.Columns.ID == "":
+		return o, fmt.Errorf("%w: the identifier column is required", ErrOptions)
+	case o.Columns.Consent == "":
+		// Every policy has a count rule on TCF purposes: without a
+		// consent column no row could count.
+		return o, fmt.Errorf("%w: the consent column is required: the session policy counts only rows with consent (or legitimate interest) for its purposes", ErrOptions)
+	case o.PartRecords < 0 || o.BatchSize < 0:
+		return o, fmt.Errorf("%w: negative part or batch size", ErrOptions)
+	case o.Role != "" && o.Role != api.RoleAdvertiser && o.Role != api.RoleMediaPartner:
+		return o, fmt.Errorf("%w: role must be %s or %s", ErrOptions, api.RoleAdvertiser, api.RoleMediaPartner)
+	}
+	if err := (identifier.Normalizer{DefaultRegion: o.DefaultRegion}).Validate(); err != nil {
+		return o, fmt.Errorf("%w: %w", ErrOptions, err)
+	}
+	if o.KeyDir == "" {
+		dir, err := keystore.Dir(o.Client.Host())
+		if err != nil {
+			return o, err
+		}
+		o.KeyDir = dir
+	}
+	if o.Progress == nil {
+		o.Progress = noProgress{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = defaultPollInterval
+	}
+	if o.MaxPollInterval <= 0 {
+		o.MaxPollInterval = defaultMaxPollInterval
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = defaultBatchSize
+	}
+	return o, nil
+}
+
+// partRecords is the number of records per part for header h.
+func (o Options) partRecords(h wire.Header) int {
+	max := wire.MaxRecords(h)
+	if o.PartRecords > 0 && o.PartRecords < max {
+		return o.PartRecords
+	}
+	return max
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,137 @@
+package flow
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/blindjoin/blindjoin/partner/csvin"
+)
+
+// audience is the rows that may leave the party, in input order, in flat
+// slices: digests[i], bits[i] and rows[i] describe the i-th kept row.
+type audience struct {
+	digests [][32]byte
+	bits    []uint64
+	rows    []uint32 // 1-based data row numbers, as in rejects.csv
+
+	// fingerprint identifies the kept rows (numbers, digests and bits), so
+	// a resumed run can tell whether its input is still the same.
+	fingerprint [32]byte
+
+	read     int64            // data rows read
+	rejected map[string]int64 // by reject key
+	unknown  map[string]int64 // unknown segment names and their row counts
+}
+
+func (a *audience) len() int { return len(a.rows) }
+
+// rejectsFile is the name of the rejected rows' report in the output
+// directory.
+const rejectsFile = "rejects.csv"
+
+// readInput reads the input CSV into an audience and writes rejects.csv.
+func (r *runner) readInput(ctx context.Context) (*audience, error) {
+	f, err := os.Open(r.opts.Input)
+	if err != nil {
+		return nil, fmt.Errorf("flow: input: %w", err)
+	}
+	defer f.Close()
+	var size int64 = -1
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	prog := r.opts.Progress
+	prog.Start("read", "bytes", size)
+	defer prog.Done()
+	rd, err := csvin.Open(&countingReader{r: f, progress: prog}, r.opts.Columns)
+	if err != nil {
+		return nil, fmt.Errorf("flow: input: %w", err)
+	}
+	out, err := newAtomicFile(r.opts.OutDir, rejectsFile)
+	if err != nil {
+		return nil, err
+	}
+	defer out.abort()
+	rejects := csv.NewWriter(out)
+	rejects.Write([]string{"row", "reason"})
+
+	cls := newClassifier(r.info, r.opts.DefaultRegion)
+	a := &audience{rejected: map[string]int64{}, unknown: cls.unknown}
+	fp := sha256.New()
+	var rec [4 + 32 + 8]byte
+	for n := 0; ; n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		row, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		var rej *reject
+		var number int
+		if re, ok := errors.AsType[*csvin.RowError](err); ok {
+			number, rej = re.Row, &reject{key: reasonMalformedRow, detail: re.Reason}
+		} else if err != nil {
+			return nil, fmt.Errorf("flow: input: %w", err)
+		}
+		if rej == nil {
+			number = row.Number
+		}
+		num, err := rowNumber(number)
+		if err != nil {
+			return nil, err
+		}
+		a.read++
+		var d [32]byte
+		var bits uint64
+		if rej == nil {
+			d, bits, rej = cls.classify(row)
+		}
+		if rej != nil {
+			a.rejected[rej.key]++
+			rejects.Write([]string{strconv.FormatUint(uint64(num), 10), rej.String()})
+			continue
+		}
+		a.digests = append(a.digests, d)
+		a.bits = append(a.bits, bits)
+		a.rows = append(a.rows, num)
+		writeFingerprint(fp, rec[:], num, &d, bits)
+	}
+	rejects.Flush()
+	if err := rejects.Error(); err != nil {
+		return nil, fmt.Errorf("flow: %s: %w", rejectsFile, err)
+	}
+	if err := out.commit(); err != nil {
+		return nil, err
+	}
+	fp.Sum(a.fingerprint[:0])
+	return a, nil
+}
+
+// writeFingerprint hashes one kept row: number, digest, bits.
+func writeFingerprint(h hash.Hash, buf []byte, row uint32, d *[32]byte, bits uint64) {
+	binary.BigEndian.PutUint32(buf[0:4], row)
+	copy(buf[4:36], d[:])
+	binary.BigEndian.PutUint64(buf[36:44], bits)
+	h.Write(buf[:44])
+}
+
+// countingReader reports the bytes read to a Progress.
+type countingReader struct {
+	r        io.Reader
+	progress Progress
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.progress.Add(int64(n))
+	return n, err
+}

@@ -1,0 +1,93 @@
+package flow
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+)
+
+// activationFile is the media partner's activation output.
+const activationFile = "activation.csv"
+
+// resultsReady reports whether a session in state may have results: once
+// computed, they stay readable after the blinded data is purged.
+func resultsReady(state string) bool {
+	return state == api.StateComputed || state == api.StatePurged
+}
+
+// fetchResults waits until the session is computed and returns the results.
+func (r *runner) fetchResults(ctx context.Context) (api.Results, error) {
+	if _, err := r.waitFor(ctx, "the results", func(s api.Session) bool { return resultsReady(s.State) }); err != nil {
+		return api.Results{}, err
+	}
+	res, err := r.opts.Client.Results(ctx, r.info.id)
+	if err != nil {
+		return res, fmt.Errorf("flow: results: %w", err)
+	}
+	if res.Role != "" && res.Role != r.info.role {
+		return res, fmt.Errorf("%w: results are for role %q", ErrBadSession, res.Role)
+	}
+	return res, nil
+}
+
+// activationRow is one line of activation.csv.
+type activationRow struct {
+	row      uint32
+	segments []int
+}
+
+// mapActivation maps the released records (indexes into our upload) back
+// to input rows through the upload permutation: record i carried kept row
+// perm[i], whose input row number is rows[perm[i]].
+func mapActivation(act *api.Activation, perm []uint32, rows []uint32) ([]activationRow, error) {
+	if act == nil {
+		return nil, nil
+	}
+	out := make([]activationRow, 0, len(act.Records))
+	for _, rec := range act.Records {
+		if rec.Record >= uint64(len(perm)) {
+			return nil, fmt.Errorf("%w: activation names record %d of an upload of %d", ErrBadSession, rec.Record, len(perm))
+		}
+		for _, s := range rec.Segments {
+			// Checked here so writeActivation need not quote.
+			if s < 0 || s >= len(act.Segments) || !policy.ValidSegmentName(act.Segments[s]) {
+				return nil, fmt.Errorf("%w: activation names an invalid segment (%d of %d)", ErrBadSession, s, len(act.Segments))
+			}
+		}
+		out = append(out, activationRow{row: rows[perm[rec.Record]], segments: rec.Segments})
+	}
+	slices.SortFunc(out, func(a, b activationRow) int { return cmp.Compare(a.row, b.row) })
+	return out, nil
+}
+
+// writeActivation writes activation.csv: header "row,segments", one line
+// per released row in row order, segments by name joined with ';'.
+func writeActivation(dir string, rows []activationRow, names []string) error {
+	out, err := newAtomicFile(dir, activationFile)
+	if err != nil {
+		return err
+	}
+	defer out.abort()
+	out.WriteString("row,segments\n")
+	var b strings.Builder
+	for _, a := range rows {
+		b.Reset()
+		b.WriteString(strconv.FormatUint(uint64(a.row), 10))
+		b.WriteByte(',')
+		for i, s := range a.segments {
+			if i > 0 {
+				b.WriteByte(';')
+			}
+			b.WriteString(names[s])
+		}
+		b.WriteByte('\n')
+		out.WriteString(b.String())
+	}
+	return out.commit()
+}

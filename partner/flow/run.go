@@ -1,0 +1,214 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/blindjoin/blindjoin/partner/keystore"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/blind"
+)
+
+// Run errors.
+var (
+	// ErrTooFewRows is returned when fewer rows may count than the
+	// policy's min_rows; rejects.csv says why the others may not.
+	ErrTooFewRows = errors.New("flow: too few rows may count for this session's policy")
+	// ErrKeyLost is returned when the session key is missing although the
+	// clean room already holds an upload made with it: the session cannot
+	// be completed from this key store.
+	ErrKeyLost = errors.New("flow: the session key is missing from the key store, but the clean room already holds this party's upload made with it")
+	// ErrInputChanged is returned when a resumed run's input differs from
+	// what the first run uploaded.
+	ErrInputChanged = errors.New("flow: the input differs from the one this session's upload was made from")
+)
+
+// runner is one Run.
+type runner struct {
+	opts    Options
+	info    *sessionInfo
+	summary Summary
+	started time.Time
+	phase   string
+}
+
+// Run runs our side of the session and writes its outputs into
+// opts.OutDir: rejects.csv once the input is read, summary.json and (media
+// partner) activation.csv once the results are in. Interrupted, it can
+// be run again with the same options: it resumes where the clean room's
+// record of the session says it stopped.
+func Run(ctx context.Context, opts Options) (Summary, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return Summary{}, err
+	}
+	r := &runner{opts: opts}
+	err = r.run(ctx)
+	return r.summary, err
+}
+
+func (r *runner) run(ctx context.Context) error {
+	r.begin("session")
+	s, err := r.openSession(ctx)
+	if err != nil {
+		return err
+	}
+	r.summary = Summary{SessionID: s.ID, Role: r.info.role, MatchKey: s.MatchKey, PolicyHash: s.PolicyHash}
+
+	r.begin("read")
+	a, err := r.readInput(ctx)
+	if err != nil {
+		return err
+	}
+	r.summary.Rows = RowCounts{Read: a.read, Uploaded: int64(a.len()), Rejected: a.read - int64(a.len())}
+	r.summary.Rejected = a.rejected
+	if len(a.unknown) > 0 {
+		r.summary.UnknownSegments = a.unknown
+	}
+	if int64(a.len()) < r.info.pol.MinRows {
+		return fmt.Errorf("%w: %d of %d rows may count, the policy needs %d", ErrTooFewRows, a.len(), a.read, r.info.pol.MinRows)
+	}
+
+	key, perm, err := r.keyAndOrder(s, a)
+	if err != nil {
+		return err
+	}
+	if err := r.checkSameInput(ctx, s, a); err != nil {
+		return err
+	}
+	if s.State == api.StateCreated {
+		r.begin("wait for the partner to join")
+		if s, err = r.waitFor(ctx, "the media partner to join", func(s api.Session) bool { return s.State != api.StateCreated }); err != nil {
+			return err
+		}
+	}
+	if s.State == api.StateJoined || s.State == api.StateUploading {
+		r.begin("upload")
+		if err := r.upload(ctx, a, key, perm, r.info.side(s)); err != nil {
+			return err
+		}
+		r.begin("wait for the counterpart")
+		s, err = r.waitFor(ctx, "the counterpart's upload", func(s api.Session) bool {
+			return s.State == api.StateExchanging || resultsReady(s.State)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if s.State == api.StateExchanging {
+		r.begin("re-blind")
+		if err := r.exchange(ctx, key, s); err != nil {
+			return err
+		}
+	}
+	r.begin("wait for the results")
+	res, err := r.fetchResults(ctx)
+	if err != nil {
+		return err
+	}
+	r.begin("write")
+	if err := r.writeOutputs(res, a, perm); err != nil {
+		return err
+	}
+	r.end()
+	if err := writeSummary(r.opts.OutDir, &r.summary); err != nil {
+		return err
+	}
+	// The outputs are safe on disk: the key has served its purpose, and
+	// keeping it would only let it be stolen.
+	return keystore.Delete(r.opts.KeyDir, r.opts.SessionID)
+}
+
+// checkSameInput makes sure that, once our upload is complete and no longer
+// re-sent, the input read now is the one it was made from: the media
+// partner maps activation records back to rows through it. For the
+// advertiser a changed input only makes the row counts of summary.json
+// stale, which is logged.
+func (r *runner) checkSameInput(ctx context.Context, s api.Session, a *audience) error {
+	if s.State != api.StateExchanging && !resultsReady(s.State) {
+		return nil // an upload in progress is checked part by part
+	}
+	st, err := r.loadState()
+	if err != nil {
+		return err
+	}
+	if st != nil && st.Fingerprint == a.fingerprintHex() {
+		return nil
+	}
+	if r.info.role == api.RoleMediaPartner {
+		return ErrInputChanged
+	}
+	r.opts.Logger.WarnContext(ctx, "the input differs from the uploaded one; row counts describe the current file", "session", s.ID)
+	return nil
+}
+
+// keyAndOrder returns the session key and our upload permutation. A
+// session whose results are computed needs neither for the advertiser
+// (nil, nil); the media partner still needs them to map activation
+// records back to rows.
+func (r *runner) keyAndOrder(s api.Session, a *audience) (*blind.Key, []uint32, error) {
+	var key *blind.Key
+	var err error
+	switch {
+	case resultsReady(s.State) && r.info.role == api.RoleAdvertiser:
+		return nil, nil, nil
+	case resultsReady(s.State):
+		key, err = keystore.Load(r.opts.KeyDir, r.opts.SessionID)
+		if errors.Is(err, keystore.ErrNoKey) {
+			err = fmt.Errorf("%w (the results are computed; activation rows cannot be mapped back without it)", ErrKeyLost)
+		}
+	default:
+		var created bool
+		key, created, err = keystore.LoadOrCreate(r.opts.KeyDir, r.opts.SessionID, r.opts.Rand)
+		if err == nil && created && r.info.side(s).BlindedParts > 0 {
+			// Keep no key that could only produce conflicting parts.
+			keystore.Delete(r.opts.KeyDir, r.opts.SessionID)
+			err = ErrKeyLost
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	perm, err := uploadPermutation(key, r.info.wireID, a.len())
+	return key, perm, err
+}
+
+// writeOutputs fills the summary from the results and writes
+// activation.csv for the media partner.
+func (r *runner) writeOutputs(res api.Results, a *audience, perm []uint32) error {
+	r.summary.Overlap = res.Overlap
+	r.summary.MatchRate = res.MatchRate
+	r.summary.Segments = res.Segments
+	r.summary.DPEpsilon = res.DPEpsilon
+	r.summary.ComputedAt = res.ComputedAt
+	if r.info.role != api.RoleMediaPartner {
+		return nil
+	}
+	act := res.Activation
+	if act == nil {
+		act = &api.Activation{}
+	}
+	rows, err := mapActivation(act, perm, a.rows)
+	if err != nil {
+		return err
+	}
+	n := int64(len(rows))
+	r.summary.ActivationRows = &n
+	return writeActivation(r.opts.OutDir, rows, act.Segments)
+}
+
+// begin starts timing a phase, ending the previous one.
+func (r *runner) begin(phase string) {
+	r.end()
+	r.phase, r.started = phase, r.opts.Now()
+}
+
+// end records the current phase's wall time.
+func (r *runner) end() {
+	if r.phase != "" {
+		r.summary.Phases = append(r.summary.Phases, PhaseTime{Name: r.phase, Seconds: r.opts.Now().Sub(r.started).Seconds()})
+		r.phase = ""
+	}
+}

@@ -1,0 +1,72 @@
+package flow
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/blindjoin/blindjoin/protocol/api"
+)
+
+// Summary is what a run reports, and what it writes to summary.json.
+type Summary struct {
+	SessionID  string `json:"session_id"`
+	Role       string `json:"role"`
+	MatchKey   string `json:"match_key"`
+	PolicyHash string `json:"policy_hash"`
+
+	Rows RowCounts `json:"rows"`
+	// Rejected counts the rejected rows by reason (rejects.csv has each
+	// row with its reason).
+	Rejected map[string]int64 `json:"rejected_by_reason"`
+	// UnknownSegments counts, per segment name the session does not
+	// define, the rows that named it (advertiser). Those rows were kept
+	// with their other segments.
+	UnknownSegments map[string]int64 `json:"unknown_segments,omitempty"`
+	// SkippedParts is how many blinded parts an earlier run had already
+	// delivered.
+	SkippedParts int `json:"skipped_parts"`
+
+	// What the clean room released; a count below the policy's k is null.
+	Overlap   *int64            `json:"overlap"`
+	MatchRate api.MatchRates    `json:"match_rate"`
+	Segments  map[string]*int64 `json:"segments"`
+	DPEpsilon *float64          `json:"dp_epsilon,omitempty"`
+	// ActivationRows is the number of rows in activation.csv (media
+	// partner only).
+	ActivationRows *int64    `json:"activation_rows,omitempty"`
+	ComputedAt     time.Time `json:"computed_at"`
+
+	Phases []PhaseTime `json:"phases"`
+}
+
+// RowCounts accounts for every data row of the input: Read = Uploaded +
+// Rejected.
+type RowCounts struct {
+	Read     int64 `json:"read"`
+	Uploaded int64 `json:"uploaded"`
+	Rejected int64 `json:"rejected"`
+}
+
+// PhaseTime is the wall time of one phase of the run.
+type PhaseTime struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
+}
+
+const summaryFile = "summary.json"
+
+// writeSummary writes summary.json.
+func writeSummary(dir string, s *Summary) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("flow: %s: %w", summaryFile, err)
+	}
+	out, err := newAtomicFile(dir, summaryFile)
+	if err != nil {
+		return err
+	}
+	defer out.abort()
+	out.Write(append(data, '\n'))
+	return out.commit()
+}

@@ -1,0 +1,210 @@
+package flow
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/blindjoin/blindjoin/partner/client"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/blind"
+	"github.com/blindjoin/blindjoin/protocol/wire"
+)
+
+// ErrBadReceipt is returned when the clean room acknowledges a part other
+// than the one sent.
+var ErrBadReceipt = errors.New("flow: the clean room acknowledged another part than the one sent")
+
+// plan is how our set splits into parts, and from which part to send.
+type plan struct {
+	per, parts, start int
+}
+
+// planUpload splits n records into parts and decides where to resume: at
+// the first part the clean room lacks if the saved state shows the same
+// input, otherwise at part 0 (re-sent parts the server holds are
+// acknowledged unchanged, or refused as a conflict if they differ).
+func (r *runner) planUpload(a *audience, h wire.Header, side api.SideProgress) (plan, error) {
+	n := a.len()
+	p := plan{per: r.opts.partRecords(h)}
+	st, err := r.loadState()
+	if err != nil {
+		return p, err
+	}
+	same := st != nil && st.Fingerprint == a.fingerprintHex() && st.Records == n &&
+		st.PartRecords > 0 && st.PartRecords <= wire.MaxRecords(h)
+	if same {
+		p.per = st.PartRecords
+	} else if err := r.saveState(resumeState{Fingerprint: a.fingerprintHex(), Records: n, PartRecords: p.per}); err != nil {
+		return p, err
+	}
+	p.parts = max(1, (n+p.per-1)/p.per)
+	if same {
+		p.start = min(side.BlindedParts, p.parts)
+		if side.BlindedComplete {
+			p.start = p.parts
+		}
+	}
+	return p, nil
+}
+
+// upload blinds and sends our set in permuted order.
+func (r *runner) upload(ctx context.Context, a *audience, key *blind.Key, perm []uint32, side api.SideProgress) error {
+	h := wire.Header{Kind: wire.KindBlinded, Session: r.info.wireID, Attrs: r.info.attrs}
+	p, err := r.planUpload(a, h, side)
+	if err != nil {
+		return err
+	}
+	n := a.len()
+	r.summary.SkippedParts = p.start
+	prog := &highWater{p: r.opts.Progress}
+	r.opts.Progress.Start("upload", "records", int64(n))
+	defer r.opts.Progress.Done()
+	prog.advance(int64(min(p.start*p.per, n)))
+	for i := p.start; i < p.parts; i++ {
+		first, end := i*p.per, min((i+1)*p.per, n)
+		hi := h
+		hi.Part, hi.First, hi.Final = uint32(i), uint64(first), i == p.parts-1
+		prod := &blindedPart{r: r, a: a, key: key, perm: perm, h: hi, first: first, end: end, prog: prog}
+		rec, err := r.opts.Client.PutBlinded(ctx, r.info.id, client.Body{Size: partSize(hi, end-first), Open: prod.open(ctx)})
+		if client.IsCode(err, api.CodeConflict) {
+			return fmt.Errorf("%w: the clean room holds another part %d (%w)", ErrInputChanged, i, err)
+		}
+		if err != nil {
+			return fmt.Errorf("flow: uploading part %d of %d: %w", i+1, p.parts, err)
+		}
+		if err := prod.check(rec); err != nil {
+			return err
+		}
+		r.opts.Logger.InfoContext(ctx, "blinded part accepted", "session", r.info.id, "part", i, "records", rec.Records, "state", rec.State)
+	}
+	return nil
+}
+
+// partSize is the size in bytes of a part with header h and n records
+// (protocol/SPEC.md section 6).
+func partSize(h wire.Header, n int) int64 {
+	chunks := (int64(n) + wire.MaxChunkRecords - 1) / wire.MaxChunkRecords
+	return int64(37+2*len(h.Attrs)) + 4*chunks + int64(n)*int64(h.RecordSize()) + 4 + 8 + 32
+}
+
+// producer runs a part's encoder in a goroutine writing into an io.Pipe,
+// once per attempt, and keeps the digest of the part last produced to
+// check the clean room's receipt against.
+type producer struct {
+	mu     sync.Mutex
+	done   chan struct{} // closed when the latest attempt's encoder ends
+	digest [32]byte
+	count  uint64
+}
+
+// start runs write into a fresh pipe and returns its reading end.
+func (p *producer) start(write func(io.Writer) (*wire.Writer, error)) (io.Reader, error) {
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	p.mu.Lock()
+	p.done = done
+	p.mu.Unlock()
+	go func() {
+		defer close(done)
+		w, err := write(pw)
+		if err == nil {
+			p.mu.Lock()
+			p.digest, p.count = w.Digest(), w.Records()
+			p.mu.Unlock()
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr, nil
+}
+
+// checkReceipt compares a receipt with the part produced. The encoder
+// may still be returning from writing the trailer when the answer
+// arrives, so it waits for it to end first.
+func (p *producer) checkReceipt(h wire.Header, rec api.PartReceipt) error {
+	p.mu.Lock()
+	done := p.done
+	p.mu.Unlock()
+	<-done
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if rec.Part != h.Part || rec.Records != p.count || rec.Final != h.Final || rec.Digest != hex.EncodeToString(p.digest[:]) {
+		return fmt.Errorf("%w (part %d)", ErrBadReceipt, h.Part)
+	}
+	return nil
+}
+
+// blindedPart produces one part of our blinded set; each open starts over.
+type blindedPart struct {
+	producer
+	r          *runner
+	a          *audience
+	key        *blind.Key
+	perm       []uint32
+	h          wire.Header
+	first, end int
+	prog       *highWater
+}
+
+func (b *blindedPart) open(ctx context.Context) func() (io.Reader, error) {
+	return func() (io.Reader, error) {
+		return b.start(func(w io.Writer) (*wire.Writer, error) { return b.write(ctx, w) })
+	}
+}
+
+func (b *blindedPart) check(rec api.PartReceipt) error { return b.checkReceipt(b.h, rec) }
+
+// write encodes the part into w, blinding batch by batch.
+func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, error) {
+	pw, err := wire.NewWriter(w, b.h)
+	if err != nil {
+		return nil, err
+	}
+	size := min(b.r.opts.BatchSize, max(b.end-b.first, 1))
+	digests := make([][32]byte, size)
+	elems := make([]blind.Element, size)
+	rec := make([]byte, b.h.RecordSize())
+	nattrs := len(b.h.Attrs)
+	for pos := b.first; pos < b.end; pos += size {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		k := min(size, b.end-pos)
+		rows := b.perm[pos : pos+k]
+		for j, row := range rows {
+			digests[j] = b.a.digests[row]
+		}
+		if err := b.key.BlindBatch(elems[:k], digests[:k]); err != nil {
+			return nil, fmt.Errorf("flow: blinding: %w", err)
+		}
+		for j, row := range rows {
+			copy(rec, elems[j][:])
+			wire.PackAttrs(rec[wire.ElementSize:], b.a.bits[row], nattrs)
+			if err := pw.WriteRecord(rec); err != nil {
+				return nil, err
+			}
+		}
+		b.prog.advance(int64(pos + k))
+	}
+	return pw, pw.Close()
+}
+
+// highWater reports progress as the furthest position reached, so that a
+// part produced again for a retry is not counted twice.
+type highWater struct {
+	mu  sync.Mutex
+	max int64
+	p   Progress
+}
+
+func (h *highWater) advance(to int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if to > h.max {
+		h.p.Add(to - h.max)
+		h.max = to
+	}
+}
