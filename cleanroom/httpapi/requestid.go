@@ -2,43 +2,21 @@ package httpapi
 
 import (
 	"crypto/rand"
-	"strings"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/blindjoin/blindjoin/cleanroom/auth"
 )
 
-// RequestIDHeader carries the request id in both directions.
+// RequestIDHeader carries the request id back to the client.
 const RequestIDHeader = "X-Request-Id"
 
-const maxRequestIDLen = 64
-
-// requestID adopts the client's request id when it has a safe form and
-// otherwise makes one, then echoes it in the response.
+// requestID gives every request a fresh random id, logs it and echoes it in
+// the response so a client can quote it when reporting a problem. A
+// client-sent id is ignored, never adopted: the id is logged, and no check
+// of its form can tell a trace id from a mobile ad ID (a UUID) or a hashed
+// email (64 hex digits) that a confused client put there.
 func requestID(c *gin.Context) {
-	id := c.GetHeader(RequestIDHeader)
-	if !validRequestID(id) {
-		id = rand.Text()
-	}
+	id := rand.Text()
 	c.Set(ctxRequestID, id)
 	c.Header(RequestIDHeader, id)
 	c.Next()
-}
-
-// validRequestID accepts up to 64 letters, digits, '-' and '_'. The id is
-// logged, so the form excludes what a confused client might send there
-// instead: an access token (JWTs contain dots) or an API key (its prefix).
-func validRequestID(id string) bool {
-	if id == "" || len(id) > maxRequestIDLen || strings.HasPrefix(id, auth.APIKeyPrefix) {
-		return false
-	}
-	for _, r := range id {
-		switch {
-		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9', r == '-', r == '_':
-		default:
-			return false
-		}
-	}
-	return true
 }

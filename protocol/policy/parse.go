@@ -165,11 +165,22 @@ func errUnknownField(field, key string) error {
 	return &Error{member(field, quoteKey(key)), "unknown field"}
 }
 
-// quoteKey makes an input key safe to show in an error: quoted, escaped
-// and cut to a sane length.
+// maxKeyShown bounds the length of a key quoted in an error.
+const maxKeyShown = 32
+
+// quoteKey makes an input key safe to show in an error, which the clean
+// room returns to the client and writes to its log: a key shaped like a
+// policy field name (lowercase ASCII letters and underscores) is quoted;
+// any other key could be an identifier, a consent string or an API key
+// pasted in the wrong place, and is shown as "?".
 func quoteKey(key string) string {
-	if len(key) > 64 {
-		key = key[:64] + "..."
+	if key == "" || len(key) > maxKeyShown {
+		return "?"
+	}
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; (c < 'a' || c > 'z') && c != '_' {
+			return "?"
+		}
 	}
 	return strconv.Quote(key)
 }

@@ -61,7 +61,7 @@ func TestParseHostile(t *testing.T) {
 		{"trailing garbage", `{}x`, ""},
 		{"trailing comma", `{"k": 50,}`, ""},
 		{"unknown field", `{"kk": 1}`, `"kk"`},
-		{"key case matters", `{"K": 50}`, `"K"`},
+		{"key case matters", `{"K": 50}`, `?`},
 		{"duplicate field", `{"k": 50, "k": 1}`, `"k"`},
 		{"duplicate by escape", `{"k": 50, "\u006b": 1}`, `"k"`},
 		{"null field", `{"k": null}`, "k"},
@@ -165,6 +165,34 @@ func TestErrorsDoNotQuoteValues(t *testing.T) {
 	_, err := Parse([]byte(`{"` + strings.Repeat("x", 1000) + `\n": 1}`))
 	if err == nil || len(err.Error()) > 200 || strings.Contains(err.Error(), "\n") {
 		t.Errorf("unknown long key: error %q", err)
+	}
+}
+
+// The clean room logs policy errors and returns them to the client, so an
+// unknown or duplicate key is repeated only when it looks like a field
+// name. Found by cleanroom/attacks (TestAttackPathAndSQLMetacharacters): a
+// policy key holding an email reached the server log.
+func TestErrorsDoNotQuoteKeysThatAreNotFieldNames(t *testing.T) {
+	for _, key := range []string{
+		"user@example.com", "CP_h-0AQBzAEAAKACBENABEAAAAAAAAAAAAAAAAAAAAA", "33612345678",
+		"bjk_Zm9vYmFy", "Epsilon", "k2", "a-b", strings.Repeat("a", maxKeyShown+1),
+	} {
+		for _, doc := range []string{
+			`{"` + key + `": 1}`,
+			`{"dp": {"epsilon": 1, "` + key + `": 1}}`,
+			`{"count_purposes": {"` + key + `": [7], "` + key + `": [7]}}`,
+			`{"` + key + `": 1, "` + key + `": 1}`,
+		} {
+			_, err := Parse([]byte(doc))
+			var pe *Error
+			if !errors.As(err, &pe) || strings.Contains(err.Error(), key) || !strings.HasSuffix(pe.Field, "?") {
+				t.Errorf("Parse(%s): %v", doc, err)
+			}
+		}
+	}
+	_, err := Parse([]byte(`{"dp": {"epsilon": 1, "delta": 0}}`))
+	if err == nil || !strings.Contains(err.Error(), `"delta"`) {
+		t.Errorf("a field-like key is no longer named: %v", err)
 	}
 }
 
