@@ -1,24 +1,61 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // Exit statuses.
 const (
-	exitOK    = 0
-	exitFail  = 1 // the command ran and reports failure (mismatch, refusal)
-	exitUsage = 2 // bad flags or arguments
+	exitOK          = 0
+	exitFail        = 1   // the command ran and reports failure (mismatch, refusal)
+	exitUsage       = 2   // bad flags or arguments
+	exitInterrupted = 130 // stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it)
 )
 
+// stdio is one invocation's surroundings. ctx and env are nil outside
+// tests: the process's signals and environment are used then.
 type stdio struct {
 	in       io.Reader
 	out, err io.Writer
+	ctx      context.Context
+	env      func(string) (string, bool)
+}
+
+// getenv looks a variable up in the invocation's environment.
+func (io stdio) getenv(name string) string {
+	lookup := io.env
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	v, _ := lookup(name)
+	return v
+}
+
+// interruptible returns a context that ends on SIGINT or SIGTERM, for
+// commands that talk to a clean room and can stop cleanly. Only those
+// commands catch the signals: the others keep the default of dying at
+// once. A second signal, once the first has cancelled the context, is
+// left to its default too, so a stuck command can still be killed.
+func (io stdio) interruptible() (context.Context, context.CancelFunc) {
+	parent := io.ctx
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ctx, stop
 }
 
 type command struct {
@@ -59,7 +96,7 @@ func usage(w io.Writer) {
 	sort.Strings(names)
 	fmt.Fprintln(w, "usage: blindjoin COMMAND [flags]\n\ncommands:")
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-18s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-19s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun \"blindjoin COMMAND -h\" for the flags of one command.")
 }

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/blindjoin/blindjoin/partner/synth"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+)
+
+// e2e is a real clean room on loopback, three registered parties, and
+// synthetic files with messy identifiers, rejects and mixed consent.
+type e2e struct {
+	room           *localRoom
+	dir            string
+	adv, pub, aud  string // API keys
+	advCSV, pubCSV string
+	data           *synth.Dataset
+}
+
+func newE2E(t *testing.T) *e2e {
+	t.Helper()
+	ctx := context.Background()
+	room, err := startLocalRoom(ctx, t.TempDir(), &testLog{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := room.close(); err != nil {
+			t.Errorf("clean room shutdown: %v", err)
+		}
+	})
+	e := &e2e{room: room, dir: t.TempDir()}
+	for _, p := range []struct {
+		key        *string
+		name, role string
+	}{{&e.adv, "acme", api.RoleAdvertiser}, {&e.pub, "news", api.RoleMediaPartner}, {&e.aud, "audit-firm", api.RoleAuditor}} {
+		if *p.key, err = room.addParty(ctx, p.name, p.role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := synth.DefaultConfig()
+	cfg.Seed, cfg.AdvertiserRows, cfg.PartnerRows = 7, 3000, 6000
+	if e.data, err = synth.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	e.advCSV, e.pubCSV = filepath.Join(e.dir, "crm.csv"), filepath.Join(e.dir, "audience.csv")
+	writeWith(t, e.advCSV, e.data.WriteAdvertiserCSV)
+	writeWith(t, e.pubCSV, e.data.WritePartnerCSV)
+	return e
+}
+
+func writeWith(t *testing.T, path string, write func(w io.Writer) error) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testLog sends the clean room's error records to the test log.
+type testLog struct{ t *testing.T }
+
+func (l *testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// as runs the CLI in-process as the party with key, against the room.
+func (e *e2e) as(ctx context.Context, key string, args ...string) (string, string, int) {
+	var out, errOut bytes.Buffer
+	args = append(args, "--server", e.room.url, "--api-key", key)
+	code := run(args, stdio{in: strings.NewReader(""), out: &out, err: &errOut, ctx: ctx})
+	return out.String(), errOut.String(), code
+}
+
+func (e *e2e) mustRun(t *testing.T, key string, args ...string) string {
+	t.Helper()
+	out, errOut, code := e.as(context.Background(), key, args...)
+	if code != exitOK {
+		t.Fatalf("%v: exit %d\nstdout: %s\nstderr: %s", args, code, out, errOut)
+	}
+	return out
+}
+
+// e2ePolicy raises k above some segment counts of the data so that
+// suppression shows both in counts and in the activation.
+const e2ePolicy = `{"k": 150}`
+
+func TestEndToEndCLI(t *testing.T) {
+	e := newE2E(t)
+	polFile := filepath.Join(e.dir, "policy.json")
+	os.WriteFile(polFile, []byte(e2ePolicy), 0o600)
+	pol, _ := policy.Parse([]byte(e2ePolicy))
+	truth, err := e.data.Truth(pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Refusals: a policy looser than the floor, by the clean room.
+	loose := filepath.Join(e.dir, "loose.json")
+	os.WriteFile(loose, []byte(`{"k": 10}`), 0o600)
+	if _, errOut, code := e.as(context.Background(), e.adv, "session", "create", "--partner", "news", "--match-key", "email", "--policy", loose); code != exitFail || !strings.Contains(errOut, "policy_violation") {
+		t.Errorf("loose policy: exit %d, stderr %q", code, errOut)
+	}
+
+	out := e.mustRun(t, e.adv, "session", "create", "--partner", "news", "--match-key", "email", "--policy", polFile,
+		"--segments-from", e.advCSV, "--auditors", "audit-firm", "--json")
+	var created api.Session
+	if err := json.Unmarshal([]byte(out), &created); err != nil || created.ID == "" {
+		t.Fatalf("session create --json: %v: %s", err, out)
+	}
+	id := created.ID
+	if want := slices.Sorted(slices.Values(truth.Segments)); !slices.Equal(created.Segments, want) {
+		t.Errorf("segments from the file = %v, want %v", created.Segments, want)
+	}
+	if created.PolicyHash != pol.Hash() {
+		t.Errorf("policy hash %s, want %s", created.PolicyHash, pol.Hash())
+	}
+
+	if _, errOut, code := e.as(context.Background(), e.adv, "results", id); code != exitFail || !strings.Contains(errOut, "no results yet") {
+		t.Errorf("results before the match: exit %d, %q", code, errOut)
+	}
+
+	keys := filepath.Join(e.dir, "keys")
+	advOut, pubOut := filepath.Join(e.dir, "adv-out"), filepath.Join(e.dir, "pub-out")
+	advMatch := []string{"match", id, "--in", e.advCSV, "--id-column", "email", "--segments-column", "segments",
+		"--out", advOut, "--key-dir", filepath.Join(keys, "adv"), "--poll", "50ms"}
+	pubMatch := []string{"match", id, "--in", e.pubCSV, "--id-column", "user_email", "--consent-column", "consent",
+		"--out", pubOut, "--key-dir", filepath.Join(keys, "pub"), "--poll", "50ms", "--json"}
+
+	// The advertiser starts first, waits for the partner to join, and is
+	// interrupted: it says how to resume.
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(500*time.Millisecond, cancel) // as SIGINT would
+	_, errOut, code := e.as(ctx, e.adv, advMatch...)
+	if code != exitInterrupted || !strings.Contains(errOut, "again to resume") {
+		t.Fatalf("interrupted match: exit %d, stderr %q", code, errOut)
+	}
+
+	// The partner must accept the policy; without a terminal it must say --yes.
+	if _, errOut, code := e.as(context.Background(), e.pub, "session", "join", id); code != exitUsage || !strings.Contains(errOut, "--yes") {
+		t.Errorf("join without --yes: exit %d, stderr %q", code, errOut)
+	}
+	if out := e.mustRun(t, e.pub, "session", "join", id, "--yes"); !strings.Contains(out, pol.Hash()) || !strings.Contains(out, "k  ") {
+		t.Errorf("join output lacks the policy or its hash: %s", out)
+	}
+
+	// Both run at once; the advertiser resumes with the key it made.
+	var wg sync.WaitGroup
+	var advRes, pubRes [2]string // stdout, stderr
+	var advCode, pubCode int
+	wg.Go(func() { advRes[0], advRes[1], advCode = e.as(context.Background(), e.adv, advMatch...) })
+	wg.Go(func() { pubRes[0], pubRes[1], pubCode = e.as(context.Background(), e.pub, pubMatch...) })
+	wg.Wait()
+	if advCode != exitOK || pubCode != exitOK {
+		t.Fatalf("match: advertiser exit %d (%s), partner exit %d (%s)", advCode, advRes[1], pubCode, pubRes[1])
+	}
+	if !strings.Contains(advRes[0], "suppressed (< 150)") || !strings.Contains(advRes[0], "excluded by consent") {
+		t.Errorf("advertiser's match output:\n%s", advRes[0])
+	}
+
+	var pubSummary struct {
+		Rows struct{ Read, Uploaded int }
+	}
+	if err := json.Unmarshal([]byte(pubRes[0]), &pubSummary); err != nil || pubSummary.Rows.Read != truth.Partner.Rows || pubSummary.Rows.Uploaded != truth.Partner.Counted {
+		t.Errorf("partner match --json: %v, rows %+v, want %d read, %d uploaded", err, pubSummary.Rows, truth.Partner.Rows, truth.Partner.Counted)
+	}
+
+	checkResults(t, e, id, pol, truth)
+	checkActivationFile(t, filepath.Join(pubOut, "activation.csv"), truth.Released(int(pol.K)))
+	for _, dir := range []string{filepath.Join(keys, "adv"), filepath.Join(keys, "pub")} {
+		if left, _ := filepath.Glob(filepath.Join(dir, id+".*")); len(left) > 0 {
+			t.Errorf("session key files left after the results: %v", left)
+		}
+	}
+
+	// The auditor fetches the transcript and verifies it with the key the
+	// clean room published.
+	tpath := filepath.Join(e.dir, "transcript.json")
+	if out := e.mustRun(t, e.aud, "session", "transcript", id, "--out", tpath); !strings.Contains(out, "audit verify") {
+		t.Errorf("transcript output: %s", out)
+	}
+	out, errOut, code = runCLI(t, "", "audit", "verify", tpath, "--server-key", e.room.key)
+	if code != exitOK || !strings.Contains(out, "ok ") {
+		t.Errorf("audit verify: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// Listing, showing and deleting.
+	if out := e.mustRun(t, e.pub, "session", "list"); !strings.Contains(out, id) || !strings.Contains(out, api.StateComputed) {
+		t.Errorf("session list: %s", out)
+	}
+	if out := e.mustRun(t, e.adv, "session", "show", id); !strings.Contains(out, "activation_purposes") || !strings.Contains(out, "(complete)") {
+		t.Errorf("session show: %s", out)
+	}
+	if out := e.mustRun(t, e.adv, "session", "delete", id); !strings.Contains(out, api.StatePurged) {
+		t.Errorf("session delete: %s", out)
+	}
+	// Deleting purges the blinded data; the results and the transcript stay.
+	e.mustRun(t, e.pub, "results", id)
+	e.mustRun(t, e.aud, "session", "transcript", id)
+	if _, errOut, code := e.as(context.Background(), e.adv, "session", "show", "ffffffffffffffffffffffffffffffff"); code != exitFail || !strings.Contains(errOut, "not_found") {
+		t.Errorf("unknown session: exit %d, %s", code, errOut)
+	}
+}
+
+// checkResults compares `blindjoin results --json` of both parties with
+// the truth, as the policy releases it, and the text output's
+// suppressions.
+func checkResults(t *testing.T, e *e2e, id string, pol policy.Policy, truth *synth.Truth) {
+	t.Helper()
+	releasedCount := func(n int) *int64 {
+		if int64(n) < pol.K {
+			return nil
+		}
+		v := int64(n)
+		return &v
+	}
+	if truth.Overlap < int(pol.K) {
+		t.Fatalf("the test data overlap on %d identifiers only, below k", truth.Overlap)
+	}
+	suppressed := 0
+	for _, n := range truth.SegmentOverlap {
+		if int64(n) < pol.K {
+			suppressed++
+		}
+	}
+	if suppressed == 0 || suppressed == len(truth.Segments) {
+		t.Fatalf("the test data must have segments on both sides of k: %v", truth.SegmentOverlap)
+	}
+
+	for _, side := range []struct {
+		key, role string
+		counted   int
+	}{{e.adv, api.RoleAdvertiser, truth.Advertiser.Counted}, {e.pub, api.RoleMediaPartner, truth.Partner.Counted}} {
+		var res resultsOutput
+		out := e.mustRun(t, side.key, "results", id, "--json")
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("results --json: %v: %s", err, out)
+		}
+		if res.Role != side.role || res.K != pol.K || res.Overlap == nil || *res.Overlap != int64(truth.Overlap) {
+			t.Errorf("%s: role %s, k %d, overlap %v; want overlap %d", side.role, res.Role, res.K, e2eShow(res.Overlap), truth.Overlap)
+		}
+		rate, other := res.MatchRate.Advertiser, res.MatchRate.MediaPartner
+		if side.role == api.RoleMediaPartner {
+			rate, other = other, rate
+		}
+		if want := pol.FormatRate(int64(truth.Overlap), int64(side.counted)); rate == nil || *rate != want || other != nil {
+			t.Errorf("%s: match rate %v (other %v), want %s", side.role, e2eShow(rate), e2eShow(other), want)
+		}
+		if side.role == api.RoleMediaPartner {
+			if len(res.Segments) != 0 || res.Activation == nil || res.Activation.Rows != len(truth.Released(int(pol.K))) {
+				t.Errorf("partner: segments %v, activation %+v", res.Segments, res.Activation)
+			}
+			continue
+		}
+		for _, name := range truth.Segments {
+			got, want := res.Segments[name], releasedCount(truth.SegmentOverlap[name])
+			if e2eShow(got) != e2eShow(want) {
+				t.Errorf("segment %s = %s, want %s", name, e2eShow(got), e2eShow(want))
+			}
+		}
+		text := e.mustRun(t, side.key, "results", id)
+		if strings.Count(text, "suppressed (< 150)") != suppressed {
+			t.Errorf("results text shows %d suppressions, want %d:\n%s", strings.Count(text, "suppressed (< 150)"), suppressed, text)
+		}
+	}
+}
+
+// e2eShow formats a released value: the value, or null.
+func e2eShow[T any](p *T) string {
+	if p == nil {
+		return "null"
+	}
+	return fmt.Sprint(*p)
+}
+
+// checkActivationFile compares activation.csv with the truth's released
+// rows, row by row; segment order within a row is not significant.
+func checkActivationFile(t *testing.T, path string, want []synth.Activation) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) == 0 || !slices.Equal(recs[0], []string{"row", "segments"}) {
+		t.Fatalf("activation.csv header: %v", recs[:min(1, len(recs))])
+	}
+	if len(want) == 0 {
+		t.Fatal("the test data release no activation rows")
+	}
+	got := recs[1:]
+	if len(got) != len(want) {
+		t.Fatalf("activation.csv has %d rows, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		segs := strings.Split(got[i][1], ";")
+		slices.Sort(segs)
+		ws := slices.Sorted(slices.Values(w.Segments))
+		if got[i][0] != strconv.Itoa(w.Row) || !slices.Equal(segs, ws) {
+			t.Fatalf("activation.csv line %d: %v, want row %d with %v", i+2, got[i], w.Row, ws)
+		}
+	}
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/blindjoin/blindjoin/partner/csvin"
+	"github.com/blindjoin/blindjoin/partner/flow"
+	"github.com/blindjoin/blindjoin/partner/keystore"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"golang.org/x/term"
+)
+
+func init() {
+	register("match", "run this party's side of a session: read, blind, upload, re-blind, wait for the results", runMatch)
+}
+
+func runMatch(args []string, io stdio) int {
+	fs, r := remoteFlags("match", io)
+	in := fs.String("in", "", "input CSV `file` with a header row (required)")
+	idColumn := fs.String("id-column", "", "`column` of the identifiers (required)")
+	segmentsColumn := fs.String("segments-column", "", "advertiser: `column` of ';'-separated segment labels")
+	consentColumn := fs.String("consent-column", "consent", "`column` of TC strings or purpose lists (\"1;3;4;7\", \"li:9\")")
+	out := fs.String("out", "", "output `directory`: summary.json, rejects.csv, activation.csv (required)")
+	region := fs.String("region", "", "default `region` (e.g. FR) for phone numbers not in E.164")
+	hashed := fs.Bool("hashed", false, "the identifier column holds SHA-256 digests of normalized identifiers (hex or base64)")
+	accept := fs.String("accept-policy", "", "media partner: join the session first if its policy has this `hash`")
+	keyDir := fs.String("key-dir", "", "`directory` of this party's session keys (default: the user config directory)")
+	poll := fs.Duration("poll", 2*time.Second, "first wait between two looks at the session's state (grows to 30s)")
+	pos, code, ok := parseOrUsage(fs, args)
+	if !ok {
+		return code
+	}
+	switch {
+	case len(pos) != 1:
+		return r.usage(io, "usage: blindjoin match ID --in FILE.csv --id-column COL --out DIR [flags]")
+	case *in == "" || *idColumn == "" || *out == "":
+		return r.usage(io, "--in, --id-column and --out are required")
+	case *poll <= 0:
+		return r.usage(io, "--poll must be positive")
+	}
+	c, err := r.client(io)
+	if err != nil {
+		return r.usage(io, err.Error())
+	}
+	if *keyDir == "" {
+		if *keyDir, err = keystore.Dir(c.Host()); err != nil {
+			return r.fail(io, err, "")
+		}
+	}
+	ctx, stop := io.interruptible()
+	defer stop()
+	opts := flow.Options{
+		Client:           c,
+		SessionID:        pos[0],
+		Input:            *in,
+		Columns:          csvin.Columns{ID: *idColumn, Segments: *segmentsColumn, Consent: *consentColumn},
+		DefaultRegion:    *region,
+		Hashed:           *hashed,
+		OutDir:           *out,
+		KeyDir:           *keyDir,
+		AcceptPolicyHash: *accept,
+		Progress:         progressFor(io.err),
+		Logger:           slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		PollInterval:     *poll,
+	}
+	start := time.Now()
+	sum, err := flow.Run(ctx, opts)
+	if err != nil {
+		if ce, ok := errors.AsType[*csvin.ColumnError](err); ok && isTerminal(io.err) {
+			// The header row may be a data row of a file without one:
+			// shown on a terminal, never written to a log.
+			err = fmt.Errorf("%w; the header has: %s", err, strings.Join(ce.Header, ", "))
+		}
+		if errors.Is(err, flow.ErrTooFewRows) {
+			err = fmt.Errorf("%w (%s says why each row was left out)", err, filepath.Join(*out, "rejects.csv"))
+		}
+		return r.fail(io, err, fmt.Sprintf("Run the same command again to resume: the session key stays in %s until the results are written.", *keyDir))
+	}
+	if *r.json {
+		return printJSON(io, sum)
+	}
+	took := time.Since(start)
+	// The threshold is the policy's: read back for the text only.
+	var k int64
+	if s, err := c.Session(ctx, sum.SessionID); err == nil {
+		if p, err := sessionPolicy(s); err == nil {
+			k = p.K
+		}
+	}
+	describeMatch(io.out, sum, k, *out, took)
+	warnUnknownSegments(io.err, sum)
+	return exitOK
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progressFor returns the flow's progress reporter for w: a bar on a
+// terminal, lines otherwise (flow.NewProgress decides for a file).
+func progressFor(w io.Writer) flow.Progress {
+	if f, ok := w.(*os.File); ok {
+		return flow.NewProgress(f)
+	}
+	return flow.NewLines(w, 5*time.Second, time.Now)
+}
+
+// describeMatch writes what a run did and what the clean room released;
+// k is the policy's threshold (0 if unknown).
+func describeMatch(w io.Writer, s flow.Summary, k int64, out string, took time.Duration) {
+	fmt.Fprintf(w, "session     %s (%s, match key %s)\n", s.SessionID, s.Role, s.MatchKey)
+	describeRows(w, s)
+	describeResults(w, api.Results{Role: s.Role, Overlap: s.Overlap, MatchRate: s.MatchRate, Segments: s.Segments, DPEpsilon: s.DPEpsilon}, k)
+	if s.ActivationRows != nil {
+		fmt.Fprintf(w, "activation  %s rows in %s\n", thousands(*s.ActivationRows), filepath.Join(out, "activation.csv"))
+	}
+	fmt.Fprintf(w, "outputs     %s, %s\n", filepath.Join(out, "summary.json"), filepath.Join(out, "rejects.csv"))
+	fmt.Fprintf(w, "took        %s\n", took.Round(100*time.Millisecond))
+}
+
+// warnUnknownSegments tells the advertiser that labels of its file were
+// not sent because the session does not define them.
+func warnUnknownSegments(w io.Writer, s flow.Summary) {
+	if len(s.UnknownSegments) == 0 {
+		return
+	}
+	names := slices.Sorted(maps.Keys(s.UnknownSegments))
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s (%s rows)", n, thousands(s.UnknownSegments[n]))
+	}
+	fmt.Fprintf(w, "warning: labels the session does not define were not sent: %s.\n"+
+		"A session's segments are fixed when it is created: declare them with `session create --segments` or `--segments-from FILE`.\n",
+		strings.Join(parts, ", "))
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/blindjoin/blindjoin/partner/flow"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+)
+
+// The text output of the session, results and match commands. JSON output
+// prints the API's types as they are; these functions are for people.
+
+// thousands writes n with comma separators: 20,000.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// releasedText shows a released count, or its suppression under threshold
+// k (0 if unknown).
+func releasedText(n *int64, k int64) string {
+	switch {
+	case n == nil && k > 0:
+		return fmt.Sprintf("suppressed (< %d)", k)
+	case n == nil:
+		return "suppressed (< k)"
+	}
+	return thousands(*n)
+}
+
+func intList(ids []int) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(id)
+	}
+	return strings.Join(s, ", ")
+}
+
+func ruleText(r policy.Rule) string {
+	if len(r.AllOf) > 0 {
+		return "all of purposes " + intList(r.AllOf)
+	}
+	return "any of purposes " + intList(r.AnyOf)
+}
+
+// describePolicy writes what a policy means for the parties' users, field
+// by field, with the hash a media partner accepts.
+func describePolicy(w io.Writer, p policy.Policy, indent string) {
+	line := func(field, meaning string) { fmt.Fprintf(w, "%s%-20s %s\n", indent, field, meaning) }
+	line("min_rows", fmt.Sprintf("%s: each party uploads at least this many rows that may count", thousands(p.MinRows)))
+	line("k", fmt.Sprintf("%s: any released count below it is suppressed", thousands(p.K)))
+	line("count_purposes", ruleText(p.CountPurposes)+", by consent or legitimate interest: rows without it never leave their party")
+	line("activation_purposes", ruleText(p.ActivationPurposes)+", by consent, on both rows: only then is a matched row released for activation")
+	segs := "every segment of the session"
+	if len(p.ActivationSegments) > 0 {
+		segs = strings.Join(p.ActivationSegments, ", ")
+	}
+	line("activation_segments", segs)
+	line("rate_granularity", string(p.RateGranularity)+fmt.Sprintf(", rounded down; above %d%% only \">%d%%\"", policy.RateCap, policy.RateCap))
+	dp := "none: released counts are exact"
+	if p.DP != nil {
+		dp = fmt.Sprintf("noise on every released count, epsilon %g in total", p.DP.Epsilon)
+	}
+	line("dp", dp)
+	vendors := "none required"
+	if len(p.VendorIDs) > 0 {
+		vendors = "consent required for TCF vendors " + intList(p.VendorIDs)
+	}
+	line("vendor_ids", vendors)
+	line("retention_days", fmt.Sprintf("%d: blinded data is deleted this long after the results", p.RetentionDays))
+}
+
+// describeSession writes a session's parties, state, segments and uploads.
+func describeSession(w io.Writer, s api.Session) {
+	fmt.Fprintf(w, "session     %s\n", s.ID)
+	fmt.Fprintf(w, "state       %s\n", s.State)
+	fmt.Fprintf(w, "advertiser  %s\n", s.Advertiser)
+	fmt.Fprintf(w, "partner     %s\n", s.Partner)
+	fmt.Fprintf(w, "match key   %s\n", s.MatchKey)
+	fmt.Fprintf(w, "segments    %s\n", listOrNone(s.Segments))
+	fmt.Fprintf(w, "auditors    %s\n", listOrNone(s.Auditors))
+	fmt.Fprintf(w, "created     %s\n", s.CreatedAt.Local().Format(time.DateTime))
+	if s.PurgeAfter != nil {
+		fmt.Fprintf(w, "purge after %s\n", s.PurgeAfter.Local().Format(time.DateTime))
+	}
+	side := func(name string, p api.SideProgress) {
+		fmt.Fprintf(w, "  %-13s blinded %s records in %d parts%s, re-blinded %s records in %d parts%s\n", name,
+			thousands(int64(p.BlindedRecords)), p.BlindedParts, completeText(p.BlindedComplete),
+			thousands(int64(p.ReblindedRecords)), p.ReblindedParts, completeText(p.ReblindedComplete))
+	}
+	fmt.Fprintln(w, "uploads")
+	side("advertiser", s.Uploads.Advertiser)
+	side("media partner", s.Uploads.MediaPartner)
+}
+
+func completeText(done bool) string {
+	if done {
+		return " (complete)"
+	}
+	return ""
+}
+
+func listOrNone(l []string) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	return strings.Join(l, ", ")
+}
+
+// describeResults writes what the clean room released to the caller.
+func describeResults(w io.Writer, r api.Results, k int64) {
+	fmt.Fprintf(w, "overlap     %s\n", releasedText(r.Overlap, k))
+	rate := r.MatchRate.Advertiser
+	if r.Role == api.RoleMediaPartner {
+		rate = r.MatchRate.MediaPartner
+	}
+	if rate != nil {
+		fmt.Fprintf(w, "match rate  %s of your rows that counted\n", *rate)
+	} else {
+		fmt.Fprintln(w, "match rate  suppressed (the overlap is)")
+	}
+	if r.Role == api.RoleAdvertiser {
+		describeSegments(w, r.Segments, k)
+	}
+	if r.DPEpsilon != nil {
+		fmt.Fprintf(w, "noise       differential privacy, epsilon %g: counts are noisy on purpose\n", *r.DPEpsilon)
+	}
+}
+
+func describeSegments(w io.Writer, segs map[string]*int64, k int64) {
+	names := slices.Sorted(maps.Keys(segs))
+	if len(names) == 0 {
+		fmt.Fprintln(w, "segments    none declared")
+		return
+	}
+	fmt.Fprintln(w, "segments")
+	for _, name := range names {
+		fmt.Fprintf(w, "  %-24s %s\n", name, releasedText(segs[name], k))
+	}
+}
+
+// describeRows writes a run's row accounting, rejections by kind and
+// reason, most frequent first.
+func describeRows(w io.Writer, s flow.Summary) {
+	fmt.Fprintf(w, "rows        %s read, %s uploaded (blinded), %s kept home\n",
+		thousands(s.Rows.Read), thousands(s.Rows.Uploaded), thousands(s.Rows.Rejected))
+	for _, kind := range []flow.RejectKind{flow.RejectConsent, flow.RejectIdentifier, flow.RejectCSV} {
+		reasons := []string{}
+		var total int64
+		for reason, n := range s.Rejected {
+			if flow.KindOf(reason) == kind {
+				reasons = append(reasons, reason)
+				total += n
+			}
+		}
+		if total == 0 {
+			continue
+		}
+		slices.SortFunc(reasons, func(a, b string) int {
+			return cmp.Or(cmp.Compare(s.Rejected[b], s.Rejected[a]), strings.Compare(a, b))
+		})
+		fmt.Fprintf(w, "  %s excluded by %s:\n", thousands(total), kindNoun[kind])
+		for _, reason := range reasons {
+			fmt.Fprintf(w, "    %8s  %s\n", thousands(s.Rejected[reason]), reason)
+		}
+	}
+}
+
+var kindNoun = map[flow.RejectKind]string{
+	flow.RejectConsent:    "consent",
+	flow.RejectIdentifier: "invalid identifiers",
+	flow.RejectCSV:        "unreadable CSV rows",
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/blindjoin/blindjoin/protocol/api"
+)
+
+func init() {
+	register("results", "show what the clean room released to this party for a session", runResults)
+}
+
+// resultsOutput is the JSON of `blindjoin results`: the API's results
+// without the activation records, which index a shuffled upload and are
+// only useful to `blindjoin match` (it maps them to activation.csv).
+type resultsOutput struct {
+	SessionID  string            `json:"session_id"`
+	Role       string            `json:"role"`
+	K          int64             `json:"k"`
+	Overlap    *int64            `json:"overlap"`
+	MatchRate  api.MatchRates    `json:"match_rate"`
+	Segments   map[string]*int64 `json:"segments"`
+	DPEpsilon  *float64          `json:"dp_epsilon,omitempty"`
+	Activation *activationCount  `json:"activation,omitempty"`
+	ComputedAt time.Time         `json:"computed_at"`
+}
+
+type activationCount struct {
+	Rows     int      `json:"rows"`
+	Segments []string `json:"segments"`
+}
+
+func runResults(args []string, io stdio) int {
+	fs, r := remoteFlags("results", io)
+	pos, code, ok := parseOrUsage(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return r.usage(io, "usage: blindjoin results ID [--json]")
+	}
+	c, err := r.client(io)
+	if err != nil {
+		return r.usage(io, err.Error())
+	}
+	ctx, stop := io.interruptible()
+	defer stop()
+	s, err := c.Session(ctx, pos[0])
+	if err != nil {
+		return r.fail(io, err, "")
+	}
+	p, err := sessionPolicy(s)
+	if err != nil {
+		return r.fail(io, err, "")
+	}
+	if s.State != api.StateComputed && s.State != api.StatePurged {
+		return r.fail(io, fmt.Errorf("no results yet: the session is %s (`blindjoin match` runs a party's side and waits for them)", s.State), "")
+	}
+	res, err := c.Results(ctx, s.ID)
+	if err != nil {
+		return r.fail(io, err, "")
+	}
+	out := resultsOutput{SessionID: res.SessionID, Role: res.Role, K: p.K, Overlap: res.Overlap,
+		MatchRate: res.MatchRate, Segments: res.Segments, DPEpsilon: res.DPEpsilon, ComputedAt: res.ComputedAt}
+	if out.Segments == nil {
+		out.Segments = map[string]*int64{}
+	}
+	if a := res.Activation; a != nil {
+		out.Activation = &activationCount{Rows: len(a.Records), Segments: a.Segments}
+	}
+	if *r.json {
+		return printJSON(io, out)
+	}
+	fmt.Fprintf(io.out, "session     %s (you are the %s; computed %s)\n", res.SessionID, roleText(res.Role), res.ComputedAt.Local().Format(time.DateTime))
+	describeResults(io.out, res, p.K)
+	if a := out.Activation; a != nil {
+		fmt.Fprintf(io.out, "activation  %s rows released in segments %s (activation.csv is written by `blindjoin match`)\n",
+			thousands(int64(a.Rows)), listOrNone(a.Segments))
+	}
+	return exitOK
+}
+
+func roleText(role string) string {
+	if role == api.RoleMediaPartner {
+		return "media partner"
+	}
+	return role
+}

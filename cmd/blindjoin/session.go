@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/blindjoin/blindjoin/partner/client"
+	"github.com/blindjoin/blindjoin/partner/flow"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+	"golang.org/x/term"
+)
+
+func init() {
+	register("session create", "propose a session to a media partner (advertiser); prints its id", runSessionCreate)
+	register("session join", "show a session's policy and accept it (media partner); prints the policy hash", runSessionJoin)
+	register("session list", "list the sessions this party is a member of", runSessionList)
+	register("session show", "show a session: parties, state, segments, policy, uploads", runSessionShow)
+	register("session delete", "purge a session's blinded data at the clean room", runSessionDelete)
+}
+
+// errPolicyHash reports a session whose policy does not have the hash it
+// names: the clean room's answer cannot be trusted for a decision.
+var errPolicyHash = errors.New("the clean room sent a policy whose hash is not the one it names")
+
+// sessionPolicy parses a session's policy and checks its hash.
+func sessionPolicy(s api.Session) (policy.Policy, error) {
+	p, err := policy.Parse(s.Policy)
+	if err != nil {
+		return p, fmt.Errorf("the session's policy: %w", err)
+	}
+	if p.Hash() != s.PolicyHash {
+		return p, errPolicyHash
+	}
+	return p, nil
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+func runSessionCreate(args []string, io stdio) int {
+	fs, r := remoteFlags("session create", io)
+	partner := fs.String("partner", "", "the media partner's registered `name` (required)")
+	matchKey := fs.String("match-key", "", "identifier both parties match on: email, phone or maid (required)")
+	policyFile := fs.String("policy", "", "policy JSON `file`; absent fields take the defaults (default: all defaults)")
+	segments := fs.String("segments", "", "comma-separated segment `names` the advertiser's rows may carry")
+	segmentsFrom := fs.String("segments-from", "", "advertiser CSV `file` whose segments column defines the segments (instead of --segments)")
+	segmentsColumn := fs.String("segments-column", "segments", "with --segments-from: the `column` of ';'-separated labels")
+	auditors := fs.String("auditors", "", "comma-separated auditor party `names` who may read the transcript")
+	pos, code, ok := parseOrUsage(fs, args)
+	if !ok {
+		return code
+	}
+	switch {
+	case len(pos) != 0:
+		return r.usage(io, "unexpected arguments")
+	case *partner == "" || *matchKey == "":
+		return r.usage(io, "--partner and --match-key are required")
+	case *segments != "" && *segmentsFrom != "":
+		return r.usage(io, "give --segments or --segments-from, not both")
+	}
+	req := api.CreateSessionRequest{Partner: *partner, MatchKey: *matchKey, Segments: splitList(*segments), Auditors: splitList(*auditors)}
+	if *segmentsFrom != "" {
+		names, err := flow.SegmentNames(*segmentsFrom, *segmentsColumn)
+		if err != nil {
+			return r.fail(io, err, "")
+		}
+		req.Segments = names
+		if !*r.json {
+			fmt.Fprintf(io.err, "segments found in %s: %s\n", *segmentsFrom, strings.Join(names, ", "))
+		}
+	}
+	if *policyFile != "" {
+		data, err := os.ReadFile(*policyFile)
+		if err != nil {
+			return r.fail(io, err, "")
+		}
+		p, err := policy.Parse(data)
+		if err != nil {
+			return r.fail(io, fmt.Errorf("%s: %w", *policyFile, err), "")
+		}
+		req.Policy = p.Canonical()
+	}
+	c, err := r.client(io)
+	if err != nil {
+		return r.usage(io, err.Error())
+	}
+	ctx, stop := io.interruptible()
+	defer stop()
+	s, err := c.CreateSession(ctx, req)
+	if err != nil {
+		code := r.fail(io, err, "")
+		switch _, refused := errors.AsType[*client.APIError](err); {
+		case !refused:
+			// The request may have reached the server: creating is not
+			// retried blindly (the client's package doc says why).
+			fmt.Fprintln(io.err, "The session may have been created: run `blindjoin session list` before trying again.")
+		case client.IsCode(err, api.CodePolicyViolation):
+			fmt.Fprintln(io.err, "A session may make the clean room's floor policy stricter, never looser (a lower k or min_rows, a weaker purpose rule, a finer rate, more epsilon, longer retention); the operator sets the floor.")
+		}
+		return code
+	}
+	if *r.json {
+		return printJSON(io, s)
+	}
+	fmt.Fprintln(io.out, s.ID)
+	fmt.Fprintf(io.err, "created session %s with %s (match key %s, segments: %s), policy hash %s\n",
+		s.ID, s.Partner, s.MatchKey, listOrNone(s.Segments), s.PolicyHash)
+	fmt.Fprintf(io.err, "next: %s reviews and accepts it with `blindjoin session join %s`; both parties then run `blindjoin match %s ...`\n", s.Partner, s.ID, s.ID)
+	return exitOK
+}
+
+func runSessionJoin(args []string, io stdio) int {
+	fs, r := remoteFlags("session join", io)
+	yes := fs.Bool("yes", false, "accept the policy without asking (scripts: review it with `session show` first)")
+	hash := fs.String("policy-hash", "", "accept only if the policy has this `hash` (reviewed beforehand)")
+	pos, code, ok := parseOrUsage(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return r.usage(io, "usage: blindjoin session join ID [--yes | --policy-hash HASH]")
+	}
+	c, err := r.client(io)
+	if err != nil {
+		return r.usage(io, err.Error())
+	}
+	ctx, stop := io.interruptible()
+	defer stop()
+	s, err := c.Session(ctx, pos[0])
+	if err != nil {
+		return r.fail(io, err, "")
+	}
+	p, err := sessionPolicy(s)
+	if err != nil {
+		return r.fail(io, err, "")
+	}
+	if *hash != "" && *hash != s.PolicyHash {
+		return r.fail(io, fmt.Errorf("the session's policy hash is %s, not the one given: review it again (blindjoin session show %s)", s.PolicyHash, s.ID), "")
+	}
+	if s.State != api.StateCreated && s.State != api.StateJoined {
+		return r.fail(io, fmt.Errorf("session %s is past joining (state %s); its policy hash is %s", s.ID, s.State, s.PolicyHash), "")
+	}
+	if !*r.json || (!*yes && *hash == "") {
+		// Whoever decides sees what is decided, on stderr when stdout is
+		// for a script.
+		w := io.out
+		if *r.json {
+			w = io.err
+		}
+		fmt.Fprintf(w, "session %s: advertiser %s proposes matching on %s, segments: %s\n", s.ID, s.Advertiser, s.MatchKey, listOrNone(s.Segments))
+		fmt.Fprintf(w, "policy %s\n", s.PolicyHash)
+		describePolicy(w, p, "  ")
+	}
+	if !*yes && *hash == "" {
+		accepted, err := confirm(io, "Accept this policy for your users? [y/N] ")
+		if err != nil {
+			return r.usage(io, err.Error())
+		}
+		if !accepted {
+			fmt.Fprintln(io.err, "not joined")
+			return exitFail
+		}
+	}
+	joined, err := c.Join(ctx, s.ID, s.PolicyHash)
+	if err != nil {
+		return r.fail(io, err, "")
+	}
+	if *r.json {
+		return printJSON(io, joined)
+	}
+	fmt.Fprintf(io.out, "joined session %s; accepted policy hash %s\n", joined.ID, joined.PolicyHash)
+	return exitOK
+}
+
+// confirm asks a yes/no question on the terminal. Without a terminal on
+// stdin nobody can answer, which is an error rather than a "no": the
+// caller must say --yes.
+func confirm(io stdio, question string) (bool, error) {
+	f, ok := io.in.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return false, errors.New("stdin is not a terminal: review the policy above and pass --yes (or --policy-hash HASH) to accept it")
+	}
+	fmt.Fprint(io.err, question)
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil && line == "" {
+		return false, nil
+	}
+	answer := strings.ToLower(strings.TrimSpace(line))
+	return answer == "y" || answer == "yes", nil
+}
+
+func runSessionList(args []string, io stdio) int {
+	fs, r := remoteFlags("session list", io)
+	pos, code, ok := parseOrUsage(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 0 {
+		return r.usage(io, "unexpected arguments")
+	}
+	c, err := r.client(io)
+	if err != nil {
+		return r.usage(io, err.Error())
+	}
+	ctx, stop := io.interruptible()
+	defer stop()
+	list, err := c.ListSessions(ctx)
+	if err != nil {
+		return r.fail(io, err, "")
+	}
+	if *r.json {
+		return printJSON(io, api.SessionList{Sessions: list})
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(io.out, "no sessions")
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tADVERTISER\tPARTNER\tKEY\tSEGMENTS\tCREATED")
+	for _, s := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", s.ID, s.State, s.Advertiser, s.Partner, s.MatchKey, len(s.Segments), s.CreatedAt.Local().Format(time.DateTime))
+	}
+	tw.Flush()
+	return exitOK
+}
+
+func runSessionShow(args []string, io stdio) int {
+	fs, r := remoteFlags("session show", io)
+	pos, code, ok := parseOrUsage(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return r.usage(io, "usage: blindjoin session show ID")
+	}
+	c, err := r.client(io)
+	if err != nil {
+		return r.usage(io, err.Error())
+	}
+	ctx, stop := io.interruptible()
+	defer stop()
+	s, err := c.Session(ctx, pos[0])
+	if err != nil {
+		return r.fail(io, err, "")
+	}
+	if *r.json {
+		return printJSON(io, s)
+	}
+	p, err := sessionPolicy(s)
+	if err != nil {
+		return r.fail(io, err, "")
+	}
+	describeSession(io.out, s)
+	fmt.Fprintf(io.out, "policy      %s\n", s.PolicyHash)
+	describePolicy(io.out, p, "  ")
+	return exitOK
+}
+
+func runSessionDelete(args []string, io stdio) int {
+	fs, r := remoteFlags("session delete", io)
+	pos, code, ok := parseOrUsage(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return r.usage(io, "usage: blindjoin session delete ID")
+	}
+	c, err := r.client(io)
+	if err != nil {
+		return r.usage(io, err.Error())
+	}
+	ctx, stop := io.interruptible()
+	defer stop()
+	s, err := c.Delete(ctx, pos[0])
+	if err != nil {
+		return r.fail(io, err, "")
+	}
+	if *r.json {
+		return printJSON(io, s)
+	}
+	fmt.Fprintf(io.out, "session %s: blinded data deleted (state %s)\n", s.ID, s.State)
+	return exitOK
+}

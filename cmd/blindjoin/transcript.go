@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/blindjoin/blindjoin/protocol/transcript"
+)
+
+func init() {
+	register("session transcript", "fetch a session's signed audit transcript (then `blindjoin audit verify`)", runSessionTranscript)
+}
+
+func runSessionTranscript(args []string, io stdio) int {
+	fs, r := remoteFlags("session transcript", io)
+	out := fs.String("out", "", "write the transcript to `file` instead of stdout")
+	pos, code, ok := parseOrUsage(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return r.usage(io, "usage: blindjoin session transcript ID [--out FILE]")
+	}
+	c, err := r.client(io)
+	if err != nil {
+		return r.usage(io, err.Error())
+	}
+	ctx, stop := io.interruptible()
+	defer stop()
+	raw, err := c.Transcript(ctx, pos[0])
+	if err != nil {
+		return r.fail(io, err, "")
+	}
+	if *out == "" {
+		// The transcript is JSON already: printed as sent, byte for byte.
+		if _, err := io.out.Write(append(raw, '\n')); err != nil {
+			return r.fail(io, err, "")
+		}
+		return exitOK
+	}
+	// Saved as sent too; parsing here only describes it. Verification
+	// needs the clean room's key, which the auditor holds, not the server.
+	t, err := transcript.ParseTranscript(raw)
+	if err != nil {
+		return r.fail(io, fmt.Errorf("the clean room sent an unreadable transcript: %w", err), "")
+	}
+	if err := os.WriteFile(*out, raw, 0o644); err != nil {
+		return r.fail(io, err, "")
+	}
+	if *r.json {
+		return printJSON(io, map[string]any{"path": *out, "session_id": t.SessionID, "events": len(t.Events), "key_id": t.Head.KeyID})
+	}
+	fmt.Fprintf(io.out, "wrote %s: session %s, %d events, head signed by key %s\n", *out, t.SessionID, len(t.Events), t.Head.KeyID)
+	fmt.Fprintf(io.out, "verify it with: blindjoin audit verify %s --server-key KEY (the clean room's transcript public key)\n", *out)
+	return exitOK
+}

@@ -1,0 +1,184 @@
+package demo
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/blindjoin/blindjoin/partner/flow"
+	"github.com/blindjoin/blindjoin/partner/synth"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+)
+
+// ErrNoisy is returned by Check for a policy with differential-privacy
+// noise: its released counts are not meant to equal the truth.
+var ErrNoisy = errors.New("demo: the policy adds noise; released counts cannot be checked against exact ones")
+
+// Verification is the result of Check: what was compared, and every
+// difference found. Neither ever holds an identifier.
+type Verification struct {
+	Checked    []string `json:"checked"`
+	Mismatches []string `json:"mismatches"`
+}
+
+// OK reports whether everything compared equal.
+func (v *Verification) OK() bool { return len(v.Mismatches) == 0 }
+
+func (v *Verification) check(what string, equal bool, got, want any) {
+	v.Checked = append(v.Checked, what)
+	if !equal {
+		v.Mismatches = append(v.Mismatches, fmt.Sprintf("%s: got %v, want %v", what, got, want))
+	}
+}
+
+// Check compares both parties' summaries and the media partner's
+// activation file with the truth under p: row accounting by kind of
+// rejection, the overlap and match rate each party was released, the
+// advertiser's segment counts, and activation.csv row by row. Released
+// values must be what p releases from the exact ones: null below k.
+func Check(t *synth.Truth, p policy.Policy, adv, pub flow.Summary, activationCSV string) (*Verification, error) {
+	if p.DP != nil {
+		return nil, ErrNoisy
+	}
+	v := &Verification{Mismatches: []string{}}
+	v.rows("advertiser", adv, t.Advertiser)
+	v.rows("media partner", pub, t.Partner)
+
+	overlap := released(p, int64(t.Overlap))
+	v.check("overlap (advertiser)", equalPtr(adv.Overlap, overlap), show(adv.Overlap), show(overlap))
+	v.check("overlap (media partner)", equalPtr(pub.Overlap, overlap), show(pub.Overlap), show(overlap))
+	advRate, pubRate := rate(p, overlap, t.Advertiser.Counted), rate(p, overlap, t.Partner.Counted)
+	v.check("match rate (advertiser)", equalPtr(adv.MatchRate.Advertiser, advRate) && adv.MatchRate.MediaPartner == nil,
+		showRates(adv.MatchRate.Advertiser, adv.MatchRate.MediaPartner), showRates(advRate, nil))
+	v.check("match rate (media partner)", equalPtr(pub.MatchRate.MediaPartner, pubRate) && pub.MatchRate.Advertiser == nil,
+		showRates(pub.MatchRate.Advertiser, pub.MatchRate.MediaPartner), showRates(nil, pubRate))
+
+	for _, name := range t.Segments {
+		want := released(p, int64(t.SegmentOverlap[name]))
+		v.check("segment "+name+" (advertiser)", equalPtr(adv.Segments[name], want), show(adv.Segments[name]), show(want))
+	}
+	v.check("segment names (advertiser)", slices.Equal(slices.Sorted(maps.Keys(adv.Segments)), slices.Sorted(slices.Values(t.Segments))),
+		slices.Sorted(maps.Keys(adv.Segments)), slices.Sorted(slices.Values(t.Segments)))
+	v.check("no segment counts (media partner)", !slices.ContainsFunc(slices.Collect(maps.Values(pub.Segments)), func(c *int64) bool { return c != nil }),
+		"counts", "none")
+
+	want := t.Released(int(p.K))
+	got, err := readActivation(activationCSV)
+	if err != nil {
+		return nil, err
+	}
+	v.check("activation rows (summary)", pub.ActivationRows != nil && *pub.ActivationRows == int64(len(want)), show(pub.ActivationRows), len(want))
+	v.activation(got, want)
+	return v, nil
+}
+
+// rows compares one side's row accounting with the truth, kind by kind.
+func (v *Verification) rows(side string, s flow.Summary, t synth.SideTruth) {
+	v.check("rows read ("+side+")", s.Rows.Read == int64(t.Rows), s.Rows.Read, t.Rows)
+	v.check("rows uploaded ("+side+")", s.Rows.Uploaded == int64(t.Counted), s.Rows.Uploaded, t.Counted)
+	byKind := map[flow.RejectKind]int64{}
+	for reason, n := range s.Rejected {
+		byKind[flow.KindOf(reason)] += n
+	}
+	wantID := int64(sum(t.InvalidIdentifier))
+	wantConsent := int64(t.NotConsented + sum(t.InvalidConsent))
+	v.check("rows with invalid identifiers ("+side+")", byKind[flow.RejectIdentifier] == wantID, byKind[flow.RejectIdentifier], wantID)
+	v.check("rows excluded by consent ("+side+")", byKind[flow.RejectConsent] == wantConsent, byKind[flow.RejectConsent], wantConsent)
+	v.check("malformed CSV rows ("+side+")", byKind[flow.RejectCSV] == 0, byKind[flow.RejectCSV], 0)
+}
+
+// activation compares activation.csv with the truth's released rows; the
+// order of a row's segments is not significant.
+func (v *Verification) activation(got map[int][]string, want []synth.Activation) {
+	missing, wrong := 0, 0
+	for _, a := range want {
+		segs, ok := got[a.Row]
+		switch {
+		case !ok:
+			missing++
+		case !slices.Equal(slices.Sorted(slices.Values(segs)), slices.Sorted(slices.Values(a.Segments))):
+			wrong++
+		}
+	}
+	extra := len(got) - (len(want) - missing)
+	v.check(fmt.Sprintf("activation.csv (%d rows)", len(want)), missing == 0 && wrong == 0 && extra == 0,
+		fmt.Sprintf("%d rows missing, %d with other segments, %d extra", missing, wrong, extra), "the released rows of the truth")
+}
+
+// readActivation reads activation.csv: header "row,segments", then a row
+// number and ';'-separated segment names per line.
+func readActivation(path string) (map[int][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = 2
+	header, err := r.Read()
+	if err != nil || header[0] != "row" || header[1] != "segments" {
+		return nil, fmt.Errorf("demo: activation.csv: header is not row,segments (%v)", err)
+	}
+	out := map[int][]string{}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("demo: activation.csv: %w", err)
+		}
+		row, err := strconv.Atoi(rec[0])
+		if _, dup := out[row]; err != nil || row < 1 || dup {
+			return nil, fmt.Errorf("demo: activation.csv: line %d: bad or repeated row number", len(out)+2)
+		}
+		out[row] = strings.Split(rec[1], ";")
+	}
+}
+
+// released is what p releases of an exact count: nil below k.
+func released(p policy.Policy, n int64) *int64 {
+	if !p.Releasable(n) {
+		return nil
+	}
+	return &n
+}
+
+// rate is the match rate p releases for a released overlap.
+func rate(p policy.Policy, overlap *int64, counted int) *string {
+	if overlap == nil {
+		return nil
+	}
+	r := p.FormatRate(*overlap, int64(counted))
+	return &r
+}
+
+func equalPtr[T comparable](a, b *T) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
+
+// show formats a released value: the value, or "suppressed".
+func show[T any](p *T) string {
+	if p == nil {
+		return "suppressed"
+	}
+	return fmt.Sprint(*p)
+}
+
+func showRates(adv, pub *string) string {
+	return "advertiser " + show(adv) + ", media partner " + show(pub)
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}

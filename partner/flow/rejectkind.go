@@ -1,0 +1,26 @@
+package flow
+
+import "strings"
+
+// RejectKind groups the reasons of Summary.Rejected for reports that say
+// why rows stayed home: the file, the identifier, or consent.
+type RejectKind string
+
+// Reject kinds.
+const (
+	RejectCSV        RejectKind = "csv"        // a row the CSV reader could not read
+	RejectIdentifier RejectKind = "identifier" // an identifier that does not normalize
+	RejectConsent    RejectKind = "consent"    // no lawful basis under the policy, or an unreadable consent cell
+)
+
+// KindOf returns the kind of a Summary.Rejected key. The keys are built in
+// classify.go; an identifier reason always starts with "invalid ".
+func KindOf(reason string) RejectKind {
+	switch {
+	case reason == reasonMalformedRow:
+		return RejectCSV
+	case strings.HasPrefix(reason, "invalid "):
+		return RejectIdentifier
+	}
+	return RejectConsent
+}
