@@ -310,3 +310,32 @@ func TestServeRefusesABadFloor(t *testing.T) {
 		t.Fatal("Serve accepted a malformed floor policy")
 	}
 }
+
+// TestShowTranscriptKeyIsTheServersKey: the key an operator publishes
+// before the first start is the one the server then signs with.
+func TestShowTranscriptKeyIsTheServersKey(t *testing.T) {
+	dir := t.TempDir()
+	if err := ShowTranscriptKey(dir+"-typo", false, io.Discard); err == nil {
+		t.Fatal("a missing data directory was accepted")
+	}
+	var shown bytes.Buffer
+	if err := ShowTranscriptKey(dir, false, &shown); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, dir)
+	start := regexp.MustCompile(`"transcript_public_key":"([0-9a-f]{64})"`)
+	m := start.FindStringSubmatch(s.logs.String())
+	if m == nil || strings.TrimSpace(shown.String()) != m[1] {
+		t.Fatalf("keys show printed %q; the server announced %v", shown.String(), m)
+	}
+	var asJSON bytes.Buffer
+	if err := ShowTranscriptKey(dir, true, &asJSON); err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Key string `json:"transcript_public_key"`
+	}
+	if err := json.Unmarshal(asJSON.Bytes(), &out); err != nil || out.Key != m[1] {
+		t.Fatalf("--json printed %q (%v), want key %s", asJSON.String(), err, m[1])
+	}
+}

@@ -67,3 +67,14 @@ func loadOrCreateSecret(path, lockPath string, rand io.Reader) ([]byte, error) {
 	}
 	return secret, nil
 }
+
+// LoadTranscriptPublicKey returns the public half of the transcript signing
+// key kept under dataDir, creating the key if the service has not run there
+// yet, so an operator can publish it to auditors before the first session.
+func LoadTranscriptPublicKey(dataDir string, rand io.Reader) (ed25519.PublicKey, error) {
+	key, _, err := keyfile.LoadOrCreateEd25519(filepath.Join(dataDir, transcriptKeyFile), rand)
+	if err != nil {
+		return nil, fmt.Errorf("session: transcript signing key: %w", err)
+	}
+	return key.Public().(ed25519.PublicKey), nil
+}

@@ -47,6 +47,7 @@ var commands = map[string]command{
 	"party list":   {"list the registered parties", partyList},
 	"party revoke": {"revoke a party's API key and tokens", partyRevoke},
 	"keys rotate":  {"make a new token-signing key current", keysRotate},
+	"keys show":    {"print the transcript public key auditors verify with", keysShow},
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup env) int {
@@ -71,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 
 func (c *cli) usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: blindjoind COMMAND [flags]\n\ncommands:")
-	for _, name := range []string{"serve", "party add", "party list", "party revoke", "keys rotate"} {
+	for _, name := range []string{"serve", "party add", "party list", "party revoke", "keys rotate", "keys show"} {
 		fmt.Fprintf(w, "  %-13s %s\n", name, commands[name].usage)
 	}
 	fmt.Fprintln(w, "\nRun \"blindjoind COMMAND -h\" for its flags. Every flag but --json can be set as\nBLINDJOIN_<FLAG> in the environment (e.g. BLINDJOIN_DATA); the command line wins.")
@@ -238,4 +239,17 @@ func keysRotate(c *cli, args []string) int {
 		return usageError(c, fs, "unexpected arguments")
 	}
 	return c.finish(operator.RotateKeys(*data, c.out))
+}
+
+func keysShow(c *cli, args []string) int {
+	fs, data := c.flags("keys show")
+	asJSON := fs.Bool("json", false, `print {"transcript_public_key": HEX}`)
+	rest, status, ok := c.parse(fs, args)
+	if !ok {
+		return status
+	}
+	if len(rest) != 0 {
+		return usageError(c, fs, "unexpected arguments")
+	}
+	return c.finish(operator.ShowTranscriptKey(*data, *asJSON, c.out))
 }

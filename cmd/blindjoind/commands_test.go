@@ -43,6 +43,8 @@ func TestExitStatuses(t *testing.T) {
 		{"revoke two names", nil, []string{"party", "revoke", "--data", dir, "a", "b"}, exitUsage},
 		{"rotate", nil, []string{"keys", "rotate", "--data", dir}, exitOK},
 		{"rotate a missing directory", nil, []string{"keys", "rotate", "--data", dir + "-typo"}, exitFail},
+		{"show the transcript key", nil, []string{"keys", "show", "--data", dir, "--json"}, exitOK},
+		{"show with a stray argument", nil, []string{"keys", "show", "--data", dir, "extra"}, exitUsage},
 		{"serve with a malformed environment", map[string]string{"BLINDJOIN_DP_BUDGET": "lots"}, []string{"serve", "--data", dir}, exitUsage},
 		{"serve with a bad log format", nil, []string{"serve", "--data", dir, "--log-format", "xml"}, exitUsage},
 		{"serve with a long token ttl", nil, []string{"serve", "--data", dir, "--token-ttl", "1h"}, exitUsage},

@@ -6,6 +6,7 @@
 //	blindjoind party list   [--data DIR] [--json]
 //	blindjoind party revoke [--data DIR] NAME
 //	blindjoind keys rotate  [--data DIR]
+//	blindjoind keys show    [--data DIR] [--json]
 //
 // Flags can also be set in the environment as BLINDJOIN_<FLAG> (for
 // example BLINDJOIN_DATA, BLINDJOIN_ADDR, BLINDJOIN_DP_BUDGET); a flag on
