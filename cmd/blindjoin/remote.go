@@ -99,3 +99,30 @@ func printJSON(io stdio, v any) int {
 	}
 	return exitOK
 }
+
+// call is one run of a command that works on one session.
+type call struct {
+	id     string
+	client *client.Client
+	ctx    context.Context
+	stop   context.CancelFunc
+}
+
+// connectToSession parses args, which must name exactly one session id
+// (synopsis is the usage line shown otherwise), builds the client and an
+// interruptible context. A nil call means the command returns code.
+func (r *remote) connectToSession(io stdio, fs *flag.FlagSet, args []string, synopsis string) (*call, int) {
+	pos, code, ok := parseOrUsage(fs, args)
+	if !ok {
+		return nil, code
+	}
+	if len(pos) != 1 {
+		return nil, r.usage(io, "usage: "+synopsis)
+	}
+	c, err := r.client(io)
+	if err != nil {
+		return nil, r.usage(io, err.Error())
+	}
+	ctx, stop := io.interruptible()
+	return &call{id: pos[0], client: c, ctx: ctx, stop: stop}, exitOK
+}

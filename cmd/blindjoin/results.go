@@ -33,20 +33,13 @@ type activationCount struct {
 
 func runResults(args []string, io stdio) int {
 	fs, r := remoteFlags("results", io)
-	pos, code, ok := parseOrUsage(fs, args)
-	if !ok {
+	cl, code := r.connectToSession(io, fs, args, "blindjoin results ID [--json]")
+	if cl == nil {
 		return code
 	}
-	if len(pos) != 1 {
-		return r.usage(io, "usage: blindjoin results ID [--json]")
-	}
-	c, err := r.client(io)
-	if err != nil {
-		return r.usage(io, err.Error())
-	}
-	ctx, stop := io.interruptible()
-	defer stop()
-	s, err := c.Session(ctx, pos[0])
+	defer cl.stop()
+	c, ctx := cl.client, cl.ctx
+	s, err := c.Session(ctx, cl.id)
 	if err != nil {
 		return r.fail(io, err, "")
 	}

@@ -127,20 +127,13 @@ func runSessionJoin(args []string, io stdio) int {
 	fs, r := remoteFlags("session join", io)
 	yes := fs.Bool("yes", false, "accept the policy without asking (scripts: review it with `session show` first)")
 	hash := fs.String("policy-hash", "", "accept only if the policy has this `hash` (reviewed beforehand)")
-	pos, code, ok := parseOrUsage(fs, args)
-	if !ok {
+	cl, code := r.connectToSession(io, fs, args, "blindjoin session join ID [--yes | --policy-hash HASH]")
+	if cl == nil {
 		return code
 	}
-	if len(pos) != 1 {
-		return r.usage(io, "usage: blindjoin session join ID [--yes | --policy-hash HASH]")
-	}
-	c, err := r.client(io)
-	if err != nil {
-		return r.usage(io, err.Error())
-	}
-	ctx, stop := io.interruptible()
-	defer stop()
-	s, err := c.Session(ctx, pos[0])
+	defer cl.stop()
+	c, ctx := cl.client, cl.ctx
+	s, err := c.Session(ctx, cl.id)
 	if err != nil {
 		return r.fail(io, err, "")
 	}
@@ -240,20 +233,13 @@ func runSessionList(args []string, io stdio) int {
 
 func runSessionShow(args []string, io stdio) int {
 	fs, r := remoteFlags("session show", io)
-	pos, code, ok := parseOrUsage(fs, args)
-	if !ok {
+	cl, code := r.connectToSession(io, fs, args, "blindjoin session show ID")
+	if cl == nil {
 		return code
 	}
-	if len(pos) != 1 {
-		return r.usage(io, "usage: blindjoin session show ID")
-	}
-	c, err := r.client(io)
-	if err != nil {
-		return r.usage(io, err.Error())
-	}
-	ctx, stop := io.interruptible()
-	defer stop()
-	s, err := c.Session(ctx, pos[0])
+	defer cl.stop()
+	c, ctx := cl.client, cl.ctx
+	s, err := c.Session(ctx, cl.id)
 	if err != nil {
 		return r.fail(io, err, "")
 	}
@@ -272,20 +258,13 @@ func runSessionShow(args []string, io stdio) int {
 
 func runSessionDelete(args []string, io stdio) int {
 	fs, r := remoteFlags("session delete", io)
-	pos, code, ok := parseOrUsage(fs, args)
-	if !ok {
+	cl, code := r.connectToSession(io, fs, args, "blindjoin session delete ID")
+	if cl == nil {
 		return code
 	}
-	if len(pos) != 1 {
-		return r.usage(io, "usage: blindjoin session delete ID")
-	}
-	c, err := r.client(io)
-	if err != nil {
-		return r.usage(io, err.Error())
-	}
-	ctx, stop := io.interruptible()
-	defer stop()
-	s, err := c.Delete(ctx, pos[0])
+	defer cl.stop()
+	c, ctx := cl.client, cl.ctx
+	s, err := c.Delete(ctx, cl.id)
 	if err != nil {
 		return r.fail(io, err, "")
 	}

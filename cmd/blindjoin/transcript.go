@@ -14,20 +14,13 @@ func init() {
 func runSessionTranscript(args []string, io stdio) int {
 	fs, r := remoteFlags("session transcript", io)
 	out := fs.String("out", "", "write the transcript to `file` instead of stdout")
-	pos, code, ok := parseOrUsage(fs, args)
-	if !ok {
+	cl, code := r.connectToSession(io, fs, args, "blindjoin session transcript ID [--out FILE]")
+	if cl == nil {
 		return code
 	}
-	if len(pos) != 1 {
-		return r.usage(io, "usage: blindjoin session transcript ID [--out FILE]")
-	}
-	c, err := r.client(io)
-	if err != nil {
-		return r.usage(io, err.Error())
-	}
-	ctx, stop := io.interruptible()
-	defer stop()
-	raw, err := c.Transcript(ctx, pos[0])
+	defer cl.stop()
+	c, ctx := cl.client, cl.ctx
+	raw, err := c.Transcript(ctx, cl.id)
 	if err != nil {
 		return r.fail(io, err, "")
 	}
