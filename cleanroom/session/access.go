@@ -91,6 +91,17 @@ func party(ctx context.Context, tx store.Tx, p Principal, id string) (store.Sess
 	return sess, role, nil
 }
 
+// loadAsParty is party in a read-only transaction of its own, for calls
+// that only need to know the session and the caller's side before they
+// stream a part.
+func (s *Service) loadAsParty(ctx context.Context, p Principal, id string) (sess store.Session, side string, err error) {
+	err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+		sess, side, err = party(ctx, tx, p, id)
+		return err
+	})
+	return sess, side, err
+}
+
 // otherSide is the counterpart of a party's side.
 func otherSide(side string) string {
 	if side == api.RoleAdvertiser {

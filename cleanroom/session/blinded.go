@@ -20,13 +20,7 @@ import (
 // whose attribute bits fail the policy's count rule are stored but never
 // relayed nor joined.
 func (s *Service) PutBlinded(ctx context.Context, p Principal, id string, body io.Reader) (api.PartReceipt, error) {
-	var sess store.Session
-	var side string
-	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		sess, side, err = party(ctx, tx, p, id)
-		return err
-	})
+	sess, side, err := s.loadAsParty(ctx, p, id)
 	if err != nil {
 		return api.PartReceipt{}, err
 	}

@@ -17,13 +17,7 @@ import (
 // join fails the part stays recorded, the receipt says exchanging, and the
 // join is retried by the next call (a re-send, Get or Results).
 func (s *Service) PutReblinded(ctx context.Context, p Principal, id string, body io.Reader) (api.PartReceipt, error) {
-	var sess store.Session
-	var side string
-	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		sess, side, err = party(ctx, tx, p, id)
-		return err
-	})
+	sess, side, err := s.loadAsParty(ctx, p, id)
 	if err != nil {
 		return api.PartReceipt{}, err
 	}

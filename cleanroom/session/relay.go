@@ -19,13 +19,7 @@ import (
 // written to disk once, on the first request of either party for it, and
 // then served from the files.
 func (s *Service) Counterpart(ctx context.Context, p Principal, id string, n int) (Download, error) {
-	var sess store.Session
-	var side string
-	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		sess, side, err = party(ctx, tx, p, id)
-		return err
-	})
+	sess, side, err := s.loadAsParty(ctx, p, id)
 	if err != nil {
 		return Download{}, err
 	}
