@@ -59,7 +59,8 @@
 //
 // The join holds, per side, one flat slice of 20-byte entries (a 16-byte
 // join digest and the counting position it stands for) plus each counting
-// record's attribute bits, sorts both and merges them. It releases:
+// record's attribute bits, sorts both and merges them; the two sides are
+// loaded and sorted at the same time, one per core. It releases:
 //
 //   - overlap: distinct digests present on both sides; each party's match
 //     rate is the overlap over its own counting records (policy.FormatRate),

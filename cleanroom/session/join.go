@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"slices"
+	"sync"
 
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
@@ -68,10 +69,13 @@ type joinInput struct {
 //     the activation rule and an advertiser row with the same digest passes
 //     it too and is in segment j, with j allowed by actMask.
 //
-// Both slices are sorted in place; nothing is allocated per record.
+// Both slices are sorted in place, at the same time on two cores; nothing
+// is allocated per record.
 func join(adv, pub joinInput, segments int, actMask uint64) tally {
-	slices.SortFunc(adv.entries, compareEntries)
+	var sorted sync.WaitGroup
+	sorted.Go(func() { slices.SortFunc(adv.entries, compareEntries) })
 	slices.SortFunc(pub.entries, compareEntries)
+	sorted.Wait()
 	t := tally{segments: make([]int64, segments), actCounts: make([]int64, segments)}
 	a, b := adv.entries, pub.entries
 	for len(a) > 0 && len(b) > 0 {

@@ -105,16 +105,25 @@ func activationOf(in releaseInput) *api.Activation {
 	}
 	acts := in.tally.activations
 	slices.SortFunc(acts, func(a, b activation) int { return cmp.Compare(a.record, b.record) })
+	// Records released in the same segments share one list: there are
+	// few distinct combinations, and a slice per record would be a heap
+	// object per matched row.
+	lists := map[uint64][]int{}
+	out.Records = make([]api.ActivationRecord, 0, len(acts))
 	for _, a := range acts {
 		mask := a.segments & released
 		if mask == 0 {
 			continue
 		}
-		rec := api.ActivationRecord{Record: uint64(a.record), Segments: make([]int, 0, bits.OnesCount64(mask))}
-		for ; mask != 0; mask &= mask - 1 {
-			rec.Segments = append(rec.Segments, position[bits.TrailingZeros64(mask)])
+		list, ok := lists[mask]
+		if !ok {
+			list = make([]int, 0, bits.OnesCount64(mask))
+			for m := mask; m != 0; m &= m - 1 {
+				list = append(list, position[bits.TrailingZeros64(m)])
+			}
+			lists[mask] = list
 		}
-		out.Records = append(out.Records, rec)
+		out.Records = append(out.Records, api.ActivationRecord{Record: uint64(a.record), Segments: list})
 	}
 	return out
 }

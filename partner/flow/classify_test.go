@@ -9,7 +9,7 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
-func testInfo(t *testing.T, policyJSON string, role string, segments []string) *sessionInfo {
+func testInfo(t testing.TB, policyJSON string, role string, segments []string) *sessionInfo {
 	t.Helper()
 	pol, err := policy.Parse([]byte(policyJSON))
 	if err != nil {

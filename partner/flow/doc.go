@@ -36,8 +36,11 @@
 // segments and summary.json counts the unknown names, so a typo shows.
 //
 // Memory. Per kept row the flow holds its identifier digest (32 bytes), its
-// attribute bits (8) and its row number (4): 44 MB per million rows, in
-// three flat slices, and never the file's text.
+// attribute bits (8), its row number (4) and its place in the upload order
+// (4): 48 MB per million rows, never the file's text, and no heap object
+// per row. Digests and bits live in fixed-size blocks, so that reading a
+// large file never holds an outgrown copy next to its replacement, and are
+// dropped once the upload is complete.
 //
 // Shuffle and resume. The upload order is a permutation drawn by
 // protocol/shuffle from a deterministic generator (AES-256-CTR) keyed by

@@ -10,16 +10,20 @@ import (
 	"hash"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 
 	"github.com/blindjoin/blindjoin/partner/csvin"
 )
 
-// audience is the rows that may leave the party, in input order, in flat
-// slices: digests[i], bits[i] and rows[i] describe the i-th kept row.
+// audience is the rows that may leave the party, in input order:
+// digests.at(i), bits.at(i) and rows[i] describe the i-th kept row. The
+// digests and bits, 40 of the 44 bytes a row costs, are kept in blocks
+// (see blocks) and dropped once the upload is complete; the row numbers
+// stay to the end, to map activation records back to rows.
 type audience struct {
-	digests [][32]byte
-	bits    []uint64
+	digests blocks[[32]byte]
+	bits    blocks[uint64]
 	rows    []uint32 // 1-based data row numbers, as in rejects.csv
 
 	// fingerprint identifies the kept rows (numbers, digests and bits), so
@@ -32,6 +36,17 @@ type audience struct {
 }
 
 func (a *audience) len() int { return len(a.rows) }
+
+// dropUploadData forgets the digests and bits once the blinded set is
+// uploaded: the exchange and the results need neither. They are 40 of the
+// 48 bytes a row holds, and collecting them now, rather than when the heap
+// next reaches twice its size at the last collection, lets the results
+// (the media partner's activation list) reuse their memory instead of
+// coming on top of it.
+func (a *audience) dropUploadData() {
+	a.digests, a.bits = blocks[[32]byte]{}, blocks[uint64]{}
+	runtime.GC()
+}
 
 // rejectsFile is the name of the rejected rows' report in the output
 // directory.
@@ -100,8 +115,8 @@ func (r *runner) readInput(ctx context.Context) (*audience, error) {
 			rejects.Write([]string{strconv.FormatUint(uint64(num), 10), rej.String()})
 			continue
 		}
-		a.digests = append(a.digests, d)
-		a.bits = append(a.bits, bits)
+		a.digests.append(d)
+		a.bits.append(bits)
 		a.rows = append(a.rows, num)
 		writeFingerprint(fp, rec[:], num, &d, bits)
 	}

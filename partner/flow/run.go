@@ -97,6 +97,7 @@ func (r *runner) run(ctx context.Context) error {
 			return err
 		}
 	}
+	a.dropUploadData()
 	if s.State == api.StateExchanging {
 		r.begin("re-blind")
 		if err := r.exchange(ctx, key, s); err != nil {

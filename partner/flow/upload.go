@@ -175,14 +175,14 @@ func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, err
 		k := min(size, b.end-pos)
 		rows := b.perm[pos : pos+k]
 		for j, row := range rows {
-			digests[j] = b.a.digests[row]
+			digests[j] = b.a.digests.at(int(row))
 		}
 		if err := b.key.BlindBatch(elems[:k], digests[:k]); err != nil {
 			return nil, fmt.Errorf("flow: blinding: %w", err)
 		}
 		for j, row := range rows {
 			copy(rec, elems[j][:])
-			wire.PackAttrs(rec[wire.ElementSize:], b.a.bits[row], nattrs)
+			wire.PackAttrs(rec[wire.ElementSize:], b.a.bits.at(int(row)), nattrs)
 			if err := pw.WriteRecord(rec); err != nil {
 				return nil, err
 			}

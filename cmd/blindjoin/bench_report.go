@@ -1,0 +1,363 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/blindjoin/blindjoin/partner/flow"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/transcript"
+)
+
+// benchReport is the outcome of one bench run; its JSON form is what
+// --json prints.
+type benchReport struct {
+	Rows    int     `json:"rows"`
+	Overlap float64 `json:"overlap"`
+	// Cores is the number of CPUs every process may use (pinned with
+	// --cores; otherwise all of the machine's).
+	Cores     int    `json:"cores"`
+	CPUModel  string `json:"cpu_model"`
+	GoVersion string `json:"go_version"`
+	// How the system ran: each process a child of the bench.
+	Processes  string `json:"processes"`
+	LoadBefore string `json:"load_average_before"`
+	LoadAfter  string `json:"load_average_after"`
+
+	// Elements is the number of records both parties uploaded; each is
+	// blinded by its owner and re-blinded by the other party once.
+	Elements int64 `json:"elements"`
+	// WallSeconds runs from starting the two party processes to both
+	// having written their results.
+	WallSeconds float64 `json:"wall_s"`
+	// CPUSeconds is the user + system time of the server and both
+	// parties.
+	CPUSeconds      float64 `json:"cpu_s"`
+	CPUPerElementUS float64 `json:"cpu_per_element_us"`
+	// FloorPerElementUS is the CPU time per element of BlindBatch then
+	// ReblindBatch alone, with the same backend on the same CPUs: the
+	// median of the floor runs made before and after the session. The
+	// floor's blind share is listed too.
+	FloorPerElementUS float64            `json:"floor_per_element_us"`
+	FloorBlindUS      float64            `json:"floor_blind_us"`
+	CPUOverFloor      float64            `json:"cpu_over_floor"`
+	Floors            []benchFloorResult `json:"floor_runs"`
+	// FloorCores is the median CPU over wall time of the floor runs: how
+	// many of its cores the machine actually gave a process that could
+	// use them all, a measure of the load from elsewhere.
+	FloorCores float64 `json:"floor_cores_obtained"`
+	// FloorSpread is the slowest floor run's CPU per element over the
+	// fastest's. Shared virtual machines have spells in which every core
+	// is slower (a busy hyperthread sibling on the host, which the load
+	// average does not show); above 1.25 the floor runs straddled one,
+	// and the ratio to the floor should be taken with care.
+	FloorSpread float64 `json:"floor_spread"`
+
+	// OverlapCorrect is true when the overlap, the segment counts and the
+	// activation rows are exactly those of the plaintext truth.
+	OverlapCorrect bool             `json:"overlap_correct"`
+	Correct        benchCorrectness `json:"correctness"`
+
+	// BytesPerElement is, per party, the part bytes of each leg over the
+	// records of that leg, and all connection bytes (HTTP headers, JSON
+	// calls, polls) over the party's own records.
+	BytesPerElement map[string]map[string]float64 `json:"bytes_per_element"`
+	PeakRSSMB       map[string]float64            `json:"peak_rss_mb"`
+	ProcessCPU      map[string]benchCPUSplit      `json:"process_cpu_s"`
+
+	// Phases are the wall times between the session's milestones;
+	// PartyPhases are each party's own phases as its flow timed them.
+	Phases      []benchPhase                `json:"phases"`
+	PartyPhases map[string][]flow.PhaseTime `json:"party_phases"`
+
+	SetupSeconds float64 `json:"setup_s"` // writing the files and the truth
+}
+
+// benchFloorSpreadWarn is the floor spread above which the text report
+// warns that the machine's speed changed during the run.
+const benchFloorSpreadWarn = 1.25
+
+type benchCPUSplit struct {
+	User   float64 `json:"user"`
+	System float64 `json:"system"`
+}
+
+type benchPhase struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
+}
+
+func newBenchReport(o benchOptions) *benchReport {
+	cores := o.cores
+	if cores == 0 {
+		cores = runtime.NumCPU()
+	}
+	return &benchReport{
+		Rows: o.rows, Overlap: o.overlap, Cores: cores,
+		CPUModel:  benchCPUModel(),
+		GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
+		Processes: "child processes of this binary: server (operator.Serve on loopback, temporary data directory), advertiser and media partner (flow.Run over HTTP)",
+	}
+}
+
+// fill computes the report's figures from the processes, their outputs,
+// the transcript and the floor runs.
+func (r *benchReport) fill(parties map[string]*benchChild, srv *benchChild, outs map[string]benchPartyOutput, tr transcript.Transcript, floors []benchFloorResult) {
+	adv, pub := outs[api.RoleAdvertiser], outs[api.RoleMediaPartner]
+	start, end := parties[api.RoleAdvertiser].started, parties[api.RoleAdvertiser].exited
+	for _, c := range parties {
+		start, end = benchEarliest(start, c.started), benchLatest(end, c.exited)
+	}
+	r.WallSeconds = end.Sub(start).Seconds()
+	r.Elements = adv.Summary.Rows.Uploaded + pub.Summary.Rows.Uploaded
+
+	r.PeakRSSMB = map[string]float64{}
+	r.ProcessCPU = map[string]benchCPUSplit{}
+	var cpu time.Duration
+	for name, c := range map[string]*benchChild{"server": srv, api.RoleAdvertiser: parties[api.RoleAdvertiser], api.RoleMediaPartner: parties[api.RoleMediaPartner]} {
+		cpu += c.usage.CPU()
+		r.PeakRSSMB[name] = float64(c.usage.PeakRSS) / 1e6
+		r.ProcessCPU[name] = benchCPUSplit{User: c.usage.User.Seconds(), System: c.usage.System.Seconds()}
+	}
+	r.CPUSeconds = cpu.Seconds()
+	r.CPUPerElementUS = benchPerElementUS(r.CPUSeconds, r.Elements)
+
+	r.Floors = floors
+	per := func(value func(benchFloorResult) float64) float64 {
+		v := make([]float64, len(floors))
+		for i, f := range floors {
+			v[i] = value(f)
+		}
+		return benchMedian(v)
+	}
+	r.FloorPerElementUS = per(func(f benchFloorResult) float64 { return benchPerElementUS(f.CPUSeconds, int64(f.Elements)) })
+	r.FloorBlindUS = per(func(f benchFloorResult) float64 { return benchPerElementUS(f.BlindCPUSeconds, int64(f.Elements)) })
+	r.FloorCores = per(func(f benchFloorResult) float64 { return f.CPUSeconds / f.WallSeconds })
+	lo, hi := math.Inf(1), 0.0
+	for _, f := range floors {
+		v := f.CPUSeconds / float64(f.Elements)
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if hi > 0 {
+		r.FloorSpread = hi / lo
+	}
+	if r.FloorPerElementUS > 0 {
+		r.CPUOverFloor = r.CPUPerElementUS / r.FloorPerElementUS
+	}
+
+	r.BytesPerElement = map[string]map[string]float64{}
+	for role, out := range outs {
+		own := out.Summary.Rows.Uploaded
+		other := outs[benchOtherRole(role)].Summary.Rows.Uploaded
+		t := out.Traffic
+		r.BytesPerElement[role] = map[string]float64{
+			benchLegBlinded: benchRatio(t.Legs[benchLegBlinded], own),
+			benchLegRelay:   benchRatio(t.Legs[benchLegRelay], other),
+			benchLegJoin:    benchRatio(t.Legs[benchLegJoin], other),
+			"conn_sent":     benchRatio(t.ConnSent, own),
+			"conn_received": benchRatio(t.ConnReceived, own),
+		}
+	}
+	r.PartyPhases = map[string][]flow.PhaseTime{api.RoleAdvertiser: adv.Summary.Phases, api.RoleMediaPartner: pub.Summary.Phases}
+	r.Phases = benchMilestones(start, end, parties, outs, tr)
+}
+
+// benchMilestones splits the run's wall time at the moments the transcript and
+// the parties record: both inputs read and hashed, both blinded sets
+// complete, both relays prepared, both re-blinded sets complete, results
+// computed, both parties done. Work overlaps across them (one party may
+// re-blind while the other's relay is prepared); each phase is the time
+// until the later side reached the milestone.
+func benchMilestones(start, end time.Time, parties map[string]*benchChild, outs map[string]benchPartyOutput, tr transcript.Transcript) []benchPhase {
+	var read time.Time
+	for role, out := range outs {
+		at := parties[role].started
+		for _, p := range out.Summary.Phases {
+			at = at.Add(time.Duration(p.Seconds * float64(time.Second)))
+			if p.Name == "read" {
+				break
+			}
+		}
+		read = benchLatest(read, at)
+	}
+	var uploaded, relayed, reblinded, computed time.Time
+	for _, e := range tr.Events {
+		switch {
+		case e.Type == transcript.TypePartUploaded && e.Data["complete"] == "true":
+			uploaded = benchLatest(uploaded, e.Time)
+		case e.Type == "relayed":
+			relayed = benchLatest(relayed, e.Time)
+		case e.Type == transcript.TypeReblindedUploaded && e.Data["complete"] == "true":
+			reblinded = benchLatest(reblinded, e.Time)
+		case e.Type == transcript.TypeComputed:
+			computed = e.Time
+		}
+	}
+	marks := []struct {
+		name string
+		at   time.Time
+	}{
+		{"read (CSV, normalize, SHA-256)", read},
+		{"hash+blind+upload (streamed)", uploaded},
+		{"relay", relayed},
+		{"re-blind (download, re-blind, upload streamed)", reblinded},
+		{"join", computed},
+		{"results", end},
+	}
+	out := make([]benchPhase, 0, len(marks)+1)
+	prev := start
+	for _, m := range marks {
+		out = append(out, benchPhase{Name: m.name, Seconds: m.at.Sub(prev).Seconds()})
+		prev = m.at
+	}
+	return append(out, benchPhase{Name: "total", Seconds: end.Sub(start).Seconds()})
+}
+
+func benchOtherRole(role string) string {
+	if role == api.RoleAdvertiser {
+		return api.RoleMediaPartner
+	}
+	return api.RoleAdvertiser
+}
+
+// benchMedian returns the median of v (0 if empty); it sorts v.
+func benchMedian(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func benchPerElementUS(seconds float64, n int64) float64 {
+	if n == 0 {
+		return 0
+	}
+	return seconds / float64(n) * 1e6
+}
+
+func benchRatio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func benchEarliest(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func benchLatest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// loadAverage is the 1-, 5- and 15-minute load average, if the system
+// says.
+func benchLoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// cpuModel is the processor's name, if the system says.
+func benchCPUModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+// writeText prints the report for people.
+func (r *benchReport) writeText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "blindjoin bench: %d x %d rows, overlap %.2f, %d cores, %s\n", r.Rows, r.Rows, r.Overlap, r.Cores, r.GoVersion)
+	fmt.Fprintf(w, "machine: %s; load average %s before, %s after\n", r.CPUModel, r.LoadBefore, r.LoadAfter)
+	fmt.Fprintf(w, "processes: %s\n\n", r.Processes)
+
+	fmt.Fprintln(tw, "phase (until the later side)\twall s\t")
+	for _, p := range r.Phases {
+		fmt.Fprintf(tw, "%s\t%.2f\t\n", p.Name, p.Seconds)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+
+	fmt.Fprintln(tw, "process\tuser s\tsystem s\tCPU s\tpeak RSS MB\t")
+	for _, name := range []string{"server", api.RoleAdvertiser, api.RoleMediaPartner} {
+		c := r.ProcessCPU[name]
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.1f\t\n", name, c.User, c.System, c.User+c.System, r.PeakRSSMB[name])
+	}
+	fmt.Fprintf(tw, "total\t\t\t%.2f\t\t\n", r.CPUSeconds)
+	tw.Flush()
+	fmt.Fprintln(w)
+
+	fmt.Fprintf(w, "elements: %d (records uploaded by both parties)\n", r.Elements)
+	fmt.Fprintf(w, "CPU per element: %.1f us; floor %.1f us (blind %.1f + re-blind %.1f; median of %d runs before and after, same backend and CPUs); ratio %.3f\n",
+		r.CPUPerElementUS, r.FloorPerElementUS, r.FloorBlindUS, r.FloorPerElementUS-r.FloorBlindUS, len(r.Floors), r.CPUOverFloor)
+	fmt.Fprintf(w, "cores obtained by the floor runs: %.2f of %d (less means load from elsewhere)\n", r.FloorCores, r.Cores)
+	if r.FloorSpread > benchFloorSpreadWarn {
+		fmt.Fprintf(w, "WARNING: the floor runs differ by %.2fx: the machine's speed changed during the run; run again to compare with the floor\n", r.FloorSpread)
+	}
+	fmt.Fprintln(w)
+
+	fmt.Fprintln(tw, "bytes per element\tblinded up\tcounterpart down\tjoin up\tall sent\tall received\t")
+	for _, role := range []string{api.RoleAdvertiser, api.RoleMediaPartner} {
+		b := r.BytesPerElement[role]
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t\n", role, b[benchLegBlinded], b[benchLegRelay], b[benchLegJoin], b["conn_sent"], b["conn_received"])
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+
+	c := r.Correct
+	verdict := "EXACT"
+	if !r.OverlapCorrect {
+		verdict = "WRONG: " + strings.Join(c.Problems, "; ")
+	}
+	fmt.Fprintf(w, "intersection: overlap %s (expected %d), segments %s, activation %d rows (expected %d): %s\n",
+		benchCountText(c.AdvertiserSaw), c.ExpectedOverlap, benchOKText(c.SegmentsCorrect), c.ActivationRows, c.ExpectedActivationRows, verdict)
+	return nil
+}
+
+func benchCountText(n *int64) string {
+	if n == nil {
+		return "suppressed"
+	}
+	return fmt.Sprint(*n)
+}
+
+func benchOKText(ok bool) string {
+	if ok {
+		return "exact"
+	}
+	return "WRONG"
+}

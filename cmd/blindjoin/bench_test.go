@@ -1,0 +1,127 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/blindjoin/blindjoin/partner/synth"
+)
+
+// TestBenchEndToEnd builds the binary and runs a small bench through it:
+// three child processes, a real session over HTTP, the floor, and the
+// comparison with the plaintext truth.
+func TestBenchEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a whole session")
+	}
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "blindjoin")
+	if out, err := exec.Command("go", "build", "-o", exe, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(exe, "bench", "--rows", "2000", "--floor-elements", "600", "--json", "--dir", filepath.Join(dir, "work"))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, stderr.String())
+	}
+	var r benchReport
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("bench output: %v\n%s", err, out)
+	}
+	if !r.OverlapCorrect || r.Correct.ExpectedOverlap == 0 || r.Correct.ExpectedActivationRows == 0 {
+		t.Errorf("result not exact or trivially empty: %+v", r.Correct)
+	}
+	// About 1.5% of synthetic identifiers are invalid and stay home.
+	if r.Elements < 2*1900 || r.Elements > 2*2000 {
+		t.Errorf("%d elements uploaded for 2 x 2000 rows", r.Elements)
+	}
+	if r.CPUSeconds <= 0 || r.FloorPerElementUS <= 0 || r.CPUOverFloor <= 0 || len(r.Floors) != 2*benchFloorRuns {
+		t.Errorf("cpu %v s, floor %v us over %d runs", r.CPUSeconds, r.FloorPerElementUS, len(r.Floors))
+	}
+	for _, name := range []string{"server", "advertiser", "media_partner"} {
+		if rss := r.PeakRSSMB[name]; rss < 5 || rss > 1000 {
+			t.Errorf("%s peak RSS %v MB", name, rss)
+		}
+	}
+	// Part bytes over records: 32-byte elements plus attribute bytes
+	// (advertiser 2, partner 1), 16-byte join digests, and a header and
+	// trailer per part.
+	for role, want := range map[string]map[string]float64{
+		"advertiser":    {benchLegBlinded: 34, benchLegRelay: 32, benchLegJoin: 16},
+		"media_partner": {benchLegBlinded: 33, benchLegRelay: 32, benchLegJoin: 16},
+	} {
+		for leg, w := range want {
+			if got := r.BytesPerElement[role][leg]; got < w || got > w+0.1 {
+				t.Errorf("%s %s: %v bytes per element, want %v plus framing", role, leg, got, w)
+			}
+		}
+	}
+	var sum float64
+	for _, p := range r.Phases[:len(r.Phases)-1] {
+		if p.Seconds < 0 {
+			t.Errorf("phase %s: %v s", p.Name, p.Seconds)
+		}
+		sum += p.Seconds
+	}
+	if total := r.Phases[len(r.Phases)-1]; total.Seconds != r.WallSeconds || sum < 0.99*r.WallSeconds || sum > 1.01*r.WallSeconds {
+		t.Errorf("phases add up to %v s, total %v s, wall %v s", sum, total.Seconds, r.WallSeconds)
+	}
+}
+
+func TestBenchCompareActivation(t *testing.T) {
+	want := []synth.Activation{{Row: 3, Segments: []string{"a"}}, {Row: 7, Segments: []string{"a", "c"}}}
+	for name, tc := range map[string]struct {
+		file string
+		ok   bool
+	}{
+		"exact":          {"row,segments\n3,a\n7,a;c\n", true},
+		"missing row":    {"row,segments\n3,a\n", false},
+		"extra row":      {"row,segments\n3,a\n7,a;c\n9,a\n", false},
+		"other row":      {"row,segments\n3,a\n8,a;c\n", false},
+		"other segments": {"row,segments\n3,a\n7,a\n", false},
+		"no header":      {"", false},
+	} {
+		path := filepath.Join(t.TempDir(), "activation.csv")
+		if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := benchCompareActivation(path, want); (err == nil) != tc.ok {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
+
+func TestBenchReleased(t *testing.T) {
+	n := int64(60)
+	for _, tc := range []struct {
+		want, got *int64
+		same      bool
+	}{
+		{benchReleased(60, 50), &n, true},
+		{benchReleased(49, 50), nil, true},
+		{benchReleased(61, 50), &n, false},
+		{benchReleased(60, 50), nil, false},
+		{benchReleased(49, 50), &n, false},
+	} {
+		if benchSameCount(tc.want, tc.got) != tc.same {
+			t.Errorf("benchSameCount(%v, %v) != %t", tc.want, tc.got, tc.same)
+		}
+	}
+}
+
+func TestBenchMedian(t *testing.T) {
+	for _, tc := range []struct {
+		v    []float64
+		want float64
+	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}} {
+		if got := benchMedian(tc.v); got != tc.want {
+			t.Errorf("median %v = %v, want %v", tc.v, got, tc.want)
+		}
+	}
+}
