@@ -34,7 +34,7 @@ func runMatch(args []string, io stdio) int {
 	hashed := fs.Bool("hashed", false, "the identifier column holds SHA-256 digests of normalized identifiers (hex or base64)")
 	accept := fs.String("accept-policy", "", "media partner: join the session first if its policy has this `hash`")
 	keyDir := fs.String("key-dir", "", "`directory` of this party's session keys (default: the user config directory)")
-	poll := fs.Duration("poll", 2*time.Second, "first wait between two looks at the session's state (grows to 30s)")
+	poll := fs.Duration("poll", 2*time.Second, "first wait between two looks at the session's state (grows to 5s)")
 	pos, code, ok := parseOrUsage(fs, args)
 	if !ok {
 		return code

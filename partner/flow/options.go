@@ -57,7 +57,8 @@ type Options struct {
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
 	// PollInterval is the first wait when polling the session; waits grow
-	// by half up to MaxPollInterval. Defaults 2 s and 30 s.
+	// by half up to MaxPollInterval. Defaults 2 s and 5 s: a result is
+	// seen at most 5 s after it exists, for one GET every 5 s while waiting.
 	PollInterval    time.Duration
 	MaxPollInterval time.Duration
 
@@ -71,7 +72,7 @@ type Options struct {
 
 const (
 	defaultPollInterval    = 2 * time.Second
-	defaultMaxPollInterval = 30 * time.Second
+	defaultMaxPollInterval = 5 * time.Second
 	defaultBatchSize       = 4096
 )
 
