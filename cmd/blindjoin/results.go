@@ -38,19 +38,14 @@ func runResults(args []string, io stdio) int {
 		return code
 	}
 	defer cl.stop()
-	c, ctx := cl.client, cl.ctx
-	s, err := c.Session(ctx, cl.id)
-	if err != nil {
-		return r.fail(io, err, "")
-	}
-	p, err := sessionPolicy(s)
+	s, p, err := cl.session()
 	if err != nil {
 		return r.fail(io, err, "")
 	}
 	if s.State != api.StateComputed && s.State != api.StatePurged {
 		return r.fail(io, fmt.Errorf("no results yet: the session is %s (`blindjoin match` runs a party's side and waits for them)", s.State), "")
 	}
-	res, err := c.Results(ctx, s.ID)
+	res, err := cl.client.Results(cl.ctx, s.ID)
 	if err != nil {
 		return r.fail(io, err, "")
 	}

@@ -40,6 +40,16 @@ func sessionPolicy(s api.Session) (policy.Policy, error) {
 	return p, nil
 }
 
+// session fetches the call's session and its checked policy.
+func (cl *call) session() (api.Session, policy.Policy, error) {
+	s, err := cl.client.Session(cl.ctx, cl.id)
+	if err != nil {
+		return s, policy.Policy{}, err
+	}
+	p, err := sessionPolicy(s)
+	return s, p, err
+}
+
 // splitList splits a comma-separated flag value, dropping blanks.
 func splitList(s string) []string {
 	var out []string
@@ -132,12 +142,7 @@ func runSessionJoin(args []string, io stdio) int {
 		return code
 	}
 	defer cl.stop()
-	c, ctx := cl.client, cl.ctx
-	s, err := c.Session(ctx, cl.id)
-	if err != nil {
-		return r.fail(io, err, "")
-	}
-	p, err := sessionPolicy(s)
+	s, p, err := cl.session()
 	if err != nil {
 		return r.fail(io, err, "")
 	}
@@ -168,7 +173,7 @@ func runSessionJoin(args []string, io stdio) int {
 			return exitFail
 		}
 	}
-	joined, err := c.Join(ctx, s.ID, s.PolicyHash)
+	joined, err := cl.client.Join(cl.ctx, s.ID, s.PolicyHash)
 	if err != nil {
 		return r.fail(io, err, "")
 	}
@@ -238,17 +243,12 @@ func runSessionShow(args []string, io stdio) int {
 		return code
 	}
 	defer cl.stop()
-	c, ctx := cl.client, cl.ctx
-	s, err := c.Session(ctx, cl.id)
+	s, p, err := cl.session()
 	if err != nil {
 		return r.fail(io, err, "")
 	}
 	if *r.json {
 		return printJSON(io, s)
-	}
-	p, err := sessionPolicy(s)
-	if err != nil {
-		return r.fail(io, err, "")
 	}
 	describeSession(io.out, s)
 	fmt.Fprintf(io.out, "policy      %s\n", s.PolicyHash)
