@@ -79,14 +79,8 @@ func newDecodedString(t *tcf.TCString) decodedString {
 			PurposeID: r.PurposeID, RestrictionType: int(r.Type), VendorIDs: r.Vendors.IDs(),
 		})
 	}
-	if t.DisclosedVendors != nil {
-		ids := t.DisclosedVendors.IDs()
-		d.DisclosedVendors = &ids
-	}
-	if t.AllowedVendors != nil {
-		ids := t.AllowedVendors.IDs()
-		d.AllowedVendors = &ids
-	}
+	d.DisclosedVendors = optionalIDs(t.DisclosedVendors)
+	d.AllowedVendors = optionalIDs(t.AllowedVendors)
 	if p := t.PublisherTC; p != nil {
 		d.PublisherTC = &decodedPublisherTC{
 			PurposeConsents:                  p.PurposesConsent.IDs(),
@@ -97,6 +91,16 @@ func newDecodedString(t *tcf.TCString) decodedString {
 		}
 	}
 	return d
+}
+
+// optionalIDs lists the ids of an optional segment's vendor set, nil (the
+// field omitted) when the segment is absent.
+func optionalIDs(s *tcf.VendorSet) *[]int {
+	if s == nil {
+		return nil
+	}
+	ids := s.IDs()
+	return &ids
 }
 
 // DecodeToJSON decodes one TC string, surrounding blanks trimmed, and returns

@@ -55,20 +55,19 @@ func (t *TCString) decodeSegment(seg string, n int) error {
 	}
 	typ := r.int(segmentTypeBits, "SegmentType")
 	switch typ {
-	case segmentDisclosedVendors:
-		if t.DisclosedVendors != nil {
-			return malformed(section+".SegmentType", "DisclosedVendors segment repeated")
+	case segmentDisclosedVendors, segmentAllowedVendors:
+		// The two segments share one layout and differ only in the field
+		// they fill.
+		dst, name := &t.DisclosedVendors, "DisclosedVendors"
+		if typ == segmentAllowedVendors {
+			dst, name = &t.AllowedVendors, "AllowedVendors"
 		}
-		r.section = "DisclosedVendors"
-		v := r.vendorSection()
-		t.DisclosedVendors = &v
-	case segmentAllowedVendors:
-		if t.AllowedVendors != nil {
-			return malformed(section+".SegmentType", "AllowedVendors segment repeated")
+		if *dst != nil {
+			return malformed(section+".SegmentType", name+" segment repeated")
 		}
-		r.section = "AllowedVendors"
+		r.section = name
 		v := r.vendorSection()
-		t.AllowedVendors = &v
+		*dst = &v
 	case segmentPublisherTC:
 		if t.PublisherTC != nil {
 			return malformed(section+".SegmentType", "PublisherTC segment repeated")
