@@ -2,6 +2,7 @@ package synth
 
 import (
 	"encoding/base64"
+	"math/bits"
 
 	"github.com/blindjoin/blindjoin/partner/consent/tcf"
 )
@@ -39,15 +40,11 @@ func (w *bitWriter) bool(b bool) {
 	}
 }
 
-// flags appends an n-bit field whose first bit is flag 1.
+// flags appends an n-bit field (1 <= n <= 56) whose first bit is flag 1;
+// flags above n are dropped. Bit id-1 of f is flag id, so the field is f's
+// low n bits in reverse order.
 func (w *bitWriter) flags(f tcf.Flags, n uint) {
-	var v uint64
-	for i := range n {
-		if f.Has(int(i) + 1) {
-			v |= 1 << (n - 1 - i)
-		}
-	}
-	w.put(v, n)
+	w.put(bits.Reverse64(uint64(f))>>(64-n), n)
 }
 
 // encode pads to a whole byte and returns unpadded base64url. The decoder

@@ -49,10 +49,11 @@ type TC struct {
 	VendorEncoding VendorEncoding // for both vendor sections
 }
 
-// Field widths of the core segment (IAB TCF v2.2 "Core String").
+// Field widths of the core segment (IAB TCF v2.2 "Core String"), written
+// out here rather than shared with the decoder, so that the round-trip tests
+// would catch a wrong width on either side.
 const (
 	maxDeciseconds = 1<<36 - 1
-	maxVendorID    = 1<<16 - 1
 	vendorIDBits   = 16
 	numEntriesBits = 12
 )
@@ -174,7 +175,7 @@ func letters(code string) int {
 func vendorIDs(ids []int, field string) ([]int, error) {
 	sorted := true
 	for i, id := range ids {
-		if id < 1 || id > maxVendorID {
+		if id < 1 || id > tcf.MaxVendorID {
 			return nil, fmt.Errorf("%w: %s", ErrTC, field)
 		}
 		sorted = sorted && (i == 0 || ids[i-1] < id)

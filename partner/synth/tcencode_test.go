@@ -220,7 +220,7 @@ func TestEncodeTCRandom(t *testing.T) {
 	ids := func() []int {
 		out := make([]int, r.IntN(40))
 		for i := range out {
-			out[i] = 1 + r.IntN([]int{40, 600, maxVendorID}[r.IntN(3)])
+			out[i] = 1 + r.IntN([]int{40, 600, tcf.MaxVendorID}[r.IntN(3)])
 		}
 		return out
 	}
