@@ -97,12 +97,10 @@ func ComputeTruth(p policy.Policy, key identifier.Type, segments []string, adv i
 		SegmentOverlap:   map[string]int{},
 		ActivationCounts: map[string]int{},
 	}
-	for _, s := range segments {
-		t.SegmentOverlap[s], t.ActivationCounts[s] = 0, 0
-	}
 	index := make(map[string]int, len(segments))
 	for j, s := range segments {
 		index[s] = j
+		t.SegmentOverlap[s], t.ActivationCounts[s] = 0, 0
 	}
 
 	advertiser := map[identifier.Digest]advEntry{}
