@@ -216,14 +216,14 @@ func benchMeasureFloor(n, batch int) (benchFloorResult, error) {
 	}
 	elems := make([]blind.Element, batch)
 	var blindCPU time.Duration
-	start, cpu0 := time.Now(), benchSelfCPU()
+	start, cpu0 := time.Now(), processCPU()
 	for done := 0; done < n; done += batch {
 		k := min(batch, n-done)
-		c := benchSelfCPU()
+		c := processCPU()
 		if err := a.BlindBatch(elems[:k], digests[done:done+k]); err != nil {
 			return benchFloorResult{}, err
 		}
-		blindCPU += benchSelfCPU() - c
+		blindCPU += processCPU() - c
 		if err := b.ReblindBatch(elems[:k], elems[:k]); err != nil {
 			return benchFloorResult{}, err
 		}
@@ -231,7 +231,7 @@ func benchMeasureFloor(n, batch int) (benchFloorResult, error) {
 	return benchFloorResult{
 		Elements:        n,
 		GoMaxProcs:      runtime.GOMAXPROCS(0),
-		CPUSeconds:      (benchSelfCPU() - cpu0).Seconds(),
+		CPUSeconds:      (processCPU() - cpu0).Seconds(),
 		BlindCPUSeconds: blindCPU.Seconds(),
 		WallSeconds:     time.Since(start).Seconds(),
 	}, nil

@@ -30,7 +30,6 @@ var benchSegments = []string{"high_value", "churn_risk", "new_customers"}
 // benchData is the pair of input files and what a session over them must
 // find.
 type benchData struct {
-	dataset              *synth.Dataset
 	advFile, partnerFile string
 	truth                *synth.Truth
 }
@@ -50,7 +49,7 @@ func makeBenchData(dir string, rows int, overlap float64, pol policy.Policy) (*b
 	if err != nil {
 		return nil, err
 	}
-	b := &benchData{dataset: d, advFile: filepath.Join(dir, "advertiser.csv"), partnerFile: filepath.Join(dir, "partner.csv")}
+	b := &benchData{advFile: filepath.Join(dir, "advertiser.csv"), partnerFile: filepath.Join(dir, "partner.csv")}
 	ac, pc := d.AdvertiserColumns(), d.PartnerColumns()
 	err = writeBenchCSV(b.advFile, []string{ac.ID, ac.Segments, ac.Consent}, benchAdvertiserRows(d), func(r synth.AdvertiserRow, rec []string) {
 		rec[0], rec[1], rec[2] = r.ID, r.Segments, r.Consent

@@ -34,7 +34,6 @@ func (u *benchUsage) reported(peakRSS int64) {
 // child is one process of the benchmarked system: this binary run with a
 // hidden child command, stdout captured, stderr in dir/<name>.log.
 type benchChild struct {
-	name    string
 	cmd     *exec.Cmd
 	stdout  bytes.Buffer
 	started time.Time
@@ -55,7 +54,7 @@ func benchStartChild(ctx context.Context, dir, name string, cores int, env []str
 	if err != nil {
 		return nil, err
 	}
-	c := &benchChild{name: name, done: make(chan error, 1)}
+	c := &benchChild{done: make(chan error, 1)}
 	c.cmd = exec.CommandContext(ctx, exe, append([]string{"bench"}, args...)...)
 	c.cmd.Env = append(os.Environ(), env...)
 	c.cmd.Stdout = stdout

@@ -22,15 +22,6 @@ func benchUsageOf(ps *os.ProcessState) benchUsage {
 	}
 }
 
-// benchSelfCPU returns the CPU time (user + system) this process used so far.
-func benchSelfCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // benchMaxRSS converts ru_maxrss, which Linux reports in KiB and macOS in
 // bytes.
 func benchMaxRSS(v int64) int64 {
