@@ -147,7 +147,7 @@ func runDemoSession(ctx context.Context, keep string, io stdio) (rep *demoReport
 		{&cfg.MediaPartner, demoPartner, api.RoleMediaPartner, "media-partner"},
 	}
 	for _, p := range parties {
-		key, err := room.addParty(ctx, p.name, p.role)
+		key, err := addParty(ctx, room.dir, p.name, p.role)
 		if err != nil {
 			return nil, err
 		}

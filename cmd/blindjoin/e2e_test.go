@@ -48,7 +48,7 @@ func newE2E(t *testing.T) *e2e {
 		key        *string
 		name, role string
 	}{{&e.adv, "acme", api.RoleAdvertiser}, {&e.pub, "news", api.RoleMediaPartner}, {&e.aud, "audit-firm", api.RoleAuditor}} {
-		if *p.key, err = room.addParty(ctx, p.name, p.role); err != nil {
+		if *p.key, err = addParty(ctx, room.dir, p.name, p.role); err != nil {
 			t.Fatal(err)
 		}
 	}

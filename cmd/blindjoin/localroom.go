@@ -56,18 +56,18 @@ func startLocalRoom(ctx context.Context, dir string, errLog io.Writer) (*localRo
 	return r, nil
 }
 
-// addParty registers a party, as `blindjoind party add` does, and
-// returns its API key.
-func (r *localRoom) addParty(ctx context.Context, name, role string) (string, error) {
+// addParty registers a party in the data directory dir, as `blindjoind
+// party add` does, and returns its API key.
+func addParty(ctx context.Context, dir, name, role string) (string, error) {
 	var out bytes.Buffer
-	if err := operator.AddParty(ctx, r.dir, name, role, true, &out); err != nil {
+	if err := operator.AddParty(ctx, dir, name, role, true, &out); err != nil {
 		return "", err
 	}
 	var added struct {
 		APIKey string `json:"api_key"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &added); err != nil || added.APIKey == "" {
-		return "", fmt.Errorf("party add printed no API key: %v", err)
+		return "", fmt.Errorf("registering %s: party add printed no API key (%v)", name, err)
 	}
 	return added.APIKey, nil
 }
