@@ -91,10 +91,8 @@ func runMatch(args []string, io stdio) int {
 	took := time.Since(start)
 	// The threshold is the policy's: read back for the text only.
 	var k int64
-	if s, err := c.Session(ctx, sum.SessionID); err == nil {
-		if p, err := sessionPolicy(s); err == nil {
-			k = p.K
-		}
+	if _, p, err := fetchSession(ctx, c, sum.SessionID); err == nil {
+		k = p.K
 	}
 	describeMatch(io.out, sum, k, *out, took)
 	warnUnknownSegments(io.err, sum)

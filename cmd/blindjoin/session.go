@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -28,26 +29,26 @@ func init() {
 // names: the clean room's answer cannot be trusted for a decision.
 var errPolicyHash = errors.New("the clean room sent a policy whose hash is not the one it names")
 
-// sessionPolicy parses a session's policy and checks its hash.
-func sessionPolicy(s api.Session) (policy.Policy, error) {
+// fetchSession fetches session id and its policy, checking the policy's
+// hash.
+func fetchSession(ctx context.Context, c *client.Client, id string) (api.Session, policy.Policy, error) {
+	s, err := c.Session(ctx, id)
+	if err != nil {
+		return s, policy.Policy{}, err
+	}
 	p, err := policy.Parse(s.Policy)
 	if err != nil {
-		return p, fmt.Errorf("the session's policy: %w", err)
+		return s, p, fmt.Errorf("the session's policy: %w", err)
 	}
 	if p.Hash() != s.PolicyHash {
-		return p, errPolicyHash
+		return s, p, errPolicyHash
 	}
-	return p, nil
+	return s, p, nil
 }
 
 // session fetches the call's session and its checked policy.
 func (cl *call) session() (api.Session, policy.Policy, error) {
-	s, err := cl.client.Session(cl.ctx, cl.id)
-	if err != nil {
-		return s, policy.Policy{}, err
-	}
-	p, err := sessionPolicy(s)
-	return s, p, err
+	return fetchSession(cl.ctx, cl.client, cl.id)
 }
 
 // splitList splits a comma-separated flag value, dropping blanks.
