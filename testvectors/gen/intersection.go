@@ -58,21 +58,15 @@ func intersectionFile(k *keys) (*schema.File, error) {
 		KeyB: k.bHex,
 	}
 	for i, in := range intersections {
-		x := schema.Intersection{Comment: in.comment}
-		for _, e := range in.a {
-			r, err := buildRecord(k, e, sideA)
-			if err != nil {
-				return nil, err
-			}
-			x.A = append(x.A, r)
+		a, err := buildRecords(k, in.a, sideA)
+		if err != nil {
+			return nil, err
 		}
-		for _, e := range in.b {
-			r, err := buildRecord(k, e, sideB)
-			if err != nil {
-				return nil, err
-			}
-			x.B = append(x.B, r)
+		b, err := buildRecords(k, in.b, sideB)
+		if err != nil {
+			return nil, err
 		}
+		x := schema.Intersection{Comment: in.comment, A: a, B: b}
 		if got := overlap(x.A, x.B); got != in.overlap {
 			return nil, fmt.Errorf("intersection %d: computed overlap %d, designed %d", i, got, in.overlap)
 		}

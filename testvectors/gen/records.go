@@ -116,12 +116,9 @@ func recordsFile(k *keys) (*schema.File, error) {
 		KeyA: k.aHex,
 		KeyB: k.bHex,
 	}
-	for _, e := range recordEntries {
-		r, err := buildRecord(k, e, sideA)
-		if err != nil {
-			return nil, err
-		}
-		f.Records = append(f.Records, r)
+	var err error
+	if f.Records, err = buildRecords(k, recordEntries, sideA); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
@@ -135,6 +132,18 @@ const (
 	sideA side = iota
 	sideB
 )
+
+// buildRecords builds the record of each entry, all held by the same side.
+func buildRecords(k *keys, entries []entry, s side) ([]schema.Record, error) {
+	records := make([]schema.Record, len(entries))
+	for i, e := range entries {
+		var err error
+		if records[i], err = buildRecord(k, e, s); err != nil {
+			return nil, err
+		}
+	}
+	return records, nil
+}
 
 func buildRecord(k *keys, e entry, s side) (schema.Record, error) {
 	r := schema.Record{Comment: e.comment, Type: string(e.typ), Region: e.region, Input: e.input}
