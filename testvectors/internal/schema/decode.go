@@ -40,60 +40,70 @@ func Decode(data []byte) (*File, error) {
 	return &f, nil
 }
 
-// frame is an open object or array during checkKeys' walk.
-type frame struct {
-	keys    map[string]bool // nil for an array
-	wantKey bool            // an object expecting a key or its end
-}
-
-// checkKeys walks the tokens of data, which must be exactly one object, and
-// checks the spelling and uniqueness of every key.
+// checkKeys checks that data is exactly one object and walks its tokens,
+// checking the spelling and uniqueness of every key.
 func checkKeys(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return ErrNotObject
 	}
-	stack := []*frame{{keys: map[string]bool{}, wantKey: true}}
-	// valueDone records that the value of the innermost object's key ended.
-	valueDone := func() {
-		if n := len(stack); n > 0 && stack[n-1].keys != nil {
-			stack[n-1].wantKey = true
-		}
+	if err := checkObject(dec); err != nil {
+		return err
 	}
-	for len(stack) > 0 {
+	if _, err := dec.Token(); err != io.EOF {
+		return ErrNotObject
+	}
+	return nil
+}
+
+// checkObject checks the members of an object whose '{' dec has read, and
+// reads its '}'.
+func checkObject(dec *json.Decoder) error {
+	seen := map[string]bool{}
+	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
 			return fmt.Errorf("schema: %w", err)
 		}
-		top := stack[len(stack)-1]
-		if top.wantKey {
-			if key, ok := tok.(string); ok {
-				if !isSnakeCase(key) {
-					return fmt.Errorf("%w: %q", ErrKeySpelling, key)
-				}
-				if top.keys[key] {
-					return fmt.Errorf("%w: %q", ErrDuplicateKey, key)
-				}
-				top.keys[key] = true
-				top.wantKey = false
-				continue
-			}
+		key, _ := tok.(string) // Token fails on anything else in key position
+		if !isSnakeCase(key) {
+			return fmt.Errorf("%w: %q", ErrKeySpelling, key)
 		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, &frame{keys: map[string]bool{}, wantKey: true})
-		case json.Delim('['):
-			stack = append(stack, &frame{})
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-			valueDone()
-		default:
-			valueDone()
+		if seen[key] {
+			return fmt.Errorf("%w: %q", ErrDuplicateKey, key)
+		}
+		seen[key] = true
+		if err := checkValue(dec); err != nil {
+			return err
 		}
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return ErrNotObject
+	return closeToken(dec)
+}
+
+// checkValue checks the keys of the next value of dec.
+func checkValue(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
+	switch tok {
+	case json.Delim('{'):
+		return checkObject(dec)
+	case json.Delim('['):
+		for dec.More() {
+			if err := checkValue(dec); err != nil {
+				return err
+			}
+		}
+		return closeToken(dec)
+	}
+	return nil
+}
+
+// closeToken reads the '}' or ']' that ends an object or array.
+func closeToken(dec *json.Decoder) error {
+	if _, err := dec.Token(); err != nil {
+		return fmt.Errorf("schema: %w", err)
 	}
 	return nil
 }
