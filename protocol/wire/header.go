@@ -3,6 +3,8 @@ package wire
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/blindjoin/blindjoin/protocol"
 )
 
 // Format constants of protocol v1 (protocol/SPEC.md, "Constants").
@@ -23,7 +25,7 @@ const (
 	// MaxAttrs is the largest number of attribute bits per record.
 	MaxAttrs = 64
 	// ElementSize is the size of a canonical ristretto255 encoding.
-	ElementSize = 32
+	ElementSize = protocol.ElementSize
 	// JoinDigestSize is the size of a join digest (SPEC.md, "Join digests").
 	JoinDigestSize = 16
 )
