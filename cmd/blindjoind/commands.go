@@ -6,9 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
-	"time"
 
+	"github.com/blindjoin/blindjoin/cleanroom/auth"
 	"github.com/blindjoin/blindjoin/cleanroom/httpapi"
 	"github.com/blindjoin/blindjoin/cleanroom/operator"
 	"github.com/blindjoin/blindjoin/cleanroom/ratelimit"
@@ -37,17 +38,27 @@ type cli struct {
 }
 
 type command struct {
+	name  string
 	usage string
 	run   func(c *cli, args []string) int
 }
 
-var commands = map[string]command{
-	"serve":        {"serve the HTTP API", serve},
-	"party add":    {"register a party and print its API key once", partyAdd},
-	"party list":   {"list the registered parties", partyList},
-	"party revoke": {"revoke a party's API key and tokens", partyRevoke},
-	"keys rotate":  {"make a new token-signing key current", keysRotate},
-	"keys show":    {"print the transcript public key auditors verify with", keysShow},
+// commands in the order usage lists them.
+var commands = []command{
+	{"serve", "serve the HTTP API", serve},
+	{"party add", "register a party and print its API key once", partyAdd},
+	{"party list", "list the registered parties", partyList},
+	{"party revoke", "revoke a party's API key and tokens", partyRevoke},
+	{"keys rotate", "make a new token-signing key current", keysRotate},
+	{"keys show", "print the transcript public key auditors verify with", keysShow},
+}
+
+func lookupCommand(name string) (command, bool) {
+	i := slices.IndexFunc(commands, func(cmd command) bool { return cmd.name == name })
+	if i < 0 {
+		return command{}, false
+	}
+	return commands[i], true
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup env) int {
@@ -58,10 +69,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 	}
 	name := args[0]
 	rest := args[1:]
-	if _, ok := commands[name]; !ok && len(args) > 1 {
+	if _, ok := lookupCommand(name); !ok && len(args) > 1 {
 		name, rest = args[0]+" "+args[1], args[2:]
 	}
-	cmd, ok := commands[name]
+	cmd, ok := lookupCommand(name)
 	if !ok {
 		fmt.Fprintf(stderr, "blindjoind: unknown command %q\n\n", name)
 		c.usage(stderr)
@@ -72,8 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 
 func (c *cli) usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: blindjoind COMMAND [flags]\n\ncommands:")
-	for _, name := range []string{"serve", "party add", "party list", "party revoke", "keys rotate", "keys show"} {
-		fmt.Fprintf(w, "  %-13s %s\n", name, commands[name].usage)
+	for _, cmd := range commands {
+		fmt.Fprintf(w, "  %-13s %s\n", cmd.name, cmd.usage)
 	}
 	fmt.Fprintln(w, "\nRun \"blindjoind COMMAND -h\" for its flags. Every flag but --json can be set as\nBLINDJOIN_<FLAG> in the environment (e.g. BLINDJOIN_DATA); the command line wins.")
 }
@@ -109,6 +120,15 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) (positional []string, statu
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// parseFlags is parse for the commands that take no positional arguments.
+func (c *cli) parseFlags(fs *flag.FlagSet, args []string) (status int, ok bool) {
+	rest, status, ok := c.parse(fs, args)
+	if ok && len(rest) != 0 {
+		return usageError(c, fs, "unexpected arguments"), false
+	}
+	return status, ok
 }
 
 // applyEnv sets each flag from BLINDJOIN_<NAME> (dashes as underscores)
@@ -161,15 +181,11 @@ func serve(c *cli, args []string) int {
 	createBurst := fs.Int("create-burst", httpapi.DefaultLimits.Create.Burst, "session creations allowed at once per party")
 	partsRate := fs.Float64("parts-rate", httpapi.DefaultLimits.Parts.Rate, "part uploads and downloads per second per party")
 	partsBurst := fs.Int("parts-burst", httpapi.DefaultLimits.Parts.Burst, "part uploads and downloads allowed at once per party")
-	rest, status, ok := c.parse(fs, args)
-	if !ok {
+	if status, ok := c.parseFlags(fs, args); !ok {
 		return status
 	}
-	if len(rest) != 0 {
-		return usageError(c, fs, "unexpected arguments")
-	}
-	if *ttl > 15*time.Minute {
-		return usageError(c, fs, "--token-ttl is at most 15m")
+	if *ttl > auth.MaxTokenLifetime {
+		return usageError(c, fs, fmt.Sprintf("--token-ttl is at most %v", auth.MaxTokenLifetime))
 	}
 	limits := httpapi.Limits{
 		Create: ratelimit.Limit{Rate: *createRate, Burst: *createBurst},
@@ -207,12 +223,8 @@ func partyAdd(c *cli, args []string) int {
 func partyList(c *cli, args []string) int {
 	fs, data := c.flags("party list")
 	asJSON := fs.Bool("json", false, "print JSON")
-	rest, status, ok := c.parse(fs, args)
-	if !ok {
+	if status, ok := c.parseFlags(fs, args); !ok {
 		return status
-	}
-	if len(rest) != 0 {
-		return usageError(c, fs, "unexpected arguments")
 	}
 	return c.finish(operator.ListParties(c.ctx, *data, *asJSON, c.out))
 }
@@ -231,12 +243,8 @@ func partyRevoke(c *cli, args []string) int {
 
 func keysRotate(c *cli, args []string) int {
 	fs, data := c.flags("keys rotate")
-	rest, status, ok := c.parse(fs, args)
-	if !ok {
+	if status, ok := c.parseFlags(fs, args); !ok {
 		return status
-	}
-	if len(rest) != 0 {
-		return usageError(c, fs, "unexpected arguments")
 	}
 	return c.finish(operator.RotateKeys(*data, c.out))
 }
@@ -244,12 +252,8 @@ func keysRotate(c *cli, args []string) int {
 func keysShow(c *cli, args []string) int {
 	fs, data := c.flags("keys show")
 	asJSON := fs.Bool("json", false, `print {"transcript_public_key": HEX}`)
-	rest, status, ok := c.parse(fs, args)
-	if !ok {
+	if status, ok := c.parseFlags(fs, args); !ok {
 		return status
-	}
-	if len(rest) != 0 {
-		return usageError(c, fs, "unexpected arguments")
 	}
 	return c.finish(operator.ShowTranscriptKey(*data, *asJSON, c.out))
 }
