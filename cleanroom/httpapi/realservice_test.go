@@ -161,23 +161,29 @@ func encodeParts(t *testing.T, id string, kind wire.Kind, attrs []wire.Attr, rec
 	var parts [][]byte
 	for first := 0; first < len(recs); first += perPart {
 		end := min(first+perPart, len(recs))
-		var buf bytes.Buffer
-		w, err := wire.NewWriter(&buf, wire.Header{Kind: kind, Final: end == len(recs), Session: sessionBytes(t, id),
-			Part: uint32(len(parts)), First: uint64(first), Attrs: attrs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range recs[first:end] {
-			if err := w.WriteRecord(r); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		parts = append(parts, buf.Bytes())
+		parts = append(parts, encodePart(t, wire.Header{Kind: kind, Final: end == len(recs), Session: sessionBytes(t, id),
+			Part: uint32(len(parts)), First: uint64(first), Attrs: attrs}, recs[first:end]))
 	}
 	return parts
+}
+
+// encodePart writes one wire part.
+func encodePart(t testing.TB, h wire.Header, recs [][]byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := wire.NewWriter(&buf, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if err := w.WriteRecord(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // put uploads one part and returns the receipt.
@@ -236,20 +242,7 @@ func (e *env) reblindCounterpart(sd *side, id string) [][]byte {
 			d := blind.JoinDigest(&double)
 			recs = append(recs, d[:])
 		}
-		var buf bytes.Buffer
-		w, err := wire.NewWriter(&buf, wire.Header{Kind: wire.KindJoin, Final: h.Final, Session: h.Session, Part: h.Part, First: h.First})
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		for _, r := range recs {
-			if err := w.WriteRecord(r); err != nil {
-				e.t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, buf.Bytes())
+		out = append(out, encodePart(e.t, wire.Header{Kind: wire.KindJoin, Final: h.Final, Session: h.Session, Part: h.Part, First: h.First}, recs))
 	}
 	return out
 }
@@ -309,5 +302,3 @@ func TestRealFlow(t *testing.T) {
 		t.Errorf("metrics do not count the purged session")
 	}
 }
-
-func hexString(b []byte) string { return hex.EncodeToString(b) }
