@@ -3,11 +3,13 @@ package operator
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -263,7 +265,7 @@ func TestRotateKeysReachesTheRunningServer(t *testing.T) {
 	kid := func(tok string) string {
 		h, _, _ := strings.Cut(tok, ".")
 		var hdr struct{ Kid string }
-		b, _ := base64RawURL(h)
+		b, _ := base64.RawURLEncoding.DecodeString(h)
 		json.Unmarshal(b, &hdr)
 		return hdr.Kid
 	}
@@ -304,7 +306,9 @@ func TestRotateKeysNeedsADataDirectory(t *testing.T) {
 func TestServeRefusesABadFloor(t *testing.T) {
 	dir := t.TempDir()
 	floor := filepath.Join(dir, "floor.json")
-	writeFile(t, floor, `{"k": "fifty"}`)
+	if err := os.WriteFile(floor, []byte(`{"k": "fifty"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	err := Serve(context.Background(), ServeConfig{DataDir: dir, Addr: "127.0.0.1:0", FloorFile: floor, Logger: slog.New(slog.DiscardHandler)})
 	if err == nil {
 		t.Fatal("Serve accepted a malformed floor policy")
