@@ -2,7 +2,6 @@ package auth
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -61,11 +60,6 @@ func ParseAPIKey(s string) (APIKey, error) {
 // would only make every token request slower.
 func HashAPIKey(key APIKey) [32]byte {
 	return sha256.Sum256([]byte(key))
-}
-
-// EqualAPIKeyHash compares two key hashes in constant time.
-func EqualAPIKeyHash(a, b [32]byte) bool {
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
 // Reveal returns the secret key.
