@@ -118,7 +118,7 @@ func (c Config) withDefaults() (Config, *url.URL, error) {
 		c.Now = time.Now
 	}
 	if c.Sleep == nil {
-		c.Sleep = sleep
+		c.Sleep = Sleep
 	}
 	if c.Jitter == nil {
 		c.Jitter = rand.Float64
@@ -142,8 +142,9 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or returns ctx.Err() as soon as ctx ends: the default of
+// Config.Sleep, for callers that take an injectable sleep too.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

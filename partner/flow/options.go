@@ -125,7 +125,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = client.Sleep
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = defaultPollInterval
@@ -146,16 +146,4 @@ func (o Options) partRecords(h wire.Header) int {
 		return o.PartRecords
 	}
 	return max
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
