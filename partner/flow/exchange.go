@@ -35,7 +35,7 @@ func (r *runner) exchange(ctx context.Context, key *blind.Key, s api.Session) er
 	parts := 0
 	for i := side.ReblindedParts; i == side.ReblindedParts || i < parts; i++ {
 		prod := &joinPart{r: r, key: key, part: i, prog: prog}
-		rec, err := r.opts.Client.PutReblinded(ctx, r.info.id, client.Body{Size: -1, Open: prod.open(ctx)})
+		rec, err := r.opts.Client.PutReblinded(ctx, r.info.id, client.Body{Size: -1, Open: prod.open(ctx, prod.write)})
 		if err != nil {
 			return fmt.Errorf("flow: re-blinded part %d: %w", i, err)
 		}
@@ -61,12 +61,6 @@ type joinPart struct {
 	mu    sync.Mutex
 	h     wire.Header // of the join part, once known
 	parts int         // parts of the counterpart set
-}
-
-func (j *joinPart) open(ctx context.Context) func() (io.Reader, error) {
-	return func() (io.Reader, error) {
-		return j.start(func(w io.Writer) (*wire.Writer, error) { return j.write(ctx, w) })
-	}
 }
 
 func (j *joinPart) result() (wire.Header, int) {

@@ -69,14 +69,14 @@ func (r *runner) upload(ctx context.Context, a *audience, key *blind.Key, perm [
 		hi := h
 		hi.Part, hi.First, hi.Final = uint32(i), uint64(first), i == p.parts-1
 		prod := &blindedPart{r: r, a: a, key: key, perm: perm, h: hi, first: first, end: end, prog: prog}
-		rec, err := r.opts.Client.PutBlinded(ctx, r.info.id, client.Body{Size: partSize(hi, end-first), Open: prod.open(ctx)})
+		rec, err := r.opts.Client.PutBlinded(ctx, r.info.id, client.Body{Size: partSize(hi, end-first), Open: prod.open(ctx, prod.write)})
 		if client.IsCode(err, api.CodeConflict) {
 			return fmt.Errorf("%w: the clean room holds another part %d (%w)", ErrInputChanged, i, err)
 		}
 		if err != nil {
 			return fmt.Errorf("flow: uploading part %d of %d: %w", i+1, p.parts, err)
 		}
-		if err := prod.check(rec); err != nil {
+		if err := prod.checkReceipt(hi, rec); err != nil {
 			return err
 		}
 		r.opts.Logger.InfoContext(ctx, "blinded part accepted", "session", r.info.id, "part", i, "records", rec.Records, "state", rec.State)
@@ -101,24 +101,27 @@ type producer struct {
 	count  uint64
 }
 
-// start runs write into a fresh pipe and returns its reading end.
-func (p *producer) start(write func(io.Writer) (*wire.Writer, error)) (io.Reader, error) {
-	pr, pw := io.Pipe()
-	done := make(chan struct{})
-	p.mu.Lock()
-	p.done = done
-	p.mu.Unlock()
-	go func() {
-		defer close(done)
-		w, err := write(pw)
-		if err == nil {
-			p.mu.Lock()
-			p.digest, p.count = w.Digest(), w.Records()
-			p.mu.Unlock()
-		}
-		pw.CloseWithError(err)
-	}()
-	return pr, nil
+// open returns a client.Body Open that runs write into a fresh pipe on
+// every attempt and returns its reading end.
+func (p *producer) open(ctx context.Context, write func(context.Context, io.Writer) (*wire.Writer, error)) func() (io.Reader, error) {
+	return func() (io.Reader, error) {
+		pr, pw := io.Pipe()
+		done := make(chan struct{})
+		p.mu.Lock()
+		p.done = done
+		p.mu.Unlock()
+		go func() {
+			defer close(done)
+			w, err := write(ctx, pw)
+			if err == nil {
+				p.mu.Lock()
+				p.digest, p.count = w.Digest(), w.Records()
+				p.mu.Unlock()
+			}
+			pw.CloseWithError(err)
+		}()
+		return pr, nil
+	}
 }
 
 // checkReceipt compares a receipt with the part produced. The encoder
@@ -148,14 +151,6 @@ type blindedPart struct {
 	first, end int
 	prog       *highWater
 }
-
-func (b *blindedPart) open(ctx context.Context) func() (io.Reader, error) {
-	return func() (io.Reader, error) {
-		return b.start(func(w io.Writer) (*wire.Writer, error) { return b.write(ctx, w) })
-	}
-}
-
-func (b *blindedPart) check(rec api.PartReceipt) error { return b.checkReceipt(b.h, rec) }
 
 // write encodes the part into w, blinding batch by batch.
 func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, error) {
