@@ -118,9 +118,11 @@ func (r *Reader) Next() (Row, error) {
 		return Row{}, io.EOF
 	}
 	r.rows++
-	var pe *csv.ParseError
+	// errors.AsType, not errors.As with a local: &pe would escape and
+	// cost an allocation on every row, errors or not.
+	pe, parseErr := errors.AsType[*csv.ParseError](err)
 	switch {
-	case errors.As(err, &pe):
+	case parseErr:
 		return Row{}, &RowError{Row: r.rows, Line: pe.StartLine, Reason: parseReason(pe)}
 	case errors.Is(err, errBudget):
 		r.err = fmt.Errorf("%w (row %d)", ErrRecordTooLarge, r.rows)
@@ -142,7 +144,7 @@ func (r *Reader) Next() (Row, error) {
 	}
 	row := Row{Number: r.rows, Line: line, ID: rec[r.cols.id]}
 	if r.cols.segments >= 0 {
-		row.Segments = splitSegments(rec[r.cols.segments])
+		row.Segments = SplitSegments(rec[r.cols.segments])
 	}
 	if r.cols.consent >= 0 {
 		row.Consent = strings.TrimSpace(rec[r.cols.consent])
@@ -150,16 +152,24 @@ func (r *Reader) Next() (Row, error) {
 	return row, nil
 }
 
-// splitSegments splits a ';'-separated list, trimming labels and dropping
-// empty ones.
-func splitSegments(s string) []string {
-	var out []string
+// SplitSegments splits a ';'-separated list of segment labels as Next does
+// for the Segments column: labels trimmed, empty ones dropped, nil if none.
+func SplitSegments(s string) []string {
+	if s == "" {
+		return nil
+	}
+	// Sized for every label at once: growing by append would cost a
+	// second allocation per row from two labels on.
+	out := make([]string, 0, strings.Count(s, ";")+1)
 	for s != "" {
 		var label string
 		label, s, _ = strings.Cut(s, ";")
 		if label = strings.TrimSpace(label); label != "" {
 			out = append(out, label)
 		}
+	}
+	if len(out) == 0 {
+		return nil // as documented on Row.Segments
 	}
 	return out
 }

@@ -50,9 +50,8 @@ func SegmentNames(path, column string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("flow: segments: %w", err)
 		}
-		for label := range strings.SplitSeq(row.ID, ";") {
-			label = strings.TrimSpace(label)
-			if label == "" || seen[label] {
+		for _, label := range csvin.SplitSegments(row.ID) {
+			if seen[label] {
 				continue
 			}
 			if !policy.ValidSegmentName(label) {
