@@ -185,9 +185,17 @@ func (c *Client) attempt(ctx context.Context, cl *call) (*http.Response, string,
 	if int64(len(data)) > cl.limit {
 		return nil, tok, &noRetry{fmt.Errorf("%w: %s %s: response larger than %d bytes", ErrResponse, cl.method, cl.path, cl.limit)}
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(data))
+	resp.Body = &readBody{Reader: bytes.NewReader(data), data: data}
 	return resp, tok, nil
 }
+
+// readBody is a response body read whole within its attempt.
+type readBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (*readBody) Close() error { return nil }
 
 // newRequest builds the HTTP request of cl.
 func (c *Client) newRequest(ctx context.Context, cl *call, tok string) (*http.Request, *trackedBody, error) {
@@ -244,8 +252,10 @@ func (c *Client) getJSON(ctx context.Context, cl call, out any) error {
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	// A non-streamed body is in memory already: decoding it in place
+	// rather than through a json.Decoder, which would buffer a second copy,
+	// keeps a large activation list from costing twice its size.
+	if err := json.Unmarshal(resp.Body.(*readBody).data, out); err != nil {
 		return fmt.Errorf("%w: %s %s: %v", ErrResponse, cl.method, cl.path, err)
 	}
 	return nil
