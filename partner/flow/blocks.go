@@ -32,5 +32,3 @@ func (s *blocks[T]) append(v T) {
 
 // at returns the i-th value appended.
 func (s *blocks[T]) at(i int) T { return s.b[i/blockLen][i%blockLen] }
-
-func (s *blocks[T]) len() int { return s.n }

@@ -8,8 +8,8 @@ func TestBlocks(t *testing.T) {
 	for i := range n {
 		s.append(uint32(i) * 7)
 	}
-	if s.len() != n || len(s.b) != 3 {
-		t.Fatalf("len %d in %d blocks, want %d in 3", s.len(), len(s.b), n)
+	if s.n != n || len(s.b) != 3 {
+		t.Fatalf("len %d in %d blocks, want %d in 3", s.n, len(s.b), n)
 	}
 	for _, i := range []int{0, 1, blockLen - 1, blockLen, 2 * blockLen, n - 1} {
 		if got := s.at(i); got != uint32(i)*7 {

@@ -107,8 +107,7 @@ func countReason(r policy.Rule) string {
 func (c *classifier) classify(row csvin.Row) ([32]byte, uint64, *reject) {
 	d, _, err := c.norm.Digest(c.info.matchKey, row.ID)
 	if err != nil {
-		var ie *identifier.Error
-		if errors.As(err, &ie) {
+		if ie, ok := errors.AsType[*identifier.Error](err); ok {
 			return d, 0, &reject{key: "invalid " + string(ie.Type) + ": " + ie.Reason}
 		}
 		return d, 0, &reject{key: "invalid identifier"}
