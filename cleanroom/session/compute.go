@@ -124,8 +124,10 @@ func (s *Service) compute(ctx context.Context, id string) error {
 		cur.State = api.StateComputed
 		cur.Updated, cur.ComputedAt = computedAt, computedAt
 		cur.PurgeAfter = computedAt.Add(time.Duration(pol.RetentionDays) * 24 * time.Hour)
-		cur.AdvertiserResult, cur.PartnerResult = advJSON, pubJSON
 		if err := tx.UpdateSession(ctx, cur); err != nil {
+			return fmt.Errorf("session: compute: %w", err)
+		}
+		if err := tx.SetResults(ctx, id, advJSON, pubJSON); err != nil {
 			return fmt.Errorf("session: compute: %w", err)
 		}
 		return s.record(ctx, tx, id, serverActor, transcript.TypeComputed, map[string]string{

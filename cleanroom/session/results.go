@@ -26,34 +26,38 @@ func (s *Service) Results(ctx context.Context, p Principal, id string) (api.Resu
 }
 
 // results reads the caller's stored view, or says that the session waits
-// for its join.
+// for its join. The view is decoded after the read transaction ends: at a
+// million activation records that takes longer than the read itself.
 func (s *Service) results(ctx context.Context, p Principal, id string) (out api.Results, pending bool, err error) {
+	var stored []byte
 	err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
 		sess, role, err := party(ctx, tx, p, id)
 		if err != nil {
 			return err
 		}
-		stored := sess.AdvertiserResult
-		if role == api.RoleMediaPartner {
-			stored = sess.PartnerResult
+		if stored, err = tx.Result(ctx, id, role); err != nil {
+			return fmt.Errorf("session: stored results: %w", err)
 		}
-		if stored == nil {
-			if sess.State == api.StateExchanging {
-				sp, err := loadParts(ctx, tx, id)
-				if err != nil {
-					return err
-				}
-				pending = sp.joinReady()
-			}
-			if !pending {
-				return &StateError{State: sess.State, Want: "results exist once the session is computed"}
-			}
+		if stored != nil {
 			return nil
 		}
-		if err := json.Unmarshal(stored, &out); err != nil {
-			return fmt.Errorf("session: stored results: %w", err)
+		if sess.State == api.StateExchanging {
+			sp, err := loadParts(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			pending = sp.joinReady()
+		}
+		if !pending {
+			return &StateError{State: sess.State, Want: "results exist once the session is computed"}
 		}
 		return nil
 	})
-	return out, pending, err
+	if err != nil || pending {
+		return out, pending, err
+	}
+	if err := json.Unmarshal(stored, &out); err != nil {
+		return out, false, fmt.Errorf("session: stored results: %w", err)
+	}
+	return out, false, nil
 }

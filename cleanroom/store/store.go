@@ -48,9 +48,16 @@ type Tx interface {
 	AddSession(ctx context.Context, s Session) error
 	// Session returns a session by id; ErrNotFound if unknown.
 	Session(ctx context.Context, id string) (Session, error)
-	// UpdateSession rewrites every mutable field of a session (state,
-	// timestamps, results); ErrNotFound if unknown.
+	// UpdateSession rewrites every mutable field of a session (state and
+	// timestamps); ErrNotFound if unknown.
 	UpdateSession(ctx context.Context, s Session) error
+	// SetResults stores the canonical api.Results JSON released to each
+	// party; ErrNotFound if the session is unknown.
+	SetResults(ctx context.Context, session string, advertiser, partner []byte) error
+	// Result returns the results JSON released to side (a role, as in
+	// Part.Side), nil until SetResults; ErrNotFound if the session is
+	// unknown.
+	Result(ctx context.Context, session, side string) ([]byte, error)
 	// Sessions lists, by creation time then id, the sessions naming party
 	// as advertiser, partner or auditor, or every session if party is "".
 	Sessions(ctx context.Context, party string) ([]Session, error)

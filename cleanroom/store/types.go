@@ -33,10 +33,9 @@ type Session struct {
 	// permutations are derived (together with the server secret, which is
 	// not in the database).
 	RelaySeed []byte
-	// AdvertiserResult and PartnerResult are the canonical api.Results JSON
-	// released to each party; nil until computed.
-	AdvertiserResult []byte
-	PartnerResult    []byte
+	// The results released to each party are not part of the row as
+	// loaded: they can be megabytes, and only compute and the results
+	// call need them (Tx.SetResults, Tx.Result).
 }
 
 // Leg names one of the three kinds of part files a session holds.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 )
@@ -12,7 +13,7 @@ import (
 // order, folded into one JSON array.
 const sessionColumns = `s.id, s.advertiser, s.partner, s.match_key, s.policy, s.policy_hash,
 	s.segments, s.state, s.created, s.updated, s.computed_at, s.purge_after,
-	s.relay_seed, s.advertiser_result, s.partner_result,
+	s.relay_seed,
 	(SELECT json_group_array(auditor) FROM
 		(SELECT auditor FROM session_auditors a WHERE a.session = s.id ORDER BY position))`
 
@@ -22,7 +23,7 @@ func scanSession(sc scanner) (store.Session, error) {
 	var created, updated, computed, purge sql.NullInt64
 	if err := sc.Scan(&s.ID, &s.Advertiser, &s.Partner, &s.MatchKey, &s.Policy, &s.PolicyHash,
 		&segments, &s.State, &created, &updated, &computed, &purge,
-		&s.RelaySeed, &s.AdvertiserResult, &s.PartnerResult, &auditors); err != nil {
+		&s.RelaySeed, &auditors); err != nil {
 		return store.Session{}, err
 	}
 	if err := json.Unmarshal([]byte(segments), &s.Segments); err != nil {
@@ -44,11 +45,11 @@ func (t *tx) AddSession(ctx context.Context, s store.Session) error {
 		return wrap("add session", err)
 	}
 	_, err = t.tx.ExecContext(ctx, `INSERT INTO sessions (id, advertiser, partner, match_key, policy,
-		policy_hash, segments, state, created, updated, computed_at, purge_after, relay_seed,
-		advertiser_result, partner_result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		policy_hash, segments, state, created, updated, computed_at, purge_after, relay_seed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.Advertiser, s.Partner, s.MatchKey, s.Policy, s.PolicyHash, string(segments), s.State,
 		timeArg(s.Created), timeArg(s.Updated), timeArg(s.ComputedAt), timeArg(s.PurgeAfter),
-		s.RelaySeed, s.AdvertiserResult, s.PartnerResult)
+		s.RelaySeed)
 	if err != nil {
 		return wrap("add session", err)
 	}
@@ -67,13 +68,35 @@ func (t *tx) Session(ctx context.Context, id string) (store.Session, error) {
 }
 
 // UpdateSession rewrites the mutable fields; the parties, policy, segments,
-// auditors and relay seed of a session never change after creation.
+// auditors and relay seed of a session never change after creation, and
+// its results only through SetResults.
 func (t *tx) UpdateSession(ctx context.Context, s store.Session) error {
 	res, err := t.tx.ExecContext(ctx, `UPDATE sessions SET state = ?, updated = ?, computed_at = ?,
-		purge_after = ?, advertiser_result = ?, partner_result = ? WHERE id = ?`,
-		s.State, timeArg(s.Updated), timeArg(s.ComputedAt), timeArg(s.PurgeAfter),
-		s.AdvertiserResult, s.PartnerResult, s.ID)
+		purge_after = ? WHERE id = ?`,
+		s.State, timeArg(s.Updated), timeArg(s.ComputedAt), timeArg(s.PurgeAfter), s.ID)
 	return mustAffect("update session", res, err)
+}
+
+func (t *tx) SetResults(ctx context.Context, id string, advertiser, partner []byte) error {
+	res, err := t.tx.ExecContext(ctx, `UPDATE sessions SET advertiser_result = ?, partner_result = ? WHERE id = ?`,
+		advertiser, partner, id)
+	return mustAffect("set results", res, err)
+}
+
+// resultColumns maps a side (a role) to the column of its results.
+var resultColumns = map[string]string{
+	"advertiser":    "advertiser_result",
+	"media_partner": "partner_result",
+}
+
+func (t *tx) Result(ctx context.Context, id, side string) ([]byte, error) {
+	col, ok := resultColumns[side]
+	if !ok {
+		return nil, fmt.Errorf("sqlitestore: result: unknown side %q", side)
+	}
+	var out []byte
+	err := t.tx.QueryRowContext(ctx, `SELECT `+col+` FROM sessions WHERE id = ?`, id).Scan(&out)
+	return out, wrap("result", err)
 }
 
 func (t *tx) Sessions(ctx context.Context, party string) ([]store.Session, error) {

@@ -207,8 +207,31 @@ func TestSessions(t *testing.T) {
 	want.Updated = t0.Add(time.Minute)
 	want.ComputedAt = t0.Add(time.Minute)
 	want.PurgeAfter = t0.Add(48 * time.Hour)
-	want.AdvertiserResult = []byte(`{"a":1}`)
-	want.PartnerResult = []byte(`{"b":2}`)
+	ro(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, side := range []string{"advertiser", "media_partner"} {
+			if got, err := tx.Result(ctx, "s1", side); err != nil || got != nil {
+				t.Errorf("Result(%s) before SetResults = %q, %v; want nil, nil", side, got, err)
+			}
+		}
+		if _, err := tx.Result(ctx, "nope", "advertiser"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Result of an unknown session: %v", err)
+		}
+		if _, err := tx.Result(ctx, "s1", "auditor"); err == nil {
+			t.Error("Result of an unknown side succeeded")
+		}
+		return nil
+	})
+	rw(t, s, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.UpdateSession(ctx, want); err != nil {
+			return err
+		}
+		if err := tx.SetResults(ctx, "nope", nil, nil); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("SetResults of an unknown session: %v", err)
+		}
+		return tx.SetResults(ctx, "s1", []byte(`{"a":1}`), []byte(`{"b":2}`))
+	})
+	// A later state change leaves the results alone (they outlive a purge).
+	want.Updated = t0.Add(2 * time.Minute)
 	rw(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpdateSession(ctx, want) })
 	ro(t, s, func(ctx context.Context, tx store.Tx) error {
 		got, err := tx.Session(ctx, "s1")
@@ -217,6 +240,11 @@ func TestSessions(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("after update = %+v\nwant %+v", got, want)
+		}
+		for side, res := range map[string]string{"advertiser": `{"a":1}`, "media_partner": `{"b":2}`} {
+			if got, err := tx.Result(ctx, "s1", side); err != nil || string(got) != res {
+				t.Errorf("Result(%s) = %q, %v; want %s", side, got, err, res)
+			}
 		}
 		counts, err := tx.StateCounts(ctx)
 		if err != nil {
