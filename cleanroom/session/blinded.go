@@ -20,24 +20,7 @@ import (
 // whose attribute bits fail the policy's count rule are stored but never
 // relayed nor joined.
 func (s *Service) PutBlinded(ctx context.Context, p Principal, id string, body io.Reader) (api.PartReceipt, error) {
-	sess, side, err := s.loadAsParty(ctx, p, id)
-	if err != nil {
-		return api.PartReceipt{}, err
-	}
-	// Exchanging and computed sessions only answer re-sends of parts they
-	// already hold; commit refuses anything new with a StateError.
-	if !stateIn(sess.State, api.StateJoined, api.StateUploading, api.StateExchanging, api.StateComputed) {
-		return api.PartReceipt{}, &StateError{State: sess.State, Want: "blinded parts are accepted while the session is joined or uploading"}
-	}
-	check, err := newBlindedCheck(sess, side)
-	if err != nil {
-		return api.PartReceipt{}, err
-	}
-	st, err := s.stage(id, store.LegBlinded, side, body, check)
-	if err != nil {
-		return api.PartReceipt{}, err
-	}
-	return s.commit(ctx, p, id, store.LegBlinded, st)
+	return s.putPart(ctx, p, id, store.LegBlinded, body, newBlindedCheck)
 }
 
 // sideEvaluator returns the attribute list a side must declare and the
@@ -71,7 +54,7 @@ type blindedCheck struct {
 	part    uint32
 }
 
-func newBlindedCheck(sess store.Session, side string) (*blindedCheck, error) {
+func newBlindedCheck(_ context.Context, sess store.Session, side string) (partCheck, error) {
 	attrs, eval, err := sideEvaluator(sess, side)
 	if err != nil {
 		return nil, err

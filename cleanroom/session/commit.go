@@ -45,8 +45,8 @@ func (s *Service) commit(ctx context.Context, p Principal, id string, leg store.
 			rcpt = receipt(parts[at], statusOf(parts).complete, sess.State)
 			return nil
 		}
-		if open := openStates(leg); !stateIn(sess.State, open...) {
-			return &StateError{State: sess.State, Want: fmt.Sprintf("%s parts are accepted while the session is %s", leg, joinStates(open))}
+		if !stateIn(sess.State, openStates(leg)...) {
+			return legStateError(sess.State, leg)
 		}
 		part := store.Part{
 			Session: id, Side: side, Leg: leg, Index: st.h.Part, First: st.h.First,
@@ -111,11 +111,14 @@ func openStates(leg store.Leg) []string {
 	return []string{api.StateExchanging}
 }
 
-func joinStates(states []string) string {
-	if len(states) == 1 {
-		return states[0]
+// legStateError refuses a new part of leg in state.
+func legStateError(state string, leg store.Leg) error {
+	open := openStates(leg)
+	want := open[0]
+	if len(open) > 1 {
+		want += " or " + open[1]
 	}
-	return states[0] + " or " + states[1]
+	return &StateError{State: state, Want: fmt.Sprintf("%s parts are accepted while the session is %s", leg, want)}
 }
 
 // checkPlacement checks a new part against the parts of its set already

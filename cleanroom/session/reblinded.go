@@ -17,32 +17,7 @@ import (
 // join fails the part stays recorded, the receipt says exchanging, and the
 // join is retried by the next call (a re-send, Get or Results).
 func (s *Service) PutReblinded(ctx context.Context, p Principal, id string, body io.Reader) (api.PartReceipt, error) {
-	sess, side, err := s.loadAsParty(ctx, p, id)
-	if err != nil {
-		return api.PartReceipt{}, err
-	}
-	// Computed sessions only answer re-sends of parts they already hold.
-	if !stateIn(sess.State, api.StateExchanging, api.StateComputed) {
-		return api.PartReceipt{}, &StateError{State: sess.State, Want: "reblinded parts are accepted while the session is exchanging"}
-	}
-	var relayed []store.Part
-	if sess.State == api.StateExchanging {
-		relayed, err = s.relay(ctx, id, side)
-	} else {
-		err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
-			relayed, err = tx.Parts(ctx, id, side, store.LegRelay)
-			return err
-		})
-	}
-	if err != nil {
-		return api.PartReceipt{}, err
-	}
-	sid, _ := parseID(id)
-	st, err := s.stage(id, store.LegReblinded, side, body, &joinCheck{session: sid, relayed: relayed})
-	if err != nil {
-		return api.PartReceipt{}, err
-	}
-	rcpt, err := s.commit(ctx, p, id, store.LegReblinded, st)
+	rcpt, err := s.putPart(ctx, p, id, store.LegReblinded, body, s.newJoinCheck)
 	if err != nil || rcpt.State != api.StateExchanging || !rcpt.Complete {
 		return rcpt, err
 	}
@@ -57,6 +32,26 @@ func (s *Service) PutReblinded(ctx context.Context, p Principal, id string, body
 		return err
 	})
 	return rcpt, err
+}
+
+// newJoinCheck prepares the relayed parts of side (writing them first if
+// the session is exchanging) that the re-blinded parts must answer.
+func (s *Service) newJoinCheck(ctx context.Context, sess store.Session, side string) (partCheck, error) {
+	var relayed []store.Part
+	var err error
+	if sess.State == api.StateExchanging {
+		relayed, err = s.relay(ctx, sess.ID, side)
+	} else {
+		err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+			relayed, err = tx.Parts(ctx, sess.ID, side, store.LegRelay)
+			return err
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	sid, _ := parseID(sess.ID)
+	return &joinCheck{session: sid, relayed: relayed}, nil
 }
 
 // joinCheck validates a part of kind join against the relayed part it

@@ -1,11 +1,13 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/wire"
 )
 
@@ -18,6 +20,31 @@ type partCheck interface {
 	record(i uint64, rec []byte) (counts bool, err error)
 	// done runs after the trailer verified, with the part's record count.
 	done(records uint64) error
+}
+
+// putPart is the upload path of both legs. The caller must be a party and
+// the session must accept new parts of leg, or be past that point but not
+// beyond computed, where commit only answers re-sends of parts it holds;
+// newCheck builds the leg's validation for the session and the caller's
+// side, then the part is staged and committed.
+func (s *Service) putPart(ctx context.Context, p Principal, id string, leg store.Leg, body io.Reader,
+	newCheck func(ctx context.Context, sess store.Session, side string) (partCheck, error)) (api.PartReceipt, error) {
+	sess, side, err := s.loadAsParty(ctx, p, id)
+	if err != nil {
+		return api.PartReceipt{}, err
+	}
+	if !stateIn(sess.State, openStates(leg)...) && !stateIn(sess.State, api.StateExchanging, api.StateComputed) {
+		return api.PartReceipt{}, legStateError(sess.State, leg)
+	}
+	check, err := newCheck(ctx, sess, side)
+	if err != nil {
+		return api.PartReceipt{}, err
+	}
+	st, err := s.stage(id, leg, side, body, check)
+	if err != nil {
+		return api.PartReceipt{}, err
+	}
+	return s.commit(ctx, p, id, leg, st)
 }
 
 // staged is a verified part file, durable under its final name but not yet
