@@ -3,8 +3,6 @@ package session
 import (
 	"bufio"
 	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -129,10 +127,10 @@ const relayLabel = "blindjoin-relay-v1"
 // counting records relayed to recipient: relay position j carries counting
 // position perm[j] of the other side's set.
 //
-// The permutation is drawn by protocol/shuffle from an AES-256-CTR
-// keystream (a deterministic generator) whose key is HMAC-SHA256(server
-// secret, label || session id || relay seed || recipient), each input
-// preceded by its uint32 big-endian length. It is derived again whenever
+// The permutation is shuffle.Keyed (Fisher-Yates over an AES-256-CTR
+// keystream) with the key HMAC-SHA256(server secret, label || session id
+// || relay seed || recipient), each input preceded by its uint32
+// big-endian length. It is derived again whenever
 // needed instead of being stored: the database holds the seed, but without
 // the server secret the seed says nothing about the order.
 func (s *Service) relayPermutation(sess store.Session, recipient string, n int) ([]uint32, error) {
@@ -141,23 +139,9 @@ func (s *Service) relayPermutation(sess store.Session, recipient string, n int) 
 		m.Write(binary.BigEndian.AppendUint32(nil, uint32(len(part))))
 		m.Write(part)
 	}
-	block, err := aes.NewCipher(m.Sum(nil))
-	if err != nil {
-		return nil, fmt.Errorf("session: relay permutation: %w", err)
-	}
-	keystream := cipher.StreamReader{S: cipher.NewCTR(block, make([]byte, aes.BlockSize)), R: zeros{}}
-	perm, err := shuffle.Permutation(keystream, n)
+	perm, err := shuffle.Keyed([32]byte(m.Sum(nil)), n)
 	if err != nil {
 		return nil, fmt.Errorf("session: relay permutation: %w", err)
 	}
 	return perm, nil
-}
-
-// zeros is an endless stream of zero bytes; XORed with a CTR keystream it
-// yields the keystream itself.
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
 }

@@ -1,8 +1,6 @@
 package flow
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
@@ -16,31 +14,17 @@ import (
 const shuffleLabel = "blindjoin-partner-upload-shuffle-v1"
 
 // uploadPermutation returns the order of our upload: upload position i
-// carries kept row perm[i]. It is drawn by protocol/shuffle from an
-// AES-256-CTR keystream (a deterministic generator) keyed by
-// HMAC-SHA256(session key, label || session id), so that a resumed run
-// rebuilds it from the key alone, and nobody without the key can.
+// carries kept row perm[i]. It is shuffle.Keyed (Fisher-Yates over an
+// AES-256-CTR keystream) with the key HMAC-SHA256(session key, label ||
+// session id), so that a resumed run rebuilds it from the key alone, and
+// nobody without the key can.
 func uploadPermutation(key *blind.Key, sessionID [16]byte, n int) ([]uint32, error) {
 	m := hmac.New(sha256.New, key.Bytes())
 	m.Write([]byte(shuffleLabel))
 	m.Write(sessionID[:])
-	block, err := aes.NewCipher(m.Sum(nil))
-	if err != nil {
-		return nil, fmt.Errorf("flow: upload permutation: %w", err)
-	}
-	keystream := cipher.StreamReader{S: cipher.NewCTR(block, make([]byte, aes.BlockSize)), R: zeros{}}
-	perm, err := shuffle.Permutation(keystream, n)
+	perm, err := shuffle.Keyed([32]byte(m.Sum(nil)), n)
 	if err != nil {
 		return nil, fmt.Errorf("flow: upload permutation: %w", err)
 	}
 	return perm, nil
-}
-
-// zeros is an endless stream of zero bytes; XORed with a CTR keystream it
-// yields the keystream itself.
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
 }

@@ -16,9 +16,6 @@ var (
 	ErrLength = errors.New("shuffle: permutation length out of range")
 	// ErrRandomness wraps the error of a failing random source.
 	ErrRandomness = errors.New("shuffle: reading randomness")
-	// ErrNotPermutation is returned by Apply and Inverse for a slice that is
-	// not a permutation of 0..n-1.
-	ErrNotPermutation = errors.New("shuffle: not a permutation")
 )
 
 // Permutation returns a uniformly random permutation of 0..n-1 drawn from
@@ -97,42 +94,4 @@ func (s *source) below(bound uint32) (uint32, error) {
 	}
 	s.draws--
 	return uint32(m >> 32), nil
-}
-
-// Apply returns the rows in shuffled order: out[i] = rows[perm[i]]. It
-// checks that perm is a permutation of 0..len(rows)-1 first.
-func Apply[T any](perm []uint32, rows []T) ([]T, error) {
-	if len(perm) != len(rows) || !isPermutation(perm) {
-		return nil, ErrNotPermutation
-	}
-	out := make([]T, len(rows))
-	for i, p := range perm {
-		out[i] = rows[p]
-	}
-	return out, nil
-}
-
-// Inverse returns inv with inv[perm[i]] = i: for each input index, its
-// shuffled position. It checks that perm is a permutation of 0..n-1.
-func Inverse(perm []uint32) ([]uint32, error) {
-	if !isPermutation(perm) {
-		return nil, ErrNotPermutation
-	}
-	inv := make([]uint32, len(perm))
-	for i, p := range perm {
-		inv[p] = uint32(i)
-	}
-	return inv, nil
-}
-
-// isPermutation reports whether perm holds each of 0..len(perm)-1 once.
-func isPermutation(perm []uint32) bool {
-	seen := make([]uint64, (len(perm)+63)/64)
-	for _, p := range perm {
-		if int64(p) >= int64(len(perm)) || seen[p/64]&(1<<(p%64)) != 0 {
-			return false
-		}
-		seen[p/64] |= 1 << (p % 64)
-	}
-	return true
 }
