@@ -167,8 +167,7 @@ func join(ctx context.Context, c *client.Client, id, want string) error {
 	if err != nil {
 		return fmt.Errorf("reading the session: %w", err)
 	}
-	p, err := policy.Parse(s.Policy)
-	if err != nil || p.Hash() != want || s.PolicyHash != want {
+	if _, err := policy.ParseHashed(s.Policy, want); err != nil || s.PolicyHash != want {
 		return ErrPolicyChanged
 	}
 	if _, err := c.Join(ctx, id, want); err != nil {

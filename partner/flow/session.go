@@ -132,12 +132,9 @@ func deriveInfo(s api.Session, role string, hashed bool) (*sessionInfo, error) {
 	if hashed {
 		info.matchKey = identifier.SHA256
 	}
-	pol, err := policy.Parse(s.Policy)
+	pol, err := policy.ParseHashed(s.Policy, s.PolicyHash)
 	if err != nil {
-		return nil, fmt.Errorf("%w: policy: %w", ErrBadSession, err)
-	}
-	if pol.Hash() != s.PolicyHash {
-		return nil, fmt.Errorf("%w: the policy does not have the hash the session names", ErrBadSession)
+		return nil, fmt.Errorf("%w: %w", ErrBadSession, err)
 	}
 	info.pol = pol
 	nseg := 0

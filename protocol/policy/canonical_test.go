@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"math"
 	"testing"
 )
@@ -86,5 +87,22 @@ func TestMarshalJSON(t *testing.T) {
 	bad.DP = &DP{Epsilon: math.NaN()}
 	if _, err := json.Marshal(bad); err == nil {
 		t.Fatal("an invalid policy was marshalled")
+	}
+}
+
+func TestParseHashed(t *testing.T) {
+	doc := []byte(`{"k": 60}`)
+	p, err := Parse(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ParseHashed(doc, p.Hash()); err != nil || got.K != 60 {
+		t.Fatalf("the right hash: %+v, %v", got, err)
+	}
+	if _, err := ParseHashed(doc, Default().Hash()); !errors.Is(err, ErrHash) {
+		t.Fatalf("another policy's hash: %v, want ErrHash", err)
+	}
+	if _, err := ParseHashed([]byte(`{"k": 0}`), p.Hash()); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("an invalid policy: %v, want ErrInvalid", err)
 	}
 }

@@ -13,6 +13,7 @@ var (
 	ErrLooser      = errors.New("policy: looser than the floor")
 	ErrMissingAttr = errors.New("policy: attribute list does not cover the policy")
 	ErrAttrs       = errors.New("policy: invalid attribute list")
+	ErrHash        = errors.New("policy: the policy does not have the expected hash")
 )
 
 // Error is an invalid policy field. Field is a JSON path such as "k",

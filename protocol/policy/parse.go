@@ -11,6 +11,20 @@ import (
 // MaxSize is the largest policy document Parse accepts.
 const MaxSize = 64 << 10
 
+// ParseHashed parses a policy as Parse does and also requires its canonical
+// hash to be hash: what a party does with a session's policy, so that the
+// rules it applies are the ones it accepted (or the server named).
+func ParseHashed(data []byte, hash string) (Policy, error) {
+	p, err := Parse(data)
+	if err != nil {
+		return p, err
+	}
+	if p.Hash() != hash {
+		return p, ErrHash
+	}
+	return p, nil
+}
+
 // Parse decodes a policy document, fills absent fields with their defaults
 // and validates the result. Any error is an *Error.
 func Parse(data []byte) (Policy, error) {
