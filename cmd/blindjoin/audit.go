@@ -1,16 +1,11 @@
 package main
 
 import (
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/blindjoin/blindjoin/protocol/transcript"
-	"github.com/blindjoin/blindjoin/protocol/wire"
 )
 
 func init() {
@@ -57,9 +52,8 @@ func runAuditVerify(args []string, io stdio) int {
 	fmt.Fprintf(io.out, "ok     %s: session %s, %d events, head signed by key %s\n", pos[0], t.SessionID, len(t.Events), t.Head.KeyID)
 
 	failed := 0
-	digests := t.PartDigests()
 	for _, path := range uploads {
-		msg, err := checkUpload(path, t.SessionID, digests)
+		msg, err := checkUpload(path, t)
 		if err != nil {
 			failed++
 			fmt.Fprintf(io.out, "FAILED %s: %v\n", path, err)
@@ -74,45 +68,16 @@ func runAuditVerify(args []string, io stdio) int {
 	return exitOK
 }
 
-// checkUpload decodes a part file completely (so its digest is the verified
-// trailer hash) and looks for that digest under the part's kind and index.
-func checkUpload(path, sessionID string, digests map[transcript.PartKey]string) (string, error) {
+// checkUpload finds one part file of this party in the transcript.
+func checkUpload(path string, t transcript.Transcript) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	r, err := wire.NewReader(f)
+	u, err := t.FindUpload(f)
 	if err != nil {
 		return "", err
 	}
-	for {
-		if _, err := r.Next(); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return "", err
-		}
-	}
-	h := r.Header()
-	if got := hex.EncodeToString(h.Session[:]); got != sessionID {
-		return "", fmt.Errorf("part belongs to session %s, not %s", got, sessionID)
-	}
-	var eventType string
-	switch h.Kind {
-	case wire.KindBlinded:
-		eventType = transcript.TypePartUploaded
-	case wire.KindJoin:
-		eventType = transcript.TypeReblindedUploaded
-	default:
-		return "", fmt.Errorf("a %s part is not something a party uploads", h.Kind)
-	}
-	digest := r.Digest()
-	want := hex.EncodeToString(digest[:])
-	part := strconv.FormatUint(uint64(h.Part), 10)
-	for key, got := range digests {
-		if key.Type == eventType && key.Part == part && got == want {
-			return fmt.Sprintf("%s part %s of %s, %d records, digest recorded", h.Kind, part, key.Side, r.Records()), nil
-		}
-	}
-	return "", fmt.Errorf("digest of %s part %s is not in the transcript", h.Kind, part)
+	return fmt.Sprintf("%s part %d of %s, %d records, digest recorded", u.Kind, u.Part, u.Side, u.Records), nil
 }
