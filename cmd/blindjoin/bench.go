@@ -160,9 +160,12 @@ func runBenchSession(ctx context.Context, o benchOptions, io stdio) (*benchRepor
 		return nil, err
 	}
 	rep.fill(parties, room.srv.benchChild, outputs, tr, append(floors, after...))
-	rep.Correct = data.check(room.pol.K, outputs[api.RoleAdvertiser], outputs[api.RoleMediaPartner],
+	rep.Correct, err = data.check(room.pol, outputs[api.RoleAdvertiser], outputs[api.RoleMediaPartner],
 		filepath.Join(dir, api.RoleMediaPartner, "activation.csv"))
-	rep.OverlapCorrect = rep.Correct.OverlapCorrect && rep.Correct.SegmentsCorrect && rep.Correct.ActivationCorrect
+	if err != nil {
+		return nil, fmt.Errorf("checking the results: %w", err)
+	}
+	rep.OverlapCorrect = len(rep.Correct.Problems) == 0
 	return rep, nil
 }
 

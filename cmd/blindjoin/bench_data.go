@@ -3,16 +3,11 @@ package main
 import (
 	"bufio"
 	"encoding/csv"
-	"errors"
-	"fmt"
-	"io"
 	"iter"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
 
+	"github.com/blindjoin/blindjoin/partner/demo"
 	"github.com/blindjoin/blindjoin/partner/synth"
 	"github.com/blindjoin/blindjoin/protocol/identifier"
 	"github.com/blindjoin/blindjoin/protocol/policy"
@@ -116,97 +111,33 @@ func writeBenchCSV[R any](path string, header []string, rows iter.Seq[R], fill f
 	return f.Close()
 }
 
-// benchCorrectness compares what the parties received with the truth.
+// benchCorrectness is what the parties received next to the truth. Every
+// released count, match rate, row account and activation row is compared
+// by demo.Check; the counts here are for the report.
 type benchCorrectness struct {
-	ExpectedOverlap int    `json:"expected_overlap"`
-	AdvertiserSaw   *int64 `json:"advertiser_overlap"`
-	PartnerSaw      *int64 `json:"media_partner_overlap"`
-	OverlapCorrect  bool   `json:"overlap_correct"`
-	SegmentsCorrect bool   `json:"segments_correct"`
-	// ActivationRows is the number of rows the media partner's
-	// activation.csv holds; ActivationCorrect says whether they are
-	// exactly the expected rows with the expected segments.
-	ExpectedActivationRows int      `json:"expected_activation_rows"`
-	ActivationRows         int      `json:"activation_rows"`
-	ActivationCorrect      bool     `json:"activation_correct"`
-	Problems               []string `json:"problems,omitempty"`
+	ExpectedOverlap        int    `json:"expected_overlap"`
+	AdvertiserSaw          *int64 `json:"advertiser_overlap"`
+	PartnerSaw             *int64 `json:"media_partner_overlap"`
+	ExpectedActivationRows int    `json:"expected_activation_rows"`
+	ActivationRows         *int64 `json:"activation_rows"`
+	// Checked counts the comparisons made; Problems lists those that
+	// failed (empty when everything is exact).
+	Checked  int      `json:"checked"`
+	Problems []string `json:"problems,omitempty"`
 }
 
 // check compares the parties' released results (their summaries and the
-// partner's activation.csv) with the truth at threshold k.
-func (b *benchData) check(k int64, adv, pub benchPartyOutput, activationFile string) benchCorrectness {
+// partner's activation.csv) with the truth under pol.
+func (b *benchData) check(pol policy.Policy, adv, pub benchPartyOutput, activationFile string) (benchCorrectness, error) {
 	t := b.truth
-	c := benchCorrectness{ExpectedOverlap: t.Overlap, AdvertiserSaw: adv.Summary.Overlap, PartnerSaw: pub.Summary.Overlap}
-	want := benchReleased(int64(t.Overlap), k)
-	c.OverlapCorrect = benchSameCount(want, adv.Summary.Overlap) && benchSameCount(want, pub.Summary.Overlap)
-	if !c.OverlapCorrect {
-		c.Problems = append(c.Problems, "overlap differs from the truth")
+	c := benchCorrectness{
+		ExpectedOverlap: t.Overlap, AdvertiserSaw: adv.Summary.Overlap, PartnerSaw: pub.Summary.Overlap,
+		ExpectedActivationRows: len(t.Released(int(pol.K))), ActivationRows: pub.Summary.ActivationRows,
 	}
-	c.SegmentsCorrect = len(adv.Summary.Segments) == len(t.Segments)
-	for _, name := range t.Segments {
-		if !benchSameCount(benchReleased(int64(t.SegmentOverlap[name]), k), adv.Summary.Segments[name]) {
-			c.SegmentsCorrect = false
-			c.Problems = append(c.Problems, "segment "+name+" differs from the truth")
-		}
-	}
-	expected := t.Released(int(k))
-	c.ExpectedActivationRows = len(expected)
-	n, err := benchCompareActivation(activationFile, expected)
-	c.ActivationRows = n
-	c.ActivationCorrect = err == nil
+	v, err := demo.Check(t, pol, adv.Summary, pub.Summary, activationFile)
 	if err != nil {
-		c.Problems = append(c.Problems, "activation.csv: "+err.Error())
+		return c, err
 	}
-	return c
-}
-
-// benchReleased is the count the policy releases: nil below k.
-func benchReleased(n, k int64) *int64 {
-	if n < k {
-		return nil
-	}
-	return &n
-}
-
-func benchSameCount(want, got *int64) bool {
-	return (want == nil) == (got == nil) && (want == nil || *want == *got)
-}
-
-// benchCompareActivation reads activation.csv (row,segments) and compares it,
-// row by row, with the expected activations; it returns the rows read.
-func benchCompareActivation(path string, want []synth.Activation) (int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	r := csv.NewReader(bufio.NewReaderSize(f, 1<<20))
-	r.FieldsPerRecord = 2
-	r.ReuseRecord = true
-	if _, err := r.Read(); err != nil {
-		return 0, fmt.Errorf("header: %w", err)
-	}
-	n := 0
-	var firstErr error
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return n, err
-		}
-		if firstErr == nil {
-			if n >= len(want) {
-				firstErr = fmt.Errorf("more rows than the %d expected", len(want))
-			} else if row, _ := strconv.Atoi(rec[0]); row != want[n].Row || !slices.Equal(strings.Split(rec[1], ";"), want[n].Segments) {
-				firstErr = fmt.Errorf("line %d is not the expected row %d", n+2, want[n].Row)
-			}
-		}
-		n++
-	}
-	if firstErr == nil && n != len(want) {
-		firstErr = fmt.Errorf("%d rows, want %d", n, len(want))
-	}
-	return n, firstErr
+	c.Checked, c.Problems = len(v.Checked), v.Mismatches
+	return c, nil
 }

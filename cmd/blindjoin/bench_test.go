@@ -2,13 +2,10 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/blindjoin/blindjoin/partner/synth"
 )
 
 // TestBenchEndToEnd builds the binary and runs a small bench through it:
@@ -71,47 +68,6 @@ func TestBenchEndToEnd(t *testing.T) {
 	}
 	if total := r.Phases[len(r.Phases)-1]; total.Seconds != r.WallSeconds || sum < 0.99*r.WallSeconds || sum > 1.01*r.WallSeconds {
 		t.Errorf("phases add up to %v s, total %v s, wall %v s", sum, total.Seconds, r.WallSeconds)
-	}
-}
-
-func TestBenchCompareActivation(t *testing.T) {
-	want := []synth.Activation{{Row: 3, Segments: []string{"a"}}, {Row: 7, Segments: []string{"a", "c"}}}
-	for name, tc := range map[string]struct {
-		file string
-		ok   bool
-	}{
-		"exact":          {"row,segments\n3,a\n7,a;c\n", true},
-		"missing row":    {"row,segments\n3,a\n", false},
-		"extra row":      {"row,segments\n3,a\n7,a;c\n9,a\n", false},
-		"other row":      {"row,segments\n3,a\n8,a;c\n", false},
-		"other segments": {"row,segments\n3,a\n7,a\n", false},
-		"no header":      {"", false},
-	} {
-		path := filepath.Join(t.TempDir(), "activation.csv")
-		if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := benchCompareActivation(path, want); (err == nil) != tc.ok {
-			t.Errorf("%s: err = %v", name, err)
-		}
-	}
-}
-
-func TestBenchReleased(t *testing.T) {
-	n := int64(60)
-	for _, tc := range []struct {
-		want, got *int64
-		same      bool
-	}{
-		{benchReleased(60, 50), &n, true},
-		{benchReleased(49, 50), nil, true},
-		{benchReleased(61, 50), &n, false},
-		{benchReleased(60, 50), nil, false},
-		{benchReleased(49, 50), &n, false},
-	} {
-		if benchSameCount(tc.want, tc.got) != tc.same {
-			t.Errorf("benchSameCount(%v, %v) != %t", tc.want, tc.got, tc.same)
-		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -69,12 +70,13 @@ func Check(t *synth.Truth, p policy.Policy, adv, pub flow.Summary, activationCSV
 		"counts", "none")
 
 	want := t.Released(int(p.K))
-	got, err := readActivation(activationCSV)
-	if err != nil {
+	v.check("activation rows (summary)", pub.ActivationRows != nil && *pub.ActivationRows == int64(len(want)), show(pub.ActivationRows), len(want))
+	_, err := CompareActivation(activationCSV, want)
+	var mismatch *ActivationMismatch
+	if err != nil && !errors.As(err, &mismatch) {
 		return nil, err
 	}
-	v.check("activation rows (summary)", pub.ActivationRows != nil && *pub.ActivationRows == int64(len(want)), show(pub.ActivationRows), len(want))
-	v.activation(got, want)
+	v.check(fmt.Sprintf("activation.csv (%d rows)", len(want)), err == nil, err, "the released rows of the truth, in order")
 	return v, nil
 }
 
@@ -93,53 +95,63 @@ func (v *Verification) rows(side string, s flow.Summary, t synth.SideTruth) {
 	v.check("malformed CSV rows ("+side+")", byKind[flow.RejectCSV] == 0, byKind[flow.RejectCSV], 0)
 }
 
-// activation compares activation.csv with the truth's released rows; the
-// order of a row's segments is not significant.
-func (v *Verification) activation(got map[int][]string, want []synth.Activation) {
-	missing, wrong := 0, 0
-	for _, a := range want {
-		segs, ok := got[a.Row]
-		switch {
-		case !ok:
-			missing++
-		case !slices.Equal(slices.Sorted(slices.Values(segs)), slices.Sorted(slices.Values(a.Segments))):
-			wrong++
-		}
-	}
-	extra := len(got) - (len(want) - missing)
-	v.check(fmt.Sprintf("activation.csv (%d rows)", len(want)), missing == 0 && wrong == 0 && extra == 0,
-		fmt.Sprintf("%d rows missing, %d with other segments, %d extra", missing, wrong, extra), "the released rows of the truth")
+// ActivationMismatch is CompareActivation's answer for a well-formed file
+// that does not hold the expected rows.
+type ActivationMismatch struct {
+	Line   int // 1-based line of the file (the header is line 1)
+	Reason string
 }
 
-// readActivation reads activation.csv: header "row,segments", then a row
-// number and ';'-separated segment names per line.
-func readActivation(path string) (map[int][]string, error) {
+func (e *ActivationMismatch) Error() string {
+	return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
+}
+
+// CompareActivation streams an activation.csv (header "row,segments", then
+// a row number and ';'-separated segment names per line) against want:
+// the same rows in the same order, each with the same segments in the same
+// order (the file lists them in the session's segment order, so want must
+// too). It returns the number of data rows read, and an
+// *ActivationMismatch for the first difference; other errors mean the
+// file could not be read as CSV.
+func CompareActivation(path string, want []synth.Activation) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
+		return 0, fmt.Errorf("demo: %w", err)
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
+	r := csv.NewReader(bufio.NewReaderSize(f, 1<<20))
 	r.FieldsPerRecord = 2
+	r.ReuseRecord = true
 	header, err := r.Read()
-	if err != nil || header[0] != "row" || header[1] != "segments" {
-		return nil, fmt.Errorf("demo: activation.csv: header is not row,segments (%v)", err)
+	if err != nil {
+		return 0, fmt.Errorf("demo: activation.csv header: %w", err)
 	}
-	out := map[int][]string{}
+	if header[0] != "row" || header[1] != "segments" {
+		return 0, &ActivationMismatch{Line: 1, Reason: "the header is not row,segments"}
+	}
+	n := 0
+	var first error
 	for {
 		rec, err := r.Read()
-		if err == io.EOF {
-			return out, nil
+		if errors.Is(err, io.EOF) {
+			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("demo: activation.csv: %w", err)
+			return n, fmt.Errorf("demo: activation.csv: %w", err)
 		}
-		row, err := strconv.Atoi(rec[0])
-		if _, dup := out[row]; err != nil || row < 1 || dup {
-			return nil, fmt.Errorf("demo: activation.csv: line %d: bad or repeated row number", len(out)+2)
+		if first == nil {
+			if n >= len(want) {
+				first = &ActivationMismatch{Line: n + 2, Reason: fmt.Sprintf("more rows than the %d expected", len(want))}
+			} else if row, _ := strconv.Atoi(rec[0]); row != want[n].Row || !slices.Equal(strings.Split(rec[1], ";"), want[n].Segments) {
+				first = &ActivationMismatch{Line: n + 2, Reason: fmt.Sprintf("not row %d with segments %s", want[n].Row, strings.Join(want[n].Segments, ";"))}
+			}
 		}
-		out[row] = strings.Split(rec[1], ";")
+		n++
 	}
+	if first == nil && n != len(want) {
+		first = &ActivationMismatch{Line: n + 2, Reason: fmt.Sprintf("%d rows, want %d", n, len(want))}
+	}
+	return n, first
 }
 
 // released is what p releases of an exact count: nil below k.

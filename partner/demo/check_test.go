@@ -130,6 +130,14 @@ func TestCheck(t *testing.T) {
 		{"activation segment swapped", func(f *fixture) {
 			f.act = strings.Replace(f.act, "high_value", "churn_risk", 1)
 		}, "activation.csv"},
+		{"activation rows out of order", func(f *fixture) {
+			lines := strings.SplitAfter(f.act, "\n")
+			lines[1], lines[2] = lines[2], lines[1]
+			f.act = strings.Join(lines, "")
+		}, "activation.csv"},
+		{"activation header", func(f *fixture) {
+			f.act = strings.Replace(f.act, "row,segments", "row,segment", 1)
+		}, "activation.csv"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -151,5 +159,40 @@ func TestCheck(t *testing.T) {
 func TestRunConfig(t *testing.T) {
 	if _, err := Run(t.Context(), Config{}); !errors.Is(err, ErrConfig) {
 		t.Errorf("empty config: %v", err)
+	}
+}
+
+func TestCompareActivation(t *testing.T) {
+	want := []synth.Activation{{Row: 3, Segments: []string{"a"}}, {Row: 7, Segments: []string{"a", "c"}}}
+	for name, tc := range map[string]struct {
+		file     string
+		mismatch bool // a well-formed file with other rows
+	}{
+		"missing row":        {"row,segments\n3,a\n", true},
+		"extra row":          {"row,segments\n3,a\n7,a;c\n9,a\n", true},
+		"other row":          {"row,segments\n3,a\n8,a;c\n", true},
+		"other segments":     {"row,segments\n3,a\n7,a\n", true},
+		"segments reordered": {"row,segments\n3,a\n7,c;a\n", true},
+		"rows reordered":     {"row,segments\n7,a;c\n3,a\n", true},
+		"other header":       {"row,segment\n3,a\n7,a;c\n", true},
+		"no header":          {"", false},
+		"three columns":      {"row,segments,x\n3,a,1\n", false},
+	} {
+		path := filepath.Join(t.TempDir(), "activation.csv")
+		if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := CompareActivation(path, want)
+		var m *ActivationMismatch
+		if err == nil || errors.As(err, &m) != tc.mismatch {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "activation.csv")
+	if err := os.WriteFile(path, []byte("row,segments\n3,a\n7,a;c\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := CompareActivation(path, want); err != nil || n != 2 {
+		t.Errorf("the exact file: %d rows, %v", n, err)
 	}
 }
