@@ -46,7 +46,7 @@ func run(m *testing.M) int {
 // every secret the tests recorded. It runs after all tests, so it covers
 // the whole attack run, error paths included.
 func checkServerLog() bool {
-	log := serverLog.bytes()
+	log := serverLog.Bytes()
 	// A scan of an empty log proves nothing: the access log, if a request
 	// was sent, and the session service, if a part was accepted, must have
 	// written to it.

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
 )
 
 // secretPrefix is how many leading bytes of a secret the log scan indexes;
@@ -76,28 +78,9 @@ func (s *secretSet) find(log []byte) map[string]int {
 	return found
 }
 
-// logSink collects the log output of every in-process server the suite
-// starts.
-type logSink struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logSink) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logSink) bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.b.Bytes())
-}
-
 // serverLog is where every in-process server of the suite logs, at debug
 // level.
-var serverLog = &logSink{}
+var serverLog = &testkit.SyncBuffer{}
 
 // TestSecretScanFindsWhatItShould checks the scanner TestMain relies on:
 // a planted secret is found under each recorded encoding, anywhere in the

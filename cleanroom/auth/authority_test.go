@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
 )
 
 func TestIssueAndVerify(t *testing.T) {
@@ -144,7 +146,7 @@ func TestVerifyIssuedAtLeeway(t *testing.T) {
 		ahead time.Duration
 		ok    bool
 	}{{Leeway - time.Second, true}, {Leeway, true}, {Leeway + time.Second, false}} {
-		ahead := newClock()
+		ahead := testkit.NewClock(t0)
 		ahead.Advance(tc.ahead)
 		issuer, err := NewAuthority(f.kr, testIssuer, testAudience, testTTL, ahead.Now, testRand(6))
 		if err != nil {

@@ -8,9 +8,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
 )
 
 const (
@@ -21,39 +22,19 @@ const (
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// fakeClock is a settable clock, safe for concurrent use.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{t: t0} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // testRand is deterministic randomness for single-goroutine tests.
 func testRand(seed byte) io.Reader { return rand.NewChaCha8([32]byte{seed}) }
 
 type fixture struct {
 	dir   string
-	clock *fakeClock
+	clock *testkit.Clock
 	kr    *Keyring
 	auth  *Authority
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	f := &fixture{dir: t.TempDir(), clock: newClock()}
+	f := &fixture{dir: t.TempDir(), clock: testkit.NewClock(t0)}
 	var err error
 	if f.kr, err = OpenKeyring(f.dir, f.clock.Now, testRand(1)); err != nil {
 		t.Fatal(err)

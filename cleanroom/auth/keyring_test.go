@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
 	"github.com/blindjoin/blindjoin/cleanroom/keyfile"
 )
 
@@ -224,7 +225,7 @@ func TestKeyringFailsClosed(t *testing.T) {
 
 func TestOpenKeyringConcurrent(t *testing.T) {
 	dir := t.TempDir()
-	clock := newClock()
+	clock := testkit.NewClock(t0)
 	const n = 8
 	kids := make([]string, n)
 	var wg sync.WaitGroup
@@ -253,7 +254,7 @@ func TestOpenKeyringConcurrent(t *testing.T) {
 
 func TestRotateConcurrentNoLostUpdate(t *testing.T) {
 	dir := t.TempDir()
-	clock := newClock()
+	clock := testkit.NewClock(t0)
 	// Two keyrings on one directory stand for the server and the CLI.
 	a, err := OpenKeyring(dir, clock.Now, rand.Reader)
 	if err != nil {

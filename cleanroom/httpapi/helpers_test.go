@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/auth"
+	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
 	"github.com/blindjoin/blindjoin/cleanroom/registry"
 	"github.com/blindjoin/blindjoin/cleanroom/session"
 	"github.com/blindjoin/blindjoin/protocol/api"
@@ -27,42 +28,6 @@ const (
 	testIssuer   = "https://cleanroom.test"
 	testAudience = "blindjoin-test"
 )
-
-// clock is a settable clock shared by the authority and the rate limits.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// syncBuffer collects log output written from server goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // fakeParties is an in-memory registry.
 type fakeParties struct {
@@ -236,12 +201,12 @@ func receiptReader(body io.Reader) (api.PartReceipt, error) {
 type env struct {
 	t        *testing.T
 	h        http.Handler
-	clock    *clock
+	clock    *testkit.Clock
 	parties  *fakeParties
 	sessions *fakeSessions
 	keyring  *auth.Keyring
 	tokens   *auth.Authority
-	logs     *syncBuffer
+	logs     *testkit.SyncBuffer
 	ready    error
 	keys     map[string]string  // party -> API key
 	registry *registry.Registry // real env only
@@ -291,8 +256,8 @@ func newBareEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{
 		t:     t,
-		clock: &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
-		logs:  &syncBuffer{},
+		clock: testkit.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
+		logs:  &testkit.SyncBuffer{},
 		keys:  map[string]string{},
 	}
 	var err error

@@ -13,10 +13,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
@@ -116,32 +116,15 @@ func TestNewLogger(t *testing.T) {
 // server is a Serve call running in the background.
 type server struct {
 	addr string
-	logs *syncBuffer
+	logs *testkit.SyncBuffer
 	stop context.CancelFunc
 	done chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func startServer(t *testing.T, dir string) *server {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
-	s := &server{logs: &syncBuffer{}, stop: stop, done: make(chan error, 1)}
+	s := &server{logs: &testkit.SyncBuffer{}, stop: stop, done: make(chan error, 1)}
 	started := make(chan string, 1)
 	go func() {
 		s.done <- Serve(ctx, ServeConfig{

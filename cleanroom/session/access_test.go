@@ -56,7 +56,7 @@ func (h *harness) smallAt(state string) *small {
 	case api.StateCreated, api.StateJoined:
 		return s
 	case api.StateExpired:
-		h.clock.advance(DefaultExpireAfter)
+		h.clock.Advance(DefaultExpireAfter)
 		if err := h.svc.Sweep(ctx); err != nil {
 			h.t.Fatal(err)
 		}

@@ -10,10 +10,10 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/cleanroom/store/sqlitestore"
 	"github.com/blindjoin/blindjoin/protocol/api"
@@ -36,48 +36,12 @@ var (
 
 var t0 = time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // harness is a service on a real SQLite store in a temporary directory.
 type harness struct {
 	t     testing.TB
 	dir   string
-	clock *clock
-	logs  *syncBuffer
+	clock *testkit.Clock
+	logs  *testkit.SyncBuffer
 	cfg   Config
 	store *sqlitestore.Store
 	svc   *Service
@@ -116,7 +80,7 @@ func newHarness(t testing.TB, opts ...func(*Config)) *harness {
 // harnessAt opens a service on an existing (or empty) data directory.
 func harnessAt(t testing.TB, dir string, opts ...func(*Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: dir, clock: &clock{now: t0}, logs: &syncBuffer{}}
+	h := &harness{t: t, dir: dir, clock: testkit.NewClock(t0), logs: &testkit.SyncBuffer{}}
 	h.cfg = Config{
 		DataDir:          h.dir,
 		Floor:            testFloor(),

@@ -263,7 +263,7 @@ func TestBudget(t *testing.T) {
 	_, err = create(adv, "1")
 	wantErr(t, err, ErrBudgetExhausted)
 	// Spends leave the window after 30 days.
-	h.clock.advance(30*24*time.Hour + time.Second)
+	h.clock.Advance(30*24*time.Hour + time.Second)
 	if _, err := create(adv, "2.5"); err != nil {
 		t.Fatalf("after the window: %v", err)
 	}
@@ -279,7 +279,7 @@ func TestSweep(t *testing.T) {
 	stalled := h.smallAt(api.StateUploading)
 	active := h.smallAt(api.StateJoined)
 
-	h.clock.advance(24 * time.Hour)
+	h.clock.Advance(24 * time.Hour)
 	if err := h.svc.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -313,9 +313,9 @@ func TestSweep(t *testing.T) {
 	}
 
 	// Progress keeps a session alive; silence for ExpireAfter ends it.
-	h.clock.advance(DefaultExpireAfter - 48*time.Hour)
+	h.clock.Advance(DefaultExpireAfter - 48*time.Hour)
 	h.uploadBlinded(active.id, active.a, 100)
-	h.clock.advance(48 * time.Hour)
+	h.clock.Advance(48 * time.Hour)
 	if err := h.svc.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +329,7 @@ func TestSweep(t *testing.T) {
 	_, err = h.svc.Results(ctx, adv, stalled.id)
 	wantErr(t, err, ErrWrongState)
 
-	h.clock.advance(30 * 24 * time.Hour)
+	h.clock.Advance(30 * 24 * time.Hour)
 	if err := h.svc.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
