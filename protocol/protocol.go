@@ -15,3 +15,8 @@ const ElementSize = 32
 // ScalarSize is the length in bytes of a scalar encoding: little-endian,
 // canonical (below the group order), RFC 9496 section 4.4.
 const ScalarSize = 32
+
+// JoinDigestSize is the length in bytes of a join digest, the truncated
+// SHA-256 of a doubly-blinded element that the last leg carries
+// (protocol/SPEC.md, "Join digests", for the collision bound).
+const JoinDigestSize = 16

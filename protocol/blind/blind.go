@@ -60,7 +60,7 @@ func (k *Key) reblind(w backend, out, in *Element) error {
 }
 
 // JoinDigestSize is the length of a join digest.
-const JoinDigestSize = 16
+const JoinDigestSize = protocol.JoinDigestSize
 
 // joinDomain separates join digests from every other SHA-256 in the system.
 const joinDomain = "blindjoin-v1-join"

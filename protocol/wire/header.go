@@ -27,7 +27,7 @@ const (
 	// ElementSize is the size of a canonical ristretto255 encoding.
 	ElementSize = protocol.ElementSize
 	// JoinDigestSize is the size of a join digest (SPEC.md, "Join digests").
-	JoinDigestSize = 16
+	JoinDigestSize = protocol.JoinDigestSize
 )
 
 // Byte offsets of the fixed header fields; SPEC.md has the same table.
