@@ -2,9 +2,6 @@ package session
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -105,13 +102,13 @@ func (s *Service) compute(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	advJSON, err := json.Marshal(advView)
+	advJSON, advCommitment, err := s.commitResults(advView)
 	if err != nil {
-		return fmt.Errorf("session: encode results: %w", err)
+		return err
 	}
-	pubJSON, err := json.Marshal(pubView)
+	pubJSON, pubCommitment, err := s.commitResults(pubView)
 	if err != nil {
-		return fmt.Errorf("session: encode results: %w", err)
+		return err
 	}
 	err = s.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
 		cur, err := tx.Session(ctx, id)
@@ -131,8 +128,8 @@ func (s *Service) compute(ctx context.Context, id string) error {
 			return fmt.Errorf("session: compute: %w", err)
 		}
 		return s.record(ctx, tx, id, serverActor, transcript.TypeComputed, map[string]string{
-			transcript.KeyResultDigest: digestHex(advJSON),
-			keyPartnerRD:               digestHex(pubJSON),
+			transcript.ResultCommitmentKey(api.RoleAdvertiser):   advCommitment,
+			transcript.ResultCommitmentKey(api.RoleMediaPartner): pubCommitment,
 		})
 	})
 	if err != nil {
@@ -208,9 +205,4 @@ func (s *Service) noiseSeed(id string, sp sessionParts) []byte {
 		}
 	}
 	return dp.DeriveSeed(s.secret, inputs...)
-}
-
-func digestHex(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }

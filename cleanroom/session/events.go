@@ -37,7 +37,6 @@ const (
 	keyRefunded  = "dp_refunded"
 	keyEpsilon   = "dp_epsilon"
 	keyPolicy    = "policy_hash"
-	keyPartnerRD = "partner_result_digest"
 )
 
 // record appends an event to a session's transcript inside tx, chaining it

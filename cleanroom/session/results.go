@@ -2,11 +2,13 @@ package session
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/transcript"
 )
 
 // Results returns what the policy releases to the calling party. Results
@@ -60,4 +62,30 @@ func (s *Service) results(ctx context.Context, p Principal, id string) (out api.
 		return out, false, fmt.Errorf("session: stored results: %w", err)
 	}
 	return out, false, nil
+}
+
+// commitResults binds one party's results into the transcript without
+// disclosing them: it draws a fresh nonce, commits to the results with it
+// (transcript.CommitResult) and returns the results to store, nonce
+// included, with the commitment to record. The nonce reaches only the
+// results' owner, with its results; an unsalted digest would let the media
+// partner, who knows every field of the advertiser's results but the
+// segment counts, find those counts by enumeration.
+func (s *Service) commitResults(r api.Results) (stored []byte, commitment string, err error) {
+	nonce := make([]byte, transcript.ResultNonceSize)
+	if err := s.readRand(nonce); err != nil {
+		return nil, "", err
+	}
+	committed, err := r.CommittedJSON()
+	if err != nil {
+		return nil, "", fmt.Errorf("session: encode results: %w", err)
+	}
+	if commitment, err = transcript.CommitResult(r.SessionID, r.Role, nonce, committed); err != nil {
+		return nil, "", fmt.Errorf("session: commit results: %w", err)
+	}
+	r.ResultNonce = hex.EncodeToString(nonce)
+	if stored, err = json.Marshal(r); err != nil {
+		return nil, "", fmt.Errorf("session: encode results: %w", err)
+	}
+	return stored, commitment, nil
 }

@@ -104,9 +104,19 @@ func TestFullSession(t *testing.T) {
 			t.Errorf("receipt digest of part %d missing from the transcript", r.Part)
 		}
 	}
-	last := tr.Events[len(tr.Events)-1]
-	if last.Type != transcript.TypeComputed || len(last.Data[transcript.KeyResultDigest]) != 64 {
+	if last := tr.Events[len(tr.Events)-1]; last.Type != transcript.TypeComputed {
 		t.Errorf("last event %+v", last)
+	}
+	// Each party's results, as it receives them, open its commitment.
+	for _, r := range []api.Results{ra, rb} {
+		committed, err := r.CommittedJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		nonce, _ := hex.DecodeString(r.ResultNonce)
+		if err := tr.CheckResult(r.Role, nonce, committed); err != nil {
+			t.Errorf("%s results: %v", r.Role, err)
+		}
 	}
 	counts, err := h.svc.StateCounts(ctx)
 	if err != nil || counts[api.StateComputed] != 1 {

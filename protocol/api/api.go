@@ -134,6 +134,19 @@ type Results struct {
 	// Activation is present only for the media partner.
 	Activation *Activation `json:"activation,omitempty"`
 	ComputedAt time.Time   `json:"computed_at"`
+	// ResultNonce (64 hex) opens the commitment to these results in the
+	// transcript's computed event (protocol/transcript.CommitResult over
+	// CommittedJSON). Only the results' owner receives it, so only the
+	// owner can check the commitment; results computed before
+	// commitments existed have none.
+	ResultNonce string `json:"result_nonce,omitempty"`
+}
+
+// CommittedJSON is the encoding of r that its transcript commitment
+// covers: r as encoding/json writes it, without result_nonce.
+func (r Results) CommittedJSON() ([]byte, error) {
+	r.ResultNonce = ""
+	return json.Marshal(r)
 }
 
 // MatchRates holds one formatted rate per party.

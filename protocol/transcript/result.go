@@ -1,0 +1,144 @@
+package transcript
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+)
+
+// ResultNonceSize is the length of the random nonce of a result commitment.
+const ResultNonceSize = 32
+
+// resultLabel separates result commitments from every other SHA-256 input
+// of the protocol.
+const resultLabel = "blindjoin-result-v1"
+
+// Keys under which transcripts recorded before result commitments carry an
+// unsalted SHA-256 of each side's results. Such a digest of the
+// advertiser's results can be inverted by the media partner, who knows
+// every field but the segment counts and can enumerate those; they are
+// read here only so that old transcripts can still be checked.
+var legacyResultKeys = map[string]string{
+	"advertiser":    KeyResultDigest,
+	"media_partner": "partner_result_digest",
+}
+
+var (
+	// ErrResultNotRecorded: the transcript has no computed event, or it
+	// holds no well-formed commitment (or legacy digest) for a side.
+	ErrResultNotRecorded = errors.New("transcript: results not recorded")
+	// ErrResultMismatch: the results, nonce and side do not open the
+	// commitment the transcript holds for that side.
+	ErrResultMismatch = errors.New("transcript: results do not match the transcript")
+	// ErrLegacyResultDigest: the computed event holds the unsalted digests
+	// of transcripts recorded before result commitments.
+	ErrLegacyResultDigest = errors.New("transcript: results recorded as unsalted digests (pre-commitment transcript)")
+)
+
+// ResultCommitmentKey is the Event.Data key of the computed event that
+// holds side's result commitment: "advertiser_result_commitment" or
+// "media_partner_result_commitment".
+func ResultCommitmentKey(side string) string {
+	return side + "_result_commitment"
+}
+
+// CommitResult returns the commitment to one side's results, in lowercase
+// hex:
+//
+//	SHA-256(str("blindjoin-result-v1") || str(session_id) || str(side) || str(nonce) || str(results))
+//
+// with str as in the chain encoding. The nonce is ResultNonceSize random
+// bytes that only the results' owner receives: without it, the commitment
+// says nothing about the results, however few values they can take.
+func CommitResult(sessionID, side string, nonce, results []byte) (string, error) {
+	if len(nonce) != ResultNonceSize {
+		return "", fmt.Errorf("transcript: result nonce of %d bytes, want %d", len(nonce), ResultNonceSize)
+	}
+	// Hashed field by field: a media partner's results hold its whole
+	// activation, tens of megabytes that are not worth copying.
+	h := sha256.New()
+	for _, field := range [][]byte{[]byte(resultLabel), []byte(sessionID), []byte(side), nonce, results} {
+		h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(field))))
+		h.Write(field)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// ResultCommitments returns the result commitment of each side from the
+// transcript's computed event, checking that there is exactly one such
+// event and that both commitments are SHA-256 values in lowercase hex. It
+// is what anyone holding the transcript can check without the results: a
+// transcript without a computed event gives ErrResultNotRecorded, one
+// recorded before commitments ErrLegacyResultDigest.
+func (t Transcript) ResultCommitments() (map[string]string, error) {
+	e, err := t.computedEvent()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(legacyResultKeys))
+	for side, legacyKey := range legacyResultKeys {
+		c, ok := e.Data[ResultCommitmentKey(side)]
+		if !ok {
+			if _, legacy := e.Data[legacyKey]; legacy {
+				return nil, ErrLegacyResultDigest
+			}
+		}
+		if _, ok := decodeHex(c, sha256.Size); !ok {
+			return nil, fmt.Errorf("%w: the computed event has no well-formed %s commitment", ErrResultNotRecorded, side)
+		}
+		out[side] = c
+	}
+	return out, nil
+}
+
+// CheckResult checks that results, the JSON of side's results that the
+// commitment covers, and nonce, which came with them, open side's
+// commitment in the computed event. In a pre-commitment transcript, which
+// holds an unsalted digest instead, the nonce must be empty and results
+// must hash to that digest. Call Verify first: the answer is only as good
+// as the transcript.
+func (t Transcript) CheckResult(side string, nonce, results []byte) error {
+	e, err := t.computedEvent()
+	if err != nil {
+		return err
+	}
+	want, ok := e.Data[ResultCommitmentKey(side)]
+	var got string
+	switch {
+	case ok && len(nonce) == ResultNonceSize:
+		got, _ = CommitResult(t.SessionID, side, nonce, results)
+	case ok:
+		return fmt.Errorf("%w: the results carry no %d-byte nonce to open the %s commitment", ErrResultMismatch, ResultNonceSize, side)
+	case len(nonce) == 0 && e.Data[legacyResultKeys[side]] != "":
+		want = e.Data[legacyResultKeys[side]]
+		sum := sha256.Sum256(results)
+		got = hex.EncodeToString(sum[:])
+	default:
+		return fmt.Errorf("%w: the computed event holds nothing to check %s results against", ErrResultNotRecorded, side)
+	}
+	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		return fmt.Errorf("%w: the %s results are not those the clean room recorded", ErrResultMismatch, side)
+	}
+	return nil
+}
+
+// computedEvent is the transcript's one computed event.
+func (t Transcript) computedEvent() (Event, error) {
+	var found []Event
+	for _, e := range t.Events {
+		if e.Type == TypeComputed {
+			found = append(found, e)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return Event{}, fmt.Errorf("%w: the session was not computed", ErrResultNotRecorded)
+	case 1:
+		return found[0], nil
+	default:
+		return Event{}, fmt.Errorf("%w: %d computed events", ErrResultNotRecorded, len(found))
+	}
+}
