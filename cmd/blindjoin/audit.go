@@ -1,15 +1,20 @@
 package main
 
 import (
+	"cmp"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 
+	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
 )
 
 func init() {
-	register("audit verify", "verify a session transcript's hash chain, signature and your uploads' digests", runAuditVerify)
+	register("audit verify", "verify a session transcript's hash chain, signature, your uploads' digests and your results", runAuditVerify)
 }
 
 // repeated collects a flag given several times.
@@ -23,12 +28,13 @@ func runAuditVerify(args []string, io stdio) int {
 	serverKey := fs.String("server-key", "", "the clean room's transcript public key (hex or base64), as blindjoind prints it at start")
 	var uploads repeated
 	fs.Var(&uploads, "upload", "a part file this party uploaded; its digest must be in the transcript (repeatable)")
+	resultsPath := fs.String("results", "", "this party's results (`file` results.json that `blindjoin match` writes); they must open the transcript's commitment")
 	pos, code, ok := parseOrUsage(fs, args)
 	if !ok {
 		return code
 	}
 	if len(pos) != 1 || *serverKey == "" {
-		fmt.Fprintln(io.err, "usage: blindjoin audit verify FILE --server-key KEY [--upload PART_FILE]...")
+		fmt.Fprintln(io.err, "usage: blindjoin audit verify FILE --server-key KEY [--upload PART_FILE]... [--results RESULTS_FILE]")
 		return exitUsage
 	}
 	pub, err := transcript.ParsePublicKey(*serverKey)
@@ -52,17 +58,26 @@ func runAuditVerify(args []string, io stdio) int {
 	fmt.Fprintf(io.out, "ok     %s: session %s, %d events, head signed by key %s\n", pos[0], t.SessionID, len(t.Events), t.Head.KeyID)
 
 	failed := 0
-	for _, path := range uploads {
-		msg, err := checkUpload(path, t)
+	report := func(what, msg string, err error) {
 		if err != nil {
 			failed++
-			fmt.Fprintf(io.out, "FAILED %s: %v\n", path, err)
-			continue
+			fmt.Fprintf(io.out, "FAILED %s: %v\n", what, err)
+			return
 		}
-		fmt.Fprintf(io.out, "ok     %s: %s\n", path, msg)
+		fmt.Fprintf(io.out, "%s\n", msg)
+	}
+	for _, path := range uploads {
+		msg, err := checkUpload(path, t)
+		report(path, "ok     "+path+": "+msg, err)
+	}
+	msg, err := checkCommitments(t)
+	report("results", msg, err)
+	if *resultsPath != "" {
+		msg, err := checkResultsFile(*resultsPath, t)
+		report(*resultsPath, "ok     "+*resultsPath+": "+msg, err)
 	}
 	if failed > 0 {
-		fmt.Fprintf(io.out, "%d of %d uploads not found in the transcript\n", failed, len(uploads))
+		fmt.Fprintf(io.out, "%d check(s) failed\n", failed)
 		return exitFail
 	}
 	return exitOK
@@ -80,4 +95,56 @@ func checkUpload(path string, t transcript.Transcript) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("%s part %d of %s, %d records, digest recorded", u.Kind, u.Part, u.Side, u.Records), nil
+}
+
+// checkCommitments is what anyone can check of the results without them:
+// the computed event, if any, commits to both parties' results. A
+// transcript recorded before commitments is reported, not failed: its
+// history is signed and cannot be rewritten.
+func checkCommitments(t transcript.Transcript) (string, error) {
+	_, err := t.ResultCommitments()
+	switch {
+	case errors.Is(err, transcript.ErrNotComputed):
+		return "--     results: the session has not been computed; no results to check", nil
+	case errors.Is(err, transcript.ErrLegacyResultDigest):
+		return "note   results: recorded as unsalted digests by a clean room older than result commitments; " +
+			"the media partner can recover the advertiser's segment counts from them", nil
+	case err != nil:
+		return "", err
+	}
+	return "ok     results: the computed event commits to both parties' results; only their owner can open each commitment (--results)", nil
+}
+
+// checkResultsFile checks a party's results file, as the clean room released
+// it, against the commitment of the transcript for that party.
+func checkResultsFile(path string, t transcript.Transcript) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields() // a field the commitment does not cover must not pass unnoticed
+	var res api.Results
+	if err := dec.Decode(&res); err != nil || dec.More() {
+		return "", fmt.Errorf("not the results JSON the clean room releases (results.json of `blindjoin match`): %w", cmp.Or(err, errors.New("data after the results")))
+	}
+	if res.SessionID != t.SessionID {
+		return "", fmt.Errorf("these are the results of session %q, the transcript is of session %s", res.SessionID, t.SessionID)
+	}
+	if res.Role != api.RoleAdvertiser && res.Role != api.RoleMediaPartner {
+		return "", fmt.Errorf("these results are for role %q; only the advertiser's and the media partner's are committed to", res.Role)
+	}
+	nonce, err := hex.DecodeString(res.ResultNonce)
+	if err != nil {
+		return "", errors.New("result_nonce is not hex")
+	}
+	committed, err := res.CommittedJSON()
+	if err != nil {
+		return "", err
+	}
+	if err := t.CheckResult(res.Role, nonce, committed); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s results are those the computed event commits to", res.Role), nil
 }

@@ -200,6 +200,14 @@ func TestEndToEndCLI(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "ok ") {
 		t.Errorf("audit verify: exit %d\n%s%s", code, out, errOut)
 	}
+	// Each party checks that the results `match` wrote are those the
+	// transcript commits to.
+	for _, dir := range []string{advOut, pubOut} {
+		out, errOut, code = runCLI(t, "", "audit", "verify", tpath, "--server-key", e.room.key, "--results", filepath.Join(dir, "results.json"))
+		if code != exitOK || !strings.Contains(out, "results are those the computed event commits to") {
+			t.Errorf("audit verify --results %s: exit %d\n%s%s", dir, code, out, errOut)
+		}
+	}
 
 	// Listing, showing and deleting.
 	if out := e.mustRun(t, e.pub, "session", "list"); !strings.Contains(out, id) || !strings.Contains(out, api.StateComputed) {

@@ -9,8 +9,10 @@
 //	exchange  download the counterpart's set part by part, re-blind each
 //	          element, stream the join digests back (kind join) while
 //	          downloading
-//	results   wait for the clean room's join, write summary.json and, for
-//	          the media partner, activation.csv mapped back to input rows
+//	results   wait for the clean room's join, write summary.json,
+//	          results.json (as released, for `blindjoin audit verify
+//	          --results`) and, for the media partner, activation.csv mapped
+//	          back to input rows
 //
 // # Decisions
 //

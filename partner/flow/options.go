@@ -35,8 +35,8 @@ type Options struct {
 	// characters or base64), as UID2 and PAIR exchange them.
 	Hashed bool
 
-	// OutDir receives summary.json, rejects.csv and (media partner)
-	// activation.csv. It is created 0700 if missing.
+	// OutDir receives summary.json, rejects.csv, results.json and (media
+	// partner) activation.csv. It is created 0700 if missing.
 	OutDir string
 	// KeyDir holds the session key and resume state. Default:
 	// keystore.Dir(Client.Host()).

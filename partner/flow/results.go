@@ -3,6 +3,7 @@ package flow
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,8 +13,14 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
-// activationFile is the media partner's activation output.
-const activationFile = "activation.csv"
+// Output files of the results phase.
+const (
+	// activationFile is the media partner's activation output.
+	activationFile = "activation.csv"
+	// resultsFile is the results as the clean room released them, nonce
+	// included, for `blindjoin audit verify --results`.
+	resultsFile = "results.json"
+)
 
 // resultsReady reports whether a session in state may have results: once
 // computed, they stay readable after the blinded data is purged.
@@ -34,6 +41,23 @@ func (r *runner) fetchResults(ctx context.Context) (api.Results, error) {
 		return res, fmt.Errorf("%w: results are for role %q", ErrBadSession, res.Role)
 	}
 	return res, nil
+}
+
+// writeResults writes results.json: res as the API returned it. Its
+// result_nonce is what lets this party, and only this party, check that the
+// transcript's computed event commits to exactly these results.
+func writeResults(dir string, res api.Results) error {
+	data, err := json.Marshal(res)
+	if err != nil {
+		return fmt.Errorf("flow: %s: %w", resultsFile, err)
+	}
+	out, err := newAtomicFile(dir, resultsFile)
+	if err != nil {
+		return err
+	}
+	defer out.abort()
+	out.Write(append(data, '\n'))
+	return out.commit()
 }
 
 // activationRow is one line of activation.csv.

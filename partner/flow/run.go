@@ -35,8 +35,8 @@ type runner struct {
 }
 
 // Run runs our side of the session and writes its outputs into
-// opts.OutDir: rejects.csv once the input is read, summary.json and (media
-// partner) activation.csv once the results are in. Interrupted, it can
+// opts.OutDir: rejects.csv once the input is read, summary.json,
+// results.json and (media partner) activation.csv once the results are in. Interrupted, it can
 // be run again with the same options: it resumes where the clean room's
 // record of the session says it stopped.
 func Run(ctx context.Context, opts Options) (Summary, error) {
@@ -176,14 +176,17 @@ func (r *runner) keyAndOrder(s api.Session, a *audience) (*blind.Key, []uint32, 
 	return key, perm, err
 }
 
-// writeOutputs fills the summary from the results and writes
-// activation.csv for the media partner.
+// writeOutputs fills the summary from the results and writes results.json
+// and, for the media partner, activation.csv.
 func (r *runner) writeOutputs(res api.Results, a *audience, perm []uint32) error {
 	r.summary.Overlap = res.Overlap
 	r.summary.MatchRate = res.MatchRate
 	r.summary.Segments = res.Segments
 	r.summary.DPEpsilon = res.DPEpsilon
 	r.summary.ComputedAt = res.ComputedAt
+	if err := writeResults(r.opts.OutDir, res); err != nil {
+		return err
+	}
 	if r.info.role != api.RoleMediaPartner {
 		return nil
 	}

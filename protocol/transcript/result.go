@@ -27,8 +27,10 @@ var legacyResultKeys = map[string]string{
 }
 
 var (
-	// ErrResultNotRecorded: the transcript has no computed event, or it
-	// holds no well-formed commitment (or legacy digest) for a side.
+	// ErrNotComputed: the transcript has no computed event (yet).
+	ErrNotComputed = errors.New("transcript: the session was not computed")
+	// ErrResultNotRecorded: the computed event holds no well-formed
+	// commitment (or legacy digest) for a side, or there are several.
 	ErrResultNotRecorded = errors.New("transcript: results not recorded")
 	// ErrResultMismatch: the results, nonce and side do not open the
 	// commitment the transcript holds for that side.
@@ -71,8 +73,8 @@ func CommitResult(sessionID, side string, nonce, results []byte) (string, error)
 // transcript's computed event, checking that there is exactly one such
 // event and that both commitments are SHA-256 values in lowercase hex. It
 // is what anyone holding the transcript can check without the results: a
-// transcript without a computed event gives ErrResultNotRecorded, one
-// recorded before commitments ErrLegacyResultDigest.
+// transcript without a computed event gives ErrNotComputed, one recorded
+// before commitments ErrLegacyResultDigest.
 func (t Transcript) ResultCommitments() (map[string]string, error) {
 	e, err := t.computedEvent()
 	if err != nil {
@@ -135,7 +137,7 @@ func (t Transcript) computedEvent() (Event, error) {
 	}
 	switch len(found) {
 	case 0:
-		return Event{}, fmt.Errorf("%w: the session was not computed", ErrResultNotRecorded)
+		return Event{}, ErrNotComputed
 	case 1:
 		return found[0], nil
 	default:
