@@ -202,7 +202,7 @@ func TestAuditVerifyResults(t *testing.T) {
 		{"auditor without results", tr, "", exitOK, "commits to both parties' results"},
 		{"session not computed", sealAudit(t, dir, "open.json", priv, nil), "", exitOK, "has not been computed"},
 		{"legacy transcript, auditor", legacyTr, "", exitOK, "unsalted digests"},
-		{"legacy transcript with its results", legacyTr, writeJSON(t, dir, "legacy-adv.json", legacyAdv), exitOK, "advertiser results are those"},
+		{"legacy transcript with its results", legacyTr, writeJSON(t, dir, "legacy-adv.json", legacyAdv), exitOK, "advertiser results match the unsalted digest"},
 		{"tampered segment count", tr, writeJSON(t, dir, "tampered.json", tampered), exitFail, "not those the clean room recorded"},
 		{"partner results with the advertiser's nonce", tr, writeJSON(t, dir, "swapped.json", swapped), exitFail, "not those the clean room recorded"},
 		{"results of another session", tr, writeJSON(t, dir, "other.json", otherSession), exitFail, "results of session"},
