@@ -171,8 +171,8 @@ func TestAuditVerifyResults(t *testing.T) {
 	legacyAdv.ResultNonce = ""
 	legacyJSON, _ := legacyAdv.CommittedJSON()
 	sum := sha256.Sum256(legacyJSON)
-	legacyTr := sealAudit(t, dir, "legacy.json", priv, map[string]string{
-		transcript.KeyResultDigest: hex.EncodeToString(sum[:]), "partner_result_digest": hex.EncodeToString(sum[:])})
+	legacyTr := sealAudit(t, dir, "legacy.json", priv, map[string]string{ // as older clean rooms wrote them
+		"result_digest": hex.EncodeToString(sum[:]), "partner_result_digest": hex.EncodeToString(sum[:])})
 
 	malformed := maps.Clone(computed)
 	malformed[transcript.ResultCommitmentKey(api.RoleMediaPartner)] = "not hex"

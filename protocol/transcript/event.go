@@ -17,18 +17,17 @@ const (
 	TypeJoined            = "joined"
 	TypePartUploaded      = "part_uploaded"      // side, part, digest, records
 	TypeReblindedUploaded = "reblinded_uploaded" // side, part, digest, records
-	TypeComputed          = "computed"           // result_digest
+	TypeComputed          = "computed"           // <side>_result_commitment for each side (ResultCommitmentKey)
 	TypePurged            = "purged"
 	TypeExpired           = "expired"
 )
 
 // Keys of Event.Data.
 const (
-	KeySide         = "side"    // "advertiser" or "media_partner"
-	KeyPart         = "part"    // decimal part index
-	KeyDigest       = "digest"  // lowercase hex SHA-256 of the part as uploaded
-	KeyRecords      = "records" // decimal record count
-	KeyResultDigest = "result_digest"
+	KeySide    = "side"    // "advertiser" or "media_partner"
+	KeyPart    = "part"    // decimal part index
+	KeyDigest  = "digest"  // lowercase hex SHA-256 of the part as uploaded
+	KeyRecords = "records" // decimal record count
 )
 
 // Limits on event fields.

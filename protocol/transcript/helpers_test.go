@@ -53,7 +53,8 @@ func sessionEvents() []Event {
 			KeySide: "media_partner", KeyPart: "0", KeyDigest: digest("b4"), KeyRecords: "66736"}},
 		{Seq: 7, Time: t0.Add(4 * time.Minute), Actor: "adv-1", Type: TypeReblindedUploaded, Data: map[string]string{
 			KeySide: "advertiser", KeyPart: "0", KeyDigest: digest("c5"), KeyRecords: "5000"}},
-		{Seq: 8, Time: t0.Add(5 * time.Minute), Actor: "server", Type: TypeComputed, Data: map[string]string{KeyResultDigest: digest("d6")}},
+		{Seq: 8, Time: t0.Add(5 * time.Minute), Actor: "server", Type: TypeComputed, Data: map[string]string{
+			ResultCommitmentKey("advertiser"): digest("d6"), ResultCommitmentKey("media_partner"): digest("e7")}},
 		{Seq: 9, Time: t0.Add(30 * 24 * time.Hour), Actor: "server", Type: TypePurged, Data: map[string]string{"reason": "retention <30 days> & done"}},
 	}
 }

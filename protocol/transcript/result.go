@@ -21,9 +21,14 @@ const resultLabel = "blindjoin-result-v1"
 // advertiser's results can be inverted by the media partner, who knows
 // every field but the segment counts and can enumerate those; they are
 // read here only so that old transcripts can still be checked.
+const (
+	legacyAdvertiserDigestKey = "result_digest"
+	legacyPartnerDigestKey    = "partner_result_digest"
+)
+
 var legacyResultKeys = map[string]string{
-	"advertiser":    KeyResultDigest,
-	"media_partner": "partner_result_digest",
+	"advertiser":    legacyAdvertiserDigestKey,
+	"media_partner": legacyPartnerDigestKey,
 }
 
 var (

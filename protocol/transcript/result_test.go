@@ -72,7 +72,7 @@ func TestCheckResult(t *testing.T) {
 	pubC, _ := CommitResult(resultSession, "media_partner", pubNonce, pubJSON)
 	committed := map[string]string{ResultCommitmentKey("advertiser"): advC, ResultCommitmentKey("media_partner"): pubC}
 	sum := sha256.Sum256(advJSON)
-	legacy := map[string]string{KeyResultDigest: hex.EncodeToString(sum[:]), "partner_result_digest": hex.EncodeToString(sum[:])}
+	legacy := map[string]string{legacyAdvertiserDigestKey: hex.EncodeToString(sum[:]), legacyPartnerDigestKey: hex.EncodeToString(sum[:])}
 
 	tr := resultTranscript(t, committed)
 	for _, tc := range []struct {
@@ -123,7 +123,7 @@ func TestResultCommitments(t *testing.T) {
 		{"short", map[string]string{adv: good, pub: good[:62]}, ErrResultNotRecorded},
 		{"not hex", map[string]string{adv: good, pub: "zz" + good[2:]}, ErrResultNotRecorded},
 		{"empty", map[string]string{adv: good, pub: ""}, ErrResultNotRecorded},
-		{"legacy digests", map[string]string{KeyResultDigest: good, "partner_result_digest": good}, ErrLegacyResultDigest},
+		{"legacy digests", map[string]string{legacyAdvertiserDigestKey: good, legacyPartnerDigestKey: good}, ErrLegacyResultDigest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := resultTranscript(t, tc.data).ResultCommitments(); !errors.Is(err, tc.want) {
