@@ -29,7 +29,7 @@ func runMatch(args []string, io stdio) int {
 	idColumn := fs.String("id-column", "", "`column` of the identifiers (required)")
 	segmentsColumn := fs.String("segments-column", "", "advertiser: `column` of ';'-separated segment labels")
 	consentColumn := fs.String("consent-column", "consent", "`column` of TC strings or purpose lists (\"1;3;4;7\", \"li:9\")")
-	out := fs.String("out", "", "output `directory`: summary.json, rejects.csv, activation.csv (required)")
+	out := fs.String("out", "", "output `directory`: summary.json, rejects.csv, results.json, activation.csv (required)")
 	region := fs.String("region", "", "default `region` (e.g. FR) for phone numbers not in E.164")
 	hashed := fs.Bool("hashed", false, "the identifier column holds SHA-256 digests of normalized identifiers (hex or base64)")
 	accept := fs.String("accept-policy", "", "media partner: join the session first if its policy has this `hash`")
@@ -123,7 +123,7 @@ func describeMatch(w io.Writer, s flow.Summary, k int64, out string, took time.D
 	if s.ActivationRows != nil {
 		fmt.Fprintf(w, "activation  %s rows in %s\n", thousands(*s.ActivationRows), filepath.Join(out, "activation.csv"))
 	}
-	fmt.Fprintf(w, "outputs     %s, %s\n", filepath.Join(out, "summary.json"), filepath.Join(out, "rejects.csv"))
+	fmt.Fprintf(w, "outputs     %s, %s, %s\n", filepath.Join(out, "summary.json"), filepath.Join(out, "rejects.csv"), filepath.Join(out, "results.json"))
 	fmt.Fprintf(w, "took        %s\n", took.Round(100*time.Millisecond))
 }
 

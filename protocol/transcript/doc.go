@@ -39,4 +39,34 @@
 // times in UTC in Go's RFC 3339 form ("Z", fraction without trailing
 // zeros); hex in lowercase. Events are numbered 1..n with non-decreasing
 // times.
+//
+// # Results
+//
+// The computed event commits to each party's results without disclosing
+// them: under advertiser_result_commitment and
+// media_partner_result_commitment (ResultCommitmentKey) it holds
+//
+//	SHA-256(str("blindjoin-result-v1") || str(session_id) || str(side) || str(nonce) || str(results))
+//
+// where nonce is 32 random bytes the clean room draws per result and returns
+// only to that result's owner, with its results (result_nonce), and results
+// is the JSON of the results without result_nonce, as Go's encoding/json
+// writes protocol/api.Results (Results.CommittedJSON: fields in
+// declaration order, map keys sorted, HTML characters escaped). So:
+//
+//   - each party checks its own results (CheckResult; `blindjoin audit
+//     verify --results`), and cannot check the other's;
+//   - an auditor, or the other party, checks that the event commits to both
+//     results (ResultCommitments) but learns nothing of them: without the
+//     nonce, enumerating the few values a result can take is useless.
+//
+// Transcripts recorded before commitments hold result_digest and
+// partner_result_digest instead, an unsalted SHA-256 of each results JSON;
+// their chain and signature verify as before, CheckResult still checks
+// results against them (with no nonce), and ResultCommitments reports them
+// as ErrLegacyResultDigest. Such a digest of the advertiser's results can be
+// inverted by the media partner, which knows every other field and can
+// enumerate the segment counts. The chain encoding did not change, so the
+// transcript domain stays "blindjoin-transcript-v1": event data keys are
+// not part of it.
 package transcript
