@@ -28,15 +28,15 @@ const (
 
 // Extra data keys of this package's events.
 const (
-	keyFirst     = "first"
-	keyCounting  = "counting"
-	keyFinal     = "final"
-	keyComplete  = "complete"
-	keyParts     = "parts"
-	keyReason    = "reason"
-	keyRefunded  = "dp_refunded"
-	keyEpsilon   = "dp_epsilon"
-	keyPolicy    = "policy_hash"
+	keyFirst    = "first"
+	keyCounting = "counting"
+	keyFinal    = "final"
+	keyComplete = "complete"
+	keyParts    = "parts"
+	keyReason   = "reason"
+	keyRefunded = "dp_refunded"
+	keyEpsilon  = "dp_epsilon"
+	keyPolicy   = "policy_hash"
 )
 
 // record appends an event to a session's transcript inside tx, chaining it
