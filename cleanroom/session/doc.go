@@ -79,9 +79,11 @@
 // a recomputation releases the same numbers; noisy counts are clamped to
 // [0, the recipient's own set size] and compared with k after the noise.
 // Both views are stored with the state change to computed in one
-// transaction, with a transcript event holding their SHA-256: a crash
-// before that commit leaves the session exchanging, and the join runs again
-// at the next start or the next call.
+// transaction, with a transcript event holding a commitment to each
+// (transcript.CommitResult with a fresh random nonce that is stored in the
+// view and returned only to its owner, so that only the owner can check
+// it): a crash before that commit leaves the session exchanging, and the
+// join runs again at the next start or the next call.
 //
 // # Privacy budget
 //
