@@ -411,6 +411,30 @@ func TestResume(t *testing.T) {
 			t.Fatalf("err = %v, want ErrInputChanged", err)
 		}
 	})
+	t.Run("refuses a changed key", func(t *testing.T) {
+		e := newEnv(t, testPolicy)
+		interruptAfterFirstPart(t, e)
+		path := filepath.Join(e.advKeys, fakeSessionID+".key")
+		key, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key[0] ^= 1
+		os.WriteFile(path, key, 0o600)
+		if _, err := Run(context.Background(), e.options(t, api.RoleAdvertiser)); !errors.Is(err, ErrKeyChanged) {
+			t.Fatalf("err = %v, want ErrKeyChanged", err)
+		}
+	})
+	t.Run("refuses a changed option", func(t *testing.T) {
+		e := newEnv(t, testPolicy)
+		interruptAfterFirstPart(t, e)
+		o := e.options(t, api.RoleAdvertiser)
+		o.Columns.Segments = ""
+		_, err := Run(context.Background(), o)
+		if !errors.Is(err, ErrInputChanged) || !strings.Contains(err.Error(), `the segments column (--segments-column) was "segments", now ""`) {
+			t.Fatalf("err = %v, want ErrInputChanged naming the segments column", err)
+		}
+	})
 	t.Run("refuses to go on without the key", func(t *testing.T) {
 		e := newEnv(t, testPolicy)
 		interruptAfterFirstPart(t, e)
