@@ -59,7 +59,8 @@
 // to rows, so going on would produce wrong results or other people's rows.
 // The parts the server holds are skipped. Without a usable record, every
 // part is sent again while the server still takes blinded parts (it
-// refuses a re-sent part that differs), and the run is refused past that
+// refuses a re-sent part that differs; the new record is saved only once
+// those it held came back acknowledged), and the run is refused past that
 // (ErrResumeState). The key and state are deleted once the outputs are
 // written.
 //

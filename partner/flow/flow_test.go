@@ -425,6 +425,30 @@ func TestResume(t *testing.T) {
 			t.Fatalf("err = %v, want ErrKeyChanged", err)
 		}
 	})
+	t.Run("does not record a changed key whose state was lost", func(t *testing.T) {
+		e := newEnv(t, testPolicy)
+		interruptAfterFirstPart(t, e)
+		if err := keystore.WriteState(e.advKeys, fakeSessionID, []byte("lost")); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(e.advKeys, fakeSessionID+".key")
+		key, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key[0] ^= 1
+		os.WriteFile(path, key, 0o600)
+		// The clean room refuses the re-sent part 0, every time: the
+		// refused key must not become the recorded one.
+		for range 2 {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_, err := Run(ctx, e.options(t, api.RoleAdvertiser))
+			cancel()
+			if !errors.Is(err, ErrInputChanged) || !strings.Contains(err.Error(), "another session key") {
+				t.Fatalf("err = %v, want ErrInputChanged from the clean room's conflict", err)
+			}
+		}
+	})
 	t.Run("refuses a changed option", func(t *testing.T) {
 		e := newEnv(t, testPolicy)
 		interruptAfterFirstPart(t, e)

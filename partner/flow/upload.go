@@ -19,23 +19,28 @@ import (
 var ErrBadReceipt = errors.New("flow: the clean room acknowledged another part than the one sent")
 
 // plan is how our set splits into parts, and from which part to send.
+// When the upload starts over, record is the resume state to save once
+// the clean room has acknowledged recordAfter parts.
 type plan struct {
 	per, parts, start int
+	record            *resumeState
+	recordAfter       int
 }
 
 // planUpload splits n records into parts and decides where to resume: at
 // the first part the clean room lacks if checkResume vouched for the
 // upload (st), otherwise at part 0 under a new state (re-sent parts the
 // server holds are acknowledged unchanged, or refused as a conflict if
-// they differ).
+// they differ). The new state vouches for the key and rows from then on,
+// so it is saved only once the parts the server already held have come
+// back acknowledged as identical: a replaced key whose state was lost must
+// not be recorded as the one the upload was made with.
 func (r *runner) planUpload(st *resumeState, a *audience, key *blind.Key, h wire.Header, side api.SideProgress) (plan, error) {
 	n := a.len()
 	p := plan{per: r.opts.partRecords(h)}
 	same := st != nil && st.PartRecords > 0 && st.PartRecords <= wire.MaxRecords(h)
 	if same {
 		p.per = st.PartRecords
-	} else if err := r.saveState(resumeState{Key: keyFingerprint(key), Rows: a.fingerprintHex(), Records: n, PartRecords: p.per, Options: r.opts.uploadOptions()}); err != nil {
-		return p, err
 	}
 	p.parts = max(1, (n+p.per-1)/p.per)
 	if same {
@@ -43,8 +48,14 @@ func (r *runner) planUpload(st *resumeState, a *audience, key *blind.Key, h wire
 		if side.BlindedComplete {
 			p.start = p.parts
 		}
+		return p, nil
 	}
-	return p, nil
+	record := resumeState{Key: keyFingerprint(key), Rows: a.fingerprintHex(), Records: n, PartRecords: p.per, Options: r.opts.uploadOptions()}
+	if p.recordAfter = min(side.BlindedParts, p.parts); p.recordAfter > 0 {
+		p.record = &record
+		return p, nil
+	}
+	return p, r.saveState(record)
 }
 
 // upload blinds and sends our set in permuted order.
@@ -74,6 +85,11 @@ func (r *runner) upload(ctx context.Context, st *resumeState, a *audience, key *
 		}
 		if err := prod.checkReceipt(hi, rec); err != nil {
 			return err
+		}
+		if p.record != nil && i+1 == p.recordAfter {
+			if err := r.saveState(*p.record); err != nil {
+				return err
+			}
 		}
 		r.opts.Logger.InfoContext(ctx, "blinded part accepted", "session", r.info.id, "part", i, "records", rec.Records, "state", rec.State)
 	}
