@@ -99,8 +99,9 @@ func (s *Service) checkRequest(req api.CreateSessionRequest) (policy.Policy, err
 	}
 	for i, name := range req.Segments {
 		field := "segments[" + strconv.Itoa(i) + "]"
-		if !policy.ValidSegmentName(name) {
-			return policy.Policy{}, &RequestError{Field: field, Reason: "must be 1..64 characters of A-Z a-z 0-9 _ . -"}
+		if se, bad := errors.AsType[*policy.SegmentNameError](policy.CheckSegmentName(name)); bad {
+			// The reason never quotes the name: it may be an identifier.
+			return policy.Policy{}, &RequestError{Field: field, Reason: se.Reason}
 		}
 		if slices.Contains(req.Segments[:i], name) {
 			return policy.Policy{}, &RequestError{Field: field, Reason: "is a duplicate"}

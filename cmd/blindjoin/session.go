@@ -61,7 +61,7 @@ func runSessionCreate(args []string, io stdio) int {
 	matchKey := fs.String("match-key", "", "identifier both parties match on: email, phone or maid (required)")
 	policyFile := fs.String("policy", "", "policy JSON `file`; absent fields take the defaults (default: all defaults)")
 	segments := fs.String("segments", "", "comma-separated segment `names` the advertiser's rows may carry")
-	segmentsFrom := fs.String("segments-from", "", "advertiser CSV `file` whose segments column defines the segments (instead of --segments)")
+	segmentsFrom := fs.String("segments-from", "", "advertiser CSV `file` whose segments column defines the segments (instead of --segments); labels shaped like identifiers or digests, or one per row, are refused")
 	segmentsColumn := fs.String("segments-column", "segments", "with --segments-from: the `column` of ';'-separated labels")
 	auditors := fs.String("auditors", "", "comma-separated auditor party `names` who may read the transcript")
 	pos, code, ok := parseOrUsage(fs, args)

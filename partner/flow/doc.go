@@ -51,11 +51,20 @@
 // with: a resumed run rebuilds the same permutation, hence the same parts
 // with the same digests, which the clean room acknowledges idempotently
 // (protocol/SPEC.md section 7). The key lives in partner/keystore; next to
-// it the flow keeps a fingerprint of the kept rows (SHA-256 over row
-// numbers, digests and bits), and skips the parts the server already
-// holds only when the input still has that fingerprint; otherwise it
-// sends every part again and lets the server refuse what differs. The key
-// and state are deleted once the outputs are written.
+// it the flow keeps a resume record (state.go): a fingerprint of the key,
+// one of the kept rows (SHA-256 over row numbers, digests and bits), the
+// split into parts and the options that select and encode the rows. Once
+// the clean room holds part of our upload, a run with another key or
+// other rows is refused before it sends or writes anything (ErrKeyChanged,
+// ErrInputChanged naming the options that changed): the key orders the
+// upload, re-blinds the counterpart's set and maps activation records back
+// to rows, so going on would produce wrong results or other people's rows.
+// The parts the server holds are skipped. Without a usable record, every
+// part is sent again while the server still takes blinded parts (it
+// refuses a re-sent part that differs; the new record is saved only once
+// those it held came back acknowledged), and the run is refused past that
+// (ErrResumeState). The key and state are deleted once the outputs are
+// written.
 //
 // Pipelining. Parts are produced into an io.Pipe that the HTTP request
 // reads, so blinding (every core, protocol/blind batches) overlaps the

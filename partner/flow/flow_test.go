@@ -411,6 +411,54 @@ func TestResume(t *testing.T) {
 			t.Fatalf("err = %v, want ErrInputChanged", err)
 		}
 	})
+	t.Run("refuses a changed key", func(t *testing.T) {
+		e := newEnv(t, testPolicy)
+		interruptAfterFirstPart(t, e)
+		path := filepath.Join(e.advKeys, fakeSessionID+".key")
+		key, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key[0] ^= 1
+		os.WriteFile(path, key, 0o600)
+		if _, err := Run(context.Background(), e.options(t, api.RoleAdvertiser)); !errors.Is(err, ErrKeyChanged) {
+			t.Fatalf("err = %v, want ErrKeyChanged", err)
+		}
+	})
+	t.Run("does not record a changed key whose state was lost", func(t *testing.T) {
+		e := newEnv(t, testPolicy)
+		interruptAfterFirstPart(t, e)
+		if err := keystore.WriteState(e.advKeys, fakeSessionID, []byte("lost")); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(e.advKeys, fakeSessionID+".key")
+		key, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key[0] ^= 1
+		os.WriteFile(path, key, 0o600)
+		// The clean room refuses the re-sent part 0, every time: the
+		// refused key must not become the recorded one.
+		for range 2 {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_, err := Run(ctx, e.options(t, api.RoleAdvertiser))
+			cancel()
+			if !errors.Is(err, ErrInputChanged) || !strings.Contains(err.Error(), "another session key") {
+				t.Fatalf("err = %v, want ErrInputChanged from the clean room's conflict", err)
+			}
+		}
+	})
+	t.Run("refuses a changed option", func(t *testing.T) {
+		e := newEnv(t, testPolicy)
+		interruptAfterFirstPart(t, e)
+		o := e.options(t, api.RoleAdvertiser)
+		o.Columns.Segments = ""
+		_, err := Run(context.Background(), o)
+		if !errors.Is(err, ErrInputChanged) || !strings.Contains(err.Error(), `the segments column (--segments-column) was "segments", now ""`) {
+			t.Fatalf("err = %v, want ErrInputChanged naming the segments column", err)
+		}
+	})
 	t.Run("refuses to go on without the key", func(t *testing.T) {
 		e := newEnv(t, testPolicy)
 		interruptAfterFirstPart(t, e)

@@ -20,8 +20,9 @@ var (
 	// clean room already holds an upload made with it: the session cannot
 	// be completed from this key store.
 	ErrKeyLost = errors.New("flow: the session key is missing from the key store, but the clean room already holds this party's upload made with it")
-	// ErrInputChanged is returned when a resumed run's input differs from
-	// what the first run uploaded.
+	// ErrInputChanged is returned when a resumed run's kept rows (its
+	// input file, or the options that select and encode its rows) differ
+	// from those the first run uploaded.
 	ErrInputChanged = errors.New("flow: the input differs from the one this session's upload was made from")
 )
 
@@ -75,7 +76,8 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := r.checkSameInput(ctx, s, a); err != nil {
+	st, err := r.checkResume(ctx, s, a, key)
+	if err != nil {
 		return err
 	}
 	if s.State == api.StateCreated {
@@ -86,7 +88,7 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	if s.State == api.StateJoined || s.State == api.StateUploading {
 		r.begin("upload")
-		if err := r.upload(ctx, a, key, perm, r.info.side(s)); err != nil {
+		if err := r.upload(ctx, st, a, key, perm, r.info.side(s)); err != nil {
 			return err
 		}
 		r.begin("wait for the counterpart")
@@ -120,29 +122,6 @@ func (r *runner) run(ctx context.Context) error {
 	// The outputs are safe on disk: the key has served its purpose, and
 	// keeping it would only let it be stolen.
 	return keystore.Delete(r.opts.KeyDir, r.opts.SessionID)
-}
-
-// checkSameInput makes sure that, once our upload is complete and no longer
-// re-sent, the input read now is the one it was made from: the media
-// partner maps activation records back to rows through it. For the
-// advertiser a changed input only makes the row counts of summary.json
-// stale, which is logged.
-func (r *runner) checkSameInput(ctx context.Context, s api.Session, a *audience) error {
-	if s.State != api.StateExchanging && !resultsReady(s.State) {
-		return nil // an upload in progress is checked part by part
-	}
-	st, err := r.loadState()
-	if err != nil {
-		return err
-	}
-	if st != nil && st.Fingerprint == a.fingerprintHex() {
-		return nil
-	}
-	if r.info.role == api.RoleMediaPartner {
-		return ErrInputChanged
-	}
-	r.opts.Logger.WarnContext(ctx, "the input differs from the uploaded one; row counts describe the current file", "session", s.ID)
-	return nil
 }
 
 // keyAndOrder returns the session key and our upload permutation. A

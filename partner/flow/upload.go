@@ -19,27 +19,28 @@ import (
 var ErrBadReceipt = errors.New("flow: the clean room acknowledged another part than the one sent")
 
 // plan is how our set splits into parts, and from which part to send.
+// When the upload starts over, record is the resume state to save once
+// the clean room has acknowledged recordAfter parts.
 type plan struct {
 	per, parts, start int
+	record            *resumeState
+	recordAfter       int
 }
 
 // planUpload splits n records into parts and decides where to resume: at
-// the first part the clean room lacks if the saved state shows the same
-// input, otherwise at part 0 (re-sent parts the server holds are
-// acknowledged unchanged, or refused as a conflict if they differ).
-func (r *runner) planUpload(a *audience, h wire.Header, side api.SideProgress) (plan, error) {
+// the first part the clean room lacks if checkResume vouched for the
+// upload (st), otherwise at part 0 under a new state (re-sent parts the
+// server holds are acknowledged unchanged, or refused as a conflict if
+// they differ). The new state vouches for the key and rows from then on,
+// so it is saved only once the parts the server already held have come
+// back acknowledged as identical: a replaced key whose state was lost must
+// not be recorded as the one the upload was made with.
+func (r *runner) planUpload(st *resumeState, a *audience, key *blind.Key, h wire.Header, side api.SideProgress) (plan, error) {
 	n := a.len()
 	p := plan{per: r.opts.partRecords(h)}
-	st, err := r.loadState()
-	if err != nil {
-		return p, err
-	}
-	same := st != nil && st.Fingerprint == a.fingerprintHex() && st.Records == n &&
-		st.PartRecords > 0 && st.PartRecords <= wire.MaxRecords(h)
+	same := st != nil && st.PartRecords > 0 && st.PartRecords <= wire.MaxRecords(h)
 	if same {
 		p.per = st.PartRecords
-	} else if err := r.saveState(resumeState{Fingerprint: a.fingerprintHex(), Records: n, PartRecords: p.per}); err != nil {
-		return p, err
 	}
 	p.parts = max(1, (n+p.per-1)/p.per)
 	if same {
@@ -47,14 +48,20 @@ func (r *runner) planUpload(a *audience, h wire.Header, side api.SideProgress) (
 		if side.BlindedComplete {
 			p.start = p.parts
 		}
+		return p, nil
 	}
-	return p, nil
+	record := resumeState{Key: keyFingerprint(key), Rows: a.fingerprintHex(), Records: n, PartRecords: p.per, Options: r.opts.uploadOptions()}
+	if p.recordAfter = min(side.BlindedParts, p.parts); p.recordAfter > 0 {
+		p.record = &record
+		return p, nil
+	}
+	return p, r.saveState(record)
 }
 
 // upload blinds and sends our set in permuted order.
-func (r *runner) upload(ctx context.Context, a *audience, key *blind.Key, perm []uint32, side api.SideProgress) error {
+func (r *runner) upload(ctx context.Context, st *resumeState, a *audience, key *blind.Key, perm []uint32, side api.SideProgress) error {
 	h := wire.Header{Kind: wire.KindBlinded, Session: r.info.wireID, Attrs: r.info.attrs}
-	p, err := r.planUpload(a, h, side)
+	p, err := r.planUpload(st, a, key, h, side)
 	if err != nil {
 		return err
 	}
@@ -71,13 +78,18 @@ func (r *runner) upload(ctx context.Context, a *audience, key *blind.Key, perm [
 		prod := &blindedPart{r: r, a: a, key: key, perm: perm, h: hi, first: first, end: end, prog: prog}
 		rec, err := r.opts.Client.PutBlinded(ctx, r.info.id, client.Body{Size: partSize(hi, end-first), Open: prod.open(ctx, prod.write)})
 		if client.IsCode(err, api.CodeConflict) {
-			return fmt.Errorf("%w: the clean room holds another part %d (%w)", ErrInputChanged, i, err)
+			return fmt.Errorf("%w: the clean room holds another part %d, made from other rows or with another session key (%w)", ErrInputChanged, i, err)
 		}
 		if err != nil {
 			return fmt.Errorf("flow: uploading part %d of %d: %w", i+1, p.parts, err)
 		}
 		if err := prod.checkReceipt(hi, rec); err != nil {
 			return err
+		}
+		if p.record != nil && i+1 == p.recordAfter {
+			if err := r.saveState(*p.record); err != nil {
+				return err
+			}
 		}
 		r.opts.Logger.InfoContext(ctx, "blinded part accepted", "session", r.info.id, "part", i, "records", rec.Records, "state", rec.State)
 	}

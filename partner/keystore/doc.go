@@ -9,7 +9,9 @@
 // lives in one file per session,
 //
 //	<dir>/<session-id>.key     32 bytes, the scalar (blind.Key.Bytes)
-//	<dir>/<session-id>.state   the flow's resume state (opaque here)
+//	<dir>/<session-id>.state   the flow's resume state (opaque here; it
+//	                           holds a fingerprint of the key that the
+//	                           flow checks the key against on resume)
 //
 // where dir defaults to os.UserConfigDir()/blindjoin/sessions/<server-host>
 // (Dir). Files are created 0600 in a 0700 directory and written atomically

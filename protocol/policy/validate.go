@@ -95,8 +95,8 @@ func validateSegments(names []string) error {
 	seen := make(map[string]bool, len(names))
 	for i, name := range names {
 		f := "activation_segments[" + strconv.Itoa(i) + "]"
-		if !ValidSegmentName(name) {
-			return &Error{f, "must be 1..64 characters of A-Z a-z 0-9 _ . -"}
+		if reason := segmentNameProblem(name); reason != "" {
+			return &Error{f, reason}
 		}
 		if seen[name] {
 			return &Error{f, "is a duplicate"}
@@ -104,20 +104,4 @@ func validateSegments(names []string) error {
 		seen[name] = true
 	}
 	return nil
-}
-
-// ValidSegmentName reports whether name is 1..64 characters of
-// [A-Za-z0-9_.-], the form segment names take in policies and sessions.
-func ValidSegmentName(name string) bool {
-	if len(name) == 0 || len(name) > MaxSegmentName {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
-		if !ok {
-			return false
-		}
-	}
-	return true
 }

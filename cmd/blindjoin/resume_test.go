@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/blindjoin/blindjoin/partner/keystore"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+)
+
+// stopAfterReblinded relays a party's requests to the clean room and
+// stops the party's run once the clean room has accepted its last
+// re-blinded part, as killing the process right then would: it cancels
+// the run, and answers nothing useful afterwards.
+type stopAfterReblinded struct {
+	proxy   *httputil.ReverseProxy
+	stop    context.CancelFunc
+	final   atomic.Bool // the last re-blinded part was accepted
+	stopped atomic.Bool
+}
+
+func newStopAfterReblinded(t *testing.T, room string, stop context.CancelFunc) *httptest.Server {
+	target, err := url.Parse(room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stopAfterReblinded{proxy: httputil.NewSingleHostReverseProxy(target), stop: stop}
+	s.proxy.ModifyResponse = s.watch
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func (s *stopAfterReblinded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.stopped.Load() {
+		http.Error(w, "stopped", http.StatusServiceUnavailable)
+		return
+	}
+	s.proxy.ServeHTTP(w, r)
+	if s.final.Load() {
+		s.stopped.Store(true)
+		s.stop()
+	}
+}
+
+// watch notes the receipt of the last re-blinded part.
+func (s *stopAfterReblinded) watch(resp *http.Response) error {
+	req := resp.Request
+	if req.Method != http.MethodPut || !strings.HasSuffix(req.URL.Path, "/reblinded") || resp.StatusCode != http.StatusOK {
+		return nil
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	var rec api.PartReceipt
+	if json.Unmarshal(body, &rec) == nil && rec.Complete {
+		s.final.Store(true)
+	}
+	return nil
+}
+
+// Issue 9, item 3: a media partner stopped after its re-blinded upload
+// must not resume with another session key, input file or row options:
+// the key orders the upload and maps activation records back to rows, so
+// a flipped key bit gave an activation.csv of other people's rows.
+func TestResumeRefusesChangedKeyInputAndOptions(t *testing.T) {
+	e := newE2E(t)
+	polFile := writePolicy(t, e.dir, e2ePolicy)
+	pol, _ := policy.Parse([]byte(e2ePolicy))
+	truth, err := e.data.Truth(pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The partner's file gets a second consent column that withdraws
+	// every tenth row's consent: choosing it changes the rows uploaded.
+	pubCSV := filepath.Join(e.dir, "audience2.csv")
+	addConsentColumn(t, e.pubCSV, pubCSV, "consent_v2", func(row int, consent string) string {
+		if row%10 == 0 {
+			return ""
+		}
+		return consent
+	})
+
+	id := strings.TrimSpace(e.mustRun(t, e.adv, "session", "create", "--partner", "news", "--match-key", "email",
+		"--policy", polFile, "--segments-from", e.advCSV))
+	e.mustRun(t, e.pub, "session", "join", id, "--yes")
+
+	keys := filepath.Join(e.dir, "keys")
+	pubKeys, pubOut := filepath.Join(keys, "pub"), filepath.Join(e.dir, "pub-out")
+	advMatch := []string{"match", id, "--in", e.advCSV, "--id-column", "email", "--segments-column", "segments",
+		"--out", filepath.Join(e.dir, "adv-out"), "--key-dir", filepath.Join(keys, "adv"), "--poll", "50ms"}
+	pubMatch := func(in, consentColumn string) []string {
+		return []string{"match", id, "--in", in, "--id-column", "user_email", "--consent-column", consentColumn,
+			"--out", pubOut, "--key-dir", pubKeys, "--poll", "50ms"}
+	}
+
+	// The partner is stopped once its re-blinded set is complete; the
+	// advertiser finishes, so the results are computed.
+	pubCtx, stopPub := context.WithCancel(context.Background())
+	defer stopPub()
+	relay := newStopAfterReblinded(t, e.room.url, stopPub)
+	var wg sync.WaitGroup
+	var advErr string
+	var advCode, pubCode int
+	wg.Go(func() { _, advErr, advCode = e.as(context.Background(), e.adv, advMatch...) })
+	wg.Go(func() {
+		var out, errOut bytes.Buffer
+		args := append(pubMatch(pubCSV, "consent"), "--server", relay.URL, "--api-key", e.pub)
+		pubCode = run(args, stdio{in: strings.NewReader(""), out: &out, err: &errOut, ctx: pubCtx})
+	})
+	wg.Wait()
+	if advCode != exitOK || pubCode != exitInterrupted {
+		t.Fatalf("advertiser exit %d (%s); partner exit %d, want %d", advCode, advErr, pubCode, exitInterrupted)
+	}
+	if out := e.mustRun(t, e.pub, "session", "show", id); !strings.Contains(out, api.StateComputed) {
+		t.Fatalf("the session is not computed:\n%s", out)
+	}
+
+	keyFile := filepath.Join(pubKeys, id+".key")
+	original, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := bytes.Clone(original)
+	flipped[0] ^= 1
+	activation := filepath.Join(pubOut, "activation.csv")
+	refused := func(t *testing.T, args []string, want ...string) {
+		t.Helper()
+		_, errOut, code := e.as(context.Background(), e.pub, args...)
+		t.Logf("stderr: %s", errOut)
+		if code != exitFail {
+			t.Errorf("exit %d, want %d; stderr %q", code, exitFail, errOut)
+		}
+		for _, w := range want {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("stderr %q lacks %q", errOut, w)
+			}
+		}
+		if _, err := os.Stat(activation); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("activation.csv written (%v)", err)
+		}
+		if _, err := keystore.Load(pubKeys, id); err != nil {
+			t.Errorf("the key is gone after a refused resume: %v", err)
+		}
+	}
+
+	t.Run("flipped key bit", func(t *testing.T) {
+		if err := os.WriteFile(keyFile, flipped, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(keyFile, original, 0o600)
+		if _, err := keystore.Load(pubKeys, id); err != nil {
+			t.Fatalf("the flipped key must still be a valid scalar: %v", err)
+		}
+		refused(t, pubMatch(pubCSV, "consent"), "session key is not the one this session's upload was made with", "Restore the original key file")
+	})
+	t.Run("other consent column", func(t *testing.T) {
+		refused(t, pubMatch(pubCSV, "consent_v2"), "input differs", `the consent column (--consent-column) was "consent", now "consent_v2"`)
+	})
+	t.Run("changed input file", func(t *testing.T) {
+		kept, err := os.ReadFile(pubCSV)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(pubCSV, kept, 0o600)
+		addConsentColumn(t, e.pubCSV, pubCSV, "consent_v2", func(row int, consent string) string { return consent })
+		// The same columns, one row's consent withdrawn.
+		replaceCell(t, pubCSV, "consent", func(row int, consent string) string {
+			if row == 7 {
+				return ""
+			}
+			return consent
+		})
+		refused(t, pubMatch(pubCSV, "consent"), "input differs", "the input file changed since the upload started")
+	})
+	t.Run("resume record of an older version", func(t *testing.T) {
+		kept, err := keystore.ReadState(pubKeys, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer keystore.WriteState(pubKeys, id, kept)
+		if err := keystore.WriteState(pubKeys, id, []byte(`{"version":1,"fingerprint":"00","records":1,"part_records":1}`)); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, pubMatch(pubCSV, "consent"), "resume record cannot vouch for the key", "from another blindjoin version", "start a new session")
+	})
+
+	// With its key, input and options, the partner finishes the session.
+	e.mustRun(t, e.pub, pubMatch(pubCSV, "consent")...)
+	checkActivationFile(t, activation, truth.Released(int(pol.K)))
+}
+
+// addConsentColumn copies the CSV file from to to with one more column,
+// name, filled from the "consent" cell of each data row (numbered from 0).
+func addConsentColumn(t *testing.T, from, to, name string, fill func(row int, consent string) string) {
+	t.Helper()
+	rows := readCSV(t, from)
+	col := columnOf(t, rows[0], "consent")
+	rows[0] = append(rows[0], name)
+	for i, r := range rows[1:] {
+		rows[i+1] = append(r, fill(i, r[col]))
+	}
+	writeCSV(t, to, rows)
+}
+
+// replaceCell rewrites the column of every data row of the CSV file path.
+func replaceCell(t *testing.T, path, column string, fill func(row int, cell string) string) {
+	t.Helper()
+	rows := readCSV(t, path)
+	col := columnOf(t, rows[0], column)
+	for i, r := range rows[1:] {
+		r[col] = fill(i, r[col])
+	}
+	writeCSV(t, path, rows)
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("%s: %d rows, %v", path, len(rows), err)
+	}
+	return rows
+}
+
+func columnOf(t *testing.T, header []string, name string) int {
+	t.Helper()
+	for i, h := range header {
+		if h == name {
+			return i
+		}
+	}
+	t.Fatalf("no column %q in %v", name, header)
+	return -1
+}
+
+func writeCSV(t *testing.T, path string, rows [][]string) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := csv.NewWriter(&b).WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
