@@ -10,11 +10,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/auth"
 	"github.com/blindjoin/blindjoin/cleanroom/httpapi"
+	"github.com/blindjoin/blindjoin/cleanroom/keyfile"
 	"github.com/blindjoin/blindjoin/cleanroom/registry"
 	"github.com/blindjoin/blindjoin/cleanroom/session"
 	"github.com/blindjoin/blindjoin/protocol/policy"
@@ -85,6 +87,11 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	if err := createDataDir(cfg.DataDir); err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := openStore(cfg.DataDir)
 	if err != nil {
 		return err
@@ -162,6 +169,34 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serveLock is the file in the data directory that a serving process holds
+// locked for as long as it runs.
+const serveLock = "serve.lock"
+
+// ErrDataDirInUse reports a data directory that another server is serving.
+var ErrDataDirInUse = errors.New("operator: the data directory is in use by another blindjoind serve")
+
+// lockDataDir makes the caller the only server of dir, and so of the store
+// and part files in it: session start-up recovery deletes temporary files
+// that only a crash can have left, which is true only if no other server
+// is writing them. The party and keys commands do not take this lock: they
+// only use the store, which SQLite shares safely, and the keyring, which
+// has its own lock; they run no recovery.
+func lockDataDir(dir string) (unlock func() error, err error) {
+	unlock, err = keyfile.LockOwned(filepath.Join(dir, serveLock))
+	if le, ok := errors.AsType[*keyfile.LockedError](err); ok {
+		holder := "another process"
+		if le.PID != 0 {
+			holder = fmt.Sprintf("process %d", le.PID)
+		}
+		return nil, fmt.Errorf("%w: %s holds %s; stop it before starting another server on %s", ErrDataDirInUse, holder, le.Path, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("operator: locking the data directory: %w", err)
+	}
+	return unlock, nil
 }
 
 // sweep runs retention now and then every period until ctx is done.
