@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/blindjoin/blindjoin/cleanroom/session"
+	"github.com/blindjoin/blindjoin/protocol/strictjson"
 )
 
 // MaxJSONBody bounds JSON request bodies. The largest, a session creation
@@ -21,24 +23,46 @@ const MaxJSONBody = 64 << 10
 
 const jsonMediaType = "application/json"
 
+// maxJSONDepth bounds the nesting of JSON request bodies; the deepest, a
+// session's policy inside its creation request, needs a handful of levels.
+const maxJSONDepth = 16
+
 // decodeJSON reads exactly one JSON object of dst's type from the request:
 // Content-Type application/json, at most MaxJSONBody bytes, no unknown
-// fields, no trailing data. Errors are *session.RequestError naming the
-// field (or "body"), or *http.MaxBytesError; neither quotes the body.
+// fields, no trailing data, and no duplicate keys, nor keys that only
+// encoding/json's case-insensitive matching would take for a field (with
+// either, a reviewer of the body and the server could read different
+// requests). Errors are *session.RequestError naming the field (or "body"),
+// or *http.MaxBytesError; neither quotes the body.
 func decodeJSON(c *gin.Context, dst any) error {
 	if !hasMediaType(c.GetHeader("Content-Type"), jsonMediaType) {
 		return &session.RequestError{Field: "Content-Type", Reason: "must be " + jsonMediaType}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, MaxJSONBody))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxJSONBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return err
+		}
+		return fmt.Errorf("httpapi: reading the request body: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return err
-		}
 		return &session.RequestError{Field: "body", Reason: "data after the JSON object"}
+	}
+	// The body decoded, so only the rules strictjson adds can fail here.
+	switch err := strictjson.Check(body, strictjson.Rules{MaxDepth: maxJSONDepth, Key: fieldLike}); {
+	case errors.Is(err, strictjson.ErrDuplicateKey):
+		return &session.RequestError{Field: "body", Reason: "an object has the same key twice"}
+	case errors.Is(err, strictjson.ErrKey):
+		return &session.RequestError{Field: "body", Reason: "unknown field (field names are lowercase)"}
+	case errors.Is(err, strictjson.ErrTooDeep):
+		return &session.RequestError{Field: "body", Reason: "nested too deeply"}
+	case err != nil:
+		return &session.RequestError{Field: "body", Reason: "invalid JSON"}
 	}
 	return nil
 }
