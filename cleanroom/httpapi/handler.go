@@ -25,6 +25,9 @@ type handler struct {
 	metrics  *metrics
 	create   *ratelimit.Limiter
 	parts    *ratelimit.Limiter
+	tokenReq *ratelimit.Limiter // per client address
+	// jsonRead bounds reading a JSON body (see Config.JSONReadTimeout).
+	jsonRead time.Duration
 }
 
 // NewHandler returns the clean room's HTTP API, and apart from it the
@@ -45,6 +48,10 @@ func NewHandler(cfg Config) (api, metrics http.Handler, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("httpapi: parts limit: %w", err)
 	}
+	tokenReq, err := ratelimit.New(c.Limits.Token, c.Now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("httpapi: token limit: %w", err)
+	}
 	h := &handler{
 		sessions: c.Sessions,
 		parties:  c.Parties,
@@ -56,6 +63,8 @@ func NewHandler(cfg Config) (api, metrics http.Handler, err error) {
 		metrics:  newMetrics(c.StateCounts, c.Elements),
 		create:   create,
 		parts:    parts,
+		tokenReq: tokenReq,
+		jsonRead: c.JSONReadTimeout,
 	}
 	return h.router(), h.metricsHandler(), nil
 }

@@ -8,8 +8,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -32,18 +34,16 @@ const maxJSONDepth = 16
 // fields, no trailing data, and no duplicate keys, nor keys that only
 // encoding/json's case-insensitive matching would take for a field (with
 // either, a reviewer of the body and the server could read different
-// requests). Errors are *session.RequestError naming the field (or "body"),
-// or *http.MaxBytesError; neither quotes the body.
-func decodeJSON(c *gin.Context, dst any) error {
+// requests). The body must arrive within h.jsonRead. Errors are
+// *session.RequestError naming the field (or "body"), or
+// *http.MaxBytesError; neither quotes the body.
+func (h *handler) decodeJSON(c *gin.Context, dst any) error {
 	if !hasMediaType(c.GetHeader("Content-Type"), jsonMediaType) {
 		return &session.RequestError{Field: "Content-Type", Reason: "must be " + jsonMediaType}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxJSONBody))
+	body, err := h.readJSONBody(c)
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return err
-		}
-		return fmt.Errorf("httpapi: reading the request body: %w", err)
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -65,6 +65,37 @@ func decodeJSON(c *gin.Context, dst any) error {
 		return &session.RequestError{Field: "body", Reason: "invalid JSON"}
 	}
 	return nil
+}
+
+// readJSONBody reads the whole body, at most MaxJSONBody bytes, within
+// h.jsonRead: the server's read timeout is sized for 64 MiB parts, and a
+// client trickling a small body would otherwise hold the connection for
+// that long (unauthenticated, on the token route).
+func (h *handler) readJSONBody(c *gin.Context) ([]byte, error) {
+	rc := http.NewResponseController(c.Writer)
+	// A writer without deadlines (a test's recorder) keeps the server's.
+	// Deadlines are on the connection's clock, the real one, not h.now.
+	deadline := rc.SetReadDeadline(time.Now().Add(h.jsonRead)) == nil
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxJSONBody))
+	switch {
+	case err == nil:
+		if deadline {
+			// Nothing more is read for this request; a deadline left in
+			// place would end the connection's background read and
+			// cancel the request's context while the handler works.
+			rc.SetReadDeadline(time.Time{})
+		}
+		return body, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The connection stopped in the middle of a body: answer and
+		// close it, rather than wait for the rest to discard it.
+		c.Header("Connection", "close")
+		return nil, &session.RequestError{Field: "body", Reason: fmt.Sprintf("not received within %v", h.jsonRead)}
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return nil, err
+	}
+	return nil, fmt.Errorf("httpapi: reading the request body: %w", err)
 }
 
 // hasMediaType reports whether a Content-Type header names want

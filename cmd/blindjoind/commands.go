@@ -183,6 +183,8 @@ func serve(c *cli, args []string) int {
 	createBurst := fs.Int("create-burst", httpapi.DefaultLimits.Create.Burst, "session creations allowed at once per party")
 	partsRate := fs.Float64("parts-rate", httpapi.DefaultLimits.Parts.Rate, "part uploads and downloads per second per party")
 	partsBurst := fs.Int("parts-burst", httpapi.DefaultLimits.Parts.Burst, "part uploads and downloads allowed at once per party")
+	tokenRate := fs.Float64("token-rate", httpapi.DefaultLimits.Token.Rate, "token requests per second per client address")
+	tokenBurst := fs.Int("token-burst", httpapi.DefaultLimits.Token.Burst, "token requests allowed at once per client address")
 	if status, ok := c.parseFlags(fs, args); !ok {
 		return status
 	}
@@ -192,8 +194,9 @@ func serve(c *cli, args []string) int {
 	limits := httpapi.Limits{
 		Create: ratelimit.Limit{Rate: *createRate, Burst: *createBurst},
 		Parts:  ratelimit.Limit{Rate: *partsRate, Burst: *partsBurst},
+		Token:  ratelimit.Limit{Rate: *tokenRate, Burst: *tokenBurst},
 	}
-	if limits.Create.Validate() != nil || limits.Parts.Validate() != nil {
+	if limits.Create.Validate() != nil || limits.Parts.Validate() != nil || limits.Token.Validate() != nil {
 		return usageError(c, fs, "rates and bursts must be positive")
 	}
 	log, err := operator.NewLogger(*logFormat, *logLevel, c.err)
