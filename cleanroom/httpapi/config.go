@@ -24,7 +24,8 @@ type KeySet interface {
 	JWKS() []byte
 }
 
-// Limits are the per-party rate limits.
+// Limits are the rate limits: per party, and per client address for the
+// one unauthenticated route that does work, the token exchange.
 type Limits struct {
 	// Create bounds session creations.
 	Create ratelimit.Limit
@@ -32,15 +33,26 @@ type Limits struct {
 	// three sets of parts per party (blinded up, counterpart down,
 	// re-blinded up).
 	Parts ratelimit.Limit
+	// Token bounds POST /v1/auth/token per client address (see
+	// clientKey).
+	Token ratelimit.Limit
 }
 
 // DefaultLimits let a party create a session every few seconds with bursts
 // of 20, and move ten 64 MiB parts a second with bursts of 200, more than a
-// single link carries: they stop loops, not work.
+// single link carries; and a client address exchange keys for tokens five
+// times a second with bursts of 100, where a party needs one token per 15
+// minutes: they stop loops, not work.
 var DefaultLimits = Limits{
 	Create: ratelimit.Limit{Rate: 0.2, Burst: 20},
 	Parts:  ratelimit.Limit{Rate: 10, Burst: 200},
+	Token:  ratelimit.Limit{Rate: 5, Burst: 100},
 }
+
+// DefaultJSONReadTimeout bounds reading a JSON request body: the largest is
+// MaxJSONBody (64 KiB), seconds on any working link. Part uploads keep the
+// server's long read timeout.
+const DefaultJSONReadTimeout = 20 * time.Second
 
 // Config holds the handler's dependencies. Every field without a stated
 // default is required.
@@ -61,6 +73,11 @@ type Config struct {
 	// Limits are the rate limits; a zero Limit takes its DefaultLimits
 	// value.
 	Limits Limits
+	// JSONReadTimeout bounds reading a JSON request body, from the moment
+	// the handler starts reading it (DefaultJSONReadTimeout if zero), so
+	// that a client trickling a small body cannot hold a connection for
+	// the part uploads' long read timeout.
+	JSONReadTimeout time.Duration
 	// Now is the clock of rate limits and request durations; time.Now if
 	// nil.
 	Now func() time.Time
@@ -82,6 +99,12 @@ func (cfg *Config) withDefaults() (Config, error) {
 	}
 	if c.Limits.Parts == (ratelimit.Limit{}) {
 		c.Limits.Parts = DefaultLimits.Parts
+	}
+	if c.Limits.Token == (ratelimit.Limit{}) {
+		c.Limits.Token = DefaultLimits.Token
+	}
+	if c.JSONReadTimeout <= 0 {
+		c.JSONReadTimeout = DefaultJSONReadTimeout
 	}
 	if c.Now == nil {
 		c.Now = time.Now

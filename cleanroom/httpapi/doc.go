@@ -19,8 +19,16 @@
 //	           -> strict JSON or streamed part body -> Sessions -> JSON
 //
 // Bodies are bounded before anyone reads them: JSON requests by
-// MaxJSONBody, part uploads by wire.MaxPartSize, streamed straight to the
-// service without being buffered here. Credentials never reach a log line:
+// MaxJSONBody and Config.JSONReadTimeout, and refused with a duplicate or
+// case-variant key (protocol/strictjson); part uploads by wire.MaxPartSize
+// and the server's long read timeout, streamed straight to the service
+// without being buffered here. The token exchange, the one unauthenticated
+// route that does work, is rate-limited per client address.
+//
+// NewHandler returns the metrics apart from the API, to be served on a
+// listener of their own: they need no credentials and show authentication
+// failures, traffic by route and sessions by state. A request whose client
+// hung up before the answer is logged and counted as 499, not as a 5xx. Credentials never reach a log line:
 // the access log records the route template, the status, the duration and
 // the party name, nothing taken from the headers or the body except a
 // client request id of a restricted form.

@@ -25,21 +25,32 @@ type handler struct {
 	metrics  *metrics
 	create   *ratelimit.Limiter
 	parts    *ratelimit.Limiter
+	tokenReq *ratelimit.Limiter // per client address
+	// jsonRead bounds reading a JSON body (see Config.JSONReadTimeout).
+	jsonRead time.Duration
 }
 
-// NewHandler returns the clean room's HTTP API as an http.Handler.
-func NewHandler(cfg Config) (http.Handler, error) {
+// NewHandler returns the clean room's HTTP API, and apart from it the
+// Prometheus metrics of that API (GET /metrics). The metrics carry no
+// credentials check of their own, and show authentication failures by
+// reason, traffic by route and sessions by state: serve them on a listener
+// only the operator's monitoring reaches, never beside the API.
+func NewHandler(cfg Config) (api, metrics http.Handler, err error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	create, err := ratelimit.New(c.Limits.Create, c.Now)
 	if err != nil {
-		return nil, fmt.Errorf("httpapi: create limit: %w", err)
+		return nil, nil, fmt.Errorf("httpapi: create limit: %w", err)
 	}
 	parts, err := ratelimit.New(c.Limits.Parts, c.Now)
 	if err != nil {
-		return nil, fmt.Errorf("httpapi: parts limit: %w", err)
+		return nil, nil, fmt.Errorf("httpapi: parts limit: %w", err)
+	}
+	tokenReq, err := ratelimit.New(c.Limits.Token, c.Now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("httpapi: token limit: %w", err)
 	}
 	h := &handler{
 		sessions: c.Sessions,
@@ -52,8 +63,20 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		metrics:  newMetrics(c.StateCounts, c.Elements),
 		create:   create,
 		parts:    parts,
+		tokenReq: tokenReq,
+		jsonRead: c.JSONReadTimeout,
 	}
-	return h.router(), nil
+	return h.router(), h.metricsHandler(), nil
+}
+
+// metricsHandler serves GET /metrics and answers 404 to everything else.
+func (h *handler) metricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(h.metrics.registry, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(h.log.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+	}))
+	return mux
 }
 
 func (h *handler) router() *gin.Engine {
@@ -69,10 +92,6 @@ func (h *handler) router() *gin.Engine {
 
 	r.GET("/healthz", h.healthz)
 	r.GET("/readyz", h.readyz)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(h.metrics.registry, promhttp.HandlerOpts{
-		ErrorLog:      slog.NewLogLogger(h.log.Handler(), slog.LevelError),
-		ErrorHandling: promhttp.ContinueOnError,
-	})))
 	r.GET("/openapi.json", serveOpenAPI)
 	r.GET("/.well-known/jwks.json", h.jwks)
 

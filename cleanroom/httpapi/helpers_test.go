@@ -201,6 +201,7 @@ func receiptReader(body io.Reader) (api.PartReceipt, error) {
 type env struct {
 	t        *testing.T
 	h        http.Handler
+	metrics  http.Handler
 	clock    *testkit.Clock
 	parties  *fakeParties
 	sessions *fakeSessions
@@ -282,7 +283,7 @@ func (e *env) start(cfg Config, opts []envOption) {
 		o(&cfg)
 	}
 	var err error
-	if e.h, err = NewHandler(cfg); err != nil {
+	if e.h, e.metrics, err = NewHandler(cfg); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -315,6 +316,13 @@ func (e *env) as(party string, r *http.Request) *httptest.ResponseRecorder {
 	e.t.Helper()
 	r.Header.Set("Authorization", "Bearer "+e.token(party))
 	return e.do(r)
+}
+
+// scrape serves GET /metrics on the metrics handler.
+func (e *env) scrape() *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	e.metrics.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	return rec
 }
 
 // do serves r and checks what every response must satisfy: a request id,

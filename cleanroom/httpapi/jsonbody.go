@@ -1,18 +1,22 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/blindjoin/blindjoin/cleanroom/session"
+	"github.com/blindjoin/blindjoin/protocol/strictjson"
 )
 
 // MaxJSONBody bounds JSON request bodies. The largest, a session creation
@@ -21,26 +25,77 @@ const MaxJSONBody = 64 << 10
 
 const jsonMediaType = "application/json"
 
+// maxJSONDepth bounds the nesting of JSON request bodies; the deepest, a
+// session's policy inside its creation request, needs a handful of levels.
+const maxJSONDepth = 16
+
 // decodeJSON reads exactly one JSON object of dst's type from the request:
 // Content-Type application/json, at most MaxJSONBody bytes, no unknown
-// fields, no trailing data. Errors are *session.RequestError naming the
-// field (or "body"), or *http.MaxBytesError; neither quotes the body.
-func decodeJSON(c *gin.Context, dst any) error {
+// fields, no trailing data, and no duplicate keys, nor keys that only
+// encoding/json's case-insensitive matching would take for a field (with
+// either, a reviewer of the body and the server could read different
+// requests). The body must arrive within h.jsonRead. Errors are
+// *session.RequestError naming the field (or "body"), or
+// *http.MaxBytesError; neither quotes the body.
+func (h *handler) decodeJSON(c *gin.Context, dst any) error {
 	if !hasMediaType(c.GetHeader("Content-Type"), jsonMediaType) {
 		return &session.RequestError{Field: "Content-Type", Reason: "must be " + jsonMediaType}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, MaxJSONBody))
+	body, err := h.readJSONBody(c)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return err
-		}
 		return &session.RequestError{Field: "body", Reason: "data after the JSON object"}
 	}
+	// The body decoded, so only the rules strictjson adds can fail here.
+	switch err := strictjson.Check(body, strictjson.Rules{MaxDepth: maxJSONDepth, Key: fieldLike}); {
+	case errors.Is(err, strictjson.ErrDuplicateKey):
+		return &session.RequestError{Field: "body", Reason: "an object has the same key twice"}
+	case errors.Is(err, strictjson.ErrKey):
+		return &session.RequestError{Field: "body", Reason: "unknown field (field names are lowercase)"}
+	case errors.Is(err, strictjson.ErrTooDeep):
+		return &session.RequestError{Field: "body", Reason: "nested too deeply"}
+	case err != nil:
+		return &session.RequestError{Field: "body", Reason: "invalid JSON"}
+	}
 	return nil
+}
+
+// readJSONBody reads the whole body, at most MaxJSONBody bytes, within
+// h.jsonRead: the server's read timeout is sized for 64 MiB parts, and a
+// client trickling a small body would otherwise hold the connection for
+// that long (unauthenticated, on the token route).
+func (h *handler) readJSONBody(c *gin.Context) ([]byte, error) {
+	rc := http.NewResponseController(c.Writer)
+	// A writer without deadlines (a test's recorder) keeps the server's.
+	// Deadlines are on the connection's clock, the real one, not h.now.
+	deadline := rc.SetReadDeadline(time.Now().Add(h.jsonRead)) == nil
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxJSONBody))
+	switch {
+	case err == nil:
+		if deadline {
+			// Nothing more is read for this request; a deadline left in
+			// place would end the connection's background read and
+			// cancel the request's context while the handler works.
+			rc.SetReadDeadline(time.Time{})
+		}
+		return body, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The connection stopped in the middle of a body: answer and
+		// close it, rather than wait for the rest to discard it.
+		c.Header("Connection", "close")
+		return nil, &session.RequestError{Field: "body", Reason: fmt.Sprintf("not received within %v", h.jsonRead)}
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return nil, err
+	}
+	return nil, fmt.Errorf("httpapi: reading the request body: %w", err)
 }
 
 // hasMediaType reports whether a Content-Type header names want

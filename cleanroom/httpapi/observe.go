@@ -1,11 +1,23 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 )
+
+// statusClientClosed is what the access log and the metrics record for a
+// request whose client went away before the server could answer (nginx's
+// 499): whatever failed afterwards failed because the request's context
+// was canceled, and is not a server error.
+const statusClientClosed = 499
+
+// codeClientCanceled is the log's code for such a request; it is never
+// sent (nobody is listening).
+const codeClientCanceled = "client_canceled"
 
 // unmatchedRoute labels requests that matched no route, so that metrics and
 // logs never carry a raw path chosen by the client.
@@ -23,6 +35,10 @@ func (h *handler) observe(c *gin.Context) {
 		route = unmatchedRoute
 	}
 	status := c.Writer.Status()
+	code := c.GetString(ctxCode)
+	if status >= http.StatusInternalServerError && clientGone(c.Request.Context()) {
+		status, code = statusClientClosed, codeClientCanceled
+	}
 	h.metrics.observeRequest(c.Request.Method, route, status, elapsed)
 
 	attrs := []slog.Attr{
@@ -39,7 +55,7 @@ func (h *handler) observe(c *gin.Context) {
 	if id := c.Param("id"); id != "" && sessionRecognized(status) {
 		attrs = append(attrs, slog.String("session", id))
 	}
-	if code := c.GetString(ctxCode); code != "" {
+	if code != "" {
 		attrs = append(attrs, slog.String("code", code))
 	}
 	level := slog.LevelInfo
@@ -55,6 +71,14 @@ func (h *handler) observe(c *gin.Context) {
 		level = slog.LevelError
 	}
 	h.log.LogAttrs(c.Request.Context(), level, "request", attrs...)
+}
+
+// clientGone reports whether the request's context was canceled, which
+// net/http does when the client closes the connection (or the HTTP/2
+// stream) before the response. A deadline of the server's own is not the
+// client's doing, and stays an error.
+func clientGone(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
 }
 
 // sessionRecognized reports whether a response shows that the service took

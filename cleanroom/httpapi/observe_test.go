@@ -141,7 +141,7 @@ func TestMetrics(t *testing.T) {
 	e.as("acme", request(http.MethodGet, "/v1/sessions/s1", "", nil))
 	e.do(request(http.MethodGet, "/v1/sessions/s1", "", nil)) // 401
 	e.do(httptest.NewRequest(http.MethodGet, "/nope/secret-path", nil))
-	rec := e.do(httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	rec := e.scrape()
 	if rec.Code != http.StatusOK {
 		t.Fatalf("%d", rec.Code)
 	}
@@ -172,7 +172,7 @@ func TestMetricsSurviveAStoreFailure(t *testing.T) {
 	e := newEnv(t, func(c *Config) {
 		c.StateCounts = func(ctx context.Context) (map[string]int, error) { return nil, errStoreDown }
 	})
-	rec := e.do(httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	rec := e.scrape()
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "blindjoin_elements_processed_total") {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
@@ -181,5 +181,22 @@ func TestMetricsSurviveAStoreFailure(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), "counting sessions") {
 		t.Error("the failure was not logged")
+	}
+}
+
+// TestMetricsAreNotOnTheAPI: the API listener is reachable by every party
+// and by anyone on its network; the metrics are not served there.
+func TestMetricsAreNotOnTheAPI(t *testing.T) {
+	e := newEnv(t)
+	rec := e.do(httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "blindjoin_") {
+		t.Fatalf("GET /metrics on the API: %d %s", rec.Code, rec.Body)
+	}
+	for _, path := range []string{"/", "/healthz", "/v1/sessions"} {
+		rec := httptest.NewRecorder()
+		e.metrics.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusNotFound {
+			t.Errorf("GET %s on the metrics handler: %d", path, rec.Code)
+		}
 	}
 }

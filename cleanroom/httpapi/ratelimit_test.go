@@ -75,7 +75,7 @@ func TestDefaultLimitsAreValid(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if _, err := NewHandler(Config{}); err == nil {
+	if _, _, err := NewHandler(Config{}); err == nil {
 		t.Error("NewHandler accepted a config without dependencies")
 	}
 }

@@ -297,7 +297,7 @@ func TestRealFlow(t *testing.T) {
 	if got.State != api.StatePurged {
 		t.Fatalf("state %s after DELETE", got.State)
 	}
-	rec := e.do(request(http.MethodGet, "/metrics", "", nil))
+	rec := e.scrape()
 	if !bytes.Contains(rec.Body.Bytes(), []byte(`blindjoin_sessions{state="purged"} 1`)) {
 		t.Errorf("metrics do not count the purged session")
 	}

@@ -12,7 +12,8 @@ type Timeouts struct {
 	// slowloris clients).
 	ReadHeader time.Duration
 	// Read bounds reading a whole request, body included. It must allow a
-	// 64 MiB part on a slow link: 10 minutes is about 0.9 Mbit/s.
+	// 64 MiB part on a slow link: 10 minutes is about 0.9 Mbit/s. JSON
+	// bodies get the handler's much shorter Config.JSONReadTimeout.
 	Read time.Duration
 	// Write bounds writing a response, measured from the end of the request
 	// headers; it too must allow a 64 MiB download.

@@ -21,7 +21,7 @@ func (h *handler) listSessions(c *gin.Context, p session.Principal) {
 
 func (h *handler) createSession(c *gin.Context, p session.Principal) {
 	var req api.CreateSessionRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := h.decodeJSON(c, &req); err != nil {
 		fail(c, err)
 		return
 	}
@@ -34,7 +34,7 @@ func (h *handler) createSession(c *gin.Context, p session.Principal) {
 
 func (h *handler) joinSession(c *gin.Context, p session.Principal) {
 	var req api.JoinRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := h.decodeJSON(c, &req); err != nil {
 		fail(c, err)
 		return
 	}

@@ -10,9 +10,13 @@ import (
 )
 
 // token exchanges an API key for an access token (POST /v1/auth/token).
+// Anyone can call it, so it is rate-limited per client address.
 func (h *handler) token(c *gin.Context) {
+	if !allow(c, h.tokenReq, clientKey(c.Request.RemoteAddr)) {
+		return
+	}
 	var req api.TokenRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := h.decodeJSON(c, &req); err != nil {
 		fail(c, err)
 		return
 	}

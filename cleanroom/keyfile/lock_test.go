@@ -3,7 +3,11 @@
 package keyfile
 
 import (
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,4 +44,32 @@ func TestLockExcludes(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("second Lock did not proceed after unlock")
 	}
+}
+
+func TestLockOwnedRefusesSecondHolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "serve.lock")
+	unlock, err := LockOwned(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second open in the same process contends like another process.
+	_, err = LockOwned(path)
+	le, ok := errors.AsType[*LockedError](err)
+	if !ok || !errors.Is(err, ErrLocked) {
+		t.Fatalf("second LockOwned: %v, want a *LockedError", err)
+	}
+	if le.PID != os.Getpid() {
+		t.Errorf("holder PID %d, want %d", le.PID, os.Getpid())
+	}
+	if want := fmt.Sprintf("locked by process %d", os.Getpid()); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err = LockOwned(path)
+	if err != nil {
+		t.Fatalf("LockOwned after unlock: %v", err)
+	}
+	unlock()
 }

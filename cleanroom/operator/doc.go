@@ -11,8 +11,12 @@
 //	DIR/server-secret             relay and noise secret (cleanroom/session)
 //	DIR/transcript-signing.pem    transcript signing key (cleanroom/session)
 //	DIR/parts/                    uploaded and relayed part files
+//	DIR/serve.lock                held (flock) by the one server of DIR, holds its PID
 //
-// The party and key commands may run while the server does: SQLite
-// serializes the writers, and the server's keyring notices a rotation by
-// itself within a second.
+// One server per data directory: serve locks DIR/serve.lock before it opens
+// anything, and a second serve exits naming the holder's PID, because its
+// start-up recovery would delete the first one's part files in progress.
+// The party and key commands may run while the server does and take no such
+// lock: SQLite serializes the writers, they run no recovery, and the
+// server's keyring notices a rotation by itself within a second.
 package operator

@@ -10,11 +10,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/auth"
 	"github.com/blindjoin/blindjoin/cleanroom/httpapi"
+	"github.com/blindjoin/blindjoin/cleanroom/keyfile"
 	"github.com/blindjoin/blindjoin/cleanroom/registry"
 	"github.com/blindjoin/blindjoin/cleanroom/session"
 	"github.com/blindjoin/blindjoin/protocol/policy"
@@ -34,6 +36,12 @@ const (
 type ServeConfig struct {
 	DataDir string
 	Addr    string // host:port; port 0 picks a free port (see Started)
+	// MetricsAddr is the host:port of the Prometheus metrics listener;
+	// empty serves no metrics. It must be a loopback address unless
+	// MetricsPublic is set: metrics need no credentials and show
+	// authentication failures, traffic by route and sessions by state.
+	MetricsAddr   string
+	MetricsPublic bool
 	// FloorFile is a policy JSON file whose settings are the loosest any
 	// session may ask for; empty means the built-in defaults (DESIGN.md 4-5).
 	FloorFile string
@@ -82,9 +90,17 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	if err != nil {
 		return err
 	}
+	if err := checkMetricsAddr(cfg.MetricsAddr, cfg.MetricsPublic); err != nil {
+		return err
+	}
 	if err := createDataDir(cfg.DataDir); err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := openStore(cfg.DataDir)
 	if err != nil {
 		return err
@@ -107,7 +123,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	if err != nil {
 		return err
 	}
-	h, err := httpapi.NewHandler(httpapi.Config{
+	h, metrics, err := httpapi.NewHandler(httpapi.Config{
 		Sessions: svc,
 		Parties:  parties,
 		Tokens:   tokens,
@@ -129,10 +145,23 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	}
 	addr := ln.Addr().String()
 	srv := httpapi.NewServer(addr, h, cfg.Timeouts, log)
-	served := make(chan error, 1)
+	servers := []*http.Server{srv}
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("blindjoind serving", slog.String("addr", addr),
-		slog.String("transcript_public_key", hex.EncodeToString(svc.TranscriptPublicKey())))
+	started := []any{slog.String("addr", addr),
+		slog.String("transcript_public_key", hex.EncodeToString(svc.TranscriptPublicKey()))}
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("operator: listen for metrics: %w", err)
+		}
+		msrv := httpapi.NewServer(mln.Addr().String(), metrics, cfg.Timeouts, log)
+		servers = append(servers, msrv)
+		go func() { served <- msrv.Serve(mln) }()
+		started = append(started, slog.String("metrics_addr", mln.Addr().String()))
+	}
+	log.Info("blindjoind serving", started...)
 	if cfg.Started != nil {
 		cfg.Started(addr)
 	}
@@ -147,21 +176,82 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 
 	select {
 	case err := <-served:
+		for _, s := range servers {
+			s.Close()
+		}
 		return fmt.Errorf("operator: server stopped: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", slog.Duration("grace", cfg.ShutdownTimeout))
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		srv.Close()
-		return fmt.Errorf("operator: shutdown: in-flight requests cut off: %w", err)
+	var errs []error
+	for _, s := range servers {
+		if err := s.Shutdown(shutdownCtx); err != nil {
+			s.Close()
+			errs = append(errs, fmt.Errorf("operator: shutdown: in-flight requests cut off: %w", err))
+		}
 	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("operator: server: %w", err)
+	for range servers {
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("operator: server: %w", err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// ErrMetricsNotLoopback reports a metrics address that other hosts could
+// reach, without the operator saying that this is intended.
+var ErrMetricsNotLoopback = errors.New("operator: the metrics address is not a loopback address")
+
+// checkMetricsAddr refuses a metrics listener that other hosts could reach
+// unless public is set: metrics need no credentials. A host name other
+// than localhost could resolve to anything, and an empty host listens on
+// every interface, so both count as public.
+func checkMetricsAddr(addr string, public bool) error {
+	if addr == "" || public {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("operator: metrics address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s (metrics need no credentials and show authentication failures and traffic; listen on 127.0.0.1, or allow it explicitly with --metrics-public behind a firewall)", ErrMetricsNotLoopback, addr)
+}
+
+// serveLock is the file in the data directory that a serving process holds
+// locked for as long as it runs.
+const serveLock = "serve.lock"
+
+// ErrDataDirInUse reports a data directory that another server is serving.
+var ErrDataDirInUse = errors.New("operator: the data directory is in use by another blindjoind serve")
+
+// lockDataDir makes the caller the only server of dir, and so of the store
+// and part files in it: session start-up recovery deletes temporary files
+// that only a crash can have left, which is true only if no other server
+// is writing them. The party and keys commands do not take this lock: they
+// only use the store, which SQLite shares safely, and the keyring, which
+// has its own lock; they run no recovery.
+func lockDataDir(dir string) (unlock func() error, err error) {
+	unlock, err = keyfile.LockOwned(filepath.Join(dir, serveLock))
+	if le, ok := errors.AsType[*keyfile.LockedError](err); ok {
+		holder := "another process"
+		if le.PID != 0 {
+			holder = fmt.Sprintf("process %d", le.PID)
+		}
+		return nil, fmt.Errorf("%w: %s holds %s; stop it before starting another server on %s", ErrDataDirInUse, holder, le.Path, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("operator: locking the data directory: %w", err)
+	}
+	return unlock, nil
 }
 
 // sweep runs retention now and then every period until ctx is done.

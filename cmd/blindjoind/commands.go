@@ -168,6 +168,8 @@ func usageError(c *cli, fs *flag.FlagSet, msg string) int {
 func serve(c *cli, args []string) int {
 	fs, data := c.flags("serve")
 	addr := fs.String("addr", defaultAddr, "listen `address` (host:port)")
+	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics on this loopback `address` (host:port); empty: no metrics")
+	metricsPublic := fs.Bool("metrics-public", false, "allow a --metrics-addr other hosts can reach (metrics need no credentials)")
 	floor := fs.String("floor", "", "policy JSON `file` with the loosest settings a session may ask for (default: built-in defaults)")
 	budget := fs.Float64("dp-budget", 0, "differential-privacy `epsilon` per advertiser-partner pair per 30 days (0: default 10)")
 	issuer := fs.String("issuer", operator.DefaultIssuer, "access-token issuer (iss)")
@@ -181,6 +183,8 @@ func serve(c *cli, args []string) int {
 	createBurst := fs.Int("create-burst", httpapi.DefaultLimits.Create.Burst, "session creations allowed at once per party")
 	partsRate := fs.Float64("parts-rate", httpapi.DefaultLimits.Parts.Rate, "part uploads and downloads per second per party")
 	partsBurst := fs.Int("parts-burst", httpapi.DefaultLimits.Parts.Burst, "part uploads and downloads allowed at once per party")
+	tokenRate := fs.Float64("token-rate", httpapi.DefaultLimits.Token.Rate, "token requests per second per client address")
+	tokenBurst := fs.Int("token-burst", httpapi.DefaultLimits.Token.Burst, "token requests allowed at once per client address")
 	if status, ok := c.parseFlags(fs, args); !ok {
 		return status
 	}
@@ -190,8 +194,9 @@ func serve(c *cli, args []string) int {
 	limits := httpapi.Limits{
 		Create: ratelimit.Limit{Rate: *createRate, Burst: *createBurst},
 		Parts:  ratelimit.Limit{Rate: *partsRate, Burst: *partsBurst},
+		Token:  ratelimit.Limit{Rate: *tokenRate, Burst: *tokenBurst},
 	}
-	if limits.Create.Validate() != nil || limits.Parts.Validate() != nil {
+	if limits.Create.Validate() != nil || limits.Parts.Validate() != nil || limits.Token.Validate() != nil {
 		return usageError(c, fs, "rates and bursts must be positive")
 	}
 	log, err := operator.NewLogger(*logFormat, *logLevel, c.err)
@@ -199,7 +204,8 @@ func serve(c *cli, args []string) int {
 		return usageError(c, fs, err.Error())
 	}
 	return c.finish(operator.Serve(c.ctx, operator.ServeConfig{
-		DataDir: *data, Addr: *addr, FloorFile: *floor, DPBudget: *budget,
+		DataDir: *data, Addr: *addr, MetricsAddr: *metricsAddr, MetricsPublic: *metricsPublic,
+		FloorFile: *floor, DPBudget: *budget,
 		Issuer: *issuer, Audience: *audience, TokenTTL: *ttl,
 		SweepEvery: *sweepEvery, ShutdownTimeout: *grace, Limits: limits, Logger: log,
 	}))
@@ -231,14 +237,20 @@ func partyList(c *cli, args []string) int {
 
 func partyRevoke(c *cli, args []string) int {
 	fs, data := c.flags("party revoke")
+	name := fs.String("name", "", "party `name` (or give it as the only argument)")
 	rest, status, ok := c.parse(fs, args)
 	if !ok {
 		return status
 	}
-	if len(rest) != 1 {
-		return usageError(c, fs, "give exactly one party NAME")
+	// --name like party add; the positional form of earlier versions
+	// stays.
+	switch {
+	case *name == "" && len(rest) == 1:
+		*name = rest[0]
+	case *name == "" || len(rest) != 0:
+		return usageError(c, fs, "give the party as --name NAME (or as the only argument)")
 	}
-	return c.finish(operator.RevokeParty(c.ctx, *data, rest[0], c.out))
+	return c.finish(operator.RevokeParty(c.ctx, *data, *name, c.out))
 }
 
 func keysRotate(c *cli, args []string) int {

@@ -92,3 +92,56 @@ func TestCommandLineBeatsEnvironment(t *testing.T) {
 		t.Fatalf("exit %d, %s %s", code, stdout, stderr)
 	}
 }
+
+// TestPartyRevokeTakesName: "party revoke" takes --name like "party add",
+// and the positional form keeps working.
+func TestPartyRevokeTakesName(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"acme", "news"} {
+		if code, _, stderr := invoke(t, nil, "party", "add", "--data", dir, "--name", name, "--role", "advertiser"); code != exitOK {
+			t.Fatal(stderr)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"--data", dir, "--name", "acme"}, exitOK},
+		{[]string{"news", "--data", dir}, exitOK},
+		{[]string{"--data", dir, "--name", "acme", "news"}, exitUsage},
+		{[]string{"--data", dir}, exitUsage},
+		{[]string{"--data", dir, "--name", "ghost"}, exitFail},
+	} {
+		code, _, stderr := invoke(t, nil, append([]string{"party", "revoke"}, tc.args...)...)
+		if code != tc.code {
+			t.Errorf("party revoke %v: exit %d, want %d: %s", tc.args, code, tc.code, stderr)
+		}
+	}
+	_, stdout, _ := invoke(t, nil, "party", "list", "--data", dir, "--json")
+	var list struct {
+		Parties []struct {
+			Name      string
+			RevokedAt *string `json:"revoked_at"`
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &list); err != nil || len(list.Parties) != 2 {
+		t.Fatalf("%s: %v", stdout, err)
+	}
+	for _, p := range list.Parties {
+		if p.RevokedAt == nil {
+			t.Errorf("%s is not revoked", p.Name)
+		}
+	}
+}
+
+// TestServeRefusesPublicMetrics: metrics need no credentials, so a
+// listener other hosts reach must be asked for explicitly.
+func TestServeRefusesPublicMetrics(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	for _, addr := range []string{"0.0.0.0:0", ":0", "example.com:9090", "[::]:0"} {
+		code, _, stderr := invoke(t, nil, "serve", "--data", dir, "--metrics-addr", addr)
+		if code != exitFail || !strings.Contains(stderr, "--metrics-public") {
+			t.Errorf("--metrics-addr %s: exit %d, %s", addr, code, stderr)
+		}
+	}
+}

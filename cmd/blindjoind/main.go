@@ -1,10 +1,10 @@
 // Command blindjoind is the clean-room operator's binary: it serves the
 // HTTP API and manages parties and signing keys in a data directory.
 //
-//	blindjoind serve        [--data DIR] [--addr HOST:PORT] [flags]
+//	blindjoind serve        [--data DIR] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [flags]
 //	blindjoind party add    [--data DIR] --name NAME --role ROLE [--json]
 //	blindjoind party list   [--data DIR] [--json]
-//	blindjoind party revoke [--data DIR] NAME
+//	blindjoind party revoke [--data DIR] --name NAME   (or NAME)
 //	blindjoind keys rotate  [--data DIR]
 //	blindjoind keys show    [--data DIR] [--json]
 //

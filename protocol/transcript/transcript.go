@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"github.com/blindjoin/blindjoin/protocol/strictjson"
 )
 
 // MaxSize is the largest transcript ParseTranscript accepts.
@@ -88,63 +90,14 @@ func jsonProblem(err error) string {
 	return "not valid JSON for a transcript"
 }
 
-// checkJSON walks the document's tokens and refuses what encoding/json
-// would silently accept: duplicate keys (parsers disagree on which wins),
-// keys outside [a-z0-9_] (encoding/json matches "SEQ" or a Kelvin sign to
-// "seq" and "k"), nulls, deep nesting and trailing data.
+// checkJSON refuses what encoding/json would silently accept: duplicate
+// keys (parsers disagree on which wins), keys outside [a-z0-9_]
+// (encoding/json matches "SEQ" or a Kelvin sign to "seq" and "k"), nulls,
+// deep nesting and trailing data.
 func checkJSON(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := walk(dec, 0); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w: data after the JSON value", ErrSyntax)
-	}
-	return nil
-}
-
-func walk(dec *json.Decoder, depth int) error {
-	if depth > maxDepth {
-		return fmt.Errorf("%w: nested too deeply", ErrSyntax)
-	}
-	tok, err := dec.Token()
+	err := strictjson.Check(data, strictjson.Rules{MaxDepth: maxDepth, Key: validName, NoNull: true})
 	if err != nil {
-		return fmt.Errorf("%w: not valid JSON", ErrSyntax)
-	}
-	switch tok {
-	case nil:
-		return fmt.Errorf("%w: null is not allowed", ErrSyntax)
-	case json.Delim('{'):
-		seen := map[string]bool{}
-		for dec.More() {
-			tok, err := dec.Token()
-			key, ok := tok.(string)
-			if err != nil || !ok {
-				return fmt.Errorf("%w: not valid JSON", ErrSyntax)
-			}
-			if !validName(key) {
-				return fmt.Errorf("%w: object keys must be [a-z0-9_]", ErrSyntax)
-			}
-			if seen[key] {
-				return fmt.Errorf("%w: duplicate object key", ErrSyntax)
-			}
-			seen[key] = true
-			if err := walk(dec, depth+1); err != nil {
-				return err
-			}
-		}
-		_, err = dec.Token() // '}'
-	case json.Delim('['):
-		for dec.More() {
-			if err := walk(dec, depth+1); err != nil {
-				return err
-			}
-		}
-		_, err = dec.Token() // ']'
-	}
-	if err != nil {
-		return fmt.Errorf("%w: not valid JSON", ErrSyntax)
+		return fmt.Errorf("%w: %w", ErrSyntax, err)
 	}
 	return nil
 }

@@ -1,0 +1,97 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
+)
+
+// TestMetricsHaveTheirOwnListener: with a metrics address the metrics are
+// served there, and the API answers 404 on /metrics either way.
+func TestMetricsHaveTheirOwnListener(t *testing.T) {
+	dir := t.TempDir()
+	logs := &testkit.SyncBuffer{}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	started := make(chan string, 1)
+	go func() {
+		done <- Serve(ctx, ServeConfig{
+			DataDir: dir, Addr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0",
+			Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
+			Started: func(addr string) { started <- addr },
+		})
+	}()
+	var addr string
+	select {
+	case addr = <-started:
+	case err := <-done:
+		t.Fatalf("Serve: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not start")
+	}
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	m := regexp.MustCompile(`"metrics_addr":"([^"]+)"`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no metrics address in the start line:\n%s", logs)
+	}
+	get := func(url string) (int, string) {
+		t.Helper()
+		res, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	get("http://" + addr + "/healthz")
+	if status, body := get("http://" + addr + "/metrics"); status != http.StatusNotFound || strings.Contains(body, "blindjoin_") {
+		t.Errorf("the API serves /metrics: %d %s", status, body)
+	}
+	status, body := get("http://" + m[1] + "/metrics")
+	if status != http.StatusOK || !strings.Contains(body, `blindjoin_http_requests_total{method="GET",route="/healthz",status="200"} 1`) {
+		t.Errorf("metrics listener: %d %s", status, body)
+	}
+}
+
+func TestCheckMetricsAddr(t *testing.T) {
+	for _, tc := range []struct {
+		addr   string
+		public bool
+		ok     bool
+	}{
+		{"", false, true},
+		{"127.0.0.1:9090", false, true},
+		{"127.8.9.10:9090", false, true},
+		{"[::1]:9090", false, true},
+		{"localhost:9090", false, true},
+		{"0.0.0.0:9090", false, false},
+		{":9090", false, false},
+		{"[::]:9090", false, false},
+		{"10.0.0.5:9090", false, false},
+		{"metrics.internal:9090", false, false},
+		{"10.0.0.5:9090", true, true},
+		{":9090", true, true},
+	} {
+		err := checkMetricsAddr(tc.addr, tc.public)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrMetricsNotLoopback)) {
+			t.Errorf("checkMetricsAddr(%q, %v) = %v", tc.addr, tc.public, err)
+		}
+	}
+	if err := checkMetricsAddr("no-port", false); err == nil {
+		t.Error("an address without a port was accepted")
+	}
+}
