@@ -165,7 +165,8 @@ func (s *Service) checkCompletion(ctx context.Context, p Principal, id string, s
 // the same element (a *DuplicateError). A party blinds every identifier
 // with one key, so two rows of one identifier give byte-identical elements
 // and the server sees them exactly, without learning anything else; two
-// different identifiers never do (ristretto255 has prime order). Refusing,
+// different identifiers never do, short of a hash-to-group collision
+// (protocol/SPEC.md section 8). Refusing,
 // rather than collapsing, keeps the set the party uploaded the set that is
 // relayed and joined, record for record, and tells an honest client with a
 // bug that it has one; a party that repeats one person to push a count
