@@ -14,8 +14,9 @@ import (
 // person is in the partner's audience by matching a set that holds (almost)
 // only that person. The floor refuses a smaller minimum or threshold, the
 // server refuses a set below min_rows however it is padded with rows that
-// do not count, and a set padded with copies of the target is accepted but
-// its overlap (distinct identifiers, at most 1) is suppressed by k.
+// do not count, and a set padded with copies of the target is refused
+// (min_rows counts people; TestAttackActivationSinglesOutOnePerson has the
+// partner's side of this).
 func TestAttackMembershipTinyUpload(t *testing.T) {
 	t.Parallel()
 	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
@@ -41,18 +42,12 @@ func TestAttackMembershipTinyUpload(t *testing.T) {
 		t.Fatalf("refused sets left %d parts, %d records", up.BlindedParts, up.BlindedRecords)
 	}
 
-	// 1000 copies of the target: a legitimate shape (one person, many
-	// rows), accepted, but the overlap counts distinct identifiers.
-	copies := make([]row, 1000)
-	for i := range copies {
-		copies[i] = target[0]
-	}
-	a := newSide(t, adv, s, copies)
-	p := newSide(t, pub, s, rows("tiny", 0, 1000)) // the target is in it
-	ra, rp := runSession(t, a, p)
-	if ra.Overlap != nil || ra.MatchRate.Advertiser != nil || rp.Overlap != nil || rp.MatchRate.MediaPartner != nil {
-		t.Fatalf("overlap of one identifier released: advertiser %s %v, partner %s %v",
-			count(ra.Overlap), ra.MatchRate.Advertiser, count(rp.Overlap), rp.MatchRate.MediaPartner)
+	// 1000 copies of the target: one person, whatever the number of rows.
+	copies := newSide(t, adv, s, slices.Repeat(target, 1000))
+	expectError(t, "1000 copies of one row", copies.put(t, "blinded", copies.parts(t, 1000)[0]),
+		http.StatusUnprocessableEntity, api.CodeDuplicate)
+	if up := getSession(t, adv, s.ID).Uploads.Advertiser; up.BlindedParts != 0 || up.BlindedRecords != 0 {
+		t.Fatalf("refused sets left %d parts, %d records", up.BlindedParts, up.BlindedRecords)
 	}
 }
 

@@ -40,6 +40,7 @@ var sentinels = []struct {
 	{wire.ErrTooLarge, errTooLarge},
 	{session.ErrPolicyViolation, newProblem(http.StatusUnprocessableEntity, api.CodePolicyViolation, "the request violates the session policy")},
 	{session.ErrTooFewRows, newProblem(http.StatusUnprocessableEntity, api.CodeTooFewRows, "the set has fewer rows than the policy's minimum")},
+	{session.ErrDuplicate, newProblem(http.StatusUnprocessableEntity, api.CodeDuplicate, "the set holds an element more than once; upload each identifier once")},
 	{session.ErrBudgetExhausted, newProblem(http.StatusUnprocessableEntity, api.CodeBudgetExhausted, "the privacy budget of this advertiser and partner is exhausted")},
 	{session.ErrRateLimited, errRateLimited},
 }
@@ -67,6 +68,12 @@ func classify(err error) problem {
 	}
 	if e, ok := errors.AsType[*session.StateError](err); ok {
 		return newProblem(http.StatusConflict, api.CodeWrongState, fmt.Sprintf("the session is %s; %s", e.State, e.Want))
+	}
+	// The count of repeats is about the caller's own set; no element is
+	// named.
+	if e, ok := errors.AsType[*session.DuplicateError](err); ok {
+		return newProblem(http.StatusUnprocessableEntity, api.CodeDuplicate, fmt.Sprintf(
+			"%d records of the set repeat an element already in it; upload each identifier once (the part was not recorded)", e.Repeats))
 	}
 	if e, ok := errors.AsType[*session.ElementError](err); ok {
 		return newProblem(http.StatusBadRequest, api.CodeInvalidElement, fmt.Sprintf("part %d record %d: %s", e.Part, e.Record, e.Reason))

@@ -38,6 +38,8 @@ func TestClassify(t *testing.T) {
 		{"too large", wrap(session.ErrTooLarge), 413, api.CodeTooLarge, ""},
 		{"policy", wrap(session.ErrPolicyViolation), 422, api.CodePolicyViolation, ""},
 		{"too few rows", wrap(session.ErrTooFewRows), 422, api.CodeTooFewRows, ""},
+		{"duplicate error", wrap(&session.DuplicateError{Repeats: 49}), 422, api.CodeDuplicate, "49 records of the set repeat an element"},
+		{"duplicate", wrap(session.ErrDuplicate), 422, api.CodeDuplicate, "upload each identifier once"},
 		{"budget", wrap(session.ErrBudgetExhausted), 422, api.CodeBudgetExhausted, ""},
 		{"rate limited", wrap(session.ErrRateLimited), 429, api.CodeRateLimited, ""},
 		{"auth", &auth.Error{Reason: auth.ReasonExpired}, 401, api.CodeUnauthenticated, ""},
@@ -78,8 +80,8 @@ func TestServiceErrorsReachTheClient(t *testing.T) {
 		&session.RequestError{Field: "partner", Reason: "unknown party"},
 		session.ErrForbidden, session.ErrNotFound,
 		&session.StateError{State: api.StateComputed, Want: "uploads are closed"},
-		session.ErrConflict, session.ErrPolicyViolation, session.ErrTooFewRows, session.ErrBudgetExhausted,
-		errStoreDown,
+		session.ErrConflict, session.ErrPolicyViolation, session.ErrTooFewRows, &session.DuplicateError{Repeats: 3},
+		session.ErrBudgetExhausted, errStoreDown,
 	}
 	for _, serviceErr := range errs {
 		e := newEnv(t)

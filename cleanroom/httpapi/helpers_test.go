@@ -371,7 +371,7 @@ var codeStatus = map[string]int{
 	api.CodeBadRequest: 400, api.CodeInvalidPart: 400, api.CodeInvalidElement: 400,
 	api.CodeUnauthenticated: 401, api.CodeForbidden: 403, api.CodeNotFound: 404,
 	api.CodeWrongState: 409, api.CodeConflict: 409, api.CodeTooLarge: 413,
-	api.CodePolicyViolation: 422, api.CodeTooFewRows: 422, api.CodeBudgetExhausted: 422,
+	api.CodePolicyViolation: 422, api.CodeTooFewRows: 422, api.CodeDuplicate: 422, api.CodeBudgetExhausted: 422,
 	api.CodeRateLimited: 429, api.CodeInternal: 500, api.CodeUnavailable: 503,
 }
 

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -105,4 +106,98 @@ func elementReason(err error) string {
 		return "not a canonical ristretto255 encoding"
 	}
 	return "invalid element"
+}
+
+// checkCompletion applies the rules of a complete blinded set to the set
+// that st would complete, before the part is recorded: the set's counting
+// records must be at least the policy's min_rows, and no two of them may
+// be the same element (checkDistinct), so that min_rows and every
+// threshold after it count distinct people. It returns the parts of the
+// checked set, in index order, or nil when st completes nothing (a re-send,
+// a misplaced part or a set still missing parts: commit deals with those).
+//
+// The check reads the whole set from disk, so it runs outside the store
+// transaction; the caller holds setLock(id, party) from before the check
+// until its transaction ended, and the transaction records st only if the
+// set is still the one checked (sameParts).
+func (s *Service) checkCompletion(ctx context.Context, p Principal, id string, st *staged) ([]store.Part, error) {
+	var sess store.Session
+	var side string
+	var parts []store.Part
+	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if sess, side, err = party(ctx, tx, p, id); err != nil {
+			return err
+		}
+		if parts, err = tx.Parts(ctx, id, side, store.LegBlinded); err != nil {
+			return fmt.Errorf("session: parts: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	at, found := slices.BinarySearchFunc(parts, st.h.Part, byIndex)
+	part := st.part(id, side, store.LegBlinded, s.now())
+	if found || checkPlacement(parts, part) != nil {
+		return nil, nil
+	}
+	parts = slices.Insert(parts, at, part)
+	status := statusOf(parts)
+	if !status.complete {
+		return nil, nil
+	}
+	pol, err := policy.Parse(sess.Policy)
+	if err != nil {
+		return nil, fmt.Errorf("session: stored policy: %w", err)
+	}
+	if status.counting < uint64(pol.MinRows) {
+		return nil, fmt.Errorf("%w: the set would hold %d counting records, the policy needs %d",
+			ErrTooFewRows, status.counting, pol.MinRows)
+	}
+	if err := s.checkDistinct(sess, side, parts); err != nil {
+		return nil, err
+	}
+	return parts, nil
+}
+
+// checkDistinct refuses a blinded set in which two counting records hold
+// the same element (a *DuplicateError). A party blinds every identifier
+// with one key, so two rows of one identifier give byte-identical elements
+// and the server sees them exactly, without learning anything else; two
+// different identifiers never do, short of a hash-to-group collision
+// (protocol/SPEC.md section 8). Refusing,
+// rather than collapsing, keeps the set the party uploaded the set that is
+// relayed and joined, record for record, and tells an honest client with a
+// bug that it has one; a party that repeats one person to push a count
+// over a threshold gets nothing.
+//
+// Only counting records are compared: the others are never relayed,
+// joined or counted. The set costs 32 bytes per counting record while it
+// is sorted, as much as its relay.
+func (s *Service) checkDistinct(sess store.Session, side string, parts []store.Part) error {
+	_, eval, err := sideEvaluator(sess, side)
+	if err != nil {
+		return err
+	}
+	set, err := s.loadSet(parts, eval, setFields{elems: true})
+	if err != nil {
+		return err
+	}
+	if n := repeats(set.elems); n > 0 {
+		return &DuplicateError{Repeats: n}
+	}
+	return nil
+}
+
+// repeats sorts elems and returns how many equal an element before them.
+func repeats(elems [][wire.ElementSize]byte) uint64 {
+	slices.SortFunc(elems, func(a, b [wire.ElementSize]byte) int { return bytes.Compare(a[:], b[:]) })
+	var n uint64
+	for i := 1; i < len(elems); i++ {
+		if elems[i] == elems[i-1] {
+			n++
+		}
+	}
+	return n
 }

@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
-	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
 // commit records a staged part in the store together with its transcript
@@ -22,11 +22,41 @@ import (
 // same receipt, with the session's current completeness and state; another
 // part with the same index is ErrConflict.
 //
-// When the part would complete a blinded set holding fewer counting records
-// than the policy's min_rows, it is refused with ErrTooFewRows and not
-// recorded, so the party can still send it again as a non-final part
-// followed by more records, or let the session expire.
+// When the part would complete a blinded set that breaks the rules of a
+// complete set (checkCompletion: fewer counting records than the policy's
+// min_rows, ErrTooFewRows; an element repeated, *DuplicateError), it is
+// refused and not recorded, and the session does not move: the party can
+// still send it again as a non-final part followed by more records, or let
+// the session expire.
 func (s *Service) commit(ctx context.Context, p Principal, id string, leg store.Leg, st *staged) (api.PartReceipt, error) {
+	rcpt, err := s.commitChecked(ctx, p, id, leg, st)
+	if err != nil {
+		s.discard(id, st)
+		return api.PartReceipt{}, err
+	}
+	s.log.InfoContext(ctx, "part received", "session", id, "party", p.Party, "leg", string(leg),
+		"part", st.h.Part, "records", st.records, "counting", st.counting, "complete", rcpt.Complete,
+		"state", rcpt.State)
+	return rcpt, nil
+}
+
+// errSetChanged reports a blinded set that gained a part between its
+// completion check and the transaction that would record the completing
+// part; setLock rules it out within one process.
+var errSetChanged = errors.New("session: the blinded set changed while it was checked")
+
+// commitChecked runs the completion check of a blinded set, then the
+// transaction that records the part.
+func (s *Service) commitChecked(ctx context.Context, p Principal, id string, leg store.Leg, st *staged) (api.PartReceipt, error) {
+	var checked []store.Part
+	if leg == store.LegBlinded {
+		unlock := s.locks.lock(setLock(id, p.Party))
+		defer unlock()
+		var err error
+		if checked, err = s.checkCompletion(ctx, p, id, st); err != nil {
+			return api.PartReceipt{}, err
+		}
+	}
 	var rcpt api.PartReceipt
 	err := s.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
 		sess, side, err := party(ctx, tx, p, id)
@@ -48,25 +78,14 @@ func (s *Service) commit(ctx context.Context, p Principal, id string, leg store.
 		if !stateIn(sess.State, openStates(leg)...) {
 			return legStateError(sess.State, leg)
 		}
-		part := store.Part{
-			Session: id, Side: side, Leg: leg, Index: st.h.Part, First: st.h.First,
-			Records: st.records, Counting: st.counting, Final: st.h.Final,
-			Digest: st.digest[:], File: st.rel, Size: st.size, Created: s.now(),
-		}
+		part := st.part(id, side, leg, s.now())
 		if err := checkPlacement(parts, part); err != nil {
 			return err
 		}
 		parts = slices.Insert(parts, at, part)
 		status := statusOf(parts)
-		if leg == store.LegBlinded && status.complete {
-			pol, err := policy.Parse(sess.Policy)
-			if err != nil {
-				return fmt.Errorf("session: stored policy: %w", err)
-			}
-			if status.counting < uint64(pol.MinRows) {
-				return fmt.Errorf("%w: the set would hold %d counting records, the policy needs %d",
-					ErrTooFewRows, status.counting, pol.MinRows)
-			}
+		if leg == store.LegBlinded && status.complete && !sameParts(parts, checked) {
+			return errSetChanged
 		}
 		if err := tx.AddPart(ctx, part); err != nil {
 			return fmt.Errorf("session: add part: %w", err)
@@ -93,14 +112,30 @@ func (s *Service) commit(ctx context.Context, p Principal, id string, leg store.
 		rcpt = receipt(part, status.complete, sess.State)
 		return nil
 	})
-	if err != nil {
-		s.discard(id, st)
-		return api.PartReceipt{}, err
+	return rcpt, err
+}
+
+// setLock names the lock that serializes the commits of one party's
+// blinded parts in a session, so that the set checkCompletion read is the
+// set its transaction extends. It cannot meet a session id (hex), which
+// relay and compute lock.
+func setLock(id, party string) string { return id + "/blinded/" + party }
+
+// part is the store record of a staged part.
+func (st *staged) part(id, side string, leg store.Leg, created time.Time) store.Part {
+	return store.Part{
+		Session: id, Side: side, Leg: leg, Index: st.h.Part, First: st.h.First,
+		Records: st.records, Counting: st.counting, Final: st.h.Final,
+		Digest: st.digest[:], File: st.rel, Size: st.size, Created: created,
 	}
-	s.log.InfoContext(ctx, "part received", "session", id, "party", p.Party, "leg", string(leg),
-		"part", st.h.Part, "records", st.records, "counting", st.counting, "complete", rcpt.Complete,
-		"state", rcpt.State)
-	return rcpt, nil
+}
+
+// sameParts reports whether two lists of parts are the same parts, index
+// for index and digest for digest.
+func sameParts(a, b []store.Part) bool {
+	return slices.EqualFunc(a, b, func(x, y store.Part) bool {
+		return x.Index == y.Index && bytes.Equal(x.Digest, y.Digest)
+	})
 }
 
 // openStates are the states in which a leg accepts new parts.

@@ -40,11 +40,16 @@
 // store transaction. Re-sending an identical part returns its receipt;
 // another part under the same index is ErrConflict. A set is complete when
 // parts 0..f have arrived, f is final and each part starts where the one
-// before it ends. The part that would complete a blinded set with fewer
-// counting records than min_rows is refused (ErrTooFewRows) and not
-// recorded: the party may send it again as a non-final part followed by
-// more records. Re-blinded part i must hold exactly the records of relayed
-// part i.
+// before it ends. The part that would complete a blinded set is checked
+// against the whole set first (checkCompletion, outside the store
+// transaction, with the party's blinded commits serialized by a lock): a
+// set with fewer counting records than min_rows (ErrTooFewRows), or in
+// which two counting records hold the same element (*DuplicateError,
+// ErrDuplicate: one identifier uploaded twice), is refused and the part is
+// not recorded, so the session does not move; the party may send the part
+// again as a non-final one followed by more records. A complete set thus
+// holds distinct people, and min_rows counts people. Re-blinded part i
+// must hold exactly the records of relayed part i.
 //
 // # Relay
 //
@@ -67,10 +72,12 @@
 //     and each party sees only its own rate;
 //   - per-segment overlap (advertiser only): distinct matched digests with
 //     an advertiser row in the segment;
-//   - activation (media partner only): its matched records whose row and a
-//     matching advertiser row both pass the activation rule, in the
-//     advertiser row's segments allowed by activation_segments, for
-//     segments with at least k such records.
+//   - activation (media partner only): per matched digest, the first
+//     partner record that, with a matching advertiser row, passes the
+//     activation rule, in the advertiser row's segments allowed by
+//     activation_segments, for segments with at least k such digests.
+//     Thresholds count digests, never records, even if a set with repeats
+//     reached the join.
 //
 // Any released count below k is null. With dp in the policy, the overlap
 // and every segment count get discrete Laplace noise (cleanroom/dp), the

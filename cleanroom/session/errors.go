@@ -19,6 +19,7 @@ var (
 	ErrTooLarge        = errors.New("session: part too large")           // 413
 	ErrPolicyViolation = errors.New("session: policy violation")         // 422
 	ErrTooFewRows      = errors.New("session: too few rows")             // 422
+	ErrDuplicate       = errors.New("session: duplicate element")        // 422
 	ErrBudgetExhausted = errors.New("session: privacy budget exhausted") // 422
 	ErrRateLimited     = errors.New("session: rate limited")             // 429
 )
@@ -59,3 +60,17 @@ func (e *ElementError) Error() string {
 }
 
 func (e *ElementError) Unwrap() error { return ErrInvalidElement }
+
+// DuplicateError refuses a blinded set that holds an element more than
+// once. Duplicate identifiers of one party blind to byte-identical
+// elements, and a threshold must count people, not a party's records (see
+// checkDistinct).
+type DuplicateError struct {
+	Repeats uint64 // counting records equal to an earlier one
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("session: %d counting records of the blinded set repeat an element already in it", e.Repeats)
+}
+
+func (e *DuplicateError) Unwrap() error { return ErrDuplicate }

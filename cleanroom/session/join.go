@@ -47,7 +47,7 @@ type tally struct {
 	overlap     int64   // distinct digests on both sides
 	segments    []int64 // per advertiser segment: distinct matched digests of its members
 	activations []activation
-	actCounts   []int64 // per segment: partner records eligible for activation
+	actCounts   []int64 // per segment: matched digests released for activation
 }
 
 // joinInput is one side's contribution to the join.
@@ -67,7 +67,12 @@ type joinInput struct {
 //     advertiser row in segment j;
 //   - a partner row is eligible for activation in segment j if it passes
 //     the activation rule and an advertiser row with the same digest passes
-//     it too and is in segment j, with j allowed by actMask.
+//     it too and is in segment j, with j allowed by actMask;
+//   - each matched digest gives at most one activation, the first eligible
+//     partner record of the digest, and counts once in actCounts: the
+//     activation threshold counts people, not rows a party controls. The
+//     intake already refuses sets with repeated elements (checkDistinct);
+//     this holds whatever reaches the join.
 //
 // Both slices are sorted in place, at the same time on two cores; nothing
 // is allocated per record.
@@ -104,6 +109,7 @@ func join(adv, pub joinInput, segments int, actMask uint64) tally {
 				if pub.eval.Activates(pub.set.bits[e.pos]) {
 					t.activations = append(t.activations, activation{record: pub.set.index[e.pos], segments: activatable})
 					addBits(t.actCounts, activatable)
+					break
 				}
 			}
 		}

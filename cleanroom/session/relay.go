@@ -142,8 +142,7 @@ func (s *Service) writeRelay(id, recipient string, set *countingSet, perm []uint
 		h := wire.Header{Kind: wire.KindElements, Final: end == set.n, Session: sid, Part: uint32(len(parts)), First: uint64(first)}
 		p, err := s.writePart(id, recipient, h, func(w *wire.Writer) error {
 			for _, pos := range perm[first:end] {
-				at := int(pos) * wire.ElementSize
-				if err := w.WriteRecord(set.elems[at : at+wire.ElementSize]); err != nil {
+				if err := w.WriteRecord(set.elems[pos][:]); err != nil {
 					return err
 				}
 			}

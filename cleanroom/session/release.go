@@ -38,9 +38,11 @@ type releaseInput struct {
 //     party sees only its own rate (the other would reveal the other
 //     party's set size) and neither when the overlap is suppressed.
 //   - Segment counts go to the advertiser only. The media partner instead
-//     gets its activation: the eligible matched rows of the segments with
-//     at least k eligible rows (exact counts, since rows are released
-//     anyway; the threshold keeps single rows from being singled out).
+//     gets its activation: one row per eligible matched person (join
+//     digest) in the segments with at least k such people (exact counts,
+//     since rows are released anyway; the threshold keeps single people
+//     from being singled out, which is why it counts digests: a set that
+//     repeated one person would otherwise pass it alone).
 func release(in releaseInput) (adv, pub api.Results, err error) {
 	adv = api.Results{SessionID: in.id, Role: api.RoleAdvertiser, Segments: map[string]*int64{}, ComputedAt: in.computedAt}
 	pub = api.Results{SessionID: in.id, Role: api.RoleMediaPartner, Segments: map[string]*int64{}, ComputedAt: in.computedAt}

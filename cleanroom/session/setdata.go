@@ -24,9 +24,9 @@ import (
 // heap object per record.
 type countingSet struct {
 	n     int
-	index []uint32 // original record index in the upload (if asked for)
-	bits  []uint64 // attribute bits (if asked for)
-	elems []byte   // elements, wire.ElementSize bytes each (if asked for)
+	index []uint32                 // original record index in the upload (if asked for)
+	bits  []uint64                 // attribute bits (if asked for)
+	elems [][wire.ElementSize]byte // elements (if asked for)
 }
 
 // setFields selects what loadSet keeps per counting record.
@@ -56,7 +56,7 @@ func (s *Service) loadSet(parts []store.Part, eval *policy.Evaluator, want setFi
 		set.bits = make([]uint64, 0, total)
 	}
 	if want.elems {
-		set.elems = make([]byte, 0, total*wire.ElementSize)
+		set.elems = make([][wire.ElementSize]byte, 0, total)
 	}
 	counted := 0
 	for _, p := range parts {
@@ -73,7 +73,7 @@ func (s *Service) loadSet(parts []store.Part, eval *policy.Evaluator, want setFi
 				set.bits = append(set.bits, bits)
 			}
 			if want.elems {
-				set.elems = append(set.elems, rec[:wire.ElementSize]...)
+				set.elems = append(set.elems, [wire.ElementSize]byte(rec))
 			}
 		})
 		if err != nil {

@@ -99,8 +99,9 @@ func (e *e2e) mustRun(t *testing.T, key string, args ...string) string {
 }
 
 // e2ePolicy raises k above some segment counts of the data so that
-// suppression shows both in counts and in the activation.
-const e2ePolicy = `{"k": 150}`
+// suppression shows both in counts and in the activation (but not above
+// all activation counts, which count each person once).
+const e2ePolicy = `{"k": 140}`
 
 func TestEndToEndCLI(t *testing.T) {
 	e := newE2E(t)
@@ -171,7 +172,8 @@ func TestEndToEndCLI(t *testing.T) {
 	if advCode != exitOK || pubCode != exitOK {
 		t.Fatalf("match: advertiser exit %d (%s), partner exit %d (%s)", advCode, advRes[1], pubCode, pubRes[1])
 	}
-	if !strings.Contains(advRes[0], "suppressed (< 150)") || !strings.Contains(advRes[0], "excluded by consent") {
+	if !strings.Contains(advRes[0], "suppressed (< 140)") || !strings.Contains(advRes[0], "excluded by consent") ||
+		!strings.Contains(advRes[0], "excluded by repeated identifiers") {
 		t.Errorf("advertiser's match output:\n%s", advRes[0])
 	}
 
@@ -284,8 +286,8 @@ func checkResults(t *testing.T, e *e2e, id string, pol policy.Policy, truth *syn
 			}
 		}
 		text := e.mustRun(t, side.key, "results", id)
-		if strings.Count(text, "suppressed (< 150)") != suppressed {
-			t.Errorf("results text shows %d suppressions, want %d:\n%s", strings.Count(text, "suppressed (< 150)"), suppressed, text)
+		if strings.Count(text, "suppressed (< 140)") != suppressed {
+			t.Errorf("results text shows %d suppressions, want %d:\n%s", strings.Count(text, "suppressed (< 140)"), suppressed, text)
 		}
 	}
 }

@@ -63,7 +63,7 @@ func ruleText(r policy.Rule) string {
 // by field, with the hash a media partner accepts.
 func describePolicy(w io.Writer, p policy.Policy, indent string) {
 	line := func(field, meaning string) { fmt.Fprintf(w, "%s%-20s %s\n", indent, field, meaning) }
-	line("min_rows", fmt.Sprintf("%s: each party uploads at least this many rows that may count", thousands(p.MinRows)))
+	line("min_rows", fmt.Sprintf("%s: each party uploads at least this many distinct identifiers that may count", thousands(p.MinRows)))
 	line("k", fmt.Sprintf("%s: any released count below it is suppressed", thousands(p.K)))
 	line("count_purposes", ruleText(p.CountPurposes)+", by consent or legitimate interest: rows without it never leave their party")
 	line("activation_purposes", ruleText(p.ActivationPurposes)+", by consent, on both rows: only then is a matched row released for activation")
@@ -160,7 +160,7 @@ func describeSegments(w io.Writer, segs map[string]*int64, k int64) {
 func describeRows(w io.Writer, s flow.Summary) {
 	fmt.Fprintf(w, "rows        %s read, %s uploaded (blinded), %s kept home\n",
 		thousands(s.Rows.Read), thousands(s.Rows.Uploaded), thousands(s.Rows.Rejected))
-	for _, kind := range []flow.RejectKind{flow.RejectConsent, flow.RejectIdentifier, flow.RejectCSV} {
+	for _, kind := range []flow.RejectKind{flow.RejectConsent, flow.RejectIdentifier, flow.RejectDuplicate, flow.RejectCSV} {
 		reasons := []string{}
 		var total int64
 		for reason, n := range s.Rejected {
@@ -185,5 +185,6 @@ func describeRows(w io.Writer, s flow.Summary) {
 var kindNoun = map[flow.RejectKind]string{
 	flow.RejectConsent:    "consent",
 	flow.RejectIdentifier: "invalid identifiers",
+	flow.RejectDuplicate:  "repeated identifiers (each stays on its first row)",
 	flow.RejectCSV:        "unreadable CSV rows",
 }

@@ -91,6 +91,7 @@ func (v *Verification) rows(side string, s flow.Summary, t synth.SideTruth) {
 	wantID := int64(sum(t.InvalidIdentifier))
 	wantConsent := int64(t.NotConsented + sum(t.InvalidConsent))
 	v.check("rows with invalid identifiers ("+side+")", byKind[flow.RejectIdentifier] == wantID, byKind[flow.RejectIdentifier], wantID)
+	v.check("rows repeating an identifier ("+side+")", byKind[flow.RejectDuplicate] == int64(t.Duplicate), byKind[flow.RejectDuplicate], t.Duplicate)
 	v.check("rows excluded by consent ("+side+")", byKind[flow.RejectConsent] == wantConsent, byKind[flow.RejectConsent], wantConsent)
 	v.check("malformed CSV rows ("+side+")", byKind[flow.RejectCSV] == 0, byKind[flow.RejectCSV], 0)
 }

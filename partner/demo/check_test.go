@@ -31,7 +31,7 @@ func newFixture(t *testing.T) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pol, _ := policy.Parse([]byte(`{"k": 150}`))
+	pol, _ := policy.Parse([]byte(`{"k": 140}`))
 	tr, err := d.Truth(pol)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ func newFixture(t *testing.T) fixture {
 	f := fixture{truth: tr, pol: pol}
 	overlap := int64(tr.Overlap)
 	side := func(s synth.SideTruth) flow.Summary {
-		rejected := map[string]int64{"no lawful basis for counting (purposes 7/9)": int64(s.NotConsented)}
+		rejected := map[string]int64{"no lawful basis for counting (purposes 7/9)": int64(s.NotConsented), "duplicate email": int64(s.Duplicate)}
 		for reason, n := range s.InvalidIdentifier {
 			rejected["invalid email: "+reason] += int64(n)
 		}
@@ -123,6 +123,10 @@ func TestCheck(t *testing.T) {
 			f.adv.Rejected["invalid email: x"]++
 			f.adv.Rejected["no lawful basis for counting (purposes 7/9)"]--
 		}, "rows excluded by consent (advertiser)"},
+		{"duplicate kept", func(f *fixture) {
+			f.pub.Rejected["duplicate email"]--
+			f.pub.Rows.Uploaded++
+		}, "rows repeating an identifier (media partner)"},
 		{"activation row missing", func(f *fixture) {
 			lines := strings.SplitAfter(f.act, "\n")
 			f.act = strings.Join(append(lines[:1], lines[2:]...), "")

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/blindjoin/blindjoin/partner/csvin"
@@ -27,27 +28,33 @@ func testInfo(t testing.TB, policyJSON string, role string, segments []string) *
 func TestClassify(t *testing.T) {
 	info := testInfo(t, `{"vendor_ids": [755], "count_purposes": {"all_of": [7, 9]}}`, api.RoleAdvertiser, []string{"a", "b"})
 	c := newClassifier(info, "")
+	var number uint32
 	for _, tc := range []struct {
-		row    csvin.Row
-		reason string
+		id, consent string // id "": a new valid email each time
+		reason      string
 	}{
-		{csvin.Row{ID: "x@example.com", Consent: "1;3;4;7;9"}, reasonVendors}, // a list names no vendor
-		{csvin.Row{ID: "x@example.com", Consent: "7"}, "no lawful basis for counting (purposes 7+9)"},
-		{csvin.Row{ID: "x@example.com", Consent: ""}, "no lawful basis for counting (purposes 7+9)"},
-		{csvin.Row{ID: "x@example.com", Consent: "li:1"}, reasonBadConsent + ": invalid purpose list: item 1: TCF 2.2 allows no legitimate interest for purposes 1, 3, 4, 5 and 6"},
-		{csvin.Row{ID: "@example.com", Consent: "7;9"}, "invalid email: empty local part"},
+		{"", "1;3;4;7;9", reasonVendors}, // a list names no vendor
+		{"", "7", "no lawful basis for counting (purposes 7+9)"},
+		{"", "", "no lawful basis for counting (purposes 7+9)"},
+		{"", "li:1", reasonBadConsent + ": invalid purpose list: item 1: TCF 2.2 allows no legitimate interest for purposes 1, 3, 4, 5 and 6"},
+		{"@example.com", "7;9", "invalid email: empty local part"},
 	} {
 		for range 2 { // the second time from the consent cache
-			_, _, rej := c.classify(tc.row)
+			number++
+			row := csvin.Row{ID: tc.id, Consent: tc.consent}
+			if row.ID == "" {
+				row.ID = fmt.Sprintf("x%d@example.com", number)
+			}
+			_, _, rej := c.classify(row, number)
 			if rej == nil || rej.String() != tc.reason {
-				t.Errorf("%+v: reject %v, want %q", tc.row, rej, tc.reason)
+				t.Errorf("%+v: reject %v, want %q", row, rej, tc.reason)
 			}
 		}
 	}
 
 	info = testInfo(t, `{}`, api.RoleAdvertiser, []string{"a", "b"})
 	c = newClassifier(info, "")
-	d, bits, rej := c.classify(csvin.Row{ID: " X@Example.com ", Consent: "1;3;4;li:7", Segments: []string{"b", "zz", "b"}})
+	_, bits, rej := c.classify(csvin.Row{ID: " X@Example.com ", Consent: "1;3;4;li:7", Segments: []string{"b", "zz", "b"}}, 1)
 	if rej != nil {
 		t.Fatal(rej)
 	}
@@ -55,15 +62,45 @@ func TestClassify(t *testing.T) {
 	if want := uint64(0b1_0010_0111); bits != want {
 		t.Errorf("bits = %b, want %b", bits, want)
 	}
-	d2, _, _ := c.classify(csvin.Row{ID: "x@example.com", Consent: "7"})
-	if d != d2 {
-		t.Error("the same email gave two digests")
-	}
 	// "zz" holds one of the slots: 99 of these names fit, 11 do not.
 	for i := range maxUnknownSegments + 10 {
-		c.classify(csvin.Row{ID: "x@example.com", Consent: "7", Segments: []string{fmt.Sprint("n", i)}})
+		c.classify(csvin.Row{ID: fmt.Sprintf("y%d@example.com", i), Consent: "7", Segments: []string{fmt.Sprint("n", i)}}, uint32(i+2))
 	}
 	if len(c.unknown) != maxUnknownSegments+1 || c.unknown[otherUnknownSegments] != 11 || c.unknown["zz"] != 1 {
 		t.Errorf("unknown segments: %d names, other %d, zz %d", len(c.unknown), c.unknown[otherUnknownSegments], c.unknown["zz"])
+	}
+}
+
+// TestClassifyDuplicates: an identifier stays on the first row that holds
+// it, once normalized, whatever that row's consent; later rows are
+// rejected as duplicates naming the first row, and never quote the cell.
+func TestClassifyDuplicates(t *testing.T) {
+	c := newClassifier(testInfo(t, `{}`, api.RoleMediaPartner, nil), "")
+	for _, tc := range []struct {
+		number  uint32
+		id      string
+		consent string
+		reason  string // "" if kept
+	}{
+		{1, "Jane.Doe+ads@GMail.com", "", noBasis},                                    // first: no consent
+		{2, "janedoe@gmail.com", "1;3;4;7", "duplicate email: same email as row 1"},   // more consent, still a duplicate
+		{3, "jane@@example.com", "1;3;4;7", "invalid email: more than one '@'"},       // invalid: not an identifier
+		{4, "bob@example.com", "1;3;4;7", ""},                                         // first
+		{5, "  BOB@example.com\t", "1;3;4;7", "duplicate email: same email as row 4"}, // typed differently
+		{6, "bob@example.com", "", "duplicate email: same email as row 4"},            // duplicate before consent
+		{7, "j.a.n.e.d.o.e@gmail.com", "7", "duplicate email: same email as row 1"},   // gmail dots
+		{8, "carol@example.com", "7", ""},
+	} {
+		_, _, rej := c.classify(csvin.Row{ID: tc.id, Consent: tc.consent}, tc.number)
+		got := ""
+		if rej != nil {
+			got = rej.String()
+		}
+		if got != tc.reason {
+			t.Errorf("row %d: reject %q, want %q", tc.number, got, tc.reason)
+		}
+		if rej != nil && KindOf(rej.key) == RejectDuplicate && strings.Contains(got, "@") {
+			t.Errorf("row %d: the reason quotes the identifier: %q", tc.number, got)
+		}
 	}
 }

@@ -82,6 +82,12 @@ func genAudience(first, n int, advertiser bool) []genRow {
 		case i%101 == 60:
 			r.malformed, r.counts, r.activates = true, false, false
 			r.reason = "malformed CSV row: has 4 fields, header has 3"
+		case i%83 == 30 && rows[i-5].email != "" && !rows[i-5].malformed:
+			// The user of five rows above typed again: the row stays
+			// home, whatever either row's consent says.
+			first := rows[i-5]
+			r.written, r.email, r.counts, r.activates = strings.ToUpper(first.email), first.email, false, false
+			r.reason = fmt.Sprintf("duplicate email: same email as row %d", first.number)
 		}
 		rows = append(rows, r)
 	}

@@ -29,20 +29,28 @@
 // clean room accepts blinded parts only from then on).
 //
 // Rejected rows. Every data row ends up either uploaded or in rejects.csv
-// with its row number and a reason that never quotes the cell: a malformed
-// CSV row, an invalid identifier ("invalid email: more than one '@'"), an
-// unreadable consent cell (which then carries no consent), or no lawful
-// basis under the session's count rule (DESIGN.md section 4). summary.json
-// counts them by reason. An advertiser segment name that the session does
-// not define is not a reason to drop the row: the row keeps its known
-// segments and summary.json counts the unknown names, so a typo shows.
+// with its row number and a reason that never quotes the cell, tested in
+// this order: a malformed CSV row, an invalid identifier ("invalid email:
+// more than one '@'"), a duplicate ("duplicate email: same email as row
+// 12": the normalized identifier is on an earlier row, which keeps it
+// whatever its consent says), an unreadable consent cell (which then
+// carries no consent), or no lawful basis under the session's count rule
+// (DESIGN.md section 4). summary.json counts them by reason. Duplicates
+// stay home because the clean room refuses a set that holds one person
+// twice: its thresholds count people, not rows. An advertiser segment name
+// that the session does not define is not a reason to drop the row: the
+// row keeps its known segments and summary.json counts the unknown names,
+// so a typo shows.
 //
 // Memory. Per kept row the flow holds its identifier digest (32 bytes), its
 // attribute bits (8), its row number (4) and its place in the upload order
 // (4): 48 MB per million rows, never the file's text, and no heap object
-// per row. Digests and bits live in fixed-size blocks, so that reading a
-// large file never holds an outgrown copy next to its replacement, and are
-// dropped once the upload is complete.
+// per row. While the file is read, the first row of each identifier is
+// remembered too (16 bytes of its digest and the row number in a map, 25 to
+// 45 MB per million distinct identifiers), to find duplicates. Digests and
+// bits live in fixed-size blocks, so that reading a large file never holds
+// an outgrown copy next to its replacement, and are dropped once the upload
+// is complete.
 //
 // Shuffle and resume. The upload order is a permutation drawn by
 // protocol/shuffle from a deterministic generator (AES-256-CTR) keyed by

@@ -426,10 +426,18 @@ func (r *fakeRoom) commit(side, leg string, kind wire.Kind, h wire.Header, recs 
 	if leg == "blinded" && complete {
 		counting := 0
 		eval := r.evaluator(side)
+		seen := map[[wire.ElementSize]byte]bool{}
 		for _, rec := range set.all() {
-			if eval.Counts(wire.UnpackAttrs(rec[wire.ElementSize:])) {
-				counting++
+			if !eval.Counts(wire.UnpackAttrs(rec[wire.ElementSize:])) {
+				continue
 			}
+			counting++
+			e := [wire.ElementSize]byte(rec)
+			if seen[e] {
+				delete(set.parts, h.Part) // as the clean room: one person, one element
+				return api.PartReceipt{}, 422, api.CodeDuplicate, false
+			}
+			seen[e] = true
 		}
 		if int64(counting) < s.pol.MinRows {
 			delete(set.parts, h.Part)

@@ -195,7 +195,7 @@ func expectedReasons(rows []genRow) map[string]int64 {
 	for _, r := range rows {
 		if r.reason != "" {
 			key := r.reason
-			for _, prefix := range []string{reasonMalformedRow, reasonBadConsent} {
+			for _, prefix := range []string{reasonMalformedRow, reasonBadConsent, reasonDuplicate + "email"} {
 				if strings.HasPrefix(key, prefix) {
 					key = prefix
 				}

@@ -108,7 +108,7 @@ func (r *runner) readInput(ctx context.Context) (*audience, error) {
 		var d [32]byte
 		var bits uint64
 		if rej == nil {
-			d, bits, rej = cls.classify(row)
+			d, bits, rej = cls.classify(row, num)
 		}
 		if rej != nil {
 			a.rejected[rej.key]++

@@ -10,17 +10,21 @@ type RejectKind string
 const (
 	RejectCSV        RejectKind = "csv"        // a row the CSV reader could not read
 	RejectIdentifier RejectKind = "identifier" // an identifier that does not normalize
+	RejectDuplicate  RejectKind = "duplicate"  // an identifier an earlier row holds
 	RejectConsent    RejectKind = "consent"    // no lawful basis under the policy, or an unreadable consent cell
 )
 
 // KindOf returns the kind of a Summary.Rejected key. The keys are built in
-// classify.go; an identifier reason always starts with "invalid ".
+// classify.go; an identifier reason always starts with "invalid ", a
+// duplicate with "duplicate ".
 func KindOf(reason string) RejectKind {
 	switch {
 	case reason == reasonMalformedRow:
 		return RejectCSV
 	case strings.HasPrefix(reason, "invalid "):
 		return RejectIdentifier
+	case strings.HasPrefix(reason, reasonDuplicate):
+		return RejectDuplicate
 	}
 	return RejectConsent
 }

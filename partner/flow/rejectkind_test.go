@@ -12,6 +12,8 @@ func TestKindOf(t *testing.T) {
 		"invalid email: more than one '@'":           RejectIdentifier,
 		"invalid phone: not E.164":                   RejectIdentifier,
 		"invalid identifier":                         RejectIdentifier,
+		"duplicate email":                            RejectDuplicate,
+		"duplicate sha256":                           RejectDuplicate,
 		reasonBadConsent:                             RejectConsent,
 		reasonVendors:                                RejectConsent,
 		countReason(policy.Default().CountPurposes):  RejectConsent,

@@ -141,8 +141,8 @@ func TestRowCounts(t *testing.T) {
 			if cfg.OverlapFraction == 0 && truth.Overlap != 0 {
 				t.Errorf("overlap %d without shared people", truth.Overlap)
 			}
-			if cfg.OverlapFraction == 1 && cfg.AdvertiserRows > 1 && truth.Overlap < truth.Advertiser.Distinct/2 {
-				t.Errorf("overlap %d of %d with every person shared", truth.Overlap, truth.Advertiser.Distinct)
+			if cfg.OverlapFraction == 1 && cfg.AdvertiserRows > 1 && truth.Overlap < truth.Advertiser.Counted/2 {
+				t.Errorf("overlap %d of %d with every person shared", truth.Overlap, truth.Advertiser.Counted)
 			}
 			checkIntent(t, d, truth)
 		})

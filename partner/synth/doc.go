@@ -20,9 +20,10 @@
 //   - 1-2% of identifiers are invalid (two '@', no domain, empty; for
 //     phones national formats without a region; for MAIDs the all-zero
 //     IDFA of a user who limited ad tracking).
-//   - Some people appear twice (the same identifier typed again) and some
-//     under two identifiers, personal and work: those are two identifiers,
-//     never merged, and match only identifier for identifier.
+//   - Some people appear twice (the same identifier typed again: the party
+//     tool keeps the first row and rejects the later ones as duplicates)
+//     and some under two identifiers, personal and work: those are two
+//     identifiers, never merged, and match only identifier for identifier.
 //   - Consent cells are mostly TCF v2.2 TC strings (written by EncodeTC,
 //     with bit-field and range-encoded vendor sections), then explicit
 //     purpose lists ("1;3;4;7"), empty cells (no consent) and a few damaged

@@ -32,20 +32,24 @@ type Truth struct {
 	// the segment, one of the policy's activation segments.
 	Activations []Activation
 	// ActivationCounts counts the partner rows in Activations, per
-	// segment: the number the clean room compares with k.
+	// segment: the number the clean room compares with k (rows and people
+	// alike, since a counted row is the only one of its identifier).
 	ActivationCounts map[string]int
 }
 
 // SideTruth is the fate of one file's rows. Every row falls in exactly one
-// class, tested in this order: invalid identifier, invalid consent cell,
-// no consent to be counted, counted.
+// class, tested in this order: invalid identifier, duplicate (the
+// normalized identifier is on an earlier row with a valid identifier,
+// whatever that row's consent), invalid consent cell, no consent to be
+// counted, counted. Counted rows thus hold distinct identifiers, as the
+// clean room requires of a set.
 type SideTruth struct {
 	Rows              int            // data rows (the header excluded)
 	InvalidIdentifier map[string]int // by identifier.Error reason
+	Duplicate         int            // identifiers an earlier row holds
 	InvalidConsent    map[string]int // by kind: ReasonMalformedTC or ReasonInvalidList
 	NotConsented      int            // valid cells failing the count rule, empty cells included
-	Counted           int            // rows that leave the party
-	Distinct          int            // distinct identifiers among counted rows
+	Counted           int            // rows that leave the party, one per identifier
 }
 
 // The kinds of invalid consent cells, as SideTruth.InvalidConsent counts
@@ -67,10 +71,10 @@ func (d *Dataset) Truth(p policy.Policy) (*Truth, error) {
 	return ComputeTruth(p, d.cfg.MatchKey, d.cfg.Segments, d.Advertiser(), d.Partner())
 }
 
-// advEntry is what the advertiser's counting rows say about one digest.
+// advEntry is what the advertiser's counting row says about its digest.
 type advEntry struct {
-	member     uint64 // segments of its counting rows
-	activation uint64 // segments of its rows that pass the activation rule
+	member     uint64 // segments of the row
+	activation uint64 // the same, if the row passes the activation rule
 }
 
 // ComputeTruth computes the truth of two files, given as rows, matched on
@@ -80,8 +84,9 @@ type advEntry struct {
 // read field by field: none of the blinding, the wire format, the clean
 // room's join or policy.Evaluator, so that it can check them.
 //
-// Memory is one map entry per distinct counted digest of each side (about
-// 100 bytes each) plus the activations.
+// Memory is one map entry per counted advertiser digest plus one per
+// distinct valid digest of the side being read (about 100 bytes each),
+// plus the activations.
 func ComputeTruth(p policy.Policy, key identifier.Type, segments []string, adv iter.Seq[AdvertiserRow], pub iter.Seq[PartnerRow]) (*Truth, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -104,45 +109,38 @@ func ComputeTruth(p policy.Policy, key identifier.Type, segments []string, adv i
 	}
 
 	advertiser := map[identifier.Digest]advEntry{}
+	seen := map[identifier.Digest]struct{}{}
 	for row := range adv {
-		digest, facts, ok, err := t.Advertiser.classify(p, key, row.ID, row.Consent)
+		digest, facts, ok, err := t.Advertiser.classify(p, key, row.ID, row.Consent, seen)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
 			continue
 		}
-		segs := segmentMask(row.Segments, index)
-		e := advertiser[digest]
-		e.member |= segs
+		e := advEntry{member: segmentMask(row.Segments, index)}
 		if activates(p, facts) {
-			e.activation |= segs
+			e.activation = e.member
 		}
 		advertiser[digest] = e
 	}
-	t.Advertiser.Distinct = len(advertiser)
 
 	names := map[uint64][]string{}
-	partner := map[identifier.Digest]struct{}{}
+	clear(seen)
 	number := 0
 	for row := range pub {
 		number++
-		digest, facts, ok, err := t.Partner.classify(p, key, row.ID, row.Consent)
+		digest, facts, ok, err := t.Partner.classify(p, key, row.ID, row.Consent, seen)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
+		e, matched := advertiser[digest]
+		if !ok || !matched {
 			continue
 		}
-		e, matched := advertiser[digest]
-		if _, seen := partner[digest]; !seen {
-			partner[digest] = struct{}{}
-			if matched {
-				t.Overlap++
-				t.count(t.SegmentOverlap, e.member)
-			}
-		}
-		if mask := e.activation & released; matched && mask != 0 && activates(p, facts) {
+		t.Overlap++
+		t.count(t.SegmentOverlap, e.member)
+		if mask := e.activation & released; mask != 0 && activates(p, facts) {
 			if names[mask] == nil {
 				names[mask] = t.labels(mask)
 			}
@@ -150,7 +148,6 @@ func ComputeTruth(p policy.Policy, key identifier.Type, segments []string, adv i
 			t.count(t.ActivationCounts, mask)
 		}
 	}
-	t.Partner.Distinct = len(partner)
 	return t, nil
 }
 
@@ -159,8 +156,9 @@ func newSideTruth() SideTruth {
 }
 
 // classify files one row and, for a counted row, returns its digest and
-// consent facts with ok set.
-func (s *SideTruth) classify(p policy.Policy, key identifier.Type, id, cell string) (identifier.Digest, consent.Facts, bool, error) {
+// consent facts with ok set. seen holds the valid digests of the side's
+// earlier rows, and gains this row's.
+func (s *SideTruth) classify(p policy.Policy, key identifier.Type, id, cell string, seen map[identifier.Digest]struct{}) (identifier.Digest, consent.Facts, bool, error) {
 	s.Rows++
 	digest, _, err := identifier.Normalizer{}.Digest(key, id)
 	var invalid *identifier.Error
@@ -171,6 +169,11 @@ func (s *SideTruth) classify(p policy.Policy, key identifier.Type, id, cell stri
 	case err != nil:
 		return digest, consent.Facts{}, false, fmt.Errorf("synth: truth: %w", err)
 	}
+	if _, dup := seen[digest]; dup {
+		s.Duplicate++
+		return digest, consent.Facts{}, false, nil
+	}
+	seen[digest] = struct{}{}
 	facts, err := consent.ParseCell(cell)
 	switch {
 	case errors.Is(err, tcf.ErrMalformed):

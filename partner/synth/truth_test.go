@@ -40,7 +40,7 @@ func handRows(t *testing.T) ([]AdvertiserRow, []PartnerRow) {
 	const tcfV1 = "BOEFEAyOEFEAyAHABDENAI4AAAB9vABAASA" // version 1: malformed for a v2 decoder
 	adv := []AdvertiserRow{
 		{ID: " Jane.Doe@Gmail.com ", Segments: "high_value", Consent: "1;3;4;7"},                                      // 1 counts, activates
-		{ID: "janedoe+shop@gmail.com", Segments: "churn_risk", Consent: "li:7"},                                       // 2 same identifier; counts by LI only
+		{ID: "janedoe+shop@gmail.com", Segments: "churn_risk", Consent: "li:7"},                                       // 2 same identifier: a duplicate of row 1
 		{ID: "jane.doe@acme-corp.com", Segments: "new_customers", Consent: "1;3;4;9"},                                 // 3 Jane's work address: another identifier
 		{ID: "bob@@example.com", Segments: "high_value", Consent: "1;3;4;7"},                                          // 4 invalid identifier
 		{ID: "alice@example.com", Segments: "high_value;new_customers", Consent: ""},                                  // 5 no consent
@@ -51,9 +51,9 @@ func handRows(t *testing.T) ([]AdvertiserRow, []PartnerRow) {
 		{ID: "gina@example.com", Segments: "high_value", Consent: tcfV1},                                              // 10 malformed TC string
 	}
 	pub := []PartnerRow{
-		{ID: "janedoe@gmail.com", Consent: "1;3;4;7"},      // 1 matches rows 1-2; activates in high_value (row 2 does not activate)
+		{ID: "janedoe@gmail.com", Consent: "1;3;4;7"},      // 1 matches row 1; activates in high_value
 		{ID: "jane.doe@acme-corp.com", Consent: "1;3;4;9"}, // 2 matches row 3; activates in new_customers
-		{ID: "janedoe@gmail.com", Consent: "1;3;4;9"},      // 3 duplicate: activates again, counts once in the overlap
+		{ID: "janedoe@gmail.com", Consent: "1;3;4;9"},      // 3 duplicate of row 1: stays home
 		{ID: "dave@example.com", Consent: "1;2;3;4;7"},     // 4 activates in high_value and churn_risk
 		{ID: "erin@example.com", Consent: "1;3;4;7"},       // 5 matches; erin's advertiser row does not activate
 		{ID: "frank@example.com", Consent: "1;3;4;7"},      // 6 frank's advertiser row does not count
@@ -62,7 +62,7 @@ func handRows(t *testing.T) ([]AdvertiserRow, []PartnerRow) {
 		{ID: "", Consent: "1;3;4;7"},                       // 9 empty identifier
 		{ID: "zoe@example.com", Consent: ""},               // 10 no consent
 		{ID: "carol@example.com", Consent: tcfV1},          // 11 malformed TC string
-		{ID: "dave@example.com", Consent: "li:7"},          // 12 counts, does not activate
+		{ID: "dave@example.com", Consent: "li:7"},          // 12 duplicate of row 4, though with less consent
 	}
 	return adv, pub
 }
@@ -76,24 +76,23 @@ func TestTruthByHand(t *testing.T) {
 	want := &Truth{
 		Segments: handSegments,
 		Advertiser: SideTruth{
-			Rows: 10, InvalidIdentifier: map[string]int{"more than one '@'": 1},
+			Rows: 10, InvalidIdentifier: map[string]int{"more than one '@'": 1}, Duplicate: 1,
 			InvalidConsent: map[string]int{ReasonMalformedTC: 1, ReasonInvalidList: 1},
-			NotConsented:   2, Counted: 5, Distinct: 4,
+			NotConsented:   2, Counted: 4,
 		},
 		Partner: SideTruth{
-			Rows: 12, InvalidIdentifier: map[string]int{"empty": 1},
+			Rows: 12, InvalidIdentifier: map[string]int{"empty": 1}, Duplicate: 2,
 			InvalidConsent: map[string]int{ReasonMalformedTC: 1},
-			NotConsented:   1, Counted: 9, Distinct: 7,
+			NotConsented:   1, Counted: 7,
 		},
 		Overlap:        4, // janedoe@gmail.com, jane.doe@acme-corp.com, dave, erin
-		SegmentOverlap: map[string]int{"high_value": 2, "churn_risk": 2, "new_customers": 1},
+		SegmentOverlap: map[string]int{"high_value": 2, "churn_risk": 1, "new_customers": 1},
 		Activations: []Activation{
 			{Row: 1, Segments: []string{"high_value"}},
 			{Row: 2, Segments: []string{"new_customers"}},
-			{Row: 3, Segments: []string{"high_value"}},
 			{Row: 4, Segments: []string{"high_value", "churn_risk"}},
 		},
-		ActivationCounts: map[string]int{"high_value": 3, "churn_risk": 1, "new_customers": 1},
+		ActivationCounts: map[string]int{"high_value": 2, "churn_risk": 1, "new_customers": 1},
 	}
 	if !truthEqual(got, want) {
 		t.Errorf("truth\n got %+v\nwant %+v", *got, *want)
@@ -101,14 +100,13 @@ func TestTruthByHand(t *testing.T) {
 
 	wantReleased := []Activation{
 		{Row: 1, Segments: []string{"high_value"}},
-		{Row: 3, Segments: []string{"high_value"}},
 		{Row: 4, Segments: []string{"high_value"}},
 	}
 	if r := got.Released(2); !reflect.DeepEqual(r, wantReleased) {
 		t.Errorf("Released(2) = %v, want %v", r, wantReleased)
 	}
-	if r := got.Released(4); len(r) != 0 {
-		t.Errorf("Released(4) = %v, want none", r)
+	if r := got.Released(3); len(r) != 0 {
+		t.Errorf("Released(3) = %v, want none", r)
 	}
 	if !reflect.DeepEqual(got.Released(1), got.Activations) {
 		t.Error("Released(1) differs from Activations")
@@ -197,6 +195,9 @@ func TestTruthMatchesIntentDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkIntent(t, d, truth)
+	if truth.Advertiser.Duplicate == 0 || truth.Partner.Duplicate == 0 {
+		t.Errorf("duplicates %d and %d: the demo's files must repeat identifiers", truth.Advertiser.Duplicate, truth.Partner.Duplicate)
+	}
 	// The demo's numbers must survive k = 50.
 	if truth.Overlap < 2000 || len(truth.Released(50)) < 1000 {
 		t.Errorf("overlap %d, %d rows released at k=50", truth.Overlap, len(truth.Released(50)))
@@ -221,23 +222,31 @@ func checkIntent(t *testing.T, d *Dataset, truth *Truth) {
 	t.Helper()
 	type entry struct{ member, activation uint64 }
 	adv := map[int]entry{}
-	invalid, badConsent, counted := 0, 0, 0
+	advSeen := map[int]bool{}
+	invalid, duplicate, badConsent, counted := 0, 0, 0, 0
 	for r := range d.Advertiser() {
 		in := r.intent
 		switch {
 		case in.identity < 0:
 			invalid++
+		case advSeen[in.identity]: // the first row of the identity keeps it
+			duplicate++
 		case in.form == formBadTC || in.form == formBadList:
 			badConsent++
 		case intentCounts(in.profile):
 			counted++
-			e := adv[in.identity]
-			e.member |= in.segments
+			e := entry{member: in.segments}
 			if intentActivates(in.profile) {
-				e.activation |= in.segments
+				e.activation = in.segments
 			}
 			adv[in.identity] = e
 		}
+		if in.identity >= 0 {
+			advSeen[in.identity] = true
+		}
+	}
+	if truth.Advertiser.Duplicate != duplicate {
+		t.Errorf("advertiser duplicates %d, intended %d", truth.Advertiser.Duplicate, duplicate)
 	}
 	if got := sum(truth.Advertiser.InvalidIdentifier); got != invalid {
 		t.Errorf("advertiser invalid identifiers %d, intended %d", got, invalid)
@@ -245,29 +254,36 @@ func checkIntent(t *testing.T, d *Dataset, truth *Truth) {
 	if got := sum(truth.Advertiser.InvalidConsent); got != badConsent {
 		t.Errorf("advertiser invalid consent %d, intended %d", got, badConsent)
 	}
-	if truth.Advertiser.Counted != counted || truth.Advertiser.Distinct != len(adv) {
-		t.Errorf("advertiser counted %d (%d distinct), intended %d (%d)", truth.Advertiser.Counted, truth.Advertiser.Distinct, counted, len(adv))
+	if truth.Advertiser.Counted != counted || counted != len(adv) {
+		t.Errorf("advertiser counted %d, intended %d (%d people)", truth.Advertiser.Counted, counted, len(adv))
 	}
 
 	seen := map[int]bool{}
-	overlap, row, pubCounted := 0, 0, 0
+	overlap, row, pubCounted, pubDuplicate := 0, 0, 0, 0
 	segOverlap := make([]int, len(truth.Segments))
 	var acts []Activation
 	for r := range d.Partner() {
 		row++
 		in := r.intent
-		if in.identity < 0 || !intentCounts(in.profile) {
+		if in.identity < 0 {
+			continue
+		}
+		if seen[in.identity] {
+			pubDuplicate++
+			continue
+		}
+		seen[in.identity] = true
+		if !intentCounts(in.profile) {
 			continue
 		}
 		pubCounted++
 		e, matched := adv[in.identity]
-		if !seen[in.identity] && matched {
+		if matched {
 			overlap++
 			for j := range segOverlap {
 				segOverlap[j] += int(e.member >> j & 1)
 			}
 		}
-		seen[in.identity] = true
 		if matched && e.activation != 0 && intentActivates(in.profile) {
 			var names []string
 			for j, s := range truth.Segments {
@@ -278,8 +294,8 @@ func checkIntent(t *testing.T, d *Dataset, truth *Truth) {
 			acts = append(acts, Activation{Row: row, Segments: names})
 		}
 	}
-	if truth.Partner.Counted != pubCounted || truth.Partner.Distinct != len(seen) {
-		t.Errorf("partner counted %d (%d distinct), intended %d (%d)", truth.Partner.Counted, truth.Partner.Distinct, pubCounted, len(seen))
+	if truth.Partner.Counted != pubCounted || truth.Partner.Duplicate != pubDuplicate {
+		t.Errorf("partner counted %d and %d duplicates, intended %d and %d", truth.Partner.Counted, truth.Partner.Duplicate, pubCounted, pubDuplicate)
 	}
 	if truth.Overlap != overlap {
 		t.Errorf("overlap %d, intended %d", truth.Overlap, overlap)

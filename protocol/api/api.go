@@ -195,6 +195,7 @@ const (
 	CodeTooLarge        = "payload_too_large"        // 413
 	CodePolicyViolation = "policy_violation"         // 422
 	CodeTooFewRows      = "too_few_rows"             // 422 set below min_rows
+	CodeDuplicate       = "duplicate_element"        // 422 a blinded set holds an element twice
 	CodeBudgetExhausted = "privacy_budget_exhausted" // 422
 	CodeRateLimited     = "rate_limited"             // 429
 	CodeInternal        = "internal"                 // 500
