@@ -2,7 +2,7 @@ package bench
 
 import (
 	"bufio"
-	"encoding/csv"
+	"io"
 	"iter"
 	"os"
 	"path/filepath"
@@ -45,16 +45,11 @@ func makeData(dir string, rows int, overlap float64, pol policy.Policy) (*data, 
 		return nil, err
 	}
 	b := &data{advFile: filepath.Join(dir, "advertiser.csv"), partnerFile: filepath.Join(dir, "partner.csv")}
-	ac, pc := d.AdvertiserColumns(), d.PartnerColumns()
-	err = writeCSV(b.advFile, []string{ac.ID, ac.Segments, ac.Consent}, advertiserRows(d), func(r synth.AdvertiserRow, rec []string) {
-		rec[0], rec[1], rec[2] = r.ID, r.Segments, r.Consent
-	})
+	err = writeFile(b.advFile, func(w io.Writer) error { return d.WriteAdvertiserRows(w, advertiserRows(d)) })
 	if err != nil {
 		return nil, err
 	}
-	err = writeCSV(b.partnerFile, []string{"user_id", pc.ID, pc.Consent}, partnerRows(d), func(r synth.PartnerRow, rec []string) {
-		rec[0], rec[1], rec[2] = r.UserID, r.ID, r.Consent
-	})
+	err = writeFile(b.partnerFile, func(w io.Writer) error { return d.WritePartnerRows(w, partnerRows(d)) })
 	if err != nil {
 		return nil, err
 	}
@@ -86,23 +81,15 @@ func partnerRows(d *synth.Dataset) iter.Seq[synth.PartnerRow] {
 	}
 }
 
-func writeCSV[R any](path string, header []string, rows iter.Seq[R], fill func(R, []string)) error {
+// writeFile creates path and writes it through a large buffer.
+func writeFile(path string, write func(io.Writer) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	bw := bufio.NewWriterSize(f, 1<<20)
-	cw := csv.NewWriter(bw)
-	cw.UseCRLF = true
-	cw.Write(header)
-	rec := make([]string, len(header))
-	for r := range rows {
-		fill(r, rec)
-		cw.Write(rec)
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := write(bw); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
