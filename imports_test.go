@@ -95,20 +95,20 @@ func TestImportRules(t *testing.T) {
 				}
 			}
 			for _, dep := range p.Deps {
-				if under(dep, "cleanroom") || under(dep, "partner") || under(dep, "cmd") {
+				if under(dep, "cleanroom") || under(dep, "partner") || under(dep, "cmd") || under(dep, "internal") {
 					t.Errorf("%s depends on %s: protocol is the bottom layer", p.ImportPath, dep)
 				}
 			}
 		case under(p.ImportPath, "partner"):
 			for _, dep := range p.Deps {
-				if under(dep, "cleanroom") || under(dep, "cmd") {
-					t.Errorf("%s depends on %s: partner never imports cleanroom", p.ImportPath, dep)
+				if under(dep, "cleanroom") || under(dep, "cmd") || under(dep, "internal") {
+					t.Errorf("%s depends on %s: partner builds only on protocol", p.ImportPath, dep)
 				}
 			}
 		case under(p.ImportPath, "cleanroom"):
 			for _, dep := range p.Deps {
-				if under(dep, "partner") || under(dep, "cmd") {
-					t.Errorf("%s depends on %s: cleanroom never imports partner", p.ImportPath, dep)
+				if under(dep, "partner") || under(dep, "cmd") || under(dep, "internal") {
+					t.Errorf("%s depends on %s: cleanroom builds only on protocol", p.ImportPath, dep)
 				}
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -46,7 +45,7 @@ func TestAttackPathAndSQLMetacharacters(t *testing.T) {
 
 	for _, name := range []string{"x'; DROP TABLE parties; --", "../../etc/passwd", "a/b", "a b", "UPPER", "",
 		"\x00", "%", "_", strings.Repeat("a", 65), tcCore} {
-		err := operator.AddParty(context.Background(), shared.dir, name, api.RoleAdvertiser, true, io.Discard)
+		_, err := operator.AddParty(context.Background(), shared.dir, name, api.RoleAdvertiser)
 		if !errors.Is(err, registry.ErrInvalidName) {
 			t.Fatalf("party name %q: %v", name, err)
 		}

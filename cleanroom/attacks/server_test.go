@@ -29,21 +29,21 @@ type serverOptions struct {
 	timeouts httpapi.Timeouts
 }
 
-// server is a clean room served by operator.Serve on a free loopback port.
+// server is a clean room started by operator.Start on a free loopback port.
 type server struct {
 	url  string
 	dir  string
 	stop func() error
 }
 
-// startServer runs operator.Serve, the code behind "blindjoind serve", in
+// startServer runs operator.Start, the code behind "blindjoind serve", in
 // a new data directory, logging to serverLog.
 func startServer(opts serverOptions) (*server, error) {
 	dir, err := os.MkdirTemp("", "blindjoin-attacks-*")
 	if err != nil {
 		return nil, err
 	}
-	cfg := operator.ServeConfig{
+	cfg := operator.Config{
 		DataDir:  filepath.Join(dir, "data"),
 		Addr:     "127.0.0.1:0",
 		DPBudget: opts.dpBudget,
@@ -56,23 +56,14 @@ func startServer(opts serverOptions) (*server, error) {
 			return nil, err
 		}
 	}
-	started := make(chan string, 1)
-	cfg.Started = func(addr string) { started <- addr }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- operator.Serve(ctx, cfg) }()
-	select {
-	case addr := <-started:
-		return &server{url: "http://" + addr, dir: cfg.DataDir, stop: func() error {
-			cancel()
-			err := <-done
-			return errors.Join(err, os.RemoveAll(dir))
-		}}, nil
-	case err := <-done:
-		cancel()
+	room, err := operator.Start(context.Background(), cfg)
+	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	return &server{url: room.URL, dir: cfg.DataDir, stop: func() error {
+		return errors.Join(room.Stop(), os.RemoveAll(dir))
+	}}, nil
 }
 
 // newServer starts a server of the test's own, stopped at cleanup.
@@ -180,20 +171,12 @@ func (s *server) register(t testing.TB, role string) *party {
 	t.Helper()
 	tag := map[string]string{api.RoleAdvertiser: "adv", api.RoleMediaPartner: "pub", api.RoleAuditor: "aud"}[role]
 	name := fmt.Sprintf("%s-%d", tag, partySeq.Add(1))
-	var out bytes.Buffer
-	if err := operator.AddParty(context.Background(), s.dir, name, role, true, &out); err != nil {
+	apiKey, err := operator.AddParty(context.Background(), s.dir, name, role)
+	if err != nil {
 		t.Fatal(err)
 	}
-	var added struct {
-		Name   string `json:"name"`
-		Role   string `json:"role"`
-		APIKey string `json:"api_key"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &added); err != nil || added.APIKey == "" {
-		t.Fatalf("party add --json printed %q: %v", out.Bytes(), err)
-	}
-	secrets.add("API key", added.APIKey)
-	p := &party{srv: s, name: name, role: role, apiKey: added.APIKey}
+	secrets.add("API key", apiKey)
+	p := &party{srv: s, name: name, role: role, apiKey: apiKey}
 	p.token = p.login(t)
 	return p
 }

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -213,7 +212,7 @@ func TestAttackReplayedTokens(t *testing.T) {
 	}
 	expectUnauthenticated(t, shared, "token of another clean room", "Bearer "+captured)
 
-	if err := operator.RotateKeys(srv.dir, io.Discard); err != nil {
+	if _, err := operator.RotateKeys(srv.dir); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1100 * time.Millisecond) // the keyring notices a rotation within a second
@@ -224,7 +223,7 @@ func TestAttackReplayedTokens(t *testing.T) {
 		t.Fatal("a token issued after the rotation names the old key")
 	}
 
-	if err := operator.RevokeParty(t.Context(), srv.dir, p.name, io.Discard); err != nil {
+	if err := operator.RevokeParty(t.Context(), srv.dir, p.name); err != nil {
 		t.Fatal(err)
 	}
 	expectUnauthenticated(t, srv, "token of a revoked party", "Bearer "+captured)

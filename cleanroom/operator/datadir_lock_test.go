@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -35,9 +34,12 @@ func TestServeRefusesABusyDataDirectory(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	err := Serve(ctx, ServeConfig{DataDir: dir, Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	second, err := Start(ctx, Config{DataDir: dir, Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
 	if !errors.Is(err, ErrDataDirInUse) {
-		t.Fatalf("second Serve: %v, want ErrDataDirInUse", err)
+		if second != nil {
+			second.Stop()
+		}
+		t.Fatalf("second Start: %v, want ErrDataDirInUse", err)
 	}
 	// The first server runs in this process, so it holds the lock under
 	// this PID.
@@ -50,10 +52,10 @@ func TestServeRefusesABusyDataDirectory(t *testing.T) {
 
 	// The operator's commands do not take the serve lock.
 	addParty(t, dir, "acme", api.RoleAdvertiser)
-	if err := ListParties(context.Background(), dir, false, io.Discard); err != nil {
+	if _, err := ListParties(context.Background(), dir); err != nil {
 		t.Fatalf("party list beside a running server: %v", err)
 	}
-	if err := RevokeParty(context.Background(), dir, "acme", io.Discard); err != nil {
+	if err := RevokeParty(context.Background(), dir, "acme"); err != nil {
 		t.Fatalf("party revoke beside a running server: %v", err)
 	}
 }
@@ -62,11 +64,8 @@ func TestServeRefusesABusyDataDirectory(t *testing.T) {
 // one starts on the same directory.
 func TestServeReleasesTheDataDirectory(t *testing.T) {
 	dir := t.TempDir()
-	s := startServer(t, dir)
-	s.stop()
-	if err := <-s.done; err != nil {
+	if err := startServer(t, dir).Stop(); err != nil {
 		t.Fatal(err)
 	}
-	s.done <- nil // for the cleanup
 	startServer(t, dir)
 }

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
 )
@@ -19,33 +18,22 @@ import (
 func TestMetricsHaveTheirOwnListener(t *testing.T) {
 	dir := t.TempDir()
 	logs := &testkit.SyncBuffer{}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	started := make(chan string, 1)
-	go func() {
-		done <- Serve(ctx, ServeConfig{
-			DataDir: dir, Addr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0",
-			Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
-			Started: func(addr string) { started <- addr },
-		})
-	}()
-	var addr string
-	select {
-	case addr = <-started:
-	case err := <-done:
-		t.Fatalf("Serve: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("server did not start")
+	r, err := Start(context.Background(), Config{
+		DataDir: dir, Addr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0",
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+	})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
 	}
 	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
+		if err := r.Stop(); err != nil {
+			t.Errorf("Stop: %v", err)
 		}
 	}()
+	addr := r.Addr
 	m := regexp.MustCompile(`"metrics_addr":"([^"]+)"`).FindStringSubmatch(logs.String())
-	if m == nil {
-		t.Fatalf("no metrics address in the start line:\n%s", logs)
+	if m == nil || m[1] != r.MetricsAddr {
+		t.Fatalf("metrics address %q not in the start line:\n%s", r.MetricsAddr, logs)
 	}
 	get := func(url string) (int, string) {
 		t.Helper()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -25,70 +26,38 @@ var apiKeyForm = regexp.MustCompile(`^bjk_[A-Za-z0-9_-]{43}$`)
 func TestPartyCommands(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "data")
-	var out bytes.Buffer
-	if err := ListParties(ctx, dir, false, &out); !errors.Is(err, ErrNoDataDir) {
+	if _, err := ListParties(ctx, dir); !errors.Is(err, ErrNoDataDir) {
 		t.Fatalf("list before any party: %v", err)
 	}
-	if err := AddParty(ctx, dir, "acme", api.RoleAdvertiser, false, &out); err != nil {
-		t.Fatal(err)
-	}
-	key := regexp.MustCompile(`api key: (\S+)`).FindStringSubmatch(out.String())
-	if key == nil || !apiKeyForm.MatchString(key[1]) {
-		t.Fatalf("text output %q", out.String())
-	}
-	out.Reset()
-	if err := AddParty(ctx, dir, "news", api.RoleMediaPartner, true, &out); err != nil {
-		t.Fatal(err)
-	}
-	var added struct {
-		Name   string
-		Role   string
-		APIKey string `json:"api_key"`
-	}
-	dec := json.NewDecoder(&out)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&added); err != nil || added.Name != "news" || added.Role != api.RoleMediaPartner || !apiKeyForm.MatchString(added.APIKey) {
-		t.Fatalf("JSON output %+v, %v", added, err)
+	keys := map[string]bool{}
+	for _, p := range []struct{ name, role string }{{"acme", api.RoleAdvertiser}, {"news", api.RoleMediaPartner}} {
+		key, err := AddParty(ctx, dir, p.name, p.role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !apiKeyForm.MatchString(key) || keys[key] {
+			t.Fatalf("API key %q for %s", key, p.name)
+		}
+		keys[key] = true
 	}
 	for _, bad := range []struct{ name, role string }{{"acme", api.RoleAdvertiser}, {"x", "king"}, {"Bad Name", api.RoleAuditor}} {
-		if err := AddParty(ctx, dir, bad.name, bad.role, false, io.Discard); err == nil {
-			t.Errorf("AddParty(%q, %q) succeeded", bad.name, bad.role)
+		if key, err := AddParty(ctx, dir, bad.name, bad.role); err == nil || key != "" {
+			t.Errorf("AddParty(%q, %q) = %q, %v", bad.name, bad.role, key, err)
 		}
 	}
-	if err := RevokeParty(ctx, dir, "news", io.Discard); err != nil {
+	if err := RevokeParty(ctx, dir, "news"); err != nil {
 		t.Fatal(err)
 	}
-	if err := RevokeParty(ctx, dir, "ghost", io.Discard); err == nil {
+	if err := RevokeParty(ctx, dir, "ghost"); err == nil {
 		t.Fatal("revoking an unknown party succeeded")
 	}
-
-	out.Reset()
-	if err := ListParties(ctx, dir, true, &out); err != nil {
+	parties, err := ListParties(ctx, dir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	var list struct {
-		Parties []struct {
-			Name, Role string
-			Created    *time.Time
-			RevokedAt  *time.Time `json:"revoked_at"`
-		}
-	}
-	if err := json.Unmarshal(out.Bytes(), &list); err != nil || len(list.Parties) != 2 {
-		t.Fatalf("%s: %v", out.String(), err)
-	}
-	if p := list.Parties[1]; p.Name != "news" || p.RevokedAt == nil || list.Parties[0].RevokedAt != nil {
-		t.Fatalf("%+v", list.Parties)
-	}
-	if strings.Contains(out.String(), "bjk_") {
-		t.Fatal("list shows a key")
-	}
-	out.Reset()
-	if err := ListParties(ctx, dir, false, &out); err != nil {
-		t.Fatal(err)
-	}
-	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 3 ||
-		!strings.Contains(lines[1], "acme") || !strings.Contains(lines[2], "revoked") {
-		t.Fatalf("table:\n%s", out.String())
+	if len(parties) != 2 || parties[0].Name != "acme" || !parties[0].RevokedAt.IsZero() ||
+		parties[1].Name != "news" || parties[1].Role != api.RoleMediaPartner || parties[1].RevokedAt.IsZero() {
+		t.Fatalf("%+v", parties)
 	}
 }
 
@@ -113,41 +82,24 @@ func TestNewLogger(t *testing.T) {
 	}
 }
 
-// server is a Serve call running in the background.
+// server is a clean room started by Start, with its log.
 type server struct {
-	addr string
+	*Running
 	logs *testkit.SyncBuffer
-	stop context.CancelFunc
-	done chan error
 }
 
 func startServer(t *testing.T, dir string) *server {
 	t.Helper()
-	ctx, stop := context.WithCancel(context.Background())
-	s := &server{logs: &testkit.SyncBuffer{}, stop: stop, done: make(chan error, 1)}
-	started := make(chan string, 1)
-	go func() {
-		s.done <- Serve(ctx, ServeConfig{
-			DataDir: dir, Addr: "127.0.0.1:0",
-			Logger:  slog.New(slog.NewJSONHandler(s.logs, nil)),
-			Started: func(addr string) { started <- addr },
-		})
-	}()
-	select {
-	case s.addr = <-started:
-	case err := <-s.done:
-		t.Fatalf("Serve: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("server did not start")
+	logs := &testkit.SyncBuffer{}
+	r, err := Start(context.Background(), Config{DataDir: dir, Addr: "127.0.0.1:0", Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
 	}
-	t.Cleanup(func() {
-		stop()
-		<-s.done
-	})
-	return s
+	t.Cleanup(func() { r.Stop() })
+	return &server{Running: r, logs: logs}
 }
 
-func (s *server) url(path string) string { return "http://" + s.addr + path }
+func (s *server) url(path string) string { return s.URL + path }
 
 // token gets an access token over HTTP.
 func (s *server) token(t *testing.T, key string) string {
@@ -166,29 +118,23 @@ func (s *server) token(t *testing.T, key string) string {
 
 func addParty(t *testing.T, dir, name, role string) string {
 	t.Helper()
-	var out bytes.Buffer
-	if err := AddParty(context.Background(), dir, name, role, true, &out); err != nil {
+	key, err := AddParty(context.Background(), dir, name, role)
+	if err != nil {
 		t.Fatal(err)
 	}
-	var p struct {
-		APIKey string `json:"api_key"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &p); err != nil {
-		t.Fatal(err)
-	}
-	return p.APIKey
+	return key
 }
 
 // TestServeShutsDownGracefully starts a token request, begins shutdown
 // while its body is still arriving, and checks that the request completes
-// and Serve returns nil.
+// and Stop returns nil.
 func TestServeShutsDownGracefully(t *testing.T) {
 	dir := t.TempDir()
 	key := addParty(t, dir, "acme", api.RoleAdvertiser)
 	s := startServer(t, dir)
 
 	start := regexp.MustCompile(`"msg":"blindjoind serving","addr":"([^"]+)","transcript_public_key":"([0-9a-f]{64})"`)
-	if m := start.FindStringSubmatch(s.logs.String()); m == nil || m[1] != s.addr {
+	if m := start.FindStringSubmatch(s.logs.String()); m == nil || m[1] != s.Addr || m[2] != hex.EncodeToString(s.TranscriptKey) {
 		t.Fatalf("start line missing:\n%s", s.logs)
 	}
 
@@ -209,7 +155,8 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}()
 	io.WriteString(pw, `{"api_key":`)
 	time.Sleep(200 * time.Millisecond) // the request is now in flight
-	s.stop()
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Stop() }()
 	time.Sleep(200 * time.Millisecond) // shutdown has begun
 	io.WriteString(pw, `"`+key+`"}`)
 	pw.Close()
@@ -218,13 +165,12 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		t.Fatalf("in-flight request: %d %v", r.status, r.err)
 	}
 	select {
-	case err := <-s.done:
+	case err := <-stopped:
 		if err != nil {
-			t.Fatalf("Serve returned %v", err)
+			t.Fatalf("Stop returned %v", err)
 		}
-		s.done <- nil // for the cleanup
 	case <-time.After(10 * time.Second):
-		t.Fatal("Serve did not return")
+		t.Fatal("Stop did not return")
 	}
 	if _, err := http.Get(s.url("/healthz")); err == nil {
 		t.Fatal("the server still answers after shutdown")
@@ -242,7 +188,8 @@ func TestRotateKeysReachesTheRunningServer(t *testing.T) {
 	key := addParty(t, dir, "acme", api.RoleAdvertiser)
 	s := startServer(t, dir)
 	before := s.token(t, key)
-	if err := RotateKeys(dir, io.Discard); err != nil {
+	newKid, err := RotateKeys(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
 	kid := func(tok string) string {
@@ -253,7 +200,10 @@ func TestRotateKeysReachesTheRunningServer(t *testing.T) {
 		return hdr.Kid
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for kid(s.token(t, key)) == kid(before) {
+	if newKid == kid(before) {
+		t.Fatalf("rotation returned the current key id %q", newKid)
+	}
+	for kid(s.token(t, key)) != newKid {
 		if time.Now().After(deadline) {
 			t.Fatal("the server still signs with the old key")
 		}
@@ -281,7 +231,7 @@ func TestRotateKeysReachesTheRunningServer(t *testing.T) {
 }
 
 func TestRotateKeysNeedsADataDirectory(t *testing.T) {
-	if err := RotateKeys(filepath.Join(t.TempDir(), "typo"), io.Discard); !errors.Is(err, ErrNoDataDir) {
+	if _, err := RotateKeys(filepath.Join(t.TempDir(), "typo")); !errors.Is(err, ErrNoDataDir) {
 		t.Fatalf("%v", err)
 	}
 }
@@ -292,37 +242,28 @@ func TestServeRefusesABadFloor(t *testing.T) {
 	if err := os.WriteFile(floor, []byte(`{"k": "fifty"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	err := Serve(context.Background(), ServeConfig{DataDir: dir, Addr: "127.0.0.1:0", FloorFile: floor, Logger: slog.New(slog.DiscardHandler)})
+	r, err := Start(context.Background(), Config{DataDir: dir, Addr: "127.0.0.1:0", FloorFile: floor, Logger: slog.New(slog.DiscardHandler)})
 	if err == nil {
-		t.Fatal("Serve accepted a malformed floor policy")
+		r.Stop()
+		t.Fatal("Start accepted a malformed floor policy")
 	}
 }
 
-// TestShowTranscriptKeyIsTheServersKey: the key an operator publishes
-// before the first start is the one the server then signs with.
-func TestShowTranscriptKeyIsTheServersKey(t *testing.T) {
+// TestTranscriptKeyIsTheServersKey: the key an operator publishes before
+// the first start is the one the server then signs with, and announces.
+func TestTranscriptKeyIsTheServersKey(t *testing.T) {
 	dir := t.TempDir()
-	if err := ShowTranscriptKey(dir+"-typo", false, io.Discard); err == nil {
+	if _, err := TranscriptKey(dir + "-typo"); err == nil {
 		t.Fatal("a missing data directory was accepted")
 	}
-	var shown bytes.Buffer
-	if err := ShowTranscriptKey(dir, false, &shown); err != nil {
+	published, err := TranscriptKey(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
 	s := startServer(t, dir)
 	start := regexp.MustCompile(`"transcript_public_key":"([0-9a-f]{64})"`)
 	m := start.FindStringSubmatch(s.logs.String())
-	if m == nil || strings.TrimSpace(shown.String()) != m[1] {
-		t.Fatalf("keys show printed %q; the server announced %v", shown.String(), m)
-	}
-	var asJSON bytes.Buffer
-	if err := ShowTranscriptKey(dir, true, &asJSON); err != nil {
-		t.Fatal(err)
-	}
-	var out struct {
-		Key string `json:"transcript_public_key"`
-	}
-	if err := json.Unmarshal(asJSON.Bytes(), &out); err != nil || out.Key != m[1] {
-		t.Fatalf("--json printed %q (%v), want key %s", asJSON.String(), err, m[1])
+	if m == nil || hex.EncodeToString(published) != m[1] || !published.Equal(s.TranscriptKey) {
+		t.Fatalf("published %x; the server announced %v and holds %x", published, m, s.TranscriptKey)
 	}
 }

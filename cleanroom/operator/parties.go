@@ -3,23 +3,10 @@ package operator
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
-	"fmt"
-	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/registry"
 )
-
-// partyJSON is one party in the --json output of party commands.
-type partyJSON struct {
-	Name      string     `json:"name"`
-	Role      string     `json:"role"`
-	APIKey    string     `json:"api_key,omitempty"`
-	Created   *time.Time `json:"created,omitempty"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
-}
 
 // withRegistry runs f on the registry of the data directory dir.
 func withRegistry(dir string, f func(*registry.Registry) error) error {
@@ -35,77 +22,39 @@ func withRegistry(dir string, f func(*registry.Registry) error) error {
 	return f(reg)
 }
 
-// AddParty registers a party and writes its API key to w, the only time the
-// key is shown: as text, or as {"name","role","api_key"} with asJSON.
-func AddParty(ctx context.Context, dir, name, role string, asJSON bool, w io.Writer) error {
+// AddParty registers a party in the data directory dir (created if need
+// be) and returns its API key. The registry keeps only the key's hash: the
+// caller shows it once, to be handed to the party over a secure channel.
+func AddParty(ctx context.Context, dir, name, role string) (apiKey string, err error) {
 	if err := createDataDir(dir); err != nil {
-		return err
+		return "", err
 	}
-	return withRegistry(dir, func(reg *registry.Registry) error {
-		key, err := reg.Add(ctx, name, role)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return writeJSON(w, partyJSON{Name: name, Role: role, APIKey: key})
-		}
-		_, err = fmt.Fprintf(w, "registered %s (%s)\napi key: %s\nThe key is shown only this once; hand it to the party over a secure channel.\n", name, role, key)
+	err = withRegistry(dir, func(reg *registry.Registry) error {
+		apiKey, err = reg.Add(ctx, name, role)
 		return err
 	})
+	return apiKey, err
 }
 
-// ListParties writes every party, revoked ones included, as a table or as
-// {"parties": [...]}.
-func ListParties(ctx context.Context, dir string, asJSON bool, w io.Writer) error {
+// ListParties returns every party of the data directory dir, revoked ones
+// included.
+func ListParties(ctx context.Context, dir string) (parties []registry.Party, err error) {
 	if err := existingDataDir(dir); err != nil {
-		return err
+		return nil, err
 	}
-	return withRegistry(dir, func(reg *registry.Registry) error {
-		parties, err := reg.List(ctx)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			out := struct {
-				Parties []partyJSON `json:"parties"`
-			}{Parties: make([]partyJSON, len(parties))}
-			for i, p := range parties {
-				out.Parties[i] = partyJSON{Name: p.Name, Role: p.Role, Created: &parties[i].Created}
-				if !p.RevokedAt.IsZero() {
-					out.Parties[i].RevokedAt = &parties[i].RevokedAt
-				}
-			}
-			return writeJSON(w, out)
-		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tSTATUS")
-		for _, p := range parties {
-			status := "active"
-			if !p.RevokedAt.IsZero() {
-				status = "revoked " + p.RevokedAt.UTC().Format(time.RFC3339)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, p.Role, p.Created.UTC().Format(time.RFC3339), status)
-		}
-		return tw.Flush()
+	err = withRegistry(dir, func(reg *registry.Registry) error {
+		parties, err = reg.List(ctx)
+		return err
 	})
+	return parties, err
 }
 
 // RevokeParty disables a party's API key and its access tokens at once.
-func RevokeParty(ctx context.Context, dir, name string, w io.Writer) error {
+func RevokeParty(ctx context.Context, dir, name string) error {
 	if err := existingDataDir(dir); err != nil {
 		return err
 	}
 	return withRegistry(dir, func(reg *registry.Registry) error {
-		if err := reg.Revoke(ctx, name); err != nil {
-			return err
-		}
-		_, err := fmt.Fprintf(w, "revoked %s: its API key and access tokens no longer work\n", name)
-		return err
+		return reg.Revoke(ctx, name)
 	})
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -2,6 +2,7 @@ package operator
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -19,10 +20,11 @@ import (
 	"github.com/blindjoin/blindjoin/cleanroom/keyfile"
 	"github.com/blindjoin/blindjoin/cleanroom/registry"
 	"github.com/blindjoin/blindjoin/cleanroom/session"
+	"github.com/blindjoin/blindjoin/cleanroom/store/sqlitestore"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
-// Defaults of ServeConfig.
+// Defaults of Config.
 const (
 	DefaultIssuer          = "blindjoind"
 	DefaultAudience        = "blindjoin-api"
@@ -31,11 +33,12 @@ const (
 	DefaultShutdownTimeout = 30 * time.Second
 )
 
-// ServeConfig configures Serve. DataDir, Addr and Logger are required; zero
-// values of the other fields take the defaults above (and the packages').
-type ServeConfig struct {
+// Config configures a clean room. DataDir, Addr and Logger are required;
+// zero values of the other fields take the defaults above (and the
+// packages').
+type Config struct {
 	DataDir string
-	Addr    string // host:port; port 0 picks a free port (see Started)
+	Addr    string // host:port; port 0 picks a free port (see Running.Addr)
 	// MetricsAddr is the host:port of the Prometheus metrics listener;
 	// empty serves no metrics. It must be a loopback address unless
 	// MetricsPublic is set: metrics need no credentials and show
@@ -55,12 +58,9 @@ type ServeConfig struct {
 	Limits           httpapi.Limits
 	Timeouts         httpapi.Timeouts
 	Logger           *slog.Logger
-	// Started, if set, is called with the listening address once the
-	// server accepts connections.
-	Started func(addr string)
 }
 
-func (cfg ServeConfig) withDefaults() ServeConfig {
+func (cfg Config) withDefaults() Config {
 	if cfg.Issuer == "" {
 		cfg.Issuer = DefaultIssuer
 	}
@@ -79,49 +79,87 @@ func (cfg ServeConfig) withDefaults() ServeConfig {
 	return cfg
 }
 
-// Serve runs the clean room until ctx is done (SIGTERM or SIGINT in the
-// binary), then shuts down gracefully: it stops accepting connections,
-// lets in-flight requests finish within ShutdownTimeout, stops retention
-// and closes the store.
-func Serve(ctx context.Context, cfg ServeConfig) error {
-	cfg = cfg.withDefaults()
-	log := cfg.Logger
-	floor, err := loadFloor(cfg.FloorFile)
+// Running is a clean room that accepts connections: what `blindjoind
+// serve` runs, and what the demo, the bench and the tests start in-process.
+type Running struct {
+	// Addr is the address the API listens on (host:port), URL the same as
+	// http://host:port.
+	Addr, URL string
+	// MetricsAddr is the address of the metrics listener, empty without
+	// one.
+	MetricsAddr string
+	// TranscriptKey verifies the transcripts it signs (blindjoin audit
+	// verify --server-key takes its hex form).
+	TranscriptKey ed25519.PublicKey
+
+	stop context.CancelFunc
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+// Serve runs a clean room until ctx is done (SIGTERM or SIGINT in the
+// binary), then shuts it down as Running.Stop does.
+func Serve(ctx context.Context, cfg Config) error {
+	r, err := Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	return r.Wait()
+}
+
+// Start locks and opens the data directory, listens on cfg.Addr (and
+// cfg.MetricsAddr) and serves in the background until ctx is done or Stop
+// is called. The error of a clean room that failed to start is returned
+// here; one that stops later reports through Wait.
+func Start(ctx context.Context, cfg Config) (*Running, error) {
+	cfg = cfg.withDefaults()
+	floor, err := loadFloor(cfg.FloorFile)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkMetricsAddr(cfg.MetricsAddr, cfg.MetricsPublic); err != nil {
-		return err
+		return nil, err
 	}
 	if err := createDataDir(cfg.DataDir); err != nil {
-		return err
+		return nil, err
 	}
 	unlock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer unlock()
 	st, err := openStore(cfg.DataDir)
 	if err != nil {
-		return err
+		unlock()
+		return nil, err
 	}
-	defer st.Close()
+	release := func() error { return errors.Join(st.Close(), unlock()) }
+	r, err := start(ctx, cfg, floor, st, release)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return r, nil
+}
 
+// start wires the clean room on an open store and starts serving; release
+// (closing the store, unlocking the data directory) runs once it stops.
+func start(ctx context.Context, cfg Config, floor policy.Policy, st *sqlitestore.Store, release func() error) (*Running, error) {
+	log := cfg.Logger
 	keyring, err := auth.OpenKeyring(cfg.DataDir, time.Now, rand.Reader)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tokens, err := auth.NewAuthority(keyring, cfg.Issuer, cfg.Audience, cfg.TokenTTL, time.Now, rand.Reader)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	parties, err := registry.New(registry.Config{Store: st, Rand: rand.Reader, Now: time.Now})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	svc, err := session.New(session.Config{DataDir: cfg.DataDir, Store: st, Floor: floor, DPBudget: cfg.DPBudget, Logger: log})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	h, metrics, err := httpapi.NewHandler(httpapi.Config{
 		Sessions: svc,
@@ -136,44 +174,59 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		Limits:      cfg.Limits,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("operator: listen: %w", err)
+		return nil, fmt.Errorf("operator: listen: %w", err)
 	}
 	addr := ln.Addr().String()
-	srv := httpapi.NewServer(addr, h, cfg.Timeouts, log)
-	servers := []*http.Server{srv}
-	served := make(chan error, 2)
-	go func() { served <- srv.Serve(ln) }()
-	started := []any{slog.String("addr", addr),
-		slog.String("transcript_public_key", hex.EncodeToString(svc.TranscriptPublicKey()))}
+	var mln net.Listener
 	if cfg.MetricsAddr != "" {
-		mln, err := net.Listen("tcp", cfg.MetricsAddr)
-		if err != nil {
-			srv.Close()
-			return fmt.Errorf("operator: listen for metrics: %w", err)
+		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("operator: listen for metrics: %w", err)
 		}
-		msrv := httpapi.NewServer(mln.Addr().String(), metrics, cfg.Timeouts, log)
-		servers = append(servers, msrv)
-		go func() { served <- msrv.Serve(mln) }()
-		started = append(started, slog.String("metrics_addr", mln.Addr().String()))
+	}
+	ctx, stop := context.WithCancel(ctx)
+	r := &Running{Addr: addr, URL: "http://" + addr, TranscriptKey: svc.TranscriptPublicKey(), stop: stop, done: make(chan struct{})}
+	servers := []*http.Server{httpapi.NewServer(addr, h, cfg.Timeouts, log)}
+	listeners := []net.Listener{ln}
+	started := []any{slog.String("addr", addr), slog.String("transcript_public_key", hex.EncodeToString(r.TranscriptKey))}
+	if mln != nil {
+		r.MetricsAddr = mln.Addr().String()
+		servers = append(servers, httpapi.NewServer(r.MetricsAddr, metrics, cfg.Timeouts, log))
+		listeners = append(listeners, mln)
+		started = append(started, slog.String("metrics_addr", r.MetricsAddr))
+	}
+	served := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { served <- srv.Serve(listeners[i]) }()
 	}
 	log.Info("blindjoind serving", started...)
-	if cfg.Started != nil {
-		cfg.Started(addr)
-	}
 
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	var sweeping sync.WaitGroup
 	sweeping.Go(func() { sweep(sweepCtx, svc, cfg.SweepEvery, log) })
-	defer func() {
+	go func() {
+		err := shutdown(ctx, servers, served, cfg.ShutdownTimeout, log)
 		stopSweep()
 		sweeping.Wait()
+		if rerr := release(); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("operator: closing the data directory: %w", rerr))
+		}
+		r.err = err
+		stop()
+		close(r.done)
 	}()
+	return r, nil
+}
 
+// shutdown waits until ctx is done, then stops accepting connections and
+// lets in-flight requests finish within grace; or, if a server stopped by
+// itself, closes the others and returns why.
+func shutdown(ctx context.Context, servers []*http.Server, served <-chan error, grace time.Duration, log *slog.Logger) error {
 	select {
 	case err := <-served:
 		for _, s := range servers {
@@ -182,8 +235,8 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		return fmt.Errorf("operator: server stopped: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", slog.Duration("grace", cfg.ShutdownTimeout))
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	log.Info("shutting down", slog.Duration("grace", grace))
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	var errs []error
 	for _, s := range servers {
@@ -202,6 +255,22 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// Wait blocks until the clean room has stopped and returns why it stopped
+// if not by request.
+func (r *Running) Wait() error {
+	<-r.done
+	return r.err
+}
+
+// Stop shuts the clean room down gracefully (no new connections,
+// in-flight requests finish within the shutdown timeout, retention stops,
+// the store closes, the data directory is unlocked) and waits until it
+// has stopped.
+func (r *Running) Stop() error {
+	r.stop()
+	return r.Wait()
 }
 
 // ErrMetricsNotLoopback reports a metrics address that other hosts could

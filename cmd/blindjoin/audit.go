@@ -13,18 +13,14 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/transcript"
 )
 
-func init() {
-	register("audit verify", "verify a session transcript's hash chain, signature, your uploads' digests and your results", runAuditVerify)
-}
-
 // repeated collects a flag given several times.
 type repeated []string
 
 func (r *repeated) String() string     { return strings.Join(*r, ",") }
 func (r *repeated) Set(s string) error { *r = append(*r, s); return nil }
 
-func runAuditVerify(args []string, io stdio) int {
-	fs := newFlags("audit verify", io)
+func runAuditVerify(args []string, std stdio) int {
+	fs := newFlags("audit verify", std)
 	serverKey := fs.String("server-key", "", "the clean room's transcript public key (hex or base64), as blindjoind prints it at start")
 	var uploads repeated
 	fs.Var(&uploads, "upload", "a part file this party uploaded; its digest must be in the transcript (repeatable)")
@@ -34,17 +30,17 @@ func runAuditVerify(args []string, io stdio) int {
 		return code
 	}
 	if len(pos) != 1 || *serverKey == "" {
-		fmt.Fprintln(io.err, "usage: blindjoin audit verify FILE --server-key KEY [--upload PART_FILE]... [--results RESULTS_FILE]")
+		fmt.Fprintln(std.err, "usage: blindjoin audit verify FILE --server-key KEY [--upload PART_FILE]... [--results RESULTS_FILE]")
 		return exitUsage
 	}
 	pub, err := transcript.ParsePublicKey(*serverKey)
 	if err != nil {
-		fmt.Fprintf(io.err, "blindjoin audit verify: --server-key: %v\n", err)
+		fmt.Fprintf(std.err, "blindjoin audit verify: --server-key: %v\n", err)
 		return exitUsage
 	}
 	data, err := os.ReadFile(pos[0])
 	if err != nil {
-		fmt.Fprintf(io.err, "blindjoin audit verify: %v\n", err)
+		fmt.Fprintf(std.err, "blindjoin audit verify: %v\n", err)
 		return exitFail
 	}
 	t, err := transcript.ParseTranscript(data)
@@ -52,19 +48,19 @@ func runAuditVerify(args []string, io stdio) int {
 		err = transcript.Verify(t, pub)
 	}
 	if err != nil {
-		fmt.Fprintf(io.out, "FAILED %s: %v\n", pos[0], err)
+		fmt.Fprintf(std.out, "FAILED %s: %v\n", pos[0], err)
 		return exitFail
 	}
-	fmt.Fprintf(io.out, "ok     %s: session %s, %d events, head signed by key %s\n", pos[0], t.SessionID, len(t.Events), t.Head.KeyID)
+	fmt.Fprintf(std.out, "ok     %s: session %s, %d events, head signed by key %s\n", pos[0], t.SessionID, len(t.Events), t.Head.KeyID)
 
 	failed := 0
 	report := func(what, msg string, err error) {
 		if err != nil {
 			failed++
-			fmt.Fprintf(io.out, "FAILED %s: %v\n", what, err)
+			fmt.Fprintf(std.out, "FAILED %s: %v\n", what, err)
 			return
 		}
-		fmt.Fprintf(io.out, "%s\n", msg)
+		fmt.Fprintf(std.out, "%s\n", msg)
 	}
 	for _, path := range uploads {
 		msg, err := checkUpload(path, t)
@@ -77,7 +73,7 @@ func runAuditVerify(args []string, io stdio) int {
 		report(*resultsPath, "ok     "+*resultsPath+": "+msg, err)
 	}
 	if failed > 0 {
-		fmt.Fprintf(io.out, "%d check(s) failed\n", failed)
+		fmt.Fprintf(std.out, "%d check(s) failed\n", failed)
 		return exitFail
 	}
 	return exitOK

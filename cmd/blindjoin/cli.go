@@ -8,7 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -31,8 +31,8 @@ type stdio struct {
 }
 
 // getenv looks a variable up in the invocation's environment.
-func (io stdio) getenv(name string) string {
-	lookup := io.env
+func (std stdio) getenv(name string) string {
+	lookup := std.env
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
@@ -45,8 +45,8 @@ func (io stdio) getenv(name string) string {
 // commands catch the signals: the others keep the default of dying at
 // once. A second signal, once the first has cancelled the context, is
 // left to its default too, so a stuck command can still be killed.
-func (io stdio) interruptible() (context.Context, context.CancelFunc) {
-	parent := io.ctx
+func (std stdio) interruptible() (context.Context, context.CancelFunc) {
+	parent := std.ctx
 	if parent == nil {
 		parent = context.Background()
 	}
@@ -59,53 +59,68 @@ func (io stdio) interruptible() (context.Context, context.CancelFunc) {
 }
 
 type command struct {
+	name    string // "name" or "name sub"
 	summary string
-	run     func(args []string, io stdio) int
+	run     func(args []string, std stdio) int
 }
 
-// commands maps "name" or "name sub" to its implementation.
-var commands = map[string]command{}
-
-func register(name, summary string, run func([]string, stdio) int) {
-	commands[name] = command{summary: summary, run: run}
+// commands in the order usage lists them.
+var commands = []command{
+	{"audit verify", "verify a session transcript's hash chain, signature, your uploads' digests and your results", runAuditVerify},
+	{"bench", "run a whole session on this machine and report time, CPU, memory and traffic", runBench},
+	{"consent decode", "decode IAB TCF v2 TC strings (arguments, or one per stdin line) to JSON lines", runConsentDecode},
+	{"demo", "run a whole session on synthetic data against a local clean room and check it against the truth", runDemo},
+	{"hash", "normalize and SHA-256 identifiers, one per stdin line, as JSON lines", runHash},
+	{"match", "run this party's side of a session: read, blind, upload, re-blind, wait for the results", runMatch},
+	{"results", "show what the clean room released to this party for a session", runResults},
+	{"session create", "propose a session to a media partner (advertiser); prints its id", runSessionCreate},
+	{"session delete", "purge a session's blinded data at the clean room", runSessionDelete},
+	{"session join", "show a session's policy and accept it (media partner); prints the policy hash", runSessionJoin},
+	{"session list", "list the sessions this party is a member of", runSessionList},
+	{"session show", "show a session: parties, state, segments, policy, uploads", runSessionShow},
+	{"session transcript", "fetch a session's signed audit transcript (then `blindjoin audit verify`)", runSessionTranscript},
+	{"vectors verify", "replay the protocol test vectors (built in, or the *.json files of DIR)", runVectorsVerify},
 }
 
-func run(args []string, io stdio) int {
+func lookupCommand(name string) (command, bool) {
+	i := slices.IndexFunc(commands, func(c command) bool { return c.name == name })
+	if i < 0 {
+		return command{}, false
+	}
+	return commands[i], true
+}
+
+func run(args []string, std stdio) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(io.out)
+		usage(std.out)
 		return exitOK
 	}
 	if len(args) >= 2 {
-		if c, ok := commands[args[0]+" "+args[1]]; ok {
-			return c.run(args[2:], io)
+		if c, ok := lookupCommand(args[0] + " " + args[1]); ok {
+			return c.run(args[2:], std)
 		}
 	}
-	if c, ok := commands[args[0]]; ok {
-		return c.run(args[1:], io)
+	if c, ok := lookupCommand(args[0]); ok {
+		return c.run(args[1:], std)
 	}
-	fmt.Fprintf(io.err, "blindjoin: unknown command %q\n\n", strings.Join(args[:min(2, len(args))], " "))
-	usage(io.err)
+	fmt.Fprintf(std.err, "blindjoin: unknown command %q\n\n", strings.Join(args[:min(2, len(args))], " "))
+	usage(std.err)
 	return exitUsage
 }
 
 func usage(w io.Writer) {
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	fmt.Fprintln(w, "usage: blindjoin COMMAND [flags]\n\ncommands:")
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-19s %s\n", n, commands[n].summary)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-19s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun \"blindjoin COMMAND -h\" for the flags of one command.")
 }
 
 // newFlags returns a FlagSet that reports errors to io.err instead of
 // exiting, so every command controls its own exit status.
-func newFlags(name string, io stdio) *flag.FlagSet {
+func newFlags(name string, std stdio) *flag.FlagSet {
 	fs := flag.NewFlagSet("blindjoin "+name, flag.ContinueOnError)
-	fs.SetOutput(io.err)
+	fs.SetOutput(std.err)
 	return fs
 }
 

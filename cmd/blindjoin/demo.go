@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/blindjoin/blindjoin/cleanroom/operator"
+	"github.com/blindjoin/blindjoin/internal/proc"
+	"github.com/blindjoin/blindjoin/partner/client"
 	"github.com/blindjoin/blindjoin/partner/demo"
 	"github.com/blindjoin/blindjoin/partner/flow"
 	"github.com/blindjoin/blindjoin/partner/synth"
@@ -15,10 +20,6 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
 )
-
-func init() {
-	register("demo", "run a whole session on synthetic data against a local clean room and check it against the truth", runDemo)
-}
 
 // The demo's parties, as the operator registers them.
 const (
@@ -46,8 +47,8 @@ type demoReport struct {
 	Seconds         map[string]float64 `json:"seconds"`
 }
 
-func runDemo(args []string, io stdio) int {
-	fs := newFlags("demo", io)
+func runDemo(args []string, std stdio) int {
+	fs := newFlags("demo", std)
 	keep := fs.String("keep", "", "write the files into `DIR` (new or empty) instead of a new temporary directory; either way they are kept")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	pos, code, ok := parseOrUsage(fs, args)
@@ -55,26 +56,26 @@ func runDemo(args []string, io stdio) int {
 		return code
 	}
 	if len(pos) != 0 {
-		fmt.Fprintln(io.err, "usage: blindjoin demo [--keep DIR] [--json]")
+		fmt.Fprintln(std.err, "usage: blindjoin demo [--keep DIR] [--json]")
 		return exitUsage
 	}
-	ctx, stop := io.interruptible()
+	ctx, stop := std.interruptible()
 	defer stop()
-	rep, err := runDemoSession(ctx, *keep, io)
+	rep, err := runDemoSession(ctx, *keep, std)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintln(io.err, "blindjoin demo: interrupted; the clean room is stopped")
+			fmt.Fprintln(std.err, "blindjoin demo: interrupted; the clean room is stopped")
 			return exitInterrupted
 		}
-		fmt.Fprintf(io.err, "blindjoin demo: %v\n", err)
+		fmt.Fprintf(std.err, "blindjoin demo: %v\n", err)
 		return exitFail
 	}
 	if *asJSON {
-		if code := printJSON(io, rep); code != exitOK {
+		if code := printJSON(std, rep); code != exitOK {
 			return code
 		}
 	} else {
-		describeDemo(io.out, rep)
+		describeDemo(std.out, rep)
 	}
 	if !rep.Verified {
 		return exitFail
@@ -104,8 +105,8 @@ func demoDir(keep string) (string, error) {
 // runDemoSession starts a clean room, runs both parties through
 // partner/demo, checks the transcript and the truth, and stops the clean
 // room before returning, whatever happened.
-func runDemoSession(ctx context.Context, keep string, io stdio) (rep *demoReport, err error) {
-	start, cpuStart := time.Now(), processCPU()
+func runDemoSession(ctx context.Context, keep string, std stdio) (rep *demoReport, err error) {
+	start, cpuStart := time.Now(), proc.CPU()
 	dir, err := demoDir(keep)
 	if err != nil {
 		return nil, err
@@ -118,22 +119,26 @@ func runDemoSession(ctx context.Context, keep string, io stdio) (rep *demoReport
 		return nil, err
 	}
 	defer os.RemoveAll(roomDir)
-	room, err := startLocalRoom(ctx, roomDir, io.err)
+	room, err := operator.Start(ctx, operator.Config{
+		DataDir: roomDir,
+		Addr:    "127.0.0.1:0",
+		Logger:  slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelError})),
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("starting the clean room: %w", err)
 	}
 	defer func() {
-		if cerr := room.close(); err == nil && cerr != nil {
+		if cerr := room.Stop(); err == nil && cerr != nil {
 			err = fmt.Errorf("stopping the clean room: %w", cerr)
 		}
 	}()
-	fmt.Fprintf(io.err, "demo: clean room serving on %s; files in %s\n", room.url, dir)
+	fmt.Fprintf(std.err, "demo: clean room serving on %s; files in %s\n", room.URL, dir)
 
 	cfg := demo.Config{
 		Data:            synth.DefaultConfig(),
 		Policy:          policy.Default(),
 		Partner:         demoPartner,
-		Progress:        demoProgress(io.err),
+		Progress:        demoProgress(std.err),
 		PollInterval:    100 * time.Millisecond,
 		MaxPollInterval: time.Second,
 	}
@@ -147,16 +152,17 @@ func runDemoSession(ctx context.Context, keep string, io stdio) (rep *demoReport
 		{&cfg.MediaPartner, demoPartner, api.RoleMediaPartner, "media-partner"},
 	}
 	for _, p := range parties {
-		key, err := addParty(ctx, room.dir, p.name, p.role)
+		key, err := operator.AddParty(ctx, roomDir, p.name, p.role)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("registering %s: %w", p.name, err)
 		}
-		if p.party.Client, err = room.client(key); err != nil {
+		p.party.Client, err = client.New(client.Config{BaseURL: room.URL, APIKey: client.Secret(key), UserAgent: "blindjoin-demo"})
+		if err != nil {
 			return nil, err
 		}
 		p.party.Dir = filepath.Join(dir, p.dir)
 	}
-	fmt.Fprintf(io.err, "demo: %s (advertiser, %s rows) and %s (media partner, %s rows) match on %s\n",
+	fmt.Fprintf(std.err, "demo: %s (advertiser, %s rows) and %s (media partner, %s rows) match on %s\n",
 		demoAdvertiser, thousands(int64(cfg.Data.AdvertiserRows)), demoPartner, thousands(int64(cfg.Data.PartnerRows)), cfg.Data.MatchKey)
 
 	out, err := demo.Run(ctx, cfg)
@@ -164,10 +170,10 @@ func runDemoSession(ctx context.Context, keep string, io stdio) (rep *demoReport
 		return nil, err
 	}
 	rep = &demoReport{
-		Dir: dir, CleanRoom: room.url, SessionID: out.Session.ID, PolicyHash: out.Session.PolicyHash, K: cfg.Policy.K,
+		Dir: dir, CleanRoom: room.URL, SessionID: out.Session.ID, PolicyHash: out.Session.PolicyHash, K: cfg.Policy.K,
 		Advertiser: out.Advertiser, MediaPartner: out.MediaPartner,
 		AdvertiserCSV: out.AdvertiserCSV, PartnerCSV: out.PartnerCSV, ActivationFile: out.Activation(),
-		Transcript: filepath.Join(dir, "transcript.json"), TranscriptKey: room.key,
+		Transcript: filepath.Join(dir, "transcript.json"), TranscriptKey: hex.EncodeToString(room.TranscriptKey),
 	}
 	if rep.Verification, err = demo.Check(out.Truth, cfg.Policy, out.Advertiser, out.MediaPartner, out.Activation()); err != nil {
 		return nil, err
@@ -179,7 +185,7 @@ func runDemoSession(ctx context.Context, keep string, io stdio) (rep *demoReport
 		"session":  out.Timings.Match.Seconds(),
 		"truth":    out.Timings.Truth.Seconds(),
 		"wall":     time.Since(start).Seconds(),
-		"cpu":      (processCPU() - cpuStart).Seconds(),
+		"cpu":      (proc.CPU() - cpuStart).Seconds(),
 	}
 	return rep, nil
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blindjoin/blindjoin/cleanroom/operator"
 	"github.com/blindjoin/blindjoin/partner/demo"
 	"github.com/blindjoin/blindjoin/partner/synth"
 	"github.com/blindjoin/blindjoin/protocol/api"
@@ -23,42 +26,59 @@ import (
 // e2e is a real clean room on loopback, three registered parties, and
 // synthetic files with messy identifiers, rejects and mixed consent.
 type e2e struct {
-	room           *localRoom
+	room           *operator.Running
+	roomKey        string // its transcript key, hex
 	dir            string
 	adv, pub, aud  string // API keys
 	advCSV, pubCSV string
 	data           *synth.Dataset
 }
 
+// newE2E is newRoomWithParties plus the two parties' synthetic files.
 func newE2E(t *testing.T) *e2e {
 	t.Helper()
-	ctx := context.Background()
-	room, err := startLocalRoom(ctx, t.TempDir(), &testLog{t})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := room.close(); err != nil {
-			t.Errorf("clean room shutdown: %v", err)
-		}
-	})
-	e := &e2e{room: room, dir: t.TempDir()}
-	for _, p := range []struct {
-		key        *string
-		name, role string
-	}{{&e.adv, "acme", api.RoleAdvertiser}, {&e.pub, "news", api.RoleMediaPartner}, {&e.aud, "audit-firm", api.RoleAuditor}} {
-		if *p.key, err = addParty(ctx, room.dir, p.name, p.role); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e := newRoomWithParties(t)
 	cfg := synth.DefaultConfig()
 	cfg.Seed, cfg.AdvertiserRows, cfg.PartnerRows = 7, 3000, 6000
+	var err error
 	if e.data, err = synth.New(cfg); err != nil {
 		t.Fatal(err)
 	}
 	e.advCSV, e.pubCSV = filepath.Join(e.dir, "crm.csv"), filepath.Join(e.dir, "audience.csv")
 	writeWith(t, e.advCSV, e.data.WriteAdvertiserCSV)
 	writeWith(t, e.pubCSV, e.data.WritePartnerCSV)
+	return e
+}
+
+// newRoomWithParties is a real clean room on loopback (operator.Start,
+// what blindjoind serve runs) with the advertiser "acme", the media
+// partner "news" and the auditor "audit-firm", and no data files yet.
+func newRoomWithParties(t *testing.T) *e2e {
+	t.Helper()
+	ctx := context.Background()
+	roomDir := t.TempDir()
+	room, err := operator.Start(ctx, operator.Config{
+		DataDir: roomDir,
+		Addr:    "127.0.0.1:0",
+		Logger:  slog.New(slog.NewTextHandler(&testLog{t}, &slog.HandlerOptions{Level: slog.LevelError})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := room.Stop(); err != nil {
+			t.Errorf("clean room shutdown: %v", err)
+		}
+	})
+	e := &e2e{room: room, roomKey: hex.EncodeToString(room.TranscriptKey), dir: t.TempDir()}
+	for _, p := range []struct {
+		key        *string
+		name, role string
+	}{{&e.adv, "acme", api.RoleAdvertiser}, {&e.pub, "news", api.RoleMediaPartner}, {&e.aud, "audit-firm", api.RoleAuditor}} {
+		if *p.key, err = operator.AddParty(ctx, roomDir, p.name, p.role); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return e
 }
 
@@ -84,7 +104,7 @@ func (l *testLog) Write(p []byte) (int, error) {
 // as runs the CLI in-process as the party with key, against the room.
 func (e *e2e) as(ctx context.Context, key string, args ...string) (string, string, int) {
 	var out, errOut bytes.Buffer
-	args = append(args, "--server", e.room.url, "--api-key", key)
+	args = append(args, "--server", e.room.URL, "--api-key", key)
 	code := run(args, stdio{in: strings.NewReader(""), out: &out, err: &errOut, ctx: ctx})
 	return out.String(), errOut.String(), code
 }
@@ -198,14 +218,14 @@ func TestEndToEndCLI(t *testing.T) {
 	if out := e.mustRun(t, e.aud, "session", "transcript", id, "--out", tpath); !strings.Contains(out, "audit verify") {
 		t.Errorf("transcript output: %s", out)
 	}
-	out, errOut, code = runCLI(t, "", "audit", "verify", tpath, "--server-key", e.room.key)
+	out, errOut, code = runCLI(t, "", "audit", "verify", tpath, "--server-key", e.roomKey)
 	if code != exitOK || !strings.Contains(out, "ok ") {
 		t.Errorf("audit verify: exit %d\n%s%s", code, out, errOut)
 	}
 	// Each party checks that the results `match` wrote are those the
 	// transcript commits to.
 	for _, dir := range []string{advOut, pubOut} {
-		out, errOut, code = runCLI(t, "", "audit", "verify", tpath, "--server-key", e.room.key, "--results", filepath.Join(dir, "results.json"))
+		out, errOut, code = runCLI(t, "", "audit", "verify", tpath, "--server-key", e.roomKey, "--results", filepath.Join(dir, "results.json"))
 		if code != exitOK || !strings.Contains(out, "results are those the computed event commits to") {
 			t.Errorf("audit verify --results %s: exit %d\n%s%s", dir, code, out, errOut)
 		}

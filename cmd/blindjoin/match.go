@@ -19,12 +19,8 @@ import (
 	"golang.org/x/term"
 )
 
-func init() {
-	register("match", "run this party's side of a session: read, blind, upload, re-blind, wait for the results", runMatch)
-}
-
-func runMatch(args []string, io stdio) int {
-	fs, r := remoteFlags("match", io)
+func runMatch(args []string, std stdio) int {
+	fs, r := remoteFlags("match", std)
 	in := fs.String("in", "", "input CSV `file` with a header row (required)")
 	idColumn := fs.String("id-column", "", "`column` of the identifiers (required)")
 	segmentsColumn := fs.String("segments-column", "", "advertiser: `column` of ';'-separated segment labels")
@@ -41,22 +37,22 @@ func runMatch(args []string, io stdio) int {
 	}
 	switch {
 	case len(pos) != 1:
-		return r.usage(io, "usage: blindjoin match ID --in FILE.csv --id-column COL --out DIR [flags]")
+		return r.usage(std, "usage: blindjoin match ID --in FILE.csv --id-column COL --out DIR [flags]")
 	case *in == "" || *idColumn == "" || *out == "":
-		return r.usage(io, "--in, --id-column and --out are required")
+		return r.usage(std, "--in, --id-column and --out are required")
 	case *poll <= 0:
-		return r.usage(io, "--poll must be positive")
+		return r.usage(std, "--poll must be positive")
 	}
-	c, err := r.client(io)
+	c, err := r.client(std)
 	if err != nil {
-		return r.usage(io, err.Error())
+		return r.usage(std, err.Error())
 	}
 	if *keyDir == "" {
 		if *keyDir, err = keystore.Dir(c.Host()); err != nil {
-			return r.fail(io, err, "")
+			return r.fail(std, err, "")
 		}
 	}
-	ctx, stop := io.interruptible()
+	ctx, stop := std.interruptible()
 	defer stop()
 	opts := flow.Options{
 		Client:           c,
@@ -68,14 +64,14 @@ func runMatch(args []string, io stdio) int {
 		OutDir:           *out,
 		KeyDir:           *keyDir,
 		AcceptPolicyHash: *accept,
-		Progress:         progressFor(io.err),
-		Logger:           slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Progress:         progressFor(std.err),
+		Logger:           slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		PollInterval:     *poll,
 	}
 	start := time.Now()
 	sum, err := flow.Run(ctx, opts)
 	if err != nil {
-		if ce, ok := errors.AsType[*csvin.ColumnError](err); ok && isTerminal(io.err) {
+		if ce, ok := errors.AsType[*csvin.ColumnError](err); ok && isTerminal(std.err) {
 			// The header row may be a data row of a file without one:
 			// shown on a terminal, never written to a log.
 			err = fmt.Errorf("%w; the header has: %s", err, strings.Join(ce.Header, ", "))
@@ -83,10 +79,10 @@ func runMatch(args []string, io stdio) int {
 		if errors.Is(err, flow.ErrTooFewRows) {
 			err = fmt.Errorf("%w (%s says why each row was left out)", err, filepath.Join(*out, "rejects.csv"))
 		}
-		return r.fail(io, err, fmt.Sprintf("Run the same command again to resume: the session key stays in %s until the results are written.", *keyDir))
+		return r.fail(std, err, fmt.Sprintf("Run the same command again to resume: the session key stays in %s until the results are written.", *keyDir))
 	}
 	if *r.json {
-		return printJSON(io, sum)
+		return printJSON(std, sum)
 	}
 	took := time.Since(start)
 	// The threshold is the policy's: read back for the text only.
@@ -94,8 +90,8 @@ func runMatch(args []string, io stdio) int {
 	if _, p, err := fetchSession(ctx, c, sum.SessionID); err == nil {
 		k = p.K
 	}
-	describeMatch(io.out, sum, k, *out, took)
-	warnUnknownSegments(io.err, sum)
+	describeMatch(std.out, sum, k, *out, took)
+	warnUnknownSegments(std.err, sum)
 	return exitOK
 }
 

@@ -26,8 +26,8 @@ type remote struct {
 }
 
 // remoteFlags returns a FlagSet with --server, --api-key and --json.
-func remoteFlags(name string, io stdio) (*flag.FlagSet, *remote) {
-	fs := newFlags(name, io)
+func remoteFlags(name string, std stdio) (*flag.FlagSet, *remote) {
+	fs := newFlags(name, std)
 	return fs, &remote{
 		name:   name,
 		server: fs.String("server", "", "clean room `URL` (default $"+envServer+")"),
@@ -37,13 +37,13 @@ func remoteFlags(name string, io stdio) (*flag.FlagSet, *remote) {
 }
 
 // client builds the API client from the flags or the environment.
-func (r *remote) client(io stdio) (*client.Client, error) {
+func (r *remote) client(std stdio) (*client.Client, error) {
 	server, key := *r.server, *r.apiKey
 	if server == "" {
-		server = io.getenv(envServer)
+		server = std.getenv(envServer)
 	}
 	if key == "" {
-		key = io.getenv(envAPIKey)
+		key = std.getenv(envAPIKey)
 	}
 	if server == "" || key == "" {
 		return nil, fmt.Errorf("the clean room's address and this party's API key are needed: --server and --api-key, or %s and %s", envServer, envAPIKey)
@@ -53,26 +53,26 @@ func (r *remote) client(io stdio) (*client.Client, error) {
 		APIKey:    client.Secret(key),
 		UserAgent: "blindjoin-cli",
 		// Warnings say why a call is being retried, so a wait is explained.
-		Logger: slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger: slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 }
 
 // usage reports a usage error and returns its status.
-func (r *remote) usage(io stdio, msg string) int {
-	fmt.Fprintf(io.err, "blindjoin %s: %s\n", r.name, msg)
+func (r *remote) usage(std stdio, msg string) int {
+	fmt.Fprintf(std.err, "blindjoin %s: %s\n", r.name, msg)
 	return exitUsage
 }
 
 // fail reports err and returns the command's exit status: the clean
 // room's refusals with their code and message, an interruption with how
 // to go on (resume, if not empty).
-func (r *remote) fail(io stdio, err error, resume string) int {
+func (r *remote) fail(std stdio, err error, resume string) int {
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintf(io.err, "blindjoin %s: interrupted.", r.name)
+		fmt.Fprintf(std.err, "blindjoin %s: interrupted.", r.name)
 		if resume != "" {
-			fmt.Fprintf(io.err, " %s", resume)
+			fmt.Fprintf(std.err, " %s", resume)
 		}
-		fmt.Fprintln(io.err)
+		fmt.Fprintln(std.err)
 		return exitInterrupted
 	}
 	if e, ok := errors.AsType[*client.APIError](err); ok && e.Code != "" {
@@ -80,21 +80,21 @@ func (r *remote) fail(io stdio, err error, resume string) int {
 		if e.Status >= 500 {
 			verb = "failed"
 		}
-		fmt.Fprintf(io.err, "blindjoin %s: the clean room %s (%s): %s\n", r.name, verb, e.Code, e.Message)
+		fmt.Fprintf(std.err, "blindjoin %s: the clean room %s (%s): %s\n", r.name, verb, e.Code, e.Message)
 		return exitFail
 	}
-	fmt.Fprintf(io.err, "blindjoin %s: %v\n", r.name, err)
+	fmt.Fprintf(std.err, "blindjoin %s: %v\n", r.name, err)
 	return exitFail
 }
 
 // printJSON writes v as an indented JSON object.
-func printJSON(io stdio, v any) int {
+func printJSON(std stdio, v any) int {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err == nil {
-		_, err = io.out.Write(append(data, '\n'))
+		_, err = std.out.Write(append(data, '\n'))
 	}
 	if err != nil {
-		fmt.Fprintf(io.err, "blindjoin: writing the output: %v\n", err)
+		fmt.Fprintf(std.err, "blindjoin: writing the output: %v\n", err)
 		return exitFail
 	}
 	return exitOK
@@ -111,18 +111,18 @@ type call struct {
 // connectToSession parses args, which must name exactly one session id
 // (synopsis is the usage line shown otherwise), builds the client and an
 // interruptible context. A nil call means the command returns code.
-func (r *remote) connectToSession(io stdio, fs *flag.FlagSet, args []string, synopsis string) (*call, int) {
+func (r *remote) connectToSession(std stdio, fs *flag.FlagSet, args []string, synopsis string) (*call, int) {
 	pos, code, ok := parseOrUsage(fs, args)
 	if !ok {
 		return nil, code
 	}
 	if len(pos) != 1 {
-		return nil, r.usage(io, "usage: "+synopsis)
+		return nil, r.usage(std, "usage: "+synopsis)
 	}
-	c, err := r.client(io)
+	c, err := r.client(std)
 	if err != nil {
-		return nil, r.usage(io, err.Error())
+		return nil, r.usage(std, err.Error())
 	}
-	ctx, stop := io.interruptible()
+	ctx, stop := std.interruptible()
 	return &call{id: pos[0], client: c, ctx: ctx, stop: stop}, exitOK
 }

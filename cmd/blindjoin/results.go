@@ -7,10 +7,6 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
-func init() {
-	register("results", "show what the clean room released to this party for a session", runResults)
-}
-
 // resultsOutput is the JSON of `blindjoin results`: the API's results
 // without the activation records, which index a shuffled upload and are
 // only useful to `blindjoin match` (it maps them to activation.csv).
@@ -31,23 +27,23 @@ type activationCount struct {
 	Segments []string `json:"segments"`
 }
 
-func runResults(args []string, io stdio) int {
-	fs, r := remoteFlags("results", io)
-	cl, code := r.connectToSession(io, fs, args, "blindjoin results ID [--json]")
+func runResults(args []string, std stdio) int {
+	fs, r := remoteFlags("results", std)
+	cl, code := r.connectToSession(std, fs, args, "blindjoin results ID [--json]")
 	if cl == nil {
 		return code
 	}
 	defer cl.stop()
 	s, p, err := cl.session()
 	if err != nil {
-		return r.fail(io, err, "")
+		return r.fail(std, err, "")
 	}
 	if s.State != api.StateComputed && s.State != api.StatePurged {
-		return r.fail(io, fmt.Errorf("no results yet: the session is %s (`blindjoin match` runs a party's side and waits for them)", s.State), "")
+		return r.fail(std, fmt.Errorf("no results yet: the session is %s (`blindjoin match` runs a party's side and waits for them)", s.State), "")
 	}
 	res, err := cl.client.Results(cl.ctx, s.ID)
 	if err != nil {
-		return r.fail(io, err, "")
+		return r.fail(std, err, "")
 	}
 	out := resultsOutput{SessionID: res.SessionID, Role: res.Role, K: p.K, Overlap: res.Overlap,
 		MatchRate: res.MatchRate, Segments: res.Segments, DPEpsilon: res.DPEpsilon, ComputedAt: res.ComputedAt}
@@ -58,12 +54,12 @@ func runResults(args []string, io stdio) int {
 		out.Activation = &activationCount{Rows: len(a.Records), Segments: a.Segments}
 	}
 	if *r.json {
-		return printJSON(io, out)
+		return printJSON(std, out)
 	}
-	fmt.Fprintf(io.out, "session     %s (you are the %s; computed %s)\n", res.SessionID, roleText(res.Role), res.ComputedAt.Local().Format(time.DateTime))
-	describeResults(io.out, res, p.K)
+	fmt.Fprintf(std.out, "session     %s (you are the %s; computed %s)\n", res.SessionID, roleText(res.Role), res.ComputedAt.Local().Format(time.DateTime))
+	describeResults(std.out, res, p.K)
 	if a := out.Activation; a != nil {
-		fmt.Fprintf(io.out, "activation  %s rows released in segments %s (activation.csv is written by `blindjoin match`)\n",
+		fmt.Fprintf(std.out, "activation  %s rows released in segments %s (activation.csv is written by `blindjoin match`)\n",
 			thousands(int64(a.Rows)), listOrNone(a.Segments))
 	}
 	return exitOK

@@ -117,7 +117,7 @@ func TestResumeRefusesChangedKeyInputAndOptions(t *testing.T) {
 	// advertiser finishes, so the results are computed.
 	pubCtx, stopPub := context.WithCancel(context.Background())
 	defer stopPub()
-	relay := newStopAfterReblinded(t, e.room.url, stopPub)
+	relay := newStopAfterReblinded(t, e.room.URL, stopPub)
 	var wg sync.WaitGroup
 	var advErr string
 	var advCode, pubCode int

@@ -9,33 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/blindjoin/blindjoin/protocol/api"
 )
-
-// newRoomWithParties is a real clean room on loopback with the advertiser
-// "acme" and the media partner "news", and no data files.
-func newRoomWithParties(t *testing.T) *e2e {
-	t.Helper()
-	ctx := context.Background()
-	room, err := startLocalRoom(ctx, t.TempDir(), &testLog{t})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := room.close(); err != nil {
-			t.Errorf("clean room shutdown: %v", err)
-		}
-	})
-	e := &e2e{room: room, dir: t.TempDir()}
-	if e.adv, err = addParty(ctx, room.dir, "acme", api.RoleAdvertiser); err != nil {
-		t.Fatal(err)
-	}
-	if e.pub, err = addParty(ctx, room.dir, "news", api.RoleMediaPartner); err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
 
 // Issue 9, item 5: identifiers and digests must not become segment names,
 // neither through --segments-from nor through a request sent directly.

@@ -17,14 +17,6 @@ import (
 	"golang.org/x/term"
 )
 
-func init() {
-	register("session create", "propose a session to a media partner (advertiser); prints its id", runSessionCreate)
-	register("session join", "show a session's policy and accept it (media partner); prints the policy hash", runSessionJoin)
-	register("session list", "list the sessions this party is a member of", runSessionList)
-	register("session show", "show a session: parties, state, segments, policy, uploads", runSessionShow)
-	register("session delete", "purge a session's blinded data at the clean room", runSessionDelete)
-}
-
 // fetchSession fetches session id and its policy, checking the policy's
 // hash.
 func fetchSession(ctx context.Context, c *client.Client, id string) (api.Session, policy.Policy, error) {
@@ -55,8 +47,8 @@ func splitList(s string) []string {
 	return out
 }
 
-func runSessionCreate(args []string, io stdio) int {
-	fs, r := remoteFlags("session create", io)
+func runSessionCreate(args []string, std stdio) int {
+	fs, r := remoteFlags("session create", std)
 	partner := fs.String("partner", "", "the media partner's registered `name` (required)")
 	matchKey := fs.String("match-key", "", "identifier both parties match on: email, phone or maid (required)")
 	policyFile := fs.String("policy", "", "policy JSON `file`; absent fields take the defaults (default: all defaults)")
@@ -70,123 +62,123 @@ func runSessionCreate(args []string, io stdio) int {
 	}
 	switch {
 	case len(pos) != 0:
-		return r.usage(io, "unexpected arguments")
+		return r.usage(std, "unexpected arguments")
 	case *partner == "" || *matchKey == "":
-		return r.usage(io, "--partner and --match-key are required")
+		return r.usage(std, "--partner and --match-key are required")
 	case *segments != "" && *segmentsFrom != "":
-		return r.usage(io, "give --segments or --segments-from, not both")
+		return r.usage(std, "give --segments or --segments-from, not both")
 	}
 	req := api.CreateSessionRequest{Partner: *partner, MatchKey: *matchKey, Segments: splitList(*segments), Auditors: splitList(*auditors)}
 	if *segmentsFrom != "" {
 		names, err := flow.SegmentNames(*segmentsFrom, *segmentsColumn)
 		if err != nil {
-			return r.fail(io, err, "")
+			return r.fail(std, err, "")
 		}
 		req.Segments = names
 		if !*r.json {
-			fmt.Fprintf(io.err, "segments found in %s: %s\n", *segmentsFrom, strings.Join(names, ", "))
+			fmt.Fprintf(std.err, "segments found in %s: %s\n", *segmentsFrom, strings.Join(names, ", "))
 		}
 	}
 	if *policyFile != "" {
 		data, err := os.ReadFile(*policyFile)
 		if err != nil {
-			return r.fail(io, err, "")
+			return r.fail(std, err, "")
 		}
 		p, err := policy.Parse(data)
 		if err != nil {
-			return r.fail(io, fmt.Errorf("%s: %w", *policyFile, err), "")
+			return r.fail(std, fmt.Errorf("%s: %w", *policyFile, err), "")
 		}
 		req.Policy = p.Canonical()
 	}
-	c, err := r.client(io)
+	c, err := r.client(std)
 	if err != nil {
-		return r.usage(io, err.Error())
+		return r.usage(std, err.Error())
 	}
-	ctx, stop := io.interruptible()
+	ctx, stop := std.interruptible()
 	defer stop()
 	s, err := c.CreateSession(ctx, req)
 	if err != nil {
-		code := r.fail(io, err, "")
+		code := r.fail(std, err, "")
 		switch _, refused := errors.AsType[*client.APIError](err); {
 		case !refused:
 			// The request may have reached the server: creating is not
 			// retried blindly (the client's package doc says why).
-			fmt.Fprintln(io.err, "The session may have been created: run `blindjoin session list` before trying again.")
+			fmt.Fprintln(std.err, "The session may have been created: run `blindjoin session list` before trying again.")
 		case client.IsCode(err, api.CodePolicyViolation):
-			fmt.Fprintln(io.err, "A session may make the clean room's floor policy stricter, never looser (a lower k or min_rows, a weaker purpose rule, a finer rate, more epsilon, longer retention); the operator sets the floor.")
+			fmt.Fprintln(std.err, "A session may make the clean room's floor policy stricter, never looser (a lower k or min_rows, a weaker purpose rule, a finer rate, more epsilon, longer retention); the operator sets the floor.")
 		}
 		return code
 	}
 	if *r.json {
-		return printJSON(io, s)
+		return printJSON(std, s)
 	}
-	fmt.Fprintln(io.out, s.ID)
-	fmt.Fprintf(io.err, "created session %s with %s (match key %s, segments: %s), policy hash %s\n",
+	fmt.Fprintln(std.out, s.ID)
+	fmt.Fprintf(std.err, "created session %s with %s (match key %s, segments: %s), policy hash %s\n",
 		s.ID, s.Partner, s.MatchKey, listOrNone(s.Segments), s.PolicyHash)
-	fmt.Fprintf(io.err, "next: %s reviews and accepts it with `blindjoin session join %s`; both parties then run `blindjoin match %s ...`\n", s.Partner, s.ID, s.ID)
+	fmt.Fprintf(std.err, "next: %s reviews and accepts it with `blindjoin session join %s`; both parties then run `blindjoin match %s ...`\n", s.Partner, s.ID, s.ID)
 	return exitOK
 }
 
-func runSessionJoin(args []string, io stdio) int {
-	fs, r := remoteFlags("session join", io)
+func runSessionJoin(args []string, std stdio) int {
+	fs, r := remoteFlags("session join", std)
 	yes := fs.Bool("yes", false, "accept the policy without asking (scripts: review it with `session show` first)")
 	hash := fs.String("policy-hash", "", "accept only if the policy has this `hash` (reviewed beforehand)")
-	cl, code := r.connectToSession(io, fs, args, "blindjoin session join ID [--yes | --policy-hash HASH]")
+	cl, code := r.connectToSession(std, fs, args, "blindjoin session join ID [--yes | --policy-hash HASH]")
 	if cl == nil {
 		return code
 	}
 	defer cl.stop()
 	s, p, err := cl.session()
 	if err != nil {
-		return r.fail(io, err, "")
+		return r.fail(std, err, "")
 	}
 	if *hash != "" && *hash != s.PolicyHash {
-		return r.fail(io, fmt.Errorf("the session's policy hash is %s, not the one given: review it again (blindjoin session show %s)", s.PolicyHash, s.ID), "")
+		return r.fail(std, fmt.Errorf("the session's policy hash is %s, not the one given: review it again (blindjoin session show %s)", s.PolicyHash, s.ID), "")
 	}
 	if s.State != api.StateCreated && s.State != api.StateJoined {
-		return r.fail(io, fmt.Errorf("session %s is past joining (state %s); its policy hash is %s", s.ID, s.State, s.PolicyHash), "")
+		return r.fail(std, fmt.Errorf("session %s is past joining (state %s); its policy hash is %s", s.ID, s.State, s.PolicyHash), "")
 	}
 	if !*r.json || (!*yes && *hash == "") {
 		// Whoever decides sees what is decided, on stderr when stdout is
 		// for a script.
-		w := io.out
+		w := std.out
 		if *r.json {
-			w = io.err
+			w = std.err
 		}
 		fmt.Fprintf(w, "session %s: advertiser %s proposes matching on %s, segments: %s\n", s.ID, s.Advertiser, s.MatchKey, listOrNone(s.Segments))
 		fmt.Fprintf(w, "policy %s\n", s.PolicyHash)
 		describePolicy(w, p, "  ")
 	}
 	if !*yes && *hash == "" {
-		accepted, err := confirm(io, "Accept this policy for your users? [y/N] ")
+		accepted, err := confirm(std, "Accept this policy for your users? [y/N] ")
 		if err != nil {
-			return r.usage(io, err.Error())
+			return r.usage(std, err.Error())
 		}
 		if !accepted {
-			fmt.Fprintln(io.err, "not joined")
+			fmt.Fprintln(std.err, "not joined")
 			return exitFail
 		}
 	}
 	joined, err := cl.client.Join(cl.ctx, s.ID, s.PolicyHash)
 	if err != nil {
-		return r.fail(io, err, "")
+		return r.fail(std, err, "")
 	}
 	if *r.json {
-		return printJSON(io, joined)
+		return printJSON(std, joined)
 	}
-	fmt.Fprintf(io.out, "joined session %s; accepted policy hash %s\n", joined.ID, joined.PolicyHash)
+	fmt.Fprintf(std.out, "joined session %s; accepted policy hash %s\n", joined.ID, joined.PolicyHash)
 	return exitOK
 }
 
 // confirm asks a yes/no question on the terminal. Without a terminal on
 // stdin nobody can answer, which is an error rather than a "no": the
 // caller must say --yes.
-func confirm(io stdio, question string) (bool, error) {
-	f, ok := io.in.(*os.File)
+func confirm(std stdio, question string) (bool, error) {
+	f, ok := std.in.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return false, errors.New("stdin is not a terminal: review the policy above and pass --yes (or --policy-hash HASH) to accept it")
 	}
-	fmt.Fprint(io.err, question)
+	fmt.Fprint(std.err, question)
 	line, err := bufio.NewReader(f).ReadString('\n')
 	if err != nil && line == "" {
 		return false, nil
@@ -195,33 +187,33 @@ func confirm(io stdio, question string) (bool, error) {
 	return answer == "y" || answer == "yes", nil
 }
 
-func runSessionList(args []string, io stdio) int {
-	fs, r := remoteFlags("session list", io)
+func runSessionList(args []string, std stdio) int {
+	fs, r := remoteFlags("session list", std)
 	pos, code, ok := parseOrUsage(fs, args)
 	if !ok {
 		return code
 	}
 	if len(pos) != 0 {
-		return r.usage(io, "unexpected arguments")
+		return r.usage(std, "unexpected arguments")
 	}
-	c, err := r.client(io)
+	c, err := r.client(std)
 	if err != nil {
-		return r.usage(io, err.Error())
+		return r.usage(std, err.Error())
 	}
-	ctx, stop := io.interruptible()
+	ctx, stop := std.interruptible()
 	defer stop()
 	list, err := c.ListSessions(ctx)
 	if err != nil {
-		return r.fail(io, err, "")
+		return r.fail(std, err, "")
 	}
 	if *r.json {
-		return printJSON(io, api.SessionList{Sessions: list})
+		return printJSON(std, api.SessionList{Sessions: list})
 	}
 	if len(list) == 0 {
-		fmt.Fprintln(io.out, "no sessions")
+		fmt.Fprintln(std.out, "no sessions")
 		return exitOK
 	}
-	tw := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(std.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tADVERTISER\tPARTNER\tKEY\tSEGMENTS\tCREATED")
 	for _, s := range list {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", s.ID, s.State, s.Advertiser, s.Partner, s.MatchKey, len(s.Segments), s.CreatedAt.Local().Format(time.DateTime))
@@ -230,29 +222,29 @@ func runSessionList(args []string, io stdio) int {
 	return exitOK
 }
 
-func runSessionShow(args []string, io stdio) int {
-	fs, r := remoteFlags("session show", io)
-	cl, code := r.connectToSession(io, fs, args, "blindjoin session show ID")
+func runSessionShow(args []string, std stdio) int {
+	fs, r := remoteFlags("session show", std)
+	cl, code := r.connectToSession(std, fs, args, "blindjoin session show ID")
 	if cl == nil {
 		return code
 	}
 	defer cl.stop()
 	s, p, err := cl.session()
 	if err != nil {
-		return r.fail(io, err, "")
+		return r.fail(std, err, "")
 	}
 	if *r.json {
-		return printJSON(io, s)
+		return printJSON(std, s)
 	}
-	describeSession(io.out, s)
-	fmt.Fprintf(io.out, "policy      %s\n", s.PolicyHash)
-	describePolicy(io.out, p, "  ")
+	describeSession(std.out, s)
+	fmt.Fprintf(std.out, "policy      %s\n", s.PolicyHash)
+	describePolicy(std.out, p, "  ")
 	return exitOK
 }
 
-func runSessionDelete(args []string, io stdio) int {
-	fs, r := remoteFlags("session delete", io)
-	cl, code := r.connectToSession(io, fs, args, "blindjoin session delete ID")
+func runSessionDelete(args []string, std stdio) int {
+	fs, r := remoteFlags("session delete", std)
+	cl, code := r.connectToSession(std, fs, args, "blindjoin session delete ID")
 	if cl == nil {
 		return code
 	}
@@ -260,11 +252,11 @@ func runSessionDelete(args []string, io stdio) int {
 	c, ctx := cl.client, cl.ctx
 	s, err := c.Delete(ctx, cl.id)
 	if err != nil {
-		return r.fail(io, err, "")
+		return r.fail(std, err, "")
 	}
 	if *r.json {
-		return printJSON(io, s)
+		return printJSON(std, s)
 	}
-	fmt.Fprintf(io.out, "session %s: blinded data deleted (state %s)\n", s.ID, s.State)
+	fmt.Fprintf(std.out, "session %s: blinded data deleted (state %s)\n", s.ID, s.State)
 	return exitOK
 }

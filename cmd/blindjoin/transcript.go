@@ -7,14 +7,10 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/transcript"
 )
 
-func init() {
-	register("session transcript", "fetch a session's signed audit transcript (then `blindjoin audit verify`)", runSessionTranscript)
-}
-
-func runSessionTranscript(args []string, io stdio) int {
-	fs, r := remoteFlags("session transcript", io)
+func runSessionTranscript(args []string, std stdio) int {
+	fs, r := remoteFlags("session transcript", std)
 	out := fs.String("out", "", "write the transcript to `file` instead of stdout")
-	cl, code := r.connectToSession(io, fs, args, "blindjoin session transcript ID [--out FILE]")
+	cl, code := r.connectToSession(std, fs, args, "blindjoin session transcript ID [--out FILE]")
 	if cl == nil {
 		return code
 	}
@@ -22,12 +18,12 @@ func runSessionTranscript(args []string, io stdio) int {
 	c, ctx := cl.client, cl.ctx
 	raw, err := c.Transcript(ctx, cl.id)
 	if err != nil {
-		return r.fail(io, err, "")
+		return r.fail(std, err, "")
 	}
 	if *out == "" {
 		// The transcript is JSON already: printed as sent, byte for byte.
-		if _, err := io.out.Write(append(raw, '\n')); err != nil {
-			return r.fail(io, err, "")
+		if _, err := std.out.Write(append(raw, '\n')); err != nil {
+			return r.fail(std, err, "")
 		}
 		return exitOK
 	}
@@ -35,15 +31,15 @@ func runSessionTranscript(args []string, io stdio) int {
 	// needs the clean room's key, which the auditor holds, not the server.
 	t, err := transcript.ParseTranscript(raw)
 	if err != nil {
-		return r.fail(io, fmt.Errorf("the clean room sent an unreadable transcript: %w", err), "")
+		return r.fail(std, fmt.Errorf("the clean room sent an unreadable transcript: %w", err), "")
 	}
 	if err := os.WriteFile(*out, raw, 0o644); err != nil {
-		return r.fail(io, err, "")
+		return r.fail(std, err, "")
 	}
 	if *r.json {
-		return printJSON(io, map[string]any{"path": *out, "session_id": t.SessionID, "events": len(t.Events), "key_id": t.Head.KeyID})
+		return printJSON(std, map[string]any{"path": *out, "session_id": t.SessionID, "events": len(t.Events), "key_id": t.Head.KeyID})
 	}
-	fmt.Fprintf(io.out, "wrote %s: session %s, %d events, head signed by key %s\n", *out, t.SessionID, len(t.Events), t.Head.KeyID)
-	fmt.Fprintf(io.out, "verify it with: blindjoin audit verify %s --server-key KEY (the clean room's transcript public key)\n", *out)
+	fmt.Fprintf(std.out, "wrote %s: session %s, %d events, head signed by key %s\n", *out, t.SessionID, len(t.Events), t.Head.KeyID)
+	fmt.Fprintf(std.out, "verify it with: blindjoin audit verify %s --server-key KEY (the clean room's transcript public key)\n", *out)
 	return exitOK
 }

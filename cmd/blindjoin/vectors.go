@@ -8,14 +8,10 @@ import (
 	"github.com/blindjoin/blindjoin/testvectors"
 )
 
-func init() {
-	register("vectors verify", "replay the protocol test vectors (built in, or the *.json files of DIR)", runVectorsVerify)
-}
-
-func runVectorsVerify(args []string, io stdio) int {
-	flags := newFlags("vectors verify", io)
+func runVectorsVerify(args []string, std stdio) int {
+	flags := newFlags("vectors verify", std)
 	flags.Usage = func() {
-		fmt.Fprintln(io.err, "usage: blindjoin vectors verify [DIR]\n\nReplays every vector file: the copies built into this binary, or the *.json files of DIR.")
+		fmt.Fprintln(std.err, "usage: blindjoin vectors verify [DIR]\n\nReplays every vector file: the copies built into this binary, or the *.json files of DIR.")
 	}
 	positional, code, ok := parseOrUsage(flags, args)
 	if !ok {
@@ -23,14 +19,14 @@ func runVectorsVerify(args []string, io stdio) int {
 	}
 	switch len(positional) {
 	case 0:
-		return reportVectors(io, "built-in vectors", testvectors.Embedded())
+		return reportVectors(std, "built-in vectors", testvectors.Embedded())
 	case 1:
 		dir := positional[0]
 		if _, err := os.ReadDir(dir); err != nil {
-			fmt.Fprintf(io.err, "blindjoin vectors verify: %v\n", err)
+			fmt.Fprintf(std.err, "blindjoin vectors verify: %v\n", err)
 			return exitFail
 		}
-		return reportVectors(io, dir, os.DirFS(dir))
+		return reportVectors(std, dir, os.DirFS(dir))
 	}
 	flags.Usage()
 	return exitUsage
@@ -38,10 +34,10 @@ func runVectorsVerify(args []string, io stdio) int {
 
 // reportVectors prints one line per file and a total, and returns the exit
 // status: failure if any file failed or none could be found.
-func reportVectors(io stdio, where string, src fs.FS) int {
+func reportVectors(std stdio, where string, src fs.FS) int {
 	results, err := testvectors.Verify(src)
 	if err != nil {
-		fmt.Fprintf(io.err, "blindjoin vectors verify: %s: %v\n", where, err)
+		fmt.Fprintf(std.err, "blindjoin vectors verify: %s: %v\n", where, err)
 		return exitFail
 	}
 	checked, failed := 0, 0
@@ -52,12 +48,12 @@ func reportVectors(io stdio, where string, src fs.FS) int {
 			failed++
 			status = "FAILED: " + r.Err.Error()
 		}
-		fmt.Fprintf(io.out, "%-20s %4d checked  %s\n", r.Name, r.Checked, status)
+		fmt.Fprintf(std.out, "%-20s %4d checked  %s\n", r.Name, r.Checked, status)
 	}
 	if failed > 0 {
-		fmt.Fprintf(io.out, "total: %d files, %d vectors checked, %d files FAILED\n", len(results), checked, failed)
+		fmt.Fprintf(std.out, "total: %d files, %d vectors checked, %d files FAILED\n", len(results), checked, failed)
 		return exitFail
 	}
-	fmt.Fprintf(io.out, "total: %d files, %d vectors checked, all ok\n", len(results), checked)
+	fmt.Fprintf(std.out, "total: %d files, %d vectors checked, all ok\n", len(results), checked)
 	return exitOK
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -203,7 +204,7 @@ func serve(c *cli, args []string) int {
 	if err != nil {
 		return usageError(c, fs, err.Error())
 	}
-	return c.finish(operator.Serve(c.ctx, operator.ServeConfig{
+	return c.finish(operator.Serve(c.ctx, operator.Config{
 		DataDir: *data, Addr: *addr, MetricsAddr: *metricsAddr, MetricsPublic: *metricsPublic,
 		FloorFile: *floor, DPBudget: *budget,
 		Issuer: *issuer, Audience: *audience, TokenTTL: *ttl,
@@ -223,7 +224,11 @@ func partyAdd(c *cli, args []string) int {
 	if len(rest) != 0 || *name == "" || *role == "" {
 		return usageError(c, fs, "--name and --role are required, and nothing else")
 	}
-	return c.finish(operator.AddParty(c.ctx, *data, *name, *role, *asJSON, c.out))
+	key, err := operator.AddParty(c.ctx, *data, *name, *role)
+	if err == nil {
+		err = writeAddedParty(c.out, *name, *role, key, *asJSON)
+	}
+	return c.finish(err)
 }
 
 func partyList(c *cli, args []string) int {
@@ -232,7 +237,11 @@ func partyList(c *cli, args []string) int {
 	if status, ok := c.parseFlags(fs, args); !ok {
 		return status
 	}
-	return c.finish(operator.ListParties(c.ctx, *data, *asJSON, c.out))
+	parties, err := operator.ListParties(c.ctx, *data)
+	if err == nil {
+		err = writeParties(c.out, parties, *asJSON)
+	}
+	return c.finish(err)
 }
 
 func partyRevoke(c *cli, args []string) int {
@@ -250,7 +259,11 @@ func partyRevoke(c *cli, args []string) int {
 	case *name == "" || len(rest) != 0:
 		return usageError(c, fs, "give the party as --name NAME (or as the only argument)")
 	}
-	return c.finish(operator.RevokeParty(c.ctx, *data, *name, c.out))
+	if err := operator.RevokeParty(c.ctx, *data, *name); err != nil {
+		return c.finish(err)
+	}
+	_, err := fmt.Fprintf(c.out, "revoked %s: its API key and access tokens no longer work\n", *name)
+	return c.finish(err)
 }
 
 func keysRotate(c *cli, args []string) int {
@@ -258,7 +271,11 @@ func keysRotate(c *cli, args []string) int {
 	if status, ok := c.parseFlags(fs, args); !ok {
 		return status
 	}
-	return c.finish(operator.RotateKeys(*data, c.out))
+	kid, err := operator.RotateKeys(*data)
+	if err == nil {
+		_, err = fmt.Fprintf(c.out, "new token-signing key %s; tokens signed by the previous key stay valid until they expire (at most %v)\n", kid, auth.MaxTokenLifetime)
+	}
+	return c.finish(err)
 }
 
 func keysShow(c *cli, args []string) int {
@@ -267,5 +284,13 @@ func keysShow(c *cli, args []string) int {
 	if status, ok := c.parseFlags(fs, args); !ok {
 		return status
 	}
-	return c.finish(operator.ShowTranscriptKey(*data, *asJSON, c.out))
+	pub, err := operator.TranscriptKey(*data)
+	switch {
+	case err != nil:
+	case *asJSON:
+		err = writeJSON(c.out, map[string]string{"transcript_public_key": hex.EncodeToString(pub)})
+	default:
+		_, err = fmt.Fprintln(c.out, hex.EncodeToString(pub))
+	}
+	return c.finish(err)
 }

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // invoke runs the binary's entry point with an environment map.
@@ -143,5 +145,55 @@ func TestServeRefusesPublicMetrics(t *testing.T) {
 		if code != exitFail || !strings.Contains(stderr, "--metrics-public") {
 			t.Errorf("--metrics-addr %s: exit %d, %s", addr, code, stderr)
 		}
+	}
+}
+
+// TestPartyAndKeyOutput checks what the operator reads: the API key shown
+// once, the party table and list, the revocation and rotation lines, and
+// the transcript key in both forms.
+func TestPartyAndKeyOutput(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := invoke(t, nil, "party", "add", "--data", dir, "--name", "acme", "--role", "advertiser")
+	added := regexp.MustCompile(`^registered acme \(advertiser\)\napi key: bjk_[A-Za-z0-9_-]{43}\nThe key is shown only this once; hand it to the party over a secure channel\.\n$`)
+	if code != exitOK || !added.MatchString(stdout) {
+		t.Fatalf("party add: exit %d, %q %s", code, stdout, stderr)
+	}
+	invoke(t, nil, "party", "add", "--data", dir, "--name", "news", "--role", "media_partner")
+	if code, stdout, _ = invoke(t, nil, "party", "revoke", "--data", dir, "news"); code != exitOK ||
+		stdout != "revoked news: its API key and access tokens no longer work\n" {
+		t.Fatalf("revoke: exit %d, %q", code, stdout)
+	}
+	_, stdout, _ = invoke(t, nil, "party", "list", "--data", dir)
+	if lines := strings.Split(strings.TrimSpace(stdout), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], "NAME") ||
+		!strings.Contains(lines[1], "acme") || !strings.Contains(lines[1], "active") || !strings.Contains(lines[2], "revoked") {
+		t.Fatalf("table:\n%s", stdout)
+	}
+	_, stdout, _ = invoke(t, nil, "party", "list", "--data", dir, "--json")
+	var list struct {
+		Parties []struct {
+			Name, Role string
+			Created    *time.Time
+			RevokedAt  *time.Time `json:"revoked_at"`
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &list); err != nil || len(list.Parties) != 2 ||
+		list.Parties[0].RevokedAt != nil || list.Parties[1].RevokedAt == nil || list.Parties[1].Created == nil {
+		t.Fatalf("%s: %v", stdout, err)
+	}
+	if strings.Contains(stdout, "bjk_") {
+		t.Fatal("list shows a key")
+	}
+	if code, stdout, _ = invoke(t, nil, "keys", "rotate", "--data", dir); code != exitOK ||
+		!regexp.MustCompile(`^new token-signing key \S+; tokens signed by the previous key stay valid until they expire \(at most 15m0s\)\n$`).MatchString(stdout) {
+		t.Fatalf("rotate: exit %d, %q", code, stdout)
+	}
+	_, text, _ := invoke(t, nil, "keys", "show", "--data", dir)
+	_, asJSON, _ := invoke(t, nil, "keys", "show", "--data", dir, "--json")
+	var shown struct {
+		Key string `json:"transcript_public_key"`
+	}
+	if err := json.Unmarshal([]byte(asJSON), &shown); err != nil || !regexp.MustCompile(`^[0-9a-f]{64}\n$`).MatchString(text) ||
+		strings.TrimSpace(text) != shown.Key {
+		t.Fatalf("keys show printed %q and %q (%v)", text, asJSON, err)
 	}
 }

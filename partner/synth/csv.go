@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"iter"
 
 	"github.com/blindjoin/blindjoin/partner/csvin"
 )
@@ -30,21 +31,33 @@ const partnerAccountColumn = "user_id"
 
 // WriteAdvertiserCSV writes the advertiser's file to w, streaming.
 func (d *Dataset) WriteAdvertiserCSV(w io.Writer) error {
-	c := d.AdvertiserColumns()
-	return writeCSV(w, []string{c.ID, c.Segments, c.Consent}, d.Advertiser(), func(r AdvertiserRow, rec []string) {
-		rec[0], rec[1], rec[2] = r.ID, r.Segments, r.Consent
-	})
+	return d.WriteAdvertiserRows(w, d.Advertiser())
 }
 
 // WritePartnerCSV writes the media partner's file to w, streaming.
 func (d *Dataset) WritePartnerCSV(w io.Writer) error {
+	return d.WritePartnerRows(w, d.Partner())
+}
+
+// WriteAdvertiserRows writes rows, the dataset's advertiser rows or a
+// variant of them (the bench replaces every consent cell), as the
+// advertiser's file.
+func (d *Dataset) WriteAdvertiserRows(w io.Writer, rows iter.Seq[AdvertiserRow]) error {
+	c := d.AdvertiserColumns()
+	return writeCSV(w, []string{c.ID, c.Segments, c.Consent}, rows, func(r AdvertiserRow, rec []string) {
+		rec[0], rec[1], rec[2] = r.ID, r.Segments, r.Consent
+	})
+}
+
+// WritePartnerRows writes rows as the media partner's file.
+func (d *Dataset) WritePartnerRows(w io.Writer, rows iter.Seq[PartnerRow]) error {
 	c := d.PartnerColumns()
-	return writeCSV(w, []string{partnerAccountColumn, c.ID, c.Consent}, d.Partner(), func(r PartnerRow, rec []string) {
+	return writeCSV(w, []string{partnerAccountColumn, c.ID, c.Consent}, rows, func(r PartnerRow, rec []string) {
 		rec[0], rec[1], rec[2] = r.UserID, r.ID, r.Consent
 	})
 }
 
-func writeCSV[R any](w io.Writer, header []string, rows func(func(R) bool), fill func(R, []string)) error {
+func writeCSV[R any](w io.Writer, header []string, rows iter.Seq[R], fill func(R, []string)) error {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	if err := cw.Write(header); err != nil {

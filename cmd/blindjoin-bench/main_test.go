@@ -6,20 +6,23 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/blindjoin/blindjoin/internal/bench"
 )
 
-// TestBenchEndToEnd builds the binary and runs a small bench through it:
-// three child processes, a real session over HTTP, the floor, and the
-// comparison with the plaintext truth.
+// TestBenchEndToEnd builds blindjoin and blindjoin-bench into one
+// directory and runs a small bench through `blindjoin bench`: three child
+// processes, a real session over HTTP, the floor, and the comparison with
+// the plaintext truth.
 func TestBenchEndToEnd(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binary and runs a whole session")
+		t.Skip("builds the binaries and runs a whole session")
 	}
 	dir := t.TempDir()
-	exe := filepath.Join(dir, "blindjoin")
-	if out, err := exec.Command("go", "build", "-o", exe, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", dir, "../blindjoin", ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	exe := filepath.Join(dir, "blindjoin")
 	cmd := exec.Command(exe, "bench", "--rows", "2000", "--floor-elements", "600", "--json", "--dir", filepath.Join(dir, "work"))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -27,7 +30,7 @@ func TestBenchEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, stderr.String())
 	}
-	var r benchReport
+	var r bench.Report
 	if err := json.Unmarshal(out, &r); err != nil {
 		t.Fatalf("bench output: %v\n%s", err, out)
 	}
@@ -38,7 +41,7 @@ func TestBenchEndToEnd(t *testing.T) {
 	if r.Elements < 2*1900 || r.Elements > 2*2000 {
 		t.Errorf("%d elements uploaded for 2 x 2000 rows", r.Elements)
 	}
-	if r.CPUSeconds <= 0 || r.FloorPerElementUS <= 0 || r.CPUOverFloor <= 0 || len(r.Floors) != 2*benchFloorRuns {
+	if r.CPUSeconds <= 0 || r.FloorPerElementUS <= 0 || r.CPUOverFloor <= 0 || len(r.Floors) != 2*bench.FloorRuns {
 		t.Errorf("cpu %v s, floor %v us over %d runs", r.CPUSeconds, r.FloorPerElementUS, len(r.Floors))
 	}
 	for _, name := range []string{"server", "advertiser", "media_partner"} {
@@ -50,8 +53,8 @@ func TestBenchEndToEnd(t *testing.T) {
 	// (advertiser 2, partner 1), 16-byte join digests, and a header and
 	// trailer per part.
 	for role, want := range map[string]map[string]float64{
-		"advertiser":    {benchLegBlinded: 34, benchLegRelay: 32, benchLegJoin: 16},
-		"media_partner": {benchLegBlinded: 33, benchLegRelay: 32, benchLegJoin: 16},
+		"advertiser":    {bench.LegBlinded: 34, bench.LegRelay: 32, bench.LegJoin: 16},
+		"media_partner": {bench.LegBlinded: 33, bench.LegRelay: 32, bench.LegJoin: 16},
 	} {
 		for leg, w := range want {
 			if got := r.BytesPerElement[role][leg]; got < w || got > w+0.1 {
@@ -68,16 +71,5 @@ func TestBenchEndToEnd(t *testing.T) {
 	}
 	if total := r.Phases[len(r.Phases)-1]; total.Seconds != r.WallSeconds || sum < 0.99*r.WallSeconds || sum > 1.01*r.WallSeconds {
 		t.Errorf("phases add up to %v s, total %v s, wall %v s", sum, total.Seconds, r.WallSeconds)
-	}
-}
-
-func TestBenchMedian(t *testing.T) {
-	for _, tc := range []struct {
-		v    []float64
-		want float64
-	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}} {
-		if got := benchMedian(tc.v); got != tc.want {
-			t.Errorf("median %v = %v, want %v", tc.v, got, tc.want)
-		}
 	}
 }

@@ -1,15 +1,15 @@
 //go:build unix
 
-package main
+package proc
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU returns the CPU time (user + system) this process has used,
+// CPU returns the CPU time (user + system) this process has used,
 // all goroutines included; 0 if the system does not say.
-func processCPU() time.Duration {
+func CPU() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0

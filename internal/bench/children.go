@@ -1,10 +1,12 @@
-package main
+package bench
 
 import (
 	"context"
 	crand "crypto/rand"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/signal"
@@ -14,42 +16,60 @@ import (
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/operator"
+	"github.com/blindjoin/blindjoin/internal/proc"
 	"github.com/blindjoin/blindjoin/partner/client"
 	"github.com/blindjoin/blindjoin/partner/csvin"
 	"github.com/blindjoin/blindjoin/partner/flow"
 	"github.com/blindjoin/blindjoin/protocol/blind"
 )
 
-// The bench runs each process of the system as a child re-executing this
-// binary with one of these hidden first arguments, so that the kernel
+// The bench runs each process of the system as a child re-executing its
+// own binary with one of these hidden first arguments, so that the kernel
 // accounts CPU time and peak memory to each process separately.
 const (
-	benchChildServer = "internal-server" // blindjoind: operator.Serve
-	benchChildParty  = "internal-party"  // one party: flow.Run
-	benchChildFloor  = "internal-floor"  // the floor: blind and re-blind batches only
+	childServer = "internal-server" // blindjoind: operator.Start
+	childParty  = "internal-party"  // one party: flow.Run
+	childFloor  = "internal-floor"  // the floor: blind and re-blind batches only
 )
 
-// benchKeyEnv passes a party's API key to its child, off the command line.
-const benchKeyEnv = "BLINDJOIN_BENCH_API_KEY"
+// apiKeyEnv passes a party's API key to its child, off the command line.
+const apiKeyEnv = "BLINDJOIN_BENCH_API_KEY"
 
-// runBenchChild runs a hidden child command; ok is false if args name none.
-func runBenchChild(args []string, io stdio) (code int, ok bool) {
+// Exit statuses of a child.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// ChildMain runs the child process that args name, if they name one, and
+// returns its exit status; ok is false if args are not a child's. The
+// binary that calls Run must call ChildMain first in its main.
+func ChildMain(args []string, stdout, stderr io.Writer) (code int, ok bool) {
 	if len(args) == 0 {
 		return 0, false
 	}
 	switch args[0] {
-	case benchChildServer:
-		return runBenchServer(args[1:], io), true
-	case benchChildParty:
-		return runBenchParty(args[1:], io), true
-	case benchChildFloor:
-		return runBenchFloor(args[1:], io), true
+	case childServer:
+		return runServer(args[1:], stdout, stderr), true
+	case childParty:
+		return runParty(args[1:], stdout, stderr), true
+	case childFloor:
+		return runFloor(args[1:], stdout, stderr), true
 	}
 	return 0, false
 }
 
-// benchProfile starts a CPU profile into path (if set) and returns its stop.
-func benchProfile(path string) (stop func(), err error) {
+// childFlags is the flag set of a child; its arguments come from Run, so
+// a parse error is a bug reported on stderr.
+func childFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("blindjoin-bench "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// startProfile starts a CPU profile into path (if set) and returns its stop.
+func startProfile(path string) (stop func(), err error) {
 	if path == "" {
 		return func() {}, nil
 	}
@@ -64,55 +84,55 @@ func benchProfile(path string) (stop func(), err error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
-// runBenchServer serves the clean room on a free loopback port, prints the
+// runServer serves the clean room on a free loopback port, prints the
 // address on stdout and stops gracefully on SIGTERM.
-func runBenchServer(args []string, io stdio) int {
-	fs := newFlags("bench "+benchChildServer, io)
+func runServer(args []string, stdout, stderr io.Writer) int {
+	fs := childFlags(childServer, stderr)
 	data := fs.String("data", "", "data directory")
 	cpuprofile := fs.String("cpuprofile", "", "CPU profile file")
-	if _, code, ok := parseOrUsage(fs, args); !ok {
-		return code
+	if fs.Parse(args) != nil {
+		return exitUsage
 	}
-	log, err := operator.NewLogger("text", "warn", io.err)
-	if err != nil {
-		fmt.Fprintln(io.err, err)
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "blindjoin bench: server: %v\n", err)
 		return exitFail
 	}
-	stop, err := benchProfile(*cpuprofile)
+	log, err := operator.NewLogger("text", "warn", stderr)
 	if err != nil {
-		fmt.Fprintln(io.err, err)
-		return exitFail
+		return fail(err)
+	}
+	stop, err := startProfile(*cpuprofile)
+	if err != nil {
+		return fail(err)
 	}
 	defer stop()
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer cancel()
-	err = operator.Serve(ctx, operator.ServeConfig{
-		DataDir: *data,
-		Addr:    "127.0.0.1:0",
-		Logger:  log,
-		Started: func(addr string) { fmt.Fprintln(io.out, addr) },
-	})
+	room, err := operator.Start(ctx, operator.Config{DataDir: *data, Addr: "127.0.0.1:0", Logger: log})
 	if err != nil {
-		fmt.Fprintf(io.err, "blindjoin bench: server: %v\n", err)
-		return exitFail
+		return fail(err)
 	}
-	if err := json.NewEncoder(io.out).Encode(benchExitReport{PeakRSS: benchPeakRSS()}); err != nil {
+	fmt.Fprintln(stdout, room.Addr)
+	if err := room.Wait(); err != nil {
+		return fail(err)
+	}
+	if err := json.NewEncoder(stdout).Encode(exitReport{PeakRSS: proc.PeakRSS()}); err != nil {
 		return exitFail
 	}
 	return exitOK
 }
 
-// benchPartyOutput is what a party child prints on stdout.
-type benchPartyOutput struct {
+// partyOutput is what a party child prints on stdout.
+type partyOutput struct {
 	Summary flow.Summary `json:"summary"`
-	Traffic benchTraffic `json:"traffic"`
+	Traffic Traffic      `json:"traffic"`
 	PeakRSS int64        `json:"peak_rss"` // bytes, 0 if unknown
 }
 
-// runBenchParty runs one party's flow, as `blindjoin match` does, and
+// runParty runs one party's flow, as `blindjoin match` does, and
 // prints its summary and traffic as JSON.
-func runBenchParty(args []string, io stdio) int {
-	fs := newFlags("bench "+benchChildParty, io)
+func runParty(args []string, stdout, stderr io.Writer) int {
+	fs := childFlags(childParty, stderr)
 	url := fs.String("url", "", "clean room URL")
 	session := fs.String("session", "", "session id")
 	role := fs.String("role", "", "advertiser or media_partner")
@@ -125,22 +145,22 @@ func runBenchParty(args []string, io stdio) int {
 	poll := fs.Duration("poll", 100*time.Millisecond, "first session poll interval")
 	maxPoll := fs.Duration("max-poll", time.Second, "longest session poll interval")
 	cpuprofile := fs.String("cpuprofile", "", "CPU profile file")
-	if _, code, ok := parseOrUsage(fs, args); !ok {
-		return code
+	if fs.Parse(args) != nil {
+		return exitUsage
 	}
 	fail := func(err error) int {
-		fmt.Fprintf(io.err, "blindjoin bench: %s: %v\n", *role, err)
+		fmt.Fprintf(stderr, "blindjoin bench: %s: %v\n", *role, err)
 		return exitFail
 	}
-	stop, err := benchProfile(*cpuprofile)
+	stop, err := startProfile(*cpuprofile)
 	if err != nil {
 		return fail(err)
 	}
 	defer stop()
-	m := newBenchMeter()
+	m := newMeter()
 	cl, err := client.New(client.Config{
 		BaseURL:    *url,
-		APIKey:     client.Secret(os.Getenv(benchKeyEnv)),
+		APIKey:     client.Secret(os.Getenv(apiKeyEnv)),
 		HTTPClient: m.httpClient(),
 	})
 	if err != nil {
@@ -160,14 +180,14 @@ func runBenchParty(args []string, io stdio) int {
 	if err != nil {
 		return fail(err)
 	}
-	if err := json.NewEncoder(io.out).Encode(benchPartyOutput{Summary: sum, Traffic: m.report(), PeakRSS: benchPeakRSS()}); err != nil {
+	if err := json.NewEncoder(stdout).Encode(partyOutput{Summary: sum, Traffic: m.report(), PeakRSS: proc.PeakRSS()}); err != nil {
 		return fail(err)
 	}
 	return exitOK
 }
 
-// benchFloorResult is what the floor child prints on stdout.
-type benchFloorResult struct {
+// FloorResult is what the floor child prints on stdout.
+type FloorResult struct {
 	Elements   int     `json:"elements"`
 	GoMaxProcs int     `json:"gomaxprocs"`
 	CPUSeconds float64 `json:"cpu_s"`
@@ -178,36 +198,36 @@ type benchFloorResult struct {
 	WallSeconds     float64 `json:"wall_s"`
 }
 
-// runBenchFloor measures the work no implementation of the protocol can
+// runFloor measures the work no implementation of the protocol can
 // skip, per element: what its owner does (hash to element, multiply,
 // encode) and what the other party does (decode, multiply, encode), with
 // the production backend's batches on every core this process may use,
 // as the flows run them.
-func runBenchFloor(args []string, io stdio) int {
-	fs := newFlags("bench "+benchChildFloor, io)
+func runFloor(args []string, stdout, stderr io.Writer) int {
+	fs := childFlags(childFloor, stderr)
 	n := fs.Int("elements", 20000, "elements to blind and re-blind")
-	if _, code, ok := parseOrUsage(fs, args); !ok {
-		return code
+	if fs.Parse(args) != nil {
+		return exitUsage
 	}
-	res, err := benchMeasureFloor(*n, 4096)
+	res, err := measureFloor(*n, 4096)
 	if err != nil {
-		fmt.Fprintf(io.err, "blindjoin bench: floor: %v\n", err)
+		fmt.Fprintf(stderr, "blindjoin bench: floor: %v\n", err)
 		return exitFail
 	}
-	if err := json.NewEncoder(io.out).Encode(res); err != nil {
+	if err := json.NewEncoder(stdout).Encode(res); err != nil {
 		return exitFail
 	}
 	return exitOK
 }
 
-func benchMeasureFloor(n, batch int) (benchFloorResult, error) {
+func measureFloor(n, batch int) (FloorResult, error) {
 	a, err := blind.GenerateKey(crand.Reader)
 	if err != nil {
-		return benchFloorResult{}, err
+		return FloorResult{}, err
 	}
 	b, err := blind.GenerateKey(crand.Reader)
 	if err != nil {
-		return benchFloorResult{}, err
+		return FloorResult{}, err
 	}
 	digests := make([][32]byte, n)
 	rng := rand.NewChaCha8([32]byte{'f', 'l', 'o', 'o', 'r'})
@@ -216,22 +236,22 @@ func benchMeasureFloor(n, batch int) (benchFloorResult, error) {
 	}
 	elems := make([]blind.Element, batch)
 	var blindCPU time.Duration
-	start, cpu0 := time.Now(), processCPU()
+	start, cpu0 := time.Now(), proc.CPU()
 	for done := 0; done < n; done += batch {
 		k := min(batch, n-done)
-		c := processCPU()
+		c := proc.CPU()
 		if err := a.BlindBatch(elems[:k], digests[done:done+k]); err != nil {
-			return benchFloorResult{}, err
+			return FloorResult{}, err
 		}
-		blindCPU += processCPU() - c
+		blindCPU += proc.CPU() - c
 		if err := b.ReblindBatch(elems[:k], elems[:k]); err != nil {
-			return benchFloorResult{}, err
+			return FloorResult{}, err
 		}
 	}
-	return benchFloorResult{
+	return FloorResult{
 		Elements:        n,
 		GoMaxProcs:      runtime.GOMAXPROCS(0),
-		CPUSeconds:      (processCPU() - cpu0).Seconds(),
+		CPUSeconds:      (proc.CPU() - cpu0).Seconds(),
 		BlindCPUSeconds: blindCPU.Seconds(),
 		WallSeconds:     time.Since(start).Seconds(),
 	}, nil

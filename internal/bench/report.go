@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -17,9 +17,9 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/transcript"
 )
 
-// benchReport is the outcome of one bench run; its JSON form is what
+// Report is the outcome of one bench run; its JSON form is what
 // --json prints.
-type benchReport struct {
+type Report struct {
 	Rows    int     `json:"rows"`
 	Overlap float64 `json:"overlap"`
 	// Cores is the number of CPUs every process may use (pinned with
@@ -46,10 +46,10 @@ type benchReport struct {
 	// ReblindBatch alone, with the same backend on the same CPUs: the
 	// median of the floor runs made before and after the session. The
 	// floor's blind share is listed too.
-	FloorPerElementUS float64            `json:"floor_per_element_us"`
-	FloorBlindUS      float64            `json:"floor_blind_us"`
-	CPUOverFloor      float64            `json:"cpu_over_floor"`
-	Floors            []benchFloorResult `json:"floor_runs"`
+	FloorPerElementUS float64       `json:"floor_per_element_us"`
+	FloorBlindUS      float64       `json:"floor_blind_us"`
+	CPUOverFloor      float64       `json:"cpu_over_floor"`
+	Floors            []FloorResult `json:"floor_runs"`
 	// FloorCores is the median CPU over wall time of the floor runs: how
 	// many of its cores the machine actually gave a process that could
 	// use them all, a measure of the load from elsewhere.
@@ -64,46 +64,46 @@ type benchReport struct {
 	// OverlapCorrect is true when the overlap both parties saw, the match
 	// rates, the segment counts, the row accounts and every activation row
 	// are exactly those of the plaintext truth (demo.Check).
-	OverlapCorrect bool             `json:"overlap_correct"`
-	Correct        benchCorrectness `json:"correctness"`
+	OverlapCorrect bool        `json:"overlap_correct"`
+	Correct        Correctness `json:"correctness"`
 
 	// BytesPerElement is, per party, the part bytes of each leg over the
 	// records of that leg, and all connection bytes (HTTP headers, JSON
 	// calls, polls) over the party's own records.
 	BytesPerElement map[string]map[string]float64 `json:"bytes_per_element"`
 	PeakRSSMB       map[string]float64            `json:"peak_rss_mb"`
-	ProcessCPU      map[string]benchCPUSplit      `json:"process_cpu_s"`
+	ProcessCPU      map[string]CPUSplit           `json:"process_cpu_s"`
 
 	// Phases are the wall times between the session's milestones;
 	// PartyPhases are each party's own phases as its flow timed them.
-	Phases      []benchPhase                `json:"phases"`
+	Phases      []Phase                     `json:"phases"`
 	PartyPhases map[string][]flow.PhaseTime `json:"party_phases"`
 
 	SetupSeconds float64 `json:"setup_s"` // writing the files and the truth
 }
 
-// benchFloorSpreadWarn is the floor spread above which the text report
+// floorSpreadWarn is the floor spread above which the text report
 // warns that the machine's speed changed during the run.
-const benchFloorSpreadWarn = 1.25
+const floorSpreadWarn = 1.25
 
-type benchCPUSplit struct {
+type CPUSplit struct {
 	User   float64 `json:"user"`
 	System float64 `json:"system"`
 }
 
-type benchPhase struct {
+type Phase struct {
 	Name    string  `json:"name"`
 	Seconds float64 `json:"seconds"`
 }
 
-func newBenchReport(o benchOptions) *benchReport {
-	cores := o.cores
+func newReport(o Options) *Report {
+	cores := o.Cores
 	if cores == 0 {
 		cores = runtime.NumCPU()
 	}
-	return &benchReport{
-		Rows: o.rows, Overlap: o.overlap, Cores: cores,
-		CPUModel:  benchCPUModel(),
+	return &Report{
+		Rows: o.Rows, Overlap: o.Overlap, Cores: cores,
+		CPUModel:  cpuModel(),
 		GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
 		Processes: "child processes of this binary: server (operator.Serve on loopback, temporary data directory), advertiser and media partner (flow.Run over HTTP)",
 	}
@@ -111,37 +111,37 @@ func newBenchReport(o benchOptions) *benchReport {
 
 // fill computes the report's figures from the processes, their outputs,
 // the transcript and the floor runs.
-func (r *benchReport) fill(parties map[string]*benchChild, srv *benchChild, outs map[string]benchPartyOutput, tr transcript.Transcript, floors []benchFloorResult) {
+func (r *Report) fill(parties map[string]*child, srv *child, outs map[string]partyOutput, tr transcript.Transcript, floors []FloorResult) {
 	adv, pub := outs[api.RoleAdvertiser], outs[api.RoleMediaPartner]
 	start, end := parties[api.RoleAdvertiser].started, parties[api.RoleAdvertiser].exited
 	for _, c := range parties {
-		start, end = benchEarliest(start, c.started), benchLatest(end, c.exited)
+		start, end = earliest(start, c.started), latest(end, c.exited)
 	}
 	r.WallSeconds = end.Sub(start).Seconds()
 	r.Elements = adv.Summary.Rows.Uploaded + pub.Summary.Rows.Uploaded
 
 	r.PeakRSSMB = map[string]float64{}
-	r.ProcessCPU = map[string]benchCPUSplit{}
+	r.ProcessCPU = map[string]CPUSplit{}
 	var cpu time.Duration
-	for name, c := range map[string]*benchChild{"server": srv, api.RoleAdvertiser: parties[api.RoleAdvertiser], api.RoleMediaPartner: parties[api.RoleMediaPartner]} {
+	for name, c := range map[string]*child{"server": srv, api.RoleAdvertiser: parties[api.RoleAdvertiser], api.RoleMediaPartner: parties[api.RoleMediaPartner]} {
 		cpu += c.usage.CPU()
 		r.PeakRSSMB[name] = float64(c.usage.PeakRSS) / 1e6
-		r.ProcessCPU[name] = benchCPUSplit{User: c.usage.User.Seconds(), System: c.usage.System.Seconds()}
+		r.ProcessCPU[name] = CPUSplit{User: c.usage.User.Seconds(), System: c.usage.System.Seconds()}
 	}
 	r.CPUSeconds = cpu.Seconds()
-	r.CPUPerElementUS = benchPerElementUS(r.CPUSeconds, r.Elements)
+	r.CPUPerElementUS = perElementUS(r.CPUSeconds, r.Elements)
 
 	r.Floors = floors
-	per := func(value func(benchFloorResult) float64) float64 {
+	per := func(value func(FloorResult) float64) float64 {
 		v := make([]float64, len(floors))
 		for i, f := range floors {
 			v[i] = value(f)
 		}
-		return benchMedian(v)
+		return median(v)
 	}
-	r.FloorPerElementUS = per(func(f benchFloorResult) float64 { return benchPerElementUS(f.CPUSeconds, int64(f.Elements)) })
-	r.FloorBlindUS = per(func(f benchFloorResult) float64 { return benchPerElementUS(f.BlindCPUSeconds, int64(f.Elements)) })
-	r.FloorCores = per(func(f benchFloorResult) float64 { return f.CPUSeconds / f.WallSeconds })
+	r.FloorPerElementUS = per(func(f FloorResult) float64 { return perElementUS(f.CPUSeconds, int64(f.Elements)) })
+	r.FloorBlindUS = per(func(f FloorResult) float64 { return perElementUS(f.BlindCPUSeconds, int64(f.Elements)) })
+	r.FloorCores = per(func(f FloorResult) float64 { return f.CPUSeconds / f.WallSeconds })
 	lo, hi := math.Inf(1), 0.0
 	for _, f := range floors {
 		v := f.CPUSeconds / float64(f.Elements)
@@ -157,27 +157,27 @@ func (r *benchReport) fill(parties map[string]*benchChild, srv *benchChild, outs
 	r.BytesPerElement = map[string]map[string]float64{}
 	for role, out := range outs {
 		own := out.Summary.Rows.Uploaded
-		other := outs[benchOtherRole(role)].Summary.Rows.Uploaded
+		other := outs[otherRole(role)].Summary.Rows.Uploaded
 		t := out.Traffic
 		r.BytesPerElement[role] = map[string]float64{
-			benchLegBlinded: benchRatio(t.Legs[benchLegBlinded], own),
-			benchLegRelay:   benchRatio(t.Legs[benchLegRelay], other),
-			benchLegJoin:    benchRatio(t.Legs[benchLegJoin], other),
-			"conn_sent":     benchRatio(t.ConnSent, own),
-			"conn_received": benchRatio(t.ConnReceived, own),
+			LegBlinded:      ratio(t.Legs[LegBlinded], own),
+			LegRelay:        ratio(t.Legs[LegRelay], other),
+			LegJoin:         ratio(t.Legs[LegJoin], other),
+			"conn_sent":     ratio(t.ConnSent, own),
+			"conn_received": ratio(t.ConnReceived, own),
 		}
 	}
 	r.PartyPhases = map[string][]flow.PhaseTime{api.RoleAdvertiser: adv.Summary.Phases, api.RoleMediaPartner: pub.Summary.Phases}
-	r.Phases = benchMilestones(start, end, parties, outs, tr)
+	r.Phases = milestones(start, end, parties, outs, tr)
 }
 
-// benchMilestones splits the run's wall time at the moments the transcript and
+// milestones splits the run's wall time at the moments the transcript and
 // the parties record: both inputs read and hashed, both blinded sets
 // complete, both relays prepared, both re-blinded sets complete, results
 // computed, both parties done. Work overlaps across them (one party may
 // re-blind while the other's relay is prepared); each phase is the time
 // until the later side reached the milestone.
-func benchMilestones(start, end time.Time, parties map[string]*benchChild, outs map[string]benchPartyOutput, tr transcript.Transcript) []benchPhase {
+func milestones(start, end time.Time, parties map[string]*child, outs map[string]partyOutput, tr transcript.Transcript) []Phase {
 	var read time.Time
 	for role, out := range outs {
 		at := parties[role].started
@@ -187,17 +187,17 @@ func benchMilestones(start, end time.Time, parties map[string]*benchChild, outs 
 				break
 			}
 		}
-		read = benchLatest(read, at)
+		read = latest(read, at)
 	}
 	var uploaded, relayed, reblinded, computed time.Time
 	for _, e := range tr.Events {
 		switch {
 		case e.Type == transcript.TypePartUploaded && e.Data["complete"] == "true":
-			uploaded = benchLatest(uploaded, e.Time)
+			uploaded = latest(uploaded, e.Time)
 		case e.Type == "relayed":
-			relayed = benchLatest(relayed, e.Time)
+			relayed = latest(relayed, e.Time)
 		case e.Type == transcript.TypeReblindedUploaded && e.Data["complete"] == "true":
-			reblinded = benchLatest(reblinded, e.Time)
+			reblinded = latest(reblinded, e.Time)
 		case e.Type == transcript.TypeComputed:
 			computed = e.Time
 		}
@@ -213,24 +213,24 @@ func benchMilestones(start, end time.Time, parties map[string]*benchChild, outs 
 		{"join", computed},
 		{"results", end},
 	}
-	out := make([]benchPhase, 0, len(marks)+1)
+	out := make([]Phase, 0, len(marks)+1)
 	prev := start
 	for _, m := range marks {
-		out = append(out, benchPhase{Name: m.name, Seconds: m.at.Sub(prev).Seconds()})
+		out = append(out, Phase{Name: m.name, Seconds: m.at.Sub(prev).Seconds()})
 		prev = m.at
 	}
-	return append(out, benchPhase{Name: "total", Seconds: end.Sub(start).Seconds()})
+	return append(out, Phase{Name: "total", Seconds: end.Sub(start).Seconds()})
 }
 
-func benchOtherRole(role string) string {
+func otherRole(role string) string {
 	if role == api.RoleAdvertiser {
 		return api.RoleMediaPartner
 	}
 	return api.RoleAdvertiser
 }
 
-// benchMedian returns the median of v (0 if empty); it sorts v.
-func benchMedian(v []float64) float64 {
+// median returns the median of v (0 if empty); it sorts v.
+func median(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
 	}
@@ -241,28 +241,28 @@ func benchMedian(v []float64) float64 {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
-func benchPerElementUS(seconds float64, n int64) float64 {
+func perElementUS(seconds float64, n int64) float64 {
 	if n == 0 {
 		return 0
 	}
 	return seconds / float64(n) * 1e6
 }
 
-func benchRatio(a, b int64) float64 {
+func ratio(a, b int64) float64 {
 	if b == 0 {
 		return 0
 	}
 	return float64(a) / float64(b)
 }
 
-func benchEarliest(a, b time.Time) time.Time {
+func earliest(a, b time.Time) time.Time {
 	if a.IsZero() || b.Before(a) {
 		return b
 	}
 	return a
 }
 
-func benchLatest(a, b time.Time) time.Time {
+func latest(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b
 	}
@@ -271,7 +271,7 @@ func benchLatest(a, b time.Time) time.Time {
 
 // loadAverage is the 1-, 5- and 15-minute load average, if the system
 // says.
-func benchLoadAverage() string {
+func loadAverage() string {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
 		return "unknown"
@@ -284,7 +284,7 @@ func benchLoadAverage() string {
 }
 
 // cpuModel is the processor's name, if the system says.
-func benchCPUModel() string {
+func cpuModel() string {
 	f, err := os.Open("/proc/cpuinfo")
 	if err != nil {
 		return runtime.GOARCH
@@ -299,8 +299,8 @@ func benchCPUModel() string {
 	return runtime.GOARCH
 }
 
-// writeText prints the report for people.
-func (r *benchReport) writeText(w io.Writer) error {
+// WriteText prints the report for people.
+func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "blindjoin bench: %d x %d rows, overlap %.2f, %d cores, %s\n", r.Rows, r.Rows, r.Overlap, r.Cores, r.GoVersion)
 	fmt.Fprintf(w, "machine: %s; load average %s before, %s after\n", r.CPUModel, r.LoadBefore, r.LoadAfter)
@@ -326,7 +326,7 @@ func (r *benchReport) writeText(w io.Writer) error {
 	fmt.Fprintf(w, "CPU per element: %.1f us; floor %.1f us (blind %.1f + re-blind %.1f; median of %d runs before and after, same backend and CPUs); ratio %.3f\n",
 		r.CPUPerElementUS, r.FloorPerElementUS, r.FloorBlindUS, r.FloorPerElementUS-r.FloorBlindUS, len(r.Floors), r.CPUOverFloor)
 	fmt.Fprintf(w, "cores obtained by the floor runs: %.2f of %d (less means load from elsewhere)\n", r.FloorCores, r.Cores)
-	if r.FloorSpread > benchFloorSpreadWarn {
+	if r.FloorSpread > floorSpreadWarn {
 		fmt.Fprintf(w, "WARNING: the floor runs differ by %.2fx: the machine's speed changed during the run; run again to compare with the floor\n", r.FloorSpread)
 	}
 	fmt.Fprintln(w)
@@ -334,7 +334,7 @@ func (r *benchReport) writeText(w io.Writer) error {
 	fmt.Fprintln(tw, "bytes per element\tblinded up\tcounterpart down\tjoin up\tall sent\tall received\t")
 	for _, role := range []string{api.RoleAdvertiser, api.RoleMediaPartner} {
 		b := r.BytesPerElement[role]
-		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t\n", role, b[benchLegBlinded], b[benchLegRelay], b[benchLegJoin], b["conn_sent"], b["conn_received"])
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t\n", role, b[LegBlinded], b[LegRelay], b[LegJoin], b["conn_sent"], b["conn_received"])
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -345,11 +345,11 @@ func (r *benchReport) writeText(w io.Writer) error {
 		verdict = "WRONG: " + strings.Join(c.Problems, "; ")
 	}
 	fmt.Fprintf(w, "intersection: overlap %s (expected %d), activation %s rows (expected %d), %d checks against the truth: %s\n",
-		benchCountText(c.AdvertiserSaw), c.ExpectedOverlap, benchCountText(c.ActivationRows), c.ExpectedActivationRows, c.Checked, verdict)
+		countText(c.AdvertiserSaw), c.ExpectedOverlap, countText(c.ActivationRows), c.ExpectedActivationRows, c.Checked, verdict)
 	return nil
 }
 
-func benchCountText(n *int64) string {
+func countText(n *int64) string {
 	if n == nil {
 		return "suppressed"
 	}

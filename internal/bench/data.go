@@ -1,8 +1,8 @@
-package main
+package bench
 
 import (
 	"bufio"
-	"encoding/csv"
+	"io"
 	"iter"
 	"os"
 	"path/filepath"
@@ -13,61 +13,56 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
-// benchConsent is the consent cell of every bench row: an explicit purpose
+// rowConsent is the consent cell of every bench row: an explicit purpose
 // list that lets the row count and be activated under the default policy.
 // The synthetic TC strings would only add the decoding of a few distinct
 // strings (the flow caches them) and make a fifth of the rows stay home.
-const benchConsent = "1;3;4;7;9"
+const rowConsent = "1;3;4;7;9"
 
-// benchSegments are the advertiser's segments in the bench session.
-var benchSegments = []string{"high_value", "churn_risk", "new_customers"}
+// Segments are the advertiser's segments in the bench session.
+var Segments = []string{"high_value", "churn_risk", "new_customers"}
 
-// benchData is the pair of input files and what a session over them must
+// data is the pair of input files and what a session over them must
 // find.
-type benchData struct {
+type data struct {
 	advFile, partnerFile string
 	truth                *synth.Truth
 }
 
-// makeBenchData writes the two CSV files into dir and computes their truth
+// makeData writes the two CSV files into dir and computes their truth
 // from the plaintext (partner/synth), independently of the whole stack
 // being measured.
-func makeBenchData(dir string, rows int, overlap float64, pol policy.Policy) (*benchData, error) {
+func makeData(dir string, rows int, overlap float64, pol policy.Policy) (*data, error) {
 	d, err := synth.New(synth.Config{
 		Seed:            1,
 		AdvertiserRows:  rows,
 		PartnerRows:     rows,
 		OverlapFraction: overlap,
-		Segments:        benchSegments,
+		Segments:        Segments,
 		MatchKey:        identifier.Email,
 	})
 	if err != nil {
 		return nil, err
 	}
-	b := &benchData{advFile: filepath.Join(dir, "advertiser.csv"), partnerFile: filepath.Join(dir, "partner.csv")}
-	ac, pc := d.AdvertiserColumns(), d.PartnerColumns()
-	err = writeBenchCSV(b.advFile, []string{ac.ID, ac.Segments, ac.Consent}, benchAdvertiserRows(d), func(r synth.AdvertiserRow, rec []string) {
-		rec[0], rec[1], rec[2] = r.ID, r.Segments, r.Consent
-	})
+	b := &data{advFile: filepath.Join(dir, "advertiser.csv"), partnerFile: filepath.Join(dir, "partner.csv")}
+	err = writeFile(b.advFile, func(w io.Writer) error { return d.WriteAdvertiserRows(w, advertiserRows(d)) })
 	if err != nil {
 		return nil, err
 	}
-	err = writeBenchCSV(b.partnerFile, []string{"user_id", pc.ID, pc.Consent}, benchPartnerRows(d), func(r synth.PartnerRow, rec []string) {
-		rec[0], rec[1], rec[2] = r.UserID, r.ID, r.Consent
-	})
+	err = writeFile(b.partnerFile, func(w io.Writer) error { return d.WritePartnerRows(w, partnerRows(d)) })
 	if err != nil {
 		return nil, err
 	}
-	b.truth, err = synth.ComputeTruth(pol, identifier.Email, benchSegments, benchAdvertiserRows(d), benchPartnerRows(d))
+	b.truth, err = synth.ComputeTruth(pol, identifier.Email, Segments, advertiserRows(d), partnerRows(d))
 	return b, err
 }
 
-// benchAdvertiserRows and benchPartnerRows are the synthetic rows with
+// advertiserRows and partnerRows are the synthetic rows with
 // the bench's consent cell.
-func benchAdvertiserRows(d *synth.Dataset) iter.Seq[synth.AdvertiserRow] {
+func advertiserRows(d *synth.Dataset) iter.Seq[synth.AdvertiserRow] {
 	return func(yield func(synth.AdvertiserRow) bool) {
 		for r := range d.Advertiser() {
-			r.Consent = benchConsent
+			r.Consent = rowConsent
 			if !yield(r) {
 				return
 			}
@@ -75,10 +70,10 @@ func benchAdvertiserRows(d *synth.Dataset) iter.Seq[synth.AdvertiserRow] {
 	}
 }
 
-func benchPartnerRows(d *synth.Dataset) iter.Seq[synth.PartnerRow] {
+func partnerRows(d *synth.Dataset) iter.Seq[synth.PartnerRow] {
 	return func(yield func(synth.PartnerRow) bool) {
 		for r := range d.Partner() {
-			r.Consent = benchConsent
+			r.Consent = rowConsent
 			if !yield(r) {
 				return
 			}
@@ -86,23 +81,15 @@ func benchPartnerRows(d *synth.Dataset) iter.Seq[synth.PartnerRow] {
 	}
 }
 
-func writeBenchCSV[R any](path string, header []string, rows iter.Seq[R], fill func(R, []string)) error {
+// writeFile creates path and writes it through a large buffer.
+func writeFile(path string, write func(io.Writer) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	bw := bufio.NewWriterSize(f, 1<<20)
-	cw := csv.NewWriter(bw)
-	cw.UseCRLF = true
-	cw.Write(header)
-	rec := make([]string, len(header))
-	for r := range rows {
-		fill(r, rec)
-		cw.Write(rec)
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := write(bw); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
@@ -111,10 +98,10 @@ func writeBenchCSV[R any](path string, header []string, rows iter.Seq[R], fill f
 	return f.Close()
 }
 
-// benchCorrectness is what the parties received next to the truth. Every
+// Correctness is what the parties received next to the truth. Every
 // released count, match rate, row account and activation row is compared
 // by demo.Check; the counts here are for the report.
-type benchCorrectness struct {
+type Correctness struct {
 	ExpectedOverlap        int    `json:"expected_overlap"`
 	AdvertiserSaw          *int64 `json:"advertiser_overlap"`
 	PartnerSaw             *int64 `json:"media_partner_overlap"`
@@ -128,9 +115,9 @@ type benchCorrectness struct {
 
 // check compares the parties' released results (their summaries and the
 // partner's activation.csv) with the truth under pol.
-func (b *benchData) check(pol policy.Policy, adv, pub benchPartyOutput, activationFile string) (benchCorrectness, error) {
+func (b *data) check(pol policy.Policy, adv, pub partyOutput, activationFile string) (Correctness, error) {
 	t := b.truth
-	c := benchCorrectness{
+	c := Correctness{
 		ExpectedOverlap: t.Overlap, AdvertiserSaw: adv.Summary.Overlap, PartnerSaw: pub.Summary.Overlap,
 		ExpectedActivationRows: len(t.Released(int(pol.K))), ActivationRows: pub.Summary.ActivationRows,
 	}

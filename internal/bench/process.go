@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -13,39 +13,36 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/blindjoin/blindjoin/internal/proc"
 )
 
-// benchUsage is what the kernel accounted to one child process.
-type benchUsage struct {
-	User, System time.Duration
-	PeakRSS      int64 // bytes
-}
-
-func (u benchUsage) CPU() time.Duration { return u.User + u.System }
-
-// reported replaces the kernel's peak RSS with the one the process
-// reported itself, when it could (see benchPeakRSS).
-func (u *benchUsage) reported(peakRSS int64) {
+// withReportedPeak replaces the kernel's peak RSS with the one the process
+// reported itself, when it could (see proc.PeakRSS).
+func withReportedPeak(u proc.Usage, peakRSS int64) proc.Usage {
 	if peakRSS > 0 {
 		u.PeakRSS = peakRSS
 	}
+	return u
 }
 
 // child is one process of the benchmarked system: this binary run with a
-// hidden child command, stdout captured, stderr in dir/<name>.log.
-type benchChild struct {
+// hidden child command (ChildMain), stdout captured, stderr in
+// dir/<name>.log.
+type child struct {
 	cmd     *exec.Cmd
 	stdout  bytes.Buffer
 	started time.Time
 	exited  time.Time
-	usage   benchUsage
+	usage   proc.Usage
 	done    chan error
 }
 
-// benchStartChild starts this binary as `bench ARGS...`, pinned to the first
+// startChild starts this binary with ARGS (a hidden child command first),
+// pinned to the first
 // cores CPUs (0: all), with env added to the environment. stdout, if not
 // nil, receives the child's output instead of c.stdout.
-func benchStartChild(ctx context.Context, dir, name string, cores int, env []string, stdout io.Writer, args ...string) (*benchChild, error) {
+func startChild(ctx context.Context, dir, name string, cores int, env []string, stdout io.Writer, args ...string) (*child, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -54,8 +51,8 @@ func benchStartChild(ctx context.Context, dir, name string, cores int, env []str
 	if err != nil {
 		return nil, err
 	}
-	c := &benchChild{done: make(chan error, 1)}
-	c.cmd = exec.CommandContext(ctx, exe, append([]string{"bench"}, args...)...)
+	c := &child{done: make(chan error, 1)}
+	c.cmd = exec.CommandContext(ctx, exe, args...)
 	c.cmd.Env = append(os.Environ(), env...)
 	c.cmd.Stdout = stdout
 	if stdout == nil {
@@ -63,7 +60,7 @@ func benchStartChild(ctx context.Context, dir, name string, cores int, env []str
 	}
 	c.cmd.Stderr = logf
 	c.started = time.Now()
-	if err := benchStartPinned(c.cmd, cores); err != nil {
+	if err := proc.StartPinned(c.cmd, cores); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
@@ -71,7 +68,7 @@ func benchStartChild(ctx context.Context, dir, name string, cores int, env []str
 		err := c.cmd.Wait()
 		c.exited = time.Now()
 		if c.cmd.ProcessState != nil {
-			c.usage = benchUsageOf(c.cmd.ProcessState)
+			c.usage = proc.UsageOf(c.cmd.ProcessState)
 		}
 		logf.Close()
 		if err != nil {
@@ -83,26 +80,26 @@ func benchStartChild(ctx context.Context, dir, name string, cores int, env []str
 }
 
 // wait waits for the child to exit.
-func (c *benchChild) wait() error { return <-c.done }
+func (c *child) wait() error { return <-c.done }
 
 // server is the clean-room child, which prints its address once it
 // listens.
-type benchServer struct {
-	*benchChild
+type server struct {
+	*child
 	addr string
-	out  *benchFirstLine
+	out  *firstLine
 }
 
-// benchStartServer starts the clean room and waits for its address.
-func benchStartServer(ctx context.Context, dir string, cores int, args ...string) (*benchServer, error) {
-	first := &benchFirstLine{line: make(chan string, 1)}
-	c, err := benchStartChild(ctx, dir, "server", cores, nil, first, append([]string{benchChildServer}, args...)...)
+// startServer starts the clean room and waits for its address.
+func startServer(ctx context.Context, dir string, cores int, args ...string) (*server, error) {
+	first := &firstLine{line: make(chan string, 1)}
+	c, err := startChild(ctx, dir, "server", cores, nil, first, append([]string{childServer}, args...)...)
 	if err != nil {
 		return nil, err
 	}
 	select {
 	case addr := <-first.line:
-		return &benchServer{benchChild: c, addr: addr, out: first}, nil
+		return &server{child: c, addr: addr, out: first}, nil
 	case err := <-c.done:
 		return nil, fmt.Errorf("the server did not start: %w", err)
 	case <-time.After(30 * time.Second):
@@ -113,36 +110,36 @@ func benchStartServer(ctx context.Context, dir string, cores int, args ...string
 
 // stop shuts the server down gracefully, waits for it and takes the
 // peak RSS it reports on exit.
-func (s *benchServer) stop() error {
-	if err := benchTerminate(s.cmd.Process); err != nil {
+func (s *server) stop() error {
+	if err := proc.Terminate(s.cmd.Process); err != nil {
 		return err
 	}
 	if err := s.wait(); err != nil {
 		return err
 	}
-	var exit benchExitReport
+	var exit exitReport
 	if err := json.Unmarshal(s.out.rest(), &exit); err != nil {
 		return fmt.Errorf("server: exit report: %w", err)
 	}
-	s.usage.reported(exit.PeakRSS)
+	s.usage = withReportedPeak(s.usage, exit.PeakRSS)
 	return nil
 }
 
-// benchExitReport is what the server child prints when it stops.
-type benchExitReport struct {
+// exitReport is what the server child prints when it stops.
+type exitReport struct {
 	PeakRSS int64 `json:"peak_rss"`
 }
 
-// benchFirstLine keeps what is written to it and hands out the first
+// firstLine keeps what is written to it and hands out the first
 // line as soon as it is complete.
-type benchFirstLine struct {
+type firstLine struct {
 	mu   sync.Mutex
 	buf  bytes.Buffer
 	sent bool
 	line chan string
 }
 
-func (f *benchFirstLine) Write(p []byte) (int, error) {
+func (f *firstLine) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.buf.Write(p)
@@ -156,7 +153,7 @@ func (f *benchFirstLine) Write(p []byte) (int, error) {
 }
 
 // rest returns what followed the first line.
-func (f *benchFirstLine) rest() []byte {
+func (f *firstLine) rest() []byte {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	_, after, _ := bytes.Cut(f.buf.Bytes(), []byte("\n"))
