@@ -7,6 +7,7 @@
 //     is fsynced, and only then takes the final name (rename to replace, hard
 //     link to create), after which the directory is fsynced too. A crash
 //     leaves either the old file or the new one, never half of either.
+//     internal/atomicfile does this for every writer in the module.
 //   - Creation is exclusive. Two processes starting at once on an empty data
 //     directory agree on one key: the loser of the race loads the winner's.
 //   - Reads refuse secrets that other users could have read or replaced: a

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+
+	"github.com/blindjoin/blindjoin/internal/atomicfile"
 )
 
 const pemType = "PRIVATE KEY"
@@ -31,7 +33,7 @@ func LoadOrCreateEd25519(path string, rand io.Reader) (key ed25519.PrivateKey, c
 	if err != nil {
 		return nil, false, err
 	}
-	err = createExclusive(path, data, 0o600)
+	err = atomicfile.CreateExclusive(path, data, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		key, err = loadEd25519(path)
 		return key, false, err

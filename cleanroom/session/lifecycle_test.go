@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/internal/atomicfile"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
@@ -90,13 +91,13 @@ func TestRestartLosesNothing(t *testing.T) {
 	// Leftovers of a crash: a temporary file and a renamed but unrecorded
 	// part. Both must go; recorded files must stay.
 	dir := h.svc.sessionDir(sess.ID)
-	for _, name := range []string{tempPrefix + "123", "blinded-advertiser-000009-0011223344556677.part"} {
+	for _, name := range []string{atomicfile.TempPrefix + "123", "blinded-advertiser-000009-0011223344556677.part"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte("junk"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	h.reopen()
-	for _, name := range []string{tempPrefix + "123", "blinded-advertiser-000009-0011223344556677.part"} {
+	for _, name := range []string{atomicfile.TempPrefix + "123", "blinded-advertiser-000009-0011223344556677.part"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("leftover %s survived the restart", name)
 		}

@@ -15,9 +15,9 @@
 //
 // where dir defaults to os.UserConfigDir()/blindjoin/sessions/<server-host>
 // (Dir). Files are created 0600 in a 0700 directory and written atomically
-// (a temporary file, fsync, then a link or rename), a key exclusively: two
-// processes creating the key of one session at once end up sharing the
-// one that was linked first. Loading refuses a file that is not a regular
+// (internal/atomicfile: a temporary file, fsync, then a link or rename,
+// then a directory fsync), a key exclusively: two processes creating the
+// key of one session at once end up sharing the one that was linked first. Loading refuses a file that is not a regular
 // file or that its group or others may access, and a directory that they
 // may write to, the way ssh treats its keys: a secret that others could
 // read is already spent, and one they could have replaced cannot be

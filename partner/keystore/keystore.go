@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/blindjoin/blindjoin/internal/atomicfile"
 	"github.com/blindjoin/blindjoin/protocol/blind"
 )
 
@@ -120,14 +121,14 @@ func LoadOrCreate(dir, sessionID string, rand io.Reader) (key *blind.Key, create
 	if err != nil {
 		return nil, false, fmt.Errorf("keystore: %w", err)
 	}
-	won, err := writeFile(dir, path, k.Bytes(), true)
-	if err != nil {
-		return nil, false, err
-	}
-	if !won {
+	err = atomicfile.CreateExclusive(path, k.Bytes(), fileMode)
+	if errors.Is(err, fs.ErrExist) {
 		// Another process created the key first: use that one.
 		k, err = readKey(path)
 		return k, false, err
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("keystore: %w", err)
 	}
 	return k, true, nil
 }
@@ -159,7 +160,10 @@ func Delete(dir, sessionID string) error {
 			return fmt.Errorf("keystore: %w", err)
 		}
 	}
-	return syncDir(dir)
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return fmt.Errorf("keystore: %w", err)
+	}
+	return nil
 }
 
 // WriteState replaces the resume state of sessionID, atomically.
@@ -174,8 +178,10 @@ func WriteState(dir, sessionID string, data []byte) error {
 	if err := ensureDir(dir); err != nil {
 		return err
 	}
-	_, err = writeFile(dir, path, data, false)
-	return err
+	if err := atomicfile.WriteFile(path, data, fileMode); err != nil {
+		return fmt.Errorf("keystore: %w", err)
+	}
+	return nil
 }
 
 // ReadState returns the resume state of sessionID; an error wrapping
@@ -267,58 +273,6 @@ func checkDir(dir string) error {
 	}
 	if checkPerms && fi.Mode().Perm()&0o022 != 0 {
 		return &PermissionError{Path: dir, Mode: fi.Mode(), Want: "others may replace files in it; want 0700"}
-	}
-	return nil
-}
-
-// writeFile writes data to path atomically, mode 0600. With exclusive it
-// never replaces an existing file and reports whether it created path.
-func writeFile(dir, path string, data []byte, exclusive bool) (bool, error) {
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return false, fmt.Errorf("keystore: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a link or a failure; a no-op after a rename
-	err = f.Chmod(fileMode)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return false, fmt.Errorf("keystore: %w", err)
-	}
-	if exclusive {
-		err = os.Link(tmp, path)
-		if errors.Is(err, fs.ErrExist) {
-			return false, nil
-		}
-	} else {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		return false, fmt.Errorf("keystore: %w", err)
-	}
-	return true, syncDir(dir)
-}
-
-// syncDir makes a rename or link in dir durable.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("keystore: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("keystore: %w", err)
 	}
 	return nil
 }
