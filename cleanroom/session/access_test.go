@@ -12,6 +12,7 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 // smallPolicy lets tests run whole sessions on a few dozen rows.
@@ -51,7 +52,7 @@ func (h *harness) smallAt(state string) *small {
 		sess = h.createJoined(smallPolicy)
 	}
 	s.id, s.hash = sess.ID, sess.PolicyHash
-	s.blindB = encodeParts(h.t, s.id, wire.KindBlinded, s.b.attrs, s.b.blindedRecords(h.t), 30)
+	s.blindB = wiretest.Parts(h.t, s.id, wire.KindBlinded, s.b.attrs, s.b.blindedRecords(h.t), 30)
 	switch state {
 	case api.StateCreated, api.StateJoined:
 		return s
@@ -71,12 +72,12 @@ func (h *harness) smallAt(state string) *small {
 			h.t.Fatal(err)
 		}
 	}
-	s.joinA = reblind(h.t, s.a.key, h.download(s.id, adv))
+	s.joinA = wiretest.Reblind(h.t, s.a.key, h.download(s.id, adv))
 	if state == api.StateExchanging {
 		return s
 	}
 	h.uploadReblinded(s.id, adv, s.joinA)
-	h.uploadReblinded(s.id, pub, reblind(h.t, s.b.key, h.download(s.id, pub)))
+	h.uploadReblinded(s.id, pub, wiretest.Reblind(h.t, s.b.key, h.download(s.id, pub)))
 	if state == api.StatePurged {
 		if _, err := h.svc.Delete(ctx, adv, s.id); err != nil {
 			h.t.Fatal(err)
@@ -89,19 +90,8 @@ func (h *harness) smallAt(state string) *small {
 // 7, starting at record 500.
 func (s *small) extraPart(t testing.TB) []byte {
 	t.Helper()
-	sid, _ := parseID(s.id)
-	var buf bytes.Buffer
-	w, err := wire.NewWriter(&buf, wire.Header{Kind: wire.KindBlinded, Session: sid, Part: 7, First: 500, Attrs: s.b.attrs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.WriteRecord(s.b.blindedRecords(t)[0]); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	h := wire.Header{Kind: wire.KindBlinded, Session: wiretest.SessionID(t, s.id), Part: 7, First: 500, Attrs: s.b.attrs}
+	return wiretest.Part(t, h, s.b.blindedRecords(t)[:1])
 }
 
 func TestWrongState(t *testing.T) {

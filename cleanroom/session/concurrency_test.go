@@ -11,6 +11,7 @@ import (
 
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 func TestConcurrentRelayPreparedOnce(t *testing.T) {
@@ -65,12 +66,12 @@ func TestConcurrentUploads(t *testing.T) {
 	h := newHarness(t)
 	s := h.smallAt(api.StateJoined)
 	recs := s.a.blindedRecords(t)
-	same := encodeParts(t, s.id, wire.KindBlinded, s.a.attrs, recs, 20)[0]
+	same := wiretest.Parts(t, s.id, wire.KindBlinded, s.a.attrs, recs, 20)[0]
 	var variants [][]byte
 	for i := range 6 {
 		r := slices.Clone(recs[:30])
 		r[0], r[i+1] = r[i+1], r[0]
-		variants = append(variants, encodeParts(t, s.id, wire.KindBlinded, s.b.attrs, r, 20)[0])
+		variants = append(variants, wiretest.Parts(t, s.id, wire.KindBlinded, s.b.attrs, r, 20)[0])
 	}
 	var wg sync.WaitGroup
 	receipts := make([]api.PartReceipt, 6)

@@ -10,6 +10,7 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 // countingRecords splits a party's blinded records into those that count
@@ -62,7 +63,7 @@ func TestDuplicateElements(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			sess := h.createJoined(smallPolicy)
-			parts := encodeParts(t, sess.ID, wire.KindBlinded, a.attrs, append(slices.Clone(tc.first), tc.last...), len(tc.first))
+			parts := wiretest.Parts(t, sess.ID, wire.KindBlinded, a.attrs, append(slices.Clone(tc.first), tc.last...), len(tc.first))
 			first, last := parts[0], parts[1]
 			if _, err := h.svc.PutBlinded(ctx, adv, sess.ID, bytes.NewReader(first)); err != nil {
 				t.Fatal(err)
@@ -90,7 +91,7 @@ func TestDuplicateElements(t *testing.T) {
 			if len(kept) < 10 {
 				return // too few distinct records for min_rows: TestTooFewDistinct
 			}
-			fixed := encodeParts(t, sess.ID, wire.KindBlinded, a.attrs, kept, len(tc.first))[1]
+			fixed := wiretest.Parts(t, sess.ID, wire.KindBlinded, a.attrs, kept, len(tc.first))[1]
 			if r, err := h.svc.PutBlinded(ctx, adv, sess.ID, bytes.NewReader(fixed)); err != nil || !r.Complete {
 				t.Fatalf("the set without repeats: %+v, %v", r, err)
 			}
@@ -101,7 +102,7 @@ func TestDuplicateElements(t *testing.T) {
 		h := newHarness(t)
 		sess := h.createJoined(smallPolicy)
 		recs := append(slices.Clone(counting), other[0], other[0])
-		part := encodeParts(t, sess.ID, wire.KindBlinded, a.attrs, recs, len(recs))[0]
+		part := wiretest.Parts(t, sess.ID, wire.KindBlinded, a.attrs, recs, len(recs))[0]
 		if r, err := h.svc.PutBlinded(ctx, adv, sess.ID, bytes.NewReader(part)); err != nil || !r.Complete {
 			t.Fatalf("%+v, %v", r, err)
 		}
@@ -128,7 +129,7 @@ func TestTooFewDistinct(t *testing.T) {
 	} {
 		h := newHarness(t)
 		sess := h.createJoined(policyJSON)
-		part := encodeParts(t, sess.ID, wire.KindBlinded, a.attrs, tc.recs, len(tc.recs))[0]
+		part := wiretest.Parts(t, sess.ID, wire.KindBlinded, a.attrs, tc.recs, len(tc.recs))[0]
 		_, err := h.svc.PutBlinded(ctx, adv, sess.ID, bytes.NewReader(part))
 		if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)

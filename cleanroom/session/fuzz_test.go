@@ -8,6 +8,7 @@ import (
 
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 // FuzzPutBlinded feeds arbitrary bodies to the blinded intake: it must
@@ -17,10 +18,10 @@ func FuzzPutBlinded(f *testing.F) {
 	h := newHarness(f)
 	s := h.smallAt(api.StateJoined)
 	recs := s.a.blindedRecords(f)
-	for _, p := range encodeParts(f, s.id, wire.KindBlinded, s.a.attrs, recs[:3], 2) {
+	for _, p := range wiretest.Parts(f, s.id, wire.KindBlinded, s.a.attrs, recs[:3], 2) {
 		f.Add(p)
 	}
-	bad := encodeParts(f, s.id, wire.KindBlinded, s.a.attrs, [][]byte{append(make([]byte, 32), recs[0][32:]...)}, 1)[0]
+	bad := wiretest.Parts(f, s.id, wire.KindBlinded, s.a.attrs, [][]byte{append(make([]byte, 32), recs[0][32:]...)}, 1)[0]
 	f.Add(bad)
 	f.Add([]byte("BJP1"))
 	f.Add([]byte{})

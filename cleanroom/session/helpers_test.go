@@ -21,6 +21,7 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/identifier"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 // The parties every test registers.
@@ -252,7 +253,6 @@ func newParty(t testing.TB, p Principal, rows []row, pol policy.Policy, segments
 func (pd *partyData) blindedRecords(t testing.TB) [][]byte {
 	t.Helper()
 	var norm identifier.Normalizer
-	size := wire.ElementSize + (len(pd.attrs)+7)/8
 	recs := make([][]byte, len(pd.rows))
 	for i, r := range pd.rows {
 		d, _, err := norm.Digest(identifier.Email, r.email())
@@ -260,49 +260,16 @@ func (pd *partyData) blindedRecords(t testing.TB) [][]byte {
 			t.Fatal(err)
 		}
 		digest := [32]byte(d)
-		e := pd.key.Blind(&digest)
-		rec := make([]byte, size)
-		copy(rec, e[:])
-		wire.PackAttrs(rec[wire.ElementSize:], r.bits(pd.attrs), len(pd.attrs))
-		recs[i] = rec
+		recs[i] = wiretest.BlindedRecord(pd.key.Blind(&digest), r.bits(pd.attrs), pd.attrs)
 	}
 	return recs
-}
-
-// encodeParts splits records into wire parts of at most perPart records.
-func encodeParts(t testing.TB, id string, kind wire.Kind, attrs []wire.Attr, recs [][]byte, perPart int) [][]byte {
-	t.Helper()
-	sid, ok := parseID(id)
-	if !ok {
-		t.Fatalf("bad id %q", id)
-	}
-	var parts [][]byte
-	for first := 0; first < len(recs) || len(parts) == 0; first += perPart {
-		end := min(first+perPart, len(recs))
-		var buf bytes.Buffer
-		w, err := wire.NewWriter(&buf, wire.Header{Kind: kind, Final: end == len(recs), Session: sid,
-			Part: uint32(len(parts)), First: uint64(first), Attrs: attrs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range recs[first:end] {
-			if err := w.WriteRecord(r); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		parts = append(parts, buf.Bytes())
-	}
-	return parts
 }
 
 // uploadBlinded sends the party's blinded set in parts of perPart records.
 func (h *harness) uploadBlinded(id string, pd *partyData, perPart int) []api.PartReceipt {
 	h.t.Helper()
 	var out []api.PartReceipt
-	for i, part := range encodeParts(h.t, id, wire.KindBlinded, pd.attrs, pd.blindedRecords(h.t), perPart) {
+	for i, part := range wiretest.Parts(h.t, id, wire.KindBlinded, pd.attrs, pd.blindedRecords(h.t), perPart) {
 		r, err := h.svc.PutBlinded(context.Background(), pd.p, id, bytes.NewReader(part))
 		if err != nil {
 			h.t.Fatalf("%s PutBlinded part %d: %v", pd.p.Party, i, err)
@@ -336,53 +303,6 @@ func (h *harness) download(id string, p Principal) [][]byte {
 	}
 }
 
-// reblind answers relayed parts with join parts, as the party tool would.
-func reblind(t testing.TB, key *blind.Key, relayed [][]byte) [][]byte {
-	t.Helper()
-	var out [][]byte
-	for _, part := range relayed {
-		rd, err := wire.NewReader(bytes.NewReader(part))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := rd.Header()
-		if h.Kind != wire.KindElements {
-			t.Fatalf("relayed part of kind %s", h.Kind)
-		}
-		var buf bytes.Buffer
-		w, err := wire.NewWriter(&buf, wire.Header{Kind: wire.KindJoin, Final: h.Final, Session: h.Session, Part: h.Part, First: h.First})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			rec, err := rd.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := blind.DecodeElement(rec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			double, err := key.Reblind(&e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := blind.JoinDigest(&double)
-			if err := w.WriteRecord(d[:]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, buf.Bytes())
-	}
-	return out
-}
-
 // uploadReblinded sends join parts and returns the last receipt.
 func (h *harness) uploadReblinded(id string, p Principal, parts [][]byte) api.PartReceipt {
 	h.t.Helper()
@@ -402,8 +322,8 @@ func (h *harness) runSession(id string, a, b *partyData, perPart int) (api.Resul
 	h.t.Helper()
 	h.uploadBlinded(id, a, perPart)
 	h.uploadBlinded(id, b, perPart)
-	joinA := reblind(h.t, a.key, h.download(id, a.p))
-	joinB := reblind(h.t, b.key, h.download(id, b.p))
+	joinA := wiretest.Reblind(h.t, a.key, h.download(id, a.p))
+	joinB := wiretest.Reblind(h.t, b.key, h.download(id, b.p))
 	h.uploadReblinded(id, a.p, joinA)
 	if r := h.uploadReblinded(id, b.p, joinB); r.State != api.StateComputed {
 		h.t.Fatalf("last receipt state %s", r.State)

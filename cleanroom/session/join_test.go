@@ -12,6 +12,7 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/blind"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 // The package doc promises 20 bytes per record per side for the join.
@@ -71,20 +72,11 @@ func BenchmarkPutBlinded(b *testing.B) {
 		e := blind.HashToElement(msg[:])
 		recs[i] = append(e[:], bits...)
 	}
-	sid, _ := parseID(s.id)
+	sid := wiretest.SessionID(b, s.id)
 	parts := make([][]byte, b.N)
 	for i := range parts {
 		// Each iteration sends the next non-final part, never a re-send.
-		var buf bytes.Buffer
-		w, err := wire.NewWriter(&buf, wire.Header{Kind: wire.KindBlinded, Session: sid, Part: uint32(i), First: uint64(i * n), Attrs: s.a.attrs})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, r := range recs {
-			w.WriteRecord(r)
-		}
-		w.Close()
-		parts[i] = buf.Bytes()
+		parts[i] = wiretest.Part(b, wire.Header{Kind: wire.KindBlinded, Session: sid, Part: uint32(i), First: uint64(i * n), Attrs: s.a.attrs}, recs)
 	}
 	b.SetBytes(int64(len(parts[0])))
 	b.ResetTimer()

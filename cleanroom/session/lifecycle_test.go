@@ -17,6 +17,7 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 var smallSegments = []string{"s0", "s1", "s2"}
@@ -62,8 +63,8 @@ func (h *harness) uncomputed(policyJSON string) (string, *partyData, *partyData)
 	a, b := smallParties(h.t, policyJSON, len(smallSegments))
 	h.uploadBlinded(sess.ID, a, 25)
 	h.uploadBlinded(sess.ID, b, 25)
-	joinA := reblind(h.t, a.key, h.download(sess.ID, adv))
-	joinB := reblind(h.t, b.key, h.download(sess.ID, pub))
+	joinA := wiretest.Reblind(h.t, a.key, h.download(sess.ID, adv))
+	joinB := wiretest.Reblind(h.t, b.key, h.download(sess.ID, pub))
 	h.uploadReblinded(sess.ID, adv, joinA)
 	h.uploadReblinded(sess.ID, pub, joinB[:len(joinB)-1])
 	h.commitOnly(pub, sess.ID, joinB[len(joinB)-1])
@@ -75,7 +76,7 @@ func TestRestartLosesNothing(t *testing.T) {
 	ctx := context.Background()
 	sess := h.createJoined(smallPolicy, smallSegments...)
 	a, b := smallParties(t, smallPolicy, len(smallSegments))
-	aParts := encodeParts(t, sess.ID, wire.KindBlinded, a.attrs, a.blindedRecords(t), 25)
+	aParts := wiretest.Parts(t, sess.ID, wire.KindBlinded, a.attrs, a.blindedRecords(t), 25)
 	for _, p := range aParts[:2] {
 		if _, err := h.svc.PutBlinded(ctx, adv, sess.ID, bytes.NewReader(p)); err != nil {
 			t.Fatal(err)
@@ -105,9 +106,9 @@ func TestRestartLosesNothing(t *testing.T) {
 	if again := h.download(sess.ID, adv); !reflect.DeepEqual(again, relayA) {
 		t.Fatal("the relayed set changed across a restart")
 	}
-	h.uploadReblinded(sess.ID, adv, reblind(t, a.key, relayA))
+	h.uploadReblinded(sess.ID, adv, wiretest.Reblind(t, a.key, relayA))
 	h.reopen()
-	h.uploadReblinded(sess.ID, pub, reblind(t, b.key, h.download(sess.ID, pub)))
+	h.uploadReblinded(sess.ID, pub, wiretest.Reblind(t, b.key, h.download(sess.ID, pub)))
 	ra, rb := h.results(sess.ID)
 	checkResults(t, ra, rb, smallTruth(t, smallPolicy, a, b), 5, smallSegments, activatedOf(smallTruth(t, smallPolicy, a, b), 5))
 	tr, err := h.svc.Transcript(ctx, adv, sess.ID)

@@ -15,6 +15,7 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/blind"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 func mustHex(t *testing.T, s string) []byte {
@@ -57,7 +58,7 @@ func TestBadElements(t *testing.T) {
 			s := h.smallAt(api.StateJoined)
 			recs := s.a.blindedRecords(t)
 			copy(recs[25+13], bad) // part 1, record 13
-			parts := encodeParts(t, s.id, wire.KindBlinded, s.a.attrs, recs, 25)
+			parts := wiretest.Parts(t, s.id, wire.KindBlinded, s.a.attrs, recs, 25)
 			if _, err := h.svc.PutBlinded(context.Background(), adv, s.id, bytes.NewReader(parts[0])); err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +119,7 @@ func TestInvalidParts(t *testing.T) {
 	s.a, s.b = smallParties(t, smallPolicy, 2)
 	other := h.createJoined(smallPolicy)
 	recs := s.a.blindedRecords(t)
-	good := encodeParts(t, s.id, wire.KindBlinded, s.a.attrs, recs, 100)[0]
+	good := wiretest.Parts(t, s.id, wire.KindBlinded, s.a.attrs, recs, 100)[0]
 	flip := func(at int) []byte {
 		b := bytes.Clone(good)
 		b[at] ^= 0x10
@@ -139,10 +140,10 @@ func TestInvalidParts(t *testing.T) {
 		"flipped header bit":     flip(9),
 		"flipped checksum":       flip(len(good) - 3),
 		"flipped total":          flip(len(good) - 33),
-		"wrong kind":             encodeParts(t, s.id, wire.KindJoin, nil, joinRecs, 100)[0],
-		"other session":          encodeParts(t, other.ID, wire.KindBlinded, s.a.attrs, recs, 100)[0],
-		"partner attribute list": encodeParts(t, s.id, wire.KindBlinded, s.b.attrs, s.b.blindedRecords(t), 100)[0],
-		"missing attribute":      encodeParts(t, s.id, wire.KindBlinded, s.a.attrs[1:], trimAttrs(recs, s.a.attrs), 100)[0],
+		"wrong kind":             wiretest.Parts(t, s.id, wire.KindJoin, nil, joinRecs, 100)[0],
+		"other session":          wiretest.Parts(t, other.ID, wire.KindBlinded, s.a.attrs, recs, 100)[0],
+		"partner attribute list": wiretest.Parts(t, s.id, wire.KindBlinded, s.b.attrs, s.b.blindedRecords(t), 100)[0],
+		"missing attribute":      wiretest.Parts(t, s.id, wire.KindBlinded, s.a.attrs[1:], trimAttrs(recs, s.a.attrs), 100)[0],
 	}
 	for name, part := range cases {
 		_, err := h.svc.PutBlinded(context.Background(), adv, s.id, bytes.NewReader(part))
@@ -165,10 +166,7 @@ func trimAttrs(recs [][]byte, attrs []wire.Attr) [][]byte {
 	out := make([][]byte, len(recs))
 	for i, r := range recs {
 		bits := wire.UnpackAttrs(r[wire.ElementSize:]) >> 1
-		n := make([]byte, wire.ElementSize+(len(attrs)-1+7)/8)
-		copy(n, r[:wire.ElementSize])
-		wire.PackAttrs(n[wire.ElementSize:], bits, len(attrs)-1)
-		out[i] = n
+		out[i] = wiretest.BlindedRecord(blind.Element(r[:wire.ElementSize]), bits, attrs[1:])
 	}
 	return out
 }
@@ -177,10 +175,10 @@ func TestTooLarge(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.MaxPartSize = 1000; c.MaxSetRecords = 50 })
 	s := h.smallAt(api.StateJoined)
 	recs := s.a.blindedRecords(t)
-	parts := encodeParts(t, s.id, wire.KindBlinded, s.a.attrs, recs, 40)
+	parts := wiretest.Parts(t, s.id, wire.KindBlinded, s.a.attrs, recs, 40)
 	_, err := h.svc.PutBlinded(context.Background(), adv, s.id, bytes.NewReader(parts[0]))
 	wantErr(t, err, ErrTooLarge)
-	parts = encodeParts(t, s.id, wire.KindBlinded, s.a.attrs, recs, 20)
+	parts = wiretest.Parts(t, s.id, wire.KindBlinded, s.a.attrs, recs, 20)
 	for i, p := range parts[:2] {
 		if _, err := h.svc.PutBlinded(context.Background(), adv, s.id, bytes.NewReader(p)); err != nil {
 			t.Fatalf("part %d: %v", i, err)
@@ -196,7 +194,7 @@ func TestResendAndConflict(t *testing.T) {
 	ctx := context.Background()
 	s := h.smallAt(api.StateJoined)
 	recs := s.a.blindedRecords(t)
-	parts := encodeParts(t, s.id, wire.KindBlinded, s.a.attrs, recs, 25)
+	parts := wiretest.Parts(t, s.id, wire.KindBlinded, s.a.attrs, recs, 25)
 	first, err := h.svc.PutBlinded(ctx, adv, s.id, bytes.NewReader(parts[0]))
 	if err != nil {
 		t.Fatal(err)
@@ -205,31 +203,25 @@ func TestResendAndConflict(t *testing.T) {
 	if err != nil || again != first {
 		t.Fatalf("re-send: %+v, %v; first %+v", again, err, first)
 	}
-	rd, _ := wire.NewReader(bytes.NewReader(parts[0]))
-	for {
-		if _, err := rd.Next(); err != nil {
-			break
-		}
-	}
-	if d := rd.Digest(); first.Digest != hex.EncodeToString(d[:]) || first.Records != 25 || first.Final || first.Complete {
+	if first.Digest != wiretest.DigestHex(t, parts[0]) || first.Records != 25 || first.Final || first.Complete {
 		t.Fatalf("receipt %+v", first)
 	}
 	// Same index, other content (rows swapped).
 	swapped := slices.Clone(recs)
 	swapped[0], swapped[1] = swapped[1], swapped[0]
-	conflicting := encodeParts(t, s.id, wire.KindBlinded, s.a.attrs, swapped, 25)[0]
+	conflicting := wiretest.Parts(t, s.id, wire.KindBlinded, s.a.attrs, swapped, 25)[0]
 	_, err = h.svc.PutBlinded(ctx, adv, s.id, bytes.NewReader(conflicting))
 	wantErr(t, err, ErrConflict)
 	h.wantOnlyRecordedFiles(s.id)
 
 	// Placement: a gap in record numbering, and parts around the final one.
-	gap := encodeParts(t, s.id, wire.KindBlinded, s.a.attrs, append([][]byte{recs[0]}, recs...), 26)[1] // part 1 starting at 26
+	gap := wiretest.Parts(t, s.id, wire.KindBlinded, s.a.attrs, append([][]byte{recs[0]}, recs...), 26)[1] // part 1 starting at 26
 	_, err = h.svc.PutBlinded(ctx, adv, s.id, bytes.NewReader(gap))
 	wantErr(t, err, ErrInvalidPart)
 	if _, err := h.svc.PutBlinded(ctx, adv, s.id, bytes.NewReader(parts[2])); err != nil { // final part 2, out of order
 		t.Fatal(err)
 	}
-	beyond := encodeParts(t, s.id, wire.KindBlinded, s.a.attrs, append(slices.Clone(recs), recs[:30]...), 25)[3]
+	beyond := wiretest.Parts(t, s.id, wire.KindBlinded, s.a.attrs, append(slices.Clone(recs), recs[:30]...), 25)[3]
 	_, err = h.svc.PutBlinded(ctx, adv, s.id, bytes.NewReader(beyond))
 	wantErr(t, err, ErrInvalidPart)
 	r, err := h.svc.PutBlinded(ctx, adv, s.id, bytes.NewReader(parts[1]))
@@ -249,7 +241,7 @@ func TestTooFewRows(t *testing.T) {
 		t.Fatalf("test data: %d counting rows", want)
 	}
 	recs := a.blindedRecords(t)
-	parts := encodeParts(t, sess.ID, wire.KindBlinded, a.attrs, recs[:len(recs)-20], 100)
+	parts := wiretest.Parts(t, sess.ID, wire.KindBlinded, a.attrs, recs[:len(recs)-20], 100)
 	_, err := h.svc.PutBlinded(ctx, adv, sess.ID, bytes.NewReader(parts[0]))
 	wantErr(t, err, ErrTooFewRows)
 	got, _ := h.svc.Get(ctx, adv, sess.ID)
@@ -258,7 +250,7 @@ func TestTooFewRows(t *testing.T) {
 	}
 	// The party corrects itself: the same records as a non-final part 0,
 	// then the rest.
-	parts = encodeParts(t, sess.ID, wire.KindBlinded, a.attrs, recs, len(recs)-20)
+	parts = wiretest.Parts(t, sess.ID, wire.KindBlinded, a.attrs, recs, len(recs)-20)
 	for _, p := range parts {
 		if _, err := h.svc.PutBlinded(ctx, adv, sess.ID, bytes.NewReader(p)); err != nil {
 			t.Fatal(err)
@@ -278,43 +270,19 @@ func TestReblindedMismatch(t *testing.T) {
 	if len(relayed) < 2 {
 		t.Fatalf("%d relayed parts", len(relayed))
 	}
-	join := reblind(t, s.a.key, relayed)
-	digests := func(part []byte) [][]byte {
-		rd, _ := wire.NewReader(bytes.NewReader(part))
-		var out [][]byte
-		for {
-			rec, err := rd.Next()
-			if err != nil {
-				return out
-			}
-			out = append(out, bytes.Clone(rec))
-		}
-	}
-	recs := digests(join[0])
-	sid, _ := parseID(s.id)
-	build := func(h wire.Header, recs [][]byte) []byte {
-		var buf bytes.Buffer
-		w, err := wire.NewWriter(&buf, h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range recs {
-			w.WriteRecord(r)
-		}
-		w.Close()
-		return buf.Bytes()
-	}
-	base := wire.Header{Kind: wire.KindJoin, Session: sid}
+	join := wiretest.Reblind(t, s.a.key, relayed)
+	recs := wiretest.Decode(t, join[0]).Records
+	base := wire.Header{Kind: wire.KindJoin, Session: wiretest.SessionID(t, s.id)}
 	withFinal := base
 	withFinal.Final = true
 	beyond := base
 	beyond.Part, beyond.First, beyond.Final = uint32(len(relayed)), 1000, true
 	cases := map[string][]byte{
-		"one record short": build(base, recs[:len(recs)-1]),
-		"one record more":  build(base, append(slices.Clone(recs), recs[0])),
-		"final flag":       build(withFinal, recs),
-		"part not relayed": build(beyond, recs),
-		"blinded kind":     encodeParts(t, s.id, wire.KindBlinded, s.a.attrs, s.a.blindedRecords(t)[:20], 20)[0],
+		"one record short": wiretest.Part(t, base, recs[:len(recs)-1]),
+		"one record more":  wiretest.Part(t, base, append(slices.Clone(recs), recs[0])),
+		"final flag":       wiretest.Part(t, withFinal, recs),
+		"part not relayed": wiretest.Part(t, beyond, recs),
+		"blinded kind":     wiretest.Parts(t, s.id, wire.KindBlinded, s.a.attrs, s.a.blindedRecords(t)[:20], 20)[0],
 	}
 	for name, part := range cases {
 		_, err := h.svc.PutReblinded(ctx, adv, s.id, bytes.NewReader(part))
@@ -328,6 +296,6 @@ func TestReblindedMismatch(t *testing.T) {
 	}
 	swapped := slices.Clone(recs)
 	swapped[0], swapped[1] = swapped[1], swapped[0]
-	_, err := h.svc.PutReblinded(ctx, adv, s.id, bytes.NewReader(build(base, swapped)))
+	_, err := h.svc.PutReblinded(ctx, adv, s.id, bytes.NewReader(wiretest.Part(t, base, swapped)))
 	wantErr(t, err, ErrConflict)
 }

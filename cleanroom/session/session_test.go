@@ -14,6 +14,7 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 var fullSegments = []string{"loyal", "new", "churn", "rare"}
@@ -57,8 +58,8 @@ func TestFullSession(t *testing.T) {
 	if last := receipts[len(receipts)-1]; last.State != api.StateExchanging || !last.Complete {
 		t.Fatalf("last blinded receipt: %+v", last)
 	}
-	joinA := reblind(t, a.key, h.download(sess.ID, adv))
-	joinB := reblind(t, b.key, h.download(sess.ID, pub))
+	joinA := wiretest.Reblind(t, a.key, h.download(sess.ID, adv))
+	joinB := wiretest.Reblind(t, b.key, h.download(sess.ID, pub))
 	if len(joinA) < 2 || len(joinB) < 2 {
 		t.Fatalf("relays of %d and %d parts; the test wants several", len(joinA), len(joinB))
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 const auditSession = "00112233445566778899aabbccddeeff"
@@ -24,28 +25,14 @@ const auditSession = "00112233445566778899aabbccddeeff"
 // writePart writes a small blinded part and returns its path and digest.
 func writePart(t *testing.T, dir string, part uint32, fill byte) (string, string) {
 	t.Helper()
-	h := wire.Header{Kind: wire.KindBlinded, Final: true, Part: part}
-	hex.Decode(h.Session[:], []byte(auditSession))
-	var buf bytes.Buffer
-	w, err := wire.NewWriter(&buf, h)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := wire.Header{Kind: wire.KindBlinded, Final: true, Session: wiretest.SessionID(t, auditSession), Part: part}
 	rec := bytes.Repeat([]byte{fill}, h.RecordSize())
-	for range 3 {
-		if err := w.WriteRecord(rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	data := wiretest.Part(t, h, [][]byte{rec, rec, rec})
 	path := filepath.Join(dir, "part"+strconv.Itoa(int(part))+"-"+strconv.Itoa(int(fill))+".bjp")
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d := w.Digest()
-	return path, hex.EncodeToString(d[:])
+	return path, wiretest.DigestHex(t, data)
 }
 
 func TestAuditVerify(t *testing.T) {

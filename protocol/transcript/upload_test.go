@@ -2,11 +2,11 @@ package transcript
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"testing"
 
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 const uploadSession = "00112233445566778899aabbccddeeff"
@@ -15,25 +15,10 @@ const uploadSession = "00112233445566778899aabbccddeeff"
 // returning its bytes and its digest in hex.
 func part(t *testing.T, kind wire.Kind, session string, index uint32, fill byte) ([]byte, string) {
 	t.Helper()
-	h := wire.Header{Kind: kind, Final: true, Part: index, First: uint64(index) * 3}
-	if _, err := hex.Decode(h.Session[:], []byte(session)); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	w, err := wire.NewWriter(&buf, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 3 {
-		if err := w.WriteRecord(bytes.Repeat([]byte{fill}, h.RecordSize())); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	d := w.Digest()
-	return buf.Bytes(), hex.EncodeToString(d[:])
+	h := wire.Header{Kind: kind, Final: true, Session: wiretest.SessionID(t, session), Part: index, First: uint64(index) * 3}
+	rec := bytes.Repeat([]byte{fill}, h.RecordSize())
+	p := wiretest.Part(t, h, [][]byte{rec, rec, rec})
+	return p, wiretest.DigestHex(t, p)
 }
 
 func TestFindUpload(t *testing.T) {
