@@ -20,6 +20,7 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/blind"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 // TestAttackCrashMidUploadAndMidCompute kills the real blindjoind with
@@ -59,7 +60,6 @@ func TestAttackCrashMidUploadAndMidCompute(t *testing.T) {
 	}
 	login(d)
 	s := createSession(t, adv, pub, api.CreateSessionRequest{Segments: []string{"all"}})
-	sid := sessionID(t, s.ID)
 
 	const n, ov = 200_000, 150_000
 	pool := cheapElements(t, 2*n-ov)
@@ -68,8 +68,8 @@ func TestAttackCrashMidUploadAndMidCompute(t *testing.T) {
 		index[el] = i
 	}
 	advAttrs, pubAttrs := sideAttrs(t, s, api.RoleAdvertiser), sideAttrs(t, s, api.RoleMediaPartner)
-	advParts := encodeParts(t, sid, wire.KindBlinded, advAttrs, blindedRecords(pool[:n], advAttrs), n/2)
-	pubParts := encodeParts(t, sid, wire.KindBlinded, pubAttrs, blindedRecords(pool[n-ov:], pubAttrs), n)
+	advParts := wiretest.Parts(t, s.ID, wire.KindBlinded, advAttrs, blindedRecords(pool[:n], advAttrs), n/2)
+	pubParts := wiretest.Parts(t, s.ID, wire.KindBlinded, pubAttrs, blindedRecords(pool[n-ov:], pubAttrs), n)
 	put := func(p *party, leg string, part []byte) api.PartReceipt {
 		t.Helper()
 		return mustPutPart(t, p, s.ID, leg, part)
@@ -127,7 +127,7 @@ func TestAttackCrashMidUploadAndMidCompute(t *testing.T) {
 			for i, el := range rel.elems {
 				recs[i] = agreedDigest(index[el])
 			}
-			out = append(out, encodePart(t, wire.Header{Kind: wire.KindJoin, Final: rel.h.Final, Session: sid, Part: rel.h.Part, First: rel.h.First}, recs))
+			out = append(out, wiretest.Part(t, wiretest.JoinHeader(rel.h), recs))
 		}
 		return out
 	}
@@ -222,14 +222,9 @@ func cheapElements(t testing.TB, n int) []blind.Element {
 // blindedRecords gives every element all the attribute bits attrs declares
 // (full consent, every segment).
 func blindedRecords(elems []blind.Element, attrs []wire.Attr) [][]byte {
-	size := wire.ElementSize + (len(attrs)+7)/8
-	flat := make([]byte, len(elems)*size)
 	recs := make([][]byte, len(elems))
 	for i := range elems {
-		rec := flat[i*size : (i+1)*size]
-		copy(rec, elems[i][:])
-		wire.PackAttrs(rec[wire.ElementSize:], 1<<len(attrs)-1, len(attrs))
-		recs[i] = rec
+		recs[i] = wiretest.BlindedRecord(elems[i], wiretest.AllBits(attrs), attrs)
 	}
 	return recs
 }

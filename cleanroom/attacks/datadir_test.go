@@ -14,6 +14,7 @@ import (
 
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 // TestAttackSecondServerOnDataDirectory starts a second "blindjoind serve"
@@ -44,7 +45,7 @@ func TestAttackSecondServerOnDataDirectory(t *testing.T) {
 	// Large enough that the server has flushed part of it to its
 	// temporary file while the rest is still held back.
 	const n = 20_000
-	part := encodeParts(t, sessionID(t, s.ID), wire.KindBlinded, attrs, blindedRecords(cheapElements(t, n), attrs), n)[0]
+	part := wiretest.Parts(t, s.ID, wire.KindBlinded, attrs, blindedRecords(cheapElements(t, n), attrs), n)[0]
 
 	body, feed := io.Pipe()
 	half := len(part) / 2

@@ -1,7 +1,6 @@
 package attacks
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 // TestAttackTruncatedPaddedBitFlippedParts: a genuine part cut short
@@ -117,14 +117,14 @@ func TestAttackPartsOutOfOrderAndReplayed(t *testing.T) {
 	}
 
 	reshuffled := newSide(t, adv, s, advRows).parts(t, 400)
-	wrongFirst := encodePart(t, wire.Header{Kind: wire.KindBlinded, Session: a.sid, Part: 1, First: 401, Attrs: a.attrs}, a.recs[400:800])
-	afterFinal := encodePart(t, wire.Header{Kind: wire.KindBlinded, Final: true, Session: a.sid, Part: 3, First: 1200, Attrs: a.attrs}, a.recs[:10])
-	elsewhere := encodeParts(t, sessionID(t, other.ID), wire.KindBlinded, a.attrs, a.recs, 400)[1]
+	wrongFirst := wiretest.Part(t, wire.Header{Kind: wire.KindBlinded, Session: a.sid, Part: 1, First: 401, Attrs: a.attrs}, a.recs[400:800])
+	afterFinal := wiretest.Part(t, wire.Header{Kind: wire.KindBlinded, Final: true, Session: a.sid, Part: 3, First: 1200, Attrs: a.attrs}, a.recs[:10])
+	elsewhere := wiretest.Parts(t, other.ID, wire.KindBlinded, a.attrs, a.recs, 400)[1]
 	elements := make([][]byte, 400)
 	for i := range elements {
 		elements[i] = a.recs[400+i][:32]
 	}
-	asRelay := encodePart(t, wire.Header{Kind: wire.KindElements, Session: a.sid, Part: 1, First: 400}, elements)
+	asRelay := wiretest.Part(t, wire.Header{Kind: wire.KindElements, Session: a.sid, Part: 1, First: 400}, elements)
 	for _, c := range []struct {
 		name   string
 		part   []byte
@@ -150,7 +150,7 @@ func TestAttackPartsOutOfOrderAndReplayed(t *testing.T) {
 	if again := a.mustPut(t, "blinded", parts[0]); again.Digest != first.Digest || again.Records != 400 || again.State != api.StateExchanging {
 		t.Fatalf("part 0 replayed while exchanging: %+v", again)
 	}
-	late := encodePart(t, wire.Header{Kind: wire.KindBlinded, Final: true, Session: a.sid, Part: 3, First: 1200, Attrs: a.attrs}, a.recs[:1])
+	late := wiretest.Part(t, wire.Header{Kind: wire.KindBlinded, Final: true, Session: a.sid, Part: 3, First: 1200, Attrs: a.attrs}, a.recs[:1])
 	expectError(t, "a new blinded part while exchanging", a.put(t, "blinded", late), http.StatusConflict, api.CodeWrongState)
 	expectError(t, "counterpart part out of range", a.p.do(t, http.MethodGet, "/v1/sessions/"+s.ID+"/counterpart?part=1", "", nil),
 		http.StatusBadRequest, api.CodeBadRequest)
@@ -181,18 +181,8 @@ func TestAttackPartsOutOfOrderAndReplayed(t *testing.T) {
 // the same records in another order, so another digest.
 func swapJoinDigests(t testing.TB, part []byte) []byte {
 	t.Helper()
-	rd, err := wire.NewReader(bytes.NewReader(part))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var recs [][]byte
-	for {
-		rec, err := rd.Next()
-		if err != nil {
-			break
-		}
-		recs = append(recs, slices.Clone(rec))
-	}
+	d := wiretest.Decode(t, part)
+	recs := d.Records
 	recs[0], recs[1] = recs[1], recs[0]
-	return encodePart(t, rd.Header(), recs)
+	return wiretest.Part(t, d.Header, recs)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/blind"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 // TestAttackReblindWrongCount: a party returns a re-blinded set that does
@@ -26,7 +27,7 @@ func TestAttackReblindWrongCount(t *testing.T) {
 	advRows, pubRows := rows("count", 0, 1000), rows("count", 400, 1000)
 	a, p := newSide(t, adv, s, advRows), newSide(t, pub, s, pubRows)
 	a.upload(t)
-	early := encodePart(t, wire.Header{Kind: wire.KindJoin, Final: true, Session: p.sid}, [][]byte{make([]byte, 16)})
+	early := wiretest.Part(t, wire.Header{Kind: wire.KindJoin, Final: true, Session: p.sid}, [][]byte{make([]byte, 16)})
 	expectError(t, "re-blinded part before the exchange", p.put(t, "reblinded", early), http.StatusConflict, api.CodeWrongState)
 	p.upload(t)
 
@@ -45,13 +46,13 @@ func TestAttackReblindWrongCount(t *testing.T) {
 		name string
 		part []byte
 	}{
-		{"one record short", encodePart(t, h, digests[:999])},
-		{"one record too many", encodePart(t, h, append(digests[:1000:1000], digests[0]))},
-		{"no record", encodePart(t, h, nil)},
-		{"not final", encodePart(t, with(func(h *wire.Header) { h.Final = false }), digests)},
-		{"part 1 of a relay of one part", encodePart(t, with(func(h *wire.Header) { h.Part, h.First = 1, 1 }), digests)},
-		{"another session", encodePart(t, with(func(h *wire.Header) { h.Session = sessionID(t, other.ID) }), digests)},
-		{"kind elements", encodePart(t, wire.Header{Kind: wire.KindElements, Final: true, Session: p.sid}, elementRecords(rel[0].elems))},
+		{"one record short", wiretest.Part(t, h, digests[:999])},
+		{"one record too many", wiretest.Part(t, h, append(digests[:1000:1000], digests[0]))},
+		{"no record", wiretest.Part(t, h, nil)},
+		{"not final", wiretest.Part(t, with(func(h *wire.Header) { h.Final = false }), digests)},
+		{"part 1 of a relay of one part", wiretest.Part(t, with(func(h *wire.Header) { h.Part, h.First = 1, 1 }), digests)},
+		{"another session", wiretest.Part(t, with(func(h *wire.Header) { h.Session = wiretest.SessionID(t, other.ID) }), digests)},
+		{"kind elements", wiretest.Part(t, wire.Header{Kind: wire.KindElements, Final: true, Session: p.sid}, wiretest.ElementRecords(rel[0].elems))},
 	} {
 		expectError(t, c.name, p.put(t, "reblinded", c.part), http.StatusBadRequest, api.CodeInvalidPart)
 	}
@@ -59,7 +60,7 @@ func TestAttackReblindWrongCount(t *testing.T) {
 		t.Fatalf("%d re-blinded parts stored after refusals", up.ReblindedParts)
 	}
 
-	p.mustPut(t, "reblinded", encodePart(t, h, digests))
+	p.mustPut(t, "reblinded", wiretest.Part(t, h, digests))
 	for _, part := range a.reblind(t, a.key, a.download(t)) {
 		a.mustPut(t, "reblinded", part)
 	}
@@ -95,7 +96,7 @@ func TestAttackReblindWithOtherKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		recs := append(joinRecords(t, p.key, rel.elems[:honestShare]), joinRecords(t, other, rel.elems[honestShare:])...)
-		p.mustPut(t, "reblinded", encodePart(t, wire.Header{Kind: wire.KindJoin, Final: true, Session: p.sid}, recs))
+		p.mustPut(t, "reblinded", wiretest.Part(t, wire.Header{Kind: wire.KindJoin, Final: true, Session: p.sid}, recs))
 
 		// The matches that survive: advertiser rows whose element the
 		// partner re-blinded with its own key and that the partner holds.
@@ -125,13 +126,4 @@ func TestAttackReblindWithOtherKey(t *testing.T) {
 			t.Fatalf("released %s, want the %d surviving matches", count(ra.Overlap), survive)
 		}
 	}
-}
-
-// elementRecords returns elements as wire records.
-func elementRecords(elems []blind.Element) [][]byte {
-	recs := make([][]byte, len(elems))
-	for i := range elems {
-		recs[i] = elems[i][:]
-	}
-	return recs
 }

@@ -3,10 +3,8 @@ package attacks
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -18,6 +16,7 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/shuffle"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 // row is one plaintext row of a party.
@@ -91,7 +90,7 @@ func newSideWith(t testing.TB, p *party, s api.Session, rs []row, attrs []wire.A
 		t.Fatal(err)
 	}
 	secrets.addBytes("party key", key.Bytes())
-	sd := &side{p: p, sess: s, sid: sessionID(t, s.ID), key: key, attrs: attrs}
+	sd := &side{p: p, sess: s, sid: wiretest.SessionID(t, s.ID), key: key, attrs: attrs}
 	digests := make([][32]byte, len(rs))
 	for i, r := range rs {
 		d, _, err := identifier.Normalizer{}.Digest(identifier.Email, r.email)
@@ -155,65 +154,19 @@ func (sd *side) record(el blind.Element, r row) []byte {
 			bits |= 1 << i
 		}
 	}
-	rec := make([]byte, wire.ElementSize+(len(sd.attrs)+7)/8)
-	copy(rec, el[:])
-	wire.PackAttrs(rec[wire.ElementSize:], bits, len(sd.attrs))
-	return rec
-}
-
-// sessionID is the 16 bytes of a session id, as wire headers carry them.
-func sessionID(t testing.TB, id string) [16]byte {
-	t.Helper()
-	b, err := hex.DecodeString(id)
-	if err != nil || len(b) != 16 {
-		t.Fatalf("session id %q", id)
-	}
-	return [16]byte(b)
-}
-
-// encodeParts encodes records as a set of parts of at most perPart records.
-func encodeParts(t testing.TB, sid [16]byte, kind wire.Kind, attrs []wire.Attr, recs [][]byte, perPart int) [][]byte {
-	t.Helper()
-	var parts [][]byte
-	for first := 0; first < len(recs) || len(parts) == 0; first += perPart {
-		end := min(first+perPart, len(recs))
-		parts = append(parts, encodePart(t, wire.Header{
-			Kind: kind, Final: end == len(recs), Session: sid,
-			Part: uint32(len(parts)), First: uint64(first), Attrs: attrs,
-		}, recs[first:end]))
-	}
-	return parts
-}
-
-// encodePart encodes one part.
-func encodePart(t testing.TB, h wire.Header, recs [][]byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := wire.NewWriter(&buf, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if err := w.WriteRecord(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return wiretest.BlindedRecord(el, bits, sd.attrs)
 }
 
 // parts encodes the side's blinded set.
 func (sd *side) parts(t testing.TB, perPart int) [][]byte {
 	t.Helper()
-	return encodeParts(t, sd.sid, wire.KindBlinded, sd.attrs, sd.recs, perPart)
+	return wiretest.Parts(t, sd.sess.ID, wire.KindBlinded, sd.attrs, sd.recs, perPart)
 }
 
 // encode encodes recs as the side's whole blinded set in one part.
 func (sd *side) encode(t testing.TB, recs [][]byte) []byte {
 	t.Helper()
-	return encodeParts(t, sd.sid, wire.KindBlinded, sd.attrs, recs, len(recs)+1)[0]
+	return wiretest.Parts(t, sd.sess.ID, wire.KindBlinded, sd.attrs, recs, len(recs)+1)[0]
 }
 
 // put uploads one part of leg ("blinded" or "reblinded").
@@ -288,37 +241,11 @@ func download(t testing.TB, p *party, id string) []relayed {
 		if count, err = strconv.Atoi(r.header.Get(api.PartCountHeader)); err != nil || count < 1 {
 			t.Fatalf("part count header %q", r.header.Get(api.PartCountHeader))
 		}
-		out = append(out, decodeRelayed(t, r.body))
+		var rel relayed
+		rel.h, rel.elems = wiretest.Elements(t, r.body)
+		out = append(out, rel)
 	}
 	return out
-}
-
-// decodeRelayed reads a part of kind elements, decoding every element
-// strictly as a party must.
-func decodeRelayed(t testing.TB, part []byte) relayed {
-	t.Helper()
-	rd, err := wire.NewReader(bytes.NewReader(part))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel := relayed{h: rd.Header()}
-	if rel.h.Kind != wire.KindElements {
-		t.Fatalf("relayed part of kind %v", rel.h.Kind)
-	}
-	for {
-		rec, err := rd.Next()
-		if err == io.EOF {
-			return rel
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		el, err := blind.DecodeElement(rec)
-		if err != nil {
-			t.Fatalf("the server relayed an invalid element: %v", err)
-		}
-		rel.elems = append(rel.elems, el)
-	}
 }
 
 // reblind re-blinds relayed parts with key and encodes the join digests as
@@ -327,24 +254,18 @@ func (sd *side) reblind(t testing.TB, key *blind.Key, parts []relayed) [][]byte 
 	t.Helper()
 	var out [][]byte
 	for _, rel := range parts {
-		h := wire.Header{Kind: wire.KindJoin, Final: rel.h.Final, Session: sd.sid, Part: rel.h.Part, First: rel.h.First}
-		out = append(out, encodePart(t, h, joinRecords(t, key, rel.elems)))
+		out = append(out, wiretest.Part(t, wiretest.JoinHeader(rel.h), joinRecords(t, key, rel.elems)))
 	}
 	return out
 }
 
 // joinRecords re-blinds elements with key and returns the join digests as
-// wire records.
+// wire records, each recorded as a secret.
 func joinRecords(t testing.TB, key *blind.Key, elems []blind.Element) [][]byte {
 	t.Helper()
-	digests := make([][blind.JoinDigestSize]byte, len(elems))
-	if err := key.ReblindJoinBatch(digests, elems); err != nil {
-		t.Fatal(err)
-	}
-	recs := make([][]byte, len(digests))
-	for i := range digests {
-		secrets.addBytes("join digest", digests[i][:])
-		recs[i] = digests[i][:]
+	recs := wiretest.JoinRecords(t, key, elems)
+	for _, r := range recs {
+		secrets.addBytes("join digest", r)
 	}
 	return recs
 }

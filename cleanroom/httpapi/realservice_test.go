@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/blind"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 // newRealEnv serves the real session service and party registry on a
@@ -136,54 +136,10 @@ func newSide(t *testing.T, party string, s api.Session, from, to, perPart int) *
 	var recs [][]byte
 	for i := from; i < to; i++ {
 		d := sha256.Sum256([]byte(fmt.Sprintf("user%d@example.com", i)))
-		el := key.Blind(&d)
-		rec := make([]byte, wire.ElementSize+(len(attrs)+7)/8)
-		copy(rec, el[:])
-		wire.PackAttrs(rec[wire.ElementSize:], 1<<len(attrs)-1, len(attrs))
-		recs = append(recs, rec)
+		recs = append(recs, wiretest.BlindedRecord(key.Blind(&d), wiretest.AllBits(attrs), attrs))
 	}
 	mrand.Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
-	return &side{party: party, key: key, parts: encodeParts(t, s.ID, wire.KindBlinded, attrs, recs, perPart)}
-}
-
-func sessionBytes(t *testing.T, id string) [16]byte {
-	t.Helper()
-	b, err := hex.DecodeString(id)
-	if err != nil || len(b) != 16 {
-		t.Fatalf("session id %q is not 16 bytes of hex", id)
-	}
-	return [16]byte(b)
-}
-
-// encodeParts writes records as wire parts of at most perPart records.
-func encodeParts(t *testing.T, id string, kind wire.Kind, attrs []wire.Attr, recs [][]byte, perPart int) [][]byte {
-	t.Helper()
-	var parts [][]byte
-	for first := 0; first < len(recs); first += perPart {
-		end := min(first+perPart, len(recs))
-		parts = append(parts, encodePart(t, wire.Header{Kind: kind, Final: end == len(recs), Session: sessionBytes(t, id),
-			Part: uint32(len(parts)), First: uint64(first), Attrs: attrs}, recs[first:end]))
-	}
-	return parts
-}
-
-// encodePart writes one wire part.
-func encodePart(t testing.TB, h wire.Header, recs [][]byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := wire.NewWriter(&buf, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if err := w.WriteRecord(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return &side{party: party, key: key, parts: wiretest.Parts(t, s.ID, wire.KindBlinded, attrs, recs, perPart)}
 }
 
 // put uploads one part and returns the receipt.
@@ -204,7 +160,7 @@ func (e *env) put(party, id, leg string, part []byte) api.PartReceipt {
 // join part, as the party tool does.
 func (e *env) reblindCounterpart(sd *side, id string) [][]byte {
 	e.t.Helper()
-	var out [][]byte
+	var relayed [][]byte
 	for n, count := 0, 1; n < count; n++ {
 		rec := e.as(sd.party, request(http.MethodGet, "/v1/sessions/"+id+"/counterpart?part="+strconv.Itoa(n), "", nil))
 		if rec.Code != http.StatusOK {
@@ -217,34 +173,9 @@ func (e *env) reblindCounterpart(sd *side, id string) [][]byte {
 		if got := rec.Header().Get("Content-Length"); got != strconv.Itoa(rec.Body.Len()) {
 			e.t.Fatalf("Content-Length %s for %d bytes", got, rec.Body.Len())
 		}
-		rd, err := wire.NewReader(rec.Body)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		h := rd.Header()
-		var recs [][]byte
-		for {
-			r, err := rd.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				e.t.Fatal(err)
-			}
-			el, err := blind.DecodeElement(r)
-			if err != nil {
-				e.t.Fatal(err)
-			}
-			double, err := sd.key.Reblind(&el)
-			if err != nil {
-				e.t.Fatal(err)
-			}
-			d := blind.JoinDigest(&double)
-			recs = append(recs, d[:])
-		}
-		out = append(out, encodePart(e.t, wire.Header{Kind: wire.KindJoin, Final: h.Final, Session: h.Session, Part: h.Part, First: h.First}, recs))
+		relayed = append(relayed, rec.Body.Bytes())
 	}
-	return out
+	return wiretest.Reblind(e.t, sd.key, relayed)
 }
 
 // TestRealFlow runs a whole session through the HTTP API against the real

@@ -344,11 +344,7 @@ func TestCounterpartPartRange(t *testing.T) {
 	}
 	defer d.Body.Close()
 	b, _ := io.ReadAll(d.Body)
-	rd, err := wire.NewReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if hdr := rd.Header(); hdr.Kind != wire.KindElements || !hdr.Final || d.Parts != 1 {
+	if hdr := wiretest.Decode(t, b).Header; hdr.Kind != wire.KindElements || !hdr.Final || d.Parts != 1 {
 		t.Fatalf("relayed header %+v, %d parts", hdr, d.Parts)
 	}
 }

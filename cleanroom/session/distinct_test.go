@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/blind"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/wire"
 	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
@@ -32,9 +33,7 @@ func countingRecords(t *testing.T, pd *partyData) (counting, other [][]byte) {
 
 // withBits is rec with other attribute bits: the same element, another row.
 func withBits(rec []byte, bits uint64, attrs []wire.Attr) []byte {
-	out := bytes.Clone(rec)
-	wire.PackAttrs(out[wire.ElementSize:], bits, len(attrs))
-	return out
+	return wiretest.BlindedRecord(blind.Element(rec[:wire.ElementSize]), bits, attrs)
 }
 
 // TestDuplicateElements: a blinded set whose counting records repeat an
