@@ -38,15 +38,7 @@ const TempPrefix = ".tmp-"
 
 // WriteFile replaces path with data, mode perm.
 func WriteFile(path string, data []byte, perm fs.FileMode) error {
-	p, err := create(filepath.Dir(path), filepath.Base(path), perm)
-	if err != nil {
-		return err
-	}
-	if _, err := p.Write(data); err != nil {
-		p.Abort()
-		return fmt.Errorf("atomicfile: write %s: %w", path, err)
-	}
-	return p.Commit(path)
+	return write(path, data, perm, false)
 }
 
 // CreateExclusive creates path with data, mode perm, only if path does not
@@ -54,6 +46,10 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 // error wraps fs.ErrExist when path exists, for example because another
 // process created it first.
 func CreateExclusive(path string, data []byte, perm fs.FileMode) error {
+	return write(path, data, perm, true)
+}
+
+func write(path string, data []byte, perm fs.FileMode, exclusive bool) error {
 	p, err := create(filepath.Dir(path), filepath.Base(path), perm)
 	if err != nil {
 		return err
@@ -62,7 +58,7 @@ func CreateExclusive(path string, data []byte, perm fs.FileMode) error {
 		p.Abort()
 		return fmt.Errorf("atomicfile: write %s: %w", path, err)
 	}
-	return p.commit(path, true)
+	return p.commit(path, exclusive)
 }
 
 // Pending is a file being written that has no final name yet. Write to it,
