@@ -70,7 +70,7 @@ func describeField(f parquet.Field) string {
 	case f.Repeated():
 		return "repeated"
 	}
-	return f.Type().String()
+	return f.Type().Kind().String()
 }
 
 // parquetRows walks the row groups of a file, reading the selected columns
