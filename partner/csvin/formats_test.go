@@ -367,7 +367,8 @@ func TestOpenFileParquet(t *testing.T) {
 	}
 	records[5].Email = "bad\xff@example.com"
 	path := writeParquet(t, records, 1000)
-	r, err := csvin.OpenFile(path, csvin.Columns{ID: "email", Segments: "SEGMENTS", Consent: "consent"}, csvin.Options{})
+	var read int64
+	r, err := csvin.OpenFile(path, csvin.Columns{ID: "email", Segments: "SEGMENTS", Consent: "consent"}, csvin.Options{OnRead: func(n int64) { read += n }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,6 +396,9 @@ func TestOpenFileParquet(t *testing.T) {
 	want = append(want[:5], want[6:]...)
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("%d rows; first %#v", len(got), got[:2])
+	}
+	if fi, err := os.Stat(path); err != nil || read == 0 || read > 2*fi.Size() {
+		t.Errorf("OnRead counted %d bytes of a %d-byte file", read, fi.Size())
 	}
 
 	for _, c := range []struct {

@@ -22,8 +22,9 @@ type Options struct {
 	// Stdin is read when OpenFile is given the name "-"; nil means
 	// os.Stdin.
 	Stdin io.Reader
-	// OnRead, when set, is called with the number of bytes read from the
-	// file as stored (compressed, before decoding), for progress reports.
+	// OnRead, when set, is called by OpenFile's Reader with the number of
+	// bytes read from the file as stored (compressed, before decoding), for
+	// progress reports against the file's size.
 	OnRead func(n int64)
 }
 

@@ -20,7 +20,7 @@ type Row struct {
 	Number int
 	// Line is the 1-based line of the input where the row starts; it
 	// drifts from Number after blank lines and quoted fields spanning
-	// lines.
+	// lines. It is 0 for Parquet input, which has rows but no lines.
 	Line int
 	// ID is the identifier cell, as written (the identifier package trims).
 	ID string
