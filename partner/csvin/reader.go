@@ -88,7 +88,7 @@ func OpenReader(r io.Reader, cols Columns, opts Options) (*Reader, error) {
 	case errors.As(err, &pe):
 		return nil, fmt.Errorf("%w (line %d): %s", ErrHeader, pe.StartLine, parseReason(pe))
 	case err != nil:
-		return nil, readError(err)
+		return nil, fmt.Errorf("csvin: read: %w", err)
 	}
 	header = slices.Clone(header) // ReuseRecord would overwrite it
 	for _, h := range header {
@@ -101,14 +101,6 @@ func OpenReader(r io.Reader, cols Columns, opts Options) (*Reader, error) {
 		return nil, err
 	}
 	return &Reader{csv: cr, budget: budget, header: header, cols: idx}, nil
-}
-
-// readError words a failure of the underlying reader.
-func readError(err error) error {
-	if errors.Is(err, errBudget) {
-		return ErrRecordTooLarge
-	}
-	return fmt.Errorf("csvin: read: %w", err)
 }
 
 // invalidHeader reports a header row that is not valid UTF-8, with the
