@@ -20,7 +20,12 @@ const parquetBatch = 1024
 // of cols among its top-level fields, matched by name as CSV header cells
 // are. A selected column must be a flat (not repeated, not nested) byte
 // array column: strings, as Parquet writers store text.
-func openParquet(file *os.File, cols Columns, opts Options) (*Reader, error) {
+func openParquet(file *os.File, cols Columns, opts Options) (r *Reader, err error) {
+	defer func() {
+		if recover() != nil {
+			r, err = nil, fmt.Errorf("%w: %w", ErrParquet, errLibraryPanic)
+		}
+	}()
 	fi, err := file.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("csvin: %w", err)
@@ -93,8 +98,22 @@ type parquetColumn struct {
 	pos    int
 }
 
+// errLibraryPanic reports a panic of the Parquet library on a damaged
+// file: it trusts some of a file's offsets and counts.
+var errLibraryPanic = errors.New("the file is damaged (the Parquet decoder failed)")
+
+// guard turns a panic of the Parquet library into errLibraryPanic in *err,
+// so that a damaged file is an error, not a crash. The Reader then stops:
+// the library's state after a panic is unknown.
+func guard(err *error) {
+	if recover() != nil {
+		*err = errLibraryPanic
+	}
+}
+
 // next returns the column's next value; io.EOF at the end of its chunk.
-func (c *parquetColumn) next() (parquet.Value, error) {
+func (c *parquetColumn) next() (v parquet.Value, err error) {
+	defer guard(&err)
 	for c.pos == len(c.buf) {
 		if c.values == nil {
 			if c.page != nil {
@@ -118,7 +137,7 @@ func (c *parquetColumn) next() (parquet.Value, error) {
 			return parquet.Value{}, err
 		}
 	}
-	v := c.buf[c.pos]
+	v = c.buf[c.pos]
 	c.pos++
 	return v, nil
 }
@@ -134,6 +153,7 @@ func (c *parquetColumn) close() {
 }
 
 func (p *parquetRows) close() {
+	defer guard(new(error)) // closing what a damaged file left: nothing to report
 	for _, c := range p.columns {
 		if c != nil {
 			c.close()
@@ -143,7 +163,8 @@ func (p *parquetRows) close() {
 
 // startGroup opens the selected columns' chunks of the next row group;
 // io.EOF when there is none.
-func (p *parquetRows) startGroup() error {
+func (p *parquetRows) startGroup() (err error) {
+	defer guard(&err)
 	p.close()
 	if p.group == len(p.groups) {
 		return io.EOF
