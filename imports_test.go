@@ -61,6 +61,11 @@ var protocolAllowed = []string{
 	"github.com/gtank/ristretto255",
 	"filippo.io/edwards25519",
 	"github.com/nyaruka/phonenumbers", // phone normalization (protocol/identifier)
+	// Unicode NFC of e-mail addresses before hashing (protocol/identifier):
+	// composed and decomposed spellings of one address must give one
+	// digest. Only this table package: pure functions, no I/O. (phonenumbers
+	// already depends on golang.org/x/text.)
+	"golang.org/x/text/unicode/norm",
 }
 
 // protocolNoIO lists standard packages that would give protocol I/O, logging

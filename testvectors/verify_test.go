@@ -14,7 +14,7 @@ func TestEmbeddedVectorsReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"encodings.json": 24, "intersection.json": 17, "records.json": 55}
+	want := map[string]int{"encodings.json": 24, "intersection.json": 17, "records.json": 60}
 	if len(results) != len(want) {
 		t.Fatalf("Verify found %d files, want %d", len(results), len(want))
 	}
@@ -111,13 +111,13 @@ func TestTamperedVectors(t *testing.T) {
 			r := item(d, "records", 0)
 			r["blinded_b"] = r["blinded_a"]
 		}, ErrMismatch, "records[0]", "blinded_b"},
-		{"reason of an invalid record", "records.json", func(d map[string]any) { firstInvalid(d)["reason"] = "missing '@'" }, ErrMismatch, "records[37]", "reason"},
-		{"reason removed", "records.json", func(d map[string]any) { delete(firstInvalid(d), "reason") }, ErrMismatch, "records[37]", "reason"},
+		{"reason of an invalid record", "records.json", func(d map[string]any) { firstInvalid(d)["reason"] = "missing '@'" }, ErrMismatch, "records[40]", "reason"},
+		{"reason removed", "records.json", func(d map[string]any) { delete(firstInvalid(d), "reason") }, ErrMismatch, "records[40]", "reason"},
 		{"region removed", "records.json", func(d map[string]any) {
 			for _, r := range d["records"].([]any) {
 				delete(r.(map[string]any), "region")
 			}
-		}, ErrMismatch, "records[24]", "input"},
+		}, ErrMismatch, "records[25]", "input"},
 		{"another key_a", "records.json", func(d map[string]any) { d["key_a"] = d["key_b"] }, ErrMismatch, "records[0]", "blinded_a"},
 		{"zero key_b", "records.json", func(d map[string]any) { d["key_b"] = strings.Repeat("00", 32) }, ErrMismatch, "", "key_b"},
 		{"key_a removed", "intersection.json", func(d map[string]any) { delete(d, "key_a") }, ErrMismatch, "", "key_a"},

@@ -11,6 +11,12 @@
 //     ParsePurposeList for the grammar);
 //   - an IAB TCF v2.2 TC string, decoded by the tcf sub-package.
 //
+// A first-party consent column (a CRM's "Oui"/"Non") holds none of these:
+// a Mapping, written "Oui=1;3;4;7;9,Non=", turns its values into purpose
+// lists, and its ParseCell is then used instead of ParseCell (see
+// ParseMapping; values match exactly after trimming, unknown values are
+// ErrUnmapped).
+//
 // The two non-empty forms cannot be confused: a TC string always begins with
 // 'C' (the six bits of version 2), a list with a digit or "li:". A cell that
 // starts with either of those is parsed as a list, anything else is decoded

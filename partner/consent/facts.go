@@ -13,6 +13,12 @@ import (
 // Bit p-1 is purpose p, as in tcf.Flags.
 const noLegitimateInterest tcf.Flags = 1<<(1-1) | 1<<(3-1) | 1<<(4-1) | 1<<(5-1) | 1<<(6-1)
 
+// minTCString is a lower bound on the length of a TC string: the 213 bits of
+// the core segment's fixed fields, before its vendor sections, in base64url
+// (6 bits a character). A shorter cell is not a damaged TC string but some
+// other value, most often a CRM's own opt-in column ("Oui").
+const minTCString = (213 + 5) / 6
+
 // Facts are one row's consent facts. The zero value, which an empty cell
 // yields, grants nothing.
 type Facts struct {
@@ -39,6 +45,9 @@ func ParseCell(cell string) (Facts, error) {
 		return Facts{consents: consents, lis: lis}, nil
 	}
 	tc, err := tcf.Decode(cell)
+	if err != nil && len(cell) < minTCString {
+		return Facts{}, fmt.Errorf("consent: too short for a TC string (a first-party value such as Oui/Non needs a consent mapping): %w", err)
+	}
 	if err != nil {
 		return Facts{}, fmt.Errorf("consent: TC string: %w", err)
 	}

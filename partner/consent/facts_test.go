@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/blindjoin/blindjoin/partner/consent/tcf"
@@ -170,6 +171,15 @@ func TestParseCellRejects(t *testing.T) {
 		if f != (Facts{}) {
 			t.Errorf("%.20q: facts returned with an error", tt.cell)
 		}
+	}
+	for _, cell := range []string{"Oui", "Non", "opt-in", valid[:35]} {
+		_, err := ParseCell(cell)
+		if !strings.Contains(err.Error(), "too short for a TC string (a first-party value such as Oui/Non needs a consent mapping)") {
+			t.Errorf("%.20q: %v", cell, err)
+		}
+	}
+	if _, err := ParseCell(valid[:36]); err == nil || strings.Contains(err.Error(), "too short") {
+		t.Errorf("36 characters: %v", err)
 	}
 	var de *tcf.DecodeError
 	if _, err := ParseCell(valid[:30]); !errors.As(err, &de) || de.Field == "" {

@@ -25,7 +25,7 @@ func sameColumn(a, b string) bool {
 }
 
 // resolve finds the selected columns in header.
-func (c Columns) resolve(header []string) (columnIndex, error) {
+func (c Columns) resolve(header []string, delimiter rune) (columnIndex, error) {
 	if strings.TrimSpace(c.ID) == "" {
 		return columnIndex{}, fmt.Errorf("%w: the ID column name is required", ErrColumns)
 	}
@@ -48,12 +48,12 @@ func (c Columns) resolve(header []string) (columnIndex, error) {
 				continue
 			}
 			if idx[i] >= 0 {
-				return columnIndex{}, &ColumnError{Column: name, Header: header, Err: ErrDuplicateColumn}
+				return columnIndex{}, &ColumnError{Column: name, Header: header, Delimiter: delimiter, Err: ErrDuplicateColumn}
 			}
 			idx[i] = j
 		}
 		if idx[i] < 0 {
-			return columnIndex{}, &ColumnError{Column: name, Header: header, Err: ErrMissingColumn}
+			return columnIndex{}, &ColumnError{Column: name, Header: header, Delimiter: delimiter, Err: ErrMissingColumn}
 		}
 	}
 	return columnIndex{id: idx[0], segments: idx[1], consent: idx[2]}, nil

@@ -20,9 +20,15 @@ var errBudget = errors.New("csvin: record budget exhausted")
 // budgetReader fails once more than MaxRecordSize (plus read-ahead slack)
 // has been read since the last reset. Reader resets it before each record,
 // which bounds the memory encoding/csv uses for one record.
+//
+// It also keeps the first error of r and returns it again on every later
+// call: the delimiter detection peeks ahead, and bufio.Reader hands a read
+// error to the Peek that met it and then forgets it, so a failure met
+// there must still reach the row that needs the missing bytes.
 type budgetReader struct {
 	r    io.Reader
 	left int
+	err  error
 }
 
 func (b *budgetReader) reset() {
@@ -32,6 +38,9 @@ func (b *budgetReader) reset() {
 }
 
 func (b *budgetReader) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
 	if b.left <= 0 {
 		return 0, errBudget
 	}
@@ -40,5 +49,6 @@ func (b *budgetReader) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.left -= n
+	b.err = err
 	return n, err
 }

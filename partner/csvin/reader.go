@@ -2,7 +2,6 @@ package csvin
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -21,7 +20,7 @@ type Row struct {
 	Number int
 	// Line is the 1-based line of the input where the row starts; it
 	// drifts from Number after blank lines and quoted fields spanning
-	// lines.
+	// lines. It is 0 for Parquet input, which has rows but no lines.
 	Line int
 	// ID is the identifier cell, as written (the identifier package trims).
 	ID string
@@ -32,27 +31,51 @@ type Row struct {
 	Consent string
 }
 
-// Reader reads the data rows of a CSV input. It is not safe for concurrent
-// use.
+// Reader reads the data rows of an input: CSV (Open, OpenReader,
+// OpenFile) or Parquet (OpenFile). It is not safe for concurrent use.
 type Reader struct {
-	csv    *csv.Reader
-	budget *budgetReader
-	header []string
-	cols   columnIndex
-	rows   int
-	err    error // sticky: set once reading cannot continue
+	csv     *csv.Reader
+	budget  *budgetReader
+	parquet *parquetRows // set instead of csv for Parquet input
+	closer  io.Closer    // the file OpenFile opened; nil otherwise
+	file    string       // the name given to OpenFile, for RowError.File
+	header  []string
+	cols    columnIndex
+	rows    int
+	notUTF8 bool  // a rejected cell read as Windows-1252: see Hints
+	err     error // sticky: set once reading cannot continue
 }
 
-// Open reads the header row of r and locates the columns of cols. A UTF-8
-// byte order mark at the start is skipped.
+// Open reads CSV from r as OpenReader does with the zero Options: UTF-8 or
+// UTF-16 with a byte order mark, delimiter detected.
 func Open(r io.Reader, cols Columns) (*Reader, error) {
-	budget := &budgetReader{r: r}
-	budget.reset()
-	br := bufio.NewReaderSize(budget, bufSize)
-	if err := skipBOM(br); err != nil {
+	return OpenReader(r, cols, Options{})
+}
+
+// OpenReader reads the header row of CSV text from r, decoded as
+// opts.Encoding, with opts.Delimiter (or the detected one), and locates the
+// columns of cols. A byte order mark at the start is skipped. opts.Stdin is
+// not used; compressed and Parquet input need OpenFile.
+func OpenReader(r io.Reader, cols Columns, opts Options) (*Reader, error) {
+	if opts.Delimiter != 0 && !slices.Contains(delimiters[:], opts.Delimiter) {
+		return nil, fmt.Errorf("%w: %q", ErrDelimiter, opts.Delimiter)
+	}
+	text, err := decodeText(bufio.NewReaderSize(r, bufSize), opts.Encoding)
+	if err != nil {
 		return nil, err
 	}
+	budget := &budgetReader{r: text}
+	budget.reset()
+	br := bufio.NewReaderSize(budget, bufSize)
+	delimiter := opts.Delimiter
+	if delimiter == 0 {
+		// A read error here is met again by the header read below (see
+		// budgetReader), which reports it.
+		start, _ := br.Peek(bufSize)
+		delimiter = sniffDelimiter(start)
+	}
 	cr := csv.NewReader(br) // reuses br: it is a *bufio.Reader of bufSize
+	cr.Comma = delimiter
 	cr.FieldsPerRecord = -1 // field counts are checked per row, see Next
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -70,30 +93,23 @@ func Open(r io.Reader, cols Columns) (*Reader, error) {
 	header = slices.Clone(header) // ReuseRecord would overwrite it
 	for _, h := range header {
 		if !utf8.ValidString(h) {
-			return nil, fmt.Errorf("%w (line 1): invalid UTF-8", ErrHeader)
+			return nil, invalidHeader(header)
 		}
 	}
-	idx, err := cols.resolve(header)
+	idx, err := cols.resolve(header, delimiter)
 	if err != nil {
 		return nil, err
 	}
 	return &Reader{csv: cr, budget: budget, header: header, cols: idx}, nil
 }
 
-// skipBOM drops a UTF-8 byte order mark and rejects UTF-16 input.
-func skipBOM(br *bufio.Reader) error {
-	start, err := br.Peek(3)
-	if err != nil && err != io.EOF {
-		return fmt.Errorf("csvin: read: %w", err)
+// invalidHeader reports a header row that is not valid UTF-8, with the
+// encoding it most likely is in.
+func invalidHeader(header []string) error {
+	if looksLikeWindows1252(strings.Join(header, ",")) {
+		return fmt.Errorf("%w (line 1): invalid UTF-8; %s", ErrHeader, notUTF8Hint)
 	}
-	switch {
-	case bytes.HasPrefix(start, []byte("\xef\xbb\xbf")):
-		_, err = br.Discard(3)
-		return err
-	case bytes.HasPrefix(start, []byte("\xff\xfe")), bytes.HasPrefix(start, []byte("\xfe\xff")):
-		return ErrUTF16
-	}
-	return nil
+	return fmt.Errorf("%w (line 1): invalid UTF-8", ErrHeader)
 }
 
 // Header returns a copy of the header row.
@@ -112,6 +128,9 @@ func (r *Reader) Next() (Row, error) {
 	if r.err != nil {
 		return Row{}, r.err
 	}
+	if r.parquet != nil {
+		return r.nextParquet()
+	}
 	r.budget.reset()
 	rec, err := r.csv.Read()
 	if err == io.EOF {
@@ -123,23 +142,22 @@ func (r *Reader) Next() (Row, error) {
 	pe, parseErr := errors.AsType[*csv.ParseError](err)
 	switch {
 	case parseErr:
-		return Row{}, &RowError{Row: r.rows, Line: pe.StartLine, Reason: parseReason(pe)}
+		return Row{}, &RowError{File: r.file, Row: r.rows, Line: pe.StartLine, Reason: parseReason(pe)}
 	case errors.Is(err, errBudget):
-		r.err = fmt.Errorf("%w (row %d)", ErrRecordTooLarge, r.rows)
-		return Row{}, r.err
+		return Row{}, r.final(fmt.Errorf("%w (row %d)", ErrRecordTooLarge, r.rows))
 	case err != nil:
-		r.err = fmt.Errorf("csvin: read: %w", err)
-		return Row{}, r.err
+		return Row{}, r.final(fmt.Errorf("csvin: read: %w", err))
 	}
 	line, _ := r.csv.FieldPos(0) // a record always has at least one field
 	if len(rec) != len(r.header) {
 		reason := fmt.Sprintf("has %d fields, header has %d", len(rec), len(r.header))
-		return Row{}, &RowError{Row: r.rows, Line: line, Reason: reason}
+		return Row{}, &RowError{File: r.file, Row: r.rows, Line: line, Reason: reason}
 	}
 	for _, i := range []int{r.cols.id, r.cols.segments, r.cols.consent} {
 		if i >= 0 && !utf8.ValidString(rec[i]) {
+			r.notUTF8 = r.notUTF8 || looksLikeWindows1252(rec[i])
 			reason := fmt.Sprintf("invalid UTF-8 in column %q", r.header[i])
-			return Row{}, &RowError{Row: r.rows, Line: line, Reason: reason}
+			return Row{}, &RowError{File: r.file, Row: r.rows, Line: line, Reason: reason}
 		}
 	}
 	row := Row{Number: r.rows, Line: line, ID: rec[r.cols.id]}
@@ -150,6 +168,39 @@ func (r *Reader) Next() (Row, error) {
 		row.Consent = strings.TrimSpace(rec[r.cols.consent])
 	}
 	return row, nil
+}
+
+// final makes err, prefixed with the file's name when OpenFile has one,
+// the error Next returns from now on.
+func (r *Reader) final(err error) error {
+	if r.file != "" {
+		err = fmt.Errorf("%s: %w", r.file, err)
+	}
+	r.err = err
+	return err
+}
+
+// Hints returns advice about the input learnt while reading it, for the
+// user to see once rather than with each rejected row: today, that rows
+// were rejected for invalid UTF-8 in cells that read as Windows-1252. The
+// hints name flags, never a cell.
+func (r *Reader) Hints() []string {
+	if r.notUTF8 {
+		return []string{notUTF8Hint}
+	}
+	return nil
+}
+
+// Close closes the file OpenFile opened; it does nothing for a Reader made
+// by Open or OpenReader, whose caller owns the reader.
+func (r *Reader) Close() error {
+	if r.parquet != nil {
+		r.parquet.close()
+	}
+	if r.closer == nil {
+		return nil
+	}
+	return r.closer.Close()
 }
 
 // SplitSegments splits a ';'-separated list of segment labels as Next does

@@ -124,17 +124,34 @@ func (ids *identities) address(id int) address {
 	return address{pick(r, localFormats)(first, last, n), pick(r, consumerDomains)}
 }
 
-// mobilePrefixes are E.164 mobile prefixes; each is followed by
-// phoneDigits digits, 11 to 13 digits in all.
+// mobilePrefixes are E.164 mobile prefixes; each is followed by 8
+// digits, 11 to 13 digits in all, and every such number is a valid mobile
+// number in libphonenumber's metadata (the normalizer refuses others) but
+// for frenchMobile's.
 var mobilePrefixes = []choice[string]{
-	{"+336", 30}, {"+337", 15}, {"+49151", 5}, {"+49160", 4}, {"+49176", 4},
-	{"+447", 12}, {"+346", 10}, {"+393", 10}, {"+324", 5}, {"+417", 5},
+	{frenchMobile, 45}, {"+49151", 5}, {"+49160", 4}, {"+49176", 4},
+	{"+4475", 12}, {"+346", 10}, {"+3933", 10}, {"+43664", 5}, {"+3069", 5},
 }
+
+// France's mobile numbers are 6 or 7 and 8 digits, but not all of them:
+// 0639 and 0690-0697 belong to the overseas departments, 070-072 are not
+// assigned. A French number is "+336" and the 8 digits when that is valid,
+// else "+337" and the same digits (valid for every digits "+336" refuses,
+// which start with 3 or 9), so distinct digits still give distinct numbers.
+const (
+	frenchMobile      = "+336"
+	frenchMobileOther = "+337"
+)
 
 // phone returns the E.164 identifier of identity id.
 func (ids *identities) phone(id int) string {
 	prefix := pick(ids.ident.at(id), mobilePrefixes)
 	digits := strconv.FormatUint(ids.phoneNum.of(id)+1e8, 10)[1:] // zero-padded
+	if prefix == frenchMobile {
+		if _, err := (identifier.Normalizer{}).Normalize(identifier.Phone, prefix+digits); err != nil {
+			prefix = frenchMobileOther
+		}
+	}
 	return prefix + digits
 }
 

@@ -56,9 +56,9 @@ func invalidPhone(r *rand.Rand) string {
 	case 1: // national format: not E.164, and no default region to read it
 		d := digits(8)
 		return "06 " + d[0:2] + " " + d[2:4] + " " + d[4:6] + " " + d[6:8]
-	case 2: // international but formatted: still not E.164 without a region
-		d := digits(8)
-		return "+33 6 " + d[0:2] + " " + d[2:4] + " " + d[4:6] + " " + d[6:8]
+	case 2: // international, formatted, in a range France has not assigned
+		d := digits(7)
+		return "+33 7 0" + d[0:1] + " " + d[1:3] + " " + d[3:5] + " " + d[5:7]
 	case 3: // fewer than 10 digits
 		return "+336" + digits(4)
 	default:

@@ -9,18 +9,31 @@
 // and Encoding" documentation so that digests also agree with UID2 and IAB
 // PAIR tooling:
 //
-//	email   trim, lowercase A-Z only, gmail.com: drop '.' and "+tag" in the local part
-//	phone   E.164: '+' then 10 to 15 ASCII digits
+//	email   trim, Unicode NFC, lowercase A-Z only, gmail.com: drop '.' and "+tag" in the local part
+//	phone   E.164: '+' then 10 to 15 ASCII digits, a valid number in libphonenumber's metadata
 //	maid    UUID, lowercase, hyphenated 8-4-4-4-12
 //	sha256  64 hex characters or 44-character standard base64 of 32 bytes
 //
 //	d = SHA-256(UTF-8(normalized))        for email, phone, maid
 //	d = the 32 decoded bytes              for sha256 (never hashed again)
 //
+// Phone numbers are accepted in E.164, international ("+33 6 12 34 56 78")
+// or, with Normalizer.DefaultRegion, national format, and every form must
+// be a valid number for its country: one rule, whatever the spelling. A
+// national number of a territory that shares the default region's
+// numbering plan (France's overseas departments) gets the territory's
+// country code. RegionGuesser suggests a default region for a file whose
+// national numbers were rejected for want of one.
+//
+// E-mail addresses keep UID2's ASCII-only lower-casing (digests must agree
+// with UID2's), after Unicode NFC so that composed and decomposed accents
+// agree; NonASCII tells a caller which addresses that concerns.
+//
 // Invalid input is reported, never guessed: every rejection is an *Error
 // whose Reason is a short constant phrase. Reasons never contain the input,
 // so they can be logged and counted without leaking personal data.
 //
-// The common path (input already normalized) does not allocate; this code
-// runs once per row of files with millions of rows.
+// The common path for e-mail, MAID and hashes (input already normalized,
+// ASCII) does not allocate; this code runs once per row of files with
+// millions of rows. Phone numbers always go through the metadata parser.
 package identifier

@@ -1,6 +1,11 @@
 package identifier
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
 
 const (
 	// maxEmailLen is the longest address SMTP can carry: a 256-octet path
@@ -30,6 +35,17 @@ const (
 // else, and so must we for digests to agree), and for gmail.com only remove
 // every '.' of the local part and drop a '+' and everything after it.
 //
+// Non-ASCII input is first put in Unicode Normalization Form C, so that an
+// "é" typed as one character (U+00E9) and one exported as "e" plus a
+// combining accent (U+0065 U+0301, what macOS file names and some web
+// forms produce) give one address and one digest. The result is put in NFC
+// again: lowering "J" before a combining caron, or removing a gmail.com dot
+// before a combining mark, can make a composable pair. UID2 says nothing of
+// Unicode forms; composed text is what keyboards and almost every system
+// produce, so NFC keeps digests equal to UID2's for such addresses, and
+// ASCII-only addresses are unchanged by it. Non-ASCII letters keep their
+// case ("HÉLÈNE" becomes "hÉlÈne"): NonASCII lets callers count them.
+//
 // UID2 "Normalization and Encoding" (uid2docs, getting-started/
 // gs-normalization-encoding.md) applies the gmail rule to "gmail.com
 // addresses only", and the UID2 operator (InputUtil.normalizeEmailString)
@@ -43,6 +59,18 @@ const (
 // the local part are not checked: some providers have issued addresses with
 // leading or doubled dots.
 func normalizeEmail(s string) (string, error) {
+	if !NonASCII(s) {
+		return emailRules(s)
+	}
+	out, err := emailRules(norm.NFC.String(s))
+	if err != nil {
+		return "", err
+	}
+	return norm.NFC.String(out), nil // out itself when already NFC
+}
+
+// emailRules applies the checks and UID2 rules of normalizeEmail.
+func emailRules(s string) (string, error) {
 	switch {
 	case s == "":
 		return "", invalid(Email, reasonEmpty)
@@ -135,4 +163,18 @@ func isLocalASCII(c byte) bool {
 // checked by scanText.
 func isDomainASCII(c byte) bool {
 	return isASCIIAlnum(c) || c == '-' || c == '.'
+}
+
+// NonASCII reports whether s holds a byte outside ASCII. For a normalized
+// e-mail address it says that ASCII-only lower-casing may have left upper-
+// case letters, and that the other party's tool must apply the same
+// Unicode rules to match it: a summary counts such rows so a user sees
+// them.
+func NonASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }

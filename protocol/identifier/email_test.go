@@ -97,3 +97,30 @@ func TestEmailErrorText(t *testing.T) {
 		t.Fatal("error text contains the input")
 	}
 }
+
+// Composed and decomposed spellings of one address give one normalized
+// form (NFC), and non-ASCII letters keep their case, as UID2 lowers A-Z
+// only; NonASCII tells the caller.
+func TestEmailUnicode(t *testing.T) {
+	runNormTable(t, identifier.Normalizer{}, identifier.Email, []normCase{
+		{name: "composed", in: "HÉLÈNE.LEFÈVRE@ORANGE.FR", want: "hÉlÈne.lefÈvre@orange.fr"},
+		{name: "decomposed", in: "HE\u0301LE\u0300NE.LEFE\u0300VRE@ORANGE.FR", want: "hÉlÈne.lefÈvre@orange.fr"},
+		{name: "decomposed lower", in: "he\u0301le\u0300ne@orange.fr", want: "hélène@orange.fr"},
+		{name: "decomposed domain", in: "jose@exa\u0308mple.de", want: "jose@exämple.de"},
+		{name: "combining mark alone stays", in: "a\u0301\u0301@x.fr", want: "\u00e1\u0301@x.fr"},
+		{name: "NFC then gmail rule", in: "Je\u0301.r+x@gmail.com", want: "jér@gmail.com"},
+		{name: "gmail dot removal composes", in: "e.\u0301@gmail.com", want: "é@gmail.com"},
+		{name: "lowering composes", in: "J\u030c@x.fr", want: "\u01f0@x.fr"},
+	})
+	for in, want := range map[string]bool{"user@example.com": false, "": false, "hélène@orange.fr": true, "a@\u00e4.de": true, "\x80": true} {
+		if got := identifier.NonASCII(in); got != want {
+			t.Errorf("NonASCII(%q) = %v", in, got)
+		}
+	}
+	// The decomposed form is longer than the composed one: the length limit
+	// applies to the NFC form.
+	local := strings.Repeat("e\u0301", 32) // 96 bytes decomposed, 64 composed
+	if got, err := (identifier.Normalizer{}).Normalize(identifier.Email, local+"@x.fr"); err != nil || got != strings.Repeat("é", 32)+"@x.fr" {
+		t.Errorf("64-byte NFC local part: %q, %v", got, err)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/blindjoin/blindjoin/protocol/identifier"
 )
 
@@ -26,8 +28,8 @@ var knownReasons = map[string]bool{
 	"not in E.164 form and no default region":        true, "fewer than 10 digits": true,
 	"more than 15 digits": true, "country code starts with 0": true,
 	"longer than 64 bytes": true, "character not allowed": true, "not a phone number": true,
-	"not a valid number for its country": true,
-	"not a hyphenated 8-4-4-4-12 UUID":   true, "non-hex character": true,
+	"not a valid number for its country": true, "valid in more than one territory of the default region": true,
+	"not a hyphenated 8-4-4-4-12 UUID": true, "non-hex character": true,
 	"all-zero ID (ad tracking limited or refused)": true,
 	"not 64 hex or 44 base64 characters":           true, "invalid base64": true,
 	"base64 does not decode to 32 bytes": true, "non-canonical base64": true,
@@ -83,7 +85,8 @@ func noASCIIUpper(s string) bool {
 
 func wellFormedEmail(s string) bool {
 	return utf8.ValidString(s) && len(s) <= 254 && strings.Count(s, "@") == 1 &&
-		strings.TrimSpace(s) == s && noASCIIUpper(s) && !strings.HasPrefix(s, "@") && !strings.HasSuffix(s, "@")
+		strings.TrimSpace(s) == s && noASCIIUpper(s) && !strings.HasPrefix(s, "@") && !strings.HasSuffix(s, "@") &&
+		norm.NFC.IsNormalString(s)
 }
 
 func wellFormedPhone(s string) bool {
@@ -104,11 +107,22 @@ func FuzzNormalizeEmail(f *testing.F) {
 		"user@example.com", " User@Example.COM ", "Jane.Doe+tag@GMail.com", "+@gmail.com", "a@b@c.com",
 		"@x.com", "x@", "us er@x.com", "u\x00@x.com", "\xff@x.com", "josé@exämple.de", "a..b@x.jp",
 		"user@gmail.com.", "\ufeffa@b.co", "a\u200b@b.co", "\"q\"@x.com",
+		"HE\u0301LE\u0300NE@ORANGE.FR", "J\u030c@x.fr", "e.\u0301@gmail.com",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		checkNormalize(t, identifier.Normalizer{}, identifier.Email, in, wellFormedEmail)
+		n := identifier.Normalizer{}
+		checkNormalize(t, n, identifier.Email, in, wellFormedEmail)
+		// Composed and decomposed spellings agree, whenever both fit the
+		// length limits.
+		want, err := n.Normalize(identifier.Email, in)
+		if err != nil {
+			return
+		}
+		if got, err := n.Normalize(identifier.Email, norm.NFD.String(in)); err == nil && got != want {
+			t.Fatalf("NFD of %q gives %q, NFC gives %q", in, got, want)
+		}
 	})
 }
 

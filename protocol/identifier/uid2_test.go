@@ -109,11 +109,15 @@ func TestUID2NormalizationExamples(t *testing.T) {
 		{name: "Sydney", in: "(02) 1234 5678", want: "+61212345678"},
 	})
 	// The Singapore example pairs "65 1243 5678" with "+6512345678" (the
-	// digits differ: a typo in the page). The normalized value is valid
-	// E.164 syntax; the formatted one, read with region SG, becomes the
-	// 10-digit national number 6512435678, which does not exist: reported.
+	// digits differ: a typo in the page). Neither exists: UID2 checks
+	// E.164 by syntax alone and would hash the second, blindjoin reads
+	// every form with the numbering-plan metadata and reports both (a
+	// digest of a number nobody has can only match by mistake). The
+	// formatted one, read with region SG, becomes the 10-digit national
+	// number 6512435678.
 	runNormTable(t, identifier.Normalizer{}, identifier.Phone, []normCase{
-		{name: "Singapore E.164", in: "+6512345678", want: "+6512345678"},
+		{name: "Singapore E.164", in: "+6512345678", reason: "not a valid number for its country"},
+		{name: "Singapore, a real number", in: "+65 6123 4567", want: "+6561234567"},
 	})
 	runNormTable(t, identifier.Normalizer{DefaultRegion: "SG"}, identifier.Phone, []normCase{
 		{name: "Singapore formatted", in: "65 1243 5678", reason: "not a valid number for its country"},
