@@ -122,7 +122,7 @@ func (s *Service) commitChecked(ctx context.Context, p Principal, id string, leg
 func setLock(id, party string) string { return id + "/blinded/" + party }
 
 // part is the store record of a staged part.
-func (st *staged) part(id, side string, leg store.Leg, created time.Time) store.Part {
+func (st *staged) part(id string, side api.Role, leg store.Leg, created time.Time) store.Part {
 	return store.Part{
 		Session: id, Side: side, Leg: leg, Index: st.h.Part, First: st.h.First,
 		Records: st.records, Counting: st.counting, Final: st.h.Final,
@@ -139,19 +139,19 @@ func sameParts(a, b []store.Part) bool {
 }
 
 // openStates are the states in which a leg accepts new parts.
-func openStates(leg store.Leg) []string {
+func openStates(leg store.Leg) []api.State {
 	if leg == store.LegBlinded {
-		return []string{api.StateJoined, api.StateUploading}
+		return []api.State{api.StateJoined, api.StateUploading}
 	}
-	return []string{api.StateExchanging}
+	return []api.State{api.StateExchanging}
 }
 
 // legStateError refuses a new part of leg in state.
-func legStateError(state string, leg store.Leg) error {
+func legStateError(state api.State, leg store.Leg) error {
 	open := openStates(leg)
-	want := open[0]
+	want := string(open[0])
 	if len(open) > 1 {
-		want += " or " + open[1]
+		want += " or " + string(open[1])
 	}
 	return &StateError{State: state, Want: fmt.Sprintf("%s parts are accepted while the session is %s", leg, want)}
 }
@@ -182,7 +182,7 @@ func checkPlacement(parts []store.Part, p store.Part) error {
 func byIndex(p store.Part, index uint32) int { return cmp.Compare(p.Index, index) }
 
 // receipt acknowledges a recorded part.
-func receipt(p store.Part, complete bool, state string) api.PartReceipt {
+func receipt(p store.Part, complete bool, state api.State) api.PartReceipt {
 	return api.PartReceipt{
 		Part: p.Index, Records: p.Records, Digest: hex.EncodeToString(p.Digest),
 		Final: p.Final, Complete: complete, State: state,
@@ -196,7 +196,7 @@ func receipt(p store.Part, complete bool, state string) api.PartReceipt {
 func (s *Service) discard(id string, st *staged) {
 	referenced := true
 	err := s.store.ReadOnly(context.Background(), func(ctx context.Context, tx store.Tx) error {
-		for _, side := range []string{api.RoleAdvertiser, api.RoleMediaPartner} {
+		for _, side := range []api.Role{api.RoleAdvertiser, api.RoleMediaPartner} {
 			for _, leg := range []store.Leg{store.LegBlinded, store.LegReblinded} {
 				parts, err := tx.Parts(ctx, id, side, leg)
 				if err != nil {

@@ -146,10 +146,10 @@ func (s *Service) checkRequest(req api.CreateSessionRequest) (policy.Policy, err
 // checkParty checks that name is a registered, active party with role.
 // The reason does not say which of the three failed: an advertiser has no
 // need to learn which names are registered in another role.
-func checkParty(ctx context.Context, tx store.Tx, field, name, role string) error {
+func checkParty(ctx context.Context, tx store.Tx, field, name string, role api.Role) error {
 	pt, err := tx.Party(ctx, name)
 	if errors.Is(err, store.ErrNotFound) || err == nil && (pt.Role != role || !pt.RevokedAt.IsZero()) {
-		return &RequestError{Field: field, Reason: "is not an active registered " + role}
+		return &RequestError{Field: field, Reason: "is not an active registered " + string(role)}
 	}
 	if err != nil {
 		return fmt.Errorf("session: party lookup: %w", err)

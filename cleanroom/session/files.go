@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 // tempPrefix starts the name of every file being written; New deletes
@@ -22,7 +23,7 @@ const tempPrefix = ".tmp-"
 // digest. An identical part thus always lands on the same name and a
 // different one on another, so a conflicting upload never overwrites a
 // recorded file. It returns the path relative to the data directory.
-func (s *Service) createPart(id string, leg store.Leg, side string, fill func(w io.Writer) (uint32, [32]byte, error)) (string, error) {
+func (s *Service) createPart(id string, leg store.Leg, side api.Role, fill func(w io.Writer) (uint32, [32]byte, error)) (string, error) {
 	dir := s.sessionDir(id)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("session: part directory: %w", err)

@@ -45,7 +45,7 @@ func (s *Service) Counterpart(ctx context.Context, p Principal, id string, n int
 // if needed. The session lock makes concurrent first requests write them
 // once; the files are deterministic, so a crash half-way only costs the
 // work (New deletes the unrecorded files).
-func (s *Service) relay(ctx context.Context, id, recipient string) ([]store.Part, error) {
+func (s *Service) relay(ctx context.Context, id string, recipient api.Role) ([]store.Part, error) {
 	unlock := s.locks.lock(id)
 	defer unlock()
 	var sess store.Session
@@ -108,7 +108,7 @@ func (s *Service) relay(ctx context.Context, id, recipient string) ([]store.Part
 			}
 		}
 		return s.record(ctx, tx, id, serverActor, typeRelayed, map[string]string{
-			transcript.KeySide:    recipient,
+			transcript.KeySide:    string(recipient),
 			keyParts:              strconv.Itoa(len(parts)),
 			transcript.KeyRecords: strconv.FormatUint(records, 10),
 		})
@@ -133,7 +133,7 @@ func (s *Service) relayPartRecords() int {
 // writeRelay writes the permuted set as parts of kind elements. A set of
 // zero records is one empty final part, so the recipient always has a
 // part 0 to fetch.
-func (s *Service) writeRelay(id, recipient string, set *countingSet, perm []uint32) ([]store.Part, error) {
+func (s *Service) writeRelay(id string, recipient api.Role, set *countingSet, perm []uint32) ([]store.Part, error) {
 	sid, _ := parseID(id)
 	per := s.relayPartRecords()
 	var parts []store.Part
@@ -157,7 +157,7 @@ func (s *Service) writeRelay(id, recipient string, set *countingSet, perm []uint
 }
 
 // writePart writes one relay part durably under its final name.
-func (s *Service) writePart(id, recipient string, h wire.Header, fill func(*wire.Writer) error) (store.Part, error) {
+func (s *Service) writePart(id string, recipient api.Role, h wire.Header, fill func(*wire.Writer) error) (store.Part, error) {
 	var records uint64
 	var size int64
 	var digest [32]byte

@@ -80,7 +80,7 @@ func (s *Service) commitResults(r api.Results) (stored []byte, commitment string
 	if err != nil {
 		return nil, "", fmt.Errorf("session: encode results: %w", err)
 	}
-	if commitment, err = transcript.CommitResult(r.SessionID, r.Role, nonce, committed); err != nil {
+	if commitment, err = transcript.CommitResult(r.SessionID, string(r.Role), nonce, committed); err != nil {
 		return nil, "", fmt.Errorf("session: commit results: %w", err)
 	}
 	r.ResultNonce = hex.EncodeToString(nonce)

@@ -104,7 +104,7 @@ func (s *Service) unless(cond func(store.Session) bool) func(store.Session) erro
 // files go: a crash in between leaves files that New deletes, never a
 // session that claims data it lost. It holds the session lock, so no relay
 // or join of the session runs meanwhile.
-func (s *Service) end(ctx context.Context, id, actor, state, reason string,
+func (s *Service) end(ctx context.Context, id, actor string, state api.State, reason string,
 	check func(store.Session) error, then func(context.Context, store.Tx, store.Session) error) error {
 	unlock := s.locks.lock(id)
 	defer unlock()

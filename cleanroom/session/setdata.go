@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/shuffle"
 	"github.com/blindjoin/blindjoin/protocol/wire"
@@ -133,7 +134,7 @@ const relayLabel = "blindjoin-relay-v1"
 // big-endian length. It is derived again whenever
 // needed instead of being stored: the database holds the seed, but without
 // the server secret the seed says nothing about the order.
-func (s *Service) relayPermutation(sess store.Session, recipient string, n int) ([]uint32, error) {
+func (s *Service) relayPermutation(sess store.Session, recipient api.Role, n int) ([]uint32, error) {
 	m := hmac.New(sha256.New, s.secret)
 	for _, part := range [][]byte{[]byte(relayLabel), []byte(sess.ID), sess.RelaySeed, []byte(recipient)} {
 		m.Write(binary.BigEndian.AppendUint32(nil, uint32(len(part))))

@@ -28,7 +28,7 @@ type partCheck interface {
 // newCheck builds the leg's validation for the session and the caller's
 // side, then the part is staged and committed.
 func (s *Service) putPart(ctx context.Context, p Principal, id string, leg store.Leg, body io.Reader,
-	newCheck func(ctx context.Context, sess store.Session, side string) (partCheck, error)) (api.PartReceipt, error) {
+	newCheck func(ctx context.Context, sess store.Session, side api.Role) (partCheck, error)) (api.PartReceipt, error) {
 	sess, side, err := s.loadAsParty(ctx, p, id)
 	if err != nil {
 		return api.PartReceipt{}, err
@@ -61,7 +61,7 @@ type staged struct {
 // stage streams body into a new part file while decoding and checking
 // it; the file takes its final name only after the trailer verified and the
 // data is on disk (see createPart).
-func (s *Service) stage(id string, leg store.Leg, side string, body io.Reader, check partCheck) (*staged, error) {
+func (s *Service) stage(id string, leg store.Leg, side api.Role, body io.Reader, check partCheck) (*staged, error) {
 	var st *staged
 	rel, err := s.createPart(id, leg, side, func(w io.Writer) (uint32, [32]byte, error) {
 		var err error

@@ -32,7 +32,7 @@ func statusOf(parts []store.Part) setStatus {
 }
 
 // sideProgress reads one party's upload progress.
-func sideProgress(ctx context.Context, tx store.Tx, id, side string) (api.SideProgress, error) {
+func sideProgress(ctx context.Context, tx store.Tx, id string, side api.Role) (api.SideProgress, error) {
 	blinded, err := tx.Parts(ctx, id, side, store.LegBlinded)
 	if err != nil {
 		return api.SideProgress{}, err
