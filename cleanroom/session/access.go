@@ -109,9 +109,3 @@ func otherSide(side api.Role) api.Role {
 	}
 	return api.RoleAdvertiser
 }
-
-// stateIn reports whether state is one of states.
-func stateIn(state api.State, states ...api.State) bool { return slices.Contains(states, state) }
-
-// final reports whether a state ends a session's life.
-func final(state api.State) bool { return state == api.StatePurged || state == api.StateExpired }

@@ -90,17 +90,21 @@ func (s *Service) commitChecked(ctx context.Context, p Principal, id string, leg
 		if err := tx.AddPart(ctx, part); err != nil {
 			return fmt.Errorf("session: add part: %w", err)
 		}
+		if sess.State == api.StateJoined { // the session's first part
+			if err := moveTo(&sess, api.StateUploading); err != nil {
+				return err
+			}
+		}
 		if leg == store.LegBlinded && status.complete {
 			other, err := tx.Parts(ctx, id, otherSide(side), leg)
 			if err != nil {
 				return fmt.Errorf("session: parts: %w", err)
 			}
 			if statusOf(other).complete {
-				sess.State = api.StateExchanging
+				if err := moveTo(&sess, api.StateExchanging); err != nil {
+					return err
+				}
 			}
-		}
-		if sess.State == api.StateJoined {
-			sess.State = api.StateUploading
 		}
 		sess.Updated = s.now()
 		if err := tx.UpdateSession(ctx, sess); err != nil {

@@ -118,7 +118,9 @@ func (s *Service) compute(ctx context.Context, id string) error {
 		if cur.State != api.StateExchanging {
 			return nil // purged meanwhile: release nothing
 		}
-		cur.State = api.StateComputed
+		if err := moveTo(&cur, api.StateComputed); err != nil {
+			return err
+		}
 		cur.Updated, cur.ComputedAt = computedAt, computedAt
 		cur.PurgeAfter = computedAt.Add(time.Duration(pol.RetentionDays) * 24 * time.Hour)
 		if err := tx.UpdateSession(ctx, cur); err != nil {

@@ -199,7 +199,10 @@ func (s *Service) Join(ctx context.Context, p Principal, id string, req api.Join
 		}
 		switch sess.State {
 		case api.StateCreated:
-			sess.State, sess.Updated = api.StateJoined, s.now()
+			if err := moveTo(&sess, api.StateJoined); err != nil {
+				return err
+			}
+			sess.Updated = s.now()
 			if err := tx.UpdateSession(ctx, sess); err != nil {
 				return fmt.Errorf("session: join: %w", err)
 			}

@@ -129,7 +129,10 @@ func (s *Service) end(ctx context.Context, id, actor string, state api.State, re
 				return fmt.Errorf("session: end: %w", err)
 			}
 		}
-		sess.State, sess.Updated = state, s.now()
+		if err := moveTo(&sess, state); err != nil {
+			return err
+		}
+		sess.Updated = s.now()
 		if err := tx.UpdateSession(ctx, sess); err != nil {
 			return fmt.Errorf("session: end: %w", err)
 		}
