@@ -112,13 +112,13 @@ func newReport(o Options) *Report {
 // fill computes the report's figures from the processes, their outputs,
 // the transcript and the floor runs.
 func (r *Report) fill(parties map[api.Role]*child, srv *child, outs map[api.Role]partyOutput, tr transcript.Transcript, floors []FloorResult) {
-	adv, pub := outs[api.RoleAdvertiser], outs[api.RoleMediaPartner]
+	adv, partner := outs[api.RoleAdvertiser], outs[api.RoleMediaPartner]
 	start, end := parties[api.RoleAdvertiser].started, parties[api.RoleAdvertiser].exited
 	for _, c := range parties {
 		start, end = earliest(start, c.started), latest(end, c.exited)
 	}
 	r.WallSeconds = end.Sub(start).Seconds()
-	r.Elements = adv.Summary.Rows.Uploaded + pub.Summary.Rows.Uploaded
+	r.Elements = adv.Summary.Rows.Uploaded + partner.Summary.Rows.Uploaded
 
 	r.PeakRSSMB = map[string]float64{}
 	r.ProcessCPU = map[string]CPUSplit{}
@@ -167,7 +167,7 @@ func (r *Report) fill(parties map[api.Role]*child, srv *child, outs map[api.Role
 			"conn_received": ratio(t.ConnReceived, own),
 		}
 	}
-	r.PartyPhases = map[api.Role][]flow.PhaseTime{api.RoleAdvertiser: adv.Summary.Phases, api.RoleMediaPartner: pub.Summary.Phases}
+	r.PartyPhases = map[api.Role][]flow.PhaseTime{api.RoleAdvertiser: adv.Summary.Phases, api.RoleMediaPartner: partner.Summary.Phases}
 	r.Phases = milestones(start, end, parties, outs, tr)
 }
 

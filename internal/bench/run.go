@@ -176,7 +176,7 @@ func startRoom(ctx context.Context, dir string, o Options) (*room, error) {
 	if r.adv, err = client.New(client.Config{BaseURL: r.url, APIKey: client.Secret(r.advKey)}); err != nil {
 		return r, err
 	}
-	pub, err := client.New(client.Config{BaseURL: r.url, APIKey: client.Secret(r.partnerKey)})
+	partner, err := client.New(client.Config{BaseURL: r.url, APIKey: client.Secret(r.partnerKey)})
 	if err != nil {
 		return r, err
 	}
@@ -184,7 +184,7 @@ func startRoom(ctx context.Context, dir string, o Options) (*room, error) {
 	if err != nil {
 		return r, fmt.Errorf("creating the session: %w", err)
 	}
-	if _, err := pub.Join(ctx, r.sess.ID, r.sess.PolicyHash); err != nil {
+	if _, err := partner.Join(ctx, r.sess.ID, r.sess.PolicyHash); err != nil {
 		return r, fmt.Errorf("joining the session: %w", err)
 	}
 	r.pol, err = policy.Parse(r.sess.Policy)
