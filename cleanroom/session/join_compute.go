@@ -90,7 +90,7 @@ func (s *Service) compute(ctx context.Context, id string) error {
 	computedAt := s.now()
 	rel := releaseInput{
 		id: id, pol: pol, segments: sess.Segments, tally: t, computedAt: computedAt,
-		advRows: int64(in[api.RoleAdvertiser].set.n), pubRows: int64(in[api.RoleMediaPartner].set.n),
+		advRows: int64(in[api.RoleAdvertiser].set.n), partnerRows: int64(in[api.RoleMediaPartner].set.n),
 	}
 	runtime.GC() // the inputs are dead: only the tally is used from here on
 	if pol.DP != nil {
@@ -98,7 +98,7 @@ func (s *Service) compute(ctx context.Context, id string) error {
 			return fmt.Errorf("session: noise: %w", err)
 		}
 	}
-	advView, pubView, err := release(rel)
+	advView, partnerView, err := release(rel)
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func (s *Service) compute(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	pubJSON, pubCommitment, err := s.commitResults(pubView)
+	partnerJSON, partnerCommitment, err := s.commitResults(partnerView)
 	if err != nil {
 		return err
 	}
@@ -126,19 +126,19 @@ func (s *Service) compute(ctx context.Context, id string) error {
 		if err := tx.UpdateSession(ctx, cur); err != nil {
 			return fmt.Errorf("session: compute: %w", err)
 		}
-		if err := tx.SetResults(ctx, id, advJSON, pubJSON); err != nil {
+		if err := tx.SetResults(ctx, id, advJSON, partnerJSON); err != nil {
 			return fmt.Errorf("session: compute: %w", err)
 		}
 		return s.record(ctx, tx, id, serverActor, transcript.TypeComputed, map[string]string{
 			transcript.ResultCommitmentKey(string(api.RoleAdvertiser)):   advCommitment,
-			transcript.ResultCommitmentKey(string(api.RoleMediaPartner)): pubCommitment,
+			transcript.ResultCommitmentKey(string(api.RoleMediaPartner)): partnerCommitment,
 		})
 	})
 	if err != nil {
 		return err
 	}
 	s.log.InfoContext(ctx, "session computed", "session", id,
-		"advertiser_rows", rel.advRows, "partner_rows", rel.pubRows, "overlap", t.overlap,
+		"advertiser_rows", rel.advRows, "partner_rows", rel.partnerRows, "overlap", t.overlap,
 		"activations", len(t.activations), "dp", pol.DP != nil, "duration", time.Since(start))
 	return nil
 }

@@ -1,15 +1,27 @@
 package session
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/wire"
 )
+
+// The upload path both legs share: a part streams through its leg's check
+// into a temporary file (stage), then commit records it, with its
+// transcript event and the state change it causes, in one transaction.
+// upload_blinded.go and upload_reblinded.go hold what differs per leg.
 
 // partCheck is the leg-specific validation applied while a part streams in.
 type partCheck interface {
@@ -158,4 +170,210 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	l.left -= int64(n)
 	l.read += int64(n)
 	return n, err
+}
+
+// commit records a staged part in the store together with its transcript
+// event and the state change it causes, in one transaction. A part equal to
+// one already recorded (same index and digest) changes nothing and gets the
+// same receipt, with the session's current completeness and state; another
+// part with the same index is ErrConflict.
+//
+// When the part would complete a blinded set that breaks the rules of a
+// complete set (checkCompletion: fewer counting records than the policy's
+// min_rows, ErrTooFewRows; an element repeated, *DuplicateError), it is
+// refused and not recorded, and the session does not move: the party can
+// still send it again as a non-final part followed by more records, or let
+// the session expire.
+func (s *Service) commit(ctx context.Context, p Principal, id string, leg store.Leg, st *staged) (api.PartReceipt, error) {
+	rcpt, err := s.commitChecked(ctx, p, id, leg, st)
+	if err != nil {
+		s.discard(id, st)
+		return api.PartReceipt{}, err
+	}
+	s.log.InfoContext(ctx, "part received", "session", id, "party", p.Party, "leg", string(leg),
+		"part", st.h.Part, "records", st.records, "counting", st.counting, "complete", rcpt.Complete,
+		"state", rcpt.State)
+	return rcpt, nil
+}
+
+// errSetChanged reports a blinded set that gained a part between its
+// completion check and the transaction that would record the completing
+// part; setLock rules it out within one process.
+var errSetChanged = errors.New("session: the blinded set changed while it was checked")
+
+// commitChecked runs the completion check of a blinded set, then the
+// transaction that records the part.
+func (s *Service) commitChecked(ctx context.Context, p Principal, id string, leg store.Leg, st *staged) (api.PartReceipt, error) {
+	var checked []store.Part
+	if leg == store.LegBlinded {
+		unlock := s.locks.lock(setLock(id, p.Party))
+		defer unlock()
+		var err error
+		if checked, err = s.checkCompletion(ctx, p, id, st); err != nil {
+			return api.PartReceipt{}, err
+		}
+	}
+	var rcpt api.PartReceipt
+	err := s.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		sess, side, err := party(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		parts, err := tx.Parts(ctx, id, side, leg)
+		if err != nil {
+			return fmt.Errorf("session: parts: %w", err)
+		}
+		at, found := slices.BinarySearchFunc(parts, st.h.Part, byIndex)
+		if found {
+			if !bytes.Equal(parts[at].Digest, st.digest[:]) {
+				return fmt.Errorf("%w: part %d was already received with other content", ErrConflict, st.h.Part)
+			}
+			rcpt = receipt(parts[at], statusOf(parts).complete, sess.State)
+			return nil
+		}
+		if !stateIn(sess.State, openStates(leg)...) {
+			return legStateError(sess.State, leg)
+		}
+		part := st.part(id, side, leg, s.now())
+		if err := checkPlacement(parts, part); err != nil {
+			return err
+		}
+		parts = slices.Insert(parts, at, part)
+		status := statusOf(parts)
+		if leg == store.LegBlinded && status.complete && !sameParts(parts, checked) {
+			return errSetChanged
+		}
+		if err := tx.AddPart(ctx, part); err != nil {
+			return fmt.Errorf("session: add part: %w", err)
+		}
+		if sess.State == api.StateJoined { // the session's first part
+			if err := moveTo(&sess, api.StateUploading); err != nil {
+				return err
+			}
+		}
+		if leg == store.LegBlinded && status.complete {
+			other, err := tx.Parts(ctx, id, otherSide(side), leg)
+			if err != nil {
+				return fmt.Errorf("session: parts: %w", err)
+			}
+			if statusOf(other).complete {
+				if err := moveTo(&sess, api.StateExchanging); err != nil {
+					return err
+				}
+			}
+		}
+		sess.Updated = s.now()
+		if err := tx.UpdateSession(ctx, sess); err != nil {
+			return fmt.Errorf("session: update: %w", err)
+		}
+		if err := s.record(ctx, tx, id, p.Party, partEvent(leg), partData(part, status.complete)); err != nil {
+			return err
+		}
+		rcpt = receipt(part, status.complete, sess.State)
+		return nil
+	})
+	return rcpt, err
+}
+
+// setLock names the lock that serializes the commits of one party's
+// blinded parts in a session, so that the set checkCompletion read is the
+// set its transaction extends. It cannot meet a session id (hex), which
+// relay and compute lock.
+func setLock(id, party string) string { return id + "/blinded/" + party }
+
+// part is the store record of a staged part.
+func (st *staged) part(id string, side api.Role, leg store.Leg, created time.Time) store.Part {
+	return store.Part{
+		Session: id, Side: side, Leg: leg, Index: st.h.Part, First: st.h.First,
+		Records: st.records, Counting: st.counting, Final: st.h.Final,
+		Digest: st.digest[:], File: st.rel, Size: st.size, Created: created,
+	}
+}
+
+// sameParts reports whether two lists of parts are the same parts, index
+// for index and digest for digest.
+func sameParts(a, b []store.Part) bool {
+	return slices.EqualFunc(a, b, func(x, y store.Part) bool {
+		return x.Index == y.Index && bytes.Equal(x.Digest, y.Digest)
+	})
+}
+
+// openStates are the states in which a leg accepts new parts.
+func openStates(leg store.Leg) []api.State {
+	if leg == store.LegBlinded {
+		return []api.State{api.StateJoined, api.StateUploading}
+	}
+	return []api.State{api.StateExchanging}
+}
+
+// legStateError refuses a new part of leg in state.
+func legStateError(state api.State, leg store.Leg) error {
+	open := openStates(leg)
+	want := string(open[0])
+	if len(open) > 1 {
+		want += " or " + string(open[1])
+	}
+	return &StateError{State: state, Want: fmt.Sprintf("%s parts are accepted while the session is %s", leg, want)}
+}
+
+// checkPlacement checks a new part against the parts of its set already
+// recorded: no part beyond the final one, and each part's first record
+// index equal to the sum of the records before it, checked against both
+// neighbours as they arrive (parts may come in any order).
+func checkPlacement(parts []store.Part, p store.Part) error {
+	for _, q := range parts {
+		switch {
+		case q.Final && q.Index < p.Index:
+			return fmt.Errorf("%w: part %d follows the final part %d", ErrInvalidPart, p.Index, q.Index)
+		case p.Final && q.Index > p.Index:
+			return fmt.Errorf("%w: final part %d precedes the received part %d", ErrInvalidPart, p.Index, q.Index)
+		case q.Index+1 == p.Index && q.First+q.Records != p.First:
+			return fmt.Errorf("%w: part %d starts at record %d, part %d ends at %d",
+				ErrInvalidPart, p.Index, p.First, q.Index, q.First+q.Records)
+		case p.Index+1 == q.Index && p.First+p.Records != q.First:
+			return fmt.Errorf("%w: part %d ends at record %d, part %d starts at %d",
+				ErrInvalidPart, p.Index, p.First+p.Records, q.Index, q.First)
+		}
+	}
+	return nil
+}
+
+// byIndex orders parts by index, for binary searches.
+func byIndex(p store.Part, index uint32) int { return cmp.Compare(p.Index, index) }
+
+// receipt acknowledges a recorded part.
+func receipt(p store.Part, complete bool, state api.State) api.PartReceipt {
+	return api.PartReceipt{
+		Part: p.Index, Records: p.Records, Digest: hex.EncodeToString(p.Digest),
+		Final: p.Final, Complete: complete, State: state,
+	}
+}
+
+// discard deletes the file of a part that was not recorded, unless the
+// store references it (an identical part recorded by a concurrent request
+// shares its name). When in doubt the file stays; New removes unrecorded
+// files at the next start.
+func (s *Service) discard(id string, st *staged) {
+	referenced := true
+	err := s.store.ReadOnly(context.Background(), func(ctx context.Context, tx store.Tx) error {
+		for _, side := range []api.Role{api.RoleAdvertiser, api.RoleMediaPartner} {
+			for _, leg := range []store.Leg{store.LegBlinded, store.LegReblinded} {
+				parts, err := tx.Parts(ctx, id, side, leg)
+				if err != nil {
+					return err
+				}
+				if slices.ContainsFunc(parts, func(q store.Part) bool { return q.File == st.rel }) {
+					return nil
+				}
+			}
+		}
+		referenced = false
+		return nil
+	})
+	if err != nil || referenced {
+		return
+	}
+	if err := os.Remove(filepath.Join(s.dataDir, st.rel)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		s.log.Warn("removing an unrecorded part file failed", "session", id, "error", err)
+	}
 }
