@@ -135,8 +135,6 @@ func activationOf(in releaseInput) *api.Activation {
 	return out
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // Results returns what the policy releases to the calling party. Results
 // are readable once computed and stay readable after the session is purged:
 // they hold only released aggregates (and, for the media partner, indexes
@@ -215,3 +213,5 @@ func (s *Service) commitResults(r api.Results) (stored []byte, commitment string
 	}
 	return stored, commitment, nil
 }
+
+func ptr[T any](v T) *T { return &v }
