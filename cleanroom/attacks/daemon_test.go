@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 // daemon is a running "blindjoind serve" process whose JSON log (stderr)
@@ -135,9 +137,9 @@ func (d *daemon) logField(msg, field string) any {
 }
 
 // partyAdd registers a party with "blindjoind party add --json".
-func partyAdd(t testing.TB, bin, dataDir, name, role string) *party {
+func partyAdd(t testing.TB, bin, dataDir, name string, role api.Role) *party {
 	t.Helper()
-	out, err := exec.Command(bin, "party", "add", "--data", dataDir, "--name", name, "--role", role, "--json").Output()
+	out, err := exec.Command(bin, "party", "add", "--data", dataDir, "--name", name, "--role", string(role), "--json").Output()
 	if err != nil {
 		t.Fatalf("party add: %v", err)
 	}

@@ -55,7 +55,7 @@ func TestAttackDifferencingUntilBudgetExhausted(t *testing.T) {
 		advRows := append(rows("diff", 0, 1000), rows("diff-extra", 0, extra)...) // one row more each time
 		ra, rp := runSession(t, newSide(t, adv, s, advRows), newSide(t, pub, s, pubRows))
 		for _, res := range []struct {
-			role string
+			role api.Role
 			r    api.Results
 			rows int64
 		}{{"advertiser", ra, int64(len(advRows))}, {"partner", rp, int64(len(pubRows))}} {

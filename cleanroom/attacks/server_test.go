@@ -158,7 +158,7 @@ func expectError(t testing.TB, what string, r reply, status int, code string) ap
 type party struct {
 	srv    *server
 	name   string
-	role   string
+	role   api.Role
 	apiKey string
 	token  string
 }
@@ -167,9 +167,9 @@ var partySeq atomic.Int64
 
 // register adds a party of role with a new unique name, the way the
 // operator does ("blindjoind party add --json"), and logs it in.
-func (s *server) register(t testing.TB, role string) *party {
+func (s *server) register(t testing.TB, role api.Role) *party {
 	t.Helper()
-	tag := map[string]string{api.RoleAdvertiser: "adv", api.RoleMediaPartner: "pub", api.RoleAuditor: "aud"}[role]
+	tag := map[api.Role]string{api.RoleAdvertiser: "adv", api.RoleMediaPartner: "pub", api.RoleAuditor: "aud"}[role]
 	name := fmt.Sprintf("%s-%d", tag, partySeq.Add(1))
 	apiKey, err := operator.AddParty(context.Background(), s.dir, name, role)
 	if err != nil {

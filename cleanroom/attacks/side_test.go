@@ -118,7 +118,7 @@ func newSideWith(t testing.TB, p *party, s api.Session, rs []row, attrs []wire.A
 }
 
 // sideAttrs is the attribute list the session's policy requires of role.
-func sideAttrs(t testing.TB, s api.Session, role string) []wire.Attr {
+func sideAttrs(t testing.TB, s api.Session, role api.Role) []wire.Attr {
 	t.Helper()
 	pol, err := policy.Parse(s.Policy)
 	if err != nil {

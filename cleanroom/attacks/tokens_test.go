@@ -31,7 +31,7 @@ type jwtClaims struct {
 
 func claimsFor(p *party) jwtClaims {
 	now := time.Now().Unix()
-	return jwtClaims{Iss: operator.DefaultIssuer, Aud: operator.DefaultAudience, Sub: p.name, Role: p.role,
+	return jwtClaims{Iss: operator.DefaultIssuer, Aud: operator.DefaultAudience, Sub: p.name, Role: string(p.role),
 		Iat: now, Exp: now + 600, Jti: "attacker-token-id"}
 }
 
@@ -267,7 +267,7 @@ func TestAttackCrossPartyTokens(t *testing.T) {
 	}
 	for _, stranger := range strangers {
 		for _, rt := range routes {
-			expectError(t, stranger.role+" stranger: "+rt.method+" "+rt.path, send(stranger, rt), http.StatusNotFound, api.CodeNotFound)
+			expectError(t, string(stranger.role)+" stranger: "+rt.method+" "+rt.path, send(stranger, rt), http.StatusNotFound, api.CodeNotFound)
 		}
 		var list api.SessionList
 		stranger.expect(t, http.MethodGet, "/v1/sessions", nil, http.StatusOK, &list)

@@ -96,7 +96,7 @@ func TestAttackResultDigestEnumeration(t *testing.T) {
 				t.Fatal(err)
 			}
 			sum := sha256.Sum256(b)
-			reused, _ := transcript.CommitResult(s.ID, api.RoleAdvertiser, pubNonce, b)
+			reused, _ := transcript.CommitResult(s.ID, string(api.RoleAdvertiser), pubNonce, b)
 			tried++
 			if recorded[hex.EncodeToString(sum[:])] || recorded[reused] {
 				t.Fatalf("the partner recovered the advertiser's segment counts from the transcript after %d candidates: churn_risk %s, new_customers %s",
@@ -113,7 +113,7 @@ func TestAttackResultDigestEnumeration(t *testing.T) {
 	secrets.add("result nonce", ra.ResultNonce)
 	secrets.add("result nonce", rp.ResultNonce)
 	for _, c := range []struct {
-		owner, side string
+		owner, side api.Role
 		opens       bool
 	}{
 		{api.RoleAdvertiser, api.RoleAdvertiser, true},
@@ -121,13 +121,13 @@ func TestAttackResultDigestEnumeration(t *testing.T) {
 		{api.RoleMediaPartner, api.RoleAdvertiser, false},
 		{api.RoleAdvertiser, api.RoleMediaPartner, false},
 	} {
-		res := map[string]api.Results{api.RoleAdvertiser: ra, api.RoleMediaPartner: rp}[c.owner]
+		res := map[api.Role]api.Results{api.RoleAdvertiser: ra, api.RoleMediaPartner: rp}[c.owner]
 		committed, err := res.CommittedJSON()
 		if err != nil {
 			t.Fatal(err)
 		}
 		nonce, _ := hex.DecodeString(res.ResultNonce)
-		if err := tr.CheckResult(c.side, nonce, committed); (err == nil) != c.opens {
+		if err := tr.CheckResult(string(c.side), nonce, committed); (err == nil) != c.opens {
 			t.Errorf("the %s's results against the %s commitment: %v", c.owner, c.side, err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -77,11 +78,11 @@ func validName(s string) bool {
 
 // Issue returns a signed access token for party acting as role, and the
 // time until it expires.
-func (a *Authority) Issue(party, role string) (token string, expiresIn time.Duration, err error) {
+func (a *Authority) Issue(party string, role api.Role) (token string, expiresIn time.Duration, err error) {
 	if !validName(party) {
 		return "", 0, fmt.Errorf("auth: issue: party must be 1 to %d bytes of UTF-8", maxNameLen)
 	}
-	if _, err := ParseRole(role); err != nil {
+	if _, err := ParseRole(string(role)); err != nil {
 		return "", 0, fmt.Errorf("auth: issue: %w", err)
 	}
 	var jti [jtiBytes]byte
@@ -104,7 +105,7 @@ func (a *Authority) Issue(party, role string) (token string, expiresIn time.Dura
 			IssuedAt:  iat,
 			ID:        base64.RawURLEncoding.EncodeToString(jti[:]),
 		},
-		Role: role,
+		Role: string(role),
 	})
 	t.Header["kid"] = key.kid
 	token, err = t.SignedString(key.priv)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 func TestIssueAndVerify(t *testing.T) {
@@ -29,7 +30,7 @@ func TestIssueAndVerify(t *testing.T) {
 	}
 	c := decodePart(t, tok, 1)
 	iat := float64(t0.Unix())
-	if c["iss"] != testIssuer || c["sub"] != "acme-media" || c["role"] != RoleMediaPartner ||
+	if c["iss"] != testIssuer || c["sub"] != "acme-media" || c["role"] != string(RoleMediaPartner) ||
 		c["iat"] != iat || c["exp"] != iat+testTTL.Seconds() {
 		t.Errorf("claims %v", c)
 	}
@@ -72,7 +73,10 @@ func TestIssueAndVerify(t *testing.T) {
 
 func TestIssueRejectsBadInput(t *testing.T) {
 	f := newFixture(t)
-	for _, tc := range []struct{ party, role string }{
+	for _, tc := range []struct {
+		party string
+		role  api.Role
+	}{
 		{"", RoleAdvertiser},
 		{strings.Repeat("p", maxNameLen+1), RoleAdvertiser},
 		{"acme\xff", RoleAdvertiser},

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 // FuzzVerify mutates real tokens: Verify must never panic, must reject
@@ -12,7 +14,7 @@ import (
 func FuzzVerify(f *testing.F) {
 	fx := newFixture(f)
 	issued := map[string]bool{}
-	add := func(party, role string) {
+	add := func(party string, role api.Role) {
 		tok := fx.issue(f, party, role)
 		issued[tok] = true
 		f.Add(tok)

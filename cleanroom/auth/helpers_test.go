@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 const (
@@ -45,7 +46,7 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
-func (f *fixture) issue(t testing.TB, party, role string) string {
+func (f *fixture) issue(t testing.TB, party string, role api.Role) string {
 	t.Helper()
 	tok, _, err := f.auth.Issue(party, role)
 	if err != nil {

@@ -12,10 +12,10 @@ const (
 // ParseRole returns s if it is exactly one of the role constants, and an
 // error wrapping ErrUnknownRole otherwise (no case folding or trimming: a
 // role is an identifier, not user input to be guessed at).
-func ParseRole(s string) (string, error) {
-	switch s {
+func ParseRole(s string) (api.Role, error) {
+	switch r := api.Role(s); r {
 	case RoleAdvertiser, RoleMediaPartner, RoleAuditor:
-		return s, nil
+		return r, nil
 	}
 	return "", ErrUnknownRole
 }

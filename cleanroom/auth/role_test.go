@@ -7,7 +7,7 @@ import (
 
 func TestParseRole(t *testing.T) {
 	for _, s := range []string{"advertiser", "media_partner", "auditor"} {
-		if got, err := ParseRole(s); err != nil || got != s {
+		if got, err := ParseRole(s); err != nil || string(got) != s {
 			t.Errorf("ParseRole(%q) = %q, %v", s, got, err)
 		}
 	}

@@ -70,7 +70,7 @@ func TestForgedTokensAreRefused(t *testing.T) {
 	e := newEnv(t)
 	kid, pub := e.currentKey()
 	now := e.clock.Now()
-	claims := func(party, role string) map[string]any {
+	claims := func(party string, role api.Role) map[string]any {
 		return map[string]any{
 			"iss": testIssuer, "aud": []string{testAudience}, "sub": party, "role": role,
 			"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "jti": "forged",
@@ -94,7 +94,7 @@ func TestForgedTokensAreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustIssue := func(a *auth.Authority, party, role string) string {
+	mustIssue := func(a *auth.Authority, party string, role api.Role) string {
 		tok, _, err := a.Issue(party, role)
 		if err != nil {
 			t.Fatal(err)

@@ -8,12 +8,13 @@ import (
 
 	"github.com/blindjoin/blindjoin/cleanroom/auth"
 	"github.com/blindjoin/blindjoin/cleanroom/ratelimit"
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 // Tokens issues and verifies access tokens (implemented by *auth.Authority).
 type Tokens interface {
 	// Issue signs a token for party acting as role.
-	Issue(party, role string) (token string, expiresIn time.Duration, err error)
+	Issue(party string, role api.Role) (token string, expiresIn time.Duration, err error)
 	// Verify checks a token; every rejection wraps auth.ErrUnauthenticated.
 	Verify(token string) (auth.Claims, error)
 }
@@ -64,7 +65,7 @@ type Config struct {
 	// Ready reports whether the service can serve (GET /readyz).
 	Ready func(ctx context.Context) error
 	// StateCounts counts sessions per state, for the sessions gauge.
-	StateCounts func(ctx context.Context) (map[string]int, error)
+	StateCounts func(ctx context.Context) (map[api.State]int, error)
 	// Elements returns how many group elements the service has processed.
 	Elements func() uint64
 	// Logger receives the access log and internal errors; nothing is

@@ -243,8 +243,8 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		Sessions: e.sessions,
 		Parties:  e.parties,
 		Ready:    func(context.Context) error { return e.ready },
-		StateCounts: func(context.Context) (map[string]int, error) {
-			return map[string]int{api.StateCreated: 2, api.StateComputed: 1}, nil
+		StateCounts: func(context.Context) (map[api.State]int, error) {
+			return map[api.State]int{api.StateCreated: 2, api.StateComputed: 1}, nil
 		},
 		Elements: func() uint64 { return 4242 },
 	}, opts)

@@ -21,7 +21,7 @@ var durationBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10
 
 // allStates are reported even when no session is in them, so that every
 // series exists from the first scrape.
-var allStates = []string{
+var allStates = []api.State{
 	api.StateCreated, api.StateJoined, api.StateUploading, api.StateExchanging,
 	api.StateComputed, api.StatePurged, api.StateExpired,
 }
@@ -35,7 +35,7 @@ type metrics struct {
 	authFailures *prometheus.CounterVec
 }
 
-func newMetrics(stateCounts func(context.Context) (map[string]int, error), elements func() uint64) *metrics {
+func newMetrics(stateCounts func(context.Context) (map[api.State]int, error), elements func() uint64) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -74,7 +74,7 @@ func (m *metrics) observeRequest(method, route string, status int, d time.Durati
 // sessionStates asks the store for the session count per state at each
 // scrape, so the gauge cannot drift from the truth.
 type sessionStates struct {
-	count func(context.Context) (map[string]int, error)
+	count func(context.Context) (map[api.State]int, error)
 	desc  *prometheus.Desc
 }
 
@@ -89,6 +89,6 @@ func (s *sessionStates) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	for _, state := range allStates {
-		ch <- prometheus.MustNewConstMetric(s.desc, prometheus.GaugeValue, float64(counts[state]), state)
+		ch <- prometheus.MustNewConstMetric(s.desc, prometheus.GaugeValue, float64(counts[state]), string(state))
 	}
 }

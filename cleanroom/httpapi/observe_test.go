@@ -170,7 +170,7 @@ func TestMetrics(t *testing.T) {
 
 func TestMetricsSurviveAStoreFailure(t *testing.T) {
 	e := newEnv(t, func(c *Config) {
-		c.StateCounts = func(ctx context.Context) (map[string]int, error) { return nil, errStoreDown }
+		c.StateCounts = func(ctx context.Context) (map[api.State]int, error) { return nil, errStoreDown }
 	})
 	rec := e.scrape()
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "blindjoin_elements_processed_total") {

@@ -49,7 +49,10 @@ func newRealEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []struct{ name, role string }{
+	for _, p := range []struct {
+		name string
+		role api.Role
+	}{
 		{"acme", api.RoleAdvertiser}, {"news", api.RoleMediaPartner}, {"audit", api.RoleAuditor},
 		{"rival", api.RoleAdvertiser}, {"blog", api.RoleMediaPartner}, {"snoop", api.RoleAuditor},
 	} {

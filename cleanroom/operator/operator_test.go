@@ -30,7 +30,10 @@ func TestPartyCommands(t *testing.T) {
 		t.Fatalf("list before any party: %v", err)
 	}
 	keys := map[string]bool{}
-	for _, p := range []struct{ name, role string }{{"acme", api.RoleAdvertiser}, {"news", api.RoleMediaPartner}} {
+	for _, p := range []struct {
+		name string
+		role api.Role
+	}{{"acme", api.RoleAdvertiser}, {"news", api.RoleMediaPartner}} {
 		key, err := AddParty(ctx, dir, p.name, p.role)
 		if err != nil {
 			t.Fatal(err)
@@ -40,7 +43,10 @@ func TestPartyCommands(t *testing.T) {
 		}
 		keys[key] = true
 	}
-	for _, bad := range []struct{ name, role string }{{"acme", api.RoleAdvertiser}, {"x", "king"}, {"Bad Name", api.RoleAuditor}} {
+	for _, bad := range []struct {
+		name string
+		role api.Role
+	}{{"acme", api.RoleAdvertiser}, {"x", "king"}, {"Bad Name", api.RoleAuditor}} {
 		if key, err := AddParty(ctx, dir, bad.name, bad.role); err == nil || key != "" {
 			t.Errorf("AddParty(%q, %q) = %q, %v", bad.name, bad.role, key, err)
 		}
@@ -116,7 +122,7 @@ func (s *server) token(t *testing.T, key string) string {
 	return tr.AccessToken
 }
 
-func addParty(t *testing.T, dir, name, role string) string {
+func addParty(t *testing.T, dir, name string, role api.Role) string {
 	t.Helper()
 	key, err := AddParty(context.Background(), dir, name, role)
 	if err != nil {

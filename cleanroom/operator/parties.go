@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/registry"
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 // withRegistry runs f on the registry of the data directory dir.
@@ -25,7 +26,7 @@ func withRegistry(dir string, f func(*registry.Registry) error) error {
 // AddParty registers a party in the data directory dir (created if need
 // be) and returns its API key. The registry keeps only the key's hash: the
 // caller shows it once, to be handed to the party over a secure channel.
-func AddParty(ctx context.Context, dir, name, role string) (apiKey string, err error) {
+func AddParty(ctx context.Context, dir, name string, role api.Role) (apiKey string, err error) {
 	if err := createDataDir(dir); err != nil {
 		return "", err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/blindjoin/blindjoin/cleanroom/auth"
 	"github.com/blindjoin/blindjoin/cleanroom/session"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 // Errors of the registry's operator-facing methods.
@@ -29,7 +30,7 @@ func ValidName(name string) bool { return namePattern.MatchString(name) }
 // Party is what the registry tells about a party (never its key hash).
 type Party struct {
 	Name      string
-	Role      string
+	Role      api.Role
 	Created   time.Time
 	RevokedAt time.Time // zero while active
 }
@@ -58,11 +59,12 @@ func New(cfg Config) (*Registry, error) {
 
 // Add registers a party and returns its new API key, the only time the key
 // is available. role is one of the api.Role* constants.
-func (r *Registry) Add(ctx context.Context, name, role string) (string, error) {
+func (r *Registry) Add(ctx context.Context, name string, role api.Role) (string, error) {
 	if !ValidName(name) {
 		return "", ErrInvalidName
 	}
-	if _, err := auth.ParseRole(role); err != nil {
+	parsed, err := auth.ParseRole(string(role))
+	if err != nil {
 		return "", fmt.Errorf("registry: role %q: %w", role, err)
 	}
 	key, err := auth.GenerateAPIKey(r.rand)
@@ -70,7 +72,7 @@ func (r *Registry) Add(ctx context.Context, name, role string) (string, error) {
 		return "", err
 	}
 	hash := auth.HashAPIKey(key)
-	p := store.Party{Name: name, Role: role, APIKeyHash: hash[:], Created: r.now().UTC()}
+	p := store.Party{Name: name, Role: parsed, APIKeyHash: hash[:], Created: r.now().UTC()}
 	err = r.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
 		return tx.AddParty(ctx, p)
 	})

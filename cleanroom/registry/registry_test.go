@@ -62,7 +62,7 @@ func TestLifecycle(t *testing.T) {
 	if _, err := r.Add(ctx, "acme", api.RoleAuditor); !errors.Is(err, ErrExists) {
 		t.Errorf("duplicate Add = %v", err)
 	}
-	for _, role := range []string{"", "admin", "Advertiser", "operator"} {
+	for _, role := range []api.Role{"", "admin", "Advertiser", "operator"} {
 		if _, err := r.Add(ctx, "other", role); !errors.Is(err, auth.ErrUnknownRole) {
 			t.Errorf("Add role %q = %v", role, err)
 		}

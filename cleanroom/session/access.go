@@ -43,7 +43,7 @@ func parseID(id string) ([idBytes]byte, bool) {
 // memberRole is the role in which p takes part in sess, or "" when p is
 // not a member. A party's name and its registered role must both match,
 // so a party can never act in a role it was not registered for.
-func memberRole(sess store.Session, p Principal) string {
+func memberRole(sess store.Session, p Principal) api.Role {
 	switch {
 	case p.Role == api.RoleAdvertiser && p.Party == sess.Advertiser:
 		return api.RoleAdvertiser
@@ -60,7 +60,7 @@ func memberRole(sess store.Session, p Principal) string {
 var errNoSession = fmt.Errorf("%w: no such session", ErrNotFound)
 
 // member loads a session and the caller's role in it.
-func member(ctx context.Context, tx store.Tx, p Principal, id string) (store.Session, string, error) {
+func member(ctx context.Context, tx store.Tx, p Principal, id string) (store.Session, api.Role, error) {
 	if _, ok := parseID(id); !ok {
 		return store.Session{}, "", errNoSession
 	}
@@ -80,7 +80,7 @@ func member(ctx context.Context, tx store.Tx, p Principal, id string) (store.Ses
 
 // party loads a session for one of its two parties; auditors get
 // ErrForbidden (they may only read the session and its transcript).
-func party(ctx context.Context, tx store.Tx, p Principal, id string) (store.Session, string, error) {
+func party(ctx context.Context, tx store.Tx, p Principal, id string) (store.Session, api.Role, error) {
 	sess, role, err := member(ctx, tx, p, id)
 	if err != nil {
 		return sess, role, err
@@ -94,7 +94,7 @@ func party(ctx context.Context, tx store.Tx, p Principal, id string) (store.Sess
 // loadAsParty is party in a read-only transaction of its own, for calls
 // that only need to know the session and the caller's side before they
 // stream a part.
-func (s *Service) loadAsParty(ctx context.Context, p Principal, id string) (sess store.Session, side string, err error) {
+func (s *Service) loadAsParty(ctx context.Context, p Principal, id string) (sess store.Session, side api.Role, err error) {
 	err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
 		sess, side, err = party(ctx, tx, p, id)
 		return err
@@ -103,15 +103,9 @@ func (s *Service) loadAsParty(ctx context.Context, p Principal, id string) (sess
 }
 
 // otherSide is the counterpart of a party's side.
-func otherSide(side string) string {
+func otherSide(side api.Role) api.Role {
 	if side == api.RoleAdvertiser {
 		return api.RoleMediaPartner
 	}
 	return api.RoleAdvertiser
 }
-
-// stateIn reports whether state is one of states.
-func stateIn(state string, states ...string) bool { return slices.Contains(states, state) }
-
-// final reports whether a state ends a session's life.
-func final(state string) bool { return state == api.StatePurged || state == api.StateExpired }

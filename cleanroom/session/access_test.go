@@ -40,7 +40,7 @@ func smallParties(t testing.TB, policyJSON string, segments int) (*partyData, *p
 }
 
 // smallAt builds a session in the given state.
-func (h *harness) smallAt(state string) *small {
+func (h *harness) smallAt(state api.State) *small {
 	h.t.Helper()
 	ctx := context.Background()
 	s := &small{}
@@ -99,24 +99,24 @@ func TestWrongState(t *testing.T) {
 	type call struct {
 		name string
 		run  func(h *harness, s *small) error
-		want map[string]error // by state; absent means ErrWrongState
+		want map[api.State]error // by state; absent means ErrWrongState
 	}
 	calls := []call{
 		{"Join", func(h *harness, s *small) error {
 			_, err := h.svc.Join(context.Background(), pub, s.id, api.JoinRequest{PolicyHash: s.hash})
 			return err
-		}, map[string]error{api.StateCreated: ok, api.StateJoined: ok}},
+		}, map[api.State]error{api.StateCreated: ok, api.StateJoined: ok}},
 		{"PutBlinded", func(h *harness, s *small) error {
 			_, err := h.svc.PutBlinded(context.Background(), pub, s.id, bytes.NewReader(s.extraPart(h.t)))
 			return err
-		}, map[string]error{api.StateJoined: ok, api.StateUploading: ok}},
+		}, map[api.State]error{api.StateJoined: ok, api.StateUploading: ok}},
 		{"Counterpart", func(h *harness, s *small) error {
 			d, err := h.svc.Counterpart(context.Background(), adv, s.id, 0)
 			if err == nil {
 				d.Body.Close()
 			}
 			return err
-		}, map[string]error{api.StateExchanging: ok}},
+		}, map[api.State]error{api.StateExchanging: ok}},
 		{"PutReblinded", func(h *harness, s *small) error {
 			part := []byte("not even a part")
 			if s.joinA != nil {
@@ -124,26 +124,26 @@ func TestWrongState(t *testing.T) {
 			}
 			_, err := h.svc.PutReblinded(context.Background(), adv, s.id, bytes.NewReader(part))
 			return err
-		}, map[string]error{api.StateExchanging: ok, api.StateComputed: ok}}, // computed: identical re-send
+		}, map[api.State]error{api.StateExchanging: ok, api.StateComputed: ok}}, // computed: identical re-send
 		{"Results", func(h *harness, s *small) error {
 			_, err := h.svc.Results(context.Background(), pub, s.id)
 			return err
-		}, map[string]error{api.StateComputed: ok, api.StatePurged: ok}},
+		}, map[api.State]error{api.StateComputed: ok, api.StatePurged: ok}},
 		{"Get", func(h *harness, s *small) error {
 			_, err := h.svc.Get(context.Background(), pub, s.id)
 			return err
-		}, map[string]error{api.StateCreated: ok, api.StateJoined: ok, api.StateUploading: ok, api.StateExchanging: ok,
+		}, map[api.State]error{api.StateCreated: ok, api.StateJoined: ok, api.StateUploading: ok, api.StateExchanging: ok,
 			api.StateComputed: ok, api.StatePurged: ok, api.StateExpired: ok}},
 		{"Delete", func(h *harness, s *small) error {
 			_, err := h.svc.Delete(context.Background(), adv, s.id)
 			return err
-		}, map[string]error{api.StateCreated: ok, api.StateJoined: ok, api.StateUploading: ok, api.StateExchanging: ok,
+		}, map[api.State]error{api.StateCreated: ok, api.StateJoined: ok, api.StateUploading: ok, api.StateExchanging: ok,
 			api.StateComputed: ok}},
 	}
-	states := []string{api.StateCreated, api.StateJoined, api.StateUploading, api.StateExchanging,
+	states := []api.State{api.StateCreated, api.StateJoined, api.StateUploading, api.StateExchanging,
 		api.StateComputed, api.StatePurged, api.StateExpired}
 	for _, state := range states {
-		t.Run(state, func(t *testing.T) {
+		t.Run(string(state), func(t *testing.T) {
 			h := newHarness(t)
 			for _, c := range calls {
 				s := h.smallAt(state)
@@ -242,7 +242,7 @@ func TestRoles(t *testing.T) {
 	ctx := context.Background()
 	for _, p := range []Principal{pub, aud} {
 		_, err := h.svc.Create(ctx, p, api.CreateSessionRequest{Partner: pub.Party, MatchKey: api.MatchKeyEmail})
-		wantForbidden(t, "Create as "+p.Role, err)
+		wantForbidden(t, "Create as "+string(p.Role), err)
 	}
 	s := h.create(smallPolicy)
 	_, err := h.svc.Join(ctx, adv, s.ID, api.JoinRequest{PolicyHash: s.PolicyHash})

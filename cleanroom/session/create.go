@@ -146,10 +146,10 @@ func (s *Service) checkRequest(req api.CreateSessionRequest) (policy.Policy, err
 // checkParty checks that name is a registered, active party with role.
 // The reason does not say which of the three failed: an advertiser has no
 // need to learn which names are registered in another role.
-func checkParty(ctx context.Context, tx store.Tx, field, name, role string) error {
+func checkParty(ctx context.Context, tx store.Tx, field, name string, role api.Role) error {
 	pt, err := tx.Party(ctx, name)
 	if errors.Is(err, store.ErrNotFound) || err == nil && (pt.Role != role || !pt.RevokedAt.IsZero()) {
-		return &RequestError{Field: field, Reason: "is not an active registered " + role}
+		return &RequestError{Field: field, Reason: "is not an active registered " + string(role)}
 	}
 	if err != nil {
 		return fmt.Errorf("session: party lookup: %w", err)
@@ -199,7 +199,10 @@ func (s *Service) Join(ctx context.Context, p Principal, id string, req api.Join
 		}
 		switch sess.State {
 		case api.StateCreated:
-			sess.State, sess.Updated = api.StateJoined, s.now()
+			if err := moveTo(&sess, api.StateJoined); err != nil {
+				return err
+			}
+			sess.Updated = s.now()
 			if err := tx.UpdateSession(ctx, sess); err != nil {
 				return fmt.Errorf("session: join: %w", err)
 			}
@@ -217,60 +220,5 @@ func (s *Service) Join(ctx context.Context, p Principal, id string, req api.Join
 		return api.Session{}, err
 	}
 	s.log.InfoContext(ctx, "session joined", "session", id, "partner", p.Party)
-	return out, nil
-}
-
-// Get returns a session to one of its members, auditors included. A
-// session whose join failed earlier (or was cut short) is computed now.
-func (s *Service) Get(ctx context.Context, p Principal, id string) (api.Session, error) {
-	out, pending, err := s.get(ctx, p, id)
-	if err != nil || !pending {
-		return out, err
-	}
-	if err := s.compute(ctx, id); err != nil {
-		return api.Session{}, err
-	}
-	out, _, err = s.get(ctx, p, id)
-	return out, err
-}
-
-// get reads a session and whether it waits for its join.
-func (s *Service) get(ctx context.Context, p Principal, id string) (out api.Session, pending bool, err error) {
-	err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
-		sess, _, err := member(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		out, err = view(ctx, tx, sess)
-		pending = sess.State == api.StateExchanging && out.Uploads.Advertiser.ReblindedComplete &&
-			out.Uploads.MediaPartner.ReblindedComplete
-		return err
-	})
-	return out, pending, err
-}
-
-// List returns the sessions the caller is a member of, oldest first.
-func (s *Service) List(ctx context.Context, p Principal) ([]api.Session, error) {
-	out := []api.Session{}
-	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
-		list, err := tx.Sessions(ctx, p.Party)
-		if err != nil {
-			return fmt.Errorf("session: list: %w", err)
-		}
-		for _, sess := range list {
-			if memberRole(sess, p) == "" {
-				continue
-			}
-			v, err := view(ctx, tx, sess)
-			if err != nil {
-				return err
-			}
-			out = append(out, v)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
 	return out, nil
 }

@@ -14,6 +14,29 @@
 //	Results <----------- advertiser view | partner view --> Results
 //	                     purged (Delete, retention) | expired (no progress)
 //
+// # States
+//
+// A session's state (api.State) changes only through moveTo, which checks
+// the move against one table (transitions, in states.go): created, joined,
+// uploading, exchanging and computed in that order, purged from any of
+// them, expired from any but computed; purged and expired are final. A
+// move the table does not list is an internal error, never a silent
+// change. A call in the wrong state is a *StateError naming the current
+// state.
+//
+// # Files
+//
+// The files follow a session's life: create.go (Create, Join),
+// upload.go (what both upload legs share: staging, commit) with
+// upload_blinded.go and upload_reblinded.go, relay.go (Counterpart and the
+// relay permutation), join_compute.go (loading both sides, running the
+// join, storing the views) and join.go (the sort-merge itself),
+// release.go (what the policy lets out, and the Results call),
+// retention.go (Delete, Sweep) and recover.go (start-up after a crash),
+// view.go (Get, List). Shared by all: access.go (who may call what),
+// setdata.go (reading stored sets), files.go, events.go (transcript),
+// secrets.go, errors.go, config.go, service.go.
+//
 // # Access
 //
 // Only advertisers create sessions, naming a registered active media
@@ -22,8 +45,7 @@
 // (409), since the request is well formed but does not match the session.
 // A caller that is not a member gets ErrNotFound whether the session exists
 // or not. Auditors may read the session and its transcript, nothing else
-// (ErrForbidden). A call in the wrong state is a *StateError naming the
-// current state.
+// (ErrForbidden).
 //
 // # Uploads
 //

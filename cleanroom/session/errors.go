@@ -3,6 +3,8 @@ package session
 import (
 	"errors"
 	"fmt"
+
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 // Sentinel errors. The HTTP layer maps each to a status and a stable code;
@@ -38,8 +40,8 @@ func (e *RequestError) Unwrap() error { return ErrBadRequest }
 
 // StateError reports a call made in the wrong session state.
 type StateError struct {
-	State string // the session's current state
-	Want  string // what the call needs, in words
+	State api.State // the session's current state
+	Want  string    // what the call needs, in words
 }
 
 func (e *StateError) Error() string {

@@ -102,7 +102,7 @@ func partEvent(leg store.Leg) string {
 // that the server holds exactly what it sent.
 func partData(p store.Part, complete bool) map[string]string {
 	return map[string]string{
-		transcript.KeySide:    p.Side,
+		transcript.KeySide:    string(p.Side),
 		transcript.KeyPart:    strconv.FormatUint(uint64(p.Index), 10),
 		transcript.KeyDigest:  hex.EncodeToString(p.Digest),
 		transcript.KeyRecords: strconv.FormatUint(p.Records, 10),

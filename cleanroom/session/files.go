@@ -10,6 +10,7 @@ import (
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/internal/atomicfile"
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 // createPart writes a part file durably: fill writes the part to a
@@ -20,7 +21,7 @@ import (
 // different one on another, so a conflicting upload never overwrites a
 // recorded file. It returns the path relative to the data directory. A
 // temporary file left by a crash is unrecorded, so New deletes it.
-func (s *Service) createPart(id string, leg store.Leg, side string, fill func(w io.Writer) (uint32, [32]byte, error)) (string, error) {
+func (s *Service) createPart(id string, leg store.Leg, side api.Role, fill func(w io.Writer) (uint32, [32]byte, error)) (string, error) {
 	dir := s.sessionDir(id)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("session: part directory: %w", err)

@@ -58,7 +58,7 @@ type joinInput struct {
 }
 
 // join sort-merges the two digest lists. adv's entries point at advertiser
-// records and pub's at media-partner records, so that each matched digest
+// records and partner's at media-partner records, so that each matched digest
 // links the rows of both parties that hold the same identifier:
 //
 //   - the overlap counts distinct matched digests (duplicate rows of one
@@ -76,13 +76,13 @@ type joinInput struct {
 //
 // Both slices are sorted in place, at the same time on two cores; nothing
 // is allocated per record.
-func join(adv, pub joinInput, segments int, actMask uint64) tally {
+func join(adv, partner joinInput, segments int, actMask uint64) tally {
 	var sorted sync.WaitGroup
 	sorted.Go(func() { slices.SortFunc(adv.entries, compareEntries) })
-	slices.SortFunc(pub.entries, compareEntries)
+	slices.SortFunc(partner.entries, compareEntries)
 	sorted.Wait()
 	t := tally{segments: make([]int64, segments), actCounts: make([]int64, segments)}
-	a, b := adv.entries, pub.entries
+	a, b := adv.entries, partner.entries
 	for len(a) > 0 && len(b) > 0 {
 		switch c := compareDigests(&a[0].digest, &b[0].digest); {
 		case c < 0:
@@ -92,7 +92,7 @@ func join(adv, pub joinInput, segments int, actMask uint64) tally {
 			b = b[1:]
 			continue
 		}
-		na, nb := run(a), run(b)
+		na, nb := digestRunLength(a), digestRunLength(b)
 		t.overlap++
 		var member, activatable uint64
 		for _, e := range a[:na] {
@@ -106,8 +106,8 @@ func join(adv, pub joinInput, segments int, actMask uint64) tally {
 		addBits(t.segments, member)
 		if activatable &= actMask; activatable != 0 {
 			for _, e := range b[:nb] {
-				if pub.eval.Activates(pub.set.bits[e.pos]) {
-					t.activations = append(t.activations, activation{record: pub.set.index[e.pos], segments: activatable})
+				if partner.eval.Activates(partner.set.bits[e.pos]) {
+					t.activations = append(t.activations, activation{record: partner.set.index[e.pos], segments: activatable})
 					addBits(t.actCounts, activatable)
 					break
 				}
@@ -118,8 +118,9 @@ func join(adv, pub joinInput, segments int, actMask uint64) tally {
 	return t
 }
 
-// run is the number of leading entries sharing the first entry's digest.
-func run(es []joinEntry) int {
+// digestRunLength counts the leading entries of sorted es that share the
+// first entry's digest: the rows of one party that hold one identifier.
+func digestRunLength(es []joinEntry) int {
 	n := 1
 	for n < len(es) && es[n].digest == es[0].digest {
 		n++

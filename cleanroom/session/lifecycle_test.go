@@ -136,7 +136,7 @@ func TestInterruptedJoinResumes(t *testing.T) {
 		t.Run(resume, func(t *testing.T) {
 			h := newHarness(t)
 			id, a, b := h.uncomputed(smallPolicy)
-			var state string
+			var state api.State
 			err := h.store.ReadOnly(context.Background(), func(ctx context.Context, tx store.Tx) error {
 				s, err := tx.Session(ctx, id)
 				state = s.State
@@ -285,8 +285,8 @@ func TestSweep(t *testing.T) {
 	if err := h.svc.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	states := func() map[string]string {
-		out := map[string]string{}
+	states := func() map[string]api.State {
+		out := map[string]api.State{}
 		for name, id := range map[string]string{"computed": computed.id, "short": short.ID, "stalled": stalled.id, "active": active.id} {
 			s, err := h.svc.Get(ctx, adv, id)
 			if err != nil {
@@ -296,7 +296,7 @@ func TestSweep(t *testing.T) {
 		}
 		return out
 	}
-	want := map[string]string{"computed": api.StateComputed, "short": api.StatePurged, "stalled": api.StateUploading, "active": api.StateJoined}
+	want := map[string]api.State{"computed": api.StateComputed, "short": api.StatePurged, "stalled": api.StateUploading, "active": api.StateJoined}
 	if got := states(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after one day: %v", got)
 	}
@@ -321,7 +321,7 @@ func TestSweep(t *testing.T) {
 	if err := h.svc.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	want = map[string]string{"computed": api.StateComputed, "short": api.StatePurged, "stalled": api.StateExpired, "active": api.StateUploading}
+	want = map[string]api.State{"computed": api.StateComputed, "short": api.StatePurged, "stalled": api.StateExpired, "active": api.StateUploading}
 	if got := states(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after a week: %v", got)
 	}
@@ -339,7 +339,7 @@ func TestSweep(t *testing.T) {
 		t.Fatalf("after retention: %v", got)
 	}
 	counts, _ := h.svc.StateCounts(ctx)
-	if !reflect.DeepEqual(counts, map[string]int{api.StatePurged: 2, api.StateExpired: 2}) {
+	if !reflect.DeepEqual(counts, map[api.State]int{api.StatePurged: 2, api.StateExpired: 2}) {
 		t.Errorf("StateCounts = %v", counts)
 	}
 	entries, _ := os.ReadDir(filepath.Join(h.dir, partsDir))

@@ -88,7 +88,7 @@ func (h *harness) unrecordedFiles(id string) []string {
 	var recorded []string
 	err := h.store.ReadOnly(context.Background(), func(ctx context.Context, tx store.Tx) error {
 		sp, err := loadParts(ctx, tx, id)
-		for _, legs := range []map[string][]store.Part{sp.blinded, sp.reblinded, sp.relay} {
+		for _, legs := range []map[api.Role][]store.Part{sp.blinded, sp.reblinded, sp.relay} {
 			for _, parts := range legs {
 				for _, p := range parts {
 					recorded = append(recorded, p.File)

@@ -1,12 +1,16 @@
 package session
 
-import "io"
+import (
+	"io"
+
+	"github.com/blindjoin/blindjoin/protocol/api"
+)
 
 // Principal is the authenticated caller, taken from a verified access token
 // and checked against the party registry on every request.
 type Principal struct {
 	Party string
-	Role  string // api.RoleAdvertiser, api.RoleMediaPartner or api.RoleAuditor
+	Role  api.Role
 }
 
 // Download is one relayed part ready to stream.

@@ -36,7 +36,7 @@ func (s *Service) recover(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			for _, legs := range []map[string][]store.Part{sp.blinded, sp.reblinded, sp.relay} {
+			for _, legs := range []map[api.Role][]store.Part{sp.blinded, sp.reblinded, sp.relay} {
 				for _, parts := range legs {
 					for _, p := range parts {
 						recorded[p.File] = true

@@ -2,6 +2,9 @@ package session
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/shuffle"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
 	"github.com/blindjoin/blindjoin/protocol/wire"
 )
@@ -45,7 +49,7 @@ func (s *Service) Counterpart(ctx context.Context, p Principal, id string, n int
 // if needed. The session lock makes concurrent first requests write them
 // once; the files are deterministic, so a crash half-way only costs the
 // work (New deletes the unrecorded files).
-func (s *Service) relay(ctx context.Context, id, recipient string) ([]store.Part, error) {
+func (s *Service) relay(ctx context.Context, id string, recipient api.Role) ([]store.Part, error) {
 	unlock := s.locks.lock(id)
 	defer unlock()
 	var sess store.Session
@@ -108,7 +112,7 @@ func (s *Service) relay(ctx context.Context, id, recipient string) ([]store.Part
 			}
 		}
 		return s.record(ctx, tx, id, serverActor, typeRelayed, map[string]string{
-			transcript.KeySide:    recipient,
+			transcript.KeySide:    string(recipient),
 			keyParts:              strconv.Itoa(len(parts)),
 			transcript.KeyRecords: strconv.FormatUint(records, 10),
 		})
@@ -133,7 +137,7 @@ func (s *Service) relayPartRecords() int {
 // writeRelay writes the permuted set as parts of kind elements. A set of
 // zero records is one empty final part, so the recipient always has a
 // part 0 to fetch.
-func (s *Service) writeRelay(id, recipient string, set *countingSet, perm []uint32) ([]store.Part, error) {
+func (s *Service) writeRelay(id string, recipient api.Role, set *countingSet, perm []uint32) ([]store.Part, error) {
 	sid, _ := parseID(id)
 	per := s.relayPartRecords()
 	var parts []store.Part
@@ -157,7 +161,7 @@ func (s *Service) writeRelay(id, recipient string, set *countingSet, perm []uint
 }
 
 // writePart writes one relay part durably under its final name.
-func (s *Service) writePart(id, recipient string, h wire.Header, fill func(*wire.Writer) error) (store.Part, error) {
+func (s *Service) writePart(id string, recipient api.Role, h wire.Header, fill func(*wire.Writer) error) (store.Part, error) {
 	var records uint64
 	var size int64
 	var digest [32]byte
@@ -183,4 +187,31 @@ func (s *Service) writePart(id, recipient string, h wire.Header, fill func(*wire
 		Records: records, Counting: records, Final: h.Final, Digest: digest[:],
 		File: rel, Size: size, Created: s.now(),
 	}, nil
+}
+
+// relayLabel separates the relay permutation keys from every other use of
+// the server secret.
+const relayLabel = "blindjoin-relay-v1"
+
+// relayPermutation returns the server's secret permutation of the n
+// counting records relayed to recipient: relay position j carries counting
+// position perm[j] of the other side's set.
+//
+// The permutation is shuffle.Keyed (Fisher-Yates over an AES-256-CTR
+// keystream) with the key HMAC-SHA256(server secret, label || session id
+// || relay seed || recipient), each input preceded by its uint32
+// big-endian length. It is derived again whenever
+// needed instead of being stored: the database holds the seed, but without
+// the server secret the seed says nothing about the order.
+func (s *Service) relayPermutation(sess store.Session, recipient api.Role, n int) ([]uint32, error) {
+	m := hmac.New(sha256.New, s.secret)
+	for _, part := range [][]byte{[]byte(relayLabel), []byte(sess.ID), sess.RelaySeed, []byte(recipient)} {
+		m.Write(binary.BigEndian.AppendUint32(nil, uint32(len(part))))
+		m.Write(part)
+	}
+	perm, err := shuffle.Keyed([32]byte(m.Sum(nil)), n)
+	if err != nil {
+		return nil, fmt.Errorf("session: relay permutation: %w", err)
+	}
+	return perm, nil
 }

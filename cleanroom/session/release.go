@@ -2,26 +2,31 @@ package session
 
 import (
 	"cmp"
+	"context"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/bits"
 	"slices"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/dp"
+	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
+	"github.com/blindjoin/blindjoin/protocol/transcript"
 )
 
 // releaseInput is what the policy is applied to.
 type releaseInput struct {
-	id         string
-	pol        policy.Policy
-	segments   []string // the session's segment names
-	advRows    int64    // advertiser's counting records
-	pubRows    int64    // media partner's counting records
-	tally      tally
-	noise      *dp.Source // nil when the policy has no dp
-	computedAt time.Time
+	id          string
+	pol         policy.Policy
+	segments    []string // the session's segment names
+	advRows     int64    // advertiser's counting records
+	partnerRows int64    // media partner's counting records
+	tally       tally
+	noise       *dp.Source // nil when the policy has no dp
+	computedAt  time.Time
 }
 
 // release applies the policy to a join and returns what each party may see.
@@ -43,13 +48,13 @@ type releaseInput struct {
 //     since rows are released anyway; the threshold keeps single people
 //     from being singled out, which is why it counts digests: a set that
 //     repeated one person would otherwise pass it alone).
-func release(in releaseInput) (adv, pub api.Results, err error) {
+func release(in releaseInput) (adv, partner api.Results, err error) {
 	adv = api.Results{SessionID: in.id, Role: api.RoleAdvertiser, Segments: map[string]*int64{}, ComputedAt: in.computedAt}
-	pub = api.Results{SessionID: in.id, Role: api.RoleMediaPartner, Segments: map[string]*int64{}, ComputedAt: in.computedAt}
+	partner = api.Results{SessionID: in.id, Role: api.RoleMediaPartner, Segments: map[string]*int64{}, ComputedAt: in.computedAt}
 	var epsilon float64
 	if in.noise != nil {
 		total := in.pol.DP.Epsilon
-		adv.DPEpsilon, pub.DPEpsilon = &total, &total
+		adv.DPEpsilon, partner.DPEpsilon = &total, &total
 		epsilon = dp.Split(total, dp.Queries(len(in.segments)))
 	}
 	count := func(label string, exact, bound int64) (int64, error) {
@@ -61,32 +66,32 @@ func release(in releaseInput) (adv, pub api.Results, err error) {
 
 	advOverlap, err := count("overlap", in.tally.overlap, in.advRows)
 	if err != nil {
-		return adv, pub, fmt.Errorf("session: noise: %w", err)
+		return adv, partner, fmt.Errorf("session: noise: %w", err)
 	}
-	pubOverlap, err := count("overlap", in.tally.overlap, in.pubRows)
+	partnerOverlap, err := count("overlap", in.tally.overlap, in.partnerRows)
 	if err != nil {
-		return adv, pub, fmt.Errorf("session: noise: %w", err)
+		return adv, partner, fmt.Errorf("session: noise: %w", err)
 	}
 	if in.pol.Releasable(advOverlap) {
 		adv.Overlap = ptr(advOverlap)
 		adv.MatchRate.Advertiser = ptr(in.pol.FormatRate(advOverlap, in.advRows))
 	}
-	if in.pol.Releasable(pubOverlap) {
-		pub.Overlap = ptr(pubOverlap)
-		pub.MatchRate.MediaPartner = ptr(in.pol.FormatRate(pubOverlap, in.pubRows))
+	if in.pol.Releasable(partnerOverlap) {
+		partner.Overlap = ptr(partnerOverlap)
+		partner.MatchRate.MediaPartner = ptr(in.pol.FormatRate(partnerOverlap, in.partnerRows))
 	}
 	for j, name := range in.segments {
 		v, err := count("segment:"+name, in.tally.segments[j], in.advRows)
 		if err != nil {
-			return adv, pub, fmt.Errorf("session: noise: %w", err)
+			return adv, partner, fmt.Errorf("session: noise: %w", err)
 		}
 		adv.Segments[name] = nil
 		if in.pol.Releasable(v) {
 			adv.Segments[name] = ptr(v)
 		}
 	}
-	pub.Activation = activationOf(in)
-	return adv, pub, nil
+	partner.Activation = activationOf(in)
+	return adv, partner, nil
 }
 
 // activationOf lists the partner rows released for activation, by record
@@ -128,6 +133,85 @@ func activationOf(in releaseInput) *api.Activation {
 		out.Records = append(out.Records, api.ActivationRecord{Record: uint64(a.record), Segments: list})
 	}
 	return out
+}
+
+// Results returns what the policy releases to the calling party. Results
+// are readable once computed and stay readable after the session is purged:
+// they hold only released aggregates (and, for the media partner, indexes
+// of its own rows), while purging deletes the blinded data they came from.
+func (s *Service) Results(ctx context.Context, p Principal, id string) (api.Results, error) {
+	out, pending, err := s.results(ctx, p, id)
+	if !pending {
+		return out, err
+	}
+	if err := s.compute(ctx, id); err != nil {
+		return api.Results{}, err
+	}
+	out, _, err = s.results(ctx, p, id)
+	return out, err
+}
+
+// results reads the caller's stored view, or says that the session waits
+// for its join. The view is decoded after the read transaction ends: at a
+// million activation records that takes longer than the read itself.
+func (s *Service) results(ctx context.Context, p Principal, id string) (out api.Results, pending bool, err error) {
+	var stored []byte
+	err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+		sess, role, err := party(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if stored, err = tx.Result(ctx, id, role); err != nil {
+			return fmt.Errorf("session: stored results: %w", err)
+		}
+		if stored != nil {
+			return nil
+		}
+		if sess.State == api.StateExchanging {
+			sp, err := loadParts(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			pending = sp.joinReady()
+		}
+		if !pending {
+			return &StateError{State: sess.State, Want: "results exist once the session is computed"}
+		}
+		return nil
+	})
+	if err != nil || pending {
+		return out, pending, err
+	}
+	if err := json.Unmarshal(stored, &out); err != nil {
+		return out, false, fmt.Errorf("session: stored results: %w", err)
+	}
+	return out, false, nil
+}
+
+// commitResults binds one party's results into the transcript without
+// disclosing them: it draws a fresh nonce, commits to the results with it
+// (transcript.CommitResult) and returns the results to store, nonce
+// included, with the commitment to record. The nonce reaches only the
+// results' owner, with its results; an unsalted digest would let the media
+// partner, who knows every field of the advertiser's results but the
+// segment counts, find those counts by enumeration.
+func (s *Service) commitResults(r api.Results) (stored []byte, commitment string, err error) {
+	nonce := make([]byte, transcript.ResultNonceSize)
+	if err := s.readRand(nonce); err != nil {
+		return nil, "", err
+	}
+	committed, err := r.CommittedJSON()
+	if err != nil {
+		return nil, "", fmt.Errorf("session: encode results: %w", err)
+	}
+	if commitment, err = transcript.CommitResult(r.SessionID, string(r.Role), nonce, committed); err != nil {
+		return nil, "", fmt.Errorf("session: commit results: %w", err)
+	}
+	r.ResultNonce = hex.EncodeToString(nonce)
+	if stored, err = json.Marshal(r); err != nil {
+		return nil, "", fmt.Errorf("session: encode results: %w", err)
+	}
+	return stored, commitment, nil
 }
 
 func ptr[T any](v T) *T { return &v }

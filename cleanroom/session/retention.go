@@ -104,7 +104,7 @@ func (s *Service) unless(cond func(store.Session) bool) func(store.Session) erro
 // files go: a crash in between leaves files that New deletes, never a
 // session that claims data it lost. It holds the session lock, so no relay
 // or join of the session runs meanwhile.
-func (s *Service) end(ctx context.Context, id, actor, state, reason string,
+func (s *Service) end(ctx context.Context, id, actor string, state api.State, reason string,
 	check func(store.Session) error, then func(context.Context, store.Tx, store.Session) error) error {
 	unlock := s.locks.lock(id)
 	defer unlock()
@@ -129,7 +129,10 @@ func (s *Service) end(ctx context.Context, id, actor, state, reason string,
 				return fmt.Errorf("session: end: %w", err)
 			}
 		}
-		sess.State, sess.Updated = state, s.now()
+		if err := moveTo(&sess, state); err != nil {
+			return err
+		}
+		sess.Updated = s.now()
 		if err := tx.UpdateSession(ctx, sess); err != nil {
 			return fmt.Errorf("session: end: %w", err)
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
@@ -96,8 +97,8 @@ func (s *Service) TranscriptPublicKey() ed25519.PublicKey {
 func (s *Service) ElementsProcessed() uint64 { return s.elements.Load() }
 
 // StateCounts returns the number of sessions in each state, for metrics.
-func (s *Service) StateCounts(ctx context.Context) (map[string]int, error) {
-	var counts map[string]int
+func (s *Service) StateCounts(ctx context.Context) (map[api.State]int, error) {
+	var counts map[api.State]int
 	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		counts, err = tx.StateCounts(ctx)

@@ -116,7 +116,7 @@ func TestFullSession(t *testing.T) {
 			t.Fatal(err)
 		}
 		nonce, _ := hex.DecodeString(r.ResultNonce)
-		if err := tr.CheckResult(r.Role, nonce, committed); err != nil {
+		if err := tr.CheckResult(string(r.Role), nonce, committed); err != nil {
 			t.Errorf("%s results: %v", r.Role, err)
 		}
 	}

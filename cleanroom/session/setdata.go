@@ -3,9 +3,6 @@ package session
 import (
 	"bufio"
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +11,6 @@ import (
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/policy"
-	"github.com/blindjoin/blindjoin/protocol/shuffle"
 	"github.com/blindjoin/blindjoin/protocol/wire"
 )
 
@@ -117,31 +113,4 @@ func (s *Service) readPart(p store.Part, kind wire.Kind, fn func(i uint64, rec [
 		return errCorrupt
 	}
 	return nil
-}
-
-// relayLabel separates the relay permutation keys from every other use of
-// the server secret.
-const relayLabel = "blindjoin-relay-v1"
-
-// relayPermutation returns the server's secret permutation of the n
-// counting records relayed to recipient: relay position j carries counting
-// position perm[j] of the other side's set.
-//
-// The permutation is shuffle.Keyed (Fisher-Yates over an AES-256-CTR
-// keystream) with the key HMAC-SHA256(server secret, label || session id
-// || relay seed || recipient), each input preceded by its uint32
-// big-endian length. It is derived again whenever
-// needed instead of being stored: the database holds the seed, but without
-// the server secret the seed says nothing about the order.
-func (s *Service) relayPermutation(sess store.Session, recipient string, n int) ([]uint32, error) {
-	m := hmac.New(sha256.New, s.secret)
-	for _, part := range [][]byte{[]byte(relayLabel), []byte(sess.ID), sess.RelaySeed, []byte(recipient)} {
-		m.Write(binary.BigEndian.AppendUint32(nil, uint32(len(part))))
-		m.Write(part)
-	}
-	perm, err := shuffle.Keyed([32]byte(m.Sum(nil)), n)
-	if err != nil {
-		return nil, fmt.Errorf("session: relay permutation: %w", err)
-	}
-	return perm, nil
 }

@@ -32,7 +32,7 @@ func statusOf(parts []store.Part) setStatus {
 }
 
 // sideProgress reads one party's upload progress.
-func sideProgress(ctx context.Context, tx store.Tx, id, side string) (api.SideProgress, error) {
+func sideProgress(ctx context.Context, tx store.Tx, id string, side api.Role) (api.SideProgress, error) {
 	blinded, err := tx.Parts(ctx, id, side, store.LegBlinded)
 	if err != nil {
 		return api.SideProgress{}, err
@@ -54,7 +54,7 @@ func view(ctx context.Context, tx store.Tx, sess store.Session) (api.Session, er
 	if err != nil {
 		return api.Session{}, fmt.Errorf("session: progress: %w", err)
 	}
-	pub, err := sideProgress(ctx, tx, sess.ID, api.RoleMediaPartner)
+	partner, err := sideProgress(ctx, tx, sess.ID, api.RoleMediaPartner)
 	if err != nil {
 		return api.Session{}, fmt.Errorf("session: progress: %w", err)
 	}
@@ -70,11 +70,66 @@ func view(ctx context.Context, tx store.Tx, sess store.Session) (api.Session, er
 		Auditors:   append([]string{}, sess.Auditors...),
 		CreatedAt:  sess.Created,
 		UpdatedAt:  sess.Updated,
-		Uploads:    api.Uploads{Advertiser: adv, MediaPartner: pub},
+		Uploads:    api.Uploads{Advertiser: adv, MediaPartner: partner},
 	}
 	if !sess.PurgeAfter.IsZero() {
 		t := sess.PurgeAfter
 		out.PurgeAfter = &t
+	}
+	return out, nil
+}
+
+// Get returns a session to one of its members, auditors included. A
+// session whose join failed earlier (or was cut short) is computed now.
+func (s *Service) Get(ctx context.Context, p Principal, id string) (api.Session, error) {
+	out, pending, err := s.get(ctx, p, id)
+	if err != nil || !pending {
+		return out, err
+	}
+	if err := s.compute(ctx, id); err != nil {
+		return api.Session{}, err
+	}
+	out, _, err = s.get(ctx, p, id)
+	return out, err
+}
+
+// get reads a session and whether it waits for its join.
+func (s *Service) get(ctx context.Context, p Principal, id string) (out api.Session, pending bool, err error) {
+	err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+		sess, _, err := member(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		out, err = view(ctx, tx, sess)
+		pending = sess.State == api.StateExchanging && out.Uploads.Advertiser.ReblindedComplete &&
+			out.Uploads.MediaPartner.ReblindedComplete
+		return err
+	})
+	return out, pending, err
+}
+
+// List returns the sessions the caller is a member of, oldest first.
+func (s *Service) List(ctx context.Context, p Principal) ([]api.Session, error) {
+	out := []api.Session{}
+	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+		list, err := tx.Sessions(ctx, p.Party)
+		if err != nil {
+			return fmt.Errorf("session: list: %w", err)
+		}
+		for _, sess := range list {
+			if memberRole(sess, p) == "" {
+				continue
+			}
+			v, err := view(ctx, tx, sess)
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 // Sentinel errors returned by every implementation.
@@ -57,18 +59,18 @@ type Tx interface {
 	// Result returns the results JSON released to side (a role, as in
 	// Part.Side), nil until SetResults; ErrNotFound if the session is
 	// unknown.
-	Result(ctx context.Context, session, side string) ([]byte, error)
+	Result(ctx context.Context, session string, side api.Role) ([]byte, error)
 	// Sessions lists, by creation time then id, the sessions naming party
 	// as advertiser, partner or auditor, or every session if party is "".
 	Sessions(ctx context.Context, party string) ([]Session, error)
 	// StateCounts counts sessions per state.
-	StateCounts(ctx context.Context) (map[string]int, error)
+	StateCounts(ctx context.Context) (map[api.State]int, error)
 
 	// AddPart records a committed part file; ErrExists if a part with the
 	// same session, side, leg and index is already recorded.
 	AddPart(ctx context.Context, p Part) error
 	// Parts lists one set's parts by index.
-	Parts(ctx context.Context, session, side string, leg Leg) ([]Part, error)
+	Parts(ctx context.Context, session string, side api.Role, leg Leg) ([]Part, error)
 
 	// AppendEvent adds a transcript event; ErrExists if its sequence
 	// number is taken (the chain must be extended from the last event).

@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"time"
+
+	"github.com/blindjoin/blindjoin/protocol/api"
+)
 
 // Times are stored with nanosecond precision in UTC; a zero time.Time means
 // "not set".
@@ -8,7 +12,7 @@ import "time"
 // Party is a registered organization.
 type Party struct {
 	Name       string
-	Role       string // api.RoleAdvertiser, api.RoleMediaPartner or api.RoleAuditor
+	Role       api.Role
 	APIKeyHash []byte // SHA-256 of the API key
 	Created    time.Time
 	RevokedAt  time.Time // zero while active
@@ -24,7 +28,7 @@ type Session struct {
 	PolicyHash string
 	Segments   []string
 	Auditors   []string
-	State      string
+	State      api.State
 	Created    time.Time
 	Updated    time.Time
 	ComputedAt time.Time // zero until computed
@@ -55,7 +59,7 @@ const (
 // Part is the metadata of one part file on disk.
 type Part struct {
 	Session  string
-	Side     string // role of the party that sent (or, for relay, receives) it
+	Side     api.Role // role of the party that sent (or, for relay, receives) it
 	Leg      Leg
 	Index    uint32
 	First    uint64 // index of the part's first record in the whole set

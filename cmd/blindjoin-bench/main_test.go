@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/blindjoin/blindjoin/internal/bench"
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 // TestBenchEndToEnd builds blindjoin and blindjoin-bench into one
@@ -52,7 +53,7 @@ func TestBenchEndToEnd(t *testing.T) {
 	// Part bytes over records: 32-byte elements plus attribute bytes
 	// (advertiser 2, partner 1), 16-byte join digests, and a header and
 	// trailer per part.
-	for role, want := range map[string]map[string]float64{
+	for role, want := range map[api.Role]map[string]float64{
 		"advertiser":    {bench.LegBlinded: 34, bench.LegRelay: 32, bench.LegJoin: 16},
 		"media_partner": {bench.LegBlinded: 33, bench.LegRelay: 32, bench.LegJoin: 16},
 	} {

@@ -139,7 +139,7 @@ func checkResultsFile(path string, t transcript.Transcript) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := t.CheckResult(res.Role, nonce, committed); err != nil {
+	if err := t.CheckResult(string(res.Role), nonce, committed); err != nil {
 		return "", err
 	}
 	if len(nonce) == 0 {

@@ -103,11 +103,11 @@ func auditResults(t *testing.T) (adv, pub api.Results, computed map[string]strin
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := transcript.CommitResult(auditSession, r.Role, nonce, committed)
+		c, err := transcript.CommitResult(auditSession, string(r.Role), nonce, committed)
 		if err != nil {
 			t.Fatal(err)
 		}
-		computed[transcript.ResultCommitmentKey(r.Role)] = c
+		computed[transcript.ResultCommitmentKey(string(r.Role))] = c
 		r.ResultNonce = hex.EncodeToString(nonce)
 	}
 	return adv, pub, computed
@@ -162,7 +162,7 @@ func TestAuditVerifyResults(t *testing.T) {
 		"result_digest": hex.EncodeToString(sum[:]), "partner_result_digest": hex.EncodeToString(sum[:])})
 
 	malformed := maps.Clone(computed)
-	malformed[transcript.ResultCommitmentKey(api.RoleMediaPartner)] = "not hex"
+	malformed[transcript.ResultCommitmentKey(string(api.RoleMediaPartner))] = "not hex"
 
 	tampered := advRes
 	more := *advRes.Segments["loyal"] + 1

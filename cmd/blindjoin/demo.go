@@ -145,7 +145,7 @@ func runDemoSession(ctx context.Context, keep string, std stdio) (rep *demoRepor
 	parties := []struct {
 		party *demo.Party
 		name  string
-		role  string
+		role  api.Role
 		dir   string
 	}{
 		{&cfg.Advertiser, demoAdvertiser, api.RoleAdvertiser, "advertiser"},

@@ -13,9 +13,9 @@ import (
 
 // demoProgress gives each party its own line reporter on w, each line
 // prefixed with the role; both write through one lock.
-func demoProgress(w io.Writer) func(role string) flow.Progress {
+func demoProgress(w io.Writer) func(role api.Role) flow.Progress {
 	var mu sync.Mutex
-	return func(role string) flow.Progress {
+	return func(role api.Role) flow.Progress {
 		return flow.NewLines(&prefixWriter{w: w, mu: &mu, prefix: "  " + roleText(role) + ": "}, 2*time.Second, time.Now)
 	}
 }

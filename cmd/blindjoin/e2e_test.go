@@ -72,8 +72,9 @@ func newRoomWithParties(t *testing.T) *e2e {
 	})
 	e := &e2e{room: room, roomKey: hex.EncodeToString(room.TranscriptKey), dir: t.TempDir()}
 	for _, p := range []struct {
-		key        *string
-		name, role string
+		key  *string
+		name string
+		role api.Role
 	}{{&e.adv, "acme", api.RoleAdvertiser}, {&e.pub, "news", api.RoleMediaPartner}, {&e.aud, "audit-firm", api.RoleAuditor}} {
 		if *p.key, err = operator.AddParty(ctx, roomDir, p.name, p.role); err != nil {
 			t.Fatal(err)
@@ -232,13 +233,13 @@ func TestEndToEndCLI(t *testing.T) {
 	}
 
 	// Listing, showing and deleting.
-	if out := e.mustRun(t, e.pub, "session", "list"); !strings.Contains(out, id) || !strings.Contains(out, api.StateComputed) {
+	if out := e.mustRun(t, e.pub, "session", "list"); !strings.Contains(out, id) || !strings.Contains(out, string(api.StateComputed)) {
 		t.Errorf("session list: %s", out)
 	}
 	if out := e.mustRun(t, e.adv, "session", "show", id); !strings.Contains(out, "activation_purposes") || !strings.Contains(out, "(complete)") {
 		t.Errorf("session show: %s", out)
 	}
-	if out := e.mustRun(t, e.adv, "session", "delete", id); !strings.Contains(out, api.StatePurged) {
+	if out := e.mustRun(t, e.adv, "session", "delete", id); !strings.Contains(out, string(api.StatePurged)) {
 		t.Errorf("session delete: %s", out)
 	}
 	// Deleting purges the blinded data; the results and the transcript stay.
@@ -275,8 +276,9 @@ func checkResults(t *testing.T, e *e2e, id string, pol policy.Policy, truth *syn
 	}
 
 	for _, side := range []struct {
-		key, role string
-		counted   int
+		key     string
+		role    api.Role
+		counted int
 	}{{e.adv, api.RoleAdvertiser, truth.Advertiser.Counted}, {e.pub, api.RoleMediaPartner, truth.Partner.Counted}} {
 		var res resultsOutput
 		out := e.mustRun(t, side.key, "results", id, "--json")

@@ -12,7 +12,7 @@ import (
 // only useful to `blindjoin match` (it maps them to activation.csv).
 type resultsOutput struct {
 	SessionID  string            `json:"session_id"`
-	Role       string            `json:"role"`
+	Role       api.Role          `json:"role"`
 	K          int64             `json:"k"`
 	Overlap    *int64            `json:"overlap"`
 	MatchRate  api.MatchRates    `json:"match_rate"`
@@ -65,9 +65,9 @@ func runResults(args []string, std stdio) int {
 	return exitOK
 }
 
-func roleText(role string) string {
+func roleText(role api.Role) string {
 	if role == api.RoleMediaPartner {
 		return "media partner"
 	}
-	return role
+	return string(role)
 }

@@ -131,7 +131,7 @@ func TestResumeRefusesChangedKeyInputAndOptions(t *testing.T) {
 	if advCode != exitOK || pubCode != exitInterrupted {
 		t.Fatalf("advertiser exit %d (%s); partner exit %d, want %d", advCode, advErr, pubCode, exitInterrupted)
 	}
-	if out := e.mustRun(t, e.pub, "session", "show", id); !strings.Contains(out, api.StateComputed) {
+	if out := e.mustRun(t, e.pub, "session", "show", id); !strings.Contains(out, string(api.StateComputed)) {
 		t.Fatalf("the session is not computed:\n%s", out)
 	}
 

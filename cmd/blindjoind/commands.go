@@ -14,6 +14,7 @@ import (
 	"github.com/blindjoin/blindjoin/cleanroom/httpapi"
 	"github.com/blindjoin/blindjoin/cleanroom/operator"
 	"github.com/blindjoin/blindjoin/cleanroom/ratelimit"
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 // Exit statuses.
@@ -224,7 +225,7 @@ func partyAdd(c *cli, args []string) int {
 	if len(rest) != 0 || *name == "" || *role == "" {
 		return usageError(c, fs, "--name and --role are required, and nothing else")
 	}
-	key, err := operator.AddParty(c.ctx, *data, *name, *role)
+	key, err := operator.AddParty(c.ctx, *data, *name, api.Role(*role))
 	if err == nil {
 		err = writeAddedParty(c.out, *name, *role, key, *asJSON)
 	}

@@ -36,7 +36,7 @@ func writeParties(w io.Writer, parties []registry.Party, asJSON bool) error {
 			Parties []partyJSON `json:"parties"`
 		}{Parties: make([]partyJSON, len(parties))}
 		for i, p := range parties {
-			out.Parties[i] = partyJSON{Name: p.Name, Role: p.Role, Created: &parties[i].Created}
+			out.Parties[i] = partyJSON{Name: p.Name, Role: string(p.Role), Created: &parties[i].Created}
 			if !p.RevokedAt.IsZero() {
 				out.Parties[i].RevokedAt = &parties[i].RevokedAt
 			}

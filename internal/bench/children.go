@@ -20,6 +20,7 @@ import (
 	"github.com/blindjoin/blindjoin/partner/client"
 	"github.com/blindjoin/blindjoin/partner/csvin"
 	"github.com/blindjoin/blindjoin/partner/flow"
+	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/blind"
 )
 
@@ -169,7 +170,7 @@ func runParty(args []string, stdout, stderr io.Writer) int {
 	sum, err := flow.Run(context.Background(), flow.Options{
 		Client:          cl,
 		SessionID:       *session,
-		Role:            *role,
+		Role:            api.Role(*role),
 		Input:           *in,
 		Columns:         csvin.Columns{ID: *idCol, Consent: *consentCol, Segments: *segCol},
 		OutDir:          *out,

@@ -115,13 +115,13 @@ type Correctness struct {
 
 // check compares the parties' released results (their summaries and the
 // partner's activation.csv) with the truth under pol.
-func (b *data) check(pol policy.Policy, adv, pub partyOutput, activationFile string) (Correctness, error) {
+func (b *data) check(pol policy.Policy, adv, partner partyOutput, activationFile string) (Correctness, error) {
 	t := b.truth
 	c := Correctness{
-		ExpectedOverlap: t.Overlap, AdvertiserSaw: adv.Summary.Overlap, PartnerSaw: pub.Summary.Overlap,
-		ExpectedActivationRows: len(t.Released(int(pol.K))), ActivationRows: pub.Summary.ActivationRows,
+		ExpectedOverlap: t.Overlap, AdvertiserSaw: adv.Summary.Overlap, PartnerSaw: partner.Summary.Overlap,
+		ExpectedActivationRows: len(t.Released(int(pol.K))), ActivationRows: partner.Summary.ActivationRows,
 	}
-	v, err := demo.Check(t, pol, adv.Summary, pub.Summary, activationFile)
+	v, err := demo.Check(t, pol, adv.Summary, partner.Summary, activationFile)
 	if err != nil {
 		return c, err
 	}

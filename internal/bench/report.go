@@ -70,14 +70,14 @@ type Report struct {
 	// BytesPerElement is, per party, the part bytes of each leg over the
 	// records of that leg, and all connection bytes (HTTP headers, JSON
 	// calls, polls) over the party's own records.
-	BytesPerElement map[string]map[string]float64 `json:"bytes_per_element"`
-	PeakRSSMB       map[string]float64            `json:"peak_rss_mb"`
-	ProcessCPU      map[string]CPUSplit           `json:"process_cpu_s"`
+	BytesPerElement map[api.Role]map[string]float64 `json:"bytes_per_element"`
+	PeakRSSMB       map[string]float64              `json:"peak_rss_mb"`
+	ProcessCPU      map[string]CPUSplit             `json:"process_cpu_s"`
 
 	// Phases are the wall times between the session's milestones;
 	// PartyPhases are each party's own phases as its flow timed them.
-	Phases      []Phase                     `json:"phases"`
-	PartyPhases map[string][]flow.PhaseTime `json:"party_phases"`
+	Phases      []Phase                       `json:"phases"`
+	PartyPhases map[api.Role][]flow.PhaseTime `json:"party_phases"`
 
 	SetupSeconds float64 `json:"setup_s"` // writing the files and the truth
 }
@@ -111,19 +111,19 @@ func newReport(o Options) *Report {
 
 // fill computes the report's figures from the processes, their outputs,
 // the transcript and the floor runs.
-func (r *Report) fill(parties map[string]*child, srv *child, outs map[string]partyOutput, tr transcript.Transcript, floors []FloorResult) {
-	adv, pub := outs[api.RoleAdvertiser], outs[api.RoleMediaPartner]
+func (r *Report) fill(parties map[api.Role]*child, srv *child, outs map[api.Role]partyOutput, tr transcript.Transcript, floors []FloorResult) {
+	adv, partner := outs[api.RoleAdvertiser], outs[api.RoleMediaPartner]
 	start, end := parties[api.RoleAdvertiser].started, parties[api.RoleAdvertiser].exited
 	for _, c := range parties {
 		start, end = earliest(start, c.started), latest(end, c.exited)
 	}
 	r.WallSeconds = end.Sub(start).Seconds()
-	r.Elements = adv.Summary.Rows.Uploaded + pub.Summary.Rows.Uploaded
+	r.Elements = adv.Summary.Rows.Uploaded + partner.Summary.Rows.Uploaded
 
 	r.PeakRSSMB = map[string]float64{}
 	r.ProcessCPU = map[string]CPUSplit{}
 	var cpu time.Duration
-	for name, c := range map[string]*child{"server": srv, api.RoleAdvertiser: parties[api.RoleAdvertiser], api.RoleMediaPartner: parties[api.RoleMediaPartner]} {
+	for name, c := range map[string]*child{"server": srv, string(api.RoleAdvertiser): parties[api.RoleAdvertiser], string(api.RoleMediaPartner): parties[api.RoleMediaPartner]} {
 		cpu += c.usage.CPU()
 		r.PeakRSSMB[name] = float64(c.usage.PeakRSS) / 1e6
 		r.ProcessCPU[name] = CPUSplit{User: c.usage.User.Seconds(), System: c.usage.System.Seconds()}
@@ -154,7 +154,7 @@ func (r *Report) fill(parties map[string]*child, srv *child, outs map[string]par
 		r.CPUOverFloor = r.CPUPerElementUS / r.FloorPerElementUS
 	}
 
-	r.BytesPerElement = map[string]map[string]float64{}
+	r.BytesPerElement = map[api.Role]map[string]float64{}
 	for role, out := range outs {
 		own := out.Summary.Rows.Uploaded
 		other := outs[otherRole(role)].Summary.Rows.Uploaded
@@ -167,7 +167,7 @@ func (r *Report) fill(parties map[string]*child, srv *child, outs map[string]par
 			"conn_received": ratio(t.ConnReceived, own),
 		}
 	}
-	r.PartyPhases = map[string][]flow.PhaseTime{api.RoleAdvertiser: adv.Summary.Phases, api.RoleMediaPartner: pub.Summary.Phases}
+	r.PartyPhases = map[api.Role][]flow.PhaseTime{api.RoleAdvertiser: adv.Summary.Phases, api.RoleMediaPartner: partner.Summary.Phases}
 	r.Phases = milestones(start, end, parties, outs, tr)
 }
 
@@ -177,7 +177,7 @@ func (r *Report) fill(parties map[string]*child, srv *child, outs map[string]par
 // computed, both parties done. Work overlaps across them (one party may
 // re-blind while the other's relay is prepared); each phase is the time
 // until the later side reached the milestone.
-func milestones(start, end time.Time, parties map[string]*child, outs map[string]partyOutput, tr transcript.Transcript) []Phase {
+func milestones(start, end time.Time, parties map[api.Role]*child, outs map[api.Role]partyOutput, tr transcript.Transcript) []Phase {
 	var read time.Time
 	for role, out := range outs {
 		at := parties[role].started
@@ -222,7 +222,7 @@ func milestones(start, end time.Time, parties map[string]*child, outs map[string
 	return append(out, Phase{Name: "total", Seconds: end.Sub(start).Seconds()})
 }
 
-func otherRole(role string) string {
+func otherRole(role api.Role) api.Role {
 	if role == api.RoleAdvertiser {
 		return api.RoleMediaPartner
 	}
@@ -314,7 +314,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(tw, "process\tuser s\tsystem s\tCPU s\tpeak RSS MB\t")
-	for _, name := range []string{"server", api.RoleAdvertiser, api.RoleMediaPartner} {
+	for _, name := range []string{"server", string(api.RoleAdvertiser), string(api.RoleMediaPartner)} {
 		c := r.ProcessCPU[name]
 		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.1f\t\n", name, c.User, c.System, c.User+c.System, r.PeakRSSMB[name])
 	}
@@ -332,7 +332,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(tw, "bytes per element\tblinded up\tcounterpart down\tjoin up\tall sent\tall received\t")
-	for _, role := range []string{api.RoleAdvertiser, api.RoleMediaPartner} {
+	for _, role := range []api.Role{api.RoleAdvertiser, api.RoleMediaPartner} {
 		b := r.BytesPerElement[role]
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t\n", role, b[LegBlinded], b[LegRelay], b[LegJoin], b["conn_sent"], b["conn_received"])
 	}

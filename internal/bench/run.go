@@ -144,7 +144,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 	}
 	rep.fill(parties, room.srv.child, outputs, tr, append(floors, after...))
 	rep.Correct, err = data.check(room.pol, outputs[api.RoleAdvertiser], outputs[api.RoleMediaPartner],
-		filepath.Join(dir, api.RoleMediaPartner, "activation.csv"))
+		filepath.Join(dir, string(api.RoleMediaPartner), "activation.csv"))
 	if err != nil {
 		return nil, fmt.Errorf("checking the results: %w", err)
 	}
@@ -176,7 +176,7 @@ func startRoom(ctx context.Context, dir string, o Options) (*room, error) {
 	if r.adv, err = client.New(client.Config{BaseURL: r.url, APIKey: client.Secret(r.advKey)}); err != nil {
 		return r, err
 	}
-	pub, err := client.New(client.Config{BaseURL: r.url, APIKey: client.Secret(r.partnerKey)})
+	partner, err := client.New(client.Config{BaseURL: r.url, APIKey: client.Secret(r.partnerKey)})
 	if err != nil {
 		return r, err
 	}
@@ -184,7 +184,7 @@ func startRoom(ctx context.Context, dir string, o Options) (*room, error) {
 	if err != nil {
 		return r, fmt.Errorf("creating the session: %w", err)
 	}
-	if _, err := pub.Join(ctx, r.sess.ID, r.sess.PolicyHash); err != nil {
+	if _, err := partner.Join(ctx, r.sess.ID, r.sess.PolicyHash); err != nil {
 		return r, fmt.Errorf("joining the session: %w", err)
 	}
 	r.pol, err = policy.Parse(r.sess.Policy)
@@ -194,32 +194,33 @@ func startRoom(ctx context.Context, dir string, o Options) (*room, error) {
 // runParties runs both parties' flows as child processes at the same time
 // and returns them with their outputs. If one fails, the other is stopped:
 // it would wait for its counterpart forever.
-func (r *room) runParties(ctx context.Context, dir string, o Options, data *data) (map[string]*child, map[string]partyOutput, error) {
+func (r *room) runParties(ctx context.Context, dir string, o Options, data *data) (map[api.Role]*child, map[api.Role]partyOutput, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	parties := map[string]*child{}
+	parties := map[api.Role]*child{}
 	for _, p := range []struct {
-		role, key, in string
-		args          []string
+		role    api.Role
+		key, in string
+		args    []string
 	}{
 		{api.RoleAdvertiser, r.advKey, data.advFile, []string{"--id-column", "email", "--segments-column", "segments", "--consent-column", "consent"}},
 		{api.RoleMediaPartner, r.partnerKey, data.partnerFile, []string{"--id-column", "user_email", "--consent-column", "consent"}},
 	} {
 		args := append([]string{childParty,
-			"--url", r.url, "--session", r.sess.ID, "--role", p.role, "--in", p.in,
-			"--out", filepath.Join(dir, p.role), "--keys", filepath.Join(dir, p.role+"-keys"),
+			"--url", r.url, "--session", r.sess.ID, "--role", string(p.role), "--in", p.in,
+			"--out", filepath.Join(dir, string(p.role)), "--keys", filepath.Join(dir, string(p.role)+"-keys"),
 		}, p.args...)
 		if o.Profile {
-			args = append(args, "--cpuprofile", filepath.Join(dir, p.role+".pprof"))
+			args = append(args, "--cpuprofile", filepath.Join(dir, string(p.role)+".pprof"))
 		}
-		c, err := startChild(ctx, dir, p.role, o.Cores, []string{apiKeyEnv + "=" + p.key}, nil, args...)
+		c, err := startChild(ctx, dir, string(p.role), o.Cores, []string{apiKeyEnv + "=" + p.key}, nil, args...)
 		if err != nil {
 			return nil, nil, err
 		}
 		parties[p.role] = c
 	}
 	type result struct {
-		role string
+		role api.Role
 		out  partyOutput
 		err  error
 	}
@@ -236,7 +237,7 @@ func (r *room) runParties(ctx context.Context, dir string, o Options, data *data
 			results <- res
 		}()
 	}
-	outputs := map[string]partyOutput{}
+	outputs := map[api.Role]partyOutput{}
 	var errs error
 	for range parties {
 		res := <-results

@@ -19,7 +19,7 @@ import (
 const testKey = "bjk_live_SECRET-api-key-0123456789"
 
 // fakeToken is a JWT-shaped token with the claims the client reads.
-func fakeToken(party, role string, serial int) string {
+func fakeToken(party string, role api.Role, serial int) string {
 	enc := base64.RawURLEncoding.EncodeToString
 	payload, _ := json.Marshal(map[string]any{"sub": party, "role": role, "jti": serial})
 	return enc([]byte(`{"alg":"EdDSA"}`)) + "." + enc(payload) + "." + enc(fmt.Appendf(nil, "SIGNATURE-%d", serial))

@@ -81,8 +81,8 @@ func validToken(t string) bool {
 
 // Identity is who the clean room says the caller is.
 type Identity struct {
-	Party string // the registered party name
-	Role  string // api.RoleAdvertiser, api.RoleMediaPartner or api.RoleAuditor
+	Party string   // the registered party name
+	Role  api.Role // api.RoleAdvertiser, api.RoleMediaPartner or api.RoleAuditor
 }
 
 // Identity reads the caller's party name and role from the claims of its
@@ -109,8 +109,8 @@ func parseIdentity(tok string) (Identity, error) {
 		return Identity{}, ErrNoIdentity
 	}
 	var claims struct {
-		Sub  string `json:"sub"`
-		Role string `json:"role"`
+		Sub  string   `json:"sub"`
+		Role api.Role `json:"role"`
 	}
 	if json.Unmarshal(payload, &claims) != nil || claims.Sub == "" {
 		return Identity{}, ErrNoIdentity

@@ -43,22 +43,22 @@ func (v *Verification) check(what string, equal bool, got, want any) {
 // rejection, the overlap and match rate each party was released, the
 // advertiser's segment counts, and activation.csv row by row. Released
 // values must be what p releases from the exact ones: null below k.
-func Check(t *synth.Truth, p policy.Policy, adv, pub flow.Summary, activationCSV string) (*Verification, error) {
+func Check(t *synth.Truth, p policy.Policy, adv, partner flow.Summary, activationCSV string) (*Verification, error) {
 	if p.DP != nil {
 		return nil, ErrNoisy
 	}
 	v := &Verification{Mismatches: []string{}}
 	v.rows("advertiser", adv, t.Advertiser)
-	v.rows("media partner", pub, t.Partner)
+	v.rows("media partner", partner, t.Partner)
 
 	overlap := released(p, int64(t.Overlap))
 	v.check("overlap (advertiser)", equalPtr(adv.Overlap, overlap), show(adv.Overlap), show(overlap))
-	v.check("overlap (media partner)", equalPtr(pub.Overlap, overlap), show(pub.Overlap), show(overlap))
-	advRate, pubRate := rate(p, overlap, t.Advertiser.Counted), rate(p, overlap, t.Partner.Counted)
+	v.check("overlap (media partner)", equalPtr(partner.Overlap, overlap), show(partner.Overlap), show(overlap))
+	advRate, partnerRate := rate(p, overlap, t.Advertiser.Counted), rate(p, overlap, t.Partner.Counted)
 	v.check("match rate (advertiser)", equalPtr(adv.MatchRate.Advertiser, advRate) && adv.MatchRate.MediaPartner == nil,
 		showRates(adv.MatchRate.Advertiser, adv.MatchRate.MediaPartner), showRates(advRate, nil))
-	v.check("match rate (media partner)", equalPtr(pub.MatchRate.MediaPartner, pubRate) && pub.MatchRate.Advertiser == nil,
-		showRates(pub.MatchRate.Advertiser, pub.MatchRate.MediaPartner), showRates(nil, pubRate))
+	v.check("match rate (media partner)", equalPtr(partner.MatchRate.MediaPartner, partnerRate) && partner.MatchRate.Advertiser == nil,
+		showRates(partner.MatchRate.Advertiser, partner.MatchRate.MediaPartner), showRates(nil, partnerRate))
 
 	for _, name := range t.Segments {
 		want := released(p, int64(t.SegmentOverlap[name]))
@@ -66,11 +66,11 @@ func Check(t *synth.Truth, p policy.Policy, adv, pub flow.Summary, activationCSV
 	}
 	v.check("segment names (advertiser)", slices.Equal(slices.Sorted(maps.Keys(adv.Segments)), slices.Sorted(slices.Values(t.Segments))),
 		slices.Sorted(maps.Keys(adv.Segments)), slices.Sorted(slices.Values(t.Segments)))
-	v.check("no segment counts (media partner)", !slices.ContainsFunc(slices.Collect(maps.Values(pub.Segments)), func(c *int64) bool { return c != nil }),
+	v.check("no segment counts (media partner)", !slices.ContainsFunc(slices.Collect(maps.Values(partner.Segments)), func(c *int64) bool { return c != nil }),
 		"counts", "none")
 
 	want := t.Released(int(p.K))
-	v.check("activation rows (summary)", pub.ActivationRows != nil && *pub.ActivationRows == int64(len(want)), show(pub.ActivationRows), len(want))
+	v.check("activation rows (summary)", partner.ActivationRows != nil && *partner.ActivationRows == int64(len(want)), show(partner.ActivationRows), len(want))
 	_, err := CompareActivation(activationCSV, want)
 	var mismatch *ActivationMismatch
 	if err != nil && !errors.As(err, &mismatch) {
@@ -184,8 +184,8 @@ func show[T any](p *T) string {
 	return fmt.Sprint(*p)
 }
 
-func showRates(adv, pub *string) string {
-	return "advertiser " + show(adv) + ", media partner " + show(pub)
+func showRates(adv, partner *string) string {
+	return "advertiser " + show(adv) + ", media partner " + show(partner)
 }
 
 func sum(m map[string]int) int {

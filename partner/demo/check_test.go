@@ -17,10 +17,10 @@ import (
 // some counts, and the summaries and activation file a correct session
 // would produce, written out by hand from the truth.
 type fixture struct {
-	truth    *synth.Truth
-	pol      policy.Policy
-	adv, pub flow.Summary
-	act      string // activation.csv contents
+	truth        *synth.Truth
+	pol          policy.Policy
+	adv, partner flow.Summary
+	act          string // activation.csv contents
 }
 
 func newFixture(t *testing.T) fixture {
@@ -51,10 +51,10 @@ func newFixture(t *testing.T) fixture {
 			Rejected: rejected, Overlap: &overlap, Segments: map[string]*int64{},
 		}
 	}
-	f.adv, f.pub = side(tr.Advertiser), side(tr.Partner)
+	f.adv, f.partner = side(tr.Advertiser), side(tr.Partner)
 	advRate := pol.FormatRate(overlap, int64(tr.Advertiser.Counted))
-	pubRate := pol.FormatRate(overlap, int64(tr.Partner.Counted))
-	f.adv.MatchRate.Advertiser, f.pub.MatchRate.MediaPartner = &advRate, &pubRate
+	partnerRate := pol.FormatRate(overlap, int64(tr.Partner.Counted))
+	f.adv.MatchRate.Advertiser, f.partner.MatchRate.MediaPartner = &advRate, &partnerRate
 	for name, n := range tr.SegmentOverlap {
 		f.adv.Segments[name] = nil
 		if int64(n) >= pol.K {
@@ -69,7 +69,7 @@ func newFixture(t *testing.T) fixture {
 		fmt.Fprintf(&b, "%d,%s\n", a.Row, strings.Join(a.Segments, ";"))
 	}
 	n := int64(len(released))
-	f.pub.ActivationRows = &n
+	f.partner.ActivationRows = &n
 	f.act = b.String()
 	return f
 }
@@ -80,7 +80,7 @@ func (f fixture) check(t *testing.T) *Verification {
 	if err := os.WriteFile(path, []byte(f.act), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	v, err := Check(f.truth, f.pol, f.adv, f.pub, path)
+	v, err := Check(f.truth, f.pol, f.adv, f.partner, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,8 +108,8 @@ func TestCheck(t *testing.T) {
 		want   string
 	}{
 		{"overlap off by one", func(f *fixture) { n := *f.adv.Overlap + 1; f.adv.Overlap = &n }, "overlap (advertiser)"},
-		{"overlap suppressed", func(f *fixture) { f.pub.Overlap = nil }, "overlap (media partner)"},
-		{"other party's rate", func(f *fixture) { f.pub.MatchRate.Advertiser = f.adv.MatchRate.Advertiser }, "match rate (media partner)"},
+		{"overlap suppressed", func(f *fixture) { f.partner.Overlap = nil }, "overlap (media partner)"},
+		{"other party's rate", func(f *fixture) { f.partner.MatchRate.Advertiser = f.adv.MatchRate.Advertiser }, "match rate (media partner)"},
 		{"suppressed segment released", func(f *fixture) {
 			for name, c := range f.adv.Segments {
 				if c == nil {
@@ -118,14 +118,14 @@ func TestCheck(t *testing.T) {
 				}
 			}
 		}, "segment "},
-		{"segment counts to the partner", func(f *fixture) { f.pub.Segments = f.adv.Segments }, "no segment counts"},
+		{"segment counts to the partner", func(f *fixture) { f.partner.Segments = f.adv.Segments }, "no segment counts"},
 		{"consent rejection counted as identifier", func(f *fixture) {
 			f.adv.Rejected["invalid email: x"]++
 			f.adv.Rejected["no lawful basis for counting (purposes 7/9)"]--
 		}, "rows excluded by consent (advertiser)"},
 		{"duplicate kept", func(f *fixture) {
-			f.pub.Rejected["duplicate email"]--
-			f.pub.Rows.Uploaded++
+			f.partner.Rejected["duplicate email"]--
+			f.partner.Rows.Uploaded++
 		}, "rows repeating an identifier (media partner)"},
 		{"activation row missing", func(f *fixture) {
 			lines := strings.SplitAfter(f.act, "\n")
@@ -155,7 +155,7 @@ func TestCheck(t *testing.T) {
 
 	noisy := base
 	noisy.pol.DP = &policy.DP{Epsilon: 1}
-	if _, err := Check(noisy.truth, noisy.pol, noisy.adv, noisy.pub, "unused"); !errors.Is(err, ErrNoisy) {
+	if _, err := Check(noisy.truth, noisy.pol, noisy.adv, noisy.partner, "unused"); !errors.Is(err, ErrNoisy) {
 		t.Errorf("a noisy policy: %v", err)
 	}
 }

@@ -49,7 +49,7 @@ type Config struct {
 
 	// Progress, if set, returns the progress reporter of each role's
 	// flow (api.RoleAdvertiser, api.RoleMediaPartner).
-	Progress func(role string) flow.Progress
+	Progress func(role api.Role) flow.Progress
 	// PollInterval and MaxPollInterval are passed to both flows (zero:
 	// the flow's defaults).
 	PollInterval, MaxPollInterval time.Duration
@@ -176,7 +176,7 @@ func join(ctx context.Context, c *client.Client, id, want string) error {
 	return nil
 }
 
-func (cfg Config) options(p Party, role, id, input string, cols csvin.Columns) flow.Options {
+func (cfg Config) options(p Party, role api.Role, id, input string, cols csvin.Columns) flow.Options {
 	opts := flow.Options{
 		Client:          p.Client,
 		SessionID:       id,

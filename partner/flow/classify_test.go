@@ -10,7 +10,7 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
-func testInfo(t testing.TB, policyJSON string, role string, segments []string) *sessionInfo {
+func testInfo(t testing.TB, policyJSON string, role api.Role, segments []string) *sessionInfo {
 	t.Helper()
 	pol, err := policy.Parse([]byte(policyJSON))
 	if err != nil {

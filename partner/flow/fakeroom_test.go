@@ -45,12 +45,15 @@ type fakeRoom struct {
 	// path after the session id, or the full path) with a status.
 	faults []fault
 	// onCommit runs (without the lock) after each newly committed part.
-	onCommit func(side string, leg string, part uint32)
+	onCommit func(side api.Role, leg string, part uint32)
 	// log of every committed or re-sent part: "side leg part digest".
 	received []string
 }
 
-type fakeParty struct{ name, role string }
+type fakeParty struct {
+	name string
+	role api.Role
+}
 
 type fault struct {
 	match      string
@@ -95,11 +98,11 @@ func (s *sideSet) all() [][]byte {
 type fakeSession struct {
 	api.Session
 	pol       policy.Policy
-	blinded   map[string]*sideSet // by side
-	reblinded map[string]*sideSet
-	relay     map[string][][]byte // encoded relay parts, by recipient
-	relayPos  map[string][]uint64 // relay position -> sender's upload index, by recipient
-	results   map[string]api.Results
+	blinded   map[api.Role]*sideSet // by side
+	reblinded map[api.Role]*sideSet
+	relay     map[api.Role][][]byte // encoded relay parts, by recipient
+	relayPos  map[api.Role][]uint64 // relay position -> sender's upload index, by recipient
+	results   map[api.Role]api.Results
 }
 
 const (
@@ -133,10 +136,10 @@ func newFakeRoom(t *testing.T, policyJSON string, segments []string) *fakeRoom {
 				Segments: segments, Auditors: []string{}, CreatedAt: now, UpdatedAt: now,
 			},
 			pol:       pol,
-			blinded:   map[string]*sideSet{},
-			reblinded: map[string]*sideSet{},
-			relay:     map[string][][]byte{},
-			relayPos:  map[string][]uint64{},
+			blinded:   map[api.Role]*sideSet{},
+			reblinded: map[api.Role]*sideSet{},
+			relay:     map[api.Role][][]byte{},
+			relayPos:  map[api.Role][]uint64{},
 		},
 	}
 	mux := http.NewServeMux()
@@ -253,7 +256,7 @@ func (r *fakeRoom) authed(h partyHandler) http.HandlerFunc {
 // view is the session as members see it. Called with r.mu held.
 func (r *fakeRoom) view() api.Session {
 	s := r.sess.Session
-	prog := func(side string) api.SideProgress {
+	prog := func(side api.Role) api.SideProgress {
 		var sp api.SideProgress
 		sp.BlindedParts, sp.BlindedRecords, sp.BlindedComplete = r.sess.blinded[side].progress()
 		sp.ReblindedParts, sp.ReblindedRecords, sp.ReblindedComplete = r.sess.reblinded[side].progress()
@@ -314,7 +317,7 @@ func readPart(body io.Reader) (wire.Header, [][]byte, [32]byte, error) {
 }
 
 // attrsFor is the attribute list a side must declare.
-func (r *fakeRoom) attrsFor(side string) []wire.Attr {
+func (r *fakeRoom) attrsFor(side api.Role) []wire.Attr {
 	n := 0
 	if side == api.RoleAdvertiser {
 		n = len(r.sess.Segments)
@@ -326,7 +329,7 @@ func (r *fakeRoom) attrsFor(side string) []wire.Attr {
 	return attrs
 }
 
-func (r *fakeRoom) evaluator(side string) *policy.Evaluator {
+func (r *fakeRoom) evaluator(side api.Role) *policy.Evaluator {
 	e, err := policy.NewEvaluator(r.sess.pol, r.attrsFor(side))
 	if err != nil {
 		r.t.Error(err)
@@ -374,7 +377,7 @@ func (r *fakeRoom) putPart(w http.ResponseWriter, req *http.Request, p fakeParty
 }
 
 // commit records a decoded part. Called with r.mu held.
-func (r *fakeRoom) commit(side, leg string, kind wire.Kind, h wire.Header, recs [][]byte, digest [32]byte) (receipt api.PartReceipt, status int, code string, fresh bool) {
+func (r *fakeRoom) commit(side api.Role, leg string, kind wire.Kind, h wire.Header, recs [][]byte, digest [32]byte) (receipt api.PartReceipt, status int, code string, fresh bool) {
 	s := r.sess
 	sets := s.blinded
 	if leg == "reblinded" {
@@ -403,9 +406,9 @@ func (r *fakeRoom) commit(side, leg string, kind wire.Kind, h wire.Header, recs 
 		}
 		return receiptOf(), 200, "", false
 	}
-	open := []string{api.StateJoined, api.StateUploading}
+	open := []api.State{api.StateJoined, api.StateUploading}
 	if leg == "reblinded" {
-		open = []string{api.StateExchanging}
+		open = []api.State{api.StateExchanging}
 	}
 	if !slices.Contains(open, s.State) {
 		return api.PartReceipt{}, 409, api.CodeWrongState, false
@@ -466,7 +469,7 @@ func (r *fakeRoom) commit(side, leg string, kind wire.Kind, h wire.Header, recs 
 // prepareRelays permutes each side's counting records and encodes them as
 // relay parts for the other side. Called with r.mu held.
 func (r *fakeRoom) prepareRelays() {
-	for _, sender := range []string{api.RoleAdvertiser, api.RoleMediaPartner} {
+	for _, sender := range []api.Role{api.RoleAdvertiser, api.RoleMediaPartner} {
 		recipient := api.RoleMediaPartner
 		if sender == api.RoleMediaPartner {
 			recipient = api.RoleAdvertiser
@@ -544,7 +547,7 @@ func (r *fakeRoom) counterpart(w http.ResponseWriter, req *http.Request, p fakeP
 func (r *fakeRoom) computeResults() {
 	s := r.sess
 	// digests of each side's upload records, computed by the other side.
-	digestsOf := func(owner string) map[uint64]string {
+	digestsOf := func(owner api.Role) map[uint64]string {
 		recipient := api.RoleMediaPartner
 		if owner == api.RoleMediaPartner {
 			recipient = api.RoleAdvertiser
@@ -651,7 +654,7 @@ func (r *fakeRoom) computeResults() {
 		}
 	}
 	pubRes.Activation = activation
-	s.results = map[string]api.Results{api.RoleAdvertiser: advRes, api.RoleMediaPartner: pubRes}
+	s.results = map[api.Role]api.Results{api.RoleAdvertiser: advRes, api.RoleMediaPartner: pubRes}
 }
 
 func (r *fakeRoom) getResults(w http.ResponseWriter, _ *http.Request, p fakeParty) {
@@ -665,7 +668,7 @@ func (r *fakeRoom) getResults(w http.ResponseWriter, _ *http.Request, p fakePart
 }
 
 // uploadedBits returns the attribute bits of every record a side uploaded.
-func (r *fakeRoom) uploadedBits(side string) []uint64 {
+func (r *fakeRoom) uploadedBits(side api.Role) []uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []uint64

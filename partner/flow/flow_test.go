@@ -83,7 +83,7 @@ func fastSleep(ctx context.Context, _ time.Duration) error {
 	}
 }
 
-func (e *env) options(t *testing.T, role string) Options {
+func (e *env) options(t *testing.T, role api.Role) Options {
 	o := Options{
 		SessionID: fakeSessionID, Sleep: fastSleep, BatchSize: 64,
 	}
@@ -128,7 +128,7 @@ func TestEndToEnd(t *testing.T) {
 		dir     string
 		keys    string
 		kept    int
-		role    string
+		role    api.Role
 		partsOf int
 	}{
 		{"advertiser", e.adv, as, e.advDir, e.advKeys, want.advKept, api.RoleAdvertiser, 300},
@@ -319,7 +319,7 @@ func TestRetriesAndTokenRefresh(t *testing.T) {
 	e.room.fail("GET /counterpart", 503, "", 1)
 	e.room.fail("GET /v1/sessions/"+fakeSessionID, 502, "", 1)
 	var once sync.Once
-	e.room.onCommit = func(side, leg string, part uint32) {
+	e.room.onCommit = func(side api.Role, leg string, part uint32) {
 		once.Do(e.room.revokeTokens) // every token dies mid-upload
 	}
 	as, ps := runBoth(t, context.Background(), e.options(t, api.RoleAdvertiser), e.options(t, api.RoleMediaPartner))
@@ -349,7 +349,7 @@ func interruptAfterFirstPart(t *testing.T, e *env) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var once sync.Once
-	e.room.onCommit = func(side, leg string, part uint32) {
+	e.room.onCommit = func(side api.Role, leg string, part uint32) {
 		if side == api.RoleAdvertiser && leg == "blinded" {
 			once.Do(cancel)
 		}

@@ -46,7 +46,7 @@ type Options struct {
 	// has not joined yet, if the session's policy hash is exactly this.
 	AcceptPolicyHash string
 	// Role overrides the role read from the access token.
-	Role string
+	Role api.Role
 
 	Progress Progress     // default: no progress reports
 	Logger   *slog.Logger // default: discard

@@ -24,7 +24,7 @@ const (
 
 // resultsReady reports whether a session in state may have results: once
 // computed, they stay readable after the blinded data is purged.
-func resultsReady(state string) bool {
+func resultsReady(state api.State) bool {
 	return state == api.StateComputed || state == api.StatePurged
 }
 

@@ -27,7 +27,7 @@ var (
 type sessionInfo struct {
 	id       string
 	wireID   [16]byte // the session field of every part header
-	role     string
+	role     api.Role
 	matchKey identifier.Type
 	pol      policy.Policy
 	attrs    []wire.Attr // our attribute list, in bit order
@@ -66,7 +66,7 @@ func (r *runner) openSession(ctx context.Context) (api.Session, error) {
 
 // role is the caller's role in s: Options.Role, or the token's, checked
 // against the party names of the session.
-func (r *runner) role(ctx context.Context, s api.Session) (string, error) {
+func (r *runner) role(ctx context.Context, s api.Session) (api.Role, error) {
 	role := r.opts.Role
 	id, err := r.opts.Client.Identity(ctx)
 	switch {
@@ -74,7 +74,7 @@ func (r *runner) role(ctx context.Context, s api.Session) (string, error) {
 		if role == "" {
 			role = id.Role
 		}
-		parties := map[string]string{api.RoleAdvertiser: s.Advertiser, api.RoleMediaPartner: s.Partner}
+		parties := map[api.Role]string{api.RoleAdvertiser: s.Advertiser, api.RoleMediaPartner: s.Partner}
 		if id.Role != role || parties[role] != id.Party {
 			return "", ErrNotMember
 		}
@@ -116,7 +116,7 @@ func (r *runner) ensureJoined(ctx context.Context, s api.Session) (api.Session, 
 
 // deriveInfo checks the session's fields and derives the policy's view of
 // our rows.
-func deriveInfo(s api.Session, role string, hashed bool) (*sessionInfo, error) {
+func deriveInfo(s api.Session, role api.Role, hashed bool) (*sessionInfo, error) {
 	info := &sessionInfo{id: s.ID, role: role}
 	b, err := hex.DecodeString(s.ID)
 	if err != nil || len(b) != len(info.wireID) {

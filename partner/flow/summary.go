@@ -10,10 +10,10 @@ import (
 
 // Summary is what a run reports, and what it writes to summary.json.
 type Summary struct {
-	SessionID  string `json:"session_id"`
-	Role       string `json:"role"`
-	MatchKey   string `json:"match_key"`
-	PolicyHash string `json:"policy_hash"`
+	SessionID  string   `json:"session_id"`
+	Role       api.Role `json:"role"`
+	MatchKey   string   `json:"match_key"`
+	PolicyHash string   `json:"policy_hash"`
 
 	Rows RowCounts `json:"rows"`
 	// Rejected counts the rejected rows by reason (rejects.csv has each

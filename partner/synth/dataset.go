@@ -12,11 +12,11 @@ import (
 // Advertiser and Partner generate them afresh on each call, identical
 // every time, so a million-row side costs no memory to write.
 type Dataset struct {
-	cfg      Config
-	adv, pub sideParams
-	layout   layout
-	ids      *identities
-	cmp      *cmp
+	cfg          Config
+	adv, partner sideParams
+	layout       layout
+	ids          *identities
+	cmp          *cmp
 }
 
 // New plans the dataset described by cfg, or reports a field out of range
@@ -31,12 +31,12 @@ func New(cfg Config) (*Dataset, error) {
 		return nil, err
 	}
 	d := &Dataset{
-		cfg: cfg,
-		adv: advertiserParams(cfg.AdvertiserRows),
-		pub: partnerParams(cfg.PartnerRows),
-		cmp: c,
+		cfg:     cfg,
+		adv:     advertiserParams(cfg.AdvertiserRows),
+		partner: partnerParams(cfg.PartnerRows),
+		cmp:     c,
 	}
-	d.layout = newLayout(cfg.Seed, d.adv, d.pub, cfg.OverlapFraction)
+	d.layout = newLayout(cfg.Seed, d.adv, d.partner, cfg.OverlapFraction)
 	d.ids = newIdentities(cfg.Seed, cfg.MatchKey, d.layout.maxIdentity())
 	return d, nil
 }
@@ -98,8 +98,8 @@ func (d *Dataset) Advertiser() iter.Seq[AdvertiserRow] {
 // Partner yields the media partner's rows in file order.
 func (d *Dataset) Partner() iter.Seq[PartnerRow] {
 	return func(yield func(PartnerRow) bool) {
-		g := d.newSide(&d.pub, d.layout.partnerPeople, d.layout.partnerPerson)
-		for range d.pub.rows {
+		g := d.newSide(&d.partner, d.layout.partnerPeople, d.layout.partnerPerson)
+		for range d.partner.rows {
 			var row PartnerRow
 			identity := g.nextIdentity()
 			row.UserID = "usr_" + strconv.FormatUint(g.rows.Uint64N(1<<40)|1<<40, 16)[1:] // 10 hex digits

@@ -31,7 +31,7 @@ func smallConfig(key identifier.Type) Config {
 	return cfg
 }
 
-func files(t *testing.T, d *Dataset) (adv, pub []byte) {
+func files(t *testing.T, d *Dataset) (adv, partner []byte) {
 	t.Helper()
 	var a, p bytes.Buffer
 	if err := d.WriteAdvertiserCSV(&a); err != nil {
@@ -127,11 +127,11 @@ func TestRowCounts(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			d := newDataset(t, cfg)
-			adv, pub := files(t, d)
+			adv, partner := files(t, d)
 			if n := bytes.Count(adv, []byte("\r\n")) - 1; n != cfg.AdvertiserRows {
 				t.Errorf("advertiser file has %d data rows, want %d", n, cfg.AdvertiserRows)
 			}
-			if n := bytes.Count(pub, []byte("\r\n")) - 1; n != cfg.PartnerRows {
+			if n := bytes.Count(partner, []byte("\r\n")) - 1; n != cfg.PartnerRows {
 				t.Errorf("partner file has %d data rows, want %d", n, cfg.PartnerRows)
 			}
 			truth, err := d.Truth(policy.Default())
@@ -168,8 +168,8 @@ func TestProportions(t *testing.T) {
 		rows, invalidID, forms, counted, activated, bad int
 		kinds                                           map[string]int
 	}
-	var adv, pub tally
-	adv.kinds, pub.kinds = map[string]int{}, map[string]int{}
+	var adv, partner tally
+	adv.kinds, partner.kinds = map[string]int{}, map[string]int{}
 	segCounts := make([]int, 4)
 	var upper, padded, tagged, dotted int
 	add := func(s *tally, id, cell string) {
@@ -202,7 +202,7 @@ func TestProportions(t *testing.T) {
 		dotted += b2i(strings.HasSuffix(strings.ToLower(id), "@gmail.com") && strings.Contains(id[:strings.IndexByte(id, '@')], "."))
 	}
 	for r := range d.Partner() {
-		add(&pub, r.ID, r.Consent)
+		add(&partner, r.ID, r.Consent)
 		if id := strings.TrimSpace(r.ID); id != "" && id == r.ID && strings.Count(id, "@") == 1 {
 			if norm, err := (identifier.Normalizer{}).Normalize(identifier.Email, id); err == nil && norm != id {
 				t.Fatalf("partner row not canonical")
@@ -219,7 +219,7 @@ func TestProportions(t *testing.T) {
 		name string
 		tally
 		invalidLo, invalidHi float64
-	}{{"advertiser", adv, 0.01, 0.02}, {"partner", pub, 0.006, 0.014}} {
+	}{{"advertiser", adv, 0.01, 0.02}, {"partner", partner, 0.006, 0.014}} {
 		valid := s.rows - s.invalidID
 		within(s.name+" invalid identifiers", s.invalidID, s.rows, s.invalidLo, s.invalidHi)
 		within(s.name+" counting", s.counted, valid, 0.77, 0.85)
@@ -332,7 +332,7 @@ func TestCSVReadsBack(t *testing.T) {
 		}
 	}
 	advRows := readAll(advFile, d.AdvertiserColumns())
-	pubRows := readAll(pubFile, d.PartnerColumns())
+	partnerRows := readAll(pubFile, d.PartnerColumns())
 	i := 0
 	for want := range d.Advertiser() {
 		got := advRows[i]
@@ -343,14 +343,14 @@ func TestCSVReadsBack(t *testing.T) {
 	}
 	i = 0
 	for want := range d.Partner() {
-		got := pubRows[i]
+		got := partnerRows[i]
 		i++
 		if got.ID != want.ID || got.Consent != want.Consent || got.Number != i {
 			t.Fatalf("partner row %d read back differently", i)
 		}
 	}
-	if cfg := d.Config(); len(advRows) != cfg.AdvertiserRows || len(pubRows) != cfg.PartnerRows {
-		t.Fatalf("read %d and %d rows", len(advRows), len(pubRows))
+	if cfg := d.Config(); len(advRows) != cfg.AdvertiserRows || len(partnerRows) != cfg.PartnerRows {
+		t.Fatalf("read %d and %d rows", len(advRows), len(partnerRows))
 	}
 
 	fromFiles, err := ComputeTruth(policy.Default(), identifier.Email, d.Config().Segments,
@@ -362,7 +362,7 @@ func TestCSVReadsBack(t *testing.T) {
 			}
 		},
 		func(yield func(PartnerRow) bool) {
-			for _, r := range pubRows {
+			for _, r := range partnerRows {
 				if !yield(PartnerRow{ID: r.ID, Consent: r.Consent}) {
 					return
 				}

@@ -87,7 +87,7 @@ type advEntry struct {
 // Memory is one map entry per counted advertiser digest plus one per
 // distinct valid digest of the side being read (about 100 bytes each),
 // plus the activations.
-func ComputeTruth(p policy.Policy, key identifier.Type, segments []string, adv iter.Seq[AdvertiserRow], pub iter.Seq[PartnerRow]) (*Truth, error) {
+func ComputeTruth(p policy.Policy, key identifier.Type, segments []string, adv iter.Seq[AdvertiserRow], partner iter.Seq[PartnerRow]) (*Truth, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func ComputeTruth(p policy.Policy, key identifier.Type, segments []string, adv i
 	names := map[uint64][]string{}
 	clear(seen)
 	number := 0
-	for row := range pub {
+	for row := range partner {
 		number++
 		digest, facts, ok, err := t.Partner.classify(p, key, row.ID, row.Consent, seen)
 		if err != nil {

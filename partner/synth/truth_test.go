@@ -50,7 +50,7 @@ func handRows(t *testing.T) ([]AdvertiserRow, []PartnerRow) {
 		{ID: "frank@example.com", Segments: "new_customers", Consent: "1;3;4"},                                        // 9 no purpose 7 or 9
 		{ID: "gina@example.com", Segments: "high_value", Consent: tcfV1},                                              // 10 malformed TC string
 	}
-	pub := []PartnerRow{
+	partner := []PartnerRow{
 		{ID: "janedoe@gmail.com", Consent: "1;3;4;7"},      // 1 matches row 1; activates in high_value
 		{ID: "jane.doe@acme-corp.com", Consent: "1;3;4;9"}, // 2 matches row 3; activates in new_customers
 		{ID: "janedoe@gmail.com", Consent: "1;3;4;9"},      // 3 duplicate of row 1: stays home
@@ -64,12 +64,12 @@ func handRows(t *testing.T) ([]AdvertiserRow, []PartnerRow) {
 		{ID: "carol@example.com", Consent: tcfV1},          // 11 malformed TC string
 		{ID: "dave@example.com", Consent: "li:7"},          // 12 duplicate of row 4, though with less consent
 	}
-	return adv, pub
+	return adv, partner
 }
 
 func TestTruthByHand(t *testing.T) {
-	adv, pub := handRows(t)
-	got, err := ComputeTruth(policy.Default(), identifier.Email, handSegments, seqOf(adv), seqOf(pub))
+	adv, partner := handRows(t)
+	got, err := ComputeTruth(policy.Default(), identifier.Email, handSegments, seqOf(adv), seqOf(partner))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,10 +114,10 @@ func TestTruthByHand(t *testing.T) {
 }
 
 func TestTruthPolicyVariants(t *testing.T) {
-	adv, pub := handRows(t)
+	adv, partner := handRows(t)
 	run := func(p policy.Policy) *Truth {
 		t.Helper()
-		got, err := ComputeTruth(p, identifier.Email, handSegments, seqOf(adv), seqOf(pub))
+		got, err := ComputeTruth(p, identifier.Email, handSegments, seqOf(adv), seqOf(partner))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,18 +154,18 @@ func TestTruthPolicyVariants(t *testing.T) {
 }
 
 func TestTruthRejects(t *testing.T) {
-	adv, pub := handRows(t)
+	adv, partner := handRows(t)
 	bad := policy.Default()
 	bad.K = 0
-	if _, err := ComputeTruth(bad, identifier.Email, handSegments, seqOf(adv), seqOf(pub)); !errors.Is(err, policy.ErrInvalid) {
+	if _, err := ComputeTruth(bad, identifier.Email, handSegments, seqOf(adv), seqOf(partner)); !errors.Is(err, policy.ErrInvalid) {
 		t.Errorf("invalid policy: %v", err)
 	}
 	unknown := policy.Default()
 	unknown.ActivationSegments = []string{"vip"}
-	if _, err := ComputeTruth(unknown, identifier.Email, handSegments, seqOf(adv), seqOf(pub)); !errors.Is(err, policy.ErrInvalid) {
+	if _, err := ComputeTruth(unknown, identifier.Email, handSegments, seqOf(adv), seqOf(partner)); !errors.Is(err, policy.ErrInvalid) {
 		t.Errorf("unknown activation segment: %v", err)
 	}
-	if _, err := ComputeTruth(policy.Default(), "imei", handSegments, seqOf(adv), seqOf(pub)); !errors.Is(err, identifier.ErrUnknownType) {
+	if _, err := ComputeTruth(policy.Default(), "imei", handSegments, seqOf(adv), seqOf(partner)); !errors.Is(err, identifier.ErrUnknownType) {
 		t.Errorf("unknown identifier type: %v", err)
 	}
 }

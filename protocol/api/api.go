@@ -12,22 +12,30 @@ const PartContentType = "application/vnd.blindjoin.part"
 // PartCountHeader tells a downloader how many parts the counterpart set has.
 const PartCountHeader = "Blindjoin-Part-Count"
 
+// Role is what a party is to the clean room; in JSON it is the bare string.
+type Role string
+
 // Roles a party can have.
 const (
-	RoleAdvertiser   = "advertiser"
-	RoleMediaPartner = "media_partner"
-	RoleAuditor      = "auditor"
+	RoleAdvertiser   Role = "advertiser"
+	RoleMediaPartner Role = "media_partner"
+	RoleAuditor      Role = "auditor"
 )
+
+// State is where a session is in its life; in JSON it is the bare string.
+// The allowed moves between states are one table in cleanroom/session
+// (states.go).
+type State string
 
 // Session states, in lifecycle order. A session ends in purged or expired.
 const (
-	StateCreated    = "created"    // advertiser created it; partner has not joined
-	StateJoined     = "joined"     // partner accepted the policy
-	StateUploading  = "uploading"  // at least one blinded part received
-	StateExchanging = "exchanging" // both blinded sets complete; re-blinding under way
-	StateComputed   = "computed"   // results available
-	StatePurged     = "purged"     // blinded data deleted (DELETE or retention)
-	StateExpired    = "expired"    // never completed; data deleted
+	StateCreated    State = "created"    // advertiser created it; partner has not joined
+	StateJoined     State = "joined"     // partner accepted the policy
+	StateUploading  State = "uploading"  // at least one blinded part received
+	StateExchanging State = "exchanging" // both blinded sets complete; re-blinding under way
+	StateComputed   State = "computed"   // results available
+	StatePurged     State = "purged"     // blinded data deleted (DELETE or retention)
+	StateExpired    State = "expired"    // never completed; data deleted
 )
 
 // Match keys a session can join on.
@@ -68,7 +76,7 @@ type JoinRequest struct {
 // Session is what members see of a session.
 type Session struct {
 	ID         string          `json:"id"`
-	State      string          `json:"state"`
+	State      State           `json:"state"`
 	Advertiser string          `json:"advertiser"`
 	Partner    string          `json:"partner"`
 	MatchKey   string          `json:"match_key"`
@@ -112,14 +120,14 @@ type PartReceipt struct {
 	Digest   string `json:"digest"` // hex SHA-256 of the part, as in the transcript
 	Final    bool   `json:"final"`
 	Complete bool   `json:"complete"` // every part of this set has arrived
-	State    string `json:"state"`    // session state after this part
+	State    State  `json:"state"`    // session state after this part
 }
 
 // Results is what the policy releases to the calling party. A count below
 // the policy's k (after noise, if any) is null, never a number.
 type Results struct {
 	SessionID string `json:"session_id"`
-	Role      string `json:"role"`
+	Role      Role   `json:"role"`
 	// Overlap counts distinct matched identifiers among rows allowed to count.
 	Overlap *int64 `json:"overlap"`
 	// MatchRate is the overlap over each party's counted rows, formatted with

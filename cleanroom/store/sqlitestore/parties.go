@@ -22,7 +22,7 @@ func scanParty(s scanner) (store.Party, error) {
 
 func (t *tx) AddParty(ctx context.Context, p store.Party) error {
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO parties (`+partyColumns+`) VALUES (?, ?, ?, ?, ?)`,
-		p.Name, p.Role, p.APIKeyHash, timeArg(p.Created), timeArg(p.RevokedAt))
+		p.Name, string(p.Role), p.APIKeyHash, timeArg(p.Created), timeArg(p.RevokedAt))
 	return wrap("add party", err)
 }
 
@@ -55,6 +55,6 @@ func (t *tx) Parties(ctx context.Context) ([]store.Party, error) {
 
 func (t *tx) UpdateParty(ctx context.Context, p store.Party) error {
 	res, err := t.tx.ExecContext(ctx, `UPDATE parties SET role = ?, revoked_at = ? WHERE name = ?`,
-		p.Role, timeArg(p.RevokedAt), p.Name)
+		string(p.Role), timeArg(p.RevokedAt), p.Name)
 	return mustAffect("update party", res, err)
 }

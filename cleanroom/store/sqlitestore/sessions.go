@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 // sessionColumns selects a session row with its auditors, in insertion
@@ -47,7 +48,7 @@ func (t *tx) AddSession(ctx context.Context, s store.Session) error {
 	_, err = t.tx.ExecContext(ctx, `INSERT INTO sessions (id, advertiser, partner, match_key, policy,
 		policy_hash, segments, state, created, updated, computed_at, purge_after, relay_seed)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.ID, s.Advertiser, s.Partner, s.MatchKey, s.Policy, s.PolicyHash, string(segments), s.State,
+		s.ID, s.Advertiser, s.Partner, s.MatchKey, s.Policy, s.PolicyHash, string(segments), string(s.State),
 		timeArg(s.Created), timeArg(s.Updated), timeArg(s.ComputedAt), timeArg(s.PurgeAfter),
 		s.RelaySeed)
 	if err != nil {
@@ -73,7 +74,7 @@ func (t *tx) Session(ctx context.Context, id string) (store.Session, error) {
 func (t *tx) UpdateSession(ctx context.Context, s store.Session) error {
 	res, err := t.tx.ExecContext(ctx, `UPDATE sessions SET state = ?, updated = ?, computed_at = ?,
 		purge_after = ? WHERE id = ?`,
-		s.State, timeArg(s.Updated), timeArg(s.ComputedAt), timeArg(s.PurgeAfter), s.ID)
+		string(s.State), timeArg(s.Updated), timeArg(s.ComputedAt), timeArg(s.PurgeAfter), s.ID)
 	return mustAffect("update session", res, err)
 }
 
@@ -84,12 +85,12 @@ func (t *tx) SetResults(ctx context.Context, id string, advertiser, partner []by
 }
 
 // resultColumns maps a side (a role) to the column of its results.
-var resultColumns = map[string]string{
-	"advertiser":    "advertiser_result",
-	"media_partner": "partner_result",
+var resultColumns = map[api.Role]string{
+	api.RoleAdvertiser:   "advertiser_result",
+	api.RoleMediaPartner: "partner_result",
 }
 
-func (t *tx) Result(ctx context.Context, id, side string) ([]byte, error) {
+func (t *tx) Result(ctx context.Context, id string, side api.Role) ([]byte, error) {
 	col, ok := resultColumns[side]
 	if !ok {
 		return nil, fmt.Errorf("sqlitestore: result: unknown side %q", side)
@@ -119,15 +120,15 @@ func (t *tx) Sessions(ctx context.Context, party string) ([]store.Session, error
 	return out, wrap("sessions", rows.Err())
 }
 
-func (t *tx) StateCounts(ctx context.Context) (map[string]int, error) {
+func (t *tx) StateCounts(ctx context.Context) (map[api.State]int, error) {
 	rows, err := t.tx.QueryContext(ctx, `SELECT state, COUNT(*) FROM sessions GROUP BY state`)
 	if err != nil {
 		return nil, wrap("state counts", err)
 	}
 	defer rows.Close()
-	out := make(map[string]int)
+	out := make(map[api.State]int)
 	for rows.Next() {
-		var state string
+		var state api.State
 		var n int
 		if err := rows.Scan(&state, &n); err != nil {
 			return nil, wrap("state counts", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
@@ -208,7 +209,7 @@ func TestSessions(t *testing.T) {
 	want.ComputedAt = t0.Add(time.Minute)
 	want.PurgeAfter = t0.Add(48 * time.Hour)
 	ro(t, s, func(ctx context.Context, tx store.Tx) error {
-		for _, side := range []string{"advertiser", "media_partner"} {
+		for _, side := range []api.Role{"advertiser", "media_partner"} {
 			if got, err := tx.Result(ctx, "s1", side); err != nil || got != nil {
 				t.Errorf("Result(%s) before SetResults = %q, %v; want nil, nil", side, got, err)
 			}
@@ -241,7 +242,7 @@ func TestSessions(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("after update = %+v\nwant %+v", got, want)
 		}
-		for side, res := range map[string]string{"advertiser": `{"a":1}`, "media_partner": `{"b":2}`} {
+		for side, res := range map[api.Role]string{"advertiser": `{"a":1}`, "media_partner": `{"b":2}`} {
 			if got, err := tx.Result(ctx, "s1", side); err != nil || string(got) != res {
 				t.Errorf("Result(%s) = %q, %v; want %s", side, got, err, res)
 			}
@@ -250,7 +251,7 @@ func TestSessions(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if !reflect.DeepEqual(counts, map[string]int{"computed": 1, "created": 1}) {
+		if !reflect.DeepEqual(counts, map[api.State]int{"computed": 1, "created": 1}) {
 			t.Errorf("StateCounts = %v", counts)
 		}
 		return nil

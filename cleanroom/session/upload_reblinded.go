@@ -36,7 +36,7 @@ func (s *Service) PutReblinded(ctx context.Context, p Principal, id string, body
 
 // newJoinCheck prepares the relayed parts of side (writing them first if
 // the session is exchanging) that the re-blinded parts must answer.
-func (s *Service) newJoinCheck(ctx context.Context, sess store.Session, side string) (partCheck, error) {
+func (s *Service) newJoinCheck(ctx context.Context, sess store.Session, side api.Role) (partCheck, error) {
 	var relayed []store.Part
 	var err error
 	if sess.State == api.StateExchanging {

@@ -27,7 +27,7 @@ func (s *Service) PutBlinded(ctx context.Context, p Principal, id string, body i
 // sideEvaluator returns the attribute list a side must declare and the
 // evaluator of the session's policy over it: the advertiser declares the
 // session's segments after the policy's purposes, the media partner none.
-func sideEvaluator(sess store.Session, side string) ([]wire.Attr, *policy.Evaluator, error) {
+func sideEvaluator(sess store.Session, side api.Role) ([]wire.Attr, *policy.Evaluator, error) {
 	pol, err := policy.Parse(sess.Policy)
 	if err != nil {
 		return nil, nil, fmt.Errorf("session: stored policy: %w", err)
@@ -55,7 +55,7 @@ type blindedCheck struct {
 	part    uint32
 }
 
-func newBlindedCheck(_ context.Context, sess store.Session, side string) (partCheck, error) {
+func newBlindedCheck(_ context.Context, sess store.Session, side api.Role) (partCheck, error) {
 	attrs, eval, err := sideEvaluator(sess, side)
 	if err != nil {
 		return nil, err
@@ -122,7 +122,7 @@ func elementReason(err error) string {
 // set is still the one checked (sameParts).
 func (s *Service) checkCompletion(ctx context.Context, p Principal, id string, st *staged) ([]store.Part, error) {
 	var sess store.Session
-	var side string
+	var side api.Role
 	var parts []store.Part
 	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
@@ -175,7 +175,7 @@ func (s *Service) checkCompletion(ctx context.Context, p Principal, id string, s
 // Only counting records are compared: the others are never relayed,
 // joined or counted. The set costs 32 bytes per counting record while it
 // is sorted, as much as its relay.
-func (s *Service) checkDistinct(sess store.Session, side string, parts []store.Part) error {
+func (s *Service) checkDistinct(sess store.Session, side api.Role, parts []store.Part) error {
 	_, eval, err := sideEvaluator(sess, side)
 	if err != nil {
 		return err

@@ -18,13 +18,13 @@ import (
 
 // sessionParts is every part file of a session, by side and leg.
 type sessionParts struct {
-	blinded, reblinded, relay map[string][]store.Part // keyed by side
+	blinded, reblinded, relay map[api.Role][]store.Part // keyed by side
 }
 
 func loadParts(ctx context.Context, tx store.Tx, id string) (sessionParts, error) {
-	sp := sessionParts{blinded: map[string][]store.Part{}, reblinded: map[string][]store.Part{}, relay: map[string][]store.Part{}}
-	for _, side := range []string{api.RoleAdvertiser, api.RoleMediaPartner} {
-		for leg, m := range map[store.Leg]map[string][]store.Part{
+	sp := sessionParts{blinded: map[api.Role][]store.Part{}, reblinded: map[api.Role][]store.Part{}, relay: map[api.Role][]store.Part{}}
+	for _, side := range []api.Role{api.RoleAdvertiser, api.RoleMediaPartner} {
+		for leg, m := range map[store.Leg]map[api.Role][]store.Part{
 			store.LegBlinded: sp.blinded, store.LegReblinded: sp.reblinded, store.LegRelay: sp.relay,
 		} {
 			parts, err := tx.Parts(ctx, id, side, leg)
@@ -90,7 +90,7 @@ func (s *Service) compute(ctx context.Context, id string) error {
 	computedAt := s.now()
 	rel := releaseInput{
 		id: id, pol: pol, segments: sess.Segments, tally: t, computedAt: computedAt,
-		advRows: int64(in[api.RoleAdvertiser].set.n), pubRows: int64(in[api.RoleMediaPartner].set.n),
+		advRows: int64(in[api.RoleAdvertiser].set.n), partnerRows: int64(in[api.RoleMediaPartner].set.n),
 	}
 	runtime.GC() // the inputs are dead: only the tally is used from here on
 	if pol.DP != nil {
@@ -98,7 +98,7 @@ func (s *Service) compute(ctx context.Context, id string) error {
 			return fmt.Errorf("session: noise: %w", err)
 		}
 	}
-	advView, pubView, err := release(rel)
+	advView, partnerView, err := release(rel)
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func (s *Service) compute(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	pubJSON, pubCommitment, err := s.commitResults(pubView)
+	partnerJSON, partnerCommitment, err := s.commitResults(partnerView)
 	if err != nil {
 		return err
 	}
@@ -118,33 +118,35 @@ func (s *Service) compute(ctx context.Context, id string) error {
 		if cur.State != api.StateExchanging {
 			return nil // purged meanwhile: release nothing
 		}
-		cur.State = api.StateComputed
+		if err := moveTo(&cur, api.StateComputed); err != nil {
+			return err
+		}
 		cur.Updated, cur.ComputedAt = computedAt, computedAt
 		cur.PurgeAfter = computedAt.Add(time.Duration(pol.RetentionDays) * 24 * time.Hour)
 		if err := tx.UpdateSession(ctx, cur); err != nil {
 			return fmt.Errorf("session: compute: %w", err)
 		}
-		if err := tx.SetResults(ctx, id, advJSON, pubJSON); err != nil {
+		if err := tx.SetResults(ctx, id, advJSON, partnerJSON); err != nil {
 			return fmt.Errorf("session: compute: %w", err)
 		}
 		return s.record(ctx, tx, id, serverActor, transcript.TypeComputed, map[string]string{
-			transcript.ResultCommitmentKey(api.RoleAdvertiser):   advCommitment,
-			transcript.ResultCommitmentKey(api.RoleMediaPartner): pubCommitment,
+			transcript.ResultCommitmentKey(string(api.RoleAdvertiser)):   advCommitment,
+			transcript.ResultCommitmentKey(string(api.RoleMediaPartner)): partnerCommitment,
 		})
 	})
 	if err != nil {
 		return err
 	}
 	s.log.InfoContext(ctx, "session computed", "session", id,
-		"advertiser_rows", rel.advRows, "partner_rows", rel.pubRows, "overlap", t.overlap,
+		"advertiser_rows", rel.advRows, "partner_rows", rel.partnerRows, "overlap", t.overlap,
 		"activations", len(t.activations), "dp", pol.DP != nil, "duration", time.Since(start))
 	return nil
 }
 
 // joinInputs builds both sides' join entries, one side per goroutine:
 // each reads and checks its own files, so the two run on two cores.
-func (s *Service) joinInputs(sess store.Session, sp sessionParts) (map[string]joinInput, error) {
-	owners := []string{api.RoleAdvertiser, api.RoleMediaPartner}
+func (s *Service) joinInputs(sess store.Session, sp sessionParts) (map[api.Role]joinInput, error) {
+	owners := []api.Role{api.RoleAdvertiser, api.RoleMediaPartner}
 	inputs := make([]joinInput, len(owners))
 	errs := make([]error, len(owners))
 	var wg sync.WaitGroup
@@ -155,14 +157,14 @@ func (s *Service) joinInputs(sess store.Session, sp sessionParts) (map[string]jo
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return map[string]joinInput{owners[0]: inputs[0], owners[1]: inputs[1]}, nil
+	return map[api.Role]joinInput{owners[0]: inputs[0], owners[1]: inputs[1]}, nil
 }
 
 // joinInput builds the join entries of owner's records. The other side's
 // re-blinded upload holds owner's elements in the order it received them,
 // so relay position j of that upload stands for counting record perm[j] of
 // owner, perm being the permutation relayed to the other side.
-func (s *Service) joinInput(sess store.Session, sp sessionParts, owner string) (joinInput, error) {
+func (s *Service) joinInput(sess store.Session, sp sessionParts, owner api.Role) (joinInput, error) {
 	_, eval, err := sideEvaluator(sess, owner)
 	if err != nil {
 		return joinInput{}, err
@@ -197,8 +199,8 @@ func (s *Service) joinInput(sess store.Session, sp sessionParts, owner string) (
 // part both parties uploaded (dp.DeriveSeed), in a fixed order.
 func (s *Service) noiseSeed(id string, sp sessionParts) []byte {
 	inputs := [][]byte{[]byte(id)}
-	for _, set := range []map[string][]store.Part{sp.blinded, sp.reblinded} {
-		for _, side := range []string{api.RoleAdvertiser, api.RoleMediaPartner} {
+	for _, set := range []map[api.Role][]store.Part{sp.blinded, sp.reblinded} {
+		for _, side := range []api.Role{api.RoleAdvertiser, api.RoleMediaPartner} {
 			for _, p := range set[side] {
 				inputs = append(inputs, p.Digest)
 			}
