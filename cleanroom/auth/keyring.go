@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/keyfile"
+	"github.com/blindjoin/blindjoin/internal/atomicfile"
 )
 
 const (
@@ -185,7 +186,7 @@ func (k *Keyring) modify(change func([]ringKey) (keys []ringKey, changed bool, e
 		if err != nil {
 			return err
 		}
-		if err := keyfile.WriteFileAtomic(k.path, data, 0o600); err != nil {
+		if err := atomicfile.WriteFile(k.path, data, 0o600); err != nil {
 			return err
 		}
 	}

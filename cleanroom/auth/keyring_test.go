@@ -15,6 +15,7 @@ import (
 
 	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
 	"github.com/blindjoin/blindjoin/cleanroom/keyfile"
+	"github.com/blindjoin/blindjoin/internal/atomicfile"
 )
 
 func ringPath(dir string) string { return filepath.Join(dir, "keys", "token-signing.json") }
@@ -84,7 +85,7 @@ func TestOpenKeyringRefusesBadFiles(t *testing.T) {
 		t.Fatalf("0640 keyring: err = %v", err)
 	}
 	os.Chmod(path, 0o600)
-	if err := keyfile.WriteFileAtomic(path, []byte(`{"version":1,"keys":[]}`), 0o600); err != nil {
+	if err := atomicfile.WriteFile(path, []byte(`{"version":1,"keys":[]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := OpenKeyring(f.dir, f.clock.Now, testRand(3)); !errors.Is(err, errRingFormat) {
@@ -186,7 +187,7 @@ func TestKeyringFailsClosed(t *testing.T) {
 	path := ringPath(f.dir)
 	good, _ := os.ReadFile(path)
 
-	if err := keyfile.WriteFileAtomic(path, []byte("{}"), 0o600); err != nil {
+	if err := atomicfile.WriteFile(path, []byte("{}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(reloadInterval)
@@ -207,7 +208,7 @@ func TestKeyringFailsClosed(t *testing.T) {
 	_, err = f.auth.Verify(tok)
 	wantDenied(t, "deleted keyring", tok, err, ReasonKeyring)
 
-	if err := keyfile.WriteFileAtomic(path, good, 0o600); err != nil {
+	if err := atomicfile.WriteFile(path, good, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(reloadInterval)

@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 
 	"github.com/blindjoin/blindjoin/cleanroom/keyfile"
+	"github.com/blindjoin/blindjoin/internal/atomicfile"
 )
 
 // File names under Config.DataDir.
 const (
 	serverSecretFile  = "server-secret"
-	serverSecretLock  = "server-secret.lock"
 	transcriptKeyFile = "transcript-signing.pem"
 )
 
@@ -28,7 +28,7 @@ const serverSecretSize = 32
 // and the differential-privacy noise (with the part digests): without it a
 // copy of the database reveals neither the permutation nor the noise.
 func loadKeys(dataDir string, rand io.Reader) ([]byte, ed25519.PrivateKey, error) {
-	secret, err := loadOrCreateSecret(filepath.Join(dataDir, serverSecretFile), filepath.Join(dataDir, serverSecretLock), rand)
+	secret, err := loadOrCreateSecret(filepath.Join(dataDir, serverSecretFile), rand)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -40,30 +40,37 @@ func loadKeys(dataDir string, rand io.Reader) ([]byte, ed25519.PrivateKey, error
 }
 
 // loadOrCreateSecret reads the raw 32-byte secret at path, or creates it.
-// keyfile has no exclusive create for raw secrets, so a lock file makes two
-// processes starting at once agree on one secret.
-func loadOrCreateSecret(path, lockPath string, rand io.Reader) ([]byte, error) {
-	unlock, err := keyfile.Lock(lockPath)
-	if err != nil {
-		return nil, fmt.Errorf("session: server secret: %w", err)
-	}
-	defer unlock()
-	secret, err := keyfile.ReadFile(path)
-	switch {
-	case err == nil:
-		if len(secret) != serverSecretSize {
-			return nil, fmt.Errorf("session: server secret %s: %w: want %d bytes", path, keyfile.ErrMalformed, serverSecretSize)
-		}
-		return secret, nil
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("session: server secret: %w", err)
+// The file is created exclusively, complete before its name appears, so two
+// processes starting at once agree on one secret: the one that loses the
+// race reads the winner's.
+func loadOrCreateSecret(path string, rand io.Reader) ([]byte, error) {
+	secret, err := readSecret(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return secret, err
 	}
 	secret = make([]byte, serverSecretSize)
 	if _, err := io.ReadFull(rand, secret); err != nil {
 		return nil, fmt.Errorf("session: generate server secret: %w", err)
 	}
-	if err := keyfile.WriteFileAtomic(path, secret, 0o600); err != nil {
+	err = atomicfile.CreateExclusive(path, secret, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return readSecret(path)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("session: server secret: %w", err)
+	}
+	return secret, nil
+}
+
+// readSecret reads the server secret at path; an error wraps
+// fs.ErrNotExist when there is none yet.
+func readSecret(path string) ([]byte, error) {
+	secret, err := keyfile.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("session: server secret: %w", err)
+	}
+	if len(secret) != serverSecretSize {
+		return nil, fmt.Errorf("session: server secret %s: %w: want %d bytes", path, keyfile.ErrMalformed, serverSecretSize)
 	}
 	return secret, nil
 }

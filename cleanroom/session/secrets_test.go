@@ -2,34 +2,48 @@ package session
 
 import (
 	"bytes"
+	"crypto/rand"
+	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+
+	"github.com/blindjoin/blindjoin/cleanroom/keyfile"
 )
 
-func TestKeysPersist(t *testing.T) {
-	h := newHarness(t)
-	path := filepath.Join(h.dir, serverSecretFile)
-	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm() != 0o600 || fi.Size() != serverSecretSize {
-		t.Fatalf("server secret file: %v, %v", fi, err)
+// TestServerSecretOneForAll: services starting at once on one data
+// directory agree on one secret, and a damaged secret file is refused, not
+// replaced.
+func TestServerSecretOneForAll(t *testing.T) {
+	path := filepath.Join(t.TempDir(), serverSecretFile)
+	secrets := make([][]byte, 8)
+	var wg sync.WaitGroup
+	for i := range secrets {
+		wg.Go(func() {
+			var err error
+			if secrets[i], err = loadOrCreateSecret(path, rand.Reader); err != nil {
+				t.Error(err)
+			}
+		})
 	}
-	pub, secret := h.svc.TranscriptPublicKey(), h.svc.secret
-	h.reopen()
-	if !bytes.Equal(pub, h.svc.TranscriptPublicKey()) || !bytes.Equal(secret, h.svc.secret) {
-		t.Fatal("keys changed across a restart")
+	wg.Wait()
+	for _, s := range secrets[1:] {
+		if len(s) != serverSecretSize || !bytes.Equal(s, secrets[0]) {
+			t.Fatalf("secrets differ: %x and %x", secrets[0], s)
+		}
 	}
-	h.close()
-	if err := os.Chmod(path, 0o644); err != nil {
-		t.Fatal(err)
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v, %v", info, err)
 	}
-	if _, err := New(h.cfg); err == nil {
-		t.Fatal("New accepted a server secret readable by others")
-	}
+
 	if err := os.WriteFile(path, []byte("short"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(h.cfg); err == nil {
-		t.Fatal("New accepted a malformed server secret")
+	if _, err := loadOrCreateSecret(path, rand.Reader); !errors.Is(err, keyfile.ErrMalformed) {
+		t.Fatalf("damaged secret: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "short" {
+		t.Fatal("a damaged secret was replaced")
 	}
 }
