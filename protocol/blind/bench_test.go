@@ -3,6 +3,7 @@ package blind
 import (
 	"testing"
 
+	"filippo.io/edwards25519"
 	"github.com/gtank/ristretto255"
 
 	"github.com/blindjoin/blindjoin/protocol"
@@ -129,4 +130,31 @@ func BenchmarkScalarMult(b *testing.B) {
 	var p ristretto255.Element
 	p.Base()
 	measure(b, "op", 1, func() { p.ScalarMult(&k.s, &p) })
+}
+
+// BenchmarkEncode compares gtank's encoding of one point with the batch
+// double-and-encode of a full group, per point.
+func BenchmarkEncode(b *testing.B) {
+	var pts [encodeGroup]edwards25519.Point
+	var gs [encodeGroup]ristretto255.Element
+	for i, d := range randomDigests(encodeGroup, 27) {
+		var u [64]byte
+		newXMD(protocol.DST).expand(u[:], d[:])
+		_, _ = gs[i].SetUniformBytes(u[:])
+		e := Element(gs[i].Bytes())
+		decodePoint(&pts[i], &e)
+	}
+	b.Run("gtank", func(b *testing.B) {
+		var out [encodeGroup]Element
+		measure(b, "point", encodeGroup, func() {
+			for i := range gs {
+				gs[i].Encode(out[i][:0])
+			}
+		})
+	})
+	b.Run("double-and-encode", func(b *testing.B) {
+		var enc doubleEncoder
+		var out [encodeGroup]Element
+		measure(b, "point", encodeGroup, func() { enc.encode(out[:], pts[:]) })
+	})
 }
