@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"filippo.io/edwards25519"
 	"filippo.io/edwards25519/field"
 )
 
@@ -156,4 +157,205 @@ func TestFieldOps8(t *testing.T) {
 	if x != want {
 		t.Error("feMul8 in place differs")
 	}
+}
+
+func randomPoint(t testing.TB, r *rand.Rand) *edwards25519.Point {
+	t.Helper()
+	var b [64]byte
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	s, err := edwards25519.NewScalar().SetUniformBytes(b[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return new(edwards25519.Point).ScalarBaseMult(s)
+}
+
+func randomScalar(t testing.TB, r *rand.Rand) *edwards25519.Scalar {
+	t.Helper()
+	var b [64]byte
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	s, err := edwards25519.NewScalar().SetUniformBytes(b[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestDigits16(t *testing.T) {
+	r := rand.New(newRand(52))
+	for range 1000 {
+		s := randomScalar(t, r)
+		var d digits16
+		d.setScalar(s)
+		sum := new(big.Int)
+		for i := 63; i >= 0; i-- {
+			if d[i] < -8 || d[i] > 8 {
+				t.Fatalf("digit %d = %d", i, d[i])
+			}
+			sum.Lsh(sum, 4)
+			sum.Add(sum, big.NewInt(int64(d[i])))
+		}
+		if want := feToIntBytes(s.Bytes()); sum.Cmp(want) != 0 {
+			t.Fatalf("digits sum to %v, want %v", sum, want)
+		}
+	}
+}
+
+func feToIntBytes(le []byte) *big.Int {
+	be := make([]byte, len(le))
+	for i := range le {
+		be[len(le)-1-i] = le[i]
+	}
+	return new(big.Int).SetBytes(be)
+}
+
+// TestPointOps8 compares doubling, addition and the conversions with
+// edwards25519 in every lane.
+func TestPointOps8(t *testing.T) {
+	requireIFMA(t)
+	r := rand.New(newRand(53))
+	for range 200 {
+		var ps, qs [8]*edwards25519.Point
+		var p, q extended8
+		for j := range 8 {
+			ps[j], qs[j] = randomPoint(t, r), randomPoint(t, r)
+			p.setLane(j, ps[j])
+			q.setLane(j, qs[j])
+		}
+		var qc cached8
+		var sum completed8
+		var tmp [8]fe8
+		var out extended8
+		toCached8(&qc, &q, &d2x8)
+		addCached8(&sum, &p, &qc, &tmp)
+		toExtended8(&out, &sum)
+		var dbl completed8
+		pointDouble8(&dbl, &sum, &tmp)
+		var dblExt extended8
+		toExtended8(&dblExt, &dbl)
+		for j := range 8 {
+			want := new(edwards25519.Point).Add(ps[j], qs[j])
+			var got edwards25519.Point
+			out.lane(j, &got)
+			if got.Equal(want) != 1 {
+				t.Fatalf("lane %d: p + q differs", j)
+			}
+			want.Add(want, want)
+			dblExt.lane(j, &got)
+			if got.Equal(want) != 1 {
+				t.Fatalf("lane %d: 2(p + q) differs", j)
+			}
+		}
+	}
+}
+
+// TestSelectCached8 checks every digit from -8 to 8 against the table.
+func TestSelectCached8(t *testing.T) {
+	requireIFMA(t)
+	r := rand.New(newRand(54))
+	var ps [8]*edwards25519.Point
+	var p extended8
+	for j := range 8 {
+		ps[j] = randomPoint(t, r)
+		p.setLane(j, ps[j])
+	}
+	var m mult8
+	toCached8(&m.table[0], &p, &d2x8)
+	for j := 1; j < 8; j++ {
+		addCached8(&m.acc, &p, &m.table[j-1], &m.tmp)
+		toExtended8(&m.ext, &m.acc)
+		toCached8(&m.table[j], &m.ext, &d2x8)
+	}
+	for digit := -8; digit <= 8; digit++ {
+		selectCached8(&m.q, &m.table, int64(digit))
+		addCached8(&m.acc, &identity8, &m.q, &m.tmp)
+		toExtended8(&m.ext, &m.acc)
+		s := edwards25519.NewScalar()
+		var b [32]byte
+		b[0] = byte(max(digit, -digit))
+		_, _ = s.SetCanonicalBytes(b[:])
+		if digit < 0 {
+			s.Negate(s)
+		}
+		for j := range 8 {
+			want := new(edwards25519.Point).ScalarMult(s, ps[j])
+			var got edwards25519.Point
+			m.ext.lane(j, &got)
+			if got.Equal(want) != 1 {
+				t.Fatalf("digit %d, lane %d differs", digit, j)
+			}
+		}
+	}
+}
+
+// TestScalarMult8 compares the eight-lane multiplication with edwards25519's
+// ScalarMult in every lane, for random scalars and the extremes.
+func TestScalarMult8(t *testing.T) {
+	requireIFMA(t)
+	r := rand.New(newRand(55))
+	n := 200
+	if testing.Short() {
+		n = 20
+	}
+	var m mult8
+	minusOne := edwards25519.NewScalar().Subtract(edwards25519.NewScalar(), scalarFromInt(1))
+	for i := range n {
+		s := randomScalar(t, r)
+		switch i {
+		case 0:
+			s = scalarFromInt(1)
+		case 1:
+			s = minusOne
+		case 2:
+			s = edwards25519.NewScalar()
+		}
+		var ps [8]*edwards25519.Point
+		var p, out extended8
+		for j := range 8 {
+			ps[j] = randomPoint(t, r)
+			p.setLane(j, ps[j])
+		}
+		var d digits16
+		d.setScalar(s)
+		m.scalarMult(&out, &p, &d)
+		for j := range 8 {
+			want := new(edwards25519.Point).ScalarMult(s, ps[j])
+			var got edwards25519.Point
+			out.lane(j, &got)
+			if got.Equal(want) != 1 {
+				t.Fatalf("scalar %d, lane %d differs", i, j)
+			}
+		}
+	}
+}
+
+func scalarFromInt(v byte) *edwards25519.Scalar {
+	var b [32]byte
+	b[0] = v
+	s, _ := edwards25519.NewScalar().SetCanonicalBytes(b[:])
+	return s
+}
+
+func BenchmarkScalarMult8(b *testing.B) {
+	requireIFMA(b)
+	r := rand.New(newRand(56))
+	var p, out extended8
+	for j := range 8 {
+		p.setLane(j, randomPoint(b, r))
+	}
+	var d digits16
+	d.setScalar(randomScalar(b, r))
+	var m mult8
+	measure(b, "point", 8, func() { m.scalarMult(&out, &p, &d) })
+}
+
+func BenchmarkFeMul8(b *testing.B) {
+	requireIFMA(b)
+	var x fe8
+	randomFe8(&x, rand.New(newRand(57)))
+	measure(b, "lane", 8, func() { feMul8(&x, &x, &x) })
 }

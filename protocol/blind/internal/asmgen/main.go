@@ -294,6 +294,180 @@ func (g *gen) fieldOps() {
 	g.ret()
 }
 
+// cp copies a field element.
+func (g *gen) cp(dst, x mem) {
+	g.load(acc, x)
+	g.store(dst, acc)
+}
+
+// Points are structs of four field elements (completed8, extended8 and
+// cached8 in Go); the formulas are those of filippo.io/edwards25519 for the
+// curve -x^2 + y^2 = 1 + d x^2 y^2, with the same coordinate systems:
+// completed (X:Y:Z:T) with x = X/Z, y = Y/T; extended (X:Y:Z:T) with
+// x = X/Z, y = Y/Z, xy = T/Z; cached (Y+X, Y-X, Z, 2dT) of an extended point.
+func (g *gen) pointOps() {
+	out, in, t := mem{"DI", 0}, mem{"SI", 0}, mem{"DX", 0}
+	const (
+		X, Y, Z, T               = 0, 1, 2, 3
+		YplusX, YminusX, CZ, T2d = 0, 1, 2, 3
+	)
+
+	// pointDouble8 sets out = 2*in. It reads in before writing out, so
+	// they may be the same.
+	g.text("pointDouble8(out, in *completed8, tmp *[8]fe8)", 24)
+	g.args("out", "in", "tmp")
+	g.constants()
+	g.comment("to projective (X:Y:Z)")
+	g.mul(t.field(0), in.field(X), in.field(T))
+	g.mul(t.field(1), in.field(Y), in.field(Z))
+	g.mul(t.field(2), in.field(Z), in.field(T))
+	g.comment("double: XX, YY, 2ZZ, (X+Y)^2")
+	g.sqr(t.field(3), t.field(0))
+	g.sqr(t.field(4), t.field(1))
+	g.sqr(t.field(5), t.field(2))
+	g.add(t.field(5), t.field(5), t.field(5))
+	g.add(t.field(6), t.field(0), t.field(1))
+	g.sqr(t.field(6), t.field(6))
+	g.add(out.field(Y), t.field(4), t.field(3))
+	g.sub(out.field(Z), t.field(4), t.field(3))
+	g.sub(out.field(X), t.field(6), out.field(Y))
+	g.sub(out.field(T), t.field(5), out.field(Z))
+	g.ret()
+
+	// toExtended8 converts a completed point. out and in must not overlap.
+	g.text("toExtended8(out *extended8, in *completed8)", 16)
+	g.args("out", "in")
+	g.constants()
+	g.mul(out.field(X), in.field(X), in.field(T))
+	g.mul(out.field(Y), in.field(Y), in.field(Z))
+	g.mul(out.field(Z), in.field(Z), in.field(T))
+	g.mul(out.field(T), in.field(X), in.field(Y))
+	g.ret()
+
+	// addCached8 sets out = p + q.
+	q := mem{"DX", 0}
+	t = mem{"CX", 0}
+	g.text("addCached8(out *completed8, p *extended8, q *cached8, tmp *[8]fe8)", 32)
+	g.args("out", "p", "q", "tmp")
+	g.constants()
+	g.add(t.field(0), in.field(Y), in.field(X))
+	g.sub(t.field(1), in.field(Y), in.field(X))
+	g.mul(t.field(2), t.field(0), q.field(YplusX))
+	g.mul(t.field(3), t.field(1), q.field(YminusX))
+	g.mul(t.field(4), in.field(T), q.field(T2d))
+	g.mul(t.field(5), in.field(Z), q.field(CZ))
+	g.add(t.field(5), t.field(5), t.field(5))
+	g.sub(out.field(X), t.field(2), t.field(3))
+	g.add(out.field(Y), t.field(2), t.field(3))
+	g.add(out.field(Z), t.field(5), t.field(4))
+	g.sub(out.field(T), t.field(5), t.field(4))
+	g.ret()
+
+	// toCached8 converts an extended point; d2 is 2d in every lane.
+	g.text("toCached8(out *cached8, p *extended8, d2 *fe8)", 24)
+	g.args("out", "p", "d2")
+	g.constants()
+	g.add(out.field(YplusX), in.field(Y), in.field(X))
+	g.sub(out.field(YminusX), in.field(Y), in.field(X))
+	g.cp(out.field(CZ), in.field(Z))
+	g.mul(out.field(T2d), in.field(T), mem{"DX", 0})
+	g.ret()
+
+	g.selectCached()
+}
+
+// selectCached emits selectCached8(out *cached8, table *[8]cached8, digit
+// int64): out = digit * P, where table[j] = (j+1) * P and -8 <= digit <= 8.
+// It blends every entry, with a mask that is all ones for the entry equal
+// to |digit| and all zeros for the others, computed without branches; then
+// it negates the result under the mask of the sign.
+func (g *gen) selectCached() {
+	const entry = 4 * fe8Size
+	// The result lives in Z0-Z4, Z5-Z9, Z10-Z14 and Z16-Z20.
+	cur := func(f, i int) string {
+		if f < 3 {
+			return fmt.Sprintf("Z%d", 5*f+i)
+		}
+		return tmp(i)
+	}
+	table := mem{"SI", 0}
+	g.text("selectCached8(out *cached8, table *[8]cached8, digit int64)", 24)
+	g.args("out", "table")
+	g.op("MOVQ digit+16(FP), AX")
+	g.comment("BX = -1 if digit < 0, else 0; CX = |digit|")
+	g.op("MOVQ AX, BX")
+	g.op("SARQ $63, BX")
+	g.op("MOVQ AX, CX")
+	g.op("ADDQ BX, CX")
+	g.op("XORQ BX, CX")
+	g.comment("the identity: (1, 1, 1, 0)")
+	g.op("MOVQ $1, AX")
+	g.op("VPBROADCASTQ AX, Z28")
+	g.op("VPXORQ Z29, Z29, Z29")
+	for f := range 4 {
+		for i := range 5 {
+			src := "Z29"
+			if f < 3 && i == 0 {
+				src = "Z28"
+			}
+			g.op("VMOVDQA64 %s, %s", src, cur(f, i))
+		}
+	}
+	for j := 1; j <= 8; j++ {
+		g.comment("entry %d: K1 = all lanes if |digit| == %d", j, j)
+		g.op("MOVQ CX, DX")
+		g.op("XORQ $%d, DX", j)
+		g.op("SUBQ $1, DX")
+		g.op("SARQ $63, DX")
+		g.op("KMOVW DX, K1")
+		e := mem{table.base, (j - 1) * entry}
+		for f := range 4 {
+			for i := range 5 {
+				g.op("VPBLENDMQ %s, %s, K1, %s", e.field(f).limb(i), cur(f, i), cur(f, i))
+			}
+		}
+	}
+	g.comment("negate under K2 = the sign: swap Y+X and Y-X, negate 2dT")
+	g.op("KMOVW BX, K2")
+	for i := range 5 {
+		g.op("VMOVDQA64 %s, Z28", cur(0, i))
+		g.op("VPBLENDMQ %s, %s, K2, %s", cur(1, i), cur(0, i), cur(0, i))
+		g.op("VPBLENDMQ Z28, %s, K2, %s", cur(1, i), cur(1, i))
+	}
+	out := mem{"DI", 0}
+	for f := range 3 {
+		for i := range 5 {
+			g.op("VMOVDQU64 %s, %s", cur(f, i), out.field(f).limb(i))
+		}
+	}
+	// 4p - 2dT in Z0-Z4 (the accumulators of finish are Z5-Z9, its
+	// temporary Z16: move 2dT to Z28-Z31 and Z0 first).
+	g.constants()
+	regT := func(i int) string {
+		if i == 4 {
+			return "Z0"
+		}
+		return fmt.Sprintf("Z%d", 28+i)
+	}
+	for i := range 5 {
+		g.op("VMOVDQA64 %s, %s", tmp(i), regT(i))
+	}
+	for i := range 5 {
+		g.op("VPSUBQ %s, %s, %s", regT(i), p4(i), acc(i))
+	}
+	g.finish()
+	for i := range 5 {
+		g.op("VPBLENDMQ %s, %s, K2, %s", acc(i), regT(i), regT(i))
+		g.op("VMOVDQU64 %s, %s", regT(i), out.field(3).limb(i))
+	}
+	g.op("KXORW K1, K1, K1")
+	g.op("KXORW K2, K2, K2")
+	for _, r := range []string{"AX", "BX", "CX", "DX"} {
+		g.op("XORQ %s, %s", r, r)
+	}
+	g.ret()
+}
+
 func main() {
 	outPath := flag.String("out", "ifma_amd64.s", "output file")
 	flag.Parse()
@@ -301,6 +475,7 @@ func main() {
 	g.b.WriteString("// Code generated by protocol/blind/internal/asmgen. DO NOT EDIT.\n\n")
 	g.b.WriteString("//go:build amd64 && !purego\n\n#include \"textflag.h\"\n")
 	g.fieldOps()
+	g.pointOps()
 	if err := os.WriteFile(*outPath, g.b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
