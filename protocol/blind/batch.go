@@ -99,12 +99,11 @@ func halfKey(k *Key) *edwards25519.Scalar {
 	return s.Multiply(s, halfOne)
 }
 
-// batchWorker is one goroutine's state for the batch methods. half is
-// shared read-only between the workers of a call.
+// batchWorker is one goroutine's state for the batch methods.
 type batchWorker struct {
 	x      *xmd
 	u      [64]byte // uniform bytes from the expander
-	half   *edwards25519.Scalar
+	mul    groupMultiplier
 	pts    [encodeGroup]edwards25519.Point
 	double [encodeGroup]Element // ReblindJoinBatch's double-blinded group
 	enc    doubleEncoder
@@ -115,8 +114,8 @@ func (w *batchWorker) blind(out []Element, digests [][32]byte) {
 	pts := w.pts[:len(digests)]
 	for i := range digests {
 		hashToPoint(&pts[i], w.x, &w.u, digests[i][:])
-		pts[i].ScalarMult(w.half, &pts[i])
 	}
+	w.mul.multiply(pts)
 	w.enc.encode(out, pts)
 }
 
@@ -132,8 +131,8 @@ func (w *batchWorker) reblind(out, in []Element) (int, error) {
 		if !decodePoint(&pts[i], &in[i]) {
 			return i, ErrNonCanonical
 		}
-		pts[i].ScalarMult(w.half, &pts[i])
 	}
+	w.mul.multiply(pts)
 	w.enc.encode(out, pts)
 	return 0, nil
 }
@@ -155,8 +154,10 @@ func parallel(k *Key, n int, group func(w *batchWorker, lo, hi int) (int, error)
 	if n == 0 {
 		return nil
 	}
-	half := halfKey(k)
-	newWorker := func() *batchWorker { return &batchWorker{x: newXMD(protocol.DST), half: half} }
+	newMultiplier := multiplierFor(halfKey(k))
+	newWorker := func() *batchWorker {
+		return &batchWorker{x: newXMD(protocol.DST), mul: newMultiplier()}
+	}
 	// run does the chunk [lo, hi) and returns its first failure, if any.
 	run := func(w *batchWorker, lo, hi int, stop func() bool) *BatchError {
 		for g := lo; g < hi && !stop(); g += encodeGroup {

@@ -214,7 +214,8 @@ func TestBatchSizes(t *testing.T) {
 	}
 }
 
-// TestRandomBatches compares random batches under random keys.
+// TestRandomBatches compares 300 random batches of 1 to 40 elements under
+// random keys.
 func TestRandomBatches(t *testing.T) {
 	batches := 300
 	if testing.Short() {

@@ -3,12 +3,15 @@
 package blind
 
 import (
+	"bytes"
 	"math/big"
 	"math/rand/v2"
 	"testing"
 
 	"filippo.io/edwards25519"
 	"filippo.io/edwards25519/field"
+
+	"github.com/blindjoin/blindjoin/protocol"
 )
 
 func requireIFMA(t testing.TB) {
@@ -358,4 +361,101 @@ func BenchmarkFeMul8(b *testing.B) {
 	var x fe8
 	randomFe8(&x, rand.New(newRand(57)))
 	measure(b, "lane", 8, func() { feMul8(&x, &x, &x) })
+}
+
+// TestMultipliersAgree compares the eight-lane multiplier with the portable
+// one on groups of every size from 1 to 17, the full group, and 1,000
+// random groups under random scalars: every lane position, full and partial
+// rounds.
+func TestMultipliersAgree(t *testing.T) {
+	requireIFMA(t)
+	r := rand.New(newRand(58))
+	groups := 1000
+	if testing.Short() {
+		groups = 100
+	}
+	sizes := []int{}
+	for n := 1; n <= 17; n++ {
+		sizes = append(sizes, n)
+	}
+	sizes = append(sizes, encodeGroup-1, encodeGroup)
+	for range groups {
+		sizes = append(sizes, 1+r.IntN(24))
+	}
+	for _, n := range sizes {
+		s := randomScalar(t, r)
+		ifma, portable := multiplierFor(s)(), portableMultiplier{s}
+		got, want := make([]edwards25519.Point, n), make([]edwards25519.Point, n)
+		for i := range got {
+			got[i].Set(randomPoint(t, r))
+			want[i].Set(&got[i])
+		}
+		ifma.multiply(got)
+		portable.multiply(want)
+		for i := range got {
+			if got[i].Equal(&want[i]) != 1 {
+				t.Fatalf("group of %d, point %d differs", n, i)
+			}
+		}
+	}
+}
+
+// FuzzBatchPaths runs a group through batch workers with the eight-lane and
+// the portable multiplier, and through gtank one element at a time: the
+// encodings, and which element is rejected and why, must agree.
+func FuzzBatchPaths(f *testing.F) {
+	requireIFMA(f)
+	f.Add([]byte{1, 2, 3}, []byte{7}, append(unhex(f, generatorHex), unhex(f, fieldPrime)...))
+	f.Add(make([]byte, 17*32), bytes.Repeat([]byte{0xff}, 32), make([]byte, 64))
+	f.Fuzz(func(t *testing.T, digestBytes, scalar, encodings []byte) {
+		var sb [32]byte
+		copy(sb[:], scalar)
+		sb[31] &= 0x0f
+		k, err := ParseKey(sb[:])
+		if err != nil {
+			return // zero
+		}
+		digests := make([][32]byte, min(17, (len(digestBytes)+31)/32))
+		for i := range digests {
+			copy(digests[i][:], digestBytes[32*i:])
+		}
+		in := make([]Element, min(17, (len(encodings)+31)/32))
+		for i := range in {
+			copy(in[i][:], encodings[32*i:])
+		}
+
+		half := halfKey(k)
+		workers := map[string]*batchWorker{
+			"ifma":     {x: newXMD(protocol.DST), mul: multiplierFor(half)()},
+			"portable": {x: newXMD(protocol.DST), mul: portableMultiplier{half}},
+		}
+		single := newFast(protocol.DST)
+		for name, w := range workers {
+			out := make([]Element, len(digests))
+			w.blind(out, digests)
+			for i := range digests {
+				var want Element
+				single.blind(&want, k, digests[i][:])
+				if out[i] != want {
+					t.Fatalf("%s: blind[%d] = %x, gtank %x", name, i, out[i][:], want[:])
+				}
+			}
+			out = make([]Element, len(in))
+			bad, err := w.reblind(out, in)
+			wantBad, wantErr := -1, error(nil)
+			for i := range in {
+				var want Element
+				if e := k.reblind(single, &want, &in[i]); e != nil {
+					wantBad, wantErr = i, e
+					break
+				}
+				if err == nil && out[i] != want {
+					t.Fatalf("%s: reblind[%d] = %x, gtank %x", name, i, out[i][:], want[:])
+				}
+			}
+			if wantErr != nil && (bad != wantBad || err != wantErr) || wantErr == nil && err != nil {
+				t.Fatalf("%s: reblind error at %d (%v), gtank at %d (%v)", name, bad, err, wantBad, wantErr)
+			}
+		}
+	})
 }

@@ -136,3 +136,11 @@ func (v *extended8) lane(j int, p *edwards25519.Point) {
 		panic("blind: eight-lane arithmetic left the curve")
 	}
 }
+
+// copyLane sets lane j to lane j of from.
+func (v *extended8) copyLane(j int, from *extended8) {
+	for i := range 5 {
+		v.X[i][j], v.Y[i][j] = from.X[i][j], from.Y[i][j]
+		v.Z[i][j], v.T[i][j] = from.Z[i][j], from.T[i][j]
+	}
+}
