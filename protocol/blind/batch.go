@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"filippo.io/edwards25519"
+	"filippo.io/edwards25519/field"
 
 	"github.com/blindjoin/blindjoin/protocol"
 )
@@ -103,19 +104,35 @@ func halfKey(k *Key) *edwards25519.Scalar {
 type batchWorker struct {
 	x      *xmd
 	u      [64]byte // uniform bytes from the expander
-	mul    groupMultiplier
+	arith  groupBackend
+	maps   [2 * encodeGroup]mapper
+	decs   [encodeGroup]decoder
+	pows   [2 * encodeGroup]field.Element // the values the square roots raise
 	pts    [encodeGroup]edwards25519.Point
 	double [encodeGroup]Element // ReblindJoinBatch's double-blinded group
 	enc    doubleEncoder
 }
 
-// blind sets out[i] = k * hash_to_ristretto255(digests[i]) for a group.
+// blind sets out[i] = k * hash_to_ristretto255(digests[i]) for a group:
+// 64 bytes of expand_message_xmd per digest, each half mapped (the square
+// roots of all the maps of the group computed together), the two points
+// added (RFC 9380 Appendix B, RFC 9496 section 4.3.4).
 func (w *batchWorker) blind(out []Element, digests [][32]byte) {
-	pts := w.pts[:len(digests)]
+	n := len(digests)
 	for i := range digests {
-		hashToPoint(&pts[i], w.x, &w.u, digests[i][:])
+		w.x.expand(w.u[:], digests[i][:])
+		w.maps[2*i].start(&w.pows[2*i], w.u[:32])
+		w.maps[2*i+1].start(&w.pows[2*i+1], w.u[32:])
 	}
-	w.mul.multiply(pts)
+	w.arith.pow22523(w.pows[:2*n])
+	pts := w.pts[:n]
+	var q edwards25519.Point
+	for i := range pts {
+		w.maps[2*i].finish(&pts[i], &w.pows[2*i])
+		w.maps[2*i+1].finish(&q, &w.pows[2*i+1])
+		pts[i].Add(&pts[i], &q)
+	}
+	w.arith.multiply(pts)
 	w.enc.encode(out, pts)
 }
 
@@ -123,16 +140,21 @@ func (w *batchWorker) blind(out []Element, digests [][32]byte) {
 // Key.reblind rejects in the same order, and returns the group index of the
 // first element it rejects. It reads the whole group before writing out.
 func (w *batchWorker) reblind(out, in []Element) (int, error) {
-	pts := w.pts[:len(in)]
+	n := len(in)
+	for i := range in {
+		w.decs[i].start(&w.pows[i], &in[i])
+	}
+	w.arith.pow22523(w.pows[:n])
+	pts := w.pts[:n]
 	for i := range in {
 		if in[i] == (Element{}) {
 			return i, ErrIdentity
 		}
-		if !decodePoint(&pts[i], &in[i]) {
+		if !w.decs[i].finish(&pts[i], &w.pows[i]) {
 			return i, ErrNonCanonical
 		}
 	}
-	w.mul.multiply(pts)
+	w.arith.multiply(pts)
 	w.enc.encode(out, pts)
 	return 0, nil
 }
@@ -154,9 +176,9 @@ func parallel(k *Key, n int, group func(w *batchWorker, lo, hi int) (int, error)
 	if n == 0 {
 		return nil
 	}
-	newMultiplier := multiplierFor(halfKey(k))
+	newBackend := backendFor(halfKey(k))
 	newWorker := func() *batchWorker {
-		return &batchWorker{x: newXMD(protocol.DST), mul: newMultiplier()}
+		return &batchWorker{x: newXMD(protocol.DST), arith: newBackend()}
 	}
 	// run does the chunk [lo, hi) and returns its first failure, if any.
 	run := func(w *batchWorker, lo, hi int, stop func() bool) *BatchError {

@@ -96,3 +96,8 @@ func (v *fe8) lane(j int) field.Element {
 	_, _ = x.SetBytes(b[:])
 	return x
 }
+
+// fePow22523_8 sets out = x^((p-5)/8) in every lane; out may be x.
+//
+//go:noescape
+func fePow22523_8(out, x *fe8, tmp *[3]fe8)

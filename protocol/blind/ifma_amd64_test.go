@@ -363,11 +363,11 @@ func BenchmarkFeMul8(b *testing.B) {
 	measure(b, "lane", 8, func() { feMul8(&x, &x, &x) })
 }
 
-// TestMultipliersAgree compares the eight-lane multiplier with the portable
+// TestGroupBackendsAgree compares the eight-lane backend with the portable
 // one on groups of every size from 1 to 17, the full group, and 1,000
 // random groups under random scalars: every lane position, full and partial
-// rounds.
-func TestMultipliersAgree(t *testing.T) {
+// rounds, for both the multiplication and the exponentiation.
+func TestGroupBackendsAgree(t *testing.T) {
 	requireIFMA(t)
 	r := rand.New(newRand(58))
 	groups := 1000
@@ -384,7 +384,7 @@ func TestMultipliersAgree(t *testing.T) {
 	}
 	for _, n := range sizes {
 		s := randomScalar(t, r)
-		ifma, portable := multiplierFor(s)(), portableMultiplier{s}
+		ifma, portable := backendFor(s)(), portableBackend{s}
 		got, want := make([]edwards25519.Point, n), make([]edwards25519.Point, n)
 		for i := range got {
 			got[i].Set(randomPoint(t, r))
@@ -395,6 +395,23 @@ func TestMultipliersAgree(t *testing.T) {
 		for i := range got {
 			if got[i].Equal(&want[i]) != 1 {
 				t.Fatalf("group of %d, point %d differs", n, i)
+			}
+		}
+
+		xs, ys := make([]field.Element, 2*n), make([]field.Element, 2*n)
+		for i := range xs {
+			var b [32]byte
+			for k := range b {
+				b[k] = byte(r.Uint32())
+			}
+			_, _ = xs[i].SetBytes(b[:])
+			ys[i].Set(&xs[i])
+		}
+		ifma.pow22523(xs)
+		portable.pow22523(ys)
+		for i := range xs {
+			if xs[i].Equal(&ys[i]) != 1 {
+				t.Fatalf("%d values, pow22523 of value %d differs", 2*n, i)
 			}
 		}
 	}
@@ -426,8 +443,8 @@ func FuzzBatchPaths(f *testing.F) {
 
 		half := halfKey(k)
 		workers := map[string]*batchWorker{
-			"ifma":     {x: newXMD(protocol.DST), mul: multiplierFor(half)()},
-			"portable": {x: newXMD(protocol.DST), mul: portableMultiplier{half}},
+			"ifma":     {x: newXMD(protocol.DST), arith: backendFor(half)()},
+			"portable": {x: newXMD(protocol.DST), arith: portableBackend{half}},
 		}
 		single := newFast(protocol.DST)
 		for name, w := range workers {
@@ -458,4 +475,31 @@ func FuzzBatchPaths(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestPow22523x8(t *testing.T) {
+	requireIFMA(t)
+	r := rand.New(newRand(59))
+	var tmp [3]fe8
+	for range 200 {
+		var x, out fe8
+		randomFe8(&x, r)
+		fePow22523_8(&out, &x, &tmp)
+		checkLoose(t, "pow22523", &out)
+		for j := range 8 {
+			in := x.lane(j)
+			want := new(field.Element).Pow22523(&in)
+			if got := out.lane(j); got.Equal(want) != 1 {
+				t.Fatalf("lane %d: pow22523(%v) differs", j, laneInt(&x, j))
+			}
+		}
+	}
+}
+
+func BenchmarkPow22523x8(b *testing.B) {
+	requireIFMA(b)
+	var x fe8
+	randomFe8(&x, rand.New(newRand(60)))
+	var tmp [3]fe8
+	measure(b, "lane", 8, func() { fePow22523_8(&x, &x, &tmp) })
 }

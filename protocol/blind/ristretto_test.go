@@ -53,6 +53,67 @@ func TestFieldConstants(t *testing.T) {
 	check("D_MINUS_ONE_SQ = (d - 1)^2", feDMinusOneSQ, b.Square(&b))
 }
 
+// decodePoint, mapToPoint and hashToPoint are the operations of ristretto.go
+// on one element, with edwards25519's exponentiation.
+
+func decodePoint(p *edwards25519.Point, e *Element) bool {
+	var d decoder
+	var w field.Element
+	d.start(&w, e)
+	return d.finish(p, w.Pow22523(&w))
+}
+
+func mapToPoint(p *edwards25519.Point, b []byte) {
+	var m mapper
+	var w field.Element
+	m.start(&w, b)
+	m.finish(p, w.Pow22523(&w))
+}
+
+func hashToPoint(p *edwards25519.Point, x *xmd, u *[64]byte, msg []byte) {
+	var q edwards25519.Point
+	x.expand(u[:], msg)
+	mapToPoint(p, u[:32])
+	mapToPoint(&q, u[32:])
+	p.Add(p, &q)
+}
+
+// TestSqrtRatio compares the two halves of sqrtRatio with edwards25519's
+// SqrtRatio, on random values, squares, zeros and multiples of SQRT_M1.
+func TestSqrtRatio(t *testing.T) {
+	r := newRand(45)
+	var zero field.Element
+	for i := range 2000 {
+		var b [32]byte
+		_, _ = r.Read(b[:])
+		var u, v field.Element
+		_, _ = u.SetBytes(b[:])
+		_, _ = r.Read(b[:])
+		_, _ = v.SetBytes(b[:])
+		switch i % 5 {
+		case 1:
+			u.Square(&u) // u/v a square times v^2
+			u.Multiply(&u, &v)
+			u.Multiply(&u, &v)
+			u.Multiply(&u, &v)
+		case 2:
+			u.Set(&zero)
+		case 3:
+			v.Set(&zero)
+		case 4:
+			u.Multiply(&u, feSqrtM1)
+		}
+		var q sqrtRatio
+		var w, got, want field.Element
+		q.start(&w, &u, &v)
+		ok := q.finish(&got, w.Pow22523(&w))
+		_, wantOK := want.SqrtRatio(&u, &v)
+		if ok != wantOK || got.Equal(&want) != 1 {
+			t.Fatalf("sqrtRatio(%x, %x) = %x, %d; edwards25519 %x, %d", u.Bytes(), v.Bytes(), got.Bytes(), ok, want.Bytes(), wantOK)
+		}
+	}
+}
+
 func feToInt(fe *field.Element) *big.Int {
 	le := fe.Bytes()
 	be := make([]byte, len(le))

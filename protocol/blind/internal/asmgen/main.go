@@ -88,7 +88,10 @@ func (m mem) field(i int) mem { return mem{m.base, m.off + fe8Size*i} }
 
 const fe8Size = 5 * 64
 
-type gen struct{ b bytes.Buffer }
+type gen struct {
+	b      bytes.Buffer
+	labels int // labels emitted so far
+}
 
 func (g *gen) op(format string, args ...any) {
 	fmt.Fprintf(&g.b, "\t"+format+"\n", args...)
@@ -199,10 +202,16 @@ func (g *gen) mul(dst, x, y mem) {
 	g.store(dst, acc)
 }
 
-// sqr sets dst = x^2: the ten cross products once, doubled, then the five
-// squares.
+// sqr sets dst = x^2.
 func (g *gen) sqr(dst, x mem) {
 	g.load(a, x)
+	g.sqrRegs()
+	g.store(dst, acc)
+}
+
+// sqrRegs squares the operand registers into acc(0)-acc(4): the ten cross
+// products once, doubled, then the five squares.
+func (g *gen) sqrRegs() {
 	g.zeroAccs()
 	for i := range 5 {
 		for j := i + 1; j < 5; j++ {
@@ -218,7 +227,59 @@ func (g *gen) sqr(dst, x mem) {
 		g.op("VPMADD52HUQ %s, %s, %s", a(i), a(i), acc(2*i+1))
 	}
 	g.reduceWide()
-	g.store(dst, acc)
+}
+
+// sqrN sets dst = x^(2^n), looping over n squarings in registers. The
+// count is a constant of the code, so the branch depends on no data.
+func (g *gen) sqrN(dst, x mem, n int) {
+	g.load(a, x)
+	label := fmt.Sprintf("sqr%d", g.labels)
+	g.labels++
+	g.op("MOVQ $%d, BX", n)
+	fmt.Fprintf(&g.b, "%s:\n", label)
+	g.sqrRegs()
+	for i := range 5 {
+		g.op("VMOVDQA64 %s, %s", acc(i), a(i))
+	}
+	g.op("DECQ BX")
+	g.op("JNZ %s", label)
+	g.store(dst, a)
+}
+
+// pow22523 emits fePow22523_8(out, x *fe8, tmp *[3]fe8): out = x^(2^252-3)
+// = x^((p-5)/8), the exponentiation inside SQRT_RATIO_M1 (RFC 9496 section
+// 4.2), by the addition chain of edwards25519's Pow22523: 250 squarings and
+// 11 multiplications. out may be x.
+func (g *gen) pow22523() {
+	g.text("fePow22523_8(out, x *fe8, tmp *[3]fe8)", 24)
+	g.args("out", "x", "tmp")
+	g.constants()
+	out, x, tmpm := mem{"DI", 0}, mem{"SI", 0}, mem{"DX", 0}
+	t0, t1, t2 := tmpm.field(0), tmpm.field(1), tmpm.field(2)
+	g.sqrN(t0, x, 1)    // x^2
+	g.sqrN(t1, t0, 2)   // x^8
+	g.mul(t1, x, t1)    // x^9
+	g.mul(t0, t0, t1)   // x^11
+	g.sqrN(t0, t0, 1)   // x^22
+	g.mul(t0, t1, t0)   // x^31 = x^(2^5-1)
+	g.sqrN(t1, t0, 5)   // 2^10 - 2^5
+	g.mul(t0, t1, t0)   // 2^10 - 1
+	g.sqrN(t1, t0, 10)  // 2^20 - 2^10
+	g.mul(t1, t1, t0)   // 2^20 - 1
+	g.sqrN(t2, t1, 20)  // 2^40 - 2^20
+	g.mul(t1, t2, t1)   // 2^40 - 1
+	g.sqrN(t1, t1, 10)  // 2^50 - 2^10
+	g.mul(t0, t1, t0)   // 2^50 - 1
+	g.sqrN(t1, t0, 50)  // 2^100 - 2^50
+	g.mul(t1, t1, t0)   // 2^100 - 1
+	g.sqrN(t2, t1, 100) // 2^200 - 2^100
+	g.mul(t1, t2, t1)   // 2^200 - 1
+	g.sqrN(t1, t1, 50)  // 2^250 - 2^50
+	g.mul(t0, t1, t0)   // 2^250 - 1
+	g.sqrN(t0, t0, 2)   // 2^252 - 4
+	g.mul(out, t0, x)   // 2^252 - 3
+	g.op("XORQ BX, BX")
+	g.ret()
 }
 
 // add sets dst = x + y.
@@ -476,6 +537,7 @@ func main() {
 	g.b.WriteString("//go:build amd64 && !purego\n\n#include \"textflag.h\"\n")
 	g.fieldOps()
 	g.pointOps()
+	g.pow22523()
 	if err := os.WriteFile(*outPath, g.b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}

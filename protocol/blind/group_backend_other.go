@@ -9,8 +9,8 @@ import "filippo.io/edwards25519"
 // one.
 func BackendName() string { return backendPortable }
 
-// multiplierFor returns a constructor of one groupMultiplier per worker, all
+// backendFor returns a constructor of one groupBackend per worker, all
 // multiplying by s.
-func multiplierFor(s *edwards25519.Scalar) func() groupMultiplier {
-	return func() groupMultiplier { return portableMultiplier{s} }
+func backendFor(s *edwards25519.Scalar) func() groupBackend {
+	return func() groupBackend { return portableBackend{s} }
 }
