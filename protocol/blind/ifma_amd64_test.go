@@ -503,3 +503,76 @@ func BenchmarkPow22523x8(b *testing.B) {
 	var tmp [3]fe8
 	measure(b, "lane", 8, func() { fePow22523_8(&x, &x, &tmp) })
 }
+
+// BenchmarkBatchBackends runs the batch worker's two group operations on one
+// goroutine with each backend, in the same run. The portable figures are
+// those of an amd64 machine without IFMA, edwards25519's own assembly
+// included, which building with the purego tag would leave out too.
+func BenchmarkBatchBackends(b *testing.B) {
+	requireIFMA(b)
+	ds := randomDigests(encodeGroup, 28)
+	half := halfKey(testKey(b, 28))
+	backends := []struct {
+		name  string
+		arith groupBackend
+	}{{backendPortable, portableBackend{half}}, {backendIFMA, backendFor(half)()}}
+	// The batch path before the batch backends: gtank, one element at a
+	// time.
+	k := testKey(b, 28)
+	f := newFast(protocol.DST)
+	var blinded, out [encodeGroup]Element
+	for i := range ds {
+		f.blind(&blinded[i], k, ds[i][:])
+	}
+	b.Run("gtank/blind", func(b *testing.B) {
+		measure(b, "element", encodeGroup, func() {
+			for i := range ds {
+				f.blind(&out[i], k, ds[i][:])
+			}
+		})
+	})
+	b.Run("gtank/reblind", func(b *testing.B) {
+		measure(b, "element", encodeGroup, func() {
+			for i := range blinded {
+				f.reblind(&out[i], k, &blinded[i])
+			}
+		})
+	})
+	for _, bk := range backends {
+		w := &batchWorker{x: newXMD(protocol.DST), arith: bk.arith}
+		b.Run(bk.name+"/blind", func(b *testing.B) {
+			measure(b, "element", encodeGroup, func() { w.blind(out[:], ds) })
+		})
+		b.Run(bk.name+"/reblind", func(b *testing.B) {
+			measure(b, "element", encodeGroup, func() {
+				if _, err := w.reblind(out[:], blinded[:]); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkPairedBatchIFMA compares the portable and the eight-lane backend
+// the same way: one group blinded and re-blinded.
+func BenchmarkPairedBatchIFMA(b *testing.B) {
+	requireIFMA(b)
+	k := testKey(b, 30)
+	ds := randomDigests(encodeGroup, 30)
+	half := halfKey(k)
+	ws := [2]*batchWorker{
+		{x: newXMD(protocol.DST), arith: portableBackend{half}},
+		{x: newXMD(protocol.DST), arith: backendFor(half)()},
+	}
+	var blinded, out [encodeGroup]Element
+	var ops [2]func()
+	for i, w := range ws {
+		ops[i] = func() {
+			w.blind(blinded[:], ds)
+			if _, err := w.reblind(out[:], blinded[:]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	paired(b, encodeGroup, [2]string{backendPortable, backendIFMA}, ops)
+}
