@@ -8,6 +8,10 @@ package blind
 // group.Ristretto255, in reference_test.go) through the same calls and
 // require byte-for-byte agreement, which is how a slip in either one, such as
 // a wrong expand_message_xmd, shows up.
+//
+// The batch methods do not go through it: they work on groups of points
+// under one key, behind groupBackend (group_backend.go), and the tests hold
+// them to this interface's implementations.
 type backend interface {
 	// hashToElement sets out to hash_to_ristretto255(msg, DST).
 	hashToElement(out *Element, msg []byte)

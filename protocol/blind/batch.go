@@ -7,6 +7,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"filippo.io/edwards25519"
+	"filippo.io/edwards25519/field"
+
 	"github.com/blindjoin/blindjoin/protocol"
 )
 
@@ -31,14 +34,16 @@ func (e *BatchError) Unwrap() error { return e.Err }
 //
 // Like the other batch methods, it splits the work into one contiguous chunk
 // per GOMAXPROCS, allocates a fixed amount per call and nothing per element,
-// and keeps the order of the input.
+// and keeps the order of the input. Within a chunk it works on groups of up
+// to encodeGroup elements: each point is multiplied by k/2, and the group is
+// encoded doubled with one shared inversion (double_encode.go).
 func (k *Key) BlindBatch(out []Element, digests [][32]byte) error {
 	if len(out) != len(digests) {
 		return ErrBatchLength
 	}
-	return parallel(len(out), func(w *fast, i int) error {
-		w.blind(&out[i], k, digests[i][:])
-		return nil
+	return parallel(k, len(out), func(w *batchWorker, lo, hi int) (int, error) {
+		w.blind(out[lo:hi], digests[lo:hi])
+		return 0, nil
 	})
 }
 
@@ -49,8 +54,8 @@ func (k *Key) ReblindBatch(out, in []Element) error {
 	if len(out) != len(in) {
 		return ErrBatchLength
 	}
-	return parallel(len(out), func(w *fast, i int) error {
-		return k.reblind(w, &out[i], &in[i])
+	return parallel(k, len(out), func(w *batchWorker, lo, hi int) (int, error) {
+		return w.reblind(out[lo:hi], in[lo:hi])
 	})
 }
 
@@ -61,39 +66,135 @@ func (k *Key) ReblindJoinBatch(out [][JoinDigestSize]byte, in []Element) error {
 	if len(out) != len(in) {
 		return ErrBatchLength
 	}
-	return parallel(len(out), func(w *fast, i int) error {
-		var double Element
-		if err := k.reblind(w, &double, &in[i]); err != nil {
-			return err
+	return parallel(k, len(out), func(w *batchWorker, lo, hi int) (int, error) {
+		double := w.double[:hi-lo]
+		if i, err := w.reblind(double, in[lo:hi]); err != nil {
+			return i, err
 		}
-		out[i] = JoinDigest(&double)
-		return nil
+		for i := range double {
+			out[lo+i] = JoinDigest(&double[i])
+		}
+		return 0, nil
 	})
+}
+
+// halfOne is (l+1)/2, the inverse of 2 modulo the group order l.
+var halfOne = func() *edwards25519.Scalar {
+	s, err := edwards25519.NewScalar().SetCanonicalBytes([]byte{
+		0xf7, 0xe9, 0x7a, 0x2e, 0x8d, 0x31, 0x09, 0x2c, 0x6b, 0xce, 0x7b, 0x51, 0xef, 0x7c, 0x6f, 0x0a,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08,
+	})
+	if err != nil {
+		panic("blind: bad constant 1/2")
+	}
+	return s
+}()
+
+// halfKey returns k/2 modulo l. Multiplying by it and doubling gives k*P
+// on the prime-order group, up to 4-torsion, which encoding discards.
+func halfKey(k *Key) *edwards25519.Scalar {
+	s, err := edwards25519.NewScalar().SetCanonicalBytes(k.s.Bytes())
+	if err != nil {
+		panic("blind: a Key holds a canonical scalar") // ParseKey and GenerateKey guarantee it
+	}
+	return s.Multiply(s, halfOne)
+}
+
+// batchWorker is one goroutine's state for the batch methods.
+type batchWorker struct {
+	x      *xmd
+	u      [64]byte // uniform bytes from the expander
+	arith  groupBackend
+	maps   [2 * encodeGroup]mapper
+	decs   [encodeGroup]decoder
+	pows   [2 * encodeGroup]field.Element // the values the square roots raise
+	pts    [encodeGroup]edwards25519.Point
+	double [encodeGroup]Element // ReblindJoinBatch's double-blinded group
+	enc    doubleEncoder
+}
+
+// blind sets out[i] = k * hash_to_ristretto255(digests[i]) for a group:
+// 64 bytes of expand_message_xmd per digest, each half mapped (the square
+// roots of all the maps of the group computed together), the two points
+// added (RFC 9380 Appendix B, RFC 9496 section 4.3.4).
+func (w *batchWorker) blind(out []Element, digests [][32]byte) {
+	n := len(digests)
+	for i := range digests {
+		w.x.expand(w.u[:], digests[i][:])
+		w.maps[2*i].start(&w.pows[2*i], w.u[:32])
+		w.maps[2*i+1].start(&w.pows[2*i+1], w.u[32:])
+	}
+	w.arith.pow22523(w.pows[:2*n])
+	pts := w.pts[:n]
+	var q edwards25519.Point
+	for i := range pts {
+		w.maps[2*i].finish(&pts[i], &w.pows[2*i])
+		w.maps[2*i+1].finish(&q, &w.pows[2*i+1])
+		pts[i].Add(&pts[i], &q)
+	}
+	w.arith.multiply(pts)
+	w.enc.encode(out, pts)
+}
+
+// reblind sets out[i] = k * decode(in[i]) for a group, rejecting what
+// Key.reblind rejects in the same order, and returns the group index of the
+// first element it rejects. It reads the whole group before writing out.
+func (w *batchWorker) reblind(out, in []Element) (int, error) {
+	n := len(in)
+	for i := range in {
+		w.decs[i].start(&w.pows[i], &in[i])
+	}
+	w.arith.pow22523(w.pows[:n])
+	pts := w.pts[:n]
+	for i := range in {
+		if in[i] == (Element{}) {
+			return i, ErrIdentity
+		}
+		if !w.decs[i].finish(&pts[i], &w.pows[i]) {
+			return i, ErrNonCanonical
+		}
+	}
+	w.arith.multiply(pts)
+	w.enc.encode(out, pts)
+	return 0, nil
 }
 
 // minChunk is the smallest number of elements worth a goroutine: about a
 // millisecond of work, against a microsecond to start one.
 const minChunk = 32
 
-// parallel calls fn(w, i) for every i in [0, n), in contiguous chunks, one
-// goroutine and one fast backend per chunk. It returns a *BatchError for the
-// lowest i at which fn failed.
+// parallel calls group(w, lo, hi) over [0, n) in groups of at most
+// encodeGroup elements, in contiguous chunks, one goroutine and one
+// batchWorker per chunk. group returns the index within [lo, hi) at which it
+// failed; parallel returns a *BatchError for the lowest such index overall.
 //
 // A chunk stops at its first error, and also as soon as a lower chunk has
 // reported one, since nothing it could find would be the lowest. So the first
 // chunk (in index order) holding an error holds the lowest one: every chunk
 // below it ran to its end.
-func parallel(n int, fn func(w *fast, i int) error) error {
+func parallel(k *Key, n int, group func(w *batchWorker, lo, hi int) (int, error)) error {
 	if n == 0 {
 		return nil
 	}
+	newBackend := backendFor(halfKey(k))
+	newWorker := func() *batchWorker {
+		return &batchWorker{x: newXMD(protocol.DST), arith: newBackend()}
+	}
+	// run does the chunk [lo, hi) and returns its first failure, if any.
+	run := func(w *batchWorker, lo, hi int, stop func() bool) *BatchError {
+		for g := lo; g < hi && !stop(); g += encodeGroup {
+			end := min(g+encodeGroup, hi)
+			if i, err := group(w, g, end); err != nil {
+				return &BatchError{Index: g + i, Err: err}
+			}
+		}
+		return nil
+	}
+
 	chunks := min(runtime.GOMAXPROCS(0), (n+minChunk-1)/minChunk)
 	if chunks <= 1 {
-		w := newFast(protocol.DST)
-		for i := range n {
-			if err := fn(w, i); err != nil {
-				return &BatchError{Index: i, Err: err}
-			}
+		if f := run(newWorker(), 0, n, func() bool { return false }); f != nil {
+			return f
 		}
 		return nil
 	}
@@ -106,13 +207,10 @@ func parallel(n int, fn func(w *fast, i int) error) error {
 	for c := range chunks {
 		lo, hi := c*size, min((c+1)*size, n)
 		wg.Go(func() {
-			w := newFast(protocol.DST)
-			for i := lo; i < hi && lowest.Load() >= int64(lo); i++ {
-				if err := fn(w, i); err != nil {
-					failures[c] = &BatchError{Index: i, Err: err}
-					lowerTo(&lowest, int64(i))
-					return
-				}
+			stop := func() bool { return lowest.Load() < int64(lo) }
+			if f := run(newWorker(), lo, hi, stop); f != nil {
+				failures[c] = f
+				lowerTo(&lowest, int64(f.Index))
 			}
 		})
 	}

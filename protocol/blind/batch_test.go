@@ -2,6 +2,7 @@ package blind
 
 import (
 	"errors"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 
@@ -160,5 +161,104 @@ func TestNoAllocationsPerElement(t *testing.T) {
 	t.Logf("allocations per batch: BlindBatch %v (n=%d) %v (n=%d), ReblindBatch %v, %v", sb, small, lb, large, sr, lr)
 	if lb > sb || lr > sr {
 		t.Errorf("allocations grow with the batch size")
+	}
+}
+
+// checkBatches runs the three batch methods on ds (and on the blinded
+// results) and compares every element with gtank's single-element path and
+// with circl's reference backend.
+func checkBatches(t *testing.T, k *Key, ds [][32]byte) {
+	t.Helper()
+	n := len(ds)
+	ref := newReference(protocol.DST)
+	blinded := make([]Element, n)
+	if err := k.BlindBatch(blinded, ds); err != nil {
+		t.Fatal(err)
+	}
+	double := make([]Element, n)
+	if err := k.ReblindBatch(double, blinded); err != nil {
+		t.Fatal(err)
+	}
+	joins := make([][JoinDigestSize]byte, n)
+	if err := k.ReblindJoinBatch(joins, blinded); err != nil {
+		t.Fatal(err)
+	}
+	for i := range ds {
+		var want Element
+		ref.blind(&want, k, ds[i][:])
+		if blinded[i] != want || blinded[i] != k.Blind(&ds[i]) {
+			t.Fatalf("batch of %d: BlindBatch[%d] = %x, want %x", n, i, blinded[i][:], want[:])
+		}
+		if !ref.reblind(&want, k, &blinded[i]) || double[i] != want {
+			t.Fatalf("batch of %d: ReblindBatch[%d] = %x, want %x", n, i, double[i][:], want[:])
+		}
+		if joins[i] != JoinDigest(&want) {
+			t.Fatalf("batch of %d: ReblindJoinBatch[%d] differs", n, i)
+		}
+	}
+}
+
+// TestBatchSizes covers every size up to 17, the group boundaries of the
+// batch encoder and sizes that split into uneven chunks.
+func TestBatchSizes(t *testing.T) {
+	sizes := []int{}
+	for n := 1; n <= 17; n++ {
+		sizes = append(sizes, n)
+	}
+	sizes = append(sizes, encodeGroup-1, encodeGroup, encodeGroup+1, 2*encodeGroup+1, 200)
+	for _, procs := range []int{1, 2} {
+		withGOMAXPROCS(t, procs)
+		for _, n := range sizes {
+			checkBatches(t, testKey(t, byte(n)), randomDigests(n, byte(n)))
+		}
+	}
+}
+
+// TestRandomBatches compares 300 random batches of 1 to 40 elements under
+// random keys.
+func TestRandomBatches(t *testing.T) {
+	batches := 300
+	if testing.Short() {
+		batches = 20
+	}
+	r := newRand(43)
+	pick := rand.New(r)
+	for range batches {
+		k, err := GenerateKey(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkBatches(t, k, randomDigests(1+pick.IntN(40), byte(pick.IntN(256))))
+	}
+}
+
+// TestBatchErrorInEveryPosition puts one invalid element at each position
+// of a batch spanning two encoder groups, alone and followed by another:
+// the error must name it, whichever group it falls in.
+func TestBatchErrorInEveryPosition(t *testing.T) {
+	withGOMAXPROCS(t, 1)
+	k := testKey(t, 9)
+	const n = encodeGroup + 9
+	valid := make([]Element, n)
+	if err := k.BlindBatch(valid, randomDigests(n, 44)); err != nil {
+		t.Fatal(err)
+	}
+	bad := Element(unhex(t, fieldPrime))
+	for pos := range n {
+		for _, tc := range []struct {
+			e    Element
+			want error
+		}{{bad, ErrNonCanonical}, {Element{}, ErrIdentity}} {
+			in := append([]Element(nil), valid...)
+			in[pos] = tc.e
+			if pos+1 < n {
+				in[pos+1] = Element{} // a later error must not win
+			}
+			err := k.ReblindBatch(make([]Element, n), in)
+			var be *BatchError
+			if !errors.As(err, &be) || be.Index != pos || !errors.Is(err, tc.want) {
+				t.Fatalf("invalid at %d: err = %v", pos, err)
+			}
+		}
 	}
 }

@@ -2,7 +2,9 @@ package blind
 
 import (
 	"testing"
+	"time"
 
+	"filippo.io/edwards25519"
 	"github.com/gtank/ristretto255"
 
 	"github.com/blindjoin/blindjoin/protocol"
@@ -129,4 +131,80 @@ func BenchmarkScalarMult(b *testing.B) {
 	var p ristretto255.Element
 	p.Base()
 	measure(b, "op", 1, func() { p.ScalarMult(&k.s, &p) })
+}
+
+// BenchmarkEncode compares gtank's encoding of one point with the batch
+// double-and-encode of a full group, per point.
+func BenchmarkEncode(b *testing.B) {
+	var pts [encodeGroup]edwards25519.Point
+	var gs [encodeGroup]ristretto255.Element
+	for i, d := range randomDigests(encodeGroup, 27) {
+		var u [64]byte
+		newXMD(protocol.DST).expand(u[:], d[:])
+		_, _ = gs[i].SetUniformBytes(u[:])
+		e := Element(gs[i].Bytes())
+		decodePoint(&pts[i], &e)
+	}
+	b.Run("gtank", func(b *testing.B) {
+		var out [encodeGroup]Element
+		measure(b, "point", encodeGroup, func() {
+			for i := range gs {
+				gs[i].Encode(out[i][:0])
+			}
+		})
+	})
+	b.Run("double-and-encode", func(b *testing.B) {
+		var enc doubleEncoder
+		var out [encodeGroup]Element
+		measure(b, "point", encodeGroup, func() { enc.encode(out[:], pts[:]) })
+	})
+}
+
+// paired runs the two ops alternately in b.Loop, timing each with the
+// process CPU clock, and reports the CPU per element of each and their
+// ratio: on a shared machine whose speed drifts within seconds, this is the
+// comparison to read, since both sides see the same minutes.
+func paired(b *testing.B, perOp int, names [2]string, ops [2]func()) {
+	var spent [2]time.Duration
+	for b.Loop() {
+		for i, op := range ops {
+			c0, ok := cpuTime()
+			op()
+			c1, _ := cpuTime()
+			if !ok {
+				b.Skip("no process CPU clock here")
+			}
+			spent[i] += c1 - c0
+		}
+	}
+	units := float64(b.N * perOp)
+	for i, name := range names {
+		b.ReportMetric(float64(spent[i].Nanoseconds())/units, name+"-cpu-ns/element")
+	}
+	b.ReportMetric(float64(spent[0])/float64(spent[1]), "ratio")
+}
+
+// BenchmarkPairedBatchPortable compares, on one goroutine, blinding and
+// re-blinding a group of 64 digests with gtank one element at a time (the
+// batch path before the batch backends) and with the portable batch path.
+func BenchmarkPairedBatchPortable(b *testing.B) {
+	k := testKey(b, 29)
+	ds := randomDigests(encodeGroup, 29)
+	f := newFast(protocol.DST)
+	w := &batchWorker{x: newXMD(protocol.DST), arith: portableBackend{halfKey(k)}}
+	var blinded, out [encodeGroup]Element
+	paired(b, encodeGroup, [2]string{"gtank", "portable"}, [2]func(){
+		func() {
+			for i := range ds {
+				f.blind(&blinded[i], k, ds[i][:])
+				f.reblind(&out[i], k, &blinded[i])
+			}
+		},
+		func() {
+			w.blind(blinded[:], ds)
+			if _, err := w.reblind(out[:], blinded[:]); err != nil {
+				b.Fatal(err)
+			}
+		},
+	})
 }

@@ -1,0 +1,74 @@
+//go:build amd64 && !purego
+
+package blind
+
+import (
+	"filippo.io/edwards25519"
+	"filippo.io/edwards25519/field"
+)
+
+// BackendName names the group arithmetic of the batch methods on this
+// machine: "avx512ifma" when the CPU has AVX-512 IFMA (and the binary was
+// built without the purego tag), otherwise "portable".
+func BackendName() string {
+	if hasIFMA {
+		return backendIFMA
+	}
+	return backendPortable
+}
+
+// backendFor returns a constructor of one groupBackend per worker, all
+// multiplying by s: eight-lane ones if the CPU allows. The digits of s are
+// computed once and shared read-only.
+func backendFor(s *edwards25519.Scalar) func() groupBackend {
+	if !hasIFMA {
+		return func() groupBackend { return portableBackend{s} }
+	}
+	d := new(digits16)
+	d.setScalar(s)
+	return func() groupBackend { return &ifmaBackend{digits: d} }
+}
+
+// ifmaBackend works on eight values at a time; the last, partial round of a
+// group fills its empty lanes with the identity (or with 1 for pow22523).
+type ifmaBackend struct {
+	digits  *digits16
+	m       mult8
+	in, out extended8
+	x       fe8
+	tmp     [3]fe8
+}
+
+func (b *ifmaBackend) multiply(pts []edwards25519.Point) {
+	for lo := 0; lo < len(pts); lo += 8 {
+		n := min(8, len(pts)-lo)
+		for j := range 8 {
+			if j < n {
+				b.in.setLane(j, &pts[lo+j])
+			} else {
+				b.in.copyLane(j, &identity8)
+			}
+		}
+		b.m.scalarMult(&b.out, &b.in, b.digits)
+		for j := range n {
+			b.out.lane(j, &pts[lo+j])
+		}
+	}
+}
+
+func (b *ifmaBackend) pow22523(xs []field.Element) {
+	for lo := 0; lo < len(xs); lo += 8 {
+		n := min(8, len(xs)-lo)
+		for j := range 8 {
+			if j < n {
+				b.x.setLane(j, &xs[lo+j])
+			} else {
+				b.x.setLane(j, feOne)
+			}
+		}
+		fePow22523_8(&b.x, &b.x, &b.tmp)
+		for j := range n {
+			xs[lo+j] = b.x.lane(j)
+		}
+	}
+}

@@ -1,0 +1,16 @@
+//go:build !amd64 || purego
+
+package blind
+
+import "filippo.io/edwards25519"
+
+// BackendName names the group arithmetic of the batch methods on this
+// machine: "avx512ifma" or "portable". This build has only the portable
+// one.
+func BackendName() string { return backendPortable }
+
+// backendFor returns a constructor of one groupBackend per worker, all
+// multiplying by s.
+func backendFor(s *edwards25519.Scalar) func() groupBackend {
+	return func() groupBackend { return portableBackend{s} }
+}

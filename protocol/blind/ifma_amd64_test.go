@@ -1,0 +1,578 @@
+//go:build amd64 && !purego
+
+package blind
+
+import (
+	"bytes"
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"filippo.io/edwards25519"
+	"filippo.io/edwards25519/field"
+
+	"github.com/blindjoin/blindjoin/protocol"
+)
+
+func requireIFMA(t testing.TB) {
+	t.Helper()
+	if !hasIFMA {
+		t.Skip("this CPU lacks AVX-512 IFMA")
+	}
+}
+
+var bigP = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
+
+// laneInt is the value of lane j as an integer, not reduced.
+func laneInt(v *fe8, j int) *big.Int {
+	n := new(big.Int)
+	for i := 4; i >= 0; i-- {
+		n.Lsh(n, 52)
+		n.Add(n, new(big.Int).SetUint64(v[i][j]))
+	}
+	return n
+}
+
+// randomFe8 fills v with limbs at or near the bounds the assembly accepts
+// (limbs 0-3 below 2^52, limb 4 below 2^48) and uniformly random ones.
+func randomFe8(v *fe8, r *rand.Rand) {
+	for j := range 8 {
+		for i := range 5 {
+			max := uint64(1<<52 - 1)
+			if i == 4 {
+				max = 1<<48 - 1
+			}
+			switch r.IntN(6) {
+			case 0:
+				v[i][j] = max
+			case 1:
+				v[i][j] = 0
+			case 2:
+				v[i][j] = max - r.Uint64N(64)
+			default:
+				v[i][j] = r.Uint64N(max + 1)
+			}
+		}
+	}
+}
+
+// checkLoose fails if v is outside the bounds every operation must keep.
+func checkLoose(t *testing.T, name string, v *fe8) {
+	t.Helper()
+	for j := range 8 {
+		for i := range 5 {
+			max := uint64(1<<52 - 1)
+			if i == 4 {
+				max = 1<<48 - 1
+			}
+			if v[i][j] > max {
+				t.Fatalf("%s: lane %d limb %d = %#x, above the bound", name, j, i, v[i][j])
+			}
+		}
+	}
+}
+
+func TestFe8Lanes(t *testing.T) {
+	r := rand.New(newRand(50))
+	for range 2000 {
+		var v fe8
+		randomFe8(&v, r)
+		for j := range 8 {
+			got := v.lane(j)
+			want := new(big.Int).Mod(laneInt(&v, j), bigP)
+			if feToInt(&got).Cmp(want) != 0 {
+				t.Fatalf("lane of %v = %v, want %v", laneInt(&v, j), feToInt(&got), want)
+			}
+			var w fe8
+			w.setLane(j, &got)
+			if laneInt(&w, j).Cmp(want) != 0 {
+				t.Fatalf("setLane(%v) = %v", want, laneInt(&w, j))
+			}
+		}
+	}
+	// Values from p - 1 to just past 2^256, where the reduction changes.
+	for _, d := range []int64{-1, 0, 1, 18, 19, 20} {
+		for _, base := range []*big.Int{bigP, new(big.Int).Lsh(bigP, 1), new(big.Int).Lsh(big.NewInt(1), 255)} {
+			n := new(big.Int).Add(base, big.NewInt(d))
+			var v fe8
+			for i := range 5 {
+				v[i][0] = new(big.Int).Rsh(n, uint(52*i)).Uint64() & limb52
+			}
+			v[4][0] = new(big.Int).Rsh(n, 208).Uint64()
+			got := v.lane(0)
+			if want := new(big.Int).Mod(n, bigP); feToInt(&got).Cmp(want) != 0 {
+				t.Errorf("lane(%v) = %v, want %v", n, feToInt(&got), want)
+			}
+		}
+	}
+}
+
+// TestFieldOps8 compares each eight-lane operation with edwards25519's
+// field, lane by lane, on random and boundary limbs, and checks that the
+// results stay within the bounds the next operation needs.
+func TestFieldOps8(t *testing.T) {
+	requireIFMA(t)
+	r := rand.New(newRand(51))
+	n := 20000
+	if testing.Short() {
+		n = 2000
+	}
+	for range n {
+		var x, y, out fe8
+		randomFe8(&x, r)
+		randomFe8(&y, r)
+		mask := r.Uint64N(256)
+		ops := []struct {
+			name string
+			run  func()
+			want func(a, b *field.Element, j int) field.Element
+		}{
+			{"mul", func() { feMul8(&out, &x, &y) }, func(a, b *field.Element, _ int) field.Element { return *new(field.Element).Multiply(a, b) }},
+			{"square", func() { feSquare8(&out, &x) }, func(a, _ *field.Element, _ int) field.Element { return *new(field.Element).Square(a) }},
+			{"add", func() { feAdd8(&out, &x, &y) }, func(a, b *field.Element, _ int) field.Element { return *new(field.Element).Add(a, b) }},
+			{"sub", func() { feSub8(&out, &x, &y) }, func(a, b *field.Element, _ int) field.Element { return *new(field.Element).Subtract(a, b) }},
+			{"select", func() { feSelect8(&out, &x, &y, mask) }, func(a, b *field.Element, j int) field.Element {
+				if mask>>j&1 == 1 {
+					return *a
+				}
+				return *b
+			}},
+		}
+		for _, op := range ops {
+			op.run()
+			checkLoose(t, op.name, &out)
+			for j := range 8 {
+				a, b := x.lane(j), y.lane(j)
+				want := op.want(&a, &b, j)
+				if got := out.lane(j); got.Equal(&want) != 1 {
+					t.Fatalf("%s, lane %d: %v op %v = %v, want %v", op.name, j,
+						laneInt(&x, j), laneInt(&y, j), feToInt(&got), feToInt(&want))
+				}
+			}
+		}
+	}
+	// Outputs may alias inputs.
+	var x, y, want fe8
+	randomFe8(&x, r)
+	y = x
+	feMul8(&want, &x, &y)
+	feMul8(&x, &x, &x)
+	if x != want {
+		t.Error("feMul8 in place differs")
+	}
+}
+
+func randomPoint(t testing.TB, r *rand.Rand) *edwards25519.Point {
+	t.Helper()
+	var b [64]byte
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	s, err := edwards25519.NewScalar().SetUniformBytes(b[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return new(edwards25519.Point).ScalarBaseMult(s)
+}
+
+func randomScalar(t testing.TB, r *rand.Rand) *edwards25519.Scalar {
+	t.Helper()
+	var b [64]byte
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	s, err := edwards25519.NewScalar().SetUniformBytes(b[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestDigits16(t *testing.T) {
+	r := rand.New(newRand(52))
+	for range 1000 {
+		s := randomScalar(t, r)
+		var d digits16
+		d.setScalar(s)
+		sum := new(big.Int)
+		for i := 63; i >= 0; i-- {
+			if d[i] < -8 || d[i] > 8 {
+				t.Fatalf("digit %d = %d", i, d[i])
+			}
+			sum.Lsh(sum, 4)
+			sum.Add(sum, big.NewInt(int64(d[i])))
+		}
+		if want := feToIntBytes(s.Bytes()); sum.Cmp(want) != 0 {
+			t.Fatalf("digits sum to %v, want %v", sum, want)
+		}
+	}
+}
+
+func feToIntBytes(le []byte) *big.Int {
+	be := make([]byte, len(le))
+	for i := range le {
+		be[len(le)-1-i] = le[i]
+	}
+	return new(big.Int).SetBytes(be)
+}
+
+// TestPointOps8 compares doubling, addition and the conversions with
+// edwards25519 in every lane.
+func TestPointOps8(t *testing.T) {
+	requireIFMA(t)
+	r := rand.New(newRand(53))
+	for range 200 {
+		var ps, qs [8]*edwards25519.Point
+		var p, q extended8
+		for j := range 8 {
+			ps[j], qs[j] = randomPoint(t, r), randomPoint(t, r)
+			p.setLane(j, ps[j])
+			q.setLane(j, qs[j])
+		}
+		var qc cached8
+		var sum completed8
+		var tmp [8]fe8
+		var out extended8
+		toCached8(&qc, &q, &d2x8)
+		addCached8(&sum, &p, &qc, &tmp)
+		toExtended8(&out, &sum)
+		var dbl completed8
+		pointDouble8(&dbl, &sum, &tmp)
+		var dblExt extended8
+		toExtended8(&dblExt, &dbl)
+		for j := range 8 {
+			want := new(edwards25519.Point).Add(ps[j], qs[j])
+			var got edwards25519.Point
+			out.lane(j, &got)
+			if got.Equal(want) != 1 {
+				t.Fatalf("lane %d: p + q differs", j)
+			}
+			want.Add(want, want)
+			dblExt.lane(j, &got)
+			if got.Equal(want) != 1 {
+				t.Fatalf("lane %d: 2(p + q) differs", j)
+			}
+		}
+	}
+}
+
+// TestSelectCached8 checks every digit from -8 to 8 against the table.
+func TestSelectCached8(t *testing.T) {
+	requireIFMA(t)
+	r := rand.New(newRand(54))
+	var ps [8]*edwards25519.Point
+	var p extended8
+	for j := range 8 {
+		ps[j] = randomPoint(t, r)
+		p.setLane(j, ps[j])
+	}
+	var m mult8
+	toCached8(&m.table[0], &p, &d2x8)
+	for j := 1; j < 8; j++ {
+		addCached8(&m.acc, &p, &m.table[j-1], &m.tmp)
+		toExtended8(&m.ext, &m.acc)
+		toCached8(&m.table[j], &m.ext, &d2x8)
+	}
+	for digit := -8; digit <= 8; digit++ {
+		selectCached8(&m.q, &m.table, int64(digit))
+		addCached8(&m.acc, &identity8, &m.q, &m.tmp)
+		toExtended8(&m.ext, &m.acc)
+		s := edwards25519.NewScalar()
+		var b [32]byte
+		b[0] = byte(max(digit, -digit))
+		_, _ = s.SetCanonicalBytes(b[:])
+		if digit < 0 {
+			s.Negate(s)
+		}
+		for j := range 8 {
+			want := new(edwards25519.Point).ScalarMult(s, ps[j])
+			var got edwards25519.Point
+			m.ext.lane(j, &got)
+			if got.Equal(want) != 1 {
+				t.Fatalf("digit %d, lane %d differs", digit, j)
+			}
+		}
+	}
+}
+
+// TestScalarMult8 compares the eight-lane multiplication with edwards25519's
+// ScalarMult in every lane, for random scalars and the extremes.
+func TestScalarMult8(t *testing.T) {
+	requireIFMA(t)
+	r := rand.New(newRand(55))
+	n := 200
+	if testing.Short() {
+		n = 20
+	}
+	var m mult8
+	minusOne := edwards25519.NewScalar().Subtract(edwards25519.NewScalar(), scalarFromInt(1))
+	for i := range n {
+		s := randomScalar(t, r)
+		switch i {
+		case 0:
+			s = scalarFromInt(1)
+		case 1:
+			s = minusOne
+		case 2:
+			s = edwards25519.NewScalar()
+		}
+		var ps [8]*edwards25519.Point
+		var p, out extended8
+		for j := range 8 {
+			ps[j] = randomPoint(t, r)
+			p.setLane(j, ps[j])
+		}
+		var d digits16
+		d.setScalar(s)
+		m.scalarMult(&out, &p, &d)
+		for j := range 8 {
+			want := new(edwards25519.Point).ScalarMult(s, ps[j])
+			var got edwards25519.Point
+			out.lane(j, &got)
+			if got.Equal(want) != 1 {
+				t.Fatalf("scalar %d, lane %d differs", i, j)
+			}
+		}
+	}
+}
+
+func scalarFromInt(v byte) *edwards25519.Scalar {
+	var b [32]byte
+	b[0] = v
+	s, _ := edwards25519.NewScalar().SetCanonicalBytes(b[:])
+	return s
+}
+
+func BenchmarkScalarMult8(b *testing.B) {
+	requireIFMA(b)
+	r := rand.New(newRand(56))
+	var p, out extended8
+	for j := range 8 {
+		p.setLane(j, randomPoint(b, r))
+	}
+	var d digits16
+	d.setScalar(randomScalar(b, r))
+	var m mult8
+	measure(b, "point", 8, func() { m.scalarMult(&out, &p, &d) })
+}
+
+func BenchmarkFeMul8(b *testing.B) {
+	requireIFMA(b)
+	var x fe8
+	randomFe8(&x, rand.New(newRand(57)))
+	measure(b, "lane", 8, func() { feMul8(&x, &x, &x) })
+}
+
+// TestGroupBackendsAgree compares the eight-lane backend with the portable
+// one on groups of every size from 1 to 17, the full group, and 1,000
+// random groups under random scalars: every lane position, full and partial
+// rounds, for both the multiplication and the exponentiation.
+func TestGroupBackendsAgree(t *testing.T) {
+	requireIFMA(t)
+	r := rand.New(newRand(58))
+	groups := 1000
+	if testing.Short() {
+		groups = 100
+	}
+	sizes := []int{}
+	for n := 1; n <= 17; n++ {
+		sizes = append(sizes, n)
+	}
+	sizes = append(sizes, encodeGroup-1, encodeGroup)
+	for range groups {
+		sizes = append(sizes, 1+r.IntN(24))
+	}
+	for _, n := range sizes {
+		s := randomScalar(t, r)
+		ifma, portable := backendFor(s)(), portableBackend{s}
+		got, want := make([]edwards25519.Point, n), make([]edwards25519.Point, n)
+		for i := range got {
+			got[i].Set(randomPoint(t, r))
+			want[i].Set(&got[i])
+		}
+		ifma.multiply(got)
+		portable.multiply(want)
+		for i := range got {
+			if got[i].Equal(&want[i]) != 1 {
+				t.Fatalf("group of %d, point %d differs", n, i)
+			}
+		}
+
+		xs, ys := make([]field.Element, 2*n), make([]field.Element, 2*n)
+		for i := range xs {
+			var b [32]byte
+			for k := range b {
+				b[k] = byte(r.Uint32())
+			}
+			_, _ = xs[i].SetBytes(b[:])
+			ys[i].Set(&xs[i])
+		}
+		ifma.pow22523(xs)
+		portable.pow22523(ys)
+		for i := range xs {
+			if xs[i].Equal(&ys[i]) != 1 {
+				t.Fatalf("%d values, pow22523 of value %d differs", 2*n, i)
+			}
+		}
+	}
+}
+
+// FuzzBatchPaths runs a group through batch workers with the eight-lane and
+// the portable multiplier, and through gtank one element at a time: the
+// encodings, and which element is rejected and why, must agree.
+func FuzzBatchPaths(f *testing.F) {
+	requireIFMA(f)
+	f.Add([]byte{1, 2, 3}, []byte{7}, append(unhex(f, generatorHex), unhex(f, fieldPrime)...))
+	f.Add(make([]byte, 17*32), bytes.Repeat([]byte{0xff}, 32), make([]byte, 64))
+	f.Fuzz(func(t *testing.T, digestBytes, scalar, encodings []byte) {
+		var sb [32]byte
+		copy(sb[:], scalar)
+		sb[31] &= 0x0f
+		k, err := ParseKey(sb[:])
+		if err != nil {
+			return // zero
+		}
+		digests := make([][32]byte, min(17, (len(digestBytes)+31)/32))
+		for i := range digests {
+			copy(digests[i][:], digestBytes[32*i:])
+		}
+		in := make([]Element, min(17, (len(encodings)+31)/32))
+		for i := range in {
+			copy(in[i][:], encodings[32*i:])
+		}
+
+		half := halfKey(k)
+		workers := map[string]*batchWorker{
+			"ifma":     {x: newXMD(protocol.DST), arith: backendFor(half)()},
+			"portable": {x: newXMD(protocol.DST), arith: portableBackend{half}},
+		}
+		single := newFast(protocol.DST)
+		for name, w := range workers {
+			out := make([]Element, len(digests))
+			w.blind(out, digests)
+			for i := range digests {
+				var want Element
+				single.blind(&want, k, digests[i][:])
+				if out[i] != want {
+					t.Fatalf("%s: blind[%d] = %x, gtank %x", name, i, out[i][:], want[:])
+				}
+			}
+			out = make([]Element, len(in))
+			bad, err := w.reblind(out, in)
+			wantBad, wantErr := -1, error(nil)
+			for i := range in {
+				var want Element
+				if e := k.reblind(single, &want, &in[i]); e != nil {
+					wantBad, wantErr = i, e
+					break
+				}
+				if err == nil && out[i] != want {
+					t.Fatalf("%s: reblind[%d] = %x, gtank %x", name, i, out[i][:], want[:])
+				}
+			}
+			if wantErr != nil && (bad != wantBad || err != wantErr) || wantErr == nil && err != nil {
+				t.Fatalf("%s: reblind error at %d (%v), gtank at %d (%v)", name, bad, err, wantBad, wantErr)
+			}
+		}
+	})
+}
+
+func TestPow22523x8(t *testing.T) {
+	requireIFMA(t)
+	r := rand.New(newRand(59))
+	var tmp [3]fe8
+	for range 200 {
+		var x, out fe8
+		randomFe8(&x, r)
+		fePow22523_8(&out, &x, &tmp)
+		checkLoose(t, "pow22523", &out)
+		for j := range 8 {
+			in := x.lane(j)
+			want := new(field.Element).Pow22523(&in)
+			if got := out.lane(j); got.Equal(want) != 1 {
+				t.Fatalf("lane %d: pow22523(%v) differs", j, laneInt(&x, j))
+			}
+		}
+	}
+}
+
+func BenchmarkPow22523x8(b *testing.B) {
+	requireIFMA(b)
+	var x fe8
+	randomFe8(&x, rand.New(newRand(60)))
+	var tmp [3]fe8
+	measure(b, "lane", 8, func() { fePow22523_8(&x, &x, &tmp) })
+}
+
+// BenchmarkBatchBackends runs the batch worker's two group operations on one
+// goroutine with each backend, in the same run. The portable figures are
+// those of an amd64 machine without IFMA, edwards25519's own assembly
+// included, which building with the purego tag would leave out too.
+func BenchmarkBatchBackends(b *testing.B) {
+	requireIFMA(b)
+	ds := randomDigests(encodeGroup, 28)
+	half := halfKey(testKey(b, 28))
+	backends := []struct {
+		name  string
+		arith groupBackend
+	}{{backendPortable, portableBackend{half}}, {backendIFMA, backendFor(half)()}}
+	// The batch path before the batch backends: gtank, one element at a
+	// time.
+	k := testKey(b, 28)
+	f := newFast(protocol.DST)
+	var blinded, out [encodeGroup]Element
+	for i := range ds {
+		f.blind(&blinded[i], k, ds[i][:])
+	}
+	b.Run("gtank/blind", func(b *testing.B) {
+		measure(b, "element", encodeGroup, func() {
+			for i := range ds {
+				f.blind(&out[i], k, ds[i][:])
+			}
+		})
+	})
+	b.Run("gtank/reblind", func(b *testing.B) {
+		measure(b, "element", encodeGroup, func() {
+			for i := range blinded {
+				f.reblind(&out[i], k, &blinded[i])
+			}
+		})
+	})
+	for _, bk := range backends {
+		w := &batchWorker{x: newXMD(protocol.DST), arith: bk.arith}
+		b.Run(bk.name+"/blind", func(b *testing.B) {
+			measure(b, "element", encodeGroup, func() { w.blind(out[:], ds) })
+		})
+		b.Run(bk.name+"/reblind", func(b *testing.B) {
+			measure(b, "element", encodeGroup, func() {
+				if _, err := w.reblind(out[:], blinded[:]); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkPairedBatchIFMA compares the portable and the eight-lane backend
+// the same way: one group blinded and re-blinded.
+func BenchmarkPairedBatchIFMA(b *testing.B) {
+	requireIFMA(b)
+	k := testKey(b, 30)
+	ds := randomDigests(encodeGroup, 30)
+	half := halfKey(k)
+	ws := [2]*batchWorker{
+		{x: newXMD(protocol.DST), arith: portableBackend{half}},
+		{x: newXMD(protocol.DST), arith: backendFor(half)()},
+	}
+	var blinded, out [encodeGroup]Element
+	var ops [2]func()
+	for i, w := range ws {
+		ops[i] = func() {
+			w.blind(blinded[:], ds)
+			if _, err := w.reblind(out[:], blinded[:]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	paired(b, encodeGroup, [2]string{backendPortable, backendIFMA}, ops)
+}

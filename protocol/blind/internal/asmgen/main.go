@@ -1,0 +1,544 @@
+// Command asmgen writes protocol/blind/ifma_amd64.s: eight-lane field and
+// point arithmetic for edwards25519 on AVX-512 IFMA. Run it through
+// go generate in protocol/blind; the output is committed, and CI checks that
+// regenerating it changes nothing.
+//
+// It is its own module, with no dependencies, so that nothing it imports
+// enters the main module, and so that the import rules of the main module
+// (which forbid os in protocol) do not apply to a build tool.
+//
+// # Representation
+//
+// A field element of eight lanes (fe8 in Go) is five 512-bit vectors, limb i
+// of lane j at index 8i+j: limb i weighs 2^(52i). The IFMA instructions
+// multiply the low 52 bits of their operands, so every input of a
+// multiplication must have limbs 0 to 3 below 2^52 and, for the bound on the
+// top product below, limb 4 below 2^48. Every function here returns its
+// results in that form ("loosely reduced": the value is below 2^256, not
+// necessarily below p), and accepts it.
+//
+// # Multiplication
+//
+// The 25 products a_i*b_j are 104 bits each; VPMADD52LUQ adds their low 52
+// bits into accumulator i+j and VPMADD52HUQ their high bits into i+j+1, so
+// the ten accumulators z0..z9 stay below 10*2^52. z5..z8 are carried into
+// 52-bit limbs; z9 is at most hi(a4*b4) plus a carry, below 2^45, because
+// a4 and b4 are below 2^48. Then 2^260 = 32*2^255 = 32*19 = 608 (mod p)
+// folds z5..z9 onto z0..z4 with two more IFMA each; the high part of
+// 608*z9, at 2^260 again, is below 2^3 and folds onto z0. Finally the bits of
+// z4 from 2^255 up fold onto z0 times 19, and one carry pass from z0 to z4
+// leaves limbs 0 to 3 below 2^52 and limb 4 below 2^47 + 2^12.
+//
+// Addition and subtraction work limb by limb (subtraction adds 4p first, so
+// no limb goes negative) and end with the same final fold and carry pass.
+//
+// # Constant time
+//
+// No branch and no memory address depends on any operand: every function is
+// straight-line code over fixed offsets. Table selection scans every entry
+// and blends with a mask computed from the digit by arithmetic. Every vector
+// register that held data is cleared before return.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"strings"
+)
+
+// Fixed register roles. Z0-Z4 hold one operand, Z5-Z14 the accumulators
+// (z0-z4 are the result of an operation), Z16-Z20 temporaries, Z21-Z27
+// constants. Z15 is left alone: Go's ABIInternal reserves X15.
+const (
+	c608   = "Z21"
+	c19    = "Z22"
+	mask52 = "Z23"
+	mask47 = "Z24"
+	p4lo   = "Z25" // limb 0 of 4p
+	p4mid  = "Z26" // limbs 1-3 of 4p
+	p4hi   = "Z27" // limb 4 of 4p
+)
+
+func a(i int) string   { return fmt.Sprintf("Z%d", i) }    // operand limb i
+func acc(k int) string { return fmt.Sprintf("Z%d", 5+k) }  // accumulator k
+func tmp(i int) string { return fmt.Sprintf("Z%d", 16+i) } // temporary i
+func p4(i int) string {
+	switch i {
+	case 0:
+		return p4lo
+	case 4:
+		return p4hi
+	}
+	return p4mid
+}
+
+// mem is a field element in memory: five vectors from off(base).
+type mem struct {
+	base string
+	off  int
+}
+
+func (m mem) limb(i int) string { return fmt.Sprintf("%d(%s)", m.off+64*i, m.base) }
+
+// field returns the i-th field element of a struct of them at m.
+func (m mem) field(i int) mem { return mem{m.base, m.off + fe8Size*i} }
+
+const fe8Size = 5 * 64
+
+type gen struct {
+	b      bytes.Buffer
+	labels int // labels emitted so far
+}
+
+func (g *gen) op(format string, args ...any) {
+	fmt.Fprintf(&g.b, "\t"+format+"\n", args...)
+}
+
+func (g *gen) comment(format string, args ...any) {
+	fmt.Fprintf(&g.b, "\t// "+format+"\n", args...)
+}
+
+// text starts the function declared in Go as decl, whose ABI0 arguments
+// take argSize bytes.
+func (g *gen) text(decl string, argSize int) {
+	name, _, _ := strings.Cut(decl, "(")
+	fmt.Fprintf(&g.b, "\n// func %s\nTEXT ·%s(SB), NOSPLIT, $0-%d\n", decl, name, argSize)
+}
+
+// constants loads the constant registers.
+func (g *gen) constants() {
+	for _, c := range []struct {
+		reg string
+		v   uint64
+	}{
+		{c608, 608}, {c19, 19}, {mask52, 1<<52 - 1}, {mask47, 1<<47 - 1},
+		{p4lo, 4 * (1<<52 - 19)}, {p4mid, 4 * (1<<52 - 1)}, {p4hi, 4 * (1<<47 - 1)},
+	} {
+		g.op("MOVQ $0x%x, AX", c.v)
+		g.op("VPBROADCASTQ AX, %s", c.reg)
+	}
+}
+
+// ret clears every vector register the functions use and returns.
+func (g *gen) ret() {
+	for i := 0; i <= 31; i++ {
+		if i == 15 {
+			continue
+		}
+		g.op("VPXORQ Z%d, Z%d, Z%d", i, i, i)
+	}
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
+func (g *gen) load(regs func(int) string, m mem) {
+	for i := range 5 {
+		g.op("VMOVDQU64 %s, %s", m.limb(i), regs(i))
+	}
+}
+
+func (g *gen) store(m mem, regs func(int) string) {
+	for i := range 5 {
+		g.op("VMOVDQU64 %s, %s", regs(i), m.limb(i))
+	}
+}
+
+// carry moves the bits of register r above its low bits into next.
+func (g *gen) carry(r, next string, bits int, mask string) {
+	g.op("VPSRLQ $%d, %s, %s", bits, r, tmp(0))
+	g.op("VPANDQ %s, %s, %s", mask, r, r)
+	g.op("VPADDQ %s, %s, %s", tmp(0), next, next)
+}
+
+// finish folds the bits of acc(4) from 2^255 up onto acc(0) times 19 and
+// carries acc(0) to acc(4) once: the final pass of every operation. The
+// accumulators may hold up to 2^62 each.
+func (g *gen) finish() {
+	g.op("VPSRLQ $47, %s, %s", acc(4), tmp(0))
+	g.op("VPANDQ %s, %s, %s", mask47, acc(4), acc(4))
+	g.op("VPMADD52LUQ %s, %s, %s", c19, tmp(0), acc(0))
+	for k := range 4 {
+		g.carry(acc(k), acc(k+1), 52, mask52)
+	}
+}
+
+// reduceWide reduces the ten accumulators of a product to acc(0)-acc(4).
+func (g *gen) reduceWide() {
+	for k := 5; k < 9; k++ {
+		g.carry(acc(k), acc(k+1), 52, mask52)
+	}
+	g.op("VPXORQ %s, %s, %s", tmp(1), tmp(1), tmp(1))
+	g.op("VPMADD52HUQ %s, %s, %s", c608, acc(9), tmp(1))
+	for k := range 5 {
+		g.op("VPMADD52LUQ %s, %s, %s", c608, acc(k+5), acc(k))
+		if k < 4 {
+			g.op("VPMADD52HUQ %s, %s, %s", c608, acc(k+5), acc(k+1))
+		}
+	}
+	g.op("VPMADD52LUQ %s, %s, %s", c608, tmp(1), acc(0))
+	g.finish()
+}
+
+func (g *gen) zeroAccs() {
+	for k := range 10 {
+		g.op("VPXORQ %s, %s, %s", acc(k), acc(k), acc(k))
+	}
+}
+
+// mul sets dst = x*y.
+func (g *gen) mul(dst, x, y mem) {
+	g.load(a, x)
+	g.zeroAccs()
+	for i := range 5 {
+		for j := range 5 {
+			g.op("VPMADD52LUQ %s, %s, %s", y.limb(j), a(i), acc(i+j))
+			g.op("VPMADD52HUQ %s, %s, %s", y.limb(j), a(i), acc(i+j+1))
+		}
+	}
+	g.reduceWide()
+	g.store(dst, acc)
+}
+
+// sqr sets dst = x^2.
+func (g *gen) sqr(dst, x mem) {
+	g.load(a, x)
+	g.sqrRegs()
+	g.store(dst, acc)
+}
+
+// sqrRegs squares the operand registers into acc(0)-acc(4): the ten cross
+// products once, doubled, then the five squares.
+func (g *gen) sqrRegs() {
+	g.zeroAccs()
+	for i := range 5 {
+		for j := i + 1; j < 5; j++ {
+			g.op("VPMADD52LUQ %s, %s, %s", a(j), a(i), acc(i+j))
+			g.op("VPMADD52HUQ %s, %s, %s", a(j), a(i), acc(i+j+1))
+		}
+	}
+	for k := 1; k <= 8; k++ {
+		g.op("VPADDQ %s, %s, %s", acc(k), acc(k), acc(k))
+	}
+	for i := range 5 {
+		g.op("VPMADD52LUQ %s, %s, %s", a(i), a(i), acc(2*i))
+		g.op("VPMADD52HUQ %s, %s, %s", a(i), a(i), acc(2*i+1))
+	}
+	g.reduceWide()
+}
+
+// sqrN sets dst = x^(2^n), looping over n squarings in registers. The
+// count is a constant of the code, so the branch depends on no data.
+func (g *gen) sqrN(dst, x mem, n int) {
+	g.load(a, x)
+	label := fmt.Sprintf("sqr%d", g.labels)
+	g.labels++
+	g.op("MOVQ $%d, BX", n)
+	fmt.Fprintf(&g.b, "%s:\n", label)
+	g.sqrRegs()
+	for i := range 5 {
+		g.op("VMOVDQA64 %s, %s", acc(i), a(i))
+	}
+	g.op("DECQ BX")
+	g.op("JNZ %s", label)
+	g.store(dst, a)
+}
+
+// pow22523 emits fePow22523_8(out, x *fe8, tmp *[3]fe8): out = x^(2^252-3)
+// = x^((p-5)/8), the exponentiation inside SQRT_RATIO_M1 (RFC 9496 section
+// 4.2), by the addition chain of edwards25519's Pow22523: 250 squarings and
+// 11 multiplications. out may be x.
+func (g *gen) pow22523() {
+	g.text("fePow22523_8(out, x *fe8, tmp *[3]fe8)", 24)
+	g.args("out", "x", "tmp")
+	g.constants()
+	out, x, tmpm := mem{"DI", 0}, mem{"SI", 0}, mem{"DX", 0}
+	t0, t1, t2 := tmpm.field(0), tmpm.field(1), tmpm.field(2)
+	g.sqrN(t0, x, 1)    // x^2
+	g.sqrN(t1, t0, 2)   // x^8
+	g.mul(t1, x, t1)    // x^9
+	g.mul(t0, t0, t1)   // x^11
+	g.sqrN(t0, t0, 1)   // x^22
+	g.mul(t0, t1, t0)   // x^31 = x^(2^5-1)
+	g.sqrN(t1, t0, 5)   // 2^10 - 2^5
+	g.mul(t0, t1, t0)   // 2^10 - 1
+	g.sqrN(t1, t0, 10)  // 2^20 - 2^10
+	g.mul(t1, t1, t0)   // 2^20 - 1
+	g.sqrN(t2, t1, 20)  // 2^40 - 2^20
+	g.mul(t1, t2, t1)   // 2^40 - 1
+	g.sqrN(t1, t1, 10)  // 2^50 - 2^10
+	g.mul(t0, t1, t0)   // 2^50 - 1
+	g.sqrN(t1, t0, 50)  // 2^100 - 2^50
+	g.mul(t1, t1, t0)   // 2^100 - 1
+	g.sqrN(t2, t1, 100) // 2^200 - 2^100
+	g.mul(t1, t2, t1)   // 2^200 - 1
+	g.sqrN(t1, t1, 50)  // 2^250 - 2^50
+	g.mul(t0, t1, t0)   // 2^250 - 1
+	g.sqrN(t0, t0, 2)   // 2^252 - 4
+	g.mul(out, t0, x)   // 2^252 - 3
+	g.op("XORQ BX, BX")
+	g.ret()
+}
+
+// add sets dst = x + y.
+func (g *gen) add(dst, x, y mem) {
+	g.load(acc, x)
+	for i := range 5 {
+		g.op("VPADDQ %s, %s, %s", y.limb(i), acc(i), acc(i))
+	}
+	g.finish()
+	g.store(dst, acc)
+}
+
+// sub sets dst = x - y, computed as x + 4p - y.
+func (g *gen) sub(dst, x, y mem) {
+	g.load(acc, x)
+	for i := range 5 {
+		g.op("VPADDQ %s, %s, %s", p4(i), acc(i), acc(i))
+		g.op("VPSUBQ %s, %s, %s", y.limb(i), acc(i), acc(i))
+	}
+	g.finish()
+	g.store(dst, acc)
+}
+
+// args loads the pointer arguments into registers.
+func (g *gen) args(names ...string) {
+	regs := []string{"DI", "SI", "DX", "CX", "R8", "R9"}
+	for i, n := range names {
+		g.op("MOVQ %s+%d(FP), %s", n, 8*i, regs[i])
+	}
+}
+
+func (g *gen) fieldOps() {
+	out, x, y := mem{"DI", 0}, mem{"SI", 0}, mem{"DX", 0}
+
+	g.text("feMul8(out, a, b *fe8)", 24)
+	g.args("out", "a", "b")
+	g.constants()
+	g.mul(out, x, y)
+	g.ret()
+
+	g.text("feSquare8(out, a *fe8)", 16)
+	g.args("out", "a")
+	g.constants()
+	g.sqr(out, x)
+	g.ret()
+
+	g.text("feAdd8(out, a, b *fe8)", 24)
+	g.args("out", "a", "b")
+	g.constants()
+	g.add(out, x, y)
+	g.ret()
+
+	g.text("feSub8(out, a, b *fe8)", 24)
+	g.args("out", "a", "b")
+	g.constants()
+	g.sub(out, x, y)
+	g.ret()
+
+	// feSelect8 sets out to a in the lanes whose bit of mask is set, to b
+	// in the others.
+	g.text("feSelect8(out, a, b *fe8, mask uint64)", 32)
+	g.args("out", "a", "b")
+	g.op("MOVQ mask+24(FP), AX")
+	g.op("KMOVW AX, K1")
+	for i := range 5 {
+		g.op("VMOVDQU64 %s, Z0", y.limb(i))
+		g.op("VMOVDQU64 %s, Z1", x.limb(i))
+		g.op("VPBLENDMQ Z1, Z0, K1, Z2")
+		g.op("VMOVDQU64 Z2, %s", out.limb(i))
+	}
+	g.op("KXORW K1, K1, K1")
+	g.op("XORQ AX, AX")
+	g.ret()
+}
+
+// cp copies a field element.
+func (g *gen) cp(dst, x mem) {
+	g.load(acc, x)
+	g.store(dst, acc)
+}
+
+// Points are structs of four field elements (completed8, extended8 and
+// cached8 in Go); the formulas are those of filippo.io/edwards25519 for the
+// curve -x^2 + y^2 = 1 + d x^2 y^2, with the same coordinate systems:
+// completed (X:Y:Z:T) with x = X/Z, y = Y/T; extended (X:Y:Z:T) with
+// x = X/Z, y = Y/Z, xy = T/Z; cached (Y+X, Y-X, Z, 2dT) of an extended point.
+func (g *gen) pointOps() {
+	out, in, t := mem{"DI", 0}, mem{"SI", 0}, mem{"DX", 0}
+	const (
+		X, Y, Z, T               = 0, 1, 2, 3
+		YplusX, YminusX, CZ, T2d = 0, 1, 2, 3
+	)
+
+	// pointDouble8 sets out = 2*in. It reads in before writing out, so
+	// they may be the same.
+	g.text("pointDouble8(out, in *completed8, tmp *[8]fe8)", 24)
+	g.args("out", "in", "tmp")
+	g.constants()
+	g.comment("to projective (X:Y:Z)")
+	g.mul(t.field(0), in.field(X), in.field(T))
+	g.mul(t.field(1), in.field(Y), in.field(Z))
+	g.mul(t.field(2), in.field(Z), in.field(T))
+	g.comment("double: XX, YY, 2ZZ, (X+Y)^2")
+	g.sqr(t.field(3), t.field(0))
+	g.sqr(t.field(4), t.field(1))
+	g.sqr(t.field(5), t.field(2))
+	g.add(t.field(5), t.field(5), t.field(5))
+	g.add(t.field(6), t.field(0), t.field(1))
+	g.sqr(t.field(6), t.field(6))
+	g.add(out.field(Y), t.field(4), t.field(3))
+	g.sub(out.field(Z), t.field(4), t.field(3))
+	g.sub(out.field(X), t.field(6), out.field(Y))
+	g.sub(out.field(T), t.field(5), out.field(Z))
+	g.ret()
+
+	// toExtended8 converts a completed point. out and in must not overlap.
+	g.text("toExtended8(out *extended8, in *completed8)", 16)
+	g.args("out", "in")
+	g.constants()
+	g.mul(out.field(X), in.field(X), in.field(T))
+	g.mul(out.field(Y), in.field(Y), in.field(Z))
+	g.mul(out.field(Z), in.field(Z), in.field(T))
+	g.mul(out.field(T), in.field(X), in.field(Y))
+	g.ret()
+
+	// addCached8 sets out = p + q.
+	q := mem{"DX", 0}
+	t = mem{"CX", 0}
+	g.text("addCached8(out *completed8, p *extended8, q *cached8, tmp *[8]fe8)", 32)
+	g.args("out", "p", "q", "tmp")
+	g.constants()
+	g.add(t.field(0), in.field(Y), in.field(X))
+	g.sub(t.field(1), in.field(Y), in.field(X))
+	g.mul(t.field(2), t.field(0), q.field(YplusX))
+	g.mul(t.field(3), t.field(1), q.field(YminusX))
+	g.mul(t.field(4), in.field(T), q.field(T2d))
+	g.mul(t.field(5), in.field(Z), q.field(CZ))
+	g.add(t.field(5), t.field(5), t.field(5))
+	g.sub(out.field(X), t.field(2), t.field(3))
+	g.add(out.field(Y), t.field(2), t.field(3))
+	g.add(out.field(Z), t.field(5), t.field(4))
+	g.sub(out.field(T), t.field(5), t.field(4))
+	g.ret()
+
+	// toCached8 converts an extended point; d2 is 2d in every lane.
+	g.text("toCached8(out *cached8, p *extended8, d2 *fe8)", 24)
+	g.args("out", "p", "d2")
+	g.constants()
+	g.add(out.field(YplusX), in.field(Y), in.field(X))
+	g.sub(out.field(YminusX), in.field(Y), in.field(X))
+	g.cp(out.field(CZ), in.field(Z))
+	g.mul(out.field(T2d), in.field(T), mem{"DX", 0})
+	g.ret()
+
+	g.selectCached()
+}
+
+// selectCached emits selectCached8(out *cached8, table *[8]cached8, digit
+// int64): out = digit * P, where table[j] = (j+1) * P and -8 <= digit <= 8.
+// It blends every entry, with a mask that is all ones for the entry equal
+// to |digit| and all zeros for the others, computed without branches; then
+// it negates the result under the mask of the sign.
+func (g *gen) selectCached() {
+	const entry = 4 * fe8Size
+	// The result lives in Z0-Z4, Z5-Z9, Z10-Z14 and Z16-Z20.
+	cur := func(f, i int) string {
+		if f < 3 {
+			return fmt.Sprintf("Z%d", 5*f+i)
+		}
+		return tmp(i)
+	}
+	table := mem{"SI", 0}
+	g.text("selectCached8(out *cached8, table *[8]cached8, digit int64)", 24)
+	g.args("out", "table")
+	g.op("MOVQ digit+16(FP), AX")
+	g.comment("BX = -1 if digit < 0, else 0; CX = |digit|")
+	g.op("MOVQ AX, BX")
+	g.op("SARQ $63, BX")
+	g.op("MOVQ AX, CX")
+	g.op("ADDQ BX, CX")
+	g.op("XORQ BX, CX")
+	g.comment("the identity: (1, 1, 1, 0)")
+	g.op("MOVQ $1, AX")
+	g.op("VPBROADCASTQ AX, Z28")
+	g.op("VPXORQ Z29, Z29, Z29")
+	for f := range 4 {
+		for i := range 5 {
+			src := "Z29"
+			if f < 3 && i == 0 {
+				src = "Z28"
+			}
+			g.op("VMOVDQA64 %s, %s", src, cur(f, i))
+		}
+	}
+	for j := 1; j <= 8; j++ {
+		g.comment("entry %d: K1 = all lanes if |digit| == %d", j, j)
+		g.op("MOVQ CX, DX")
+		g.op("XORQ $%d, DX", j)
+		g.op("SUBQ $1, DX")
+		g.op("SARQ $63, DX")
+		g.op("KMOVW DX, K1")
+		e := mem{table.base, (j - 1) * entry}
+		for f := range 4 {
+			for i := range 5 {
+				g.op("VPBLENDMQ %s, %s, K1, %s", e.field(f).limb(i), cur(f, i), cur(f, i))
+			}
+		}
+	}
+	g.comment("negate under K2 = the sign: swap Y+X and Y-X, negate 2dT")
+	g.op("KMOVW BX, K2")
+	for i := range 5 {
+		g.op("VMOVDQA64 %s, Z28", cur(0, i))
+		g.op("VPBLENDMQ %s, %s, K2, %s", cur(1, i), cur(0, i), cur(0, i))
+		g.op("VPBLENDMQ Z28, %s, K2, %s", cur(1, i), cur(1, i))
+	}
+	out := mem{"DI", 0}
+	for f := range 3 {
+		for i := range 5 {
+			g.op("VMOVDQU64 %s, %s", cur(f, i), out.field(f).limb(i))
+		}
+	}
+	// 4p - 2dT in Z0-Z4 (the accumulators of finish are Z5-Z9, its
+	// temporary Z16: move 2dT to Z28-Z31 and Z0 first).
+	g.constants()
+	regT := func(i int) string {
+		if i == 4 {
+			return "Z0"
+		}
+		return fmt.Sprintf("Z%d", 28+i)
+	}
+	for i := range 5 {
+		g.op("VMOVDQA64 %s, %s", tmp(i), regT(i))
+	}
+	for i := range 5 {
+		g.op("VPSUBQ %s, %s, %s", regT(i), p4(i), acc(i))
+	}
+	g.finish()
+	for i := range 5 {
+		g.op("VPBLENDMQ %s, %s, K2, %s", acc(i), regT(i), regT(i))
+		g.op("VMOVDQU64 %s, %s", regT(i), out.field(3).limb(i))
+	}
+	g.op("KXORW K1, K1, K1")
+	g.op("KXORW K2, K2, K2")
+	for _, r := range []string{"AX", "BX", "CX", "DX"} {
+		g.op("XORQ %s, %s", r, r)
+	}
+	g.ret()
+}
+
+func main() {
+	outPath := flag.String("out", "ifma_amd64.s", "output file")
+	flag.Parse()
+	var g gen
+	g.b.WriteString("// Code generated by protocol/blind/internal/asmgen. DO NOT EDIT.\n\n")
+	g.b.WriteString("//go:build amd64 && !purego\n\n#include \"textflag.h\"\n")
+	g.fieldOps()
+	g.pointOps()
+	g.pow22523()
+	if err := os.WriteFile(*outPath, g.b.Bytes(), 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
