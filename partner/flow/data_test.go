@@ -20,8 +20,6 @@ type genRow struct {
 	written   string // the cell as written
 	consent   string
 	segments  []string
-	counts    bool   // may count under the default count rule
-	activates bool   // consent 1, 3 and 4
 	reason    string // expected rejects.csv reason, "" if kept
 	malformed bool   // written with a wrong field count
 }
@@ -51,11 +49,11 @@ func genAudience(first, n int, advertiser bool) []genRow {
 		// disagree on some users.
 		switch (u + boolInt(advertiser)) % 10 {
 		case 0, 1, 2, 3, 4, 5:
-			r.consent, r.counts, r.activates = "1;3;4;7", true, true
+			r.consent = "1;3;4;7"
 		case 6:
-			r.consent, r.counts = "7", true
+			r.consent = "7"
 		case 7:
-			r.consent, r.counts = "li:9", true
+			r.consent = "li:9"
 		case 8:
 			r.consent, r.reason = "", noBasis
 		case 9:
@@ -77,19 +75,19 @@ func genAudience(first, n int, advertiser bool) []genRow {
 		}
 		switch {
 		case i%97 == 50:
-			r.written, r.email, r.counts, r.activates = "jane@@example.com", "", false, false
+			r.written, r.email = "jane@@example.com", ""
 			r.reason = "invalid email: more than one '@'"
 		case i%89 == 40:
-			r.consent, r.counts, r.activates = "1;;7", false, false
+			r.consent = "1;;7"
 			r.reason = "unreadable consent cell (no consent assumed): invalid purpose list: item 2 is not a purpose id from 1 to 24"
 		case i%101 == 60:
-			r.malformed, r.counts, r.activates = true, false, false
+			r.malformed = true
 			r.reason = "malformed CSV row: has 4 fields, header has 3"
 		case i%83 == 30 && rows[i-5].email != "" && !rows[i-5].malformed:
 			// The user of five rows above typed again: the row stays
 			// home, whatever either row's consent says.
 			first := rows[i-5]
-			r.written, r.email, r.counts, r.activates = strings.ToUpper(first.email), first.email, false, false
+			r.written, r.email = strings.ToUpper(first.email), first.email
 			r.reason = fmt.Sprintf("duplicate email: same email as row %d", first.number)
 		}
 		rows = append(rows, r)
