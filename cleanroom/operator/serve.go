@@ -50,7 +50,11 @@ type Config struct {
 	FloorFile string
 	// DPBudget is the epsilon each advertiser-partner pair may spend per 30
 	// days (0: session.DefaultDPBudget).
-	DPBudget         float64
+	DPBudget float64
+	// RelayPartRecords is the number of records per relayed part (0: as
+	// many as fit in a part). Tests lower it to relay small sets in
+	// several parts, as large ones are.
+	RelayPartRecords int
 	Issuer, Audience string        // access-token "iss" and "aud"
 	TokenTTL         time.Duration // access-token lifetime, at most auth.MaxTokenLifetime
 	SweepEvery       time.Duration // how often retention runs
@@ -157,7 +161,8 @@ func start(ctx context.Context, cfg Config, floor policy.Policy, st *sqlitestore
 	if err != nil {
 		return nil, err
 	}
-	svc, err := session.New(session.Config{DataDir: cfg.DataDir, Store: st, Floor: floor, DPBudget: cfg.DPBudget, Logger: log})
+	svc, err := session.New(session.Config{DataDir: cfg.DataDir, Store: st, Floor: floor, DPBudget: cfg.DPBudget,
+		RelayPartRecords: cfg.RelayPartRecords, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -10,12 +10,16 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/cleanroom/store/sqlitestore"
+	"github.com/blindjoin/blindjoin/partner/synth"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/blind"
 	"github.com/blindjoin/blindjoin/protocol/identifier"
@@ -164,15 +168,24 @@ type row struct {
 
 func (r row) email() string { return fmt.Sprintf("user%d@example.com", r.id) }
 
-// counts and activates restate the default policy's rules independently of
-// package policy: purpose 7 or 9 by consent or legitimate interest; then
-// consent to 1, 3 and 4.
+// counts restates the default policy's count rule independently of
+// package policy: purpose 7 or 9 by consent or legitimate interest.
 func (r row) counts() bool {
 	return r.consent[7] || r.consent[9] || r.li[7] || r.li[9]
 }
 
-func (r row) activates() bool {
-	return r.counts() && r.consent[1] && r.consent[3] && r.consent[4]
+// consentCell writes the row's facts as a purpose list ("1;3;7;li:9").
+func (r row) consentCell() string {
+	var items []string
+	for p := range r.consent {
+		if r.consent[p] {
+			items = append(items, strconv.Itoa(p))
+		}
+		if r.li[p] {
+			items = append(items, "li:"+strconv.Itoa(p))
+		}
+	}
+	return strings.Join(items, ";")
 }
 
 // bits encodes the row's facts for the declared attribute list.
@@ -353,57 +366,64 @@ type truth struct {
 	activation       map[uint64]uint64 // partner record -> activatable segments
 }
 
-func groundTruth(advRows, pubRows []row, segments int, actMask uint64) truth {
-	t := truth{segments: make([]int64, segments), actCounts: make([]int64, segments), activation: map[uint64]uint64{}}
-	advByID := map[int][]row{}
-	for _, r := range advRows {
-		if r.counts() {
-			t.advRows++
-			advByID[r.id] = append(advByID[r.id], r)
-		}
+// groundTruth works the outcome out with synth.ComputeTruth, the project's
+// one plaintext oracle, from the rows written as the cells of a party's
+// file; it shares no code with the clean room's join. Segment j is named
+// "s<j>"; activation is restricted to actMask.
+func groundTruth(t testing.TB, advRows, pubRows []row, segments int, actMask uint64) truth {
+	t.Helper()
+	names := make([]string, segments)
+	for j := range names {
+		names[j] = fmt.Sprintf("s%d", j)
 	}
-	matched := map[int]bool{}
-	for i, r := range pubRows {
-		if !r.counts() {
-			continue
-		}
-		t.pubRows++
-		rows, ok := advByID[r.id]
-		if !ok {
-			continue
-		}
-		if !matched[r.id] {
-			matched[r.id] = true
-			t.overlap++
-			var member uint64
-			for _, a := range rows {
-				member |= a.segments
-			}
-			for j := range segments {
-				if member>>j&1 == 1 {
-					t.segments[j]++
+	adv := func(yield func(synth.AdvertiserRow) bool) {
+		for _, r := range advRows {
+			var labels []string
+			for j, name := range names {
+				if r.segments>>j&1 == 1 {
+					labels = append(labels, name)
 				}
 			}
-		}
-		if !r.activates() {
-			continue
-		}
-		var act uint64
-		for _, a := range rows {
-			if a.activates() {
-				act |= a.segments
-			}
-		}
-		if act &= actMask; act != 0 {
-			t.activation[uint64(i)] = act
-			for j := range segments {
-				if act>>j&1 == 1 {
-					t.actCounts[j]++
-				}
+			if !yield(synth.AdvertiserRow{ID: r.email(), Segments: strings.Join(labels, ";"), Consent: r.consentCell()}) {
+				return
 			}
 		}
 	}
-	return t
+	pub := func(yield func(synth.PartnerRow) bool) {
+		for _, r := range pubRows {
+			if !yield(synth.PartnerRow{ID: r.email(), Consent: r.consentCell()}) {
+				return
+			}
+		}
+	}
+	// The default policy's rules are the ones counts and activates
+	// restate; without activation segments it releases all of them, and
+	// actMask narrows that below.
+	got, err := synth.ComputeTruth(policy.Default(), identifier.Email, names, adv, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := truth{advRows: int64(got.Advertiser.Counted), pubRows: int64(got.Partner.Counted), overlap: int64(got.Overlap),
+		segments: make([]int64, segments), actCounts: make([]int64, segments), activation: map[uint64]uint64{}}
+	for j, name := range names {
+		tr.segments[j] = int64(got.SegmentOverlap[name])
+	}
+	for _, a := range got.Activations {
+		var mask uint64
+		for _, name := range a.Segments {
+			mask |= 1 << slices.Index(names, name)
+		}
+		if mask &= actMask; mask == 0 {
+			continue
+		}
+		tr.activation[uint64(a.Row-1)] = mask
+		for j := range segments {
+			if mask>>j&1 == 1 {
+				tr.actCounts[j]++
+			}
+		}
+	}
+	return tr
 }
 
 // rate restates the IAB PAIR formatting: whole percent rounded down,

@@ -29,7 +29,7 @@ func smallTruth(t *testing.T, policyJSON string, a, b *partyData) truth {
 		t.Fatal(err)
 	}
 	mask, _ := pol.SegmentMask(smallSegments)
-	tr := groundTruth(a.rows, b.rows, len(smallSegments), mask)
+	tr := groundTruth(t, a.rows, b.rows, len(smallSegments), mask)
 	if len(activatedOf(tr, 5)) == 0 || tr.overlap < 10 {
 		t.Fatalf("test data too weak: %+v", tr)
 	}

@@ -236,7 +236,7 @@ func TestTooFewRows(t *testing.T) {
 	ctx := context.Background()
 	sess := h.createJoined(`{"min_rows": 45, "k": 5}`)
 	a, _ := smallParties(t, smallPolicy, 0)
-	want := groundTruth(a.rows, nil, 0, 0).advRows
+	want := groundTruth(t, a.rows, nil, 0, 0).advRows
 	if want < 45 || want-20 >= 45 {
 		t.Fatalf("test data: %d counting rows", want)
 	}

@@ -72,7 +72,7 @@ func TestFullSession(t *testing.T) {
 	ra, rb := h.results(sess.ID)
 
 	mask, _ := pol.SegmentMask(fullSegments)
-	want := groundTruth(advRows, pubRows, len(fullSegments), mask)
+	want := groundTruth(t, advRows, pubRows, len(fullSegments), mask)
 	// The data must exercise both sides of every threshold.
 	if want.overlap < 500 || want.segments[3] >= 50 || want.segments[0] < 50 || want.actCounts[3] >= 50 || want.actCounts[1] < 50 {
 		t.Fatalf("test data too weak: %+v", want)
@@ -233,7 +233,7 @@ func TestSuppressedBelowK(t *testing.T) {
 	h := newHarness(t)
 	sess := h.createJoined(strict, "s0", "s1")
 	a, b := smallParties(t, strict, 2)
-	if tr := groundTruth(a.rows, b.rows, 2, 3); tr.overlap == 0 || tr.overlap >= 200 {
+	if tr := groundTruth(t, a.rows, b.rows, 2, 3); tr.overlap == 0 || tr.overlap >= 200 {
 		t.Fatalf("test data: overlap %d", tr.overlap)
 	}
 	ra, rb := h.runSession(sess.ID, a, b, 100)

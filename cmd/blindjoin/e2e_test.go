@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/blindjoin/blindjoin/cleanroom/operator"
+	"github.com/blindjoin/blindjoin/internal/roomtest"
 	"github.com/blindjoin/blindjoin/partner/demo"
 	"github.com/blindjoin/blindjoin/partner/synth"
 	"github.com/blindjoin/blindjoin/protocol/api"
@@ -26,7 +25,7 @@ import (
 // e2e is a real clean room on loopback, three registered parties, and
 // synthetic files with messy identifiers, rejects and mixed consent.
 type e2e struct {
-	room           *operator.Running
+	room           *roomtest.Room
 	roomKey        string // its transcript key, hex
 	dir            string
 	adv, pub, aud  string // API keys
@@ -51,36 +50,16 @@ func newE2E(t *testing.T) *e2e {
 }
 
 // newRoomWithParties is a real clean room on loopback (operator.Start,
-// what blindjoind serve runs) with the advertiser "acme", the media
-// partner "news" and the auditor "audit-firm", and no data files yet.
+// what blindjoind serve runs, with its default floor) with the advertiser
+// "acme", the media partner "news" and the auditor "audit-firm", and no
+// data files yet.
 func newRoomWithParties(t *testing.T) *e2e {
 	t.Helper()
-	ctx := context.Background()
-	roomDir := t.TempDir()
-	room, err := operator.Start(ctx, operator.Config{
-		DataDir: roomDir,
-		Addr:    "127.0.0.1:0",
-		Logger:  slog.New(slog.NewTextHandler(&testLog{t}, &slog.HandlerOptions{Level: slog.LevelError})),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := room.Stop(); err != nil {
-			t.Errorf("clean room shutdown: %v", err)
-		}
-	})
-	e := &e2e{room: room, roomKey: hex.EncodeToString(room.TranscriptKey), dir: t.TempDir()}
-	for _, p := range []struct {
-		key  *string
-		name string
-		role api.Role
-	}{{&e.adv, "acme", api.RoleAdvertiser}, {&e.pub, "news", api.RoleMediaPartner}, {&e.aud, "audit-firm", api.RoleAuditor}} {
-		if *p.key, err = operator.AddParty(ctx, roomDir, p.name, p.role); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return e
+	room := roomtest.Start(t, roomtest.Options{})
+	return &e2e{room: room, roomKey: hex.EncodeToString(room.TranscriptKey), dir: t.TempDir(),
+		adv: room.AddParty(t, "acme", api.RoleAdvertiser),
+		pub: room.AddParty(t, "news", api.RoleMediaPartner),
+		aud: room.AddParty(t, "audit-firm", api.RoleAuditor)}
 }
 
 func writeWith(t *testing.T, path string, write func(w io.Writer) error) {
@@ -92,14 +71,6 @@ func writeWith(t *testing.T, path string, write func(w io.Writer) error) {
 	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// testLog sends the clean room's error records to the test log.
-type testLog struct{ t *testing.T }
-
-func (l *testLog) Write(p []byte) (int, error) {
-	l.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
 }
 
 // as runs the CLI in-process as the party with key, against the room.

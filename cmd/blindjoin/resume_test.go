@@ -6,19 +6,15 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"io"
 	"io/fs"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
+	"github.com/blindjoin/blindjoin/internal/roomtest"
 	"github.com/blindjoin/blindjoin/partner/keystore"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
@@ -26,56 +22,17 @@ import (
 
 // stopAfterReblinded relays a party's requests to the clean room and
 // stops the party's run once the clean room has accepted its last
-// re-blinded part, as killing the process right then would: it cancels
-// the run, and answers nothing useful afterwards.
-type stopAfterReblinded struct {
-	proxy   *httputil.ReverseProxy
-	stop    context.CancelFunc
-	final   atomic.Bool // the last re-blinded part was accepted
-	stopped atomic.Bool
-}
-
-func newStopAfterReblinded(t *testing.T, room string, stop context.CancelFunc) *httptest.Server {
-	target, err := url.Parse(room)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &stopAfterReblinded{proxy: httputil.NewSingleHostReverseProxy(target), stop: stop}
-	s.proxy.ModifyResponse = s.watch
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-func (s *stopAfterReblinded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.stopped.Load() {
-		http.Error(w, "stopped", http.StatusServiceUnavailable)
-		return
-	}
-	s.proxy.ServeHTTP(w, r)
-	if s.final.Load() {
-		s.stopped.Store(true)
-		s.stop()
-	}
-}
-
-// watch notes the receipt of the last re-blinded part.
-func (s *stopAfterReblinded) watch(resp *http.Response) error {
-	req := resp.Request
-	if req.Method != http.MethodPut || !strings.HasSuffix(req.URL.Path, "/reblinded") || resp.StatusCode != http.StatusOK {
-		return nil
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	var rec api.PartReceipt
-	if json.Unmarshal(body, &rec) == nil && rec.Complete {
-		s.final.Store(true)
-	}
-	return nil
+// re-blinded part, as killing the process right then would: the run is
+// cancelled before the party hears the answer.
+func stopAfterReblinded(t *testing.T, room string, stop context.CancelFunc) *roomtest.Faults {
+	relay := roomtest.NewFaults(t, room)
+	relay.After("PUT /reblinded", func(x roomtest.Exchange) {
+		var rec api.PartReceipt
+		if x.Status == http.StatusOK && json.Unmarshal(x.Response, &rec) == nil && rec.Complete {
+			stop()
+		}
+	})
+	return relay
 }
 
 // Issue 9, item 3: a media partner stopped after its re-blinded upload
@@ -117,7 +74,7 @@ func TestResumeRefusesChangedKeyInputAndOptions(t *testing.T) {
 	// advertiser finishes, so the results are computed.
 	pubCtx, stopPub := context.WithCancel(context.Background())
 	defer stopPub()
-	relay := newStopAfterReblinded(t, e.room.URL, stopPub)
+	relay := stopAfterReblinded(t, e.room.URL, stopPub)
 	var wg sync.WaitGroup
 	var advErr string
 	var advCode, pubCode int

@@ -281,13 +281,16 @@ func (b *cancelBody) Close() error {
 
 // interruptible marks read failures of a streamed response (a connection
 // reset, a body shorter than its Content-Length) as ErrInterrupted, so that
-// an upload fed by this download is retried.
+// an upload fed by this download is retried. The cause is kept as text
+// only: a decoder that reads io.ErrUnexpectedEOF as a truncated, corrupt
+// stream (protocol/wire does) would otherwise report a broken connection
+// as a bad part, and lose the ErrInterrupted that makes it retryable.
 type interruptible struct{ io.ReadCloser }
 
 func (r *interruptible) Read(p []byte) (int, error) {
 	n, err := r.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {
-		err = fmt.Errorf("%w: %w", ErrInterrupted, err)
+		err = fmt.Errorf("%w: %v", ErrInterrupted, err)
 	}
 	return n, err
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/wire"
+	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
 // partSink accepts part uploads, failing the first `fail` with 503, and
@@ -211,6 +213,36 @@ func TestCounterpartCutShortIsInterrupted(t *testing.T) {
 	}
 	defer d.Body.Close()
 	if _, err := io.ReadAll(d.Body); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err = %v, want ErrInterrupted", err)
+	}
+}
+
+// A cut download stays ErrInterrupted when a wire.Reader reads it:
+// wire takes io.ErrUnexpectedEOF for a corrupt, truncated part, and the
+// flow would give up on the counterpart instead of fetching it again.
+func TestCounterpartCutShortIsInterruptedForWire(t *testing.T) {
+	recs := make([][]byte, 100)
+	for i := range recs {
+		recs[i] = make([]byte, wire.ElementSize)
+	}
+	part := bytes.NewBuffer(wiretest.Part(t, wire.Header{Kind: wire.KindElements, Final: true}, recs))
+	s := newTestServer(t)
+	s.mux.HandleFunc("GET /v1/sessions/{id}/counterpart", s.authed(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(api.PartCountHeader, "1")
+		w.Header().Set("Content-Length", strconv.Itoa(part.Len()))
+		w.Write(part.Bytes()[:part.Len()/2])
+	}))
+	c, _ := newTestClient(t, s, nil)
+	d, err := c.Counterpart(context.Background(), "s1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Body.Close()
+	rd, err := wire.NewReader(d.Body)
+	for err == nil {
+		_, err = rd.Next()
+	}
+	if !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("err = %v, want ErrInterrupted", err)
 	}
 }

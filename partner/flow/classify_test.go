@@ -10,6 +10,9 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
+// infoSessionID is the session of testInfo.
+const infoSessionID = "00112233445566778899aabbccddeeff"
+
 func testInfo(t testing.TB, policyJSON string, role api.Role, segments []string) *sessionInfo {
 	t.Helper()
 	pol, err := policy.Parse([]byte(policyJSON))
@@ -17,7 +20,7 @@ func testInfo(t testing.TB, policyJSON string, role api.Role, segments []string)
 		t.Fatal(err)
 	}
 	info, err := deriveInfo(api.Session{
-		ID: fakeSessionID, MatchKey: api.MatchKeyEmail, Policy: pol.Canonical(), PolicyHash: pol.Hash(), Segments: segments,
+		ID: infoSessionID, MatchKey: api.MatchKeyEmail, Policy: pol.Canonical(), PolicyHash: pol.Hash(), Segments: segments,
 	}, role, false)
 	if err != nil {
 		t.Fatal(err)

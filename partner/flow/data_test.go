@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/blindjoin/blindjoin/partner/synth"
+	"github.com/blindjoin/blindjoin/protocol/identifier"
+	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
 // genRow is one generated input row with what the test expects of it,
@@ -17,8 +20,6 @@ type genRow struct {
 	written   string // the cell as written
 	consent   string
 	segments  []string
-	counts    bool   // may count under the default count rule
-	activates bool   // consent 1, 3 and 4
 	reason    string // expected rejects.csv reason, "" if kept
 	malformed bool   // written with a wrong field count
 }
@@ -48,11 +49,11 @@ func genAudience(first, n int, advertiser bool) []genRow {
 		// disagree on some users.
 		switch (u + boolInt(advertiser)) % 10 {
 		case 0, 1, 2, 3, 4, 5:
-			r.consent, r.counts, r.activates = "1;3;4;7", true, true
+			r.consent = "1;3;4;7"
 		case 6:
-			r.consent, r.counts = "7", true
+			r.consent = "7"
 		case 7:
-			r.consent, r.counts = "li:9", true
+			r.consent = "li:9"
 		case 8:
 			r.consent, r.reason = "", noBasis
 		case 9:
@@ -74,19 +75,19 @@ func genAudience(first, n int, advertiser bool) []genRow {
 		}
 		switch {
 		case i%97 == 50:
-			r.written, r.email, r.counts, r.activates = "jane@@example.com", "", false, false
+			r.written, r.email = "jane@@example.com", ""
 			r.reason = "invalid email: more than one '@'"
 		case i%89 == 40:
-			r.consent, r.counts, r.activates = "1;;7", false, false
+			r.consent = "1;;7"
 			r.reason = "unreadable consent cell (no consent assumed): invalid purpose list: item 2 is not a purpose id from 1 to 24"
 		case i%101 == 60:
-			r.malformed, r.counts, r.activates = true, false, false
+			r.malformed = true
 			r.reason = "malformed CSV row: has 4 fields, header has 3"
 		case i%83 == 30 && rows[i-5].email != "" && !rows[i-5].malformed:
 			// The user of five rows above typed again: the row stays
 			// home, whatever either row's consent says.
 			first := rows[i-5]
-			r.written, r.email, r.counts, r.activates = strings.ToUpper(first.email), first.email, false, false
+			r.written, r.email = strings.ToUpper(first.email), first.email
 			r.reason = fmt.Sprintf("duplicate email: same email as row %d", first.number)
 		}
 		rows = append(rows, r)
@@ -129,78 +130,58 @@ func writeCSV(t *testing.T, rows []genRow, advertiser bool) string {
 }
 
 // truth is the plaintext outcome of a session over two generated
-// audiences, under the default count and activation rules.
+// audiences, as synth.ComputeTruth (the project's one plaintext oracle)
+// works it out from the cells.
 type truth struct {
 	overlap    int64
 	segments   map[string]int64
-	activation map[int][]string // partner row -> segment names, sorted
+	activation map[int][]string // partner row -> segment names, in session order
 	advKept    int
 	pubKept    int
 }
 
-func groundTruth(adv, pub []genRow, segments []string, k int64) truth {
-	type advUser struct{ member, activatable map[string]bool }
-	users := map[string]*advUser{}
-	t := truth{segments: map[string]int64{}, activation: map[int][]string{}}
-	for _, r := range adv {
-		if r.reason != "" {
-			continue
-		}
-		t.advKept++
-		u := users[r.email]
-		if u == nil {
-			u = &advUser{map[string]bool{}, map[string]bool{}}
-			users[r.email] = u
-		}
-		for _, s := range r.segments {
-			if !slices.Contains(segments, s) {
-				continue
-			}
-			u.member[s] = true
-			if r.activates {
-				u.activatable[s] = true
-			}
-		}
+// truthOf computes the truth under policyJSON for the session's segments
+// (in the clean room's order, which is the activation file's). A malformed
+// CSV row has no cells the oracle could read; it goes in with no
+// identifier, which the oracle rejects as the flow does, so that partner
+// rows keep their numbers.
+func truthOf(t *testing.T, adv, pub []genRow, policyJSON string, segments []string) truth {
+	t.Helper()
+	pol, err := policy.Parse([]byte(policyJSON))
+	if err != nil {
+		t.Fatal(err)
 	}
-	matched := map[string]bool{}
-	actCount := map[string]int64{}
-	acts := map[int][]string{}
-	for _, r := range pub {
-		if r.reason != "" {
-			continue
+	cell := func(r genRow) string {
+		if r.malformed {
+			return ""
 		}
-		t.pubKept++
-		u, ok := users[r.email]
-		if !ok {
-			continue
-		}
-		matched[r.email] = true
-		if !r.activates {
-			continue
-		}
-		for _, s := range segments {
-			if u.activatable[s] {
-				acts[r.number] = append(acts[r.number], s)
-				actCount[s]++
+		return r.written
+	}
+	advRows := func(yield func(synth.AdvertiserRow) bool) {
+		for _, r := range adv {
+			if !yield(synth.AdvertiserRow{ID: cell(r), Segments: strings.Join(r.segments, ";"), Consent: r.consent}) {
+				return
 			}
 		}
 	}
-	t.overlap = int64(len(matched))
-	for e := range matched {
-		for s := range users[e].member {
-			t.segments[s]++
-		}
-	}
-	for row, segs := range acts {
-		var kept []string
-		for _, s := range segs {
-			if actCount[s] >= k {
-				kept = append(kept, s)
+	pubRows := func(yield func(synth.PartnerRow) bool) {
+		for _, r := range pub {
+			if !yield(synth.PartnerRow{ID: cell(r), Consent: r.consent}) {
+				return
 			}
 		}
-		if len(kept) > 0 {
-			t.activation[row] = kept
-		}
 	}
-	return t
+	got, err := synth.ComputeTruth(pol, identifier.Email, segments, advRows, pubRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := truth{overlap: int64(got.Overlap), segments: map[string]int64{}, activation: map[int][]string{},
+		advKept: got.Advertiser.Counted, pubKept: got.Partner.Counted}
+	for s, n := range got.SegmentOverlap {
+		tr.segments[s] = int64(n)
+	}
+	for _, a := range got.Released(int(pol.K)) {
+		tr.activation[a.Row] = a.Segments
+	}
+	return tr
 }

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/csv"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,97 +19,32 @@ import (
 	"testing"
 	"time"
 
-	"github.com/blindjoin/blindjoin/partner/client"
-	"github.com/blindjoin/blindjoin/partner/csvin"
+	"github.com/blindjoin/blindjoin/internal/roomtest"
 	"github.com/blindjoin/blindjoin/partner/keystore"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/wire"
 )
 
-const testPolicy = `{"min_rows": 100, "k": 5}`
-
-var testSegments = []string{"sports", "travel", "luxury"}
-
-// env is a fake clean room with one session and the two parties' inputs.
-type env struct {
-	room       *fakeRoom
-	adv, pub   []genRow
-	advIn      string
-	pubIn      string
-	advDir     string // output
-	pubDir     string
-	advKeys    string // key store
-	pubKeys    string
-	mu         sync.Mutex
-	clientWait []time.Duration // backoffs the clients asked for
-}
-
-func newEnv(t *testing.T, policyJSON string) *env {
-	t.Helper()
-	e := &env{
-		room: newFakeRoom(t, policyJSON, testSegments),
-		adv:  genAudience(0, 1500, true),
-		pub:  genAudience(800, 2000, false),
-	}
-	e.advIn, e.pubIn = writeCSV(t, e.adv, true), writeCSV(t, e.pub, false)
-	dir := t.TempDir()
-	e.advDir, e.pubDir = filepath.Join(dir, "adv-out"), filepath.Join(dir, "pub-out")
-	e.advKeys, e.pubKeys = filepath.Join(dir, "adv-keys"), filepath.Join(dir, "pub-keys")
-	return e
-}
-
-func (e *env) client(t *testing.T, key string) *client.Client {
-	t.Helper()
-	c, err := client.New(client.Config{
-		BaseURL: e.room.srv.URL, APIKey: client.Secret(key),
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			e.mu.Lock()
-			e.clientWait = append(e.clientWait, d)
-			e.mu.Unlock()
-			return ctx.Err()
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func fastSleep(ctx context.Context, _ time.Duration) error {
-	select {
-	case <-time.After(time.Millisecond):
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (e *env) options(t *testing.T, role api.Role) Options {
-	o := Options{
-		SessionID: fakeSessionID, Sleep: fastSleep, BatchSize: 64,
-	}
-	if role == api.RoleAdvertiser {
-		o.Client, o.Input, o.OutDir, o.KeyDir = e.client(t, advKey), e.advIn, e.advDir, e.advKeys
-		o.Columns = csvin.Columns{ID: "email", Segments: "segments", Consent: "tcf"}
-		o.PartRecords = 300
-	} else {
-		o.Client, o.Input, o.OutDir, o.KeyDir = e.client(t, pubKey), e.pubIn, e.pubDir, e.pubKeys
-		o.Columns = csvin.Columns{ID: "EMAIL", Consent: "consent"}
-		o.PartRecords = 400
-		o.AcceptPolicyHash = e.room.sess.PolicyHash
-	}
-	return o
-}
-
 // runBoth runs the two flows at once and returns their summaries.
 func runBoth(t *testing.T, ctx context.Context, adv, pub Options) (Summary, Summary) {
 	t.Helper()
+	// A party that fails stops the other, which would wait for it.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	var wg sync.WaitGroup
 	var as, ps Summary
 	var aerr, perr error
-	wg.Go(func() { as, aerr = Run(ctx, adv) })
-	wg.Go(func() { ps, perr = Run(ctx, pub) })
+	wg.Go(func() {
+		if as, aerr = Run(ctx, adv); aerr != nil {
+			stop()
+		}
+	})
+	wg.Go(func() {
+		if ps, perr = Run(ctx, pub); perr != nil {
+			stop()
+		}
+	})
 	wg.Wait()
 	if aerr != nil || perr != nil {
 		t.Fatalf("advertiser: %v; media partner: %v", aerr, perr)
@@ -116,10 +53,9 @@ func runBoth(t *testing.T, ctx context.Context, adv, pub Options) (Summary, Summ
 }
 
 func TestEndToEnd(t *testing.T) {
-	e := newEnv(t, testPolicy)
-	e.room.relayPer = 500 // several relay parts each way
+	e := newEnv(t, testPolicy, 500) // several relay parts each way
 	as, ps := runBoth(t, context.Background(), e.options(t, api.RoleAdvertiser), e.options(t, api.RoleMediaPartner))
-	want := groundTruth(e.adv, e.pub, testSegments, 5)
+	want := truthOf(t, e.adv, e.pub, testPolicy, e.session.Segments)
 
 	for _, side := range []struct {
 		name    string
@@ -157,13 +93,13 @@ func TestEndToEnd(t *testing.T) {
 			}
 			// Rows that may not count never left the party, and every
 			// uploaded record carries the bits of a kept row.
-			got := e.room.uploadedBits(side.role)
-			wantBits := expectedBits(side.rows, side.role == api.RoleAdvertiser)
+			got := e.uploadedBits(t, side.role)
+			wantBits := expectedBits(side.rows, side.role == api.RoleAdvertiser, e.session.Segments)
 			slices.Sort(got)
 			if !slices.Equal(got, wantBits) {
 				t.Errorf("uploaded %d records with other bits than the %d kept rows", len(got), len(wantBits))
 			}
-			if _, err := keystore.Load(side.keys, fakeSessionID); !errors.Is(err, keystore.ErrNoKey) {
+			if _, err := keystore.Load(side.keys, e.session.ID); !errors.Is(err, keystore.ErrNoKey) {
 				t.Errorf("the session key survived the run: %v", err)
 			}
 			var onDisk Summary
@@ -218,8 +154,8 @@ func expectedTypos(rows []genRow) int64 {
 
 // expectedBits is the sorted attribute bits of the kept rows, built from
 // the default policy's attribute order: consent 1, 3, 4, 7, 9, legitimate
-// interest 7, 9, then (advertiser) segments sports, travel, luxury.
-func expectedBits(rows []genRow, advertiser bool) []uint64 {
+// interest 7, 9, then (advertiser) the session's segments.
+func expectedBits(rows []genRow, advertiser bool, segments []string) []uint64 {
 	consent := map[string]uint64{"1;3;4;7": 0b1111, "7": 1 << 3, "li:9": 1 << 6}
 	var out []uint64
 	for _, r := range rows {
@@ -229,7 +165,7 @@ func expectedBits(rows []genRow, advertiser bool) []uint64 {
 		bits := consent[r.consent]
 		if advertiser {
 			for _, s := range r.segments {
-				if i := slices.Index(testSegments, s); i >= 0 {
+				if i := slices.Index(segments, s); i >= 0 {
 					bits |= 1 << (7 + i)
 				}
 			}
@@ -312,18 +248,20 @@ func firstDiff(got, want map[int][]string) string {
 }
 
 func TestRetriesAndTokenRefresh(t *testing.T) {
-	e := newEnv(t, testPolicy)
-	e.room.relayPer = 700
-	e.room.fail("PUT /blinded", 503, "", 2)
-	e.room.fail("PUT /reblinded", 429, "2", 2)
-	e.room.fail("GET /counterpart", 503, "", 1)
-	e.room.fail("GET /v1/sessions/"+fakeSessionID, 502, "", 1)
+	e := newEnv(t, testPolicy, 700)
+	e.relay.Inject("PUT /blinded", 2, roomtest.Refuse(503, ""))
+	e.relay.Inject("PUT /reblinded", 2, roomtest.Refuse(429, "2"))
+	e.relay.Inject("GET /counterpart", 1, roomtest.Refuse(503, ""))
+	e.relay.Inject("GET /v1/sessions/"+e.session.ID, 1, roomtest.Refuse(502, ""))
+	// Once a first part is in, every token dies mid-upload.
 	var once sync.Once
-	e.room.onCommit = func(side api.Role, leg string, part uint32) {
-		once.Do(e.room.revokeTokens) // every token dies mid-upload
-	}
+	e.relay.After("PUT /blinded", func(x roomtest.Exchange) {
+		if x.Status == http.StatusOK {
+			once.Do(e.relay.RevokeTokens)
+		}
+	})
 	as, ps := runBoth(t, context.Background(), e.options(t, api.RoleAdvertiser), e.options(t, api.RoleMediaPartner))
-	want := groundTruth(e.adv, e.pub, testSegments, 5)
+	want := truthOf(t, e.adv, e.pub, testPolicy, e.session.Segments)
 	if *as.Overlap != want.overlap || *ps.Overlap != want.overlap {
 		t.Fatalf("overlap %d / %d, want %d", *as.Overlap, *ps.Overlap, want.overlap)
 	}
@@ -333,8 +271,55 @@ func TestRetriesAndTokenRefresh(t *testing.T) {
 	if !slices.Contains(e.clientWait, 2*time.Second) || len(e.clientWait) < 5 {
 		t.Fatalf("client backoffs %v: want the 5 retries, one honouring Retry-After: 2", e.clientWait)
 	}
-	if n := len(e.room.tokens); n < 2 {
-		t.Fatalf("tokens after revocation: %d, want fresh ones", n)
+	// The clean room refused each party's old token, and each party
+	// fetched a fresh one after that.
+	log := e.relay.Exchanges("")
+	for role, agent := range agentOf {
+		refused := slices.IndexFunc(log, func(x roomtest.Exchange) bool {
+			return x.Status == http.StatusUnauthorized && x.Header.Get("User-Agent") == agent
+		})
+		if refused < 0 {
+			t.Errorf("%s: no request was refused for its revoked token", role)
+			continue
+		}
+		if !slices.ContainsFunc(log[refused+1:], func(x roomtest.Exchange) bool {
+			return x.Path == "/v1/auth/token" && x.Status == http.StatusOK && x.Header.Get("User-Agent") == agent
+		}) {
+			t.Errorf("%s: no new token after the revocation", role)
+		}
+	}
+}
+
+// TestLostAndCutAnswers: the clean room's answer to an upload is lost
+// after it accepted the part, and a relayed part and the results arrive
+// cut short; the flows send and fetch again and get the truth.
+func TestLostAndCutAnswers(t *testing.T) {
+	e := newEnv(t, testPolicy, 700)
+	e.relay.Inject("PUT /blinded", 1, roomtest.Drop())
+	e.relay.Inject("PUT /reblinded", 1, roomtest.Drop())
+	e.relay.Inject("GET /counterpart", 1, roomtest.Truncate())
+	e.relay.Inject("GET /results", 1, roomtest.Truncate())
+	as, ps := runBoth(t, context.Background(), e.options(t, api.RoleAdvertiser), e.options(t, api.RoleMediaPartner))
+	want := truthOf(t, e.adv, e.pub, testPolicy, e.session.Segments)
+	if *as.Overlap != want.overlap || *ps.Overlap != want.overlap {
+		t.Fatalf("overlap %d / %d, want %d", *as.Overlap, *ps.Overlap, want.overlap)
+	}
+	checkActivation(t, e.pubDir, want.activation)
+	for _, route := range []string{"PUT /blinded", "PUT /reblinded", "GET /counterpart", "GET /results"} {
+		log := e.relay.Exchanges(route)
+		hit := slices.IndexFunc(log, func(x roomtest.Exchange) bool { return x.Fault })
+		if hit < 0 || log[hit].Status != http.StatusOK {
+			t.Fatalf("%s: no request was answered by the clean room and then lost or cut", route)
+		}
+		// The same bytes went again (an upload) or the same thing was
+		// fetched again, by the same party, and the room answered.
+		lost := log[hit]
+		if !slices.ContainsFunc(log[hit+1:], func(x roomtest.Exchange) bool {
+			return x.Header.Get("User-Agent") == lost.Header.Get("User-Agent") && x.Query == lost.Query &&
+				bytes.Equal(x.Body, lost.Body) && x.Status == http.StatusOK
+		}) {
+			t.Errorf("%s: the request whose answer was lost or cut was not sent again unchanged", route)
+		}
 	}
 }
 
@@ -343,67 +328,65 @@ func TestRetriesAndTokenRefresh(t *testing.T) {
 func interruptAfterFirstPart(t *testing.T, e *env) {
 	t.Helper()
 	// The partner joins up front so that the advertiser may upload.
-	if _, err := e.client(t, pubKey).Join(context.Background(), fakeSessionID, e.room.sess.PolicyHash); err != nil {
+	if _, err := e.client(t, api.RoleMediaPartner).Join(context.Background(), e.session.ID, e.session.PolicyHash); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var once sync.Once
-	e.room.onCommit = func(side api.Role, leg string, part uint32) {
-		if side == api.RoleAdvertiser && leg == "blinded" {
-			once.Do(cancel)
+	e.relay.After("PUT /blinded", func(x roomtest.Exchange) {
+		if x.Status == http.StatusOK && x.Header.Get("User-Agent") == agentOf[api.RoleAdvertiser] {
+			cancel()
 		}
-	}
+	})
 	if _, err := Run(ctx, e.options(t, api.RoleAdvertiser)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v", err)
 	}
-	e.room.onCommit = nil
-	if parts, _, _ := e.room.sess.blinded[api.RoleAdvertiser].progress(); parts != 1 {
+	if parts := e.state(t).Uploads.Advertiser.BlindedParts; parts != 1 {
 		t.Fatalf("%d parts uploaded before the interruption, want 1", parts)
 	}
-	if _, err := keystore.Load(e.advKeys, fakeSessionID); err != nil {
+	if _, err := keystore.Load(e.advKeys, e.session.ID); err != nil {
 		t.Fatalf("the key must survive an interruption: %v", err)
 	}
 }
 
 func TestResume(t *testing.T) {
 	t.Run("skips the parts the clean room holds", func(t *testing.T) {
-		e := newEnv(t, testPolicy)
+		e := newEnv(t, testPolicy, 0)
 		interruptAfterFirstPart(t, e)
 		as, _ := runBoth(t, context.Background(), e.options(t, api.RoleAdvertiser), e.options(t, api.RoleMediaPartner))
 		if as.SkippedParts != 1 {
 			t.Errorf("skipped parts = %d, want 1", as.SkippedParts)
 		}
-		want := groundTruth(e.adv, e.pub, testSegments, 5)
+		want := truthOf(t, e.adv, e.pub, testPolicy, e.session.Segments)
 		if *as.Overlap != want.overlap {
 			t.Errorf("overlap %d, want %d", *as.Overlap, want.overlap)
 		}
 		checkActivation(t, e.pubDir, want.activation)
 	})
 	t.Run("re-sends identical parts without its state", func(t *testing.T) {
-		e := newEnv(t, testPolicy)
+		e := newEnv(t, testPolicy, 0)
 		interruptAfterFirstPart(t, e)
-		if err := keystore.WriteState(e.advKeys, fakeSessionID, []byte("lost")); err != nil {
+		if err := keystore.WriteState(e.advKeys, e.session.ID, []byte("lost")); err != nil {
 			t.Fatal(err)
 		}
 		as, _ := runBoth(t, context.Background(), e.options(t, api.RoleAdvertiser), e.options(t, api.RoleMediaPartner))
 		if as.SkippedParts != 0 {
 			t.Errorf("skipped parts = %d, want 0", as.SkippedParts)
 		}
-		// Part 0 arrived twice with one digest (another digest would
-		// have been a 409 conflict).
-		var part0 []string
-		for _, r := range e.room.received {
-			if strings.HasPrefix(r, "advertiser blinded 0 ") {
-				part0 = append(part0, r)
+		// Part 0 arrived twice, the same bytes, and the clean room
+		// acknowledged both (other bytes would have been a 409 conflict).
+		var part0 []roomtest.Exchange
+		for _, x := range e.exchanges(api.RoleAdvertiser, "PUT /blinded") {
+			if partNumber(t, x.Body) == 0 {
+				part0 = append(part0, x)
 			}
 		}
-		if len(part0) != 2 || part0[0] != part0[1] {
-			t.Fatalf("part 0 received as %v", part0)
+		if len(part0) != 2 || !bytes.Equal(part0[0].Body, part0[1].Body) || part0[0].Status != http.StatusOK || part0[1].Status != http.StatusOK {
+			t.Fatalf("part 0 received %d times", len(part0))
 		}
 	})
 	t.Run("refuses a changed input", func(t *testing.T) {
-		e := newEnv(t, testPolicy)
+		e := newEnv(t, testPolicy, 0)
 		interruptAfterFirstPart(t, e)
 		e.adv[3].consent, e.adv[3].reason = "", noBasis
 		os.Rename(writeCSV(t, e.adv, true), e.advIn)
@@ -412,9 +395,9 @@ func TestResume(t *testing.T) {
 		}
 	})
 	t.Run("refuses a changed key", func(t *testing.T) {
-		e := newEnv(t, testPolicy)
+		e := newEnv(t, testPolicy, 0)
 		interruptAfterFirstPart(t, e)
-		path := filepath.Join(e.advKeys, fakeSessionID+".key")
+		path := filepath.Join(e.advKeys, e.session.ID+".key")
 		key, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -426,12 +409,12 @@ func TestResume(t *testing.T) {
 		}
 	})
 	t.Run("does not record a changed key whose state was lost", func(t *testing.T) {
-		e := newEnv(t, testPolicy)
+		e := newEnv(t, testPolicy, 0)
 		interruptAfterFirstPart(t, e)
-		if err := keystore.WriteState(e.advKeys, fakeSessionID, []byte("lost")); err != nil {
+		if err := keystore.WriteState(e.advKeys, e.session.ID, []byte("lost")); err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(e.advKeys, fakeSessionID+".key")
+		path := filepath.Join(e.advKeys, e.session.ID+".key")
 		key, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -450,7 +433,7 @@ func TestResume(t *testing.T) {
 		}
 	})
 	t.Run("refuses a changed option", func(t *testing.T) {
-		e := newEnv(t, testPolicy)
+		e := newEnv(t, testPolicy, 0)
 		interruptAfterFirstPart(t, e)
 		o := e.options(t, api.RoleAdvertiser)
 		o.Columns.Segments = ""
@@ -460,20 +443,20 @@ func TestResume(t *testing.T) {
 		}
 	})
 	t.Run("refuses to go on without the key", func(t *testing.T) {
-		e := newEnv(t, testPolicy)
+		e := newEnv(t, testPolicy, 0)
 		interruptAfterFirstPart(t, e)
-		keystore.Delete(e.advKeys, fakeSessionID)
+		keystore.Delete(e.advKeys, e.session.ID)
 		if _, err := Run(context.Background(), e.options(t, api.RoleAdvertiser)); !errors.Is(err, ErrKeyLost) {
 			t.Fatalf("err = %v, want ErrKeyLost", err)
 		}
-		if _, err := keystore.Load(e.advKeys, fakeSessionID); !errors.Is(err, keystore.ErrNoKey) {
+		if _, err := keystore.Load(e.advKeys, e.session.ID); !errors.Is(err, keystore.ErrNoKey) {
 			t.Fatalf("a useless new key was kept: %v", err)
 		}
 	})
 }
 
 func TestPartnerJoinRules(t *testing.T) {
-	e := newEnv(t, testPolicy)
+	e := newEnv(t, testPolicy, 0)
 	o := e.options(t, api.RoleMediaPartner)
 	o.AcceptPolicyHash = ""
 	if _, err := Run(context.Background(), o); !errors.Is(err, ErrNotJoined) {
@@ -483,8 +466,8 @@ func TestPartnerJoinRules(t *testing.T) {
 	if _, err := Run(context.Background(), o); !errors.Is(err, ErrPolicyHash) {
 		t.Errorf("other hash: err = %v", err)
 	}
-	if e.room.sess.State != api.StateCreated {
-		t.Errorf("the flow joined: %s", e.room.sess.State)
+	if state := e.state(t).State; state != api.StateCreated {
+		t.Errorf("the flow joined: %s", state)
 	}
 	o = e.options(t, api.RoleMediaPartner)
 	o.Columns.Segments = "note"
@@ -494,7 +477,7 @@ func TestPartnerJoinRules(t *testing.T) {
 }
 
 func TestRoleChecks(t *testing.T) {
-	e := newEnv(t, testPolicy)
+	e := newEnv(t, testPolicy, 0)
 	o := e.options(t, api.RoleAdvertiser)
 	o.Role = api.RoleMediaPartner // the token says advertiser
 	if _, err := Run(context.Background(), o); !errors.Is(err, ErrNotMember) {
@@ -503,19 +486,19 @@ func TestRoleChecks(t *testing.T) {
 }
 
 func TestTooFewRows(t *testing.T) {
-	e := newEnv(t, `{"min_rows": 5000}`)
+	e := newEnv(t, `{"min_rows": 5000}`, 0)
 	_, err := Run(context.Background(), e.options(t, api.RoleAdvertiser))
 	if !errors.Is(err, ErrTooFewRows) {
 		t.Fatalf("err = %v, want ErrTooFewRows", err)
 	}
 	checkRejects(t, e.advDir, e.adv) // the user learns why
-	if bits := e.room.uploadedBits(api.RoleAdvertiser); len(bits) != 0 {
-		t.Fatalf("%d records uploaded", len(bits))
+	if sent := e.exchanges(api.RoleAdvertiser, "PUT /blinded"); len(sent) != 0 {
+		t.Fatalf("%d parts uploaded", len(sent))
 	}
 }
 
 func TestOptionsRequired(t *testing.T) {
-	e := newEnv(t, testPolicy)
+	e := newEnv(t, testPolicy, 0)
 	for name, edit := range map[string]func(*Options){
 		"no consent column": func(o *Options) { o.Columns.Consent = "" },
 		"no id column":      func(o *Options) { o.Columns.ID = "" },

@@ -47,5 +47,7 @@
 // ComputeTruth reads the cells as the party tool would (protocol/identifier
 // normalization, partner/consent facts) and applies a policy.Policy's rules
 // field by field; the package's tests check it against a hand-worked
-// example and against what the generator intended for every row.
+// example and against what the generator intended for every row. It is the
+// project's one plaintext oracle: the demo, the benchmark, and the flow,
+// CLI and session tests all take their expected figures from it.
 package synth
