@@ -50,16 +50,16 @@ func TestAttackCrashMidUploadAndMidCompute(t *testing.T) {
 	}
 	data := filepath.Join(t.TempDir(), "data")
 	adv := partyAdd(t, bin, data, "crash-adv", api.RoleAdvertiser)
-	pub := partyAdd(t, bin, data, "crash-pub", api.RoleMediaPartner)
+	partner := partyAdd(t, bin, data, "crash-pub", api.RoleMediaPartner)
 	d := startDaemon(t, bin, data)
 	login := func(d *daemon) {
-		for _, p := range []*party{adv, pub} {
+		for _, p := range []*party{adv, partner} {
 			p.srv = d.srv
 			p.token = p.login(t)
 		}
 	}
 	login(d)
-	s := createSession(t, adv, pub, api.CreateSessionRequest{Segments: []string{"all"}})
+	s := createSession(t, adv, partner, api.CreateSessionRequest{Segments: []string{"all"}})
 
 	const n, ov = 200_000, 150_000
 	pool := cheapElements(t, 2*n-ov)
@@ -67,9 +67,9 @@ func TestAttackCrashMidUploadAndMidCompute(t *testing.T) {
 	for i, el := range pool {
 		index[el] = i
 	}
-	advAttrs, pubAttrs := sideAttrs(t, s, api.RoleAdvertiser), sideAttrs(t, s, api.RoleMediaPartner)
+	advAttrs, partnerAttrs := sideAttrs(t, s, api.RoleAdvertiser), sideAttrs(t, s, api.RoleMediaPartner)
 	advParts := wiretest.Parts(t, s.ID, wire.KindBlinded, advAttrs, blindedRecords(pool[:n], advAttrs), n/2)
-	pubParts := wiretest.Parts(t, s.ID, wire.KindBlinded, pubAttrs, blindedRecords(pool[n-ov:], pubAttrs), n)
+	partnerParts := wiretest.Parts(t, s.ID, wire.KindBlinded, partnerAttrs, blindedRecords(pool[n-ov:], partnerAttrs), n)
 	put := func(p *party, leg string, part []byte) api.PartReceipt {
 		t.Helper()
 		return mustPutPart(t, p, s.ID, leg, part)
@@ -114,7 +114,7 @@ func TestAttackCrashMidUploadAndMidCompute(t *testing.T) {
 		t.Fatalf("after a crash mid-upload: state %s, %+v", got.State, up)
 	}
 	put(adv, "blinded", advParts[1])
-	if rcpt := put(pub, "blinded", pubParts[0]); rcpt.State != api.StateExchanging {
+	if rcpt := put(partner, "blinded", partnerParts[0]); rcpt.State != api.StateExchanging {
 		t.Fatalf("both sets complete, state %s", rcpt.State)
 	}
 
@@ -131,11 +131,11 @@ func TestAttackCrashMidUploadAndMidCompute(t *testing.T) {
 		}
 		return out
 	}
-	advJoin, pubJoin := joinParts(adv), joinParts(pub)
-	for _, part := range pubJoin {
-		put(pub, "reblinded", part)
+	advJoin, partnerJoin := joinParts(adv), joinParts(partner)
+	for _, part := range partnerJoin {
+		put(partner, "reblinded", part)
 	}
-	expectError(t, "results before the join", pub.call(t, http.MethodGet, "/v1/sessions/"+s.ID+"/results", nil),
+	expectError(t, "results before the join", partner.call(t, http.MethodGet, "/v1/sessions/"+s.ID+"/results", nil),
 		http.StatusConflict, api.CodeWrongState)
 
 	// 2. SIGKILL as soon as the last re-blinded part is committed: the
@@ -165,7 +165,7 @@ func TestAttackCrashMidUploadAndMidCompute(t *testing.T) {
 	if ns, ok := d.logField("session computed", "duration").(float64); ok {
 		t.Logf("the join cut short by SIGKILL took %v when it ran again at startup", time.Duration(ns))
 	}
-	ra, rp := results(t, adv, s.ID), results(t, pub, s.ID)
+	ra, rp := results(t, adv, s.ID), results(t, partner, s.ID)
 	want := fmt.Sprint(ov)
 	if count(ra.Overlap) != want || count(rp.Overlap) != want || count(ra.Segments["all"]) != want || len(rp.Activation.Records) != ov {
 		t.Fatalf("after the restarts: overlap %s / %s, segment %s, %d activated; want %s",

@@ -34,13 +34,13 @@ func TestAttackSecondServerOnDataDirectory(t *testing.T) {
 	}
 	data := filepath.Join(t.TempDir(), "data")
 	adv := partyAdd(t, bin, data, "lock-adv", api.RoleAdvertiser)
-	pub := partyAdd(t, bin, data, "lock-pub", api.RoleMediaPartner)
+	partner := partyAdd(t, bin, data, "lock-pub", api.RoleMediaPartner)
 	d := startDaemon(t, bin, data)
-	for _, p := range []*party{adv, pub} {
+	for _, p := range []*party{adv, partner} {
 		p.srv = d.srv
 		p.token = p.login(t)
 	}
-	s := createSession(t, adv, pub, api.CreateSessionRequest{Segments: []string{"all"}})
+	s := createSession(t, adv, partner, api.CreateSessionRequest{Segments: []string{"all"}})
 	attrs := sideAttrs(t, s, api.RoleAdvertiser)
 	// Large enough that the server has flushed part of it to its
 	// temporary file while the rest is still held back.

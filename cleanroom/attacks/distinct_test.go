@@ -34,9 +34,9 @@ func TestAttackActivationSinglesOutOnePerson(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+			adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
 			segments := []string{"churn_risk", "new_customers", "loyal"}
-			s := createSession(t, adv, pub, api.CreateSessionRequest{Segments: segments, Policy: json.RawMessage(tc.policy)})
+			s := createSession(t, adv, partner, api.CreateSessionRequest{Segments: segments, Policy: json.RawMessage(tc.policy)})
 			advRows := append(rows("single-crm", 0, 999), target)
 			for i := range advRows {
 				advRows[i].segments = 0b100 // loyal
@@ -45,12 +45,12 @@ func TestAttackActivationSinglesOutOnePerson(t *testing.T) {
 			a := newSide(t, adv, s, advRows)
 			a.upload(t)
 
-			attack := newSide(t, pub, s, tc.set)
+			attack := newSide(t, partner, s, tc.set)
 			r := attack.put(t, "blinded", attack.encode(t, attack.recs))
 			if r.status == http.StatusOK {
 				// What the attack would have got: run the session to the end.
 				exchange(t, a, attack)
-				act := results(t, pub, s.ID).Activation
+				act := results(t, partner, s.ID).Activation
 				t.Fatalf("a set repeating one person was accepted; activation released %d records in segments %v",
 					len(act.Records), act.Segments)
 			}
@@ -58,16 +58,16 @@ func TestAttackActivationSinglesOutOnePerson(t *testing.T) {
 			if !strings.Contains(d.Message, "repeat an element") {
 				t.Errorf("error message %q does not say what is wrong", d.Message)
 			}
-			if up := getSession(t, pub, s.ID).Uploads.MediaPartner; up.BlindedParts != 0 || up.BlindedRecords != 0 {
+			if up := getSession(t, partner, s.ID).Uploads.MediaPartner; up.BlindedParts != 0 || up.BlindedRecords != 0 {
 				t.Fatalf("the refused set left %d parts, %d records", up.BlindedParts, up.BlindedRecords)
 			}
 
 			// The same partner, the target once among distinct filler:
 			// accepted, and the target alone is below k everywhere.
-			honest := newSide(t, pub, s, append(rows("single-honest", 0, 999), target))
+			honest := newSide(t, partner, s, append(rows("single-honest", 0, 999), target))
 			honest.upload(t)
 			exchange(t, a, honest)
-			ra, rp := results(t, adv, s.ID), results(t, pub, s.ID)
+			ra, rp := results(t, adv, s.ID), results(t, partner, s.ID)
 			if rp.Overlap != nil || ra.Overlap != nil || len(rp.Activation.Records) != 0 || len(rp.Activation.Segments) != 0 {
 				t.Fatalf("one matched person released: overlaps %s and %s, activation %d records in %v",
 					count(ra.Overlap), count(rp.Overlap), len(rp.Activation.Records), rp.Activation.Segments)

@@ -18,10 +18,10 @@ import (
 func TestAttackDifferencingUntilBudgetExhausted(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, serverOptions{floor: `{"dp":{"epsilon":0.25}}`, dpBudget: 1})
-	adv, pub := srv.register(t, api.RoleAdvertiser), srv.register(t, api.RoleMediaPartner)
+	adv, partner := srv.register(t, api.RoleAdvertiser), srv.register(t, api.RoleMediaPartner)
 	create := func(pol string) reply {
 		return adv.call(t, http.MethodPost, "/v1/sessions", api.CreateSessionRequest{
-			Partner: pub.name, MatchKey: api.MatchKeyEmail, Policy: json.RawMessage(pol)})
+			Partner: partner.name, MatchKey: api.MatchKeyEmail, Policy: json.RawMessage(pol)})
 	}
 	for _, pol := range []string{`{}`, `{"dp":null}`, `{"dp":{"epsilon":0.5}}`} {
 		expectError(t, "policy "+pol, create(pol), http.StatusUnprocessableEntity, api.CodePolicyViolation)
@@ -36,7 +36,7 @@ func TestAttackDifferencingUntilBudgetExhausted(t *testing.T) {
 	}
 	adv.expect(t, http.MethodDelete, "/v1/sessions/"+abandoned.ID, nil, http.StatusOK, nil)
 
-	pubRows := rows("diff", 500, 1000) // the partner's audience never changes
+	partnerRows := rows("diff", 500, 1000) // the partner's audience never changes
 	var computed []string
 	for extra := 0; ; extra++ {
 		r := create(dpPolicy)
@@ -51,14 +51,14 @@ func TestAttackDifferencingUntilBudgetExhausted(t *testing.T) {
 		if err := json.Unmarshal(r.body, &s); err != nil {
 			t.Fatal(err)
 		}
-		pub.expect(t, http.MethodPost, "/v1/sessions/"+s.ID+"/join", api.JoinRequest{PolicyHash: s.PolicyHash}, http.StatusOK, &s)
+		partner.expect(t, http.MethodPost, "/v1/sessions/"+s.ID+"/join", api.JoinRequest{PolicyHash: s.PolicyHash}, http.StatusOK, &s)
 		advRows := append(rows("diff", 0, 1000), rows("diff-extra", 0, extra)...) // one row more each time
-		ra, rp := runSession(t, newSide(t, adv, s, advRows), newSide(t, pub, s, pubRows))
+		ra, rp := runSession(t, newSide(t, adv, s, advRows), newSide(t, partner, s, partnerRows))
 		for _, res := range []struct {
 			role api.Role
 			r    api.Results
 			rows int64
-		}{{"advertiser", ra, int64(len(advRows))}, {"partner", rp, int64(len(pubRows))}} {
+		}{{"advertiser", ra, int64(len(advRows))}, {"partner", rp, int64(len(partnerRows))}} {
 			if res.r.DPEpsilon == nil || *res.r.DPEpsilon != 0.25 {
 				t.Fatalf("%s: results without dp_epsilon 0.25", res.role)
 			}

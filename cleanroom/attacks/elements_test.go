@@ -23,8 +23,8 @@ import (
 // an independent implementation (circl) decides, are accepted.
 func TestAttackInvalidElements(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
-	s := createSession(t, adv, pub, api.CreateSessionRequest{})
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	s := createSession(t, adv, partner, api.CreateSessionRequest{})
 	honest := newSide(t, adv, s, rows("elem", 0, 1000))
 	valid := honest.recs[0][:32]
 

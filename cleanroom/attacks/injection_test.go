@@ -38,8 +38,8 @@ func init() {
 // were.
 func TestAttackPathAndSQLMetacharacters(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
-	s := createSession(t, adv, pub, api.CreateSessionRequest{})
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	s := createSession(t, adv, partner, api.CreateSessionRequest{})
 	part := newSide(t, adv, s, rows("inject", 0, 1000)).parts(t, 1000)[0]
 	before := dataDirListing(t)
 
@@ -78,7 +78,7 @@ func TestAttackPathAndSQLMetacharacters(t *testing.T) {
 
 	create := func(req api.CreateSessionRequest) reply {
 		if req.Partner == "" {
-			req.Partner = pub.name
+			req.Partner = partner.name
 		}
 		if req.MatchKey == "" {
 			req.MatchKey = api.MatchKeyEmail
@@ -87,7 +87,7 @@ func TestAttackPathAndSQLMetacharacters(t *testing.T) {
 	}
 	requests := map[string]api.CreateSessionRequest{
 		"partner with SQL":         {Partner: "x' OR '1'='1"},
-		"partner as a path":        {Partner: "../" + pub.name},
+		"partner as a path":        {Partner: "../" + partner.name},
 		"partner as an identifier": {Partner: strayEmail},
 		"auditor with SQL":         {Auditors: []string{"a'); DROP TABLE sessions; --"}},
 		"match key with SQL":       {MatchKey: "email' OR 1=1 --"},
@@ -110,9 +110,9 @@ func TestAttackPathAndSQLMetacharacters(t *testing.T) {
 		}
 	}
 	for _, body := range []string{
-		`{"partner":"` + pub.name + `","match_key":"email","` + strayEmail + `":1}`,
-		`{"partner":"` + pub.name + `","match_key":"email","` + tcString + `":1}`,
-		`{"partner":"` + pub.name + `","match_key":"email","policy":{"k":50}}` + "\x00",
+		`{"partner":"` + partner.name + `","match_key":"email","` + strayEmail + `":1}`,
+		`{"partner":"` + partner.name + `","match_key":"email","` + tcString + `":1}`,
+		`{"partner":"` + partner.name + `","match_key":"email","policy":{"k":50}}` + "\x00",
 	} {
 		r := adv.do(t, http.MethodPost, "/v1/sessions", "application/json", strings.NewReader(body))
 		d := expectError(t, "hostile JSON body", r, http.StatusBadRequest, api.CodeBadRequest)

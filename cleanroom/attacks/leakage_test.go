@@ -19,14 +19,14 @@ import (
 // partner's side of this).
 func TestAttackMembershipTinyUpload(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
 	for _, pol := range []string{`{"min_rows":1}`, `{"k":1}`, `{"min_rows":999,"k":50}`, `{"min_rows":1000,"k":49}`} {
 		r := adv.call(t, http.MethodPost, "/v1/sessions", api.CreateSessionRequest{
-			Partner: pub.name, MatchKey: api.MatchKeyEmail, Policy: json.RawMessage(pol)})
+			Partner: partner.name, MatchKey: api.MatchKeyEmail, Policy: json.RawMessage(pol)})
 		expectError(t, "policy "+pol, r, http.StatusUnprocessableEntity, api.CodePolicyViolation)
 	}
 
-	s := createSession(t, adv, pub, api.CreateSessionRequest{})
+	s := createSession(t, adv, partner, api.CreateSessionRequest{})
 	target := rows("tiny", 0, 1)
 	one := newSide(t, adv, s, target)
 	expectError(t, "a one-row set", one.put(t, "blinded", one.parts(t, 10)[0]), http.StatusUnprocessableEntity, api.CodeTooFewRows)
@@ -58,15 +58,15 @@ func TestAttackMembershipTinyUpload(t *testing.T) {
 // SECURITY.md, "Known limits"; differential privacy is the defence.)
 func TestAttackOverlapJustBelowK(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
 	const k = 50 // the default floor's
 	for _, ov := range []int{k - 1, k} {
-		s := createSession(t, adv, pub, api.CreateSessionRequest{Segments: []string{"all"}})
+		s := createSession(t, adv, partner, api.CreateSessionRequest{Segments: []string{"all"}})
 		advRows := rows("k", 0, 1000)
 		for i := range advRows {
 			advRows[i].segments = 1
 		}
-		ra, rp := runSession(t, newSide(t, adv, s, advRows), newSide(t, pub, s, rows("k", 1000-ov, 1000)))
+		ra, rp := runSession(t, newSide(t, adv, s, advRows), newSide(t, partner, s, rows("k", 1000-ov, 1000)))
 		if ra.MatchRate.MediaPartner != nil || rp.MatchRate.Advertiser != nil {
 			t.Fatal("a party sees the other party's match rate")
 		}
@@ -94,8 +94,8 @@ func TestAttackOverlapJustBelowK(t *testing.T) {
 // neither relayed, nor counted, nor activated, even in a segment.
 func TestAttackSegmentBelowKActivation(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
-	s := createSession(t, adv, pub, api.CreateSessionRequest{
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	s := createSession(t, adv, partner, api.CreateSessionRequest{
 		Segments: []string{"big", "tiny"},
 		Policy:   json.RawMessage(`{"activation_segments":["big","tiny"]}`),
 	})
@@ -111,18 +111,18 @@ func TestAttackSegmentBelowKActivation(t *testing.T) {
 		unconsented[i].noCount, unconsented[i].segments = true, 1
 	}
 	advRows = append(advRows, unconsented...)
-	pubRows := rows("seg", 900, 1000) // includes the 30 unconsented
+	partnerRows := rows("seg", 900, 1000) // includes the 30 unconsented
 	for i := range 5 {
-		pubRows[i].countOnly = true // 5 of big's matches refused activation
+		partnerRows[i].countOnly = true // 5 of big's matches refused activation
 	}
-	a, p := newSide(t, adv, s, advRows), newSide(t, pub, s, pubRows)
+	a, p := newSide(t, adv, s, advRows), newSide(t, partner, s, partnerRows)
 	a.upload(t)
 	p.upload(t)
 	if rel := p.download(t); len(rel) != 1 || len(rel[0].elems) != 1000 {
 		t.Fatalf("the partner received %d elements, want the advertiser's 1000 counting rows", len(rel[0].elems))
 	}
 	exchange(t, a, p)
-	ra, rp := results(t, adv, s.ID), results(t, pub, s.ID)
+	ra, rp := results(t, adv, s.ID), results(t, partner, s.ID)
 	if count(ra.Overlap) != "100" || count(ra.Segments["big"]) != "60" || ra.Segments["tiny"] != nil {
 		t.Fatalf("advertiser: overlap %s, big %s, tiny %s; want 100, 60, null",
 			count(ra.Overlap), count(ra.Segments["big"]), count(ra.Segments["tiny"]))
@@ -146,38 +146,38 @@ func TestAttackSegmentBelowKActivation(t *testing.T) {
 // activation names only the policy's activation_segments.
 func TestAttackPartnerSegmentsOutsidePolicy(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
 	segments := []string{"a", "b", "c"}
-	r := adv.call(t, http.MethodPost, "/v1/sessions", api.CreateSessionRequest{Partner: pub.name, MatchKey: api.MatchKeyEmail,
+	r := adv.call(t, http.MethodPost, "/v1/sessions", api.CreateSessionRequest{Partner: partner.name, MatchKey: api.MatchKeyEmail,
 		Segments: segments, Policy: json.RawMessage(`{"activation_segments":["zzz"]}`)})
 	expectError(t, "activation of a segment the session lacks", r, http.StatusBadRequest, api.CodeBadRequest)
 
 	var s api.Session
-	adv.expect(t, http.MethodPost, "/v1/sessions", api.CreateSessionRequest{Partner: pub.name, MatchKey: api.MatchKeyEmail,
+	adv.expect(t, http.MethodPost, "/v1/sessions", api.CreateSessionRequest{Partner: partner.name, MatchKey: api.MatchKeyEmail,
 		Segments: segments, Policy: json.RawMessage(`{"activation_segments":["a"]}`)}, http.StatusCreated, &s)
 	var loose api.Session // the same session under the default policy, for its hash
-	adv.expect(t, http.MethodPost, "/v1/sessions", api.CreateSessionRequest{Partner: pub.name, MatchKey: api.MatchKeyEmail,
+	adv.expect(t, http.MethodPost, "/v1/sessions", api.CreateSessionRequest{Partner: partner.name, MatchKey: api.MatchKeyEmail,
 		Segments: segments}, http.StatusCreated, &loose)
-	r = pub.call(t, http.MethodPost, "/v1/sessions/"+s.ID+"/join", api.JoinRequest{PolicyHash: loose.PolicyHash})
+	r = partner.call(t, http.MethodPost, "/v1/sessions/"+s.ID+"/join", api.JoinRequest{PolicyHash: loose.PolicyHash})
 	expectError(t, "join under a looser policy", r, http.StatusConflict, api.CodeConflict)
-	pub.expect(t, http.MethodPost, "/v1/sessions/"+s.ID+"/join", api.JoinRequest{PolicyHash: s.PolicyHash}, http.StatusOK, &s)
+	partner.expect(t, http.MethodPost, "/v1/sessions/"+s.ID+"/join", api.JoinRequest{PolicyHash: s.PolicyHash}, http.StatusOK, &s)
 
 	advRows := rows("outside", 0, 1000)
 	for i := 900; i < 970; i++ {
 		advRows[i].segments = 0b111
 	}
-	pubRows := rows("outside", 900, 1000)
+	partnerRows := rows("outside", 900, 1000)
 	own := sideAttrs(t, s, api.RoleMediaPartner)
 	for _, attrs := range [][]wire.Attr{
 		append(slices.Clone(own), wire.Attr{Kind: wire.AttrSegment, Value: 1}),
 		sideAttrs(t, s, api.RoleAdvertiser),
 	} {
-		forged := newSideWith(t, pub, s, pubRows, attrs)
+		forged := newSideWith(t, partner, s, partnerRows, attrs)
 		expectError(t, "partner part declaring segments", forged.put(t, "blinded", forged.parts(t, 1000)[0]),
 			http.StatusBadRequest, api.CodeInvalidPart)
 	}
 
-	ra, rp := runSession(t, newSide(t, adv, s, advRows), newSide(t, pub, s, pubRows))
+	ra, rp := runSession(t, newSide(t, adv, s, advRows), newSide(t, partner, s, partnerRows))
 	for _, name := range segments {
 		if count(ra.Segments[name]) != "70" {
 			t.Fatalf("advertiser segment %s: %s, want 70", name, count(ra.Segments[name]))
@@ -201,14 +201,14 @@ func TestAttackPartnerSegmentsOutsidePolicy(t *testing.T) {
 // failing, a defence was added: update SECURITY.md.
 func TestAttackSegmentDifferencingWithoutDP(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
-	s := createSession(t, adv, pub, api.CreateSessionRequest{Segments: []string{"with", "without"}})
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	s := createSession(t, adv, partner, api.CreateSessionRequest{Segments: []string{"with", "without"}})
 	advRows := rows("diffseg", 0, 1000) // overlap 900..999
 	for i := 900; i < 960; i++ {
 		advRows[i].segments = 0b11
 	}
 	advRows[999].segments = 0b01 // the target, in "with" only
-	ra, _ := runSession(t, newSide(t, adv, s, advRows), newSide(t, pub, s, rows("diffseg", 900, 1000)))
+	ra, _ := runSession(t, newSide(t, adv, s, advRows), newSide(t, partner, s, rows("diffseg", 900, 1000)))
 	with, without := ra.Segments["with"], ra.Segments["without"]
 	if with == nil || without == nil || *with-*without != 1 {
 		t.Fatalf("segment counts %s and %s: the documented leak is gone, update SECURITY.md", count(with), count(without))

@@ -26,8 +26,8 @@ import (
 // of it is kept; an oversized JSON request is refused the same way.
 func TestAttackOversizedPart65MiB(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
-	s := createSession(t, adv, pub, api.CreateSessionRequest{})
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	s := createSession(t, adv, partner, api.CreateSessionRequest{})
 	sd := newSide(t, adv, s, rows("huge", 0, 1000))
 	part := sd.parts(t, 1000)[0]
 	const size = 65 << 20
@@ -61,7 +61,7 @@ func TestAttackOversizedPart65MiB(t *testing.T) {
 		t.Fatalf("oversized uploads left files: %v", files)
 	}
 	// JSON bodies have a much smaller bound.
-	huge := `{"partner":"` + pub.name + `","match_key":"email","segments":["` + strings.Repeat("a", 100<<10) + `"]}`
+	huge := `{"partner":"` + partner.name + `","match_key":"email","segments":["` + strings.Repeat("a", 100<<10) + `"]}`
 	r := adv.do(t, http.MethodPost, "/v1/sessions", "application/json", strings.NewReader(huge))
 	expectError(t, "100 KiB session request", r, http.StatusRequestEntityTooLarge, api.CodeTooLarge)
 	if rcpt := sd.mustPut(t, "blinded", part); rcpt.Part != 0 || rcpt.Records != 1000 {
@@ -86,8 +86,8 @@ func TestAttackSlowClients(t *testing.T) {
 	t.Parallel()
 	timeouts := httpapi.Timeouts{ReadHeader: 500 * time.Millisecond, Read: 2 * time.Second, Write: 5 * time.Second, Idle: time.Second}
 	srv := newServer(t, serverOptions{timeouts: timeouts})
-	adv, pub := srv.register(t, api.RoleAdvertiser), srv.register(t, api.RoleMediaPartner)
-	s := createSession(t, adv, pub, api.CreateSessionRequest{})
+	adv, partner := srv.register(t, api.RoleAdvertiser), srv.register(t, api.RoleMediaPartner)
+	s := createSession(t, adv, partner, api.CreateSessionRequest{})
 	sd := newSide(t, adv, s, rows("slow", 0, 1000))
 	part := sd.parts(t, 1000)[0]
 	addr := strings.TrimPrefix(srv.url, "http://")
@@ -172,9 +172,9 @@ func TestAttackSlowClients(t *testing.T) {
 // affected.
 func TestAttackSessionCreationFlood(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
 	create := func(p *party) reply {
-		return p.call(t, http.MethodPost, "/v1/sessions", api.CreateSessionRequest{Partner: pub.name, MatchKey: api.MatchKeyEmail})
+		return p.call(t, http.MethodPost, "/v1/sessions", api.CreateSessionRequest{Partner: partner.name, MatchKey: api.MatchKeyEmail})
 	}
 	burst := httpapi.DefaultLimits.Create.Burst
 	created := 0
@@ -211,8 +211,8 @@ func TestAttackSessionCreationFlood(t *testing.T) {
 // other parties are not affected.
 func TestAttackPartUploadFlood(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
-	s := createSession(t, adv, pub, api.CreateSessionRequest{})
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	s := createSession(t, adv, partner, api.CreateSessionRequest{})
 	put := func(p *party) reply {
 		return p.do(t, http.MethodPut, "/v1/sessions/"+s.ID+"/blinded", api.PartContentType, strings.NewReader(wire.Magic))
 	}
@@ -233,7 +233,7 @@ func TestAttackPartUploadFlood(t *testing.T) {
 	if sent < burst || sent > burst+burst/2 {
 		t.Fatalf("%d parts before the limit, want about %d", sent, burst)
 	}
-	expectError(t, "the partner's part during the advertiser's flood", put(pub), http.StatusBadRequest, api.CodeInvalidPart)
+	expectError(t, "the partner's part during the advertiser's flood", put(partner), http.StatusBadRequest, api.CodeInvalidPart)
 }
 
 // TestAttackConcurrentSessions: twenty complete sessions at once between
@@ -241,7 +241,7 @@ func TestAttackPartUploadFlood(t *testing.T) {
 // (server and clients together) stays within a bounded heap.
 func TestAttackConcurrentSessions(t *testing.T) {
 	const sessions, heapBound = 20, 256 << 20
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
 
 	var peak atomic.Uint64
 	stop := make(chan struct{})
@@ -267,10 +267,10 @@ func TestAttackConcurrentSessions(t *testing.T) {
 		wg.Go(func() {
 			g := &goroutineT{TB: t}
 			defer g.recover()
-			s := createSession(g, adv, pub, api.CreateSessionRequest{})
-			advRows, pubRows := rows("conc", 0, 1000), rows("conc", 900-10*i, 1000)
-			ra, rp := runSession(g, newSide(g, adv, s, advRows), newSide(g, pub, s, pubRows))
-			want := fmt.Sprint(overlap(advRows, pubRows))
+			s := createSession(g, adv, partner, api.CreateSessionRequest{})
+			advRows, partnerRows := rows("conc", 0, 1000), rows("conc", 900-10*i, 1000)
+			ra, rp := runSession(g, newSide(g, adv, s, advRows), newSide(g, partner, s, partnerRows))
+			want := fmt.Sprint(overlap(advRows, partnerRows))
 			if count(ra.Overlap) != want || count(rp.Overlap) != want {
 				t.Errorf("session %d: overlaps %s and %s, want %s", i, count(ra.Overlap), count(rp.Overlap), want)
 			}

@@ -20,8 +20,8 @@ import (
 // nothing had happened.
 func TestAttackTruncatedPaddedBitFlippedParts(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
-	s := createSession(t, adv, pub, api.CreateSessionRequest{})
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	s := createSession(t, adv, partner, api.CreateSessionRequest{})
 	sd := newSide(t, adv, s, rows("flip", 0, 1000))
 	part := sd.parts(t, 1000)[0]
 	header := 37 + 2*len(sd.attrs)
@@ -98,9 +98,9 @@ func partFiles(t testing.TB, dataDir, id string) []string {
 // another kind, or once the set is closed is refused.
 func TestAttackPartsOutOfOrderAndReplayed(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
-	s := createSession(t, adv, pub, api.CreateSessionRequest{})
-	other := createSession(t, adv, pub, api.CreateSessionRequest{})
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	s := createSession(t, adv, partner, api.CreateSessionRequest{})
+	other := createSession(t, adv, partner, api.CreateSessionRequest{})
 	advRows := rows("order", 0, 1200)
 	a := newSide(t, adv, s, advRows)
 	parts := a.parts(t, 400) // 0, 1, 2 (final)
@@ -143,8 +143,8 @@ func TestAttackPartsOutOfOrderAndReplayed(t *testing.T) {
 		t.Fatalf("the set is not complete with parts 2, 0, 1: %+v", rcpt)
 	}
 
-	pubRows := rows("order", 700, 1000) // overlap 500
-	p := newSide(t, pub, s, pubRows)
+	partnerRows := rows("order", 700, 1000) // overlap 500
+	p := newSide(t, partner, s, partnerRows)
 	p.upload(t)
 	// A replay is acknowledged with the session's current progress.
 	if again := a.mustPut(t, "blinded", parts[0]); again.Digest != first.Digest || again.Records != 400 || again.State != api.StateExchanging {
@@ -169,7 +169,7 @@ func TestAttackPartsOutOfOrderAndReplayed(t *testing.T) {
 		t.Fatalf("re-blinded part replayed once computed: %+v", again)
 	}
 	ra := results(t, adv, s.ID)
-	if want := overlap(advRows, pubRows); count(ra.Overlap) != fmt.Sprint(want) {
+	if want := overlap(advRows, partnerRows); count(ra.Overlap) != fmt.Sprint(want) {
 		t.Fatalf("overlap %s, want %d", count(ra.Overlap), want)
 	}
 	if up := getSession(t, adv, s.ID).Uploads.Advertiser; up.BlindedRecords != 1200 || up.ReblindedParts != 1 {

@@ -21,11 +21,11 @@ import (
 // with the right answer.
 func TestAttackReblindWrongCount(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
-	s := createSession(t, adv, pub, api.CreateSessionRequest{})
-	other := createSession(t, adv, pub, api.CreateSessionRequest{})
-	advRows, pubRows := rows("count", 0, 1000), rows("count", 400, 1000)
-	a, p := newSide(t, adv, s, advRows), newSide(t, pub, s, pubRows)
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	s := createSession(t, adv, partner, api.CreateSessionRequest{})
+	other := createSession(t, adv, partner, api.CreateSessionRequest{})
+	advRows, partnerRows := rows("count", 0, 1000), rows("count", 400, 1000)
+	a, p := newSide(t, adv, s, advRows), newSide(t, partner, s, partnerRows)
 	a.upload(t)
 	early := wiretest.Part(t, wire.Header{Kind: wire.KindJoin, Final: true, Session: p.sid}, [][]byte{make([]byte, 16)})
 	expectError(t, "re-blinded part before the exchange", p.put(t, "reblinded", early), http.StatusConflict, api.CodeWrongState)
@@ -56,7 +56,7 @@ func TestAttackReblindWrongCount(t *testing.T) {
 	} {
 		expectError(t, c.name, p.put(t, "reblinded", c.part), http.StatusBadRequest, api.CodeInvalidPart)
 	}
-	if up := getSession(t, pub, s.ID).Uploads.MediaPartner; up.ReblindedParts != 0 {
+	if up := getSession(t, partner, s.ID).Uploads.MediaPartner; up.ReblindedParts != 0 {
 		t.Fatalf("%d re-blinded parts stored after refusals", up.ReblindedParts)
 	}
 
@@ -64,8 +64,8 @@ func TestAttackReblindWrongCount(t *testing.T) {
 	for _, part := range a.reblind(t, a.key, a.download(t)) {
 		a.mustPut(t, "reblinded", part)
 	}
-	if ra := results(t, adv, s.ID); count(ra.Overlap) != fmt.Sprint(overlap(advRows, pubRows)) {
-		t.Fatalf("overlap %s, want %d", count(ra.Overlap), overlap(advRows, pubRows))
+	if ra := results(t, adv, s.ID); count(ra.Overlap) != fmt.Sprint(overlap(advRows, partnerRows)) {
+		t.Fatalf("overlap %s, want %d", count(ra.Overlap), overlap(advRows, partnerRows))
 	}
 }
 
@@ -80,11 +80,11 @@ func TestAttackReblindWrongCount(t *testing.T) {
 // exactly the honestly re-blinded matches, no more.
 func TestAttackReblindWithOtherKey(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
 	for _, honestShare := range []int{0, 500} {
-		s := createSession(t, adv, pub, api.CreateSessionRequest{})
-		advRows, pubRows := rows("otherkey", 0, 1000), rows("otherkey", 200, 1000) // overlap 800
-		a, p := newSide(t, adv, s, advRows), newSide(t, pub, s, pubRows)
+		s := createSession(t, adv, partner, api.CreateSessionRequest{})
+		advRows, partnerRows := rows("otherkey", 0, 1000), rows("otherkey", 200, 1000) // overlap 800
+		a, p := newSide(t, adv, s, advRows), newSide(t, partner, s, partnerRows)
 		a.upload(t)
 		p.upload(t)
 		for _, part := range a.reblind(t, a.key, a.download(t)) {
@@ -105,7 +105,7 @@ func TestAttackReblindWithOtherKey(t *testing.T) {
 			rowOf[blind.Element(rec[:32])] = a.rows[i]
 		}
 		held := map[string]bool{}
-		for _, r := range pubRows {
+		for _, r := range partnerRows {
 			held[r.email] = true
 		}
 		survive := 0
@@ -114,7 +114,7 @@ func TestAttackReblindWithOtherKey(t *testing.T) {
 				survive++
 			}
 		}
-		ra, rp := results(t, adv, s.ID), results(t, pub, s.ID)
+		ra, rp := results(t, adv, s.ID), results(t, partner, s.ID)
 		t.Logf("%d of 1000 re-blinded honestly: true overlap 800, released %s and %s", honestShare, count(ra.Overlap), count(rp.Overlap))
 		if survive < 50 {
 			if ra.Overlap != nil || rp.Overlap != nil {

@@ -240,19 +240,19 @@ func (p *party) expect(t testing.TB, method, path string, in any, status int, ou
 	}
 }
 
-// createSession lets adv propose a session to pub (req's partner and match
-// key default to pub and email) and pub join it.
-func createSession(t testing.TB, adv, pub *party, req api.CreateSessionRequest) api.Session {
+// createSession lets adv propose a session to partner (req's partner and match
+// key default to partner and email) and partner join it.
+func createSession(t testing.TB, adv, partner *party, req api.CreateSessionRequest) api.Session {
 	t.Helper()
 	if req.Partner == "" {
-		req.Partner = pub.name
+		req.Partner = partner.name
 	}
 	if req.MatchKey == "" {
 		req.MatchKey = api.MatchKeyEmail
 	}
 	var s api.Session
 	adv.expect(t, http.MethodPost, "/v1/sessions", req, http.StatusCreated, &s)
-	pub.expect(t, http.MethodPost, "/v1/sessions/"+s.ID+"/join", api.JoinRequest{PolicyHash: s.PolicyHash}, http.StatusOK, &s)
+	partner.expect(t, http.MethodPost, "/v1/sessions/"+s.ID+"/join", api.JoinRequest{PolicyHash: s.PolicyHash}, http.StatusOK, &s)
 	return s
 }
 

@@ -272,9 +272,9 @@ func joinRecords(t testing.TB, key *blind.Key, elems []blind.Element) [][]byte {
 
 // exchange runs the rest of a session whose blinded sets are both
 // complete: each side downloads, re-blinds with its own key and uploads.
-func exchange(t testing.TB, adv, pub *side) {
+func exchange(t testing.TB, adv, partner *side) {
 	t.Helper()
-	for _, sd := range []*side{adv, pub} {
+	for _, sd := range []*side{adv, partner} {
 		for _, part := range sd.reblind(t, sd.key, sd.download(t)) {
 			sd.mustPut(t, "reblinded", part)
 		}
@@ -283,12 +283,12 @@ func exchange(t testing.TB, adv, pub *side) {
 
 // runSession runs an honest session between two sides from upload to
 // results and returns both parties' results.
-func runSession(t testing.TB, adv, pub *side) (api.Results, api.Results) {
+func runSession(t testing.TB, adv, partner *side) (api.Results, api.Results) {
 	t.Helper()
 	adv.upload(t)
-	pub.upload(t)
-	exchange(t, adv, pub)
-	return results(t, adv.p, adv.sess.ID), results(t, pub.p, pub.sess.ID)
+	partner.upload(t)
+	exchange(t, adv, partner)
+	return results(t, adv.p, adv.sess.ID), results(t, partner.p, partner.sess.ID)
 }
 
 // count formats a released count for messages.

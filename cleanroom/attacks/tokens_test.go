@@ -57,7 +57,7 @@ func forge(t testing.TB, header map[string]any, claims any, sign func(in []byte)
 }
 
 // jwks reads the server's published token keys.
-func jwks(t testing.TB, srv *server) (kid string, pub []byte) {
+func jwks(t testing.TB, srv *server) (kid string, partner []byte) {
 	t.Helper()
 	r := srv.send(t, srv.request(t, http.MethodGet, "/.well-known/jwks.json", "", nil))
 	var set struct {
@@ -239,9 +239,9 @@ func TestAttackReplayedTokens(t *testing.T) {
 // transcript but not upload, download or read results.
 func TestAttackCrossPartyTokens(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
 	aud := shared.register(t, api.RoleAuditor)
-	s := createSession(t, adv, pub, api.CreateSessionRequest{Auditors: []string{aud.name}})
+	s := createSession(t, adv, partner, api.CreateSessionRequest{Auditors: []string{aud.name}})
 	a := newSide(t, adv, s, rows("cross", 0, 1000))
 	part := a.parts(t, 1000)[0]
 	strangers := []*party{shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner), shared.register(t, api.RoleAuditor)}
@@ -276,7 +276,7 @@ func TestAttackCrossPartyTokens(t *testing.T) {
 		}
 	}
 
-	r := pub.call(t, http.MethodPost, "/v1/sessions", api.CreateSessionRequest{Partner: pub.name, MatchKey: api.MatchKeyEmail})
+	r := partner.call(t, http.MethodPost, "/v1/sessions", api.CreateSessionRequest{Partner: partner.name, MatchKey: api.MatchKeyEmail})
 	expectError(t, "partner creating a session", r, http.StatusForbidden, api.CodeForbidden)
 	expectError(t, "advertiser joining its own session", send(adv, routes[1]), http.StatusForbidden, api.CodeForbidden)
 	for i, rt := range routes {

@@ -27,8 +27,8 @@ import (
 // its own commitment, and only its own.
 func TestAttackResultDigestEnumeration(t *testing.T) {
 	t.Parallel()
-	adv, pub := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
-	s := createSession(t, adv, pub, api.CreateSessionRequest{Segments: []string{"churn_risk", "new_customers"}})
+	adv, partner := shared.register(t, api.RoleAdvertiser), shared.register(t, api.RoleMediaPartner)
+	s := createSession(t, adv, partner, api.CreateSessionRequest{Segments: []string{"churn_risk", "new_customers"}})
 	advRows := rows("digest", 0, 1000) // the overlap is 800..999
 	for i := 800; i < 870; i++ {
 		advRows[i].segments |= 1 // churn_risk: 70
@@ -36,14 +36,14 @@ func TestAttackResultDigestEnumeration(t *testing.T) {
 	for i := 850; i < 940; i++ {
 		advRows[i].segments |= 2 // new_customers: 90
 	}
-	ra, rp := runSession(t, newSide(t, adv, s, advRows), newSide(t, pub, s, rows("digest", 800, 1000)))
+	ra, rp := runSession(t, newSide(t, adv, s, advRows), newSide(t, partner, s, rows("digest", 800, 1000)))
 	if count(ra.Overlap) != "200" || count(ra.Segments["churn_risk"]) != "70" || count(ra.Segments["new_customers"]) != "90" {
 		t.Fatalf("advertiser results: overlap %s, churn_risk %s, new_customers %s; want 200, 70, 90",
 			count(ra.Overlap), count(ra.Segments["churn_risk"]), count(ra.Segments["new_customers"]))
 	}
 
 	// What the partner knows.
-	r := pub.do(t, http.MethodGet, "/v1/sessions/"+s.ID+"/transcript", "", nil)
+	r := partner.do(t, http.MethodGet, "/v1/sessions/"+s.ID+"/transcript", "", nil)
 	if r.status != http.StatusOK {
 		t.Fatalf("transcript: status %d", r.status)
 	}
@@ -55,7 +55,7 @@ func TestAttackResultDigestEnumeration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	advCounting := int64(getSession(t, pub, s.ID).Uploads.MediaPartner.ReblindedRecords)
+	advCounting := int64(getSession(t, partner, s.ID).Uploads.MediaPartner.ReblindedRecords)
 	rate := pol.FormatRate(*rp.Overlap, advCounting)
 	candidate := func(churn, fresh *int64) api.Results {
 		return api.Results{SessionID: s.ID, Role: api.RoleAdvertiser, Overlap: rp.Overlap,
@@ -83,7 +83,7 @@ func TestAttackResultDigestEnumeration(t *testing.T) {
 	if len(recorded) == 0 {
 		t.Fatal("the transcript has no computed event")
 	}
-	pubNonce, _ := hex.DecodeString(rp.ResultNonce)
+	partnerNonce, _ := hex.DecodeString(rp.ResultNonce)
 	values := []*int64{nil}
 	for v := pol.K; v <= *rp.Overlap; v++ {
 		values = append(values, &v)
@@ -96,7 +96,7 @@ func TestAttackResultDigestEnumeration(t *testing.T) {
 				t.Fatal(err)
 			}
 			sum := sha256.Sum256(b)
-			reused, _ := transcript.CommitResult(s.ID, string(api.RoleAdvertiser), pubNonce, b)
+			reused, _ := transcript.CommitResult(s.ID, string(api.RoleAdvertiser), partnerNonce, b)
 			tried++
 			if recorded[hex.EncodeToString(sum[:])] || recorded[reused] {
 				t.Fatalf("the partner recovered the advertiser's segment counts from the transcript after %d candidates: churn_risk %s, new_customers %s",

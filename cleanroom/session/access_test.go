@@ -35,7 +35,7 @@ func smallParties(t testing.TB, policyJSON string, segments int) (*partyData, *p
 	}
 	rng := rand.New(rand.NewPCG(3, 5))
 	a := newParty(t, adv, genRows(rng, span(0, 60), segments), pol, segments)
-	b := newParty(t, pub, genRows(rng, span(20, 90), 0), pol, 0)
+	b := newParty(t, partner, genRows(rng, span(20, 90), 0), pol, 0)
 	return a, b
 }
 
@@ -68,7 +68,7 @@ func (h *harness) smallAt(state api.State) *small {
 		return s
 	}
 	for _, p := range s.blindB {
-		if _, err := h.svc.PutBlinded(ctx, pub, s.id, bytes.NewReader(p)); err != nil {
+		if _, err := h.svc.PutBlinded(ctx, partner, s.id, bytes.NewReader(p)); err != nil {
 			h.t.Fatal(err)
 		}
 	}
@@ -77,7 +77,7 @@ func (h *harness) smallAt(state api.State) *small {
 		return s
 	}
 	h.uploadReblinded(s.id, adv, s.joinA)
-	h.uploadReblinded(s.id, pub, wiretest.Reblind(h.t, s.b.key, h.download(s.id, pub)))
+	h.uploadReblinded(s.id, partner, wiretest.Reblind(h.t, s.b.key, h.download(s.id, partner)))
 	if state == api.StatePurged {
 		if _, err := h.svc.Delete(ctx, adv, s.id); err != nil {
 			h.t.Fatal(err)
@@ -103,11 +103,11 @@ func TestWrongState(t *testing.T) {
 	}
 	calls := []call{
 		{"Join", func(h *harness, s *small) error {
-			_, err := h.svc.Join(context.Background(), pub, s.id, api.JoinRequest{PolicyHash: s.hash})
+			_, err := h.svc.Join(context.Background(), partner, s.id, api.JoinRequest{PolicyHash: s.hash})
 			return err
 		}, map[api.State]error{api.StateCreated: ok, api.StateJoined: ok}},
 		{"PutBlinded", func(h *harness, s *small) error {
-			_, err := h.svc.PutBlinded(context.Background(), pub, s.id, bytes.NewReader(s.extraPart(h.t)))
+			_, err := h.svc.PutBlinded(context.Background(), partner, s.id, bytes.NewReader(s.extraPart(h.t)))
 			return err
 		}, map[api.State]error{api.StateJoined: ok, api.StateUploading: ok}},
 		{"Counterpart", func(h *harness, s *small) error {
@@ -126,11 +126,11 @@ func TestWrongState(t *testing.T) {
 			return err
 		}, map[api.State]error{api.StateExchanging: ok, api.StateComputed: ok}}, // computed: identical re-send
 		{"Results", func(h *harness, s *small) error {
-			_, err := h.svc.Results(context.Background(), pub, s.id)
+			_, err := h.svc.Results(context.Background(), partner, s.id)
 			return err
 		}, map[api.State]error{api.StateComputed: ok, api.StatePurged: ok}},
 		{"Get", func(h *harness, s *small) error {
-			_, err := h.svc.Get(context.Background(), pub, s.id)
+			_, err := h.svc.Get(context.Background(), partner, s.id)
 			return err
 		}, map[api.State]error{api.StateCreated: ok, api.StateJoined: ok, api.StateUploading: ok, api.StateExchanging: ok,
 			api.StateComputed: ok, api.StatePurged: ok, api.StateExpired: ok}},
@@ -190,7 +190,7 @@ func TestNonMemberSeesNothing(t *testing.T) {
 	for _, id := range []string{s.id, missing, "not-an-id", strings.ToUpper(s.id), s.id + "00", ""} {
 		for _, p := range []Principal{rivalA, rivalP, otherAu,
 			{Party: adv.Party, Role: api.RoleMediaPartner}, // right name, wrong role
-			{Party: pub.Party, Role: api.RoleAuditor}} {
+			{Party: partner.Party, Role: api.RoleAuditor}} {
 			for name, err := range everyCall(h, p, id) {
 				if err != errNoSession {
 					t.Errorf("%s as %s on %q: %v, want the not-found error", name, p.Party, id, err)
@@ -240,21 +240,21 @@ func wantForbidden(t *testing.T, name string, err error) {
 func TestRoles(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	for _, p := range []Principal{pub, aud} {
-		_, err := h.svc.Create(ctx, p, api.CreateSessionRequest{Partner: pub.Party, MatchKey: api.MatchKeyEmail})
+	for _, p := range []Principal{partner, aud} {
+		_, err := h.svc.Create(ctx, p, api.CreateSessionRequest{Partner: partner.Party, MatchKey: api.MatchKeyEmail})
 		wantForbidden(t, "Create as "+string(p.Role), err)
 	}
 	s := h.create(smallPolicy)
 	_, err := h.svc.Join(ctx, adv, s.ID, api.JoinRequest{PolicyHash: s.PolicyHash})
 	wantForbidden(t, "Join as advertiser", err)
-	_, err = h.svc.Join(ctx, pub, s.ID, api.JoinRequest{PolicyHash: strings.Repeat("0", 64)})
+	_, err = h.svc.Join(ctx, partner, s.ID, api.JoinRequest{PolicyHash: strings.Repeat("0", 64)})
 	wantErr(t, err, ErrConflict)
-	got, err := h.svc.Get(ctx, pub, s.ID)
+	got, err := h.svc.Get(ctx, partner, s.ID)
 	if err != nil || got.State != api.StateCreated {
 		t.Fatalf("a refused join changed the session: %v %v", got.State, err)
 	}
 	for range 2 { // joining twice is harmless
-		got, err = h.svc.Join(ctx, pub, s.ID, api.JoinRequest{PolicyHash: s.PolicyHash})
+		got, err = h.svc.Join(ctx, partner, s.ID, api.JoinRequest{PolicyHash: s.PolicyHash})
 		if err != nil || got.State != api.StateJoined {
 			t.Fatalf("Join = %v, %v", got.State, err)
 		}
@@ -264,7 +264,7 @@ func TestRoles(t *testing.T) {
 func TestCreateValidation(t *testing.T) {
 	h := newHarness(t)
 	good := func() api.CreateSessionRequest {
-		return api.CreateSessionRequest{Partner: pub.Party, MatchKey: api.MatchKeyPhone, Segments: []string{"a", "b"}, Auditors: []string{aud.Party}}
+		return api.CreateSessionRequest{Partner: partner.Party, MatchKey: api.MatchKeyPhone, Segments: []string{"a", "b"}, Auditors: []string{aud.Party}}
 	}
 	many := make([]string, 65)
 	for i := range many {
@@ -286,7 +286,7 @@ func TestCreateValidation(t *testing.T) {
 		{"duplicate segment", func(r *api.CreateSessionRequest) { r.Segments = []string{"a", "a"} }, ErrBadRequest, "segments[1]"},
 		{"65 segments", func(r *api.CreateSessionRequest) { r.Segments = many }, ErrBadRequest, "segments"},
 		{"auditor unknown", func(r *api.CreateSessionRequest) { r.Auditors = []string{"nobody"} }, ErrBadRequest, "auditors[0]"},
-		{"auditor role", func(r *api.CreateSessionRequest) { r.Auditors = []string{aud.Party, pub.Party} }, ErrBadRequest, "auditors[1]"},
+		{"auditor role", func(r *api.CreateSessionRequest) { r.Auditors = []string{aud.Party, partner.Party} }, ErrBadRequest, "auditors[1]"},
 		{"auditor twice", func(r *api.CreateSessionRequest) { r.Auditors = []string{aud.Party, aud.Party} }, ErrBadRequest, "auditors[1]"},
 		{"policy syntax", func(r *api.CreateSessionRequest) { r.Policy = []byte(`{"k": 50,}`) }, ErrBadRequest, ""},
 		{"policy unknown field", func(r *api.CreateSessionRequest) { r.Policy = []byte(`{"kk": 50}`) }, ErrBadRequest, ""},
@@ -338,7 +338,7 @@ func TestCounterpartPartRange(t *testing.T) {
 		_, err := h.svc.Counterpart(context.Background(), adv, s.id, n)
 		wantErr(t, err, ErrBadRequest)
 	}
-	d, err := h.svc.Counterpart(context.Background(), pub, s.id, 0)
+	d, err := h.svc.Counterpart(context.Background(), partner, s.id, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

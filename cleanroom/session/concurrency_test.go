@@ -18,7 +18,7 @@ func TestConcurrentRelayPreparedOnce(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.RelayPartRecords = 10 })
 	s := h.smallAt(api.StateUploading)
 	for _, p := range s.blindB {
-		if _, err := h.svc.PutBlinded(context.Background(), pub, s.id, bytes.NewReader(p)); err != nil {
+		if _, err := h.svc.PutBlinded(context.Background(), partner, s.id, bytes.NewReader(p)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -82,7 +82,7 @@ func TestConcurrentUploads(t *testing.T) {
 			receipts[i], sameErrs[i] = h.svc.PutBlinded(context.Background(), adv, s.id, bytes.NewReader(same))
 		})
 		wg.Go(func() {
-			_, otherErrs[i] = h.svc.PutBlinded(context.Background(), pub, s.id, bytes.NewReader(variants[i]))
+			_, otherErrs[i] = h.svc.PutBlinded(context.Background(), partner, s.id, bytes.NewReader(variants[i]))
 		})
 	}
 	wg.Wait()

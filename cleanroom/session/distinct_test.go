@@ -160,11 +160,11 @@ func TestJoinActivatesPeople(t *testing.T) {
 		return in
 	}
 	target, other := [16]byte{1}, [16]byte{2}
-	pubDigests := slices.Repeat([][16]byte{target}, 50)
+	partnerDigests := slices.Repeat([][16]byte{target}, 50)
 	for i := range 1000 { // filler nobody else holds
-		pubDigests = append(pubDigests, [16]byte{3, byte(i >> 8), byte(i)})
+		partnerDigests = append(partnerDigests, [16]byte{3, byte(i >> 8), byte(i)})
 	}
-	tl := join(input(1, [][16]byte{other, target}), input(0, pubDigests), 1, 1)
+	tl := join(input(1, [][16]byte{other, target}), input(0, partnerDigests), 1, 1)
 	if tl.overlap != 1 || len(tl.activations) != 1 || !slices.Equal(tl.actCounts, []int64{1}) || !slices.Equal(tl.segments, []int64{1}) {
 		t.Fatalf("overlap %d, %d activations, activation counts %v, segments %v; want 1, 1, [1], [1]",
 			tl.overlap, len(tl.activations), tl.actCounts, tl.segments)

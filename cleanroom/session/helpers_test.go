@@ -31,7 +31,7 @@ import (
 // The parties every test registers.
 var (
 	adv     = Principal{Party: "acme", Role: api.RoleAdvertiser}
-	pub     = Principal{Party: "news", Role: api.RoleMediaPartner}
+	partner     = Principal{Party: "news", Role: api.RoleMediaPartner}
 	aud     = Principal{Party: "audit", Role: api.RoleAuditor}
 	rivalA  = Principal{Party: "rival", Role: api.RoleAdvertiser}
 	rivalP  = Principal{Party: "blog", Role: api.RoleMediaPartner}
@@ -65,7 +65,7 @@ func newHarness(t testing.TB, opts ...func(*Config)) *harness {
 	h := harnessAt(t, t.TempDir(), opts...)
 	ctx := context.Background()
 	err := h.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
-		for _, p := range []Principal{adv, pub, aud, rivalA, rivalP, otherAu, revoked} {
+		for _, p := range []Principal{adv, partner, aud, rivalA, rivalP, otherAu, revoked} {
 			party := store.Party{Name: p.Party, Role: p.Role, APIKeyHash: []byte("hash-" + p.Party), Created: t0}
 			if p == revoked {
 				party.RevokedAt = t0
@@ -135,7 +135,7 @@ func (h *harness) reopen() {
 // create opens a session proposed by adv with the given policy JSON.
 func (h *harness) create(policyJSON string, segments ...string) api.Session {
 	h.t.Helper()
-	req := api.CreateSessionRequest{Partner: pub.Party, MatchKey: api.MatchKeyEmail, Segments: segments, Auditors: []string{aud.Party}}
+	req := api.CreateSessionRequest{Partner: partner.Party, MatchKey: api.MatchKeyEmail, Segments: segments, Auditors: []string{aud.Party}}
 	if policyJSON != "" {
 		req.Policy = []byte(policyJSON)
 	}
@@ -146,11 +146,11 @@ func (h *harness) create(policyJSON string, segments ...string) api.Session {
 	return s
 }
 
-// createJoined creates a session and lets pub join it.
+// createJoined creates a session and lets partner join it.
 func (h *harness) createJoined(policyJSON string, segments ...string) api.Session {
 	h.t.Helper()
 	s := h.create(policyJSON, segments...)
-	s, err := h.svc.Join(context.Background(), pub, s.ID, api.JoinRequest{PolicyHash: s.PolicyHash})
+	s, err := h.svc.Join(context.Background(), partner, s.ID, api.JoinRequest{PolicyHash: s.PolicyHash})
 	if err != nil {
 		h.t.Fatalf("Join: %v", err)
 	}
@@ -350,7 +350,7 @@ func (h *harness) results(id string) (api.Results, api.Results) {
 	if err != nil {
 		h.t.Fatalf("advertiser Results: %v", err)
 	}
-	rb, err := h.svc.Results(context.Background(), pub, id)
+	rb, err := h.svc.Results(context.Background(), partner, id)
 	if err != nil {
 		h.t.Fatalf("partner Results: %v", err)
 	}
@@ -359,7 +359,7 @@ func (h *harness) results(id string) (api.Results, api.Results) {
 
 // truth is the expected outcome, computed from the plaintext rows.
 type truth struct {
-	advRows, pubRows int64
+	advRows, partnerRows int64
 	overlap          int64
 	segments         []int64
 	actCounts        []int64
@@ -370,7 +370,7 @@ type truth struct {
 // one plaintext oracle, from the rows written as the cells of a party's
 // file; it shares no code with the clean room's join. Segment j is named
 // "s<j>"; activation is restricted to actMask.
-func groundTruth(t testing.TB, advRows, pubRows []row, segments int, actMask uint64) truth {
+func groundTruth(t testing.TB, advRows, partnerRows []row, segments int, actMask uint64) truth {
 	t.Helper()
 	names := make([]string, segments)
 	for j := range names {
@@ -389,8 +389,8 @@ func groundTruth(t testing.TB, advRows, pubRows []row, segments int, actMask uin
 			}
 		}
 	}
-	pub := func(yield func(synth.PartnerRow) bool) {
-		for _, r := range pubRows {
+	partner := func(yield func(synth.PartnerRow) bool) {
+		for _, r := range partnerRows {
 			if !yield(synth.PartnerRow{ID: r.email(), Consent: r.consentCell()}) {
 				return
 			}
@@ -399,11 +399,11 @@ func groundTruth(t testing.TB, advRows, pubRows []row, segments int, actMask uin
 	// The default policy's rules are the ones counts and activates
 	// restate; without activation segments it releases all of them, and
 	// actMask narrows that below.
-	got, err := synth.ComputeTruth(policy.Default(), identifier.Email, names, adv, pub)
+	got, err := synth.ComputeTruth(policy.Default(), identifier.Email, names, adv, partner)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := truth{advRows: int64(got.Advertiser.Counted), pubRows: int64(got.Partner.Counted), overlap: int64(got.Overlap),
+	tr := truth{advRows: int64(got.Advertiser.Counted), partnerRows: int64(got.Partner.Counted), overlap: int64(got.Overlap),
 		segments: make([]int64, segments), actCounts: make([]int64, segments), activation: map[uint64]uint64{}}
 	for j, name := range names {
 		tr.segments[j] = int64(got.SegmentOverlap[name])

@@ -64,10 +64,10 @@ func (h *harness) uncomputed(policyJSON string) (string, *partyData, *partyData)
 	h.uploadBlinded(sess.ID, a, 25)
 	h.uploadBlinded(sess.ID, b, 25)
 	joinA := wiretest.Reblind(h.t, a.key, h.download(sess.ID, adv))
-	joinB := wiretest.Reblind(h.t, b.key, h.download(sess.ID, pub))
+	joinB := wiretest.Reblind(h.t, b.key, h.download(sess.ID, partner))
 	h.uploadReblinded(sess.ID, adv, joinA)
-	h.uploadReblinded(sess.ID, pub, joinB[:len(joinB)-1])
-	h.commitOnly(pub, sess.ID, joinB[len(joinB)-1])
+	h.uploadReblinded(sess.ID, partner, joinB[:len(joinB)-1])
+	h.commitOnly(partner, sess.ID, joinB[len(joinB)-1])
 	return sess.ID, a, b
 }
 
@@ -108,7 +108,7 @@ func TestRestartLosesNothing(t *testing.T) {
 	}
 	h.uploadReblinded(sess.ID, adv, wiretest.Reblind(t, a.key, relayA))
 	h.reopen()
-	h.uploadReblinded(sess.ID, pub, wiretest.Reblind(t, b.key, h.download(sess.ID, pub)))
+	h.uploadReblinded(sess.ID, partner, wiretest.Reblind(t, b.key, h.download(sess.ID, partner)))
 	ra, rb := h.results(sess.ID)
 	checkResults(t, ra, rb, smallTruth(t, smallPolicy, a, b), 5, smallSegments, activatedOf(smallTruth(t, smallPolicy, a, b), 5))
 	tr, err := h.svc.Transcript(ctx, adv, sess.ID)
@@ -228,7 +228,7 @@ func TestBudget(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.DPBudget = 2.5 })
 	ctx := context.Background()
 	create := func(p Principal, eps string) (api.Session, error) {
-		return h.svc.Create(ctx, p, api.CreateSessionRequest{Partner: pub.Party, MatchKey: api.MatchKeyEmail,
+		return h.svc.Create(ctx, p, api.CreateSessionRequest{Partner: partner.Party, MatchKey: api.MatchKeyEmail,
 			Policy: json.RawMessage(`{"dp": {"epsilon": ` + eps + `}}`)})
 	}
 	first, err := create(adv, "1")
@@ -248,7 +248,7 @@ func TestBudget(t *testing.T) {
 	if _, err := create(rivalA, "2"); err != nil {
 		t.Fatalf("another pair is charged: %v", err)
 	}
-	if _, err := h.svc.Create(ctx, adv, api.CreateSessionRequest{Partner: pub.Party, MatchKey: api.MatchKeyEmail}); err != nil {
+	if _, err := h.svc.Create(ctx, adv, api.CreateSessionRequest{Partner: partner.Party, MatchKey: api.MatchKeyEmail}); err != nil {
 		t.Fatalf("a session without dp needs no budget: %v", err)
 	}
 	list, _ := h.svc.List(ctx, adv)
@@ -306,7 +306,7 @@ func TestSweep(t *testing.T) {
 	if ra, _ := h.results(short.ID); ra.Overlap == nil {
 		t.Error("results of a purged session are gone")
 	}
-	tr, err := h.svc.Transcript(ctx, pub, short.ID)
+	tr, err := h.svc.Transcript(ctx, partner, short.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

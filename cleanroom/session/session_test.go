@@ -26,16 +26,16 @@ const fullPolicy = `{"k": 50, "activation_segments": ["loyal", "new", "rare"]}`
 // (a set that repeats one is refused: TestDuplicateElements). Segment
 // "rare" (bit 3) is kept on a handful of rows so that its counts fall
 // below k.
-func fullRows() (advRows, pubRows []row) {
+func fullRows() (advRows, partnerRows []row) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	advRows = genRows(rng, span(0, 3000), len(fullSegments))
-	pubRows = genRows(rng, span(1500, 4500), 0)
+	partnerRows = genRows(rng, span(1500, 4500), 0)
 	for i := range advRows {
 		if advRows[i].id%97 != 0 {
 			advRows[i].segments &^= 1 << 3
 		}
 	}
-	return advRows, pubRows
+	return advRows, partnerRows
 }
 
 func TestFullSession(t *testing.T) {
@@ -46,9 +46,9 @@ func TestFullSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	advRows, pubRows := fullRows()
+	advRows, partnerRows := fullRows()
 	a := newParty(t, adv, advRows, pol, len(fullSegments))
-	b := newParty(t, pub, pubRows, pol, 0)
+	b := newParty(t, partner, partnerRows, pol, 0)
 
 	receipts := h.uploadBlinded(sess.ID, a, 700)
 	if len(receipts) != 5 || !receipts[4].Complete || receipts[3].Complete || receipts[4].State != api.StateUploading {
@@ -59,20 +59,20 @@ func TestFullSession(t *testing.T) {
 		t.Fatalf("last blinded receipt: %+v", last)
 	}
 	joinA := wiretest.Reblind(t, a.key, h.download(sess.ID, adv))
-	joinB := wiretest.Reblind(t, b.key, h.download(sess.ID, pub))
+	joinB := wiretest.Reblind(t, b.key, h.download(sess.ID, partner))
 	if len(joinA) < 2 || len(joinB) < 2 {
 		t.Fatalf("relays of %d and %d parts; the test wants several", len(joinA), len(joinB))
 	}
 	if r := h.uploadReblinded(sess.ID, adv, joinA); r.State != api.StateExchanging || !r.Complete {
 		t.Fatalf("advertiser reblinded receipt: %+v", r)
 	}
-	if r := h.uploadReblinded(sess.ID, pub, joinB); r.State != api.StateComputed {
+	if r := h.uploadReblinded(sess.ID, partner, joinB); r.State != api.StateComputed {
 		t.Fatalf("partner reblinded receipt: %+v", r)
 	}
 	ra, rb := h.results(sess.ID)
 
 	mask, _ := pol.SegmentMask(fullSegments)
-	want := groundTruth(t, advRows, pubRows, len(fullSegments), mask)
+	want := groundTruth(t, advRows, partnerRows, len(fullSegments), mask)
 	// The data must exercise both sides of every threshold.
 	if want.overlap < 500 || want.segments[3] >= 50 || want.segments[0] < 50 || want.actCounts[3] >= 50 || want.actCounts[1] < 50 {
 		t.Fatalf("test data too weak: %+v", want)
@@ -124,7 +124,7 @@ func TestFullSession(t *testing.T) {
 	if err != nil || counts[api.StateComputed] != 1 {
 		t.Errorf("StateCounts = %v, %v", counts, err)
 	}
-	wantElems := uint64(len(advRows) + len(pubRows) + int(want.advRows+want.pubRows))
+	wantElems := uint64(len(advRows) + len(partnerRows) + int(want.advRows+want.partnerRows))
 	if n := h.svc.ElementsProcessed(); n != wantElems {
 		t.Errorf("ElementsProcessed = %d, want %d", n, wantElems)
 	}
@@ -145,8 +145,8 @@ func checkResults(t *testing.T, ra, rb api.Results, want truth, k int64, segment
 	if ra.MatchRate.Advertiser == nil || *ra.MatchRate.Advertiser != rate(want.overlap, want.advRows) || ra.MatchRate.MediaPartner != nil {
 		t.Errorf("advertiser rates = %v / %v, want %s / none", deref(ra.MatchRate.Advertiser), deref(ra.MatchRate.MediaPartner), rate(want.overlap, want.advRows))
 	}
-	if rb.MatchRate.MediaPartner == nil || *rb.MatchRate.MediaPartner != rate(want.overlap, want.pubRows) || rb.MatchRate.Advertiser != nil {
-		t.Errorf("partner rates = %v / %v, want none / %s", deref(rb.MatchRate.Advertiser), deref(rb.MatchRate.MediaPartner), rate(want.overlap, want.pubRows))
+	if rb.MatchRate.MediaPartner == nil || *rb.MatchRate.MediaPartner != rate(want.overlap, want.partnerRows) || rb.MatchRate.Advertiser != nil {
+		t.Errorf("partner rates = %v / %v, want none / %s", deref(rb.MatchRate.Advertiser), deref(rb.MatchRate.MediaPartner), rate(want.overlap, want.partnerRows))
 	}
 	if len(ra.Segments) != len(segments) || len(rb.Segments) != 0 {
 		t.Errorf("segment maps of %d and %d entries", len(ra.Segments), len(rb.Segments))

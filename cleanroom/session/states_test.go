@@ -86,25 +86,25 @@ func TestTransitionsThroughService(t *testing.T) {
 	ctx := context.Background()
 	forward := map[[2]api.State]func(h *harness, s *small){
 		{api.StateCreated, api.StateJoined}: func(h *harness, s *small) {
-			if _, err := h.svc.Join(ctx, pub, s.id, api.JoinRequest{PolicyHash: s.hash}); err != nil {
+			if _, err := h.svc.Join(ctx, partner, s.id, api.JoinRequest{PolicyHash: s.hash}); err != nil {
 				t.Fatal(err)
 			}
 		},
 		{api.StateJoined, api.StateUploading}: func(h *harness, s *small) {
-			if _, err := h.svc.PutBlinded(ctx, pub, s.id, bytes.NewReader(s.blindB[0])); err != nil {
+			if _, err := h.svc.PutBlinded(ctx, partner, s.id, bytes.NewReader(s.blindB[0])); err != nil {
 				t.Fatal(err)
 			}
 		},
 		{api.StateUploading, api.StateExchanging}: func(h *harness, s *small) {
 			for _, p := range s.blindB {
-				if _, err := h.svc.PutBlinded(ctx, pub, s.id, bytes.NewReader(p)); err != nil {
+				if _, err := h.svc.PutBlinded(ctx, partner, s.id, bytes.NewReader(p)); err != nil {
 					t.Fatal(err)
 				}
 			}
 		},
 		{api.StateExchanging, api.StateComputed}: func(h *harness, s *small) {
 			h.uploadReblinded(s.id, adv, s.joinA)
-			h.uploadReblinded(s.id, pub, wiretest.Reblind(t, s.b.key, h.download(s.id, pub)))
+			h.uploadReblinded(s.id, partner, wiretest.Reblind(t, s.b.key, h.download(s.id, partner)))
 		},
 		{api.StateComputed, api.StatePurged}: func(h *harness, s *small) { // retention
 			sess, err := h.svc.Get(ctx, adv, s.id)

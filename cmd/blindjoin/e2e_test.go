@@ -28,8 +28,8 @@ type e2e struct {
 	room           *roomtest.Room
 	roomKey        string // its transcript key, hex
 	dir            string
-	adv, pub, aud  string // API keys
-	advCSV, pubCSV string
+	adv, partner, aud  string // API keys
+	advCSV, partnerCSV string
 	data           *synth.Dataset
 }
 
@@ -43,9 +43,9 @@ func newE2E(t *testing.T) *e2e {
 	if e.data, err = synth.New(cfg); err != nil {
 		t.Fatal(err)
 	}
-	e.advCSV, e.pubCSV = filepath.Join(e.dir, "crm.csv"), filepath.Join(e.dir, "audience.csv")
+	e.advCSV, e.partnerCSV = filepath.Join(e.dir, "crm.csv"), filepath.Join(e.dir, "audience.csv")
 	writeWith(t, e.advCSV, e.data.WriteAdvertiserCSV)
-	writeWith(t, e.pubCSV, e.data.WritePartnerCSV)
+	writeWith(t, e.partnerCSV, e.data.WritePartnerCSV)
 	return e
 }
 
@@ -58,7 +58,7 @@ func newRoomWithParties(t *testing.T) *e2e {
 	room := roomtest.Start(t, roomtest.Options{})
 	return &e2e{room: room, roomKey: hex.EncodeToString(room.TranscriptKey), dir: t.TempDir(),
 		adv: room.AddParty(t, "acme", api.RoleAdvertiser),
-		pub: room.AddParty(t, "news", api.RoleMediaPartner),
+		partner: room.AddParty(t, "news", api.RoleMediaPartner),
 		aud: room.AddParty(t, "audit-firm", api.RoleAuditor)}
 }
 
@@ -131,11 +131,11 @@ func TestEndToEndCLI(t *testing.T) {
 	}
 
 	keys := filepath.Join(e.dir, "keys")
-	advOut, pubOut := filepath.Join(e.dir, "adv-out"), filepath.Join(e.dir, "pub-out")
+	advOut, partnerOut := filepath.Join(e.dir, "adv-out"), filepath.Join(e.dir, "pub-out")
 	advMatch := []string{"match", id, "--in", e.advCSV, "--id-column", "email", "--segments-column", "segments",
 		"--out", advOut, "--key-dir", filepath.Join(keys, "adv"), "--poll", "50ms"}
-	pubMatch := []string{"match", id, "--in", e.pubCSV, "--id-column", "user_email", "--consent-column", "consent",
-		"--out", pubOut, "--key-dir", filepath.Join(keys, "pub"), "--poll", "50ms", "--json"}
+	partnerMatch := []string{"match", id, "--in", e.partnerCSV, "--id-column", "user_email", "--consent-column", "consent",
+		"--out", partnerOut, "--key-dir", filepath.Join(keys, "pub"), "--poll", "50ms", "--json"}
 
 	// The advertiser starts first, waits for the partner to join, and is
 	// interrupted: it says how to resume.
@@ -147,37 +147,37 @@ func TestEndToEndCLI(t *testing.T) {
 	}
 
 	// The partner must accept the policy; without a terminal it must say --yes.
-	if _, errOut, code := e.as(context.Background(), e.pub, "session", "join", id); code != exitUsage || !strings.Contains(errOut, "--yes") {
+	if _, errOut, code := e.as(context.Background(), e.partner, "session", "join", id); code != exitUsage || !strings.Contains(errOut, "--yes") {
 		t.Errorf("join without --yes: exit %d, stderr %q", code, errOut)
 	}
-	if out := e.mustRun(t, e.pub, "session", "join", id, "--yes"); !strings.Contains(out, pol.Hash()) || !strings.Contains(out, "k  ") {
+	if out := e.mustRun(t, e.partner, "session", "join", id, "--yes"); !strings.Contains(out, pol.Hash()) || !strings.Contains(out, "k  ") {
 		t.Errorf("join output lacks the policy or its hash: %s", out)
 	}
 
 	// Both run at once; the advertiser resumes with the key it made.
 	var wg sync.WaitGroup
-	var advRes, pubRes [2]string // stdout, stderr
-	var advCode, pubCode int
+	var advRes, partnerRes [2]string // stdout, stderr
+	var advCode, partnerCode int
 	wg.Go(func() { advRes[0], advRes[1], advCode = e.as(context.Background(), e.adv, advMatch...) })
-	wg.Go(func() { pubRes[0], pubRes[1], pubCode = e.as(context.Background(), e.pub, pubMatch...) })
+	wg.Go(func() { partnerRes[0], partnerRes[1], partnerCode = e.as(context.Background(), e.partner, partnerMatch...) })
 	wg.Wait()
-	if advCode != exitOK || pubCode != exitOK {
-		t.Fatalf("match: advertiser exit %d (%s), partner exit %d (%s)", advCode, advRes[1], pubCode, pubRes[1])
+	if advCode != exitOK || partnerCode != exitOK {
+		t.Fatalf("match: advertiser exit %d (%s), partner exit %d (%s)", advCode, advRes[1], partnerCode, partnerRes[1])
 	}
 	if !strings.Contains(advRes[0], "suppressed (< 140)") || !strings.Contains(advRes[0], "excluded by consent") ||
 		!strings.Contains(advRes[0], "excluded by repeated identifiers") {
 		t.Errorf("advertiser's match output:\n%s", advRes[0])
 	}
 
-	var pubSummary struct {
+	var partnerSummary struct {
 		Rows struct{ Read, Uploaded int }
 	}
-	if err := json.Unmarshal([]byte(pubRes[0]), &pubSummary); err != nil || pubSummary.Rows.Read != truth.Partner.Rows || pubSummary.Rows.Uploaded != truth.Partner.Counted {
-		t.Errorf("partner match --json: %v, rows %+v, want %d read, %d uploaded", err, pubSummary.Rows, truth.Partner.Rows, truth.Partner.Counted)
+	if err := json.Unmarshal([]byte(partnerRes[0]), &partnerSummary); err != nil || partnerSummary.Rows.Read != truth.Partner.Rows || partnerSummary.Rows.Uploaded != truth.Partner.Counted {
+		t.Errorf("partner match --json: %v, rows %+v, want %d read, %d uploaded", err, partnerSummary.Rows, truth.Partner.Rows, truth.Partner.Counted)
 	}
 
 	checkResults(t, e, id, pol, truth)
-	checkActivationFile(t, filepath.Join(pubOut, "activation.csv"), truth.Released(int(pol.K)))
+	checkActivationFile(t, filepath.Join(partnerOut, "activation.csv"), truth.Released(int(pol.K)))
 	for _, dir := range []string{filepath.Join(keys, "adv"), filepath.Join(keys, "pub")} {
 		if left, _ := filepath.Glob(filepath.Join(dir, id+".*")); len(left) > 0 {
 			t.Errorf("session key files left after the results: %v", left)
@@ -196,7 +196,7 @@ func TestEndToEndCLI(t *testing.T) {
 	}
 	// Each party checks that the results `match` wrote are those the
 	// transcript commits to.
-	for _, dir := range []string{advOut, pubOut} {
+	for _, dir := range []string{advOut, partnerOut} {
 		out, errOut, code = runCLI(t, "", "audit", "verify", tpath, "--server-key", e.roomKey, "--results", filepath.Join(dir, "results.json"))
 		if code != exitOK || !strings.Contains(out, "results are those the computed event commits to") {
 			t.Errorf("audit verify --results %s: exit %d\n%s%s", dir, code, out, errOut)
@@ -204,7 +204,7 @@ func TestEndToEndCLI(t *testing.T) {
 	}
 
 	// Listing, showing and deleting.
-	if out := e.mustRun(t, e.pub, "session", "list"); !strings.Contains(out, id) || !strings.Contains(out, string(api.StateComputed)) {
+	if out := e.mustRun(t, e.partner, "session", "list"); !strings.Contains(out, id) || !strings.Contains(out, string(api.StateComputed)) {
 		t.Errorf("session list: %s", out)
 	}
 	if out := e.mustRun(t, e.adv, "session", "show", id); !strings.Contains(out, "activation_purposes") || !strings.Contains(out, "(complete)") {
@@ -214,7 +214,7 @@ func TestEndToEndCLI(t *testing.T) {
 		t.Errorf("session delete: %s", out)
 	}
 	// Deleting purges the blinded data; the results and the transcript stay.
-	e.mustRun(t, e.pub, "results", id)
+	e.mustRun(t, e.partner, "results", id)
 	e.mustRun(t, e.aud, "session", "transcript", id)
 	if _, errOut, code := e.as(context.Background(), e.adv, "session", "show", "ffffffffffffffffffffffffffffffff"); code != exitFail || !strings.Contains(errOut, "not_found") {
 		t.Errorf("unknown session: exit %d, %s", code, errOut)
@@ -250,7 +250,7 @@ func checkResults(t *testing.T, e *e2e, id string, pol policy.Policy, truth *syn
 		key     string
 		role    api.Role
 		counted int
-	}{{e.adv, api.RoleAdvertiser, truth.Advertiser.Counted}, {e.pub, api.RoleMediaPartner, truth.Partner.Counted}} {
+	}{{e.adv, api.RoleAdvertiser, truth.Advertiser.Counted}, {e.partner, api.RoleMediaPartner, truth.Partner.Counted}} {
 		var res resultsOutput
 		out := e.mustRun(t, side.key, "results", id, "--json")
 		if err := json.Unmarshal([]byte(out), &res); err != nil {

@@ -49,8 +49,8 @@ func TestResumeRefusesChangedKeyInputAndOptions(t *testing.T) {
 	}
 	// The partner's file gets a second consent column that withdraws
 	// every tenth row's consent: choosing it changes the rows uploaded.
-	pubCSV := filepath.Join(e.dir, "audience2.csv")
-	addConsentColumn(t, e.pubCSV, pubCSV, "consent_v2", func(row int, consent string) string {
+	partnerCSV := filepath.Join(e.dir, "audience2.csv")
+	addConsentColumn(t, e.partnerCSV, partnerCSV, "consent_v2", func(row int, consent string) string {
 		if row%10 == 0 {
 			return ""
 		}
@@ -59,50 +59,50 @@ func TestResumeRefusesChangedKeyInputAndOptions(t *testing.T) {
 
 	id := strings.TrimSpace(e.mustRun(t, e.adv, "session", "create", "--partner", "news", "--match-key", "email",
 		"--policy", polFile, "--segments-from", e.advCSV))
-	e.mustRun(t, e.pub, "session", "join", id, "--yes")
+	e.mustRun(t, e.partner, "session", "join", id, "--yes")
 
 	keys := filepath.Join(e.dir, "keys")
-	pubKeys, pubOut := filepath.Join(keys, "pub"), filepath.Join(e.dir, "pub-out")
+	partnerKeys, partnerOut := filepath.Join(keys, "pub"), filepath.Join(e.dir, "pub-out")
 	advMatch := []string{"match", id, "--in", e.advCSV, "--id-column", "email", "--segments-column", "segments",
 		"--out", filepath.Join(e.dir, "adv-out"), "--key-dir", filepath.Join(keys, "adv"), "--poll", "50ms"}
-	pubMatch := func(in, consentColumn string) []string {
+	partnerMatch := func(in, consentColumn string) []string {
 		return []string{"match", id, "--in", in, "--id-column", "user_email", "--consent-column", consentColumn,
-			"--out", pubOut, "--key-dir", pubKeys, "--poll", "50ms"}
+			"--out", partnerOut, "--key-dir", partnerKeys, "--poll", "50ms"}
 	}
 
 	// The partner is stopped once its re-blinded set is complete; the
 	// advertiser finishes, so the results are computed.
-	pubCtx, stopPub := context.WithCancel(context.Background())
+	partnerCtx, stopPub := context.WithCancel(context.Background())
 	defer stopPub()
 	relay := stopAfterReblinded(t, e.room.URL, stopPub)
 	var wg sync.WaitGroup
 	var advErr string
-	var advCode, pubCode int
+	var advCode, partnerCode int
 	wg.Go(func() { _, advErr, advCode = e.as(context.Background(), e.adv, advMatch...) })
 	wg.Go(func() {
 		var out, errOut bytes.Buffer
-		args := append(pubMatch(pubCSV, "consent"), "--server", relay.URL, "--api-key", e.pub)
-		pubCode = run(args, stdio{in: strings.NewReader(""), out: &out, err: &errOut, ctx: pubCtx})
+		args := append(partnerMatch(partnerCSV, "consent"), "--server", relay.URL, "--api-key", e.partner)
+		partnerCode = run(args, stdio{in: strings.NewReader(""), out: &out, err: &errOut, ctx: partnerCtx})
 	})
 	wg.Wait()
-	if advCode != exitOK || pubCode != exitInterrupted {
-		t.Fatalf("advertiser exit %d (%s); partner exit %d, want %d", advCode, advErr, pubCode, exitInterrupted)
+	if advCode != exitOK || partnerCode != exitInterrupted {
+		t.Fatalf("advertiser exit %d (%s); partner exit %d, want %d", advCode, advErr, partnerCode, exitInterrupted)
 	}
-	if out := e.mustRun(t, e.pub, "session", "show", id); !strings.Contains(out, string(api.StateComputed)) {
+	if out := e.mustRun(t, e.partner, "session", "show", id); !strings.Contains(out, string(api.StateComputed)) {
 		t.Fatalf("the session is not computed:\n%s", out)
 	}
 
-	keyFile := filepath.Join(pubKeys, id+".key")
+	keyFile := filepath.Join(partnerKeys, id+".key")
 	original, err := os.ReadFile(keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	flipped := bytes.Clone(original)
 	flipped[0] ^= 1
-	activation := filepath.Join(pubOut, "activation.csv")
+	activation := filepath.Join(partnerOut, "activation.csv")
 	refused := func(t *testing.T, args []string, want ...string) {
 		t.Helper()
-		_, errOut, code := e.as(context.Background(), e.pub, args...)
+		_, errOut, code := e.as(context.Background(), e.partner, args...)
 		t.Logf("stderr: %s", errOut)
 		if code != exitFail {
 			t.Errorf("exit %d, want %d; stderr %q", code, exitFail, errOut)
@@ -115,7 +115,7 @@ func TestResumeRefusesChangedKeyInputAndOptions(t *testing.T) {
 		if _, err := os.Stat(activation); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("activation.csv written (%v)", err)
 		}
-		if _, err := keystore.Load(pubKeys, id); err != nil {
+		if _, err := keystore.Load(partnerKeys, id); err != nil {
 			t.Errorf("the key is gone after a refused resume: %v", err)
 		}
 	}
@@ -125,44 +125,44 @@ func TestResumeRefusesChangedKeyInputAndOptions(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer os.WriteFile(keyFile, original, 0o600)
-		if _, err := keystore.Load(pubKeys, id); err != nil {
+		if _, err := keystore.Load(partnerKeys, id); err != nil {
 			t.Fatalf("the flipped key must still be a valid scalar: %v", err)
 		}
-		refused(t, pubMatch(pubCSV, "consent"), "session key is not the one this session's upload was made with", "Restore the original key file")
+		refused(t, partnerMatch(partnerCSV, "consent"), "session key is not the one this session's upload was made with", "Restore the original key file")
 	})
 	t.Run("other consent column", func(t *testing.T) {
-		refused(t, pubMatch(pubCSV, "consent_v2"), "input differs", `the consent column (--consent-column) was "consent", now "consent_v2"`)
+		refused(t, partnerMatch(partnerCSV, "consent_v2"), "input differs", `the consent column (--consent-column) was "consent", now "consent_v2"`)
 	})
 	t.Run("changed input file", func(t *testing.T) {
-		kept, err := os.ReadFile(pubCSV)
+		kept, err := os.ReadFile(partnerCSV)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer os.WriteFile(pubCSV, kept, 0o600)
-		addConsentColumn(t, e.pubCSV, pubCSV, "consent_v2", func(row int, consent string) string { return consent })
+		defer os.WriteFile(partnerCSV, kept, 0o600)
+		addConsentColumn(t, e.partnerCSV, partnerCSV, "consent_v2", func(row int, consent string) string { return consent })
 		// The same columns, one row's consent withdrawn.
-		replaceCell(t, pubCSV, "consent", func(row int, consent string) string {
+		replaceCell(t, partnerCSV, "consent", func(row int, consent string) string {
 			if row == 7 {
 				return ""
 			}
 			return consent
 		})
-		refused(t, pubMatch(pubCSV, "consent"), "input differs", "the input file changed since the upload started")
+		refused(t, partnerMatch(partnerCSV, "consent"), "input differs", "the input file changed since the upload started")
 	})
 	t.Run("resume record of an older version", func(t *testing.T) {
-		kept, err := keystore.ReadState(pubKeys, id)
+		kept, err := keystore.ReadState(partnerKeys, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer keystore.WriteState(pubKeys, id, kept)
-		if err := keystore.WriteState(pubKeys, id, []byte(`{"version":1,"fingerprint":"00","records":1,"part_records":1}`)); err != nil {
+		defer keystore.WriteState(partnerKeys, id, kept)
+		if err := keystore.WriteState(partnerKeys, id, []byte(`{"version":1,"fingerprint":"00","records":1,"part_records":1}`)); err != nil {
 			t.Fatal(err)
 		}
-		refused(t, pubMatch(pubCSV, "consent"), "resume record cannot vouch for the key", "from another blindjoin version", "start a new session")
+		refused(t, partnerMatch(partnerCSV, "consent"), "resume record cannot vouch for the key", "from another blindjoin version", "start a new session")
 	})
 
 	// With its key, input and options, the partner finishes the session.
-	e.mustRun(t, e.pub, pubMatch(pubCSV, "consent")...)
+	e.mustRun(t, e.partner, partnerMatch(partnerCSV, "consent")...)
 	checkActivationFile(t, activation, truth.Released(int(pol.K)))
 }
 

@@ -137,7 +137,7 @@ type truth struct {
 	segments   map[string]int64
 	activation map[int][]string // partner row -> segment names, in session order
 	advKept    int
-	pubKept    int
+	partnerKept    int
 }
 
 // truthOf computes the truth under policyJSON for the session's segments
@@ -145,7 +145,7 @@ type truth struct {
 // CSV row has no cells the oracle could read; it goes in with no
 // identifier, which the oracle rejects as the flow does, so that partner
 // rows keep their numbers.
-func truthOf(t *testing.T, adv, pub []genRow, policyJSON string, segments []string) truth {
+func truthOf(t *testing.T, adv, partner []genRow, policyJSON string, segments []string) truth {
 	t.Helper()
 	pol, err := policy.Parse([]byte(policyJSON))
 	if err != nil {
@@ -164,19 +164,19 @@ func truthOf(t *testing.T, adv, pub []genRow, policyJSON string, segments []stri
 			}
 		}
 	}
-	pubRows := func(yield func(synth.PartnerRow) bool) {
-		for _, r := range pub {
+	partnerRows := func(yield func(synth.PartnerRow) bool) {
+		for _, r := range partner {
 			if !yield(synth.PartnerRow{ID: cell(r), Consent: r.consent}) {
 				return
 			}
 		}
 	}
-	got, err := synth.ComputeTruth(pol, identifier.Email, segments, advRows, pubRows)
+	got, err := synth.ComputeTruth(pol, identifier.Email, segments, advRows, partnerRows)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tr := truth{overlap: int64(got.Overlap), segments: map[string]int64{}, activation: map[int][]string{},
-		advKept: got.Advertiser.Counted, pubKept: got.Partner.Counted}
+		advKept: got.Advertiser.Counted, partnerKept: got.Partner.Counted}
 	for s, n := range got.SegmentOverlap {
 		tr.segments[s] = int64(n)
 	}

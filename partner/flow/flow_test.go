@@ -27,7 +27,7 @@ import (
 )
 
 // runBoth runs the two flows at once and returns their summaries.
-func runBoth(t *testing.T, ctx context.Context, adv, pub Options) (Summary, Summary) {
+func runBoth(t *testing.T, ctx context.Context, adv, partner Options) (Summary, Summary) {
 	t.Helper()
 	// A party that fails stops the other, which would wait for it.
 	ctx, stop := context.WithCancel(ctx)
@@ -41,7 +41,7 @@ func runBoth(t *testing.T, ctx context.Context, adv, pub Options) (Summary, Summ
 		}
 	})
 	wg.Go(func() {
-		if ps, perr = Run(ctx, pub); perr != nil {
+		if ps, perr = Run(ctx, partner); perr != nil {
 			stop()
 		}
 	})
@@ -55,7 +55,7 @@ func runBoth(t *testing.T, ctx context.Context, adv, pub Options) (Summary, Summ
 func TestEndToEnd(t *testing.T) {
 	e := newEnv(t, testPolicy, 500) // several relay parts each way
 	as, ps := runBoth(t, context.Background(), e.options(t, api.RoleAdvertiser), e.options(t, api.RoleMediaPartner))
-	want := truthOf(t, e.adv, e.pub, testPolicy, e.session.Segments)
+	want := truthOf(t, e.adv, e.partner, testPolicy, e.session.Segments)
 
 	for _, side := range []struct {
 		name    string
@@ -68,7 +68,7 @@ func TestEndToEnd(t *testing.T) {
 		partsOf int
 	}{
 		{"advertiser", e.adv, as, e.advDir, e.advKeys, want.advKept, api.RoleAdvertiser, 300},
-		{"media partner", e.pub, ps, e.pubDir, e.pubKeys, want.pubKept, api.RoleMediaPartner, 400},
+		{"media partner", e.partner, ps, e.partnerDir, e.partnerKeys, want.partnerKept, api.RoleMediaPartner, 400},
 	} {
 		t.Run(side.name, func(t *testing.T) {
 			s := side.sum
@@ -115,7 +115,7 @@ func TestEndToEnd(t *testing.T) {
 	if ps.ActivationRows == nil || *ps.ActivationRows != int64(len(want.activation)) || as.ActivationRows != nil {
 		t.Errorf("activation rows: partner %v, advertiser %v; want %d", ps.ActivationRows, as.ActivationRows, len(want.activation))
 	}
-	checkActivation(t, e.pubDir, want.activation)
+	checkActivation(t, e.partnerDir, want.activation)
 	if len(want.activation) < 100 {
 		t.Fatalf("the test data activate only %d rows", len(want.activation))
 	}
@@ -261,11 +261,11 @@ func TestRetriesAndTokenRefresh(t *testing.T) {
 		}
 	})
 	as, ps := runBoth(t, context.Background(), e.options(t, api.RoleAdvertiser), e.options(t, api.RoleMediaPartner))
-	want := truthOf(t, e.adv, e.pub, testPolicy, e.session.Segments)
+	want := truthOf(t, e.adv, e.partner, testPolicy, e.session.Segments)
 	if *as.Overlap != want.overlap || *ps.Overlap != want.overlap {
 		t.Fatalf("overlap %d / %d, want %d", *as.Overlap, *ps.Overlap, want.overlap)
 	}
-	checkActivation(t, e.pubDir, want.activation)
+	checkActivation(t, e.partnerDir, want.activation)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !slices.Contains(e.clientWait, 2*time.Second) || len(e.clientWait) < 5 {
@@ -300,11 +300,11 @@ func TestLostAndCutAnswers(t *testing.T) {
 	e.relay.Inject("GET /counterpart", 1, roomtest.Truncate())
 	e.relay.Inject("GET /results", 1, roomtest.Truncate())
 	as, ps := runBoth(t, context.Background(), e.options(t, api.RoleAdvertiser), e.options(t, api.RoleMediaPartner))
-	want := truthOf(t, e.adv, e.pub, testPolicy, e.session.Segments)
+	want := truthOf(t, e.adv, e.partner, testPolicy, e.session.Segments)
 	if *as.Overlap != want.overlap || *ps.Overlap != want.overlap {
 		t.Fatalf("overlap %d / %d, want %d", *as.Overlap, *ps.Overlap, want.overlap)
 	}
-	checkActivation(t, e.pubDir, want.activation)
+	checkActivation(t, e.partnerDir, want.activation)
 	for _, route := range []string{"PUT /blinded", "PUT /reblinded", "GET /counterpart", "GET /results"} {
 		log := e.relay.Exchanges(route)
 		hit := slices.IndexFunc(log, func(x roomtest.Exchange) bool { return x.Fault })
@@ -357,11 +357,11 @@ func TestResume(t *testing.T) {
 		if as.SkippedParts != 1 {
 			t.Errorf("skipped parts = %d, want 1", as.SkippedParts)
 		}
-		want := truthOf(t, e.adv, e.pub, testPolicy, e.session.Segments)
+		want := truthOf(t, e.adv, e.partner, testPolicy, e.session.Segments)
 		if *as.Overlap != want.overlap {
 			t.Errorf("overlap %d, want %d", *as.Overlap, want.overlap)
 		}
-		checkActivation(t, e.pubDir, want.activation)
+		checkActivation(t, e.partnerDir, want.activation)
 	})
 	t.Run("re-sends identical parts without its state", func(t *testing.T) {
 		e := newEnv(t, testPolicy, 0)

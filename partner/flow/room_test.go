@@ -26,7 +26,7 @@ var testSegments = []string{"sports", "travel", "luxury"}
 
 const (
 	advName = "acme-retail"
-	pubName = "daily-news"
+	partnerName = "daily-news"
 )
 
 // The User-Agent of each party's client, by which the relay's log tells
@@ -40,14 +40,14 @@ type env struct {
 	relay      *roomtest.Faults
 	session    api.Session // as created
 	advKey     string
-	pubKey     string
-	adv, pub   []genRow
+	partnerKey     string
+	adv, partner   []genRow
 	advIn      string
-	pubIn      string
+	partnerIn      string
 	advDir     string // output
-	pubDir     string
+	partnerDir     string
 	advKeys    string // key store
-	pubKeys    string
+	partnerKeys    string
 	mu         sync.Mutex
 	clientWait []time.Duration // backoffs the clients asked for
 }
@@ -59,24 +59,24 @@ func newEnv(t *testing.T, policyJSON string, relayRecords int) *env {
 	e := &env{
 		room: roomtest.Start(t, roomtest.Options{Floor: testFloor, RelayPartRecords: relayRecords}),
 		adv:  genAudience(0, 1500, true),
-		pub:  genAudience(800, 2000, false),
+		partner:  genAudience(800, 2000, false),
 	}
 	e.relay = roomtest.NewFaults(t, e.room.URL)
 	e.advKey = e.room.AddParty(t, advName, api.RoleAdvertiser)
-	e.pubKey = e.room.AddParty(t, pubName, api.RoleMediaPartner)
+	e.partnerKey = e.room.AddParty(t, partnerName, api.RoleMediaPartner)
 	direct, err := client.New(client.Config{BaseURL: e.room.URL, APIKey: client.Secret(e.advKey)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.session, err = direct.CreateSession(context.Background(), api.CreateSessionRequest{
-		Partner: pubName, MatchKey: api.MatchKeyEmail, Policy: []byte(policyJSON), Segments: testSegments})
+		Partner: partnerName, MatchKey: api.MatchKeyEmail, Policy: []byte(policyJSON), Segments: testSegments})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.advIn, e.pubIn = writeCSV(t, e.adv, true), writeCSV(t, e.pub, false)
+	e.advIn, e.partnerIn = writeCSV(t, e.adv, true), writeCSV(t, e.partner, false)
 	dir := t.TempDir()
-	e.advDir, e.pubDir = filepath.Join(dir, "adv-out"), filepath.Join(dir, "pub-out")
-	e.advKeys, e.pubKeys = filepath.Join(dir, "adv-keys"), filepath.Join(dir, "pub-keys")
+	e.advDir, e.partnerDir = filepath.Join(dir, "adv-out"), filepath.Join(dir, "pub-out")
+	e.advKeys, e.partnerKeys = filepath.Join(dir, "adv-keys"), filepath.Join(dir, "pub-keys")
 	return e
 }
 
@@ -85,7 +85,7 @@ func (e *env) client(t *testing.T, role api.Role) *client.Client {
 	t.Helper()
 	key := e.advKey
 	if role == api.RoleMediaPartner {
-		key = e.pubKey
+		key = e.partnerKey
 	}
 	c, err := client.New(client.Config{
 		BaseURL: e.relay.URL, APIKey: client.Secret(key), UserAgent: agentOf[role],
@@ -121,7 +121,7 @@ func (e *env) options(t *testing.T, role api.Role) Options {
 		o.Columns = csvin.Columns{ID: "email", Segments: "segments", Consent: "tcf"}
 		o.PartRecords = 300
 	} else {
-		o.Input, o.OutDir, o.KeyDir = e.pubIn, e.pubDir, e.pubKeys
+		o.Input, o.OutDir, o.KeyDir = e.partnerIn, e.partnerDir, e.partnerKeys
 		o.Columns = csvin.Columns{ID: "EMAIL", Consent: "consent"}
 		o.PartRecords = 400
 		o.AcceptPolicyHash = e.session.PolicyHash

@@ -66,11 +66,11 @@ func resultTranscript(t *testing.T, computed ...map[string]string) Transcript {
 }
 
 func TestCheckResult(t *testing.T) {
-	advJSON, pubJSON := []byte(`{"role":"advertiser","segments":{"a":60}}`), []byte(`{"role":"media_partner"}`)
-	advNonce, pubNonce := katNonce(), bytes.Repeat([]byte{7}, ResultNonceSize)
+	advJSON, partnerJSON := []byte(`{"role":"advertiser","segments":{"a":60}}`), []byte(`{"role":"media_partner"}`)
+	advNonce, partnerNonce := katNonce(), bytes.Repeat([]byte{7}, ResultNonceSize)
 	advC, _ := CommitResult(resultSession, "advertiser", advNonce, advJSON)
-	pubC, _ := CommitResult(resultSession, "media_partner", pubNonce, pubJSON)
-	committed := map[string]string{ResultCommitmentKey("advertiser"): advC, ResultCommitmentKey("media_partner"): pubC}
+	partnerC, _ := CommitResult(resultSession, "media_partner", partnerNonce, partnerJSON)
+	committed := map[string]string{ResultCommitmentKey("advertiser"): advC, ResultCommitmentKey("media_partner"): partnerC}
 	sum := sha256.Sum256(advJSON)
 	legacy := map[string]string{legacyAdvertiserDigestKey: hex.EncodeToString(sum[:]), legacyPartnerDigestKey: hex.EncodeToString(sum[:])}
 
@@ -84,9 +84,9 @@ func TestCheckResult(t *testing.T) {
 		want    error
 	}{
 		{"advertiser", tr, "advertiser", advNonce, advJSON, nil},
-		{"media partner", tr, "media_partner", pubNonce, pubJSON, nil},
+		{"media partner", tr, "media_partner", partnerNonce, partnerJSON, nil},
 		{"altered results", tr, "advertiser", advNonce, []byte(`{"role":"advertiser","segments":{"a":61}}`), ErrResultMismatch},
-		{"the other party's nonce", tr, "advertiser", pubNonce, advJSON, ErrResultMismatch},
+		{"the other party's nonce", tr, "advertiser", partnerNonce, advJSON, ErrResultMismatch},
 		{"the other party's side", tr, "media_partner", advNonce, advJSON, ErrResultMismatch},
 		{"no nonce", tr, "advertiser", nil, advJSON, ErrResultMismatch},
 		{"short nonce", tr, "advertiser", advNonce[:31], advJSON, ErrResultMismatch},
@@ -94,7 +94,7 @@ func TestCheckResult(t *testing.T) {
 		{"not computed", resultTranscript(t), "advertiser", advNonce, advJSON, ErrNotComputed},
 		{"two computed events", resultTranscript(t, committed, committed), "advertiser", advNonce, advJSON, ErrResultNotRecorded},
 		{"legacy digest", resultTranscript(t, legacy), "advertiser", nil, advJSON, nil},
-		{"legacy digest, altered results", resultTranscript(t, legacy), "advertiser", nil, pubJSON, ErrResultMismatch},
+		{"legacy digest, altered results", resultTranscript(t, legacy), "advertiser", nil, partnerJSON, ErrResultMismatch},
 		{"legacy digest with a nonce", resultTranscript(t, legacy), "advertiser", advNonce, advJSON, ErrResultNotRecorded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,8 +108,8 @@ func TestCheckResult(t *testing.T) {
 
 func TestResultCommitments(t *testing.T) {
 	good := "a0c00993053b121aec18a4ed7bf3d347cc6dc3fc4f489e2fd704950da8611630"
-	adv, pub := ResultCommitmentKey("advertiser"), ResultCommitmentKey("media_partner")
-	got, err := resultTranscript(t, map[string]string{adv: good, pub: good}).ResultCommitments()
+	adv, partner := ResultCommitmentKey("advertiser"), ResultCommitmentKey("media_partner")
+	got, err := resultTranscript(t, map[string]string{adv: good, partner: good}).ResultCommitments()
 	if err != nil || got["advertiser"] != good || got["media_partner"] != good || len(got) != 2 {
 		t.Fatalf("ResultCommitments = %v, %v", got, err)
 	}
@@ -119,10 +119,10 @@ func TestResultCommitments(t *testing.T) {
 		want error
 	}{
 		{"one side missing", map[string]string{adv: good}, ErrResultNotRecorded},
-		{"upper-case hex", map[string]string{adv: good, pub: "A0C00993053B121AEC18A4ED7BF3D347CC6DC3FC4F489E2FD704950DA8611630"}, ErrResultNotRecorded},
-		{"short", map[string]string{adv: good, pub: good[:62]}, ErrResultNotRecorded},
-		{"not hex", map[string]string{adv: good, pub: "zz" + good[2:]}, ErrResultNotRecorded},
-		{"empty", map[string]string{adv: good, pub: ""}, ErrResultNotRecorded},
+		{"upper-case hex", map[string]string{adv: good, partner: "A0C00993053B121AEC18A4ED7BF3D347CC6DC3FC4F489E2FD704950DA8611630"}, ErrResultNotRecorded},
+		{"short", map[string]string{adv: good, partner: good[:62]}, ErrResultNotRecorded},
+		{"not hex", map[string]string{adv: good, partner: "zz" + good[2:]}, ErrResultNotRecorded},
+		{"empty", map[string]string{adv: good, partner: ""}, ErrResultNotRecorded},
 		{"legacy digests", map[string]string{legacyAdvertiserDigestKey: good, legacyPartnerDigestKey: good}, ErrLegacyResultDigest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
