@@ -1,0 +1,307 @@
+package console_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/blindjoin/blindjoin/cleanroom/operator"
+	"github.com/blindjoin/blindjoin/partner/client"
+	"github.com/blindjoin/blindjoin/partner/console"
+	"github.com/blindjoin/blindjoin/protocol/api"
+)
+
+// The handler tests run the console on a real loopback listener against a
+// real clean room (operator.Start, what blindjoind serve runs), as the
+// advertiser "acme" proposing to "news".
+
+type env struct {
+	base  string // http://127.0.0.1:PORT
+	url   string // the printed URL, token included
+	token string
+	http  *http.Client // no cookie yet, does not follow redirects
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	roomDir := t.TempDir()
+	room, err := operator.Start(ctx, operator.Config{DataDir: roomDir, Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { room.Stop() })
+	key, err := operator.AddParty(ctx, roomDir, "acme", api.RoleAdvertiser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := operator.AddParty(ctx, roomDir, "news", api.RoleMediaPartner); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(client.Config{BaseURL: room.URL, APIKey: client.Secret(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	srv, err := console.New(console.Config{Client: c, WorkDir: work, InputDir: work, KeyDir: filepath.Join(work, "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := console.Listen("127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{base: "http://" + ln.Addr().String(), url: srv.URL(ln.Addr())}
+	e.token = strings.TrimPrefix(e.url, e.base+"/?token=")
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx, ln) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("console shutdown: %v", err)
+		}
+	})
+	e.http = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return e
+}
+
+// browser returns a client holding the console's cookie, as a browser
+// does after opening the printed URL.
+func (e *env) browser(t *testing.T) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &http.Client{Jar: jar}
+	resp, err := b.Get(e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("opening the printed URL: %d", resp.StatusCode)
+	}
+	return b
+}
+
+func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+func TestURLPrintedIsLoopbackWithToken(t *testing.T) {
+	e := newEnv(t)
+	if !regexp.MustCompile(`^http://127\.0\.0\.1:\d+/\?token=[A-Za-z0-9_-]{43}$`).MatchString(e.url) {
+		t.Errorf("URL %q: want http://127.0.0.1:PORT/?token=43 base64url characters", e.url)
+	}
+}
+
+func TestTokenIsRequiredOnEveryRequest(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{"/", "/new", "/static/console.css", "/static/console.js", "/sessions/0123456789abcdef0123456789abcdef"} {
+		if resp, body := get(t, e.http, e.base+path); resp.StatusCode != http.StatusForbidden || strings.Contains(body, "acme") {
+			t.Errorf("GET %s without the token: %d, want 403 and nothing about the party", path, resp.StatusCode)
+		}
+	}
+	wrong := strings.Repeat("A", len(e.token))
+	if resp, _ := get(t, e.http, e.base+"/?token="+wrong); resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) != 0 {
+		t.Errorf("a wrong token: %d with %d cookies, want 403 and none", resp.StatusCode, len(resp.Cookies()))
+	}
+	req, _ := http.NewRequest("GET", e.base+"/", nil)
+	req.AddCookie(&http.Cookie{Name: "blindjoin_console", Value: wrong})
+	if resp, err := e.http.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a wrong cookie: %v %v, want 403", resp.StatusCode, err)
+	}
+
+	resp, _ := get(t, e.http, e.url)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("the printed URL: %d to %q, want 303 to / (the token leaves the address bar)", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	cookies := resp.Cookies()
+	if len(cookies) != 1 {
+		t.Fatalf("%d cookies, want 1", len(cookies))
+	}
+	ck := cookies[0]
+	if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/" || ck.Secure {
+		t.Errorf("cookie %+v: want HttpOnly, SameSite=Strict, Path=/, not Secure over plain HTTP", ck)
+	}
+	req, _ = http.NewRequest("GET", e.base+"/static/console.css", nil)
+	req.AddCookie(ck)
+	if resp, err := e.http.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("a static file with the cookie: %v %v, want 200", resp.StatusCode, err)
+	}
+}
+
+func TestSecurityHeadersOnEveryResponse(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	for _, tc := range []struct {
+		c    *http.Client
+		path string
+		want int
+	}{
+		{e.http, "/", http.StatusForbidden},
+		{b, "/", http.StatusOK},
+		{b, "/new", http.StatusOK},
+		{b, "/static/console.js", http.StatusOK},
+		{b, "/sessions/not-an-id", http.StatusNotFound},
+	} {
+		resp, _ := get(t, tc.c, e.base+tc.path)
+		h := resp.Header
+		csp := h.Get("Content-Security-Policy")
+		if resp.StatusCode != tc.want || !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "default-src 'none'") ||
+			!strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe") ||
+			h.Get("X-Frame-Options") != "DENY" || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("GET %s: %d, headers %v", tc.path, resp.StatusCode, h)
+		}
+	}
+}
+
+func TestUnknownHostRefused(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	// A DNS-rebinding page reaches the port under its own name.
+	req, _ := http.NewRequest("GET", e.base+"/", nil)
+	req.Host = "attacker.example"
+	resp, err := b.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("Host attacker.example: %d, want 421", resp.StatusCode)
+	}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]{64})"`)
+
+func TestCSRFOnEveryStateChange(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	_, page := get(t, b, e.base+"/new")
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSRF field on the propose form")
+	}
+	form := url.Values{"partner": {"news"}, "match_key": {"email"}, "min_rows": {"1000"}, "k": {"50"},
+		"count_purposes": {"7,9"}, "activation_purposes": {"1,3,4"}, "rate_granularity": {"percent"}, "retention_days": {"30"}}
+	post := func(path, csrf string, hdr map[string]string) int {
+		f := url.Values{}
+		for k, v := range form {
+			f[k] = v
+		}
+		if csrf != "" {
+			f.Set("csrf", csrf)
+		}
+		req, _ := http.NewRequest("POST", e.base+path, strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		noRedirect := *b
+		noRedirect.CheckRedirect = e.http.CheckRedirect
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	sessionPaths := []string{"/new", "/sessions/0123456789abcdef0123456789abcdef/join", "/sessions/0123456789abcdef0123456789abcdef/run"}
+	for _, path := range sessionPaths {
+		for name, tc := range map[string]struct {
+			csrf string
+			hdr  map[string]string
+		}{
+			"no token":         {"", nil},
+			"wrong token":      {strings.Repeat("0", 64), nil},
+			"foreign origin":   {m[1], map[string]string{"Origin": "http://attacker.example"}},
+			"cross-site fetch": {m[1], map[string]string{"Sec-Fetch-Site": "cross-site"}},
+		} {
+			if got := post(path, tc.csrf, tc.hdr); got != http.StatusForbidden {
+				t.Errorf("POST %s with %s: %d, want 403", path, name, got)
+			}
+		}
+	}
+	if got := post("/new", m[1], map[string]string{"Origin": e.base, "Sec-Fetch-Site": "same-origin"}); got != http.StatusSeeOther {
+		t.Errorf("POST /new from the page: %d, want 303 to the new session", got)
+	}
+}
+
+func TestHostileSessionNameEscaped(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	_, page := get(t, b, e.base+"/new")
+	csrf := csrfField.FindStringSubmatch(page)[1]
+	hostile := `<script>alert(1)</script><img src=x onerror=alert(2)>"'`
+	resp, err := b.PostForm(e.base+"/new", url.Values{"csrf": {csrf}, "label": {hostile}, "partner": {"news"}, "match_key": {"email"},
+		"min_rows": {"1000"}, "k": {"50"}, "count_purposes": {"7,9"}, "activation_purposes": {"1,3,4"}, "rate_granularity": {"percent"}, "retention_days": {"30"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	sessionURL := resp.Request.URL.String()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(sessionURL, "/sessions/") {
+		t.Fatalf("creating: %d at %s", resp.StatusCode, sessionURL)
+	}
+	_, list := get(t, b, e.base+"/")
+	for where, html := range map[string]string{"session page": string(body), "sessions list": list} {
+		if strings.Contains(html, "<script>alert") || strings.Contains(html, "<img src=x") {
+			t.Errorf("%s holds the name unescaped", where)
+		}
+		if !strings.Contains(html, "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;") {
+			t.Errorf("%s does not show the name escaped", where)
+		}
+	}
+}
+
+func TestSessionIDMustBeAnID(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	for _, id := range []string{"..%2F..%2Fetc", "0123456789ABCDEF0123456789ABCDEF", "0123", "0123456789abcdef0123456789abcdef0"} {
+		if resp, _ := get(t, b, e.base+"/sessions/"+id+"/activation.csv"); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("session %q: %d, want 404", id, resp.StatusCode)
+		}
+	}
+}
+
+func TestListenRefusesNonLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		addr   string
+		remote bool
+		ok     bool
+	}{
+		{"127.0.0.1:0", false, true},
+		{"localhost:0", false, true},
+		{"127.0.0.2:0", false, true},
+		{"0.0.0.0:0", false, false},
+		{":0", false, false},
+		{"192.0.2.1:0", false, false},
+		{"example.com:0", false, false},
+		{"0.0.0.0:0", true, true},
+	} {
+		ln, err := console.Listen(tc.addr, tc.remote)
+		if ln != nil {
+			ln.Close()
+		}
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("Listen(%q, %v): %v", tc.addr, tc.remote, err)
+		case !tc.ok && !errors.Is(err, console.ErrNotLoopback):
+			t.Errorf("Listen(%q, %v): %v, want ErrNotLoopback", tc.addr, tc.remote, err)
+		}
+	}
+}
