@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/auth"
+	"github.com/blindjoin/blindjoin/cleanroom/console"
 	"github.com/blindjoin/blindjoin/cleanroom/httpapi"
 	"github.com/blindjoin/blindjoin/cleanroom/keyfile"
 	"github.com/blindjoin/blindjoin/cleanroom/registry"
@@ -176,6 +177,19 @@ func start(ctx context.Context, cfg Config, floor policy.Policy, st *sqlitestore
 	if err != nil {
 		return nil, err
 	}
+	budget := cfg.DPBudget
+	if budget == 0 {
+		budget = session.DefaultDPBudget
+	}
+	web, err := console.New(console.Config{
+		DataDir: cfg.DataDir, Store: st, Parties: parties, TranscriptKey: svc.TranscriptPublicKey(), DPBudget: budget,
+		Ready:    func(ctx context.Context) error { _, err := svc.StateCounts(ctx); return err },
+		Elements: svc.ElementsProcessed, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	h = withConsole(h, web.Handler())
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -353,4 +367,13 @@ func loadFloor(path string) (policy.Policy, error) {
 		return policy.Policy{}, fmt.Errorf("operator: floor policy %s: %w", path, err)
 	}
 	return p, nil
+}
+
+// withConsole serves the operator and auditor console under
+// console.Prefix next to the API.
+func withConsole(api, web http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(console.Prefix, web)
+	mux.Handle("/", api)
+	return mux
 }

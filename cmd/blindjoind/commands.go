@@ -50,6 +50,7 @@ var commands = []command{
 	{"party add", "register a party and print its API key once", partyAdd},
 	{"party list", "list the registered parties", partyList},
 	{"party revoke", "revoke a party's API key and tokens", partyRevoke},
+	{"operator add", "create a web-console operator credential and print it once", operatorAdd},
 	{"keys rotate", "make a new token-signing key current", keysRotate},
 	{"keys show", "print the transcript public key auditors verify with", keysShow},
 }

@@ -1,0 +1,6 @@
+package console
+
+import "html/template"
+
+// funcs are the helpers the templates use.
+var funcs = template.FuncMap{}
