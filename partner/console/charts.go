@@ -118,7 +118,7 @@ func newBars(title string, items []barItem, k int64) bars {
 			top = max(top, *it.Value)
 		}
 	}
-	b := bars{Width: barLabelWidth + barMaxWidth + 140, Height: float64(len(items))*barRowHeight + 8, Title: title}
+	b := bars{Width: barLabelWidth + barMaxWidth + 210, Height: float64(len(items))*barRowHeight + 8, Title: title}
 	for i, it := range items {
 		r := bar{Name: it.Name, Y: float64(i)*barRowHeight + 4}
 		if it.Value == nil {

@@ -164,7 +164,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 		csp := h.Get("Content-Security-Policy")
 		if resp.StatusCode != tc.want || !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "default-src 'none'") ||
 			!strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe") ||
-			h.Get("X-Frame-Options") != "DENY" || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" {
+			h.Get("X-Frame-Options") != "DENY" || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "same-origin" {
 			t.Errorf("GET %s: %d, headers %v", tc.path, resp.StatusCode, h)
 		}
 	}

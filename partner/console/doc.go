@@ -30,7 +30,7 @@
 //     an Origin of this console and a same-origin Sec-Fetch-Site.
 //   - Every response carries a strict Content-Security-Policy (no inline
 //     script or style, script-src 'self'), X-Frame-Options: DENY,
-//     nosniff, no referrer and no caching.
+//     nosniff, a same-origin referrer policy and no caching.
 //   - Pages are html/template: session labels, party and segment names
 //     (data another party chose) are escaped wherever they appear.
 //

@@ -368,7 +368,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, c *current) {
 		Client: s.cfg.Client, SessionID: c.ID, Input: s.inputPath(in.File),
 		Columns:       columnsOf(in),
 		DefaultRegion: in.Region, Hashed: in.Hashed,
-		OutDir: s.sessionDir(c.ID), KeyDir: s.cfg.KeyDir, PollInterval: s.cfg.PollInterval,
+		OutDir: s.sessionDir(c.ID), KeyDir: s.cfg.KeyDir, PollInterval: s.cfg.PollInterval, MaxPollInterval: s.cfg.PollInterval,
 		Logger: s.cfg.Logger,
 	}
 	if in.File == "" || in.IDColumn == "" {

@@ -53,7 +53,8 @@ type Config struct {
 	// ServerKey, if set, is the clean room's published transcript key:
 	// the results page then verifies the transcript's signature.
 	ServerKey ed25519.PublicKey
-	// PollInterval is passed to the flows (zero: the flow's default).
+	// PollInterval is the flows' wait between two looks at the session,
+	// first and longest (zero: the flow's defaults).
 	PollInterval time.Duration
 	Logger       *slog.Logger // default: discard
 	Rand         io.Reader    // the console token; default crypto/rand
@@ -229,7 +230,7 @@ func setSecurityHeaders(w http.ResponseWriter) {
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin") // "no-referrer" would make the browser send "Origin: null" on our own forms
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
 }

@@ -26,7 +26,8 @@ type sessionView struct {
 	Policy      []wording.Field
 	MayJoin     bool // the media partner may accept the policy now
 	MayRun      bool // an input may be picked and run
-	Advertiser  bool
+	// IsAdvertiser is true when this party is the session's advertiser.
+	IsAdvertiser bool
 
 	Files   []string
 	Input   inputChoice
@@ -62,17 +63,19 @@ type summaryView struct {
 
 func (s *Server) sessionPage(w http.ResponseWriter, r *http.Request, c *current) {
 	v := &sessionView{current: c, Counterpart: c.counterpart(), Policy: wording.Policy(c.Terms.Policy),
-		Advertiser: c.Me.Party == c.Advertiser}
+		IsAdvertiser: c.Me.Party == c.Advertiser}
 	v.MayJoin = c.State == api.StateCreated && c.Me.Party == c.Partner
 	if run := s.runOf(c.ID); run != nil {
-		st := run.status(waitingFor(c))
-		v.Run = &st
+		// A run that ended well shows as its results and rows.
+		if st := run.status(waitingFor(c)); st.Outcome == "" {
+			v.Run = &st
+		}
 	}
 	running := v.Run != nil && v.Run.Running
 	hasOutputs := fileExists(filepath.Join(s.sessionDir(c.ID), "summary.json"))
 	switch c.State {
 	case api.StateCreated:
-		v.MayRun = v.Advertiser && !running
+		v.MayRun = v.IsAdvertiser && !running
 	case api.StateJoined, api.StateUploading, api.StateExchanging:
 		v.MayRun = !running
 	case api.StateComputed:
