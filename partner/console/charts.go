@@ -97,6 +97,7 @@ type bar struct {
 }
 
 const (
+	barLabelRunes = 22 // a longer label is cut, to stay left of its bar
 	barLabelWidth = 170
 	barMaxWidth   = 260
 	barRowHeight  = 26
@@ -120,7 +121,7 @@ func newBars(title string, items []barItem, k int64) bars {
 	}
 	b := bars{Width: barLabelWidth + barMaxWidth + 210, Height: float64(len(items))*barRowHeight + 8, Title: title}
 	for i, it := range items {
-		r := bar{Name: it.Name, Y: float64(i)*barRowHeight + 4}
+		r := bar{Name: shorten(it.Name, barLabelRunes), Y: float64(i)*barRowHeight + 4}
 		if it.Value == nil {
 			r.Text = "< " + wording.Thousands(k)
 		} else {
@@ -134,4 +135,13 @@ func newBars(title string, items []barItem, k int64) bars {
 		b.Rows = append(b.Rows, r)
 	}
 	return b
+}
+
+// shorten cuts s to n runes, marking the cut with an ellipsis.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
