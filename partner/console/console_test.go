@@ -305,3 +305,22 @@ func TestListenRefusesNonLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestInputOnlyFromTheInputDirectory(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	_, page := get(t, b, e.base+"/new")
+	csrf := csrfField.FindStringSubmatch(page)[1]
+	resp, err := b.PostForm(e.base+"/new", url.Values{"csrf": {csrf}, "partner": {"news"}, "match_key": {"email"},
+		"min_rows": {"1000"}, "k": {"50"}, "count_purposes": {"7,9"}, "activation_purposes": {"1,3,4"}, "rate_granularity": {"percent"}, "retention_days": {"30"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, name := range []string{"/etc/passwd", "../../../../etc/passwd", "..", "sub/../../x.csv"} {
+		_, body := get(t, b, resp.Request.URL.String()+"?file="+url.QueryEscape(name))
+		if strings.Contains(body, "root:") || !strings.Contains(body, "not a file name of the input directory") {
+			t.Errorf("file %q: the preview read outside the input directory or did not say why not", name)
+		}
+	}
+}

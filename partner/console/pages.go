@@ -225,7 +225,11 @@ func (s *Server) proposal(f policyForm) (api.CreateSessionRequest, string, error
 		if len(req.Segments) > 0 {
 			return req, "", errors.New("give the segments as a list or read them from a file, not both")
 		}
-		names, err := flow.SegmentNames(s.inputPath(f.SegmentsFile), cmp.Or(f.SegmentsColumn, "segments"))
+		path, err := s.inputPath(f.SegmentsFile)
+		if err != nil {
+			return req, "", err
+		}
+		names, err := flow.SegmentNames(path, cmp.Or(f.SegmentsColumn, "segments"))
 		if err != nil {
 			return req, "", err
 		}
@@ -279,13 +283,16 @@ func (s *Server) inputFiles() []string {
 	return out
 }
 
-// inputPath resolves a file name of the picker, or a typed path, against
-// the input directory.
-func (s *Server) inputPath(name string) string {
-	if filepath.IsAbs(name) {
-		return name
+// errNotInputFile refuses a file name that is not one of the input
+// directory's: a form cannot point the console at another file.
+var errNotInputFile = errors.New("not a file name of the input directory")
+
+// inputPath resolves a file name of the pickers in the input directory.
+func (s *Server) inputPath(name string) (string, error) {
+	if name == "" || name != filepath.Base(name) || name == ".." || name == "." {
+		return "", fmt.Errorf("%q: %w", name, errNotInputFile)
 	}
-	return filepath.Join(s.cfg.InputDir, name)
+	return filepath.Join(s.cfg.InputDir, name), nil
 }
 
 // sessionIDPattern is the form of a session id: it becomes a directory
@@ -364,16 +371,17 @@ func choiceFrom(get func(string) string) inputChoice {
 
 func (s *Server) startRun(w http.ResponseWriter, r *http.Request, c *current) {
 	in := choiceFrom(r.PostFormValue)
+	input, err := s.inputPath(in.File)
+	if err != nil || in.IDColumn == "" {
+		s.render(w, r, "error.html", http.StatusBadRequest, page{Title: "Pick the input", Error: "Pick the input file and its identifier column first."})
+		return
+	}
 	opts := flow.Options{
-		Client: s.cfg.Client, SessionID: c.ID, Input: s.inputPath(in.File),
+		Client: s.cfg.Client, SessionID: c.ID, Input: input,
 		Columns:       columnsOf(in),
 		DefaultRegion: in.Region, Hashed: in.Hashed,
 		OutDir: s.sessionDir(c.ID), KeyDir: s.cfg.KeyDir, PollInterval: s.cfg.PollInterval, MaxPollInterval: s.cfg.PollInterval,
 		Logger: s.cfg.Logger,
-	}
-	if in.File == "" || in.IDColumn == "" {
-		s.render(w, r, "error.html", http.StatusBadRequest, page{Title: "Pick the input", Error: "Pick the input file and its identifier column first."})
-		return
 	}
 	s.startFlow(c.ID, opts)
 	http.Redirect(w, r, "/sessions/"+c.ID, http.StatusSeeOther)

@@ -45,8 +45,8 @@ type Config struct {
 	// summary.json, rejects.csv, results.json, activation.csv) and the
 	// labels this party gives its sessions.
 	WorkDir string
-	// InputDir is the directory whose CSV files the input picker offers
-	// (any path may still be typed). Default: the working directory.
+	// InputDir is the directory whose CSV files the pickers offer; only
+	// those can be read. Default: the working directory.
 	InputDir string
 	// KeyDir holds the session keys. Default: keystore.Dir(Client.Host()).
 	KeyDir string

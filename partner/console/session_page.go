@@ -113,7 +113,11 @@ func (s *Server) sessionPage(w http.ResponseWriter, r *http.Request, c *current)
 
 // preview reads the header and first rows of the picked file.
 func (s *Server) preview(in inputChoice) *preview {
-	f, err := os.Open(s.inputPath(in.File))
+	path, err := s.inputPath(in.File)
+	if err != nil {
+		return &preview{Error: err.Error()}
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return &preview{Error: "cannot open " + in.File + ": " + errors.Unwrap(err).Error()}
 	}
@@ -151,7 +155,11 @@ func (s *Server) preflight(r *http.Request, c *current, in inputChoice) *preflig
 	if c.Me.Party == c.Partner {
 		role = api.RoleMediaPartner
 	}
-	sum, err := flow.Preflight(r.Context(), flow.PreflightOptions{Terms: c.Terms, Role: role, Input: s.inputPath(in.File),
+	path, err := s.inputPath(in.File)
+	if err != nil {
+		return &preflightView{Error: err.Error()}
+	}
+	sum, err := flow.Preflight(r.Context(), flow.PreflightOptions{Terms: c.Terms, Role: role, Input: path,
 		Columns: columnsOf(in), DefaultRegion: in.Region, Hashed: in.Hashed})
 	v := &preflightView{}
 	if err != nil {
