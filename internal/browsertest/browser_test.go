@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,15 +91,68 @@ func (p *person) page() string {
 	return s
 }
 
+// text is the rendered text of the first element sel matches, read in the
+// page (a DOM node id could go stale across the page's own reloads).
 func (p *person) text(sel string) string {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 60*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		p.t.Fatalf("%s: text of %s: %v", p.name, sel, err)
+	js := `(() => { const e = document.querySelector(` + strconv.Quote(sel) + `); return e ? (e.innerText ?? e.textContent).trim() : "\x00" })()`
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		cancel()
+		if err == nil && s != "\x00" {
+			return s
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return strings.TrimSpace(s)
+	p.t.Fatalf("%s: no %s; the page at %s", p.name, sel, p.page())
+	return ""
+}
+
+// set fills form fields, given as selector and value pairs, as typing or
+// choosing would (the value property, as chromedp.SetValue sets it, but
+// looked up in the page rather than through DOM node ids that a reload
+// may have made stale).
+func (p *person) set(pairs ...string) {
+	p.t.Helper()
+	for i := 0; i+1 < len(pairs); i += 2 {
+		js := `(() => { const e = document.querySelector(` + strconv.Quote(pairs[i]) + `); if (!e) return false; e.value = ` +
+			strconv.Quote(pairs[i+1]) + `; return e.value === ` + strconv.Quote(pairs[i+1]) + ` })()`
+		if !eval[bool](p, js) {
+			p.t.Fatalf("%s: cannot set %s to %q; the page at %s", p.name, pairs[i], pairs[i+1], p.page())
+		}
+	}
+}
+
+// follow clicks sel, a link or a submit button, as a person would (a
+// mouse click), and waits for the next page to hold next. The click's own
+// answer may be that the page navigated away under it: that is the point.
+func (p *person) follow(sel chromedp.CSS, next string) {
+	p.t.Helper()
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+		err := chromedp.Do(ctx, chromedp.Click(sel))
+		cancel()
+		switch {
+		case err == nil || strings.Contains(err.Error(), "navigated or closed"):
+			p.ready(next)
+			return
+		case strings.Contains(err.Error(), "No node with given id") && attempt < 5:
+			// chromedp's copy of the DOM lagged behind the page's last
+			// load: look the button up again.
+			time.Sleep(200 * time.Millisecond)
+		default:
+			p.t.Fatalf("%s: clicking %s: %v; the page at %s", p.name, sel, err, p.page())
+		}
+	}
+}
+
+// ready waits until the page has loaded and holds sel: after a click
+// that submits a form, the next page.
+func (p *person) ready(sel string) {
+	p.t.Helper()
+	p.waitFor(`document.readyState === "complete" && document.querySelector(`+strconv.Quote(sel)+`) !== null`, 60*time.Second)
 }
 
 func eval[T any](p *person, js string) T {
@@ -175,19 +229,18 @@ func TestWholeSessionInTwoConsoles(t *testing.T) {
 	pub := w.person(t, browser, "media partner")
 
 	// The advertiser opens its console and proposes a session.
-	adv.do(chromedp.Navigate(w.advURL), chromedp.WaitVisible(chromedp.CSS("table.list")))
+	adv.do(chromedp.Navigate(w.advURL))
+	adv.ready("table.list")
 	if loc := eval[string](adv, `location.href`); strings.Contains(loc, "token=") {
 		t.Errorf("the token stays in the address bar: %s", loc)
 	}
 	adv.shot("sessions")
 	label := "Spring launch <b>×</b> news"
-	adv.do(chromedp.Click(chromedp.CSS(`a.button[href="/new"]`)), chromedp.WaitVisible(chromedp.ID("propose")),
-		chromedp.SetValue(chromedp.CSS(`input[name=label]`), label),
-		chromedp.SetValue(chromedp.CSS(`input[name=partner]`), "news"),
-		chromedp.SetValue(chromedp.CSS(`select[name=segments_file]`), "crm.csv"),
-		chromedp.SetValue(chromedp.CSS(`input[name=auditors]`), "audit-firm"))
+	adv.follow(`a.button[href="/new"]`, "#propose")
+	adv.set(`input[name=label]`, label, `input[name=partner]`, "news",
+		`select[name=segments_file]`, "crm.csv", `input[name=auditors]`, "audit-firm")
 	adv.shot("propose")
-	adv.do(chromedp.Click(chromedp.ID("propose")), chromedp.WaitVisible(chromedp.ID("policy")))
+	adv.follow("#propose", "#policy")
 	if h1 := adv.text("h1"); h1 != label {
 		t.Errorf("the session's name reads %q, want %q as text", h1, label)
 	}
@@ -199,23 +252,25 @@ func TestWholeSessionInTwoConsoles(t *testing.T) {
 
 	// It picks its file and columns, reads the preflight and runs.
 	cols := w.data.AdvertiserColumns()
-	adv.do(chromedp.SetValue(chromedp.ID("file"), "crm.csv"), chromedp.Click(chromedp.ID("check")), chromedp.WaitVisible(chromedp.ID("id-column")),
-		chromedp.SetValue(chromedp.ID("id-column"), cols.ID), chromedp.SetValue(chromedp.ID("consent-column"), cols.Consent),
-		chromedp.SetValue(chromedp.ID("segments-column"), cols.Segments), chromedp.Click(chromedp.ID("check")), chromedp.WaitVisible(chromedp.ID("preflight")))
+	adv.set("#file", "crm.csv")
+	adv.follow("#check", "#id-column")
+	adv.set("#id-column", cols.ID, "#consent-column", cols.Consent, "#segments-column", cols.Segments)
+	adv.follow("#check", "#preflight")
 	if got, want := adv.text("#pre-upload"), wording.Thousands(int64(w.truth.Advertiser.Counted)); got != want {
 		t.Errorf("preflight: %s rows would be uploaded, truth %s", got, want)
 	}
 	adv.fullShot("preflight")
-	adv.do(chromedp.Click(chromedp.ID("run-button")), chromedp.WaitVisible(chromedp.ID("progress")))
+	adv.follow("#run-button", "#progress")
 	adv.waitFor(`(document.getElementById("phase")||{}).textContent.includes("waiting for news to accept")`, 30*time.Second)
 	adv.shot("waiting")
 
 	// The media partner sees the proposal, reads the policy, accepts it.
-	pub.do(chromedp.Navigate(w.pubURL), chromedp.WaitVisible(chromedp.CSS("table.list")))
+	pub.do(chromedp.Navigate(w.pubURL))
+	pub.ready("table.list")
 	if !strings.Contains(pub.text("section.card"), "Proposals addressed to you") {
 		t.Error("the partner's console lists no proposal")
 	}
-	pub.do(chromedp.Click(chromedp.CSS(`section.card a[href="/sessions/`+sessionID+`"]`)), chromedp.WaitVisible(chromedp.ID("accept")))
+	pub.follow(chromedp.CSS(`section.card a[href="/sessions/`+sessionID+`"]`), "#accept")
 	if strings.Contains(pub.text("h1"), "Spring") {
 		t.Error("the advertiser's local session name reached the partner")
 	}
@@ -227,15 +282,17 @@ func TestWholeSessionInTwoConsoles(t *testing.T) {
 		t.Error("the policy is not in plain words with its defaults marked")
 	}
 	pub.fullShot("accept")
-	pub.do(chromedp.Click(chromedp.ID("accept-box")), chromedp.Click(chromedp.ID("accept")), chromedp.WaitVisible(chromedp.ID("file")))
+	pub.do(chromedp.Click(chromedp.ID("accept-box")))
+	pub.follow("#accept", "#file")
 	pcols := w.data.PartnerColumns()
-	pub.do(chromedp.SetValue(chromedp.ID("file"), "audience.csv"), chromedp.Click(chromedp.ID("check")), chromedp.WaitVisible(chromedp.ID("id-column")),
-		chromedp.SetValue(chromedp.ID("id-column"), pcols.ID), chromedp.SetValue(chromedp.ID("consent-column"), pcols.Consent),
-		chromedp.Click(chromedp.ID("check")), chromedp.WaitVisible(chromedp.ID("preflight")))
+	pub.set("#file", "audience.csv")
+	pub.follow("#check", "#id-column")
+	pub.set("#id-column", pcols.ID, "#consent-column", pcols.Consent)
+	pub.follow("#check", "#preflight")
 	if got, want := pub.text("#pre-upload"), wording.Thousands(int64(w.truth.Partner.Counted)); got != want {
 		t.Errorf("partner preflight: %s rows would be uploaded, truth %s", got, want)
 	}
-	pub.do(chromedp.Click(chromedp.ID("run-button")))
+	pub.follow("#run-button", "#progress")
 
 	// Both pages turn into results by themselves.
 	for _, p := range []*person{adv, pub} {
@@ -320,11 +377,13 @@ func TestWholeSessionInTwoConsoles(t *testing.T) {
 // and a wrong key.
 func (w *world) auditor(t *testing.T, browser context.Context, sessionID string) {
 	a := w.person(t, browser, "auditor")
-	a.do(chromedp.Navigate(w.room.URL+"/console/audit"), chromedp.WaitVisible(chromedp.ID("verify")))
+	a.do(chromedp.Navigate(w.room.URL + "/console/audit"))
+	a.ready("#verify")
 	if key := eval[string](a, `document.getElementById("key").value`); key != hex.EncodeToString(w.room.TranscriptKey) {
 		t.Errorf("pre-filled key %s", key)
 	}
-	a.do(chromedp.SetValue(chromedp.ID("session-id"), sessionID), chromedp.SetValue(chromedp.ID("api-key"), w.audKey), chromedp.Click(chromedp.ID("fetch")))
+	a.set("#session-id", sessionID, "#api-key", w.audKey)
+	a.do(chromedp.Click(chromedp.ID("fetch")))
 	a.waitFor(`document.getElementById("transcript").value.length > 0`, 20*time.Second)
 	original := eval[string](a, `document.getElementById("transcript").value`)
 	verify := func() string {
@@ -347,7 +406,7 @@ func (w *world) auditor(t *testing.T, browser context.Context, sessionID string)
 	}
 	a.shot("audit-tampered")
 	other, _, _ := ed25519.GenerateKey(rand.Reader)
-	a.do(chromedp.SetValue(chromedp.ID("transcript"), original), chromedp.SetValue(chromedp.ID("key"), hex.EncodeToString(other)))
+	a.set("#transcript", original, "#key", hex.EncodeToString(other))
 	if v := verify(); !strings.Contains(v, "signature does not verify") {
 		t.Errorf("another key: %q", v)
 	}
@@ -357,14 +416,15 @@ func (w *world) auditor(t *testing.T, browser context.Context, sessionID string)
 // then works.
 func (w *world) operator(t *testing.T, browser context.Context, sessionID string) {
 	o := w.person(t, browser, "operator")
-	o.do(chromedp.Navigate(w.room.URL+"/console/"), chromedp.WaitVisible(chromedp.ID("login")),
-		chromedp.SetValue(chromedp.CSS(`input[name=name]`), "ops"), chromedp.SetValue(chromedp.CSS(`input[name=credential]`), w.operatorCred),
-		chromedp.Click(chromedp.ID("login")), chromedp.WaitVisible(chromedp.ID("register")))
+	o.do(chromedp.Navigate(w.room.URL + "/console/"))
+	o.ready("#login")
+	o.set(`input[name=name]`, "ops", `input[name=credential]`, w.operatorCred)
+	o.follow("#login", "#register")
 	if s := o.text("#sessions"); !strings.Contains(s, sessionID[:8]) || !strings.Contains(s, "computed") {
 		t.Error("the dashboard does not list the session as computed")
 	}
-	o.do(chromedp.SetValue(chromedp.ID("party-name"), "tv-network"), chromedp.SetValue(chromedp.ID("party-role"), "media_partner"),
-		chromedp.Click(chromedp.ID("register-button")), chromedp.WaitVisible(chromedp.ID("api-key")))
+	o.set("#party-name", "tv-network", "#party-role", "media_partner")
+	o.follow("#register-button", "#api-key")
 	key := o.text("#api-key")
 	resp, err := http.Post(w.room.URL+"/v1/auth/token", "application/json", strings.NewReader(`{"api_key":"`+key+`"}`))
 	if err != nil {
