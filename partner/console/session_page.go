@@ -96,7 +96,8 @@ func (s *Server) sessionPage(w http.ResponseWriter, r *http.Request, c *current)
 	if hasOutputs {
 		v.Summary = readSummary(filepath.Join(s.sessionDir(c.ID), "summary.json"))
 	}
-	if c.State == api.StateComputed || c.State == api.StatePurged {
+	member := c.Me.Party == c.Advertiser || c.Me.Party == c.Partner
+	if member && (c.State == api.StateComputed || c.State == api.StatePurged) {
 		res, err := s.resultsView(r, c)
 		if err != nil {
 			s.fail(w, r, err)
