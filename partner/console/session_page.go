@@ -72,12 +72,13 @@ func (s *Server) sessionPage(w http.ResponseWriter, r *http.Request, c *current)
 		}
 	}
 	running := v.Run != nil && v.Run.Running
+	member := c.Me.Party == c.Advertiser || c.Me.Party == c.Partner
 	hasOutputs := fileExists(filepath.Join(s.sessionDir(c.ID), "summary.json"))
 	switch c.State {
 	case api.StateCreated:
 		v.MayRun = v.IsAdvertiser && !running
 	case api.StateJoined, api.StateUploading, api.StateExchanging:
-		v.MayRun = !running
+		v.MayRun = member && !running
 	case api.StateComputed:
 		// A media partner that ran elsewhere, or was interrupted before
 		// writing its outputs, may still map its activation rows here.
@@ -96,7 +97,6 @@ func (s *Server) sessionPage(w http.ResponseWriter, r *http.Request, c *current)
 	if hasOutputs {
 		v.Summary = readSummary(filepath.Join(s.sessionDir(c.ID), "summary.json"))
 	}
-	member := c.Me.Party == c.Advertiser || c.Me.Party == c.Partner
 	if member && (c.State == api.StateComputed || c.State == api.StatePurged) {
 		res, err := s.resultsView(r, c)
 		if err != nil {
