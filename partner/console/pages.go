@@ -305,7 +305,6 @@ type current struct {
 	Me    client.Identity
 	Label string
 	Terms flow.Terms
-	Mine  string // "advertiser" or "media_partner" (or auditor)
 }
 
 // withSession reads the session named in the path for h.
@@ -331,7 +330,7 @@ func (s *Server) withSession(h func(http.ResponseWriter, *http.Request, *current
 			s.fail(w, r, err)
 			return
 		}
-		c := &current{Session: ss, Me: me, Label: s.labels()[id], Terms: terms, Mine: me.Role}
+		c := &current{Session: ss, Me: me, Label: s.labels()[id], Terms: terms}
 		h(w, r, c)
 	}
 }

@@ -2,10 +2,8 @@ package console
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -69,8 +67,8 @@ func (s *Server) resultsView(r *http.Request, c *current) (*resultsView, error) 
 		v.Noise = fmt.Sprintf("Differential-privacy noise is on (epsilon %g): the counts are noisy on purpose.", *res.DPEpsilon)
 	}
 	v.Transcript, v.TranscriptOK = s.checkTranscript(r, c, res)
-	if sum := readActivationRows(filepath.Join(s.sessionDir(c.ID), "summary.json")); sum != nil {
-		v.Activation, v.ActivationRows = true, wording.Thousands(*sum)
+	if sum := loadSummary(s.sessionDir(c.ID)); sum != nil && sum.ActivationRows != nil {
+		v.Activation, v.ActivationRows = true, wording.Thousands(*sum.ActivationRows)
 	}
 	v.CompareRows, v.Compare = s.compare(r, c)
 	return v, nil
@@ -139,10 +137,9 @@ func (s *Server) compare(r *http.Request, c *current) ([]compareRow, *bars) {
 	var items []barItem
 	for _, o := range list {
 		res, err := s.cfg.Client.Results(r.Context(), o.ID)
-		if errors.Is(err, r.Context().Err()) && err != nil {
-			return nil, nil
-		}
 		if err != nil {
+			// A session whose results cannot be read is left out of the
+			// comparison; the page it belongs to says why.
 			continue
 		}
 		row := compareRow{ID: o.ID, Label: labels[o.ID], Date: o.CreatedAt.Local().Format(time.DateOnly),

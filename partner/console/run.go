@@ -97,13 +97,13 @@ func clock(d time.Duration) string {
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
-// startFlow runs opts in the background as the session's run. A run
-// already going on for the session is kept (false).
-func (s *Server) startFlow(id string, opts flow.Options) bool {
+// startFlow runs opts in the background as the session's run, unless a
+// run of the session is going on already (a form sent twice).
+func (s *Server) startFlow(id string, opts flow.Options) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r, ok := s.runs[id]; ok && !r.isFinished() {
-		return false
+		return
 	}
 	r := &run{started: time.Now(), ended: make(chan struct{})}
 	opts.Progress = r
@@ -119,7 +119,6 @@ func (s *Server) startFlow(id string, opts flow.Options) bool {
 		}
 		close(r.ended)
 	}()
-	return true
 }
 
 func (r *run) isFinished() bool {

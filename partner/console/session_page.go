@@ -1,10 +1,12 @@
 package console
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -73,7 +75,8 @@ func (s *Server) sessionPage(w http.ResponseWriter, r *http.Request, c *current)
 	}
 	running := v.Run != nil && v.Run.Running
 	member := c.Me.Party == c.Advertiser || c.Me.Party == c.Partner
-	hasOutputs := fileExists(filepath.Join(s.sessionDir(c.ID), "summary.json"))
+	last := loadSummary(s.sessionDir(c.ID))
+	hasOutputs := last != nil
 	switch c.State {
 	case api.StateCreated:
 		v.MayRun = v.IsAdvertiser && !running
@@ -95,7 +98,7 @@ func (s *Server) sessionPage(w http.ResponseWriter, r *http.Request, c *current)
 		}
 	}
 	if hasOutputs {
-		v.Summary = readSummary(filepath.Join(s.sessionDir(c.ID), "summary.json"))
+		v.Summary = rowsOf(last)
 	}
 	if member && (c.State == api.StateComputed || c.State == api.StatePurged) {
 		res, err := s.resultsView(r, c)
@@ -171,7 +174,7 @@ func (s *Server) preflight(r *http.Request, c *current, in inputChoice) *preflig
 	}
 	v.Read, v.Uploaded, v.KeptHome = wording.Thousands(sum.Rows.Read), wording.Thousands(sum.Rows.Uploaded), wording.Thousands(sum.Rows.Rejected)
 	v.Reasons = reasons(sum.Rejected)
-	for _, name := range sortedKeys(sum.UnknownSegments) {
+	for _, name := range slices.Sorted(maps.Keys(sum.UnknownSegments)) {
 		v.Unknown = append(v.Unknown, reasonCount{Reason: name, Count: wording.Thousands(sum.UnknownSegments[name])})
 	}
 	return v
@@ -187,16 +190,8 @@ var kindWords = map[flow.RejectKind]string{
 
 // reasons lists rejection reasons, most frequent first, with why.
 func reasons(byReason map[string]int64) []reasonCount {
-	names := sortedKeys(byReason)
-	slices.SortStableFunc(names, func(a, b string) int {
-		switch {
-		case byReason[a] > byReason[b]:
-			return -1
-		case byReason[a] < byReason[b]:
-			return 1
-		}
-		return 0
-	})
+	names := slices.Sorted(maps.Keys(byReason))
+	slices.SortStableFunc(names, func(a, b string) int { return cmp.Compare(byReason[b], byReason[a]) })
 	out := make([]reasonCount, len(names))
 	for i, n := range names {
 		out[i] = reasonCount{Reason: n, Count: wording.Thousands(byReason[n]), Kind: kindWords[flow.KindOf(n)]}
@@ -204,23 +199,9 @@ func reasons(byReason map[string]int64) []reasonCount {
 	return out
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
-// readSummary reads a run's summary.json; nil if unreadable.
-func readSummary(path string) *summaryView {
-	data, err := os.ReadFile(path)
+// loadSummary reads the summary.json a run wrote in dir; nil if none.
+func loadSummary(dir string) *flow.Summary {
+	data, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
 		return nil
 	}
@@ -228,20 +209,11 @@ func readSummary(path string) *summaryView {
 	if json.Unmarshal(data, &sum) != nil {
 		return nil
 	}
+	return &sum
+}
+
+// rowsOf words a run's row accounting.
+func rowsOf(sum *flow.Summary) *summaryView {
 	return &summaryView{Read: wording.Thousands(sum.Rows.Read), Uploaded: wording.Thousands(sum.Rows.Uploaded),
 		KeptHome: wording.Thousands(sum.Rows.Rejected), Reasons: reasons(sum.Rejected)}
-}
-
-// readActivationRows reads the activation row count of a run's
-// summary.json (media partner); nil if none.
-func readActivationRows(path string) *int64 {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	var sum flow.Summary
-	if json.Unmarshal(data, &sum) != nil {
-		return nil
-	}
-	return sum.ActivationRows
 }
