@@ -79,7 +79,7 @@ func New(cfg Config) (*Console, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	pages, err := template.New("").Funcs(funcs).ParseFS(assets, "assets/templates/*.html")
+	pages, err := template.ParseFS(assets, "assets/templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("console: templates: %w", err)
 	}
