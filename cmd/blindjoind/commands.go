@@ -46,7 +46,7 @@ type command struct {
 
 // commands in the order usage lists them.
 var commands = []command{
-	{"serve", "serve the HTTP API", serve},
+	{"serve", "serve the HTTP API and the operator and auditor console (/console/)", serve},
 	{"party add", "register a party and print its API key once", partyAdd},
 	{"party list", "list the registered parties", partyList},
 	{"party revoke", "revoke a party's API key and tokens", partyRevoke},
