@@ -25,6 +25,11 @@ import (
 // fresh profile and no background traffic.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	if testing.Short() {
+		// .ci/run runs it once without -short; under the race detector a
+		// whole session takes a minute or more of CI's two cores.
+		t.Skip("browser tests skipped in -short mode")
+	}
 	path := os.Getenv(chromiumEnv)
 	if path == "" {
 		t.Skipf("browser tests skipped: set %s to a Chromium binary (e.g. %s=/usr/bin/chromium; .ci/run does)", chromiumEnv, chromiumEnv)

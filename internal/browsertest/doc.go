@@ -9,7 +9,8 @@
 //
 // The tests run when BLINDJOIN_CHROMIUM names a Chromium binary (.ci/run
 // sets it to the Debian package's /usr/bin/chromium) and are skipped,
-// saying so, otherwise. Screenshots of the key pages go to a temporary
+// saying so, otherwise, and in -short mode (the race-detector pass of
+// .ci/run). Screenshots of the key pages go to a temporary
 // directory named in the test log, or to BLINDJOIN_SCREENSHOTS if set
 // (docs/console/ holds one set, for the README).
 package browsertest
