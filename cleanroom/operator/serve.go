@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -370,10 +371,15 @@ func loadFloor(path string) (policy.Policy, error) {
 }
 
 // withConsole serves the operator and auditor console under
-// console.Prefix next to the API.
+// console.Prefix next to the API. It dispatches on the raw prefix, not
+// through an http.ServeMux, which would answer the API's unclean paths
+// ("/v1/sessions/..") with a redirect instead of the API's own 404.
 func withConsole(api, web http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle(console.Prefix, web)
-	mux.Handle("/", api)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == strings.TrimSuffix(console.Prefix, "/") || strings.HasPrefix(r.URL.Path, console.Prefix) {
+			web.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 }
