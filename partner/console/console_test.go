@@ -8,15 +8,23 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/operator"
 	"github.com/blindjoin/blindjoin/partner/client"
 	"github.com/blindjoin/blindjoin/partner/console"
+	"github.com/blindjoin/blindjoin/partner/csvin"
+	"github.com/blindjoin/blindjoin/partner/flow"
+	"github.com/blindjoin/blindjoin/partner/synth"
+	"github.com/blindjoin/blindjoin/partner/wording"
 	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
 // The handler tests run the console on a real loopback listener against a
@@ -28,6 +36,9 @@ type env struct {
 	url   string // the printed URL, token included
 	token string
 	http  *http.Client // no cookie yet, does not follow redirects
+
+	acme, news *client.Client // the two parties' own connections
+	work       string         // the console's work and input directory
 }
 
 func newEnv(t *testing.T) *env {
@@ -43,10 +54,15 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := operator.AddParty(ctx, roomDir, "news", api.RoleMediaPartner); err != nil {
+	newsKey, err := operator.AddParty(ctx, roomDir, "news", api.RoleMediaPartner)
+	if err != nil {
 		t.Fatal(err)
 	}
 	c, err := client.New(client.Config{BaseURL: room.URL, APIKey: client.Secret(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	news, err := client.New(client.Config{BaseURL: room.URL, APIKey: client.Secret(newsKey)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +75,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{base: "http://" + ln.Addr().String(), url: srv.URL(ln.Addr())}
+	e := &env{base: "http://" + ln.Addr().String(), url: srv.URL(ln.Addr()), acme: c, news: news, work: work}
 	e.token = strings.TrimPrefix(e.url, e.base+"/?token=")
 	sctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -322,5 +338,84 @@ func TestInputOnlyFromTheInputDirectory(t *testing.T) {
 		if strings.Contains(body, "root:") || !strings.Contains(body, "not a file name of the input directory") {
 			t.Errorf("file %q: the preview read outside the input directory or did not say why not", name)
 		}
+	}
+}
+
+// TestResultsWithNoise runs a session with differential privacy through
+// the flows (as two `blindjoin match` would, the advertiser's outputs in
+// the console's directory) and reads the advertiser's session page: the
+// noise is stated, and no suppressed count is written as a number.
+func TestResultsWithNoise(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	cfg := synth.Config{Seed: 3, AdvertiserRows: 1500, PartnerRows: 2500, OverlapFraction: 0.5, MatchKey: "email",
+		Segments: []string{"loyal", "rare_a", "rare_b", "rare_c", "rare_d", "rare_e"}}
+	data, err := synth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	advIn, pubIn := filepath.Join(e.work, "crm.csv"), filepath.Join(t.TempDir(), "audience.csv")
+	for path, write := range map[string]func(io.Writer) error{advIn: data.WriteAdvertiserCSV, pubIn: data.WritePartnerCSV} {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := errors.Join(write(f), f.Close()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pol := policy.Default()
+	pol.DP = &policy.DP{Epsilon: 1}
+	s, err := e.acme.CreateSession(ctx, api.CreateSessionRequest{Partner: "news", MatchKey: "email", Policy: pol.Canonical(), Segments: cfg.Segments})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.news.Join(ctx, s.ID, s.PolicyHash); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, side := range []struct {
+		c       *client.Client
+		in, out string
+		cols    csvin.Columns
+	}{{e.acme, advIn, filepath.Join(e.work, s.ID), data.AdvertiserColumns()}, {e.news, pubIn, t.TempDir(), data.PartnerColumns()}} {
+		wg.Go(func() {
+			_, errs[i] = flow.Run(ctx, flow.Options{Client: side.c, SessionID: s.ID, Input: side.in, Columns: side.cols, OutDir: side.out,
+				KeyDir: t.TempDir(), PollInterval: 50 * time.Millisecond, MaxPollInterval: 100 * time.Millisecond})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.acme.Results(ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page := get(t, e.browser(t), e.base+"/sessions/"+s.ID)
+	if !strings.Contains(page, "Differential-privacy noise is on (epsilon 1)") {
+		t.Error("the page does not state the noise")
+	}
+	if !strings.Contains(page, `<strong id="overlap">`+wording.Released(res.Overlap, pol.K)+`</strong>`) {
+		t.Errorf("the overlap is not shown as released (%s)", wording.Released(res.Overlap, pol.K))
+	}
+	suppressed := 0
+	for name, n := range res.Segments {
+		bar := regexp.MustCompile(`<text x="0" y="[0-9.]+">` + name + `</text>\s*(?:<rect[^>]*/>)?\s*<text[^>]*class="value">([^<]*)</text>`).FindStringSubmatch(page)
+		switch {
+		case bar == nil:
+			t.Errorf("segment %s has no bar", name)
+		case n == nil && bar[1] != "&lt; 50":
+			t.Errorf("suppressed segment %s reads %q, want < 50", name, bar[1])
+		case n != nil && bar[1] != wording.Thousands(*n):
+			t.Errorf("segment %s reads %q, released %d", name, bar[1], *n)
+		}
+		if n == nil {
+			suppressed++
+		}
+	}
+	if suppressed == 0 {
+		t.Error("the test data suppress no segment: the case is not exercised")
 	}
 }
