@@ -415,6 +415,13 @@ func (w *world) auditor(t *testing.T, browser context.Context, sessionID string)
 	if v := verify(); !strings.Contains(v, "signature does not verify") {
 		t.Errorf("another key: %q", v)
 	}
+	// What transcript.ParseTranscript refuses, the page refuses too.
+	a.set("#key", hex.EncodeToString(w.room.TranscriptKey))
+	a.do(chromedp.Evaluate[chromedp.Void](`(() => { const ta = document.getElementById("transcript"); const t = JSON.parse(ta.value);
+		t.events[0].type = "Session_Created"; ta.value = JSON.stringify(t); })()`))
+	if v := verify(); !strings.Contains(v, "NOT verified: event 1: the type must be") {
+		t.Errorf("an event type outside [a-z0-9_]: %q", v)
+	}
 }
 
 // operator logs in, sees the session and registers a party whose key

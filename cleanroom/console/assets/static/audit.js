@@ -122,10 +122,33 @@ function compareTime(a, b) {
   return a.nanos - b.nanos;
 }
 
+// checkEvent refuses what transcript.Event.Validate refuses.
+function checkEvent(e) {
+  var bad = function (what) { throw new Error("event " + e.seq + ": " + what); };
+  if (!validText(e.actor, 256)) { bad("the actor must be 1..256 bytes without control characters"); }
+  if (!validName(e.type)) { bad("the type must be 1..64 of [a-z0-9_]"); }
+  if (e.data === null || typeof e.data !== "object" || Array.isArray(e.data)) { bad("data is not an object"); }
+  var keys = Object.keys(e.data);
+  if (keys.length > 64) { bad("more than 64 data entries"); }
+  keys.forEach(function (k) {
+    if (!validName(k)) { bad("data keys must be 1..64 of [a-z0-9_]"); }
+    var v = e.data[k];
+    if (typeof v !== "string" || (v !== "" && !validText(v, 1024))) { bad("data values must be up to 1024 bytes without control characters"); }
+  });
+}
+
+function validName(s) { return typeof s === "string" && /^[a-z0-9_]{1,64}$/.test(s); }
+
+// validText: 1..max bytes of UTF-8 without control characters (Unicode
+// category Cc, as Go's unicode.IsControl).
+function validText(s, max) {
+  if (typeof s !== "string") { return false; }
+  var n = utf8.encode(s).length;
+  return n >= 1 && n <= max && !/[\u0000-\u001f\u007f-\u009f]/.test(s) && s.isWellFormed();
+}
+
 function canonical(e, tm) {
-  if (typeof e.actor !== "string" || typeof e.type !== "string" || e.data === null || typeof e.data !== "object") {
-    throw new Error("event " + e.seq + " has malformed fields");
-  }
+  checkEvent(e);
   var head = new DataView(new ArrayBuffer(20));
   head.setBigUint64(0, BigInt(e.seq));
   head.setBigInt64(8, tm.secs);
