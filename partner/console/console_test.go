@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -341,20 +342,15 @@ func TestInputOnlyFromTheInputDirectory(t *testing.T) {
 	}
 }
 
-// TestResultsWithNoise runs a session with differential privacy through
-// the flows (as two `blindjoin match` would, the advertiser's outputs in
-// the console's directory) and reads the advertiser's session page: the
-// noise is stated, and no suppressed count is written as a number.
-func TestResultsWithNoise(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	cfg := synth.Config{Seed: 3, AdvertiserRows: 1500, PartnerRows: 2500, OverlapFraction: 0.5, MatchKey: "email",
-		Segments: []string{"loyal", "rare_a", "rare_b", "rare_c", "rare_d", "rare_e"}}
-	data, err := synth.New(cfg)
+// sessionData writes a small synthetic dataset: the advertiser's file in
+// the console's input directory, the partner's elsewhere.
+func (e *env) sessionData(t *testing.T, segments ...string) (data *synth.Dataset, advIn, pubIn string) {
+	t.Helper()
+	data, err := synth.New(synth.Config{Seed: 3, AdvertiserRows: 1500, PartnerRows: 2500, OverlapFraction: 0.5, MatchKey: "email", Segments: segments})
 	if err != nil {
 		t.Fatal(err)
 	}
-	advIn, pubIn := filepath.Join(e.work, "crm.csv"), filepath.Join(t.TempDir(), "audience.csv")
+	advIn, pubIn = filepath.Join(e.work, "crm.csv"), filepath.Join(t.TempDir(), "audience.csv")
 	for path, write := range map[string]func(io.Writer) error{advIn: data.WriteAdvertiserCSV, pubIn: data.WritePartnerCSV} {
 		f, err := os.Create(path)
 		if err != nil {
@@ -364,9 +360,28 @@ func TestResultsWithNoise(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return data, advIn, pubIn
+}
+
+// runFlow runs one party's side as `blindjoin match` does.
+func runFlow(t *testing.T, c *client.Client, id, in, out string, cols csvin.Columns) error {
+	_, err := flow.Run(context.Background(), flow.Options{Client: c, SessionID: id, Input: in, Columns: cols, OutDir: out,
+		KeyDir: t.TempDir(), PollInterval: 50 * time.Millisecond, MaxPollInterval: 100 * time.Millisecond})
+	return err
+}
+
+// TestResultsWithNoise runs a session with differential privacy through
+// the flows (as two `blindjoin match` would, the advertiser's outputs in
+// the console's directory) and reads the advertiser's session page: the
+// noise is stated, and no suppressed count is written as a number.
+func TestResultsWithNoise(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	segments := []string{"loyal", "rare_a", "rare_b", "rare_c", "rare_d", "rare_e"}
+	data, advIn, pubIn := e.sessionData(t, segments...)
 	pol := policy.Default()
 	pol.DP = &policy.DP{Epsilon: 1}
-	s, err := e.acme.CreateSession(ctx, api.CreateSessionRequest{Partner: "news", MatchKey: "email", Policy: pol.Canonical(), Segments: cfg.Segments})
+	s, err := e.acme.CreateSession(ctx, api.CreateSessionRequest{Partner: "news", MatchKey: "email", Policy: pol.Canonical(), Segments: segments})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,16 +390,10 @@ func TestResultsWithNoise(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
-	for i, side := range []struct {
-		c       *client.Client
-		in, out string
-		cols    csvin.Columns
-	}{{e.acme, advIn, filepath.Join(e.work, s.ID), data.AdvertiserColumns()}, {e.news, pubIn, t.TempDir(), data.PartnerColumns()}} {
-		wg.Go(func() {
-			_, errs[i] = flow.Run(ctx, flow.Options{Client: side.c, SessionID: s.ID, Input: side.in, Columns: side.cols, OutDir: side.out,
-				KeyDir: t.TempDir(), PollInterval: 50 * time.Millisecond, MaxPollInterval: 100 * time.Millisecond})
-		})
-	}
+	wg.Go(func() {
+		errs[0] = runFlow(t, e.acme, s.ID, advIn, filepath.Join(e.work, s.ID), data.AdvertiserColumns())
+	})
+	wg.Go(func() { errs[1] = runFlow(t, e.news, s.ID, pubIn, t.TempDir(), data.PartnerColumns()) })
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
@@ -417,5 +426,71 @@ func TestResultsWithNoise(t *testing.T) {
 	}
 	if suppressed == 0 {
 		t.Error("the test data suppress no segment: the case is not exercised")
+	}
+}
+
+// TestRunFromTheConsole starts the advertiser's side with the console's
+// run form and follows it through the progress answers the page's script
+// reads, while the partner runs its side as `blindjoin match`.
+func TestRunFromTheConsole(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	data, _, pubIn := e.sessionData(t, "loyal")
+	s, err := e.acme.CreateSession(ctx, api.CreateSessionRequest{Partner: "news", MatchKey: "email", Segments: []string{"loyal"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	cols := data.AdvertiserColumns()
+	// The run form comes with the preflight.
+	_, page := get(t, b, e.base+"/sessions/"+s.ID+"?"+url.Values{"file": {"crm.csv"}, "id_column": {cols.ID},
+		"consent_column": {cols.Consent}, "segments_column": {cols.Segments}}.Encode())
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, `id="run-button"`) {
+		t.Fatal("no run form after the preflight")
+	}
+	csrf := m[1]
+	resp, err := b.PostForm(e.base+"/sessions/"+s.ID+"/run", url.Values{"csrf": {csrf}, "file": {"crm.csv"},
+		"id_column": {cols.ID}, "consent_column": {cols.Consent}, "segments_column": {cols.Segments}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	progress := func() console.Status {
+		_, body := get(t, b, e.base+"/sessions/"+s.ID+"/progress")
+		var st console.Status
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			t.Fatalf("progress: %v in %q", err, body)
+		}
+		return st
+	}
+	// The partner has not accepted: the run reads its file, then waits.
+	deadline := time.Now().Add(20 * time.Second)
+	for st := progress(); !strings.Contains(st.Phase, "waiting for news to accept"); st = progress() {
+		if !st.Running || time.Now().After(deadline) {
+			t.Fatalf("progress %+v, want the run waiting for news", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := e.news.Join(ctx, s.ID, s.PolicyHash); err != nil {
+		t.Fatal(err)
+	}
+	if err := runFlow(t, e.news, s.ID, pubIn, t.TempDir(), data.PartnerColumns()); err != nil {
+		t.Fatal(err)
+	}
+	st := progress()
+	for ; st.Running && time.Now().Before(deadline); st = progress() {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st.Running || st.Outcome != "done" || st.Error != "" {
+		t.Fatalf("progress %+v, want done", st)
+	}
+	res, err := e.acme.Results(ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page = get(t, b, e.base+"/sessions/"+s.ID)
+	if !strings.Contains(page, `<strong id="overlap">`+wording.Released(res.Overlap, 50)+`</strong>`) || !strings.Contains(page, `id="rows"`) {
+		t.Error("the session page shows neither the released overlap nor the run's rows")
 	}
 }
