@@ -1,6 +1,7 @@
 // Package operator implements the commands of blindjoind, the clean-room
-// operator's binary: serving the API, registering and revoking parties, and
-// rotating the token-signing key. cmd/blindjoind only parses flags and calls
+// operator's binary: serving the API and the web console, registering and
+// revoking parties, creating console operators, and rotating the
+// token-signing key. cmd/blindjoind only parses flags and calls
 // these functions, so everything here is testable without a process.
 //
 // Every command works on one data directory, private to the operator
@@ -12,6 +13,7 @@
 //	DIR/transcript-signing.pem    transcript signing key (cleanroom/session)
 //	DIR/parts/                    uploaded and relayed part files
 //	DIR/serve.lock                held (flock) by the one server of DIR, holds its PID
+//	DIR/console-operators.json    web-console operator credentials, hashed (cleanroom/console)
 //
 // One server per data directory: serve locks DIR/serve.lock before it opens
 // anything, and a second serve exits naming the holder's PID, because its

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"time"
 
+	"github.com/blindjoin/blindjoin/cleanroom/console"
 	"github.com/blindjoin/blindjoin/cleanroom/registry"
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
@@ -58,4 +59,15 @@ func RevokeParty(ctx context.Context, dir, name string) error {
 	return withRegistry(dir, func(reg *registry.Registry) error {
 		return reg.Revoke(ctx, name)
 	})
+}
+
+// AddOperator creates an operator credential for the web console in the
+// data directory dir (created if need be) and returns it, the only time it
+// is available: only its hash is stored (cleanroom/console). It is not a
+// party key and opens no API route.
+func AddOperator(dir, name string) (credential string, err error) {
+	if err := createDataDir(dir); err != nil {
+		return "", err
+	}
+	return console.AddOperator(dir, name)
 }

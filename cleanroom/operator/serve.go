@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/auth"
+	"github.com/blindjoin/blindjoin/cleanroom/console"
 	"github.com/blindjoin/blindjoin/cleanroom/httpapi"
 	"github.com/blindjoin/blindjoin/cleanroom/keyfile"
 	"github.com/blindjoin/blindjoin/cleanroom/registry"
@@ -181,6 +183,19 @@ func start(ctx context.Context, cfg Config, floor policy.Policy, st *sqlitestore
 	if err != nil {
 		return nil, err
 	}
+	budget := cfg.DPBudget
+	if budget == 0 {
+		budget = session.DefaultDPBudget
+	}
+	web, err := console.New(console.Config{
+		DataDir: cfg.DataDir, Store: st, Parties: parties, TranscriptKey: svc.TranscriptPublicKey(), DPBudget: budget,
+		Ready:    func(ctx context.Context) error { _, err := svc.StateCounts(ctx); return err },
+		Elements: svc.ElementsProcessed, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	h = withConsole(h, web.Handler())
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -358,4 +373,18 @@ func loadFloor(path string) (policy.Policy, error) {
 		return policy.Policy{}, fmt.Errorf("operator: floor policy %s: %w", path, err)
 	}
 	return p, nil
+}
+
+// withConsole serves the operator and auditor console under
+// console.Prefix next to the API. It dispatches on the raw prefix, not
+// through an http.ServeMux, which would answer the API's unclean paths
+// ("/v1/sessions/..") with a redirect instead of the API's own 404.
+func withConsole(api, web http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == strings.TrimSuffix(console.Prefix, "/") || strings.HasPrefix(r.URL.Path, console.Prefix) {
+			web.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 }

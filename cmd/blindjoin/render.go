@@ -6,11 +6,11 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/blindjoin/blindjoin/partner/flow"
+	"github.com/blindjoin/blindjoin/partner/wording"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
@@ -19,71 +19,18 @@ import (
 // prints the API's types as they are; these functions are for people.
 
 // thousands writes n with comma separators: 20,000.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s
-}
+func thousands(n int64) string { return wording.Thousands(n) }
 
 // releasedText shows a released count, or its suppression under threshold
 // k (0 if unknown).
-func releasedText(n *int64, k int64) string {
-	switch {
-	case n == nil && k > 0:
-		return fmt.Sprintf("suppressed (< %d)", k)
-	case n == nil:
-		return "suppressed (< k)"
-	}
-	return thousands(*n)
-}
-
-func intList(ids []int) string {
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = strconv.Itoa(id)
-	}
-	return strings.Join(s, ", ")
-}
-
-func ruleText(r policy.Rule) string {
-	if len(r.AllOf) > 0 {
-		return "all of purposes " + intList(r.AllOf)
-	}
-	return "any of purposes " + intList(r.AnyOf)
-}
+func releasedText(n *int64, k int64) string { return wording.Released(n, k) }
 
 // describePolicy writes what a policy means for the parties' users, field
 // by field, with the hash a media partner accepts.
 func describePolicy(w io.Writer, p policy.Policy, indent string) {
-	line := func(field, meaning string) { fmt.Fprintf(w, "%s%-20s %s\n", indent, field, meaning) }
-	line("min_rows", fmt.Sprintf("%s: each party uploads at least this many distinct identifiers that may count", thousands(p.MinRows)))
-	line("k", fmt.Sprintf("%s: any released count below it is suppressed", thousands(p.K)))
-	line("count_purposes", ruleText(p.CountPurposes)+", by consent or legitimate interest: rows without it never leave their party")
-	line("activation_purposes", ruleText(p.ActivationPurposes)+", by consent, on both rows: only then is a matched row released for activation")
-	segs := "every segment of the session"
-	if len(p.ActivationSegments) > 0 {
-		segs = strings.Join(p.ActivationSegments, ", ")
+	for _, f := range wording.Policy(p) {
+		fmt.Fprintf(w, "%s%-20s %s\n", indent, f.Name, f.Meaning)
 	}
-	line("activation_segments", segs)
-	line("rate_granularity", string(p.RateGranularity)+fmt.Sprintf(", rounded down; above %d%% only \">%d%%\"", policy.RateCap, policy.RateCap))
-	dp := "none: released counts are exact"
-	if p.DP != nil {
-		dp = fmt.Sprintf("noise on every released count, epsilon %g in total", p.DP.Epsilon)
-	}
-	line("dp", dp)
-	vendors := "none required"
-	if len(p.VendorIDs) > 0 {
-		vendors = "consent required for TCF vendors " + intList(p.VendorIDs)
-	}
-	line("vendor_ids", vendors)
-	line("retention_days", fmt.Sprintf("%d: blinded data is deleted this long after the results", p.RetentionDays))
 }
 
 // describeSession writes a session's parties, state, segments and uploads.

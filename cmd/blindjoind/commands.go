@@ -47,10 +47,11 @@ type command struct {
 
 // commands in the order usage lists them.
 var commands = []command{
-	{"serve", "serve the HTTP API", serve},
+	{"serve", "serve the HTTP API and the operator and auditor console (/console/)", serve},
 	{"party add", "register a party and print its API key once", partyAdd},
 	{"party list", "list the registered parties", partyList},
 	{"party revoke", "revoke a party's API key and tokens", partyRevoke},
+	{"operator add", "create a web-console operator credential and print it once", operatorAdd},
 	{"keys rotate", "make a new token-signing key current", keysRotate},
 	{"keys show", "print the transcript public key auditors verify with", keysShow},
 }

@@ -42,6 +42,12 @@
 // row keeps its known segments and summary.json counts the unknown names,
 // so a typo shows.
 //
+// Preflight. Preflight reads a file for a session's terms (match key,
+// policy, segments) exactly as Run does, through the same reading
+// (readAudience), without contacting the clean room or writing anything,
+// and returns the summary a run would start with: the web console shows
+// it before a run, and `blindjoin check` is meant to print it.
+//
 // Memory. Per kept row the flow holds its identifier digest (32 bytes), its
 // attribute bits (8), its row number (4) and its place in the upload order
 // (4): 48 MB per million rows, never the file's text, and no heap object

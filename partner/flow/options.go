@@ -91,19 +91,13 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: an input file is required", ErrOptions)
 	case o.OutDir == "":
 		return o, fmt.Errorf("%w: an output directory is required", ErrOptions)
-	case o.Columns.ID == "":
-		return o, fmt.Errorf("%w: the identifier column is required", ErrOptions)
-	case o.Columns.Consent == "":
-		// Every policy has a count rule on TCF purposes: without a
-		// consent column no row could count.
-		return o, fmt.Errorf("%w: the consent column is required: the session policy counts only rows with consent (or legitimate interest) for its purposes", ErrOptions)
 	case o.PartRecords < 0 || o.BatchSize < 0:
 		return o, fmt.Errorf("%w: negative part or batch size", ErrOptions)
 	case o.Role != "" && o.Role != api.RoleAdvertiser && o.Role != api.RoleMediaPartner:
 		return o, fmt.Errorf("%w: role must be %s or %s", ErrOptions, api.RoleAdvertiser, api.RoleMediaPartner)
 	}
-	if err := (identifier.Normalizer{DefaultRegion: o.DefaultRegion}).Validate(); err != nil {
-		return o, fmt.Errorf("%w: %w", ErrOptions, err)
+	if err := checkReadOptions(o.Columns, o.DefaultRegion); err != nil {
+		return o, err
 	}
 	if o.KeyDir == "" {
 		dir, err := keystore.Dir(o.Client.Host())
@@ -146,4 +140,21 @@ func (o Options) partRecords(h wire.Header) int {
 		return o.PartRecords
 	}
 	return max
+}
+
+// checkReadOptions checks the options that say how the input is read,
+// for Run and Preflight alike.
+func checkReadOptions(cols csvin.Columns, region string) error {
+	switch {
+	case cols.ID == "":
+		return fmt.Errorf("%w: the identifier column is required", ErrOptions)
+	case cols.Consent == "":
+		// Every policy has a count rule on TCF purposes: without a
+		// consent column no row could count.
+		return fmt.Errorf("%w: the consent column is required: the session policy counts only rows with consent (or legitimate interest) for its purposes", ErrOptions)
+	}
+	if err := (identifier.Normalizer{DefaultRegion: region}).Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrOptions, err)
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 
 	"github.com/blindjoin/blindjoin/partner/csvin"
+	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
 // audience is the rows that may leave the party, in input order:
@@ -37,6 +38,14 @@ type audience struct {
 
 func (a *audience) len() int { return len(a.rows) }
 
+// checkMinRows refuses an audience smaller than the policy's min_rows.
+func (a *audience) checkMinRows(p policy.Policy) error {
+	if int64(a.len()) < p.MinRows {
+		return fmt.Errorf("%w: %d of %d rows may count, the policy needs %d", ErrTooFewRows, a.len(), a.read, p.MinRows)
+	}
+	return nil
+}
+
 // dropUploadData forgets the digests and bits once the blinded set is
 // uploaded: the exchange and the results need neither. They are 40 of the
 // 48 bytes a row holds, and collecting them now, rather than when the heap
@@ -54,7 +63,27 @@ const rejectsFile = "rejects.csv"
 
 // readInput reads the input CSV into an audience and writes rejects.csv.
 func (r *runner) readInput(ctx context.Context) (*audience, error) {
-	f, err := os.Open(r.opts.Input)
+	out, err := newAtomicFile(r.opts.OutDir, rejectsFile)
+	if err != nil {
+		return nil, err
+	}
+	defer out.abort()
+	a, err := readAudience(ctx, r.opts, r.info, out)
+	if err != nil {
+		return nil, err
+	}
+	if err := out.commit(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// readAudience reads opts.Input as the session described by info would
+// have it, writing each rejected row (number, reason) to rejectsOut as
+// CSV. It is the one reading of a party's file: Run and Preflight both
+// use it, so a preflight shows exactly what a run would upload.
+func readAudience(ctx context.Context, opts Options, info *sessionInfo, rejectsOut io.Writer) (*audience, error) {
+	f, err := os.Open(opts.Input)
 	if err != nil {
 		return nil, fmt.Errorf("flow: input: %w", err)
 	}
@@ -63,22 +92,17 @@ func (r *runner) readInput(ctx context.Context) (*audience, error) {
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 		size = fi.Size()
 	}
-	prog := r.opts.Progress
+	prog := opts.Progress
 	prog.Start("read", "bytes", size)
 	defer prog.Done()
-	rd, err := csvin.Open(&countingReader{r: f, progress: prog}, r.opts.Columns)
+	rd, err := csvin.Open(&countingReader{r: f, progress: prog}, opts.Columns)
 	if err != nil {
 		return nil, fmt.Errorf("flow: input: %w", err)
 	}
-	out, err := newAtomicFile(r.opts.OutDir, rejectsFile)
-	if err != nil {
-		return nil, err
-	}
-	defer out.abort()
-	rejects := csv.NewWriter(out)
+	rejects := csv.NewWriter(rejectsOut)
 	rejects.Write([]string{"row", "reason"})
 
-	cls := newClassifier(r.info, r.opts.DefaultRegion)
+	cls := newClassifier(info, opts.DefaultRegion)
 	a := &audience{rejected: map[string]int64{}, unknown: cls.unknown}
 	fp := sha256.New()
 	var rec [4 + 32 + 8]byte
@@ -123,9 +147,6 @@ func (r *runner) readInput(ctx context.Context) (*audience, error) {
 	rejects.Flush()
 	if err := rejects.Error(); err != nil {
 		return nil, fmt.Errorf("flow: %s: %w", rejectsFile, err)
-	}
-	if err := out.commit(); err != nil {
-		return nil, err
 	}
 	fp.Sum(a.fingerprint[:0])
 	return a, nil

@@ -68,8 +68,8 @@ func (r *runner) run(ctx context.Context) error {
 	if len(a.unknown) > 0 {
 		r.summary.UnknownSegments = a.unknown
 	}
-	if int64(a.len()) < r.info.pol.MinRows {
-		return fmt.Errorf("%w: %d of %d rows may count, the policy needs %d", ErrTooFewRows, a.len(), a.read, r.info.pol.MinRows)
+	if err := a.checkMinRows(r.info.pol); err != nil {
+		return err
 	}
 
 	key, perm, err := r.keyAndOrder(s, a)

@@ -117,31 +117,43 @@ func (r *runner) ensureJoined(ctx context.Context, s api.Session) (api.Session, 
 // deriveInfo checks the session's fields and derives the policy's view of
 // our rows.
 func deriveInfo(s api.Session, role api.Role, hashed bool) (*sessionInfo, error) {
-	info := &sessionInfo{id: s.ID, role: role}
+	var wireID [16]byte
 	b, err := hex.DecodeString(s.ID)
-	if err != nil || len(b) != len(info.wireID) {
+	if err != nil || len(b) != len(wireID) {
 		return nil, fmt.Errorf("%w: session id is not 32 hex digits", ErrBadSession)
 	}
-	copy(info.wireID[:], b)
-	switch s.MatchKey {
-	case api.MatchKeyEmail, api.MatchKeyPhone, api.MatchKeyMAID:
-		info.matchKey = identifier.Type(s.MatchKey)
-	default:
-		return nil, fmt.Errorf("%w: unknown match key %q", ErrBadSession, s.MatchKey)
-	}
-	if hashed {
-		info.matchKey = identifier.SHA256
-	}
+	copy(wireID[:], b)
 	pol, err := policy.ParseHashed(s.Policy, s.PolicyHash)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadSession, err)
 	}
-	info.pol = pol
+	info, err := newSessionInfo(role, string(s.MatchKey), pol, s.Segments, hashed)
+	if err != nil {
+		return nil, err
+	}
+	info.id, info.wireID = s.ID, wireID
+	return info, nil
+}
+
+// newSessionInfo derives how our rows are read and encoded from the
+// session's match key, policy and segments.
+func newSessionInfo(role api.Role, matchKey string, pol policy.Policy, segments []string, hashed bool) (*sessionInfo, error) {
+	info := &sessionInfo{role: role, pol: pol}
+	switch matchKey {
+	case api.MatchKeyEmail, api.MatchKeyPhone, api.MatchKeyMAID:
+		info.matchKey = identifier.Type(matchKey)
+	default:
+		return nil, fmt.Errorf("%w: unknown match key %q", ErrBadSession, matchKey)
+	}
+	if hashed {
+		info.matchKey = identifier.SHA256
+	}
 	nseg := 0
 	if role == api.RoleAdvertiser {
-		info.segments = s.Segments
-		nseg = len(s.Segments)
+		info.segments = segments
+		nseg = len(segments)
 	}
+	var err error
 	if info.attrs, err = pol.Attrs(nseg); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadSession, err)
 	}

@@ -1,0 +1,91 @@
+// Package wording says the figures and the policy of a session in plain
+// words, the same way wherever a person reads them: the CLI's text output
+// and the local web console both use it, so a count or a policy field
+// never reads one way in a terminal and another in a browser.
+package wording
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/blindjoin/blindjoin/protocol/policy"
+)
+
+// Thousands writes n with comma separators: 20,000.
+func Thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// Released shows a released count, or its suppression under threshold k
+// (0 if unknown): never a number for a suppressed count.
+func Released(n *int64, k int64) string {
+	switch {
+	case n == nil && k > 0:
+		return fmt.Sprintf("suppressed (< %d)", k)
+	case n == nil:
+		return "suppressed (< k)"
+	}
+	return Thousands(*n)
+}
+
+// Field is one policy field in plain words.
+type Field struct {
+	Name    string // the policy JSON key
+	Meaning string // its value and what it means for the parties' users
+	// Default is true when the field has the value of policy.Default.
+	Default bool
+}
+
+// Policy explains p field by field, in the order of the policy JSON.
+func Policy(p policy.Policy) []Field {
+	def := policy.Default()
+	segs := "every segment of the session"
+	if len(p.ActivationSegments) > 0 {
+		segs = strings.Join(p.ActivationSegments, ", ")
+	}
+	dp := "none: released counts are exact"
+	if p.DP != nil {
+		dp = fmt.Sprintf("noise on every released count, epsilon %g in total", p.DP.Epsilon)
+	}
+	vendors := "none required"
+	if len(p.VendorIDs) > 0 {
+		vendors = "consent required for TCF vendors " + intList(p.VendorIDs)
+	}
+	return []Field{
+		{"min_rows", fmt.Sprintf("%s: each party uploads at least this many distinct identifiers that may count", Thousands(p.MinRows)), p.MinRows == def.MinRows},
+		{"k", fmt.Sprintf("%s: any released count below it is suppressed", Thousands(p.K)), p.K == def.K},
+		{"count_purposes", ruleText(p.CountPurposes) + ", by consent or legitimate interest: rows without it never leave their party", reflect.DeepEqual(p.CountPurposes, def.CountPurposes)},
+		{"activation_purposes", ruleText(p.ActivationPurposes) + ", by consent, on both rows: only then is a matched row released for activation", reflect.DeepEqual(p.ActivationPurposes, def.ActivationPurposes)},
+		{"activation_segments", segs, len(p.ActivationSegments) == 0},
+		{"rate_granularity", string(p.RateGranularity) + fmt.Sprintf(", rounded down; above %d%% only \">%d%%\"", policy.RateCap, policy.RateCap), p.RateGranularity == def.RateGranularity},
+		{"dp", dp, p.DP == nil},
+		{"vendor_ids", vendors, len(p.VendorIDs) == 0},
+		{"retention_days", fmt.Sprintf("%d: blinded data is deleted this long after the results", p.RetentionDays), p.RetentionDays == def.RetentionDays},
+	}
+}
+
+func ruleText(r policy.Rule) string {
+	if len(r.AllOf) > 0 {
+		return "all of purposes " + intList(r.AllOf)
+	}
+	return "any of purposes " + intList(r.AnyOf)
+}
+
+func intList(ids []int) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(id)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,41 @@
+package wording
+
+import (
+	"testing"
+
+	"github.com/blindjoin/blindjoin/protocol/policy"
+)
+
+func TestThousandsAndReleased(t *testing.T) {
+	n := int64(1234567)
+	for _, tc := range []struct{ got, want string }{
+		{Thousands(0), "0"}, {Thousands(999), "999"}, {Thousands(20000), "20,000"}, {Thousands(-1234), "-1,234"},
+		{Released(&n, 50), "1,234,567"}, {Released(nil, 50), "suppressed (< 50)"}, {Released(nil, 0), "suppressed (< k)"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
+// TestPolicyDefaults checks that exactly the fields changed from the
+// defaults lose their default mark.
+func TestPolicyDefaults(t *testing.T) {
+	p := policy.Default()
+	for _, f := range Policy(p) {
+		if !f.Default {
+			t.Errorf("%s of the default policy not marked default", f.Name)
+		}
+	}
+	p.K = 100
+	p.DP = &policy.DP{Epsilon: 2}
+	changed := map[string]bool{}
+	for _, f := range Policy(p) {
+		if !f.Default {
+			changed[f.Name] = true
+		}
+	}
+	if len(changed) != 2 || !changed["k"] || !changed["dp"] {
+		t.Errorf("fields marked changed: %v, want k and dp", changed)
+	}
+}
