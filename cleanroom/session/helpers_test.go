@@ -31,7 +31,7 @@ import (
 // The parties every test registers.
 var (
 	adv     = Principal{Party: "acme", Role: api.RoleAdvertiser}
-	partner     = Principal{Party: "news", Role: api.RoleMediaPartner}
+	partner = Principal{Party: "news", Role: api.RoleMediaPartner}
 	aud     = Principal{Party: "audit", Role: api.RoleAuditor}
 	rivalA  = Principal{Party: "rival", Role: api.RoleAdvertiser}
 	rivalP  = Principal{Party: "blog", Role: api.RoleMediaPartner}
@@ -360,10 +360,10 @@ func (h *harness) results(id string) (api.Results, api.Results) {
 // truth is the expected outcome, computed from the plaintext rows.
 type truth struct {
 	advRows, partnerRows int64
-	overlap          int64
-	segments         []int64
-	actCounts        []int64
-	activation       map[uint64]uint64 // partner record -> activatable segments
+	overlap              int64
+	segments             []int64
+	actCounts            []int64
+	activation           map[uint64]uint64 // partner record -> activatable segments
 }
 
 // groundTruth works the outcome out with synth.ComputeTruth, the project's

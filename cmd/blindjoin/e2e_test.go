@@ -25,12 +25,12 @@ import (
 // e2e is a real clean room on loopback, three registered parties, and
 // synthetic files with messy identifiers, rejects and mixed consent.
 type e2e struct {
-	room           *roomtest.Room
-	roomKey        string // its transcript key, hex
-	dir            string
+	room               *roomtest.Room
+	roomKey            string // its transcript key, hex
+	dir                string
 	adv, partner, aud  string // API keys
 	advCSV, partnerCSV string
-	data           *synth.Dataset
+	data               *synth.Dataset
 }
 
 // newE2E is newRoomWithParties plus the two parties' synthetic files.
@@ -57,9 +57,9 @@ func newRoomWithParties(t *testing.T) *e2e {
 	t.Helper()
 	room := roomtest.Start(t, roomtest.Options{})
 	return &e2e{room: room, roomKey: hex.EncodeToString(room.TranscriptKey), dir: t.TempDir(),
-		adv: room.AddParty(t, "acme", api.RoleAdvertiser),
+		adv:     room.AddParty(t, "acme", api.RoleAdvertiser),
 		partner: room.AddParty(t, "news", api.RoleMediaPartner),
-		aud: room.AddParty(t, "audit-firm", api.RoleAuditor)}
+		aud:     room.AddParty(t, "audit-firm", api.RoleAuditor)}
 }
 
 func writeWith(t *testing.T, path string, write func(w io.Writer) error) {
@@ -159,7 +159,9 @@ func TestEndToEndCLI(t *testing.T) {
 	var advRes, partnerRes [2]string // stdout, stderr
 	var advCode, partnerCode int
 	wg.Go(func() { advRes[0], advRes[1], advCode = e.as(context.Background(), e.adv, advMatch...) })
-	wg.Go(func() { partnerRes[0], partnerRes[1], partnerCode = e.as(context.Background(), e.partner, partnerMatch...) })
+	wg.Go(func() {
+		partnerRes[0], partnerRes[1], partnerCode = e.as(context.Background(), e.partner, partnerMatch...)
+	})
 	wg.Wait()
 	if advCode != exitOK || partnerCode != exitOK {
 		t.Fatalf("match: advertiser exit %d (%s), partner exit %d (%s)", advCode, advRes[1], partnerCode, partnerRes[1])

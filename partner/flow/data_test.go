@@ -133,11 +133,11 @@ func writeCSV(t *testing.T, rows []genRow, advertiser bool) string {
 // audiences, as synth.ComputeTruth (the project's one plaintext oracle)
 // works it out from the cells.
 type truth struct {
-	overlap    int64
-	segments   map[string]int64
-	activation map[int][]string // partner row -> segment names, in session order
-	advKept    int
-	partnerKept    int
+	overlap     int64
+	segments    map[string]int64
+	activation  map[int][]string // partner row -> segment names, in session order
+	advKept     int
+	partnerKept int
 }
 
 // truthOf computes the truth under policyJSON for the session's segments

@@ -25,7 +25,7 @@ const testFloor = testPolicy
 var testSegments = []string{"sports", "travel", "luxury"}
 
 const (
-	advName = "acme-retail"
+	advName     = "acme-retail"
 	partnerName = "daily-news"
 )
 
@@ -36,20 +36,20 @@ var agentOf = map[api.Role]string{api.RoleAdvertiser: "flow-test-advertiser", ap
 // env is a real clean room behind a fault-injecting relay, one session
 // created by the advertiser, and the two parties' inputs.
 type env struct {
-	room       *roomtest.Room
-	relay      *roomtest.Faults
-	session    api.Session // as created
-	advKey     string
-	partnerKey     string
-	adv, partner   []genRow
-	advIn      string
-	partnerIn      string
-	advDir     string // output
-	partnerDir     string
-	advKeys    string // key store
-	partnerKeys    string
-	mu         sync.Mutex
-	clientWait []time.Duration // backoffs the clients asked for
+	room         *roomtest.Room
+	relay        *roomtest.Faults
+	session      api.Session // as created
+	advKey       string
+	partnerKey   string
+	adv, partner []genRow
+	advIn        string
+	partnerIn    string
+	advDir       string // output
+	partnerDir   string
+	advKeys      string // key store
+	partnerKeys  string
+	mu           sync.Mutex
+	clientWait   []time.Duration // backoffs the clients asked for
 }
 
 // newEnv starts a clean room that relays sets in parts of relayRecords
@@ -57,9 +57,9 @@ type env struct {
 func newEnv(t *testing.T, policyJSON string, relayRecords int) *env {
 	t.Helper()
 	e := &env{
-		room: roomtest.Start(t, roomtest.Options{Floor: testFloor, RelayPartRecords: relayRecords}),
-		adv:  genAudience(0, 1500, true),
-		partner:  genAudience(800, 2000, false),
+		room:    roomtest.Start(t, roomtest.Options{Floor: testFloor, RelayPartRecords: relayRecords}),
+		adv:     genAudience(0, 1500, true),
+		partner: genAudience(800, 2000, false),
 	}
 	e.relay = roomtest.NewFaults(t, e.room.URL)
 	e.advKey = e.room.AddParty(t, advName, api.RoleAdvertiser)
