@@ -14,3 +14,7 @@ func BackendName() string { return backendPortable }
 func backendFor(s *edwards25519.Scalar) func() groupBackend {
 	return func() groupBackend { return portableBackend{s} }
 }
+
+// decodeBackend returns a groupBackend for decoding only: it has no
+// scalar, and its multiply must not be called.
+func decodeBackend() groupBackend { return portableBackend{} }
