@@ -213,7 +213,7 @@ func parallel(k *Key, n int, group func(w *batchWorker, lo, hi int) (int, error)
 	if n == 0 {
 		return nil
 	}
-	newBackend := backendFor(halfKey(k))
+	newBackend := backendFor(halfKey(k), k.portable)
 	newWorker := func() *batchWorker {
 		return &batchWorker{x: newXMD(protocol.DST), arith: newBackend()}
 	}

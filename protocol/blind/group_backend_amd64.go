@@ -18,10 +18,10 @@ func BackendName() string {
 }
 
 // backendFor returns a constructor of one groupBackend per worker, all
-// multiplying by s: eight-lane ones if the CPU allows. The digits of s are
-// computed once and shared read-only.
-func backendFor(s *edwards25519.Scalar) func() groupBackend {
-	if !hasIFMA {
+// multiplying by s: eight-lane ones if the CPU allows and portable is
+// false. The digits of s are computed once and shared read-only.
+func backendFor(s *edwards25519.Scalar, portable bool) func() groupBackend {
+	if !hasIFMA || portable {
 		return func() groupBackend { return portableBackend{s} }
 	}
 	d := new(digits16)

@@ -384,7 +384,7 @@ func TestGroupBackendsAgree(t *testing.T) {
 	}
 	for _, n := range sizes {
 		s := randomScalar(t, r)
-		ifma, portable := backendFor(s)(), portableBackend{s}
+		ifma, portable := backendFor(s, false)(), portableBackend{s}
 		got, want := make([]edwards25519.Point, n), make([]edwards25519.Point, n)
 		for i := range got {
 			got[i].Set(randomPoint(t, r))
@@ -443,7 +443,7 @@ func FuzzBatchPaths(f *testing.F) {
 
 		half := halfKey(k)
 		workers := map[string]*batchWorker{
-			"ifma":     {x: newXMD(protocol.DST), arith: backendFor(half)()},
+			"ifma":     {x: newXMD(protocol.DST), arith: backendFor(half, false)()},
 			"portable": {x: newXMD(protocol.DST), arith: portableBackend{half}},
 		}
 		single := newFast(protocol.DST)
@@ -515,7 +515,7 @@ func BenchmarkBatchBackends(b *testing.B) {
 	backends := []struct {
 		name  string
 		arith groupBackend
-	}{{backendPortable, portableBackend{half}}, {backendIFMA, backendFor(half)()}}
+	}{{backendPortable, portableBackend{half}}, {backendIFMA, backendFor(half, false)()}}
 	// The batch path before the batch backends: gtank, one element at a
 	// time.
 	k := testKey(b, 28)
@@ -562,7 +562,7 @@ func BenchmarkPairedBatchIFMA(b *testing.B) {
 	half := halfKey(k)
 	ws := [2]*batchWorker{
 		{x: newXMD(protocol.DST), arith: portableBackend{half}},
-		{x: newXMD(protocol.DST), arith: backendFor(half)()},
+		{x: newXMD(protocol.DST), arith: backendFor(half, false)()},
 	}
 	var blinded, out [encodeGroup]Element
 	var ops [2]func()
