@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"filippo.io/edwards25519"
 	"filippo.io/edwards25519/field"
@@ -575,4 +576,47 @@ func BenchmarkPairedBatchIFMA(b *testing.B) {
 		}
 	}
 	paired(b, encodeGroup, [2]string{backendPortable, backendIFMA}, ops)
+}
+
+// The eight-lane scratch must start at a 64-byte boundary, and every
+// vector in it with it.
+func TestIFMAScratchAligned(t *testing.T) {
+	for _, size := range []uintptr{unsafe.Sizeof(fe8{}), unsafe.Sizeof(extended8{}), unsafe.Sizeof(cached8{}), unsafe.Sizeof(mult8{})} {
+		if size%vectorAlign != 0 {
+			t.Fatalf("a scratch type of %d bytes is not a whole number of vectors", size)
+		}
+	}
+	for range 50 {
+		s := newIFMAScratch()
+		for _, p := range []unsafe.Pointer{unsafe.Pointer(s), unsafe.Pointer(&s.m.tmp), unsafe.Pointer(&s.x), unsafe.Pointer(&s.tmp[2])} {
+			if uintptr(p)%vectorAlign != 0 {
+				t.Fatalf("scratch at %d mod %d", uintptr(p)%vectorAlign, vectorAlign)
+			}
+		}
+		if *s != (ifmaScratch{}) {
+			t.Fatal("new scratch is not zeroed")
+		}
+	}
+}
+
+// BenchmarkScalarMult8Alignment compares, paired, the eight-lane
+// multiplication with its scratch 16 bytes off a 64-byte boundary (where
+// Go happened to put it before newIFMAScratch) and aligned.
+func BenchmarkScalarMult8Alignment(b *testing.B) {
+	requireIFMA(b)
+	r := rand.New(newRand(57))
+	var p, out extended8
+	for j := range 8 {
+		p.setLane(j, randomPoint(b, r))
+	}
+	var d digits16
+	d.setScalar(randomScalar(b, r))
+	buf := make([]byte, unsafe.Sizeof(mult8{})+2*vectorAlign)
+	skip := -uintptr(unsafe.Pointer(unsafe.SliceData(buf))) & (vectorAlign - 1)
+	off := (*mult8)(unsafe.Pointer(&buf[skip+16]))
+	aligned := &newIFMAScratch().m
+	paired(b, 8, [2]string{"off16", "aligned"}, [2]func(){
+		func() { off.scalarMult(&out, &p, &d) },
+		func() { aligned.scalarMult(&out, &p, &d) },
+	})
 }
