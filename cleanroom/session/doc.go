@@ -53,8 +53,10 @@
 // under DataDir/parts/<session>/; the header must be of the right kind,
 // carry the session's id and (blinded parts) declare exactly the attribute
 // list the policy requires of that party (policy.Attrs). Every element must
-// decode strictly (blind.DecodeElement; the first bad one is an
-// *ElementError with its part and record). Records whose attribute bits
+// decode strictly, as blind.DecodeElement would: they are checked 64 at a
+// time as they arrive (blind.CheckElements), and the first bad one is an
+// *ElementError with its part and record, even when the part also fails
+// later. Records whose attribute bits
 // fail the policy's count rule are kept on disk but never relayed, joined or
 // counted: the server draws its own conclusions from the bits and denies by
 // default. Only after the trailer verified is the file synced, renamed to a

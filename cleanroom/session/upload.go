@@ -28,9 +28,15 @@ type partCheck interface {
 	// header vets the part's header before any record is read.
 	header(h *wire.Header) error
 	// record vets record i of the part (an index within the part) and
-	// says whether it counts (is relayed and joined).
+	// says whether it counts (is relayed and joined). It may defer part of
+	// its checks to flush; an error it returns is about record i or one
+	// deferred before it.
 	record(i uint64, rec []byte) (counts bool, err error)
-	// done runs after the trailer verified, with the part's record count.
+	// flush runs the checks record deferred and returns the error of the
+	// first record that fails them.
+	flush() error
+	// done runs after the trailer verified and flush, with the part's
+	// record count.
 	done(records uint64) error
 }
 
@@ -108,7 +114,7 @@ func (s *Service) decode(w io.Writer, body io.Reader, check partCheck) (*staged,
 			break
 		}
 		if err != nil {
-			return nil, partError(err)
+			return nil, firstError(check, partError(err))
 		}
 		counts, err := check.record(st.records, rec)
 		if err != nil {
@@ -119,8 +125,11 @@ func (s *Service) decode(w io.Writer, body io.Reader, check partCheck) (*staged,
 			st.counting++
 		}
 		if st.h.First+st.records > s.maxSet {
-			return nil, fmt.Errorf("%w: the set exceeds %d records", ErrTooLarge, s.maxSet)
+			return nil, firstError(check, fmt.Errorf("%w: the set exceeds %d records", ErrTooLarge, s.maxSet))
 		}
+	}
+	if err := check.flush(); err != nil {
+		return nil, err
 	}
 	s.elements.Add(st.records)
 	if err := check.done(st.records); err != nil {
@@ -128,6 +137,16 @@ func (s *Service) decode(w io.Writer, body io.Reader, check partCheck) (*staged,
 	}
 	st.digest, st.size = rd.Digest(), in.read
 	return st, nil
+}
+
+// firstError returns the error of a record whose check was deferred, if
+// one fails, else err: a record that arrived before the failure is the
+// first error, as if every record were checked on arrival.
+func firstError(check partCheck, err error) error {
+	if ferr := check.flush(); ferr != nil {
+		return ferr
+	}
+	return err
 }
 
 // partError classifies an error of the wire decoder: a part over the size

@@ -47,13 +47,22 @@ func sideEvaluator(sess store.Session, side api.Role) ([]wire.Attr, *policy.Eval
 	return attrs, eval, nil
 }
 
-// blindedCheck validates a part of kind blinded.
+// blindedCheck validates a part of kind blinded. It checks the elements
+// in groups of checkGroup as they stream in (blind.CheckElements, several
+// times cheaper per element than blind.DecodeElement), so the part is
+// never held in memory.
 type blindedCheck struct {
 	session [idBytes]byte
 	attrs   []wire.Attr
 	eval    *policy.Evaluator
 	part    uint32
+	pending []blind.Element // elements not yet checked
+	first   uint64          // record index of pending[0]
 }
+
+// checkGroup is the number of elements blindedCheck checks at once: the
+// group blind.CheckElements works on.
+const checkGroup = 64
 
 func newBlindedCheck(_ context.Context, sess store.Session, side api.Role) (partCheck, error) {
 	attrs, eval, err := sideEvaluator(sess, side)
@@ -61,7 +70,7 @@ func newBlindedCheck(_ context.Context, sess store.Session, side api.Role) (part
 		return nil, err
 	}
 	sid, _ := parseID(sess.ID)
-	return &blindedCheck{session: sid, attrs: attrs, eval: eval}, nil
+	return &blindedCheck{session: sid, attrs: attrs, eval: eval, pending: make([]blind.Element, 0, checkGroup)}, nil
 }
 
 func (c *blindedCheck) header(h *wire.Header) error {
@@ -76,10 +85,27 @@ func (c *blindedCheck) header(h *wire.Header) error {
 }
 
 func (c *blindedCheck) record(i uint64, rec []byte) (bool, error) {
-	if _, err := blind.DecodeElement(rec[:wire.ElementSize]); err != nil {
-		return false, &ElementError{Part: c.part, Record: i, Reason: elementReason(err)}
+	if len(c.pending) == 0 {
+		c.first = i
+	}
+	c.pending = append(c.pending, blind.Element(rec[:wire.ElementSize]))
+	if len(c.pending) == checkGroup {
+		if err := c.flush(); err != nil {
+			return false, err
+		}
 	}
 	return c.eval.Counts(wire.UnpackAttrs(rec[wire.ElementSize:])), nil
+}
+
+// flush checks the pending elements: each must be one blind.DecodeElement
+// accepts, and the first that is not is the part's *ElementError.
+func (c *blindedCheck) flush() error {
+	err := blind.CheckElements(c.pending)
+	c.pending = c.pending[:0]
+	if be, ok := errors.AsType[*blind.BatchError](err); ok {
+		return &ElementError{Part: c.part, Record: c.first + uint64(be.Index), Reason: elementReason(be.Err)}
+	}
+	return err
 }
 
 func (c *blindedCheck) done(uint64) error { return nil }

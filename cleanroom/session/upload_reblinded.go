@@ -84,6 +84,8 @@ func (c *joinCheck) record(i uint64, _ []byte) (bool, error) {
 	return true, nil
 }
 
+func (c *joinCheck) flush() error { return nil }
+
 func (c *joinCheck) done(records uint64) error {
 	if records != c.want.Records {
 		return c.countError()

@@ -197,20 +197,25 @@ type FloorResult struct {
 	// (decoding, scalar multiplication, encoding).
 	BlindCPUSeconds float64 `json:"blind_cpu_s"`
 	WallSeconds     float64 `json:"wall_s"`
+	// Backend is the group arithmetic the batches ran on
+	// (blind.Key.BatchBackend).
+	Backend string `json:"backend"`
 }
 
 // runFloor measures the work no implementation of the protocol can
 // skip, per element: what its owner does (hash to element, multiply,
 // encode) and what the other party does (decode, multiply, encode), with
 // the production backend's batches on every core this process may use,
-// as the flows run them.
+// as the flows run them; or, with --portable, with the portable backend
+// whatever the CPU.
 func runFloor(args []string, stdout, stderr io.Writer) int {
 	fs := childFlags(childFloor, stderr)
 	n := fs.Int("elements", 20000, "elements to blind and re-blind")
+	portable := fs.Bool("portable", false, "use the portable backend (blind.Key.Portable)")
 	if fs.Parse(args) != nil {
 		return exitUsage
 	}
-	res, err := measureFloor(*n, 4096)
+	res, err := measureFloor(*n, 4096, *portable)
 	if err != nil {
 		fmt.Fprintf(stderr, "blindjoin bench: floor: %v\n", err)
 		return exitFail
@@ -221,7 +226,7 @@ func runFloor(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func measureFloor(n, batch int) (FloorResult, error) {
+func measureFloor(n, batch int, portable bool) (FloorResult, error) {
 	a, err := blind.GenerateKey(crand.Reader)
 	if err != nil {
 		return FloorResult{}, err
@@ -229,6 +234,9 @@ func measureFloor(n, batch int) (FloorResult, error) {
 	b, err := blind.GenerateKey(crand.Reader)
 	if err != nil {
 		return FloorResult{}, err
+	}
+	if portable {
+		a, b = a.Portable(), b.Portable()
 	}
 	digests := make([][32]byte, n)
 	rng := rand.NewChaCha8([32]byte{'f', 'l', 'o', 'o', 'r'})
@@ -255,5 +263,6 @@ func measureFloor(n, batch int) (FloorResult, error) {
 		CPUSeconds:      (proc.CPU() - cpu0).Seconds(),
 		BlindCPUSeconds: blindCPU.Seconds(),
 		WallSeconds:     time.Since(start).Seconds(),
+		Backend:         a.BatchBackend(),
 	}, nil
 }

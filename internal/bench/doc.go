@@ -8,7 +8,8 @@
 // it) as child processes of the calling binary, so that the kernel accounts
 // CPU time and peak memory to each, and measures the floor (BlindBatch then
 // ReblindBatch alone, with the production backend, pinned like the session)
-// before and after the session. Every released figure and activation row
+// before and after the session, and beside it the portable backend's floor
+// (blind.Key.Portable), so that one run shows what the fast backend gains. Every released figure and activation row
 // is compared with the truth (demo.Check); a run that is not exact says so
 // in its Report.
 //

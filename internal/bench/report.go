@@ -60,6 +60,16 @@ type Report struct {
 	// average does not show); above 1.25 the floor runs straddled one,
 	// and the ratio to the floor should be taken with care.
 	FloorSpread float64 `json:"floor_spread"`
+	// Backend is the group arithmetic of the floor runs, and of the
+	// parties' batches (the same binary on the same CPUs):
+	// "avx512ifma" or "portable" (blind.BackendName).
+	Backend string `json:"backend"`
+	// PortableFloorPerElementUS is the floor with the portable backend
+	// whatever the CPU (blind.Key.Portable), the median of
+	// PortableFloorRuns runs before and as many after the session: what
+	// the same session would cost without the fast backend.
+	PortableFloorPerElementUS float64       `json:"portable_floor_per_element_us"`
+	PortableFloors            []FloorResult `json:"portable_floor_runs"`
 
 	// OverlapCorrect is true when the overlap both parties saw, the match
 	// rates, the segment counts, the row accounts and every activation row
@@ -132,16 +142,12 @@ func (r *Report) fill(parties map[api.Role]*child, srv *child, outs map[api.Role
 	r.CPUPerElementUS = perElementUS(r.CPUSeconds, r.Elements)
 
 	r.Floors = floors
-	per := func(value func(FloorResult) float64) float64 {
-		v := make([]float64, len(floors))
-		for i, f := range floors {
-			v[i] = value(f)
-		}
-		return median(v)
+	if len(floors) > 0 {
+		r.Backend = floors[0].Backend
 	}
-	r.FloorPerElementUS = per(func(f FloorResult) float64 { return perElementUS(f.CPUSeconds, int64(f.Elements)) })
-	r.FloorBlindUS = per(func(f FloorResult) float64 { return perElementUS(f.BlindCPUSeconds, int64(f.Elements)) })
-	r.FloorCores = per(func(f FloorResult) float64 { return f.CPUSeconds / f.WallSeconds })
+	r.FloorPerElementUS = medianOf(floors, floorPerElementUS)
+	r.FloorBlindUS = medianOf(floors, func(f FloorResult) float64 { return perElementUS(f.BlindCPUSeconds, int64(f.Elements)) })
+	r.FloorCores = medianOf(floors, func(f FloorResult) float64 { return f.CPUSeconds / f.WallSeconds })
 	lo, hi := math.Inf(1), 0.0
 	for _, f := range floors {
 		v := f.CPUSeconds / float64(f.Elements)
@@ -299,6 +305,24 @@ func cpuModel() string {
 	return runtime.GOARCH
 }
 
+// fillPortable records the floor runs of the portable backend.
+func (r *Report) fillPortable(floors []FloorResult) {
+	r.PortableFloors = floors
+	r.PortableFloorPerElementUS = medianOf(floors, floorPerElementUS)
+}
+
+// floorPerElementUS is a floor run's CPU time per element.
+func floorPerElementUS(f FloorResult) float64 { return perElementUS(f.CPUSeconds, int64(f.Elements)) }
+
+// medianOf returns the median of value over floors.
+func medianOf(floors []FloorResult, value func(FloorResult) float64) float64 {
+	v := make([]float64, len(floors))
+	for i, f := range floors {
+		v[i] = value(f)
+	}
+	return median(v)
+}
+
 // WriteText prints the report for people.
 func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -325,6 +349,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "elements: %d (records uploaded by both parties)\n", r.Elements)
 	fmt.Fprintf(w, "CPU per element: %.1f us; floor %.1f us (blind %.1f + re-blind %.1f; median of %d runs before and after, same backend and CPUs); ratio %.3f\n",
 		r.CPUPerElementUS, r.FloorPerElementUS, r.FloorBlindUS, r.FloorPerElementUS-r.FloorBlindUS, len(r.Floors), r.CPUOverFloor)
+	fmt.Fprintf(w, "backend: %s; portable floor %.1f us (median of %d runs)\n", r.Backend, r.PortableFloorPerElementUS, len(r.PortableFloors))
 	fmt.Fprintf(w, "cores obtained by the floor runs: %.2f of %d (less means load from elsewhere)\n", r.FloorCores, r.Cores)
 	if r.FloorSpread > floorSpreadWarn {
 		fmt.Fprintf(w, "WARNING: the floor runs differ by %.2fx: the machine's speed changed during the run; run again to compare with the floor\n", r.FloorSpread)

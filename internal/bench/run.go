@@ -113,7 +113,11 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 	rep.SetupSeconds = time.Since(setupStart).Seconds()
 
 	step("measuring the floor")
-	floors, err := runFloors(ctx, dir, o)
+	floors, err := runFloors(ctx, dir, o, FloorRuns, false)
+	if err != nil {
+		return nil, err
+	}
+	portable, err := runFloors(ctx, dir, o, PortableFloorRuns, true)
 	if err != nil {
 		return nil, err
 	}
@@ -138,11 +142,16 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 	}
 
 	step("measuring the floor again")
-	after, err := runFloors(ctx, dir, o)
+	after, err := runFloors(ctx, dir, o, FloorRuns, false)
+	if err != nil {
+		return nil, err
+	}
+	portableAfter, err := runFloors(ctx, dir, o, PortableFloorRuns, true)
 	if err != nil {
 		return nil, err
 	}
 	rep.fill(parties, room.srv.child, outputs, tr, append(floors, after...))
+	rep.fillPortable(append(portable, portableAfter...))
 	rep.Correct, err = data.check(room.pol, outputs[api.RoleAdvertiser], outputs[api.RoleMediaPartner],
 		filepath.Join(dir, string(api.RoleMediaPartner), "activation.csv"))
 	if err != nil {
@@ -256,13 +265,23 @@ func (r *room) runParties(ctx context.Context, dir string, o Options, data *data
 // it better than one long run.
 const FloorRuns = 3
 
-// runFloors measures the floor FloorRuns times, each in a child
-// pinned like the pipeline, with half of o.FloorElements in all.
-func runFloors(ctx context.Context, dir string, o Options) ([]FloorResult, error) {
-	n := strconv.Itoa(max(o.FloorElements/(2*FloorRuns), 1))
+// PortableFloorRuns is the number of measurements of the portable
+// backend's floor before the session, and again after it: fewer than
+// FloorRuns, since each costs several times as much, and the figure is
+// for comparison only.
+const PortableFloorRuns = 1
+
+// runFloors measures the floor runs times, each in a child pinned like
+// the pipeline with o.FloorElements/(2*FloorRuns) elements, with the
+// portable backend if portable is set.
+func runFloors(ctx context.Context, dir string, o Options, runs int, portable bool) ([]FloorResult, error) {
+	args := []string{"--elements", strconv.Itoa(max(o.FloorElements/(2*FloorRuns), 1))}
+	if portable {
+		args = append(args, "--portable")
+	}
 	var out []FloorResult
-	for range FloorRuns {
-		c, err := startChild(ctx, dir, "floor", o.Cores, nil, nil, childFloor, "--elements", n)
+	for range runs {
+		c, err := startChild(ctx, dir, "floor", o.Cores, nil, nil, append([]string{childFloor}, args...)...)
 		if err != nil {
 			return nil, err
 		}

@@ -262,3 +262,41 @@ func TestBatchErrorInEveryPosition(t *testing.T) {
 		}
 	}
 }
+
+// A Portable key's batches use the portable arithmetic and give the same
+// bytes as the key's own, which keeps its backend.
+func TestPortableKey(t *testing.T) {
+	k := testKey(t, 15)
+	p := k.Portable()
+	if p.BatchBackend() != backendPortable || k.BatchBackend() != BackendName() {
+		t.Fatalf("backends: portable key %q, key %q, machine %q", p.BatchBackend(), k.BatchBackend(), BackendName())
+	}
+	if string(p.Bytes()) != string(k.Bytes()) {
+		t.Fatal("Portable changed the scalar")
+	}
+	if _, ok := backendFor(halfKey(p), p.portable)().(portableBackend); !ok {
+		t.Fatal("a Portable key's batches do not get the portable backend")
+	}
+	ds := randomDigests(2*encodeGroup+3, 17)
+	fast, slow := make([]Element, len(ds)), make([]Element, len(ds))
+	if err := k.BlindBatch(fast, ds); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.BlindBatch(slow, ds); err != nil {
+		t.Fatal(err)
+	}
+	for i := range ds {
+		if fast[i] != slow[i] || fast[i] != k.Blind(&ds[i]) {
+			t.Fatalf("BlindBatch[%d]: portable and %s batches or Blind differ", i, BackendName())
+		}
+	}
+	if err := k.ReblindBatch(fast, fast); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ReblindBatch(slow, slow); err != nil {
+		t.Fatal(err)
+	}
+	if fast[len(ds)-1] != slow[len(ds)-1] || fast[0] != slow[0] {
+		t.Fatal("ReblindBatch: portable and fast batches differ")
+	}
+}

@@ -33,7 +33,7 @@ func TestBackendSelected(t *testing.T) {
 // encoder: the encodings of s*pts[i].
 func groupEncode(pts []edwards25519.Point, s *edwards25519.Scalar) []Element {
 	half := edwards25519.NewScalar().Multiply(s, halfOne)
-	backendFor(half)().multiply(pts)
+	backendFor(half, false)().multiply(pts)
 	out := make([]Element, len(pts))
 	var enc doubleEncoder
 	enc.encode(out, pts)

@@ -208,3 +208,29 @@ func BenchmarkPairedBatchPortable(b *testing.B) {
 		},
 	})
 }
+
+// BenchmarkPairedCheckElements compares the clean room's check of an
+// upload before and after CheckElements: DecodeElement one element at a
+// time (gtank), and CheckElements on groups of 64 (the batch decoder, with
+// the square roots on the machine's backend).
+func BenchmarkPairedCheckElements(b *testing.B) {
+	k := testKey(b, 31)
+	in := make([]Element, encodeGroup)
+	if err := k.BlindBatch(in, randomDigests(len(in), 31)); err != nil {
+		b.Fatal(err)
+	}
+	paired(b, encodeGroup, [2]string{"DecodeElement", "CheckElements"}, [2]func(){
+		func() {
+			for i := range in {
+				if _, err := DecodeElement(in[i][:]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		},
+		func() {
+			if err := CheckElements(in); err != nil {
+				b.Fatal(err)
+			}
+		},
+	})
+}

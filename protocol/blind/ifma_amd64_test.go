@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"filippo.io/edwards25519"
 	"filippo.io/edwards25519/field"
@@ -384,7 +385,7 @@ func TestGroupBackendsAgree(t *testing.T) {
 	}
 	for _, n := range sizes {
 		s := randomScalar(t, r)
-		ifma, portable := backendFor(s)(), portableBackend{s}
+		ifma, portable := backendFor(s, false)(), portableBackend{s}
 		got, want := make([]edwards25519.Point, n), make([]edwards25519.Point, n)
 		for i := range got {
 			got[i].Set(randomPoint(t, r))
@@ -443,7 +444,7 @@ func FuzzBatchPaths(f *testing.F) {
 
 		half := halfKey(k)
 		workers := map[string]*batchWorker{
-			"ifma":     {x: newXMD(protocol.DST), arith: backendFor(half)()},
+			"ifma":     {x: newXMD(protocol.DST), arith: backendFor(half, false)()},
 			"portable": {x: newXMD(protocol.DST), arith: portableBackend{half}},
 		}
 		single := newFast(protocol.DST)
@@ -515,7 +516,7 @@ func BenchmarkBatchBackends(b *testing.B) {
 	backends := []struct {
 		name  string
 		arith groupBackend
-	}{{backendPortable, portableBackend{half}}, {backendIFMA, backendFor(half)()}}
+	}{{backendPortable, portableBackend{half}}, {backendIFMA, backendFor(half, false)()}}
 	// The batch path before the batch backends: gtank, one element at a
 	// time.
 	k := testKey(b, 28)
@@ -562,7 +563,7 @@ func BenchmarkPairedBatchIFMA(b *testing.B) {
 	half := halfKey(k)
 	ws := [2]*batchWorker{
 		{x: newXMD(protocol.DST), arith: portableBackend{half}},
-		{x: newXMD(protocol.DST), arith: backendFor(half)()},
+		{x: newXMD(protocol.DST), arith: backendFor(half, false)()},
 	}
 	var blinded, out [encodeGroup]Element
 	var ops [2]func()
@@ -575,4 +576,47 @@ func BenchmarkPairedBatchIFMA(b *testing.B) {
 		}
 	}
 	paired(b, encodeGroup, [2]string{backendPortable, backendIFMA}, ops)
+}
+
+// The eight-lane scratch must start at a 64-byte boundary, and every
+// vector in it with it.
+func TestIFMAScratchAligned(t *testing.T) {
+	for _, size := range []uintptr{unsafe.Sizeof(fe8{}), unsafe.Sizeof(extended8{}), unsafe.Sizeof(cached8{}), unsafe.Sizeof(mult8{})} {
+		if size%vectorAlign != 0 {
+			t.Fatalf("a scratch type of %d bytes is not a whole number of vectors", size)
+		}
+	}
+	for range 50 {
+		s := newIFMAScratch()
+		for _, p := range []unsafe.Pointer{unsafe.Pointer(s), unsafe.Pointer(&s.m.tmp), unsafe.Pointer(&s.x), unsafe.Pointer(&s.tmp[2])} {
+			if uintptr(p)%vectorAlign != 0 {
+				t.Fatalf("scratch at %d mod %d", uintptr(p)%vectorAlign, vectorAlign)
+			}
+		}
+		if *s != (ifmaScratch{}) {
+			t.Fatal("new scratch is not zeroed")
+		}
+	}
+}
+
+// BenchmarkScalarMult8Alignment compares, paired, the eight-lane
+// multiplication with its scratch 16 bytes off a 64-byte boundary (where
+// Go happened to put it before newIFMAScratch) and aligned.
+func BenchmarkScalarMult8Alignment(b *testing.B) {
+	requireIFMA(b)
+	r := rand.New(newRand(57))
+	var p, out extended8
+	for j := range 8 {
+		p.setLane(j, randomPoint(b, r))
+	}
+	var d digits16
+	d.setScalar(randomScalar(b, r))
+	buf := make([]byte, unsafe.Sizeof(mult8{})+2*vectorAlign)
+	skip := -uintptr(unsafe.Pointer(unsafe.SliceData(buf))) & (vectorAlign - 1)
+	off := (*mult8)(unsafe.Pointer(&buf[skip+16]))
+	aligned := &newIFMAScratch().m
+	paired(b, 8, [2]string{"off16", "aligned"}, [2]func(){
+		func() { off.scalarMult(&out, &p, &d) },
+		func() { aligned.scalarMult(&out, &p, &d) },
+	})
 }

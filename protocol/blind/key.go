@@ -17,6 +17,9 @@ import (
 // Key formats and logs as a redaction; only Bytes reveals the scalar.
 type Key struct {
 	s ristretto255.Scalar
+	// portable makes the batch methods use the portable group arithmetic
+	// whatever the CPU (see Portable).
+	portable bool
 }
 
 // ErrInvalidKey is returned by ParseKey; the message says which rule failed
@@ -73,6 +76,26 @@ func (k *Key) isZero() bool {
 // Bytes returns the canonical 32-byte little-endian encoding of the scalar,
 // which ParseKey accepts. It is the only way the scalar leaves a Key.
 func (k *Key) Bytes() []byte { return k.s.Bytes() }
+
+// Portable returns a Key with the same scalar whose batch methods use the
+// portable group arithmetic even where BackendName is "avx512ifma": the
+// results are the same, byte for byte, only slower. It exists to measure
+// the portable path beside the fast one on one machine (the floor of
+// blindjoin bench) and for tests; k itself is unchanged.
+func (k *Key) Portable() *Key {
+	p := *k
+	p.portable = true
+	return &p
+}
+
+// BatchBackend names the group arithmetic of k's batch methods:
+// BackendName, or "portable" for a Key from Portable.
+func (k *Key) BatchBackend() string {
+	if k.portable {
+		return backendPortable
+	}
+	return BackendName()
+}
 
 const redactedKey = "blind.Key(redacted)"
 
