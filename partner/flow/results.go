@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
@@ -22,6 +23,10 @@ const (
 	resultsFile = "results.json"
 )
 
+// resultsPollInterval is the longest wait between two looks at a session
+// whose results are awaited.
+const resultsPollInterval = time.Second
+
 // resultsReady reports whether a session in state may have results: once
 // computed, they stay readable after the blinded data is purged.
 func resultsReady(state string) bool {
@@ -30,7 +35,10 @@ func resultsReady(state string) bool {
 
 // fetchResults waits until the session is computed and returns the results.
 func (r *runner) fetchResults(ctx context.Context) (api.Results, error) {
-	if _, err := r.waitFor(ctx, "the results", func(s api.Session) bool { return resultsReady(s.State) }); err != nil {
+	// Results are computed within seconds of the last re-blinded part:
+	// polled every second at most, they are seen within one of existing.
+	maxWait := min(r.opts.MaxPollInterval, resultsPollInterval)
+	if _, err := r.waitFor(ctx, "the results", maxWait, func(s api.Session) bool { return resultsReady(s.State) }); err != nil {
 		return api.Results{}, err
 	}
 	res, err := r.opts.Client.Results(ctx, r.info.id)

@@ -1,0 +1,95 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/identifier"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+)
+
+// Plan is what Preflight assumes of a session, which it does not ask the
+// clean room for: the caller's role, the match key, the policy and the
+// session's segments.
+type Plan struct {
+	Role     string         // api.RoleAdvertiser (default) or api.RoleMediaPartner
+	MatchKey string         // api.MatchKeyEmail (default), MatchKeyPhone or MatchKeyMAID
+	Policy   *policy.Policy // default policy.Default()
+	// Segments are the session's segment names. Nil: the session's
+	// segments are not known yet (the advertiser is about to declare them
+	// with --segments-from); every label found is then reported in
+	// Summary.UnknownSegments, which is then the list of segments found.
+	Segments []string
+}
+
+// planSessionID stands in for a session id: the read never depends on it.
+const planSessionID = "00000000000000000000000000000000"
+
+// Preflight reads opts.Input exactly as Run would for a session like plan
+// (same reader, same classification, same consent and segment reading)
+// and returns the would-be summary's account of the input and the
+// warnings Run would give, without contacting any clean room: Client,
+// SessionID, KeyDir and OutDir are not used, and nothing is written.
+// Only Input, Format, Columns, DefaultRegion, Hashed, ConsentMap,
+// SegmentNames and NoSegments matter.
+func Preflight(ctx context.Context, opts Options, plan Plan) (Summary, []Warning, error) {
+	switch {
+	case opts.Input == "":
+		return Summary{}, nil, fmt.Errorf("%w: an input file is required", ErrOptions)
+	case opts.Columns.ID == "":
+		return Summary{}, nil, fmt.Errorf("%w: the identifier column is required", ErrOptions)
+	case opts.Columns.Consent == "":
+		return Summary{}, nil, fmt.Errorf("%w: the consent column is required", ErrOptions)
+	}
+	if err := (identifier.Normalizer{DefaultRegion: opts.DefaultRegion}).Validate(); err != nil {
+		return Summary{}, nil, fmt.Errorf("%w: %w", ErrOptions, err)
+	}
+	s, role, err := plan.session()
+	if err != nil {
+		return Summary{}, nil, err
+	}
+	info, err := deriveInfo(s, role, opts.Hashed)
+	if err != nil {
+		return Summary{}, nil, err
+	}
+	opts.OutDir = ""
+	opts.Progress, opts.Logger = noProgress{}, slog.New(slog.DiscardHandler)
+	r := &runner{opts: opts, info: info, labelsFound: plan.Segments == nil}
+	r.summary = Summary{Role: info.role, MatchKey: s.MatchKey, PolicyHash: s.PolicyHash}
+	a, err := r.readInput(ctx)
+	if err != nil {
+		return Summary{}, nil, err
+	}
+	r.summarizeInput(a)
+	return r.summary, r.warnings(a), nil
+}
+
+// session is the session plan describes, and the caller's role in it.
+func (p Plan) session() (api.Session, string, error) {
+	role, key := p.Role, p.MatchKey
+	if role == "" {
+		role = api.RoleAdvertiser
+	}
+	if key == "" {
+		key = api.MatchKeyEmail
+	}
+	if role != api.RoleAdvertiser && role != api.RoleMediaPartner {
+		return api.Session{}, "", fmt.Errorf("%w: role must be %s or %s", ErrOptions, api.RoleAdvertiser, api.RoleMediaPartner)
+	}
+	pol := policy.Default()
+	if p.Policy != nil {
+		pol = *p.Policy
+	}
+	for _, name := range p.Segments {
+		if err := policy.CheckSegmentName(name); err != nil {
+			return api.Session{}, "", fmt.Errorf("%w: segment %q: %w", ErrOptions, strings.TrimSpace(name), err)
+		}
+	}
+	return api.Session{
+		ID: planSessionID, MatchKey: key, Segments: p.Segments,
+		Policy: pol.Canonical(), PolicyHash: pol.Hash(),
+	}, role, nil
+}
