@@ -68,6 +68,7 @@ type command struct {
 var commands = []command{
 	{"audit verify", "verify a session transcript's hash chain, signature, your uploads' digests and your results", runAuditVerify},
 	{"bench", "run a whole session on this machine and report time, CPU, memory and traffic", runBench},
+	{"check", "read a file as match would, without contacting the clean room: would-be summary and warnings", runCheck},
 	{"consent decode", "decode IAB TCF v2 TC strings (arguments, or one per stdin line) to JSON lines", runConsentDecode},
 	{"demo", "run a whole session on synthetic data against a local clean room and check it against the truth", runDemo},
 	{"hash", "normalize and SHA-256 identifiers, one per stdin line, as JSON lines", runHash},

@@ -18,19 +18,9 @@ import (
 // The text output of the session, results and match commands. JSON output
 // prints the API's types as they are; these functions are for people.
 
-// thousands writes n with comma separators: 20,000.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s
-}
+// thousands writes n with comma separators: 20,000 (as the flow's
+// warnings do).
+var thousands = flow.Thousands
 
 // releasedText shows a released count, or its suppression under threshold
 // k (0 if unknown).
