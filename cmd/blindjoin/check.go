@@ -46,6 +46,11 @@ func runCheck(args []string, std stdio) int {
 	if err := rows.apply(std, &opts); err != nil {
 		return usage(err.Error())
 	}
+	if !explicit(fs, "segments-column") && *segments == "" {
+		// Without the session's segments, the default column is read only
+		// when named: a file without segments is not an error here.
+		opts.Columns.Segments = ""
+	}
 	plan := flow.Plan{Role: *role, MatchKey: *matchKey, Segments: splitList(*segments)}
 	if *policyFile != "" {
 		data, err := os.ReadFile(*policyFile)
