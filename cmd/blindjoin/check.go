@@ -120,7 +120,7 @@ func describeCheck(w io.Writer, file string, s flow.Summary, found bool) {
 		// without quoting them.
 		names := maps.Clone(s.UnknownSegments)
 		maps.DeleteFunc(names, func(name string, _ int64) bool { return !policy.ValidSegmentName(name) })
-		fmt.Fprintf(w, "segments    found: %s\n", countList(names))
+		fmt.Fprintf(w, "segments    found (rows that may count): %s\n", countList(names))
 	case s.SegmentRows != nil:
 		fmt.Fprintf(w, "segments    %s rows that may count carry a segment of the session\n", thousands(*s.SegmentRows))
 	}
