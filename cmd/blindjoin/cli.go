@@ -72,6 +72,7 @@ var commands = []command{
 	{"consent decode", "decode IAB TCF v2 TC strings (arguments, or one per stdin line) to JSON lines", runConsentDecode},
 	{"demo", "run a whole session on synthetic data against a local clean room and check it against the truth", runDemo},
 	{"hash", "normalize and SHA-256 identifiers, one per stdin line, as JSON lines", runHash},
+	{"login", "save a clean room's address and this party's API key (stdin or $BLINDJOIN_API_KEY) as a profile", runLogin},
 	{"match", "run this party's side of a session: read, blind, upload, re-blind, wait for the results", runMatch},
 	{"results", "show what the clean room released to this party for a session", runResults},
 	{"session create", "propose a session to a media partner (advertiser); prints its id", runSessionCreate},
