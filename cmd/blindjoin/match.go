@@ -25,6 +25,7 @@ func runMatch(args []string, std stdio) int {
 	out := fs.String("out", "", "output `directory`: summary.json, rejects.csv, results.json, activation.csv (required)")
 	accept := addAcceptFlags(fs, "media partner: join the session first, ")
 	fs.StringVar(accept.hash, "accept-policy", "", "alias of --policy-hash")
+	activation := fs.String("activation-columns", "", "media partner: comma-separated `columns` of the input copied into activation.csv next to each row (e.g. user_id,maid)")
 	keyDir := fs.String("key-dir", "", "`directory` of this party's session keys (default: the user config directory)")
 	poll := fs.Duration("poll", 2*time.Second, "first wait between two looks at the session's state (grows to 5s; 1s at most while waiting for the results)")
 	pos, code, ok := parseOrUsage(fs, args)
@@ -64,6 +65,7 @@ func runMatch(args []string, std stdio) int {
 		return r.fail(std, err, "")
 	}
 	opts.Client, opts.SessionID, opts.OutDir, opts.KeyDir = c, pos[0], *out, *keyDir
+	opts.ActivationColumns = splitList(*activation)
 	opts.Progress = progressFor(std.err)
 	opts.Logger = slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	opts.PollInterval = *poll

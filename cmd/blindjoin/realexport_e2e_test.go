@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -203,7 +205,7 @@ func TestFrenchExportEmail(t *testing.T) {
 	nothingUploaded(t, e, id)
 
 	adv = append(adv, "--segments-column", "Segment", "--segment-names", "slug")
-	pubArgs := []string{"match", id, "--in", pub, "--id-column", "user_email", "--out", pubOut, "--key-dir", filepath.Join(keys, "pub"), "--poll", "50ms", "--yes"}
+	pubArgs := []string{"match", id, "--in", pub, "--id-column", "user_email", "--out", pubOut, "--key-dir", filepath.Join(keys, "pub"), "--poll", "50ms", "--yes", "--activation-columns", "user_id,phone"}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	done := make(chan [3]any, 1)
@@ -230,8 +232,35 @@ func TestFrenchExportEmail(t *testing.T) {
 	if sum.NonASCIIEmails != frenchRows/10 || sum.Consent["Oui"] != frenchRows*3/4 || sum.Consent["Non"] != frenchRows/4 {
 		t.Errorf("summary: non-ASCII %d, consent %v; want %d, Oui %d, Non %d", sum.NonASCIIEmails, sum.Consent, frenchRows/10, frenchRows*3/4, frenchRows/4)
 	}
-	if ps := readSummary(t, pubOut); ps.NonASCIIEmails != frenchShared/10 {
+	ps := readSummary(t, pubOut)
+	if ps.NonASCIIEmails != frenchShared/10 {
 		t.Errorf("publisher's non-ASCII count %d, want %d", ps.NonASCIIEmails, frenchShared/10)
+	}
+	checkActivationColumns(t, filepath.Join(pubOut, "activation.csv"), ps)
+}
+
+// checkActivationColumns reads the publisher's activation.csv: its own
+// user_id and phone cells next to each row, 0600.
+func checkActivationColumns(t *testing.T, path string, s flow.Summary) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("activation.csv: %v, mode %v; want 0600", err, fi)
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) < 2 || strings.Join(recs[0], ",") != "row,user_id,phone,segments" {
+		t.Fatalf("activation.csv: %v, header %v", err, recs[:min(1, len(recs))])
+	}
+	if s.ActivationRows == nil || int64(len(recs)-1) != *s.ActivationRows {
+		t.Errorf("activation.csv has %d rows, the summary says %v", len(recs)-1, s.ActivationRows)
+	}
+	for _, rec := range recs[1:] {
+		row, _ := strconv.Atoi(rec[0])
+		if rec[1] != fmt.Sprintf("u%d", row-1) || rec[2] != frenchPhone(row-1, true) {
+			t.Fatalf("row %d: user_id %q, phone %q; want u%d and its phone", row, rec[1], rec[2], row-1)
+		}
 	}
 }
 

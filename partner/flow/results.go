@@ -3,6 +3,7 @@ package flow
 import (
 	"cmp"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -98,28 +99,39 @@ func mapActivation(act *api.Activation, perm []uint32, rows []uint32) ([]activat
 	return out, nil
 }
 
-// writeActivation writes activation.csv: header "row,segments", one line
-// per released row in row order, segments by name joined with ';'.
-func writeActivation(dir string, rows []activationRow, names []string) error {
+// writeActivation writes activation.csv: header "row", the activation
+// columns, "segments"; one line per released row in row order, with the
+// row's cells of those columns (the partner's own data, quoted as CSV
+// needs) and its segments by name joined with ';'.
+// extra, nil without columns, holds each row's cells.
+func writeActivation(dir string, rows []activationRow, names, columns []string, extra [][]string) error {
 	out, err := newAtomicFile(dir, activationFile)
 	if err != nil {
 		return err
 	}
 	defer out.abort()
-	out.WriteString("row,segments\n")
+	w := csv.NewWriter(out)
+	w.Write(slices.Concat([]string{"row"}, columns, []string{"segments"}))
+	line := make([]string, 0, len(columns)+2)
 	var b strings.Builder
-	for _, a := range rows {
+	for r, a := range rows {
 		b.Reset()
-		b.WriteString(strconv.FormatUint(uint64(a.row), 10))
-		b.WriteByte(',')
 		for i, s := range a.segments {
 			if i > 0 {
 				b.WriteByte(';')
 			}
 			b.WriteString(names[s])
 		}
-		b.WriteByte('\n')
-		out.WriteString(b.String())
+		line = append(line[:0], strconv.FormatUint(uint64(a.row), 10))
+		if extra != nil {
+			line = append(line, extra[r]...)
+		}
+		line = append(line, b.String())
+		w.Write(line)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("flow: %s: %w", activationFile, err)
 	}
 	return out.commit()
 }

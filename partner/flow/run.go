@@ -83,6 +83,9 @@ func (r *runner) run(ctx context.Context) error {
 		return fmt.Errorf("%w: %d of %d rows may count, the policy needs %d", ErrTooFewRows, a.len(), a.read, r.info.pol.MinRows)
 	}
 
+	if err := r.checkActivationColumns(); err != nil {
+		return err
+	}
 	key, perm, err := r.keyAndOrder(s, a)
 	if err != nil {
 		return err
@@ -205,9 +208,13 @@ func (r *runner) writeOutputs(res api.Results, a *audience, perm []uint32) error
 	if err != nil {
 		return err
 	}
+	cells, err := r.activationCells(rows)
+	if err != nil {
+		return err
+	}
 	n := int64(len(rows))
 	r.summary.ActivationRows = &n
-	return writeActivation(r.opts.OutDir, rows, act.Segments)
+	return writeActivation(r.opts.OutDir, rows, act.Segments, r.opts.ActivationColumns, cells)
 }
 
 // begin starts timing a phase, ending the previous one.
