@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -130,6 +133,22 @@ func TestCheckSummary(t *testing.T) {
 	}
 	if code != exitFail || !strings.Contains(errOut, "match would refuse to start") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	// The same rows from stdin and from a gzip file.
+	data, _ := os.ReadFile(file)
+	var stdout, stderr strings.Builder
+	code = run([]string{"check", "-", "--id-column", "email", "--consent-map", "Oui=1;3;4;7;9,Non="}, stdio{in: strings.NewReader(string(data)), out: &stdout, err: &stderr, ctx: context.Background(), env: func(string) (string, bool) { return "", false }})
+	if !strings.Contains(stdout.String(), "file        - (read as the advertiser") || !strings.Contains(stdout.String(), "1,200 read, 800 uploaded") {
+		t.Errorf("check from stdin: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	gzFile := filepath.Join(t.TempDir(), "in.csv.gz")
+	os.WriteFile(gzFile, gz.Bytes(), 0o600)
+	if out, errOut, _ := runWithEnv(nil, "check", gzFile, "--id-column", "email", "--consent-map", "Oui=1;3;4;7;9,Non="); !strings.Contains(out, "1,200 read, 800 uploaded") {
+		t.Errorf("check of a .gz file:\n%s%s", out, errOut)
 	}
 	_, errOut, code = runWithEnv(nil, "check", file, "--id-column", "email", "--delimiter", ",")
 	if code != exitFail || !strings.Contains(errOut, `the file looks ;-separated: try --delimiter ';'`) {
