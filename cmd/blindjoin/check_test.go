@@ -52,6 +52,10 @@ func TestCheckWarnings(t *testing.T) {
 	words := checkFile(t, "email,consent,segments", 1200, func(i int) string {
 		return fmt.Sprintf("u%d@example.com,%s,%s", i, tcp, []string{"Nouveau client", "Fidèle"}[i%2])
 	})
+	// A wrong column picked as segments: one address per row, never quoted.
+	addresses := checkFile(t, "email,consent,contact", 1200, func(i int) string {
+		return fmt.Sprintf("u%d@example.com,%s,secret%d@example.com", i, tcp, i)
+	})
 	// ASCII header, Windows-1252 cells in a selected column.
 	var latin strings.Builder
 	latin.WriteString("email,consent,segments\n")
@@ -84,6 +88,8 @@ func TestCheckWarnings(t *testing.T) {
 			"warning: no row that may count carries a segment of the session (loyal): every segment would be empty"},
 		{"labels in words", []string{words, "--id-column", "email", "--segments-column", "segments"},
 			`warning: 2 labels are not segment names (1..64 characters of A-Z a-z 0-9 _ . -): "Fidèle" (600 rows), "Nouveau client" (600 rows); --segment-names slug makes them fidele, nouveau_client, on session create --segments-from as on match`},
+		{"a column of addresses as segments", []string{addresses, "--id-column", "email", "--segments-column", "contact"},
+			"warning: at least 100 labels are not segment names and look like values of a person or identifiers, not groups (not shown): check --segments-column"},
 		{"cells in another encoding", []string{latinFile, "--id-column", "email", "--segments-column", "segments"},
 			"warning: the file does not look like UTF-8: try --encoding windows-1252"},
 		{"too few rows", []string{small, "--id-column", "email"},
@@ -97,6 +103,9 @@ func TestCheckWarnings(t *testing.T) {
 				}
 			} else if code != exitFail || !strings.Contains(errOut, tc.want) {
 				t.Fatalf("exit %d, stderr %q; want exit 1 and %q", code, errOut, tc.want)
+			}
+			if strings.Contains(out+errOut, "secret") {
+				t.Errorf("a cell is quoted:\n%s%s", out, errOut)
 			}
 			if !strings.Contains(out, "nothing was sent") {
 				t.Errorf("no summary: %q", out)

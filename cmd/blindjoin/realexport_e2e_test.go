@@ -273,7 +273,10 @@ func TestFrenchExportPhone(t *testing.T) {
 	writeFrenchCRM(t, crm)
 	writePublisher(t, pub)
 	id := strings.TrimSpace(e.mustRun(t, e.adv, "session", "create", "--partner", "news", "--match-key", "phone"))
-	e.mustRun(t, e.pub, "session", "join", id, "--yes")
+	// session join ends with the next command, as session create does.
+	if _, errOut, code := e.as(context.Background(), e.pub, "session", "join", id, "--yes"); code != exitOK || !strings.Contains(errOut, "next: run your side with `blindjoin match "+id+" --in FILE --id-column COL --out DIR`; acme runs its own") {
+		t.Fatalf("session join: exit %d, stderr %q", code, errOut)
+	}
 
 	keys, advOut, pubOut := filepath.Join(e.dir, "keys"), filepath.Join(e.dir, "adv"), filepath.Join(e.dir, "pub")
 	adv := []string{"match", id, "--in", crm, "--encoding", "cp1252", "--delimiter", ";", "--id-column", "Téléphone", "--consent-column", "Consentement",

@@ -166,7 +166,11 @@ func (r *runner) segmentWarnings(a *audience) []Warning {
 		out = append(out, Warning{WarnSegmentNames, fmt.Sprintf("%d labels are not segment names (1..64 characters of A-Z a-z 0-9 _ . -): %s; %s, on session create --segments-from as on match", len(words), strings.Join(words, ", "), fix)})
 	}
 	if shaped > 0 {
-		out = append(out, Warning{WarnSegmentNames, fmt.Sprintf("%d labels are not segment names and look like values of a person or identifiers, not groups (not shown): check --segments-column", shaped)})
+		count := strconv.Itoa(shaped)
+		if a.unknown[otherUnknownSegments] > 0 {
+			count = "at least " + count // the classifier stops naming them past maxUnknownSegments
+		}
+		out = append(out, Warning{WarnSegmentNames, fmt.Sprintf("%s labels are not segment names and look like values of a person or identifiers, not groups (not shown): check --segments-column", count)})
 	}
 	return out
 }
