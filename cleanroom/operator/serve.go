@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -47,6 +48,11 @@ type Config struct {
 	// authentication failures, traffic by route and sessions by state.
 	MetricsAddr   string
 	MetricsPublic bool
+	// TLSCertFile and TLSKeyFile, both or neither, are a PEM certificate
+	// chain and its private key: the API is then served over HTTPS (TLS
+	// 1.2 or later) instead of plain HTTP. The metrics listener, on
+	// loopback, stays plain.
+	TLSCertFile, TLSKeyFile string
 	// FloorFile is a policy JSON file whose settings are the loosest any
 	// session may ask for; empty means the built-in defaults (DESIGN.md 4-5).
 	FloorFile string
@@ -89,7 +95,7 @@ func (cfg Config) withDefaults() Config {
 // serve` runs, and what the demo, the bench and the tests start in-process.
 type Running struct {
 	// Addr is the address the API listens on (host:port), URL the same as
-	// http://host:port.
+	// http://host:port (https:// with TLS).
 	Addr, URL string
 	// MetricsAddr is the address of the metrics listener, empty without
 	// one.
@@ -197,11 +203,19 @@ func start(ctx context.Context, cfg Config, floor policy.Policy, st *sqlitestore
 	}
 	h = withConsole(h, web.Handler())
 
+	tlsConfig, err := loadTLS(cfg.TLSCertFile, cfg.TLSKeyFile)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("operator: listen: %w", err)
 	}
 	addr := ln.Addr().String()
+	scheme := "http://"
+	if tlsConfig != nil {
+		ln, scheme = tls.NewListener(ln, tlsConfig), "https://"
+	}
 	var mln net.Listener
 	if cfg.MetricsAddr != "" {
 		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
@@ -210,7 +224,7 @@ func start(ctx context.Context, cfg Config, floor policy.Policy, st *sqlitestore
 		}
 	}
 	ctx, stop := context.WithCancel(ctx)
-	r := &Running{Addr: addr, URL: "http://" + addr, TranscriptKey: svc.TranscriptPublicKey(), stop: stop, done: make(chan struct{})}
+	r := &Running{Addr: addr, URL: scheme + addr, TranscriptKey: svc.TranscriptPublicKey(), stop: stop, done: make(chan struct{})}
 	servers := []*http.Server{httpapi.NewServer(addr, h, cfg.Timeouts, log)}
 	listeners := []net.Listener{ln}
 	started := []any{slog.String("addr", addr), slog.String("transcript_public_key", hex.EncodeToString(r.TranscriptKey))}
@@ -241,6 +255,26 @@ func start(ctx context.Context, cfg Config, floor policy.Policy, st *sqlitestore
 		close(r.done)
 	}()
 	return r, nil
+}
+
+// ErrTLSFiles is returned by Start when only one of the certificate and
+// key files is given.
+var ErrTLSFiles = errors.New("operator: TLS needs both a certificate file and a key file")
+
+// loadTLS returns the TLS configuration of a certificate and key file, nil
+// when neither is given.
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	switch {
+	case certFile == "" && keyFile == "":
+		return nil, nil
+	case certFile == "" || keyFile == "":
+		return nil, ErrTLSFiles
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("operator: TLS certificate: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 // shutdown waits until ctx is done, then stops accepting connections and

@@ -3,7 +3,6 @@ package session
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -150,9 +149,7 @@ func (s *Service) Transcript(ctx context.Context, p Principal, id string) (trans
 	return t, nil
 }
 
-// keyID names the transcript signing key: the first 8 bytes of the SHA-256
-// of the public key, in hex, so that a rotated key gets another id.
+// keyID names the transcript signing key (transcript.KeyID).
 func (s *Service) keyID() string {
-	sum := sha256.Sum256(s.TranscriptPublicKey())
-	return "transcript-" + hex.EncodeToString(sum[:8])
+	return transcript.KeyID(s.TranscriptPublicKey())
 }

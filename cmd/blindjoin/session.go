@@ -54,7 +54,8 @@ func runSessionCreate(args []string, std stdio) int {
 	policyFile := fs.String("policy", "", "policy JSON `file`; absent fields take the defaults (default: all defaults)")
 	segments := fs.String("segments", "", "comma-separated segment `names` the advertiser's rows may carry")
 	segmentsFrom := fs.String("segments-from", "", "advertiser CSV `file` whose segments column defines the segments (instead of --segments); labels shaped like identifiers or digests, or one per row, are refused")
-	segmentsColumn := fs.String("segments-column", "segments", "with --segments-from: the `column` of ';'-separated labels")
+	segmentsColumn := fs.String("segments-column", defaultSegmentsColumn, "with --segments-from: the `column` of ';'-separated labels")
+	format := addFormatFlags(fs)
 	auditors := fs.String("auditors", "", "comma-separated auditor party `names` who may read the transcript")
 	pos, code, ok := parseOrUsage(fs, args)
 	if !ok {
@@ -70,9 +71,13 @@ func runSessionCreate(args []string, std stdio) int {
 	}
 	req := api.CreateSessionRequest{Partner: *partner, MatchKey: *matchKey, Segments: splitList(*segments), Auditors: splitList(*auditors)}
 	if *segmentsFrom != "" {
-		names, err := flow.SegmentNames(*segmentsFrom, *segmentsColumn)
+		opts, naming, err := format.format(std)
 		if err != nil {
-			return r.fail(std, err, "")
+			return r.usage(std, err.Error())
+		}
+		names, err := flow.SegmentNames(*segmentsFrom, *segmentsColumn, opts, naming)
+		if err != nil {
+			return r.fail(std, explainInputError(err, std.err), "")
 		}
 		req.Segments = names
 		if !*r.json {
@@ -121,8 +126,8 @@ func runSessionCreate(args []string, std stdio) int {
 
 func runSessionJoin(args []string, std stdio) int {
 	fs, r := remoteFlags("session join", std)
-	yes := fs.Bool("yes", false, "accept the policy without asking (scripts: review it with `session show` first)")
-	hash := fs.String("policy-hash", "", "accept only if the policy has this `hash` (reviewed beforehand)")
+	accept := addAcceptFlags(fs, "join ")
+	yes, hash := accept.yes, accept.hash
 	cl, code := r.connectToSession(std, fs, args, "blindjoin session join ID [--yes | --policy-hash HASH]")
 	if cl == nil {
 		return code
@@ -167,6 +172,7 @@ func runSessionJoin(args []string, std stdio) int {
 		return printJSON(std, joined)
 	}
 	fmt.Fprintf(std.out, "joined session %s; accepted policy hash %s\n", joined.ID, joined.PolicyHash)
+	fmt.Fprintf(std.err, "next: run your side with `blindjoin match %s --in FILE --id-column COL --out DIR`; %s runs its own\n", joined.ID, joined.Advertiser)
 	return exitOK
 }
 

@@ -173,6 +173,8 @@ func serve(c *cli, args []string) int {
 	addr := fs.String("addr", defaultAddr, "listen `address` (host:port)")
 	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics on this loopback `address` (host:port); empty: no metrics")
 	metricsPublic := fs.Bool("metrics-public", false, "allow a --metrics-addr other hosts can reach (metrics need no credentials)")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) `file`; needs --tls-key")
+	tlsKey := fs.String("tls-key", "", "the PEM private key `file` of --tls-cert")
 	floor := fs.String("floor", "", "policy JSON `file` with the loosest settings a session may ask for (default: built-in defaults)")
 	budget := fs.Float64("dp-budget", 0, "differential-privacy `epsilon` per advertiser-partner pair per 30 days (0: default 10)")
 	issuer := fs.String("issuer", operator.DefaultIssuer, "access-token issuer (iss)")
@@ -191,6 +193,9 @@ func serve(c *cli, args []string) int {
 	if status, ok := c.parseFlags(fs, args); !ok {
 		return status
 	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usageError(c, fs, "give both --tls-cert and --tls-key, or neither")
+	}
 	if *ttl > auth.MaxTokenLifetime {
 		return usageError(c, fs, fmt.Sprintf("--token-ttl is at most %v", auth.MaxTokenLifetime))
 	}
@@ -208,6 +213,7 @@ func serve(c *cli, args []string) int {
 	}
 	return c.finish(operator.Serve(c.ctx, operator.Config{
 		DataDir: *data, Addr: *addr, MetricsAddr: *metricsAddr, MetricsPublic: *metricsPublic,
+		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey,
 		FloorFile: *floor, DPBudget: *budget,
 		Issuer: *issuer, Audience: *audience, TokenTTL: *ttl,
 		SweepEvery: *sweepEvery, ShutdownTimeout: *grace, Limits: limits, Logger: log,

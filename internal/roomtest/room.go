@@ -27,6 +27,9 @@ type Options struct {
 	// RelayPartRecords splits relayed sets into parts of this many
 	// records (0: as many as fit in a part).
 	RelayPartRecords int
+	// TLSCertFile and TLSKeyFile serve the API over HTTPS (both or
+	// neither), as blindjoind serve --tls-cert/--tls-key.
+	TLSCertFile, TLSKeyFile string
 }
 
 // Room is a running clean room, stopped when its test ends.
@@ -44,6 +47,8 @@ func Start(t testing.TB, opts Options) *Room {
 		DataDir:          filepath.Join(dir, "data"),
 		Addr:             "127.0.0.1:0",
 		RelayPartRecords: opts.RelayPartRecords,
+		TLSCertFile:      opts.TLSCertFile,
+		TLSKeyFile:       opts.TLSKeyFile,
 		Logger:           slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelError})),
 	}
 	if opts.Floor != "" {

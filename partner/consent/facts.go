@@ -1,6 +1,7 @@
 package consent
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -18,6 +19,10 @@ const noLegitimateInterest tcf.Flags = 1<<(1-1) | 1<<(3-1) | 1<<(4-1) | 1<<(5-1)
 // (6 bits a character). A shorter cell is not a damaged TC string but some
 // other value, most often a CRM's own opt-in column ("Oui").
 const minTCString = (213 + 5) / 6
+
+// ErrNotTCString is wrapped by ParseCell for a cell too short to be a TC
+// string: most often a first-party value that a Mapping should read.
+var ErrNotTCString = errors.New("consent: too short for a TC string (a first-party value such as Oui/Non needs a consent mapping)")
 
 // Facts are one row's consent facts. The zero value, which an empty cell
 // yields, grants nothing.
@@ -37,7 +42,7 @@ func ParseCell(cell string) (Facts, error) {
 	switch {
 	case cell == "":
 		return Facts{}, nil
-	case isPurposeList(cell):
+	case IsPurposeList(cell):
 		consents, lis, err := ParsePurposeList(cell)
 		if err != nil {
 			return Facts{}, err
@@ -46,7 +51,7 @@ func ParseCell(cell string) (Facts, error) {
 	}
 	tc, err := tcf.Decode(cell)
 	if err != nil && len(cell) < minTCString {
-		return Facts{}, fmt.Errorf("consent: too short for a TC string (a first-party value such as Oui/Non needs a consent mapping): %w", err)
+		return Facts{}, fmt.Errorf("%w: %w", ErrNotTCString, err)
 	}
 	if err != nil {
 		return Facts{}, fmt.Errorf("consent: TC string: %w", err)

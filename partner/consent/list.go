@@ -17,11 +17,11 @@ const maxPurpose = 24
 // liPrefix marks a legitimate-interest item in a purpose list.
 const liPrefix = "li:"
 
-// isPurposeList reports whether a trimmed, non-empty cell is meant as a
+// IsPurposeList reports whether a trimmed, non-empty cell is meant as a
 // purpose list rather than a TC string: a list starts with a digit or "li:",
 // a TC string with 'C'. The first character decides, so that "1,3" is
 // reported as a bad list, not as a bad TC string.
-func isPurposeList(cell string) bool {
+func IsPurposeList(cell string) bool {
 	return '0' <= cell[0] && cell[0] <= '9' || strings.HasPrefix(cell, liPrefix)
 }
 

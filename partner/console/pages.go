@@ -229,7 +229,7 @@ func (s *Server) proposal(f policyForm) (api.CreateSessionRequest, string, error
 		if err != nil {
 			return req, "", err
 		}
-		names, err := flow.SegmentNames(path, cmp.Or(f.SegmentsColumn, "segments"))
+		names, err := flow.SegmentNames(path, cmp.Or(f.SegmentsColumn, "segments"), csvin.Options{}, flow.SegmentNamesAsIs)
 		if err != nil {
 			return req, "", err
 		}
@@ -304,7 +304,9 @@ type current struct {
 	api.Session
 	Me    client.Identity
 	Label string
-	Terms flow.Terms
+	// Policy is the session's policy, checked against the hash the
+	// session names.
+	Policy policy.Policy
 }
 
 // withSession reads the session named in the path for h.
@@ -325,12 +327,12 @@ func (s *Server) withSession(h func(http.ResponseWriter, *http.Request, *current
 			s.fail(w, r, err)
 			return
 		}
-		terms, err := flow.SessionTerms(ss)
+		pol, err := policy.ParseHashed(ss.Policy, ss.PolicyHash)
 		if err != nil {
-			s.fail(w, r, err)
+			s.fail(w, r, fmt.Errorf("%w: %w", flow.ErrBadSession, err))
 			return
 		}
-		c := &current{Session: ss, Me: me, Label: s.labels()[id], Terms: terms}
+		c := &current{Session: ss, Me: me, Label: s.labels()[id], Policy: pol}
 		h(w, r, c)
 	}
 }

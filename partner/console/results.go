@@ -42,7 +42,7 @@ func (s *Server) resultsView(r *http.Request, c *current) (*resultsView, error) 
 	if err != nil {
 		return nil, err
 	}
-	k := c.Terms.Policy.K
+	k := c.Policy.K
 	v := &resultsView{Overlap: wording.Released(res.Overlap, k), Computed: res.ComputedAt.Local().Format(time.DateTime)}
 	rate := myRate(res)
 	if rate != nil {
@@ -143,7 +143,7 @@ func (s *Server) compare(r *http.Request, c *current) ([]compareRow, *bars) {
 			continue
 		}
 		row := compareRow{ID: o.ID, Label: labels[o.ID], Date: o.CreatedAt.Local().Format(time.DateOnly),
-			Overlap: wording.Released(res.Overlap, c.Terms.Policy.K), Current: o.ID == c.ID, Rate: "suppressed"}
+			Overlap: wording.Released(res.Overlap, c.Policy.K), Current: o.ID == c.ID, Rate: "suppressed"}
 		if rate := myRate(res); rate != nil {
 			row.Rate = *rate
 		}
@@ -157,6 +157,6 @@ func (s *Server) compare(r *http.Request, c *current) ([]compareRow, *bars) {
 	if len(rows) < 2 {
 		return rows, nil
 	}
-	b := newBars("Overlap of "+c.Advertiser+" × "+c.Partner+" sessions over time", items, c.Terms.Policy.K)
+	b := newBars("Overlap of "+c.Advertiser+" × "+c.Partner+" sessions over time", items, c.Policy.K)
 	return rows, &b
 }

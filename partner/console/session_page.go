@@ -51,6 +51,7 @@ type preflightView struct {
 	Read, Uploaded, KeptHome string
 	Reasons                  []reasonCount
 	Unknown                  []reasonCount
+	Warnings                 []string // what match would warn about before uploading
 	Error                    string
 }
 
@@ -64,7 +65,7 @@ type summaryView struct {
 }
 
 func (s *Server) sessionPage(w http.ResponseWriter, r *http.Request, c *current) {
-	v := &sessionView{current: c, Counterpart: c.counterpart(), Policy: wording.Policy(c.Terms.Policy),
+	v := &sessionView{current: c, Counterpart: c.counterpart(), Policy: wording.Policy(c.Policy),
 		IsAdvertiser: c.Me.Party == c.Advertiser}
 	v.MayJoin = c.State == api.StateCreated && c.Me.Party == c.Partner
 	if run := s.runOf(c.ID); run != nil {
@@ -163,14 +164,19 @@ func (s *Server) preflight(r *http.Request, c *current, in inputChoice) *preflig
 	if err != nil {
 		return &preflightView{Error: err.Error()}
 	}
-	sum, err := flow.Preflight(r.Context(), flow.PreflightOptions{Terms: c.Terms, Role: role, Input: path,
-		Columns: columnsOf(in), DefaultRegion: in.Region, Hashed: in.Hashed})
+	plan, err := flow.PlanOf(c.Session, role)
+	if err != nil {
+		return &preflightView{Error: err.Error()}
+	}
+	sum, warnings, err := flow.Preflight(r.Context(), flow.Options{Input: path,
+		Columns: columnsOf(in), DefaultRegion: in.Region, Hashed: in.Hashed}, plan)
 	v := &preflightView{}
 	if err != nil {
 		v.Error = err.Error()
-		if !errors.Is(err, flow.ErrTooFewRows) {
-			return v
-		}
+		return v
+	}
+	for _, w := range warnings {
+		v.Warnings = append(v.Warnings, w.Message)
 	}
 	v.Read, v.Uploaded, v.KeptHome = wording.Thousands(sum.Rows.Read), wording.Thousands(sum.Rows.Uploaded), wording.Thousands(sum.Rows.Rejected)
 	v.Reasons = reasons(sum.Rejected)

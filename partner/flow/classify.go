@@ -32,6 +32,7 @@ const (
 	reasonMalformedRow = "malformed CSV row"
 	reasonDuplicate    = "duplicate " // followed by the match key: "duplicate email"
 	reasonBadConsent   = "unreadable consent cell (no consent assumed)"
+	reasonUnmapped     = "consent value not in the consent mapping (no consent assumed)"
 	reasonVendors      = "no consent for the policy's vendors"
 )
 
@@ -48,6 +49,7 @@ type classifier struct {
 	info        *sessionInfo
 	norm        identifier.Normalizer
 	segBit      map[string]uint // segment name -> attribute bit
+	segMask     uint64          // the bits of segBit
 	vendorBit   uint64          // the vendors attribute's bit, 0 if none
 	countReason string
 
@@ -63,17 +65,48 @@ type classifier struct {
 	// identifier. Bounded: once full it stops growing.
 	consents map[string]consentResult
 	unknown  map[string]int64 // unknown segment names (advertiser)
+
+	mapping *consent.Mapping // nil: TC strings and purpose lists
+	naming  SegmentNaming
+	stats   readStats
 }
 
 type consentResult struct {
-	bits uint64
-	rej  *reject
+	bits  uint64
+	rej   *reject
+	kind  string // the consent breakdown's key (readStats.consent)
+	notTC bool   // the cell is too short for a TC string (consent.ErrNotTCString)
 }
 
-func newClassifier(info *sessionInfo, region string) *classifier {
+// readStats is what reading learns about the file beyond kept and
+// rejected rows: the would-be summary's extra counts, and what the
+// warnings (warnings.go) are drawn from. Counts only, never a cell.
+type readStats struct {
+	nonASCIIEmails int64            // rows whose e-mail has non-ASCII characters
+	consent        map[string]int64 // rows past the identifier checks, by kind of consent cell
+	notTCString    int64            // consent cells too short for a TC string
+	labelled       int64            // readable rows with at least one label in the segments column
+	withSegment    int64            // kept rows with at least one of the session's segments
+	region         identifier.RegionGuesser
+}
+
+// Kinds of consent cell in the consent breakdown; with a mapping, the
+// mapped value itself (the user's configuration, not a cell) is the key.
+const (
+	consentEmpty      = "empty"
+	consentTCString   = "TC string"
+	consentList       = "purpose list"
+	consentUnreadable = "unreadable"
+	consentUnmapped   = "not in the mapping"
+)
+
+func newClassifier(info *sessionInfo, opts Options) *classifier {
 	c := &classifier{
 		info:        info,
-		norm:        identifier.Normalizer{DefaultRegion: region},
+		norm:        identifier.Normalizer{DefaultRegion: opts.DefaultRegion},
+		mapping:     opts.ConsentMap,
+		naming:      opts.SegmentNames,
+		stats:       readStats{consent: map[string]int64{}},
 		segBit:      map[string]uint{},
 		countReason: countReason(info.pol.CountPurposes),
 		consents:    map[string]consentResult{},
@@ -85,6 +118,7 @@ func newClassifier(info *sessionInfo, region string) *classifier {
 		case wire.AttrSegment:
 			if int(a.Value) < len(info.segments) {
 				c.segBit[info.segments[a.Value]] = uint(i)
+				c.segMask |= 1 << i
 			}
 		case wire.AttrVendors:
 			c.vendorBit = 1 << i
@@ -115,27 +149,48 @@ func countReason(r policy.Rule) string {
 // of the file, or why it is rejected. Rows must come in file order: an
 // identifier stays on the first row that holds it (see repeated).
 func (c *classifier) classify(row csvin.Row, number uint32) ([32]byte, uint64, *reject) {
-	d, _, err := c.norm.Digest(c.info.matchKey, row.ID)
+	if len(row.Segments) > 0 {
+		c.stats.labelled++
+	}
+	d, normalized, err := c.norm.Digest(c.info.matchKey, row.ID)
+	if c.info.matchKey == identifier.Phone {
+		if err != nil {
+			c.stats.region.Rejected(row.ID)
+		} else {
+			c.stats.region.Accepted(normalized)
+		}
+	}
 	if err != nil {
 		if ie, ok := errors.AsType[*identifier.Error](err); ok {
 			return d, 0, &reject{key: "invalid " + string(ie.Type) + ": " + ie.Reason}
 		}
 		return d, 0, &reject{key: "invalid identifier"}
 	}
+	if c.info.matchKey == identifier.Email && identifier.NonASCII(normalized) {
+		c.stats.nonASCIIEmails++
+	}
 	if rej := c.repeated(d, number); rej != nil {
 		return d, 0, rej
 	}
 	res := c.consent(row.Consent)
+	c.stats.consent[res.kind]++
+	if res.notTC {
+		c.stats.notTCString++
+	}
 	if res.rej != nil {
 		return d, 0, res.rej
 	}
 	bits := res.bits
-	for _, name := range row.Segments {
+	for _, label := range row.Segments {
+		name := c.naming.name(label)
 		if bit, ok := c.segBit[name]; ok {
 			bits |= 1 << bit
 		} else {
 			c.unknownSegment(name)
 		}
+	}
+	if bits&c.segMask != 0 {
+		c.stats.withSegment++
 	}
 	return d, bits, nil
 }
@@ -173,11 +228,48 @@ func (c *classifier) consent(cell string) consentResult {
 }
 
 func (c *classifier) evalConsent(cell string) consentResult {
-	facts, err := consent.ParseCell(cell)
+	facts, kind, err := c.facts(cell)
 	if err != nil {
 		detail := strings.TrimPrefix(err.Error(), "consent: ")
-		return consentResult{rej: &reject{key: reasonBadConsent, detail: detail}}
+		return consentResult{rej: &reject{key: reasonBadConsent, detail: detail}, kind: kind, notTC: errors.Is(err, consent.ErrNotTCString)}
 	}
+	if kind == consentUnmapped {
+		return consentResult{rej: &reject{key: reasonUnmapped}, kind: kind}
+	}
+	res := c.consentBits(facts)
+	res.kind = kind
+	return res
+}
+
+// facts reads a consent cell with the mapping, or as a TC string or a
+// purpose list, and says which kind of cell it was. A cell the mapping
+// lacks is the kind consentUnmapped; an error is an unreadable cell.
+func (c *classifier) facts(cell string) (consent.Facts, string, error) {
+	if c.mapping != nil {
+		f, err := c.mapping.ParseCell(cell)
+		switch {
+		case err != nil:
+			return f, consentUnmapped, nil
+		case cell == "":
+			return f, consentEmpty, nil
+		}
+		return f, cell, nil // a value of the mapping: the user's own words
+	}
+	f, err := consent.ParseCell(cell)
+	switch {
+	case err != nil:
+		return f, consentUnreadable, err
+	case cell == "":
+		return f, consentEmpty, nil
+	case consent.IsPurposeList(cell):
+		return f, consentList, nil
+	}
+	return f, consentTCString, nil
+}
+
+// consentBits derives the attribute bits of facts, and rejects the facts
+// with which the row may not count.
+func (c *classifier) consentBits(facts consent.Facts) consentResult {
 	var bits uint64
 	for i, a := range c.info.attrs {
 		var set bool

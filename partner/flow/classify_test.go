@@ -30,7 +30,7 @@ func testInfo(t testing.TB, policyJSON string, role api.Role, segments []string)
 
 func TestClassify(t *testing.T) {
 	info := testInfo(t, `{"vendor_ids": [755], "count_purposes": {"all_of": [7, 9]}}`, api.RoleAdvertiser, []string{"a", "b"})
-	c := newClassifier(info, "")
+	c := newClassifier(info, Options{})
 	var number uint32
 	for _, tc := range []struct {
 		id, consent string // id "": a new valid email each time
@@ -56,7 +56,7 @@ func TestClassify(t *testing.T) {
 	}
 
 	info = testInfo(t, `{}`, api.RoleAdvertiser, []string{"a", "b"})
-	c = newClassifier(info, "")
+	c = newClassifier(info, Options{})
 	_, bits, rej := c.classify(csvin.Row{ID: " X@Example.com ", Consent: "1;3;4;li:7", Segments: []string{"b", "zz", "b"}}, 1)
 	if rej != nil {
 		t.Fatal(rej)
@@ -78,7 +78,7 @@ func TestClassify(t *testing.T) {
 // it, once normalized, whatever that row's consent; later rows are
 // rejected as duplicates naming the first row, and never quote the cell.
 func TestClassifyDuplicates(t *testing.T) {
-	c := newClassifier(testInfo(t, `{}`, api.RoleMediaPartner, nil), "")
+	c := newClassifier(testInfo(t, `{}`, api.RoleMediaPartner, nil), Options{})
 	for _, tc := range []struct {
 		number  uint32
 		id      string

@@ -1,7 +1,9 @@
 // Package flow runs a party's side of a clean-room session end to end:
-// what `blindjoin match ID --in FILE.csv --id-column COL ...` does.
+// what `blindjoin match ID --in FILE --id-column COL ...` does, and
+// Preflight, what `blindjoin check FILE ...` does: the read alone.
 //
-//	read      CSV rows -> normalized identifier digest, consent facts,
+//	read      input rows (csvin.OpenFile: CSV in any of its encodings and
+//	          delimiters, gzip, zstd, Parquet, stdin) -> normalized identifier digest, consent facts,
 //	          attribute bits; rows that may not count are written to
 //	          rejects.csv and never leave the machine
 //	upload    shuffle, blind with the session key on every core, stream
@@ -42,11 +44,34 @@
 // row keeps its known segments and summary.json counts the unknown names,
 // so a typo shows.
 //
-// Preflight. Preflight reads a file for a session's terms (match key,
-// policy, segments) exactly as Run does, through the same reading
-// (readAudience), without contacting the clean room or writing anything,
-// and returns the summary a run would start with: the web console shows
-// it before a run, and `blindjoin check` is meant to print it.
+// Reading as the file is. Options.Format carries the delimiter and
+// encoding; Options.ConsentMap reads a first-party consent column ("Oui",
+// "Non") as the purposes it maps each value to, and a value it lacks keeps
+// its row home ("consent value not in the consent mapping"), counted, the
+// cell never quoted; Options.SegmentNames turns labels in words into
+// segment names (Slug), as session create must have done. The segments
+// column is read only for an advertiser whose session has segments, so its
+// default name need not exist otherwise; there, a file that yields none of
+// the session's segments is refused before anything is uploaded
+// (ErrNoSegments; Options.NoSegments allows it): the session runs once.
+//
+// Warnings. After the read, and before anything is uploaded, the flow
+// draws Warnings from counts it kept while reading (readStats: never a
+// cell): a large group of rows kept home for one identifier or CSV reason,
+// the --region that would read rejected phone numbers
+// (identifier.RegionGuesser), first-party consent values without a
+// mapping, values the mapping lacks, a segments column without labels or
+// without the session's, labels that are not segment names (quoted only
+// when they are words shared by several rows), and the reader's own hints
+// (another encoding). Preflight returns the same warnings for a Plan of the
+// session (role, match key, policy, segments) instead of the clean room's
+// session, and writes nothing.
+//
+// Waiting. While it waits for the counterpart, the flow tells a Progress
+// that is a Waiter what it waits for and since when ("waiting for news's
+// upload (12,000 records so far)"), from the session view's upload
+// counts. It polls every PollInterval growing to MaxPollInterval, and at
+// most every second once it waits for the results.
 //
 // Memory. Per kept row the flow holds its identifier digest (32 bytes), its
 // attribute bits (8), its row number (4) and its place in the upload order

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/blindjoin/blindjoin/partner/client"
+	"github.com/blindjoin/blindjoin/partner/consent"
 	"github.com/blindjoin/blindjoin/partner/csvin"
 	"github.com/blindjoin/blindjoin/partner/keystore"
 	"github.com/blindjoin/blindjoin/protocol/api"
@@ -34,6 +35,37 @@ type Options struct {
 	// identifiers already normalized for the session's match key (64 hex
 	// characters or base64), as UID2 and PAIR exchange them.
 	Hashed bool
+	// RegionHints are the regions to prefer when a warning guesses the
+	// --region of national phone numbers that several regions read alike
+	// (the user's locale, say).
+	RegionHints []string
+	// Format says how to read Input: its delimiter and encoding, and the
+	// reader behind the name "-" (stdin). Compressed and Parquet input are
+	// told by the file's name (csvin.OpenFile). OnRead is the flow's.
+	Format csvin.Options
+	// ConsentMap, when set, reads the consent column as a first-party
+	// column ("Oui"/"Non") whose values it maps to purposes, instead of TC
+	// strings and purpose lists. ConsentMapID names the mapping in the
+	// resume record (the --consent-map text, or a digest of the mapping
+	// file), so a rerun with another mapping is refused.
+	ConsentMap   *consent.Mapping
+	ConsentMapID string
+	// SegmentNames says how labels of the segments column become segment
+	// names: as written, or slugged (SegmentNamesSlug). It must be the
+	// one the session's segments were declared with.
+	SegmentNames SegmentNaming
+	// NoSegments lets an advertiser whose session defines segments upload
+	// rows without any: without it, a file that yields no label of the
+	// session is refused before anything is uploaded (ErrNoSegments).
+	NoSegments bool
+	// ActivationColumns (media partner) are columns of Input copied into
+	// activation.csv next to each row number: the partner's own data, so
+	// the file can be used without joining it back by hand.
+	ActivationColumns []string
+	// Warnings, when set, receives what reading the input found worth a
+	// warning (see Warning), once the input is read and before anything is
+	// uploaded.
+	Warnings func([]Warning)
 
 	// OutDir receives summary.json, rejects.csv, results.json and (media
 	// partner) activation.csv. It is created 0700 if missing.
@@ -57,8 +89,11 @@ type Options struct {
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
 	// PollInterval is the first wait when polling the session; waits grow
-	// by half up to MaxPollInterval. Defaults 2 s and 5 s: a result is
-	// seen at most 5 s after it exists, for one GET every 5 s while waiting.
+	// by half up to MaxPollInterval. Defaults 2 s and 5 s: a counterpart
+	// that joins or uploads is seen at most 5 s later, for one GET every
+	// 5 s while waiting. Waiting for the results polls at least every
+	// second whatever these say (resultsPollInterval): results are seen
+	// within a second of being computed.
 	PollInterval    time.Duration
 	MaxPollInterval time.Duration
 

@@ -3,88 +3,115 @@ package flow
 import (
 	"context"
 	"fmt"
-	"io"
+	"log/slog"
+	"strings"
 
-	"github.com/blindjoin/blindjoin/partner/csvin"
+	"github.com/blindjoin/blindjoin/partner/wording"
 	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/identifier"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
-// Terms are what a session fixes about how a party's rows are read: the
-// identifier type, the policy (its count rule decides which rows may
-// leave) and the advertiser's segment names.
-type Terms struct {
-	MatchKey string
-	Policy   policy.Policy
+// Plan is what Preflight assumes of a session, which it does not ask the
+// clean room for: the caller's role, the match key, the policy and the
+// session's segments.
+type Plan struct {
+	Role     api.Role       // api.RoleAdvertiser (default) or api.RoleMediaPartner
+	MatchKey string         // api.MatchKeyEmail (default), MatchKeyPhone or MatchKeyMAID
+	Policy   *policy.Policy // default policy.Default()
+	// Segments are the session's segment names. Nil: the session's
+	// segments are not known yet (the advertiser is about to declare them
+	// with --segments-from); every label found is then reported in
+	// Summary.UnknownSegments, which is then the list of segments found.
 	Segments []string
 }
 
-// SessionTerms reads the terms of a session as the clean room sent it,
-// checking that its policy has the hash it names.
-func SessionTerms(s api.Session) (Terms, error) {
+// planSessionID stands in for a session id: the read never depends on it.
+const planSessionID = "00000000000000000000000000000000"
+
+// Preflight reads opts.Input exactly as Run would for a session like plan
+// (same reader, same classification, same consent and segment reading)
+// and returns the would-be summary's account of the input and the
+// warnings Run would give, without contacting any clean room: Client,
+// SessionID, KeyDir and OutDir are not used, and nothing is written.
+// Only Input, Format, Columns, DefaultRegion, Hashed, ConsentMap,
+// SegmentNames and NoSegments matter.
+func Preflight(ctx context.Context, opts Options, plan Plan) (Summary, []Warning, error) {
+	switch {
+	case opts.Input == "":
+		return Summary{}, nil, fmt.Errorf("%w: an input file is required", ErrOptions)
+	case opts.Columns.ID == "":
+		return Summary{}, nil, fmt.Errorf("%w: the identifier column is required", ErrOptions)
+	case opts.Columns.Consent == "":
+		return Summary{}, nil, fmt.Errorf("%w: the consent column is required", ErrOptions)
+	}
+	if err := (identifier.Normalizer{DefaultRegion: opts.DefaultRegion}).Validate(); err != nil {
+		return Summary{}, nil, fmt.Errorf("%w: %w", ErrOptions, err)
+	}
+	s, role, err := plan.session()
+	if err != nil {
+		return Summary{}, nil, err
+	}
+	info, err := deriveInfo(s, role, opts.Hashed)
+	if err != nil {
+		return Summary{}, nil, err
+	}
+	opts.OutDir = ""
+	opts.Progress, opts.Logger = noProgress{}, slog.New(slog.DiscardHandler)
+	r := &runner{opts: opts, info: info, labelsFound: plan.Segments == nil}
+	r.summary = Summary{Role: info.role, MatchKey: s.MatchKey, PolicyHash: s.PolicyHash}
+	a, err := r.readInput(ctx)
+	if err != nil {
+		return Summary{}, nil, err
+	}
+	r.summarizeInput(a)
+	warnings := r.warnings(a)
+	if int64(a.len()) < info.pol.MinRows {
+		warnings = append(warnings, Warning{WarnMinRows, fmt.Sprintf("%s rows would be uploaded; the policy needs %s: match would refuse to start",
+			wording.Thousands(int64(a.len())), wording.Thousands(info.pol.MinRows))})
+	}
+	return r.summary, warnings, nil
+}
+
+// session is the session plan describes, and the caller's role in it.
+func (p Plan) session() (api.Session, api.Role, error) {
+	role, key := p.Role, p.MatchKey
+	if role == "" {
+		role = api.RoleAdvertiser
+	}
+	if key == "" {
+		key = api.MatchKeyEmail
+	}
+	if role != api.RoleAdvertiser && role != api.RoleMediaPartner {
+		return api.Session{}, "", fmt.Errorf("%w: role must be %s or %s", ErrOptions, api.RoleAdvertiser, api.RoleMediaPartner)
+	}
+	pol := policy.Default()
+	if p.Policy != nil {
+		pol = *p.Policy
+	}
+	for _, name := range p.Segments {
+		if err := policy.CheckSegmentName(name); err != nil {
+			return api.Session{}, "", fmt.Errorf("%w: segment %q: %w", ErrOptions, strings.TrimSpace(name), err)
+		}
+	}
+	return api.Session{
+		ID: planSessionID, MatchKey: key, Segments: p.Segments,
+		Policy: pol.Canonical(), PolicyHash: pol.Hash(),
+	}, role, nil
+}
+
+// PlanOf is the plan of an existing session, as the clean room sent it,
+// for role: a preflight for it reads the file exactly as Run will.
+func PlanOf(s api.Session, role api.Role) (Plan, error) {
 	pol, err := policy.ParseHashed(s.Policy, s.PolicyHash)
 	if err != nil {
-		return Terms{}, fmt.Errorf("%w: %w", ErrBadSession, err)
+		return Plan{}, fmt.Errorf("%w: %w", ErrBadSession, err)
 	}
-	return Terms{MatchKey: string(s.MatchKey), Policy: pol, Segments: s.Segments}, nil
-}
-
-// PreflightOptions configure Preflight: the fields of Options that select
-// and read the rows, and the session's terms instead of a session.
-type PreflightOptions struct {
-	Terms Terms
-	// Role is api.RoleAdvertiser or api.RoleMediaPartner: only the
-	// advertiser's rows carry segments.
-	Role          api.Role
-	Input         string
-	Columns       csvin.Columns
-	DefaultRegion string
-	Hashed        bool
-	Progress      Progress // default: no progress reports
-}
-
-// Preflight reads the input exactly as Run would for a session with these
-// terms, without contacting the clean room or writing anything, and
-// returns the summary a run would start with: rows read, would-be
-// uploaded, kept home by reason, unknown segment names. With fewer
-// uploadable rows than the policy's min_rows it returns that summary and
-// an error wrapping ErrTooFewRows, as Run would stop.
-func Preflight(ctx context.Context, o PreflightOptions) (Summary, error) {
-	switch {
-	case o.Input == "":
-		return Summary{}, fmt.Errorf("%w: an input file is required", ErrOptions)
-	case o.Role != api.RoleAdvertiser && o.Role != api.RoleMediaPartner:
-		return Summary{}, fmt.Errorf("%w: role must be %s or %s", ErrOptions, api.RoleAdvertiser, api.RoleMediaPartner)
-	case o.Role == api.RoleMediaPartner && o.Columns.Segments != "":
-		return Summary{}, ErrSegmentsColumn
+	// A session without segments has none to find: not nil, which would
+	// make the preflight report every label as found.
+	segments := s.Segments
+	if segments == nil {
+		segments = []string{}
 	}
-	if err := checkReadOptions(o.Columns, o.DefaultRegion); err != nil {
-		return Summary{}, err
-	}
-	if err := o.Terms.Policy.Validate(); err != nil {
-		return Summary{}, fmt.Errorf("%w: %w", ErrOptions, err)
-	}
-	info, err := newSessionInfo(o.Role, o.Terms.MatchKey, o.Terms.Policy, o.Terms.Segments, o.Hashed)
-	if err != nil {
-		return Summary{}, err
-	}
-	if o.Progress == nil {
-		o.Progress = noProgress{}
-	}
-	read := Options{Input: o.Input, Columns: o.Columns, DefaultRegion: o.DefaultRegion, Progress: o.Progress}
-	a, err := readAudience(ctx, read, info, io.Discard)
-	if err != nil {
-		return Summary{}, err
-	}
-	sum := Summary{
-		Role:       o.Role,
-		MatchKey:   o.Terms.MatchKey,
-		PolicyHash: o.Terms.Policy.Hash(),
-		Rows:       RowCounts{Read: a.read, Uploaded: int64(a.len()), Rejected: a.read - int64(a.len())},
-		Rejected:   a.rejected,
-	}
-	if len(a.unknown) > 0 {
-		sum.UnknownSegments = a.unknown
-	}
-	return sum, a.checkMinRows(o.Terms.Policy)
+	return Plan{Role: role, MatchKey: string(s.MatchKey), Policy: &pol, Segments: segments}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/blindjoin/blindjoin/partner/flow"
@@ -34,21 +35,23 @@ func TestPreflightMatchesTruth(t *testing.T) {
 	advIn, pubIn := filepath.Join(dir, "crm.csv"), filepath.Join(dir, "audience.csv")
 	writeWith(t, advIn, data.WriteAdvertiserCSV)
 	writeWith(t, pubIn, data.WritePartnerCSV)
-	terms := flow.Terms{MatchKey: "email", Policy: pol, Segments: cfg.Segments}
+	plan := func(role api.Role, p policy.Policy) flow.Plan {
+		return flow.Plan{Role: role, MatchKey: "email", Policy: &p, Segments: cfg.Segments}
+	}
 
 	for _, tc := range []struct {
 		role  api.Role
 		in    string
-		opts  flow.PreflightOptions
+		opts  flow.Options
 		truth synth.SideTruth
 	}{
-		{api.RoleAdvertiser, advIn, flow.PreflightOptions{Columns: data.AdvertiserColumns()}, truth.Advertiser},
-		{api.RoleMediaPartner, pubIn, flow.PreflightOptions{Columns: data.PartnerColumns()}, truth.Partner},
+		{api.RoleAdvertiser, advIn, flow.Options{Columns: data.AdvertiserColumns()}, truth.Advertiser},
+		{api.RoleMediaPartner, pubIn, flow.Options{Columns: data.PartnerColumns()}, truth.Partner},
 	} {
 		t.Run(string(tc.role), func(t *testing.T) {
 			o := tc.opts
-			o.Role, o.Input, o.Terms = tc.role, tc.in, terms
-			sum, err := flow.Preflight(context.Background(), o)
+			o.Input = tc.in
+			sum, _, err := flow.Preflight(context.Background(), o, plan(tc.role, pol))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,17 +77,18 @@ func TestPreflightMatchesTruth(t *testing.T) {
 	}
 
 	t.Run("too few rows", func(t *testing.T) {
-		strict := terms
-		strict.Policy.MinRows = 100_000
-		sum, err := flow.Preflight(context.Background(), flow.PreflightOptions{Terms: strict, Role: api.RoleAdvertiser, Input: advIn, Columns: data.AdvertiserColumns()})
-		if !errors.Is(err, flow.ErrTooFewRows) || sum.Rows.Uploaded != int64(truth.Advertiser.Counted) {
-			t.Errorf("err %v, uploaded %d: want ErrTooFewRows with the summary", err, sum.Rows.Uploaded)
+		strict := pol
+		strict.MinRows = 100_000
+		sum, warnings, err := flow.Preflight(context.Background(), flow.Options{Input: advIn, Columns: data.AdvertiserColumns()}, plan(api.RoleAdvertiser, strict))
+		if err != nil || sum.Rows.Uploaded != int64(truth.Advertiser.Counted) ||
+			!slices.ContainsFunc(warnings, func(w flow.Warning) bool { return w.Kind == flow.WarnMinRows }) {
+			t.Errorf("err %v, uploaded %d, warnings %v: want the summary and a min-rows warning", err, sum.Rows.Uploaded, warnings)
 		}
 	})
 	t.Run("segments column for the partner", func(t *testing.T) {
 		cols := data.PartnerColumns()
 		cols.Segments = "segments"
-		_, err := flow.Preflight(context.Background(), flow.PreflightOptions{Terms: terms, Role: api.RoleMediaPartner, Input: pubIn, Columns: cols})
+		_, _, err := flow.Preflight(context.Background(), flow.Options{Input: pubIn, Columns: cols}, plan(api.RoleMediaPartner, pol))
 		if !errors.Is(err, flow.ErrSegmentsColumn) {
 			t.Errorf("err %v, want ErrSegmentsColumn", err)
 		}

@@ -34,6 +34,7 @@ type meter struct {
 	total, done int64
 	start, last time.Time
 	active      bool
+	waitingFor  string // the wait being shown (Waiter); empty when none
 }
 
 func (m *meter) begin(phase, unit string, total int64) {

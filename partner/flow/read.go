@@ -14,7 +14,7 @@ import (
 	"strconv"
 
 	"github.com/blindjoin/blindjoin/partner/csvin"
-	"github.com/blindjoin/blindjoin/protocol/policy"
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 // audience is the rows that may leave the party, in input order:
@@ -34,17 +34,11 @@ type audience struct {
 	read     int64            // data rows read
 	rejected map[string]int64 // by reject key
 	unknown  map[string]int64 // unknown segment names and their row counts
+	stats    readStats
+	hints    []string // csvin.Reader.Hints
 }
 
 func (a *audience) len() int { return len(a.rows) }
-
-// checkMinRows refuses an audience smaller than the policy's min_rows.
-func (a *audience) checkMinRows(p policy.Policy) error {
-	if int64(a.len()) < p.MinRows {
-		return fmt.Errorf("%w: %d of %d rows may count, the policy needs %d", ErrTooFewRows, a.len(), a.read, p.MinRows)
-	}
-	return nil
-}
 
 // dropUploadData forgets the digests and bits once the blinded set is
 // uploaded: the exchange and the results need neither. They are 40 of the
@@ -61,48 +55,45 @@ func (a *audience) dropUploadData() {
 // directory.
 const rejectsFile = "rejects.csv"
 
-// readInput reads the input CSV into an audience and writes rejects.csv.
+// readInput reads the input into an audience and writes rejects.csv (into
+// OutDir; nowhere when it is empty, as for Preflight).
 func (r *runner) readInput(ctx context.Context) (*audience, error) {
+	var size int64 = -1
+	if r.opts.Input != csvin.StdinName {
+		if fi, err := os.Stat(r.opts.Input); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+	}
+	prog := r.opts.Progress
+	prog.Start("read", "bytes", size)
+	defer prog.Done()
+	format := r.opts.Format
+	format.OnRead = prog.Add
+	rd, err := csvin.OpenFile(r.opts.Input, r.columns(), format)
+	if err != nil {
+		return nil, fmt.Errorf("flow: input: %w", err)
+	}
+	defer rd.Close()
+	if r.opts.OutDir == "" {
+		return r.classifyRows(ctx, rd, csv.NewWriter(io.Discard))
+	}
 	out, err := newAtomicFile(r.opts.OutDir, rejectsFile)
 	if err != nil {
 		return nil, err
 	}
 	defer out.abort()
-	a, err := readAudience(ctx, r.opts, r.info, out)
+	a, err := r.classifyRows(ctx, rd, csv.NewWriter(out))
 	if err != nil {
 		return nil, err
 	}
-	if err := out.commit(); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return a, out.commit()
 }
 
-// readAudience reads opts.Input as the session described by info would
-// have it, writing each rejected row (number, reason) to rejectsOut as
-// CSV. It is the one reading of a party's file: Run and Preflight both
-// use it, so a preflight shows exactly what a run would upload.
-func readAudience(ctx context.Context, opts Options, info *sessionInfo, rejectsOut io.Writer) (*audience, error) {
-	f, err := os.Open(opts.Input)
-	if err != nil {
-		return nil, fmt.Errorf("flow: input: %w", err)
-	}
-	defer f.Close()
-	var size int64 = -1
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		size = fi.Size()
-	}
-	prog := opts.Progress
-	prog.Start("read", "bytes", size)
-	defer prog.Done()
-	rd, err := csvin.Open(&countingReader{r: f, progress: prog}, opts.Columns)
-	if err != nil {
-		return nil, fmt.Errorf("flow: input: %w", err)
-	}
-	rejects := csv.NewWriter(rejectsOut)
+// classifyRows reads every row of rd into an audience, writing each
+// rejected row to rejects.
+func (r *runner) classifyRows(ctx context.Context, rd *csvin.Reader, rejects *csv.Writer) (*audience, error) {
 	rejects.Write([]string{"row", "reason"})
-
-	cls := newClassifier(info, opts.DefaultRegion)
+	cls := newClassifier(r.info, r.opts)
 	a := &audience{rejected: map[string]int64{}, unknown: cls.unknown}
 	fp := sha256.New()
 	var rec [4 + 32 + 8]byte
@@ -149,7 +140,21 @@ func readAudience(ctx context.Context, opts Options, info *sessionInfo, rejectsO
 		return nil, fmt.Errorf("flow: %s: %w", rejectsFile, err)
 	}
 	fp.Sum(a.fingerprint[:0])
+	a.stats, a.hints = cls.stats, rd.Hints()
 	return a, nil
+}
+
+// columns selects the input's columns: the segments column only where
+// the session has segments for our rows to carry (the advertiser's,
+// unless NoSegments) or the labels are to be found (Preflight), so that
+// its default name need not exist otherwise.
+func (r *runner) columns() csvin.Columns {
+	cols := r.opts.Columns
+	noSegments := len(r.info.segments) == 0 && !r.labelsFound
+	if r.info.role == api.RoleAdvertiser && (noSegments || r.opts.NoSegments) {
+		cols.Segments = ""
+	}
+	return cols
 }
 
 // writeFingerprint hashes one kept row: number, digest, bits.
@@ -158,16 +163,4 @@ func writeFingerprint(h hash.Hash, buf []byte, row uint32, d *[32]byte, bits uin
 	copy(buf[4:36], d[:])
 	binary.BigEndian.PutUint64(buf[36:44], bits)
 	h.Write(buf[:44])
-}
-
-// countingReader reports the bytes read to a Progress.
-type countingReader struct {
-	r        io.Reader
-	progress Progress
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.progress.Add(int64(n))
-	return n, err
 }

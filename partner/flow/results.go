@@ -3,11 +3,13 @@ package flow
 import (
 	"cmp"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
@@ -22,6 +24,10 @@ const (
 	resultsFile = "results.json"
 )
 
+// resultsPollInterval is the longest wait between two looks at a session
+// whose results are awaited.
+const resultsPollInterval = time.Second
+
 // resultsReady reports whether a session in state may have results: once
 // computed, they stay readable after the blinded data is purged.
 func resultsReady(state api.State) bool {
@@ -30,7 +36,10 @@ func resultsReady(state api.State) bool {
 
 // fetchResults waits until the session is computed and returns the results.
 func (r *runner) fetchResults(ctx context.Context) (api.Results, error) {
-	if _, err := r.waitFor(ctx, "the results", func(s api.Session) bool { return resultsReady(s.State) }); err != nil {
+	// Results are computed within seconds of the last re-blinded part:
+	// polled every second at most, they are seen within one of existing.
+	maxWait := min(r.opts.MaxPollInterval, resultsPollInterval)
+	if _, err := r.waitFor(ctx, "the results", maxWait, func(s api.Session) bool { return resultsReady(s.State) }); err != nil {
 		return api.Results{}, err
 	}
 	res, err := r.opts.Client.Results(ctx, r.info.id)
@@ -90,28 +99,39 @@ func mapActivation(act *api.Activation, perm []uint32, rows []uint32) ([]activat
 	return out, nil
 }
 
-// writeActivation writes activation.csv: header "row,segments", one line
-// per released row in row order, segments by name joined with ';'.
-func writeActivation(dir string, rows []activationRow, names []string) error {
+// writeActivation writes activation.csv: header "row", the activation
+// columns, "segments"; one line per released row in row order, with the
+// row's cells of those columns (the partner's own data, quoted as CSV
+// needs) and its segments by name joined with ';'.
+// extra, nil without columns, holds each row's cells.
+func writeActivation(dir string, rows []activationRow, names, columns []string, extra [][]string) error {
 	out, err := newAtomicFile(dir, activationFile)
 	if err != nil {
 		return err
 	}
 	defer out.abort()
-	out.WriteString("row,segments\n")
+	w := csv.NewWriter(out)
+	w.Write(slices.Concat([]string{"row"}, columns, []string{"segments"}))
+	line := make([]string, 0, len(columns)+2)
 	var b strings.Builder
-	for _, a := range rows {
+	for r, a := range rows {
 		b.Reset()
-		b.WriteString(strconv.FormatUint(uint64(a.row), 10))
-		b.WriteByte(',')
 		for i, s := range a.segments {
 			if i > 0 {
 				b.WriteByte(';')
 			}
 			b.WriteString(names[s])
 		}
-		b.WriteByte('\n')
-		out.WriteString(b.String())
+		line = append(line[:0], strconv.FormatUint(uint64(a.row), 10))
+		if extra != nil {
+			line = append(line, extra[r]...)
+		}
+		line = append(line, b.String())
+		w.Write(line)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("flow: %s: %w", activationFile, err)
 	}
 	return out.commit()
 }

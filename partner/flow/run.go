@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/blindjoin/blindjoin/partner/keystore"
@@ -24,6 +25,11 @@ var (
 	// input file, or the options that select and encode its rows) differ
 	// from those the first run uploaded.
 	ErrInputChanged = errors.New("flow: the input differs from the one this session's upload was made from")
+	// ErrNoSegments is returned, before anything is uploaded, when the
+	// session defines segments and none of the advertiser's rows carries
+	// one: every segment would come out empty and the session, which can
+	// run once, would be spent (Options.NoSegments allows it).
+	ErrNoSegments = errors.New("flow: the input yields none of the session's segments")
 )
 
 // runner is one Run.
@@ -33,6 +39,9 @@ type runner struct {
 	summary Summary
 	started time.Time
 	phase   string
+	// labelsFound (Preflight without the session's segments) reads the
+	// advertiser's segments column to report the labels found.
+	labelsFound bool
 }
 
 // Run runs our side of the session and writes its outputs into
@@ -63,15 +72,20 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.summary.Rows = RowCounts{Read: a.read, Uploaded: int64(a.len()), Rejected: a.read - int64(a.len())}
-	r.summary.Rejected = a.rejected
-	if len(a.unknown) > 0 {
-		r.summary.UnknownSegments = a.unknown
+	r.summarizeInput(a)
+	if r.opts.Warnings != nil {
+		r.opts.Warnings(r.warnings(a))
 	}
-	if err := a.checkMinRows(r.info.pol); err != nil {
-		return err
+	if r.columns().Segments != "" && a.stats.withSegment == 0 {
+		return fmt.Errorf("%w: the session's segments are %s, and no row that may count carries one in column %q. Fix --segments-column (or --segment-names), or pass --no-segments to match without segments", ErrNoSegments, strings.Join(r.info.segments, ", "), r.opts.Columns.Segments)
+	}
+	if int64(a.len()) < r.info.pol.MinRows {
+		return fmt.Errorf("%w: %d of %d rows may count, the policy needs %d", ErrTooFewRows, a.len(), a.read, r.info.pol.MinRows)
 	}
 
+	if err := r.checkActivationColumns(); err != nil {
+		return err
+	}
 	key, perm, err := r.keyAndOrder(s, a)
 	if err != nil {
 		return err
@@ -82,7 +96,7 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	if s.State == api.StateCreated {
 		r.begin("wait for the partner to join")
-		if s, err = r.waitFor(ctx, "the media partner to join", func(s api.Session) bool { return s.State != api.StateCreated }); err != nil {
+		if s, err = r.waitFor(ctx, "the media partner to join", r.opts.MaxPollInterval, func(s api.Session) bool { return s.State != api.StateCreated }); err != nil {
 			return err
 		}
 	}
@@ -92,7 +106,7 @@ func (r *runner) run(ctx context.Context) error {
 			return err
 		}
 		r.begin("wait for the counterpart")
-		s, err = r.waitFor(ctx, "the counterpart's upload", func(s api.Session) bool {
+		s, err = r.waitFor(ctx, "the counterpart's upload", r.opts.MaxPollInterval, func(s api.Session) bool {
 			return s.State == api.StateExchanging || resultsReady(s.State)
 		})
 		if err != nil {
@@ -122,6 +136,23 @@ func (r *runner) run(ctx context.Context) error {
 	// The outputs are safe on disk: the key has served its purpose, and
 	// keeping it would only let it be stolen.
 	return keystore.Delete(r.opts.KeyDir, r.opts.SessionID)
+}
+
+// summarizeInput fills the summary's account of the input read into a.
+func (r *runner) summarizeInput(a *audience) {
+	r.summary.Rows = RowCounts{Read: a.read, Uploaded: int64(a.len()), Rejected: a.read - int64(a.len())}
+	r.summary.Rejected = a.rejected
+	if len(a.unknown) > 0 {
+		r.summary.UnknownSegments = a.unknown
+	}
+	if len(a.stats.consent) > 0 {
+		r.summary.Consent = a.stats.consent
+	}
+	r.summary.NonASCIIEmails = a.stats.nonASCIIEmails
+	if r.columns().Segments != "" {
+		n := a.stats.withSegment
+		r.summary.SegmentRows = &n
+	}
 }
 
 // keyAndOrder returns the session key and our upload permutation. A
@@ -177,9 +208,13 @@ func (r *runner) writeOutputs(res api.Results, a *audience, perm []uint32) error
 	if err != nil {
 		return err
 	}
+	cells, err := r.activationCells(rows)
+	if err != nil {
+		return err
+	}
 	n := int64(len(rows))
 	r.summary.ActivationRows = &n
-	return writeActivation(r.opts.OutDir, rows, act.Segments)
+	return writeActivation(r.opts.OutDir, rows, act.Segments, r.opts.ActivationColumns, cells)
 }
 
 // begin starts timing a phase, ending the previous one.

@@ -30,7 +30,7 @@ func TestSegmentNames(t *testing.T) {
 		"c@example.com,,\r\n"+
 		"broken,row\r\n"+ // skipped by the reader, as the flow skips it
 		"d@example.com,sports;travel,7\r\n")
-	got, err := SegmentNames(good, "segments")
+	got, err := SegmentNames(good, "segments", csvin.Options{}, SegmentNamesAsIs)
 	if err != nil || !slices.Equal(got, []string{"luxury", "sports", "travel"}) {
 		t.Fatalf("SegmentNames = %v, %v", got, err)
 	}
@@ -60,16 +60,16 @@ func TestSegmentNames(t *testing.T) {
 		want                  error
 		detail                string
 	}{
-		{"identifier column", "email,segments\nsecret@example.com,a\n", "email", ErrSegmentNames, "row 1"},
+		{"identifier column", "email,segments\nsecret@example.com,a\n", "email", policy.ErrSegmentName, "(first seen on rows 1; not shown)"},
 		{"no labels", "email,segments\nx@example.com,\n", "segments", ErrSegmentNames, "no labels"},
 		{"too many", many, "segments", ErrSegmentNames, "more than 64"},
-		{"hashed identifiers", hashed, "email_sha256", policy.ErrSegmentName, "row 1: a label is refused: policy: segment name looks like an identifier or a digest"},
+		{"hashed identifiers", hashed, "email_sha256", ErrSegmentNames, "each of the 20 labelled rows has a label of its own"},
 		{"one label per row", perRow, "segments", ErrSegmentNames, "each of the 6 labelled rows has a label of its own"},
 		{"too many labels for the rows", sparse, "segments", ErrSegmentNames, "12 distinct labels over 60 labelled rows"},
 		{"missing column", "email,segs\nx@example.com,a\n", "segments", csvin.ErrMissingColumn, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := SegmentNames(write(tc.name+".csv", tc.content), tc.column)
+			_, err := SegmentNames(write(tc.name+".csv", tc.content), tc.column, csvin.Options{}, SegmentNamesAsIs)
 			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.detail) {
 				t.Fatalf("error %v, want %v mentioning %q", err, tc.want, tc.detail)
 			}
@@ -85,12 +85,12 @@ func TestSegmentNames(t *testing.T) {
 		for i := range spread.rows {
 			content += "x@example.com,s" + strconv.Itoa(i%spread.labels) + "\n"
 		}
-		names, err := SegmentNames(write("spread.csv", content), "segments")
+		names, err := SegmentNames(write("spread.csv", content), "segments", csvin.Options{}, SegmentNamesAsIs)
 		if err != nil || len(names) != spread.labels {
 			t.Errorf("%d labels over %d rows: %d names, %v", spread.labels, spread.rows, len(names), err)
 		}
 	}
-	if _, err := SegmentNames(filepath.Join(dir, "nope.csv"), "segments"); !errors.Is(err, os.ErrNotExist) {
+	if _, err := SegmentNames(filepath.Join(dir, "nope.csv"), "segments", csvin.Options{}, SegmentNamesAsIs); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }

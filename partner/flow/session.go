@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/blindjoin/blindjoin/partner/client"
+	"github.com/blindjoin/blindjoin/partner/wording"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/identifier"
 	"github.com/blindjoin/blindjoin/protocol/policy"
@@ -179,24 +181,55 @@ func (info *sessionInfo) other(s api.Session) api.SideProgress {
 	return s.Uploads.Advertiser
 }
 
-// waitFor polls the session until done holds, with growing waits, and
-// fails once the session has ended. The waits stop with ctx.
-func (r *runner) waitFor(ctx context.Context, what string, done func(api.Session) bool) (api.Session, error) {
-	wait := r.opts.PollInterval
+// waitFor polls the session until done holds, with waits growing from
+// PollInterval to maxWait, and fails once the session has ended. While it
+// waits, a Progress that is a Waiter is told what for and since when. The
+// waits stop with ctx.
+func (r *runner) waitFor(ctx context.Context, what string, maxWait time.Duration, done func(api.Session) bool) (api.Session, error) {
+	wait := min(r.opts.PollInterval, maxWait)
+	since := r.opts.Now()
+	waiter, _ := r.opts.Progress.(Waiter)
 	for {
 		s, err := r.opts.Client.Session(ctx, r.opts.SessionID)
 		if err != nil {
 			return s, fmt.Errorf("flow: waiting for %s: %w", what, err)
 		}
 		if done(s) {
+			if waiter != nil {
+				waiter.Waited()
+			}
 			return s, nil
 		}
 		if s.State == api.StatePurged || s.State == api.StateExpired {
 			return s, fmt.Errorf("%w (state %s)", ErrSessionEnded, s.State)
 		}
+		if waiter != nil {
+			waiter.Waiting(r.info.waitingFor(s), r.opts.Now().Sub(since))
+		}
 		if err := r.opts.Sleep(ctx, wait); err != nil {
 			return s, fmt.Errorf("flow: waiting for %s: %w", what, err)
 		}
-		wait = min(wait*3/2, r.opts.MaxPollInterval)
+		wait = min(wait*3/2, maxWait)
 	}
+}
+
+// waitingFor words what a session in s's state waits for, from our side:
+// "waiting for daily-news to join", "waiting for daily-news's upload
+// (12,000 records so far)", "waiting for daily-news to re-blind our set,
+// 62%". Counts are the clean room's, as the session view reports them.
+func (info *sessionInfo) waitingFor(s api.Session) string {
+	other := s.Partner
+	if info.role == api.RoleMediaPartner {
+		other = s.Advertiser
+	}
+	theirs, ours := info.other(s), info.side(s)
+	switch {
+	case s.State == api.StateCreated:
+		return fmt.Sprintf("waiting for %s to join", other)
+	case !theirs.BlindedComplete:
+		return fmt.Sprintf("waiting for %s's upload (%s records so far)", other, wording.Thousands(int64(theirs.BlindedRecords)))
+	case !theirs.ReblindedComplete && ours.BlindedRecords > 0:
+		return fmt.Sprintf("waiting for %s to re-blind our set, %d%%", other, theirs.ReblindedRecords*100/ours.BlindedRecords)
+	}
+	return "waiting for the clean room's results"
 }

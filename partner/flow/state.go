@@ -69,14 +69,17 @@ func keyFingerprint(k *blind.Key) string {
 
 // uploadOptions are the options that decide which rows are kept and the
 // digest and attribute bits of each, hence the bytes uploaded: the input
-// file, its identifier, consent and segments columns, whether identifiers
-// are pre-hashed, and the default phone region. The rest of the upload is
+// file, how it is read (delimiter, encoding), its identifier, consent and
+// segments columns, the consent mapping, the segment naming, whether
+// segments are left out, whether identifiers are pre-hashed, and the
+// default phone region. The rest of the upload is
 // the session key, the split into parts (PartRecords, kept in the state)
 // and what the session itself fixes (match key, policy, segment names),
 // which cannot change. They are recorded as given, to name what changed;
-// none is a secret (file and column names, a flag, a region code), and the
-// record never leaves the machine. AcceptPolicyHash, Role, KeyDir,
-// BatchSize and the polling options do not change the bytes.
+// none is a secret (file and column names, flags, a region code, a
+// consent mapping's text or digest), and the record never leaves the
+// machine. AcceptPolicyHash, Role, KeyDir, BatchSize, ActivationColumns
+// and the polling options do not change the bytes.
 type uploadOptions struct {
 	Input          string `json:"input"` // absolute path
 	IDColumn       string `json:"id_column"`
@@ -84,6 +87,11 @@ type uploadOptions struct {
 	SegmentsColumn string `json:"segments_column"`
 	Hashed         bool   `json:"hashed"`
 	Region         string `json:"region"`
+	Delimiter      string `json:"delimiter"` // empty: detected
+	Encoding       string `json:"encoding"`
+	ConsentMap     string `json:"consent_map"` // Options.ConsentMapID
+	SegmentNames   string `json:"segment_names"`
+	NoSegments     bool   `json:"no_segments"`
 }
 
 func (o Options) uploadOptions() uploadOptions {
@@ -94,7 +102,17 @@ func (o Options) uploadOptions() uploadOptions {
 	return uploadOptions{
 		Input: in, IDColumn: o.Columns.ID, ConsentColumn: o.Columns.Consent, SegmentsColumn: o.Columns.Segments,
 		Hashed: o.Hashed, Region: o.DefaultRegion,
+		Delimiter: delimiterText(o.Format.Delimiter), Encoding: string(o.Format.Encoding),
+		ConsentMap: o.ConsentMapID, SegmentNames: string(o.SegmentNames), NoSegments: o.NoSegments,
 	}
+}
+
+// delimiterText records a delimiter; "" when it is detected.
+func delimiterText(d rune) string {
+	if d == 0 {
+		return ""
+	}
+	return string(d)
 }
 
 // changedFrom lists the options of u that differ from those of before, as
@@ -112,6 +130,11 @@ func (u uploadOptions) changedFrom(before uploadOptions) []string {
 	add("the segments column", "--segments-column", before.SegmentsColumn, u.SegmentsColumn)
 	add("pre-hashed identifiers", "--hashed", strconv.FormatBool(before.Hashed), strconv.FormatBool(u.Hashed))
 	add("the default phone region", "--region", before.Region, u.Region)
+	add("the delimiter", "--delimiter", before.Delimiter, u.Delimiter)
+	add("the encoding", "--encoding", before.Encoding, u.Encoding)
+	add("the consent mapping", "--consent-map", before.ConsentMap, u.ConsentMap)
+	add("the segment naming", "--segment-names", before.SegmentNames, u.SegmentNames)
+	add("leaving segments out", "--no-segments", strconv.FormatBool(before.NoSegments), strconv.FormatBool(u.NoSegments))
 	return out
 }
 

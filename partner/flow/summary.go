@@ -23,6 +23,19 @@ type Summary struct {
 	// define, the rows that named it (advertiser). Those rows were kept
 	// with their other segments.
 	UnknownSegments map[string]int64 `json:"unknown_segments,omitempty"`
+	// Consent counts the rows that passed the identifier checks by kind
+	// of consent cell: "empty", "TC string", "purpose list", "unreadable",
+	// or, with a consent mapping, the mapped value ("Oui") or "not in the
+	// mapping".
+	Consent map[string]int64 `json:"consent_cells,omitempty"`
+	// NonASCIIEmails counts the valid e-mail addresses with non-ASCII
+	// characters. They are normalized to NFC and lower-cased in ASCII only,
+	// as UID2 specifies: the other party matches them only if it wrote
+	// them the same way, so a large count is worth a look.
+	NonASCIIEmails int64 `json:"non_ascii_emails,omitempty"`
+	// SegmentRows (advertiser) counts the kept rows carrying at least one
+	// of the session's segments.
+	SegmentRows *int64 `json:"segment_rows,omitempty"`
 	// SkippedParts is how many blinded parts an earlier run had already
 	// delivered.
 	SkippedParts int `json:"skipped_parts"`

@@ -2,6 +2,7 @@ package transcript
 
 import (
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
@@ -37,4 +38,13 @@ func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 		return nil, ErrKey
 	}
 	return ed25519.PublicKey(b), nil
+}
+
+// KeyID names a transcript signing key as a head's KeyID does:
+// "transcript-" and the first 8 bytes of the SHA-256 of the public key, in
+// hex, so that a rotated key gets another id and a verifier can say which
+// key signed a head that its key does not verify.
+func KeyID(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return "transcript-" + hex.EncodeToString(sum[:8])
 }
