@@ -17,12 +17,7 @@ import (
 
 func runConsole(args []string, std stdio) int {
 	fs := newFlags("console", std)
-	r := &remote{
-		name:   "console",
-		server: fs.String("server", "", "clean room `URL` (default $"+envServer+")"),
-		apiKey: fs.String("api-key", "", "this party's API `key` (default $"+envAPIKey+"; prefer the variable: arguments show in ps)"),
-		json:   new(bool),
-	}
+	r := credentialFlags(fs, "console")
 	addr := fs.String("addr", "127.0.0.1:0", "`host:port` to listen on (port 0 picks a free one); loopback only unless --allow-remote")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --addr: anyone who can reach it and holds the token acts as this party")
 	noOpen := fs.Bool("no-open", false, "do not open a browser; only print the URL")

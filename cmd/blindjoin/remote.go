@@ -31,17 +31,26 @@ type remote struct {
 	json    *bool
 }
 
-// remoteFlags returns a FlagSet with --server, --api-key, --ca-file,
-// --profile and --json.
+// remoteFlags returns a FlagSet with the credential flags of
+// credentialFlags and --json.
 func remoteFlags(name string, std stdio) (*flag.FlagSet, *remote) {
 	fs := newFlags(name, std)
-	return fs, &remote{
+	r := credentialFlags(fs, name)
+	r.json = fs.Bool("json", false, "print one JSON object instead of text")
+	return fs, r
+}
+
+// credentialFlags adds --server, --api-key, --ca-file and --profile to fs:
+// how every command that talks to a clean room finds it and this party's
+// key.
+func credentialFlags(fs *flag.FlagSet, name string) *remote {
+	return &remote{
 		name:    name,
 		server:  fs.String("server", "", "clean room `URL` (default $"+envServer+", then the profile's)"),
 		apiKey:  fs.String("api-key", "", "this party's API `key` (default $"+envAPIKey+", then the profile's; prefer either: arguments show in ps)"),
 		caFile:  fs.String("ca-file", "", "PEM `file` of the certificate authorities to trust (default $"+envCAFile+", then the profile's, then the system's)"),
 		profile: fs.String("profile", "", "`name` of the profile `blindjoin login` saved (default $"+envProfile+", then \"default\")"),
-		json:    fs.Bool("json", false, "print one JSON object instead of text"),
+		json:    new(bool),
 	}
 }
 

@@ -52,6 +52,9 @@ func Preflight(ctx context.Context, opts Options, plan Plan) (Summary, []Warning
 	if err != nil {
 		return Summary{}, nil, err
 	}
+	if role == api.RoleMediaPartner && opts.Columns.Segments != "" {
+		return Summary{}, nil, ErrSegmentsColumn
+	}
 	info, err := deriveInfo(s, role, opts.Hashed)
 	if err != nil {
 		return Summary{}, nil, err
