@@ -1,0 +1,5 @@
+//go:build !race
+
+package blind
+
+const raceEnabled = false
