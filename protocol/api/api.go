@@ -58,10 +58,12 @@ type TokenResponse struct {
 }
 
 // CreateSessionRequest is sent by an advertiser. Policy is a protocol/policy
-// JSON document; omitted fields take the server's defaults.
+// JSON document; omitted fields take the server's defaults. A multi-key
+// session names its keys in the policy's "match_keys"; MatchKey is then
+// empty or the first of them.
 type CreateSessionRequest struct {
 	Partner  string          `json:"partner"`
-	MatchKey string          `json:"match_key"`
+	MatchKey string          `json:"match_key,omitempty"`
 	Policy   json.RawMessage `json:"policy,omitempty"`
 	Segments []string        `json:"segments,omitempty"`
 	Auditors []string        `json:"auditors,omitempty"`
@@ -75,11 +77,14 @@ type JoinRequest struct {
 
 // Session is what members see of a session.
 type Session struct {
-	ID         string          `json:"id"`
-	State      State           `json:"state"`
-	Advertiser string          `json:"advertiser"`
-	Partner    string          `json:"partner"`
-	MatchKey   string          `json:"match_key"`
+	ID         string `json:"id"`
+	State      State  `json:"state"`
+	Advertiser string `json:"advertiser"`
+	Partner    string `json:"partner"`
+	MatchKey   string `json:"match_key"` // the first of MatchKeys
+	// MatchKeys are the keys the session matches on, in priority order
+	// (the policy's match_keys, or the one MatchKey).
+	MatchKeys  []string        `json:"match_keys"`
 	Policy     json.RawMessage `json:"policy"` // canonical policy JSON
 	PolicyHash string          `json:"policy_hash"`
 	Segments   []string        `json:"segments"`
@@ -128,8 +133,12 @@ type PartReceipt struct {
 type Results struct {
 	SessionID string `json:"session_id"`
 	Role      Role   `json:"role"`
-	// Overlap counts distinct matched identifiers among rows allowed to count.
+	// Overlap counts linked pairs of rows (one row of each party, each row
+	// linked at most once) among rows allowed to count.
 	Overlap *int64 `json:"overlap"`
+	// OverlapByKey is the pairs each round of the waterfall linked, in the
+	// session's key order; null unless every round is releasable.
+	OverlapByKey []KeyPairs `json:"overlap_by_key"`
 	// MatchRate is the overlap over each party's counted rows, formatted with
 	// the policy's granularity (e.g. "37%", ">85%"); null when suppressed.
 	MatchRate MatchRates `json:"match_rate"`
@@ -155,6 +164,12 @@ type Results struct {
 func (r Results) CommittedJSON() ([]byte, error) {
 	r.ResultNonce = ""
 	return json.Marshal(r)
+}
+
+// KeyPairs is the pairs one round of the waterfall linked on one key.
+type KeyPairs struct {
+	Key   string `json:"key"`
+	Pairs int64  `json:"pairs"`
 }
 
 // MatchRates holds one formatted rate per party.

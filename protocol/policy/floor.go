@@ -14,9 +14,12 @@ import (
 //   - activation_segments a subset of the floor's when the floor names any;
 //   - rate_granularity at least as coarse;
 //   - dp present with epsilon at most the floor's when the floor has dp;
-//   - vendor_ids a superset of the floor's;
-//   - duplicates "drop" if the floor's is, conflicts "block" if the
-//     floor's is (match_keys is the session's business, not the floor's).
+//   - vendor_ids a superset of the floor's.
+//
+// match_keys, duplicates and conflicts say how the two parties match, which
+// they agree on by the policy hash; they release nothing by themselves, and
+// every count they produce still passes k and the other release rules, so
+// the floor does not constrain them.
 //
 // Either policy failing Validate is an error too.
 func (p Policy) CheckFloor(floor Policy) error {
@@ -42,8 +45,6 @@ func (p Policy) CheckFloor(floor Policy) error {
 	check("dp", floor.DP == nil || (p.DP != nil && p.DP.Epsilon <= floor.DP.Epsilon))
 	check("vendor_ids", subset(floor.VendorIDs, p.VendorIDs))
 	check("retention_days", p.RetentionDays <= floor.RetentionDays)
-	check("duplicates", p.Duplicates.strictness() >= floor.Duplicates.strictness())
-	check("conflicts", p.Conflicts.strictness() >= floor.Conflicts.strictness())
 	if len(looser) > 0 {
 		return &FloorError{Fields: looser}
 	}

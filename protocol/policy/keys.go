@@ -96,25 +96,3 @@ func validateKeys(keys []string) error {
 	}
 	return nil
 }
-
-// strictness orders the settings of duplicates and conflicts for
-// CheckFloor; an unknown value ranks lowest, never as stricter.
-func (d Duplicates) strictness() int {
-	switch d {
-	case DuplicatesFirst:
-		return 1
-	case DuplicatesDrop:
-		return 2
-	}
-	return 0
-}
-
-func (c Conflicts) strictness() int {
-	switch c {
-	case ConflictsIgnore:
-		return 1
-	case ConflictsBlock:
-		return 2
-	}
-	return 0
-}

@@ -47,10 +47,10 @@ func (p Policy) Validate() error {
 	if err := validateKeys(p.MatchKeys); err != nil {
 		return err
 	}
-	if p.Duplicates.strictness() == 0 {
+	if p.Duplicates != DuplicatesFirst && p.Duplicates != DuplicatesDrop {
 		return &Error{"duplicates", `must be "first" or "drop"`}
 	}
-	if p.Conflicts.strictness() == 0 {
+	if p.Conflicts != ConflictsBlock && p.Conflicts != ConflictsIgnore {
 		return &Error{"conflicts", `must be "block" or "ignore"`}
 	}
 	return nil

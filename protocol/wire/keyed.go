@@ -90,12 +90,15 @@ func (l *keyedLayout) check(buf []byte, off int64, count uint32) error {
 		if len(buf)-pos < l.minSize {
 			return fail(off+int64(pos), fmt.Errorf("%w: the chunk ends inside a record: presence bits and elements disagree", ErrRecord))
 		}
+		// After the first record, bad attribute bytes are most often the
+		// element bytes of a record whose presence bits said too few
+		// elements: the messages say so.
 		if buf[pos+l.attrBytes-1]&l.padMask != 0 {
-			return fail(off+int64(pos+l.attrBytes-1), fmt.Errorf("%w: attribute bits set beyond the declared attributes", ErrRecord))
+			return fail(off+int64(pos+l.attrBytes-1), fmt.Errorf("%w: attribute bits set beyond the declared attributes%s", ErrRecord, desyncHint(pos)))
 		}
 		n := l.keys(buf[pos:])
 		if n == 0 {
-			return fail(off+int64(pos), fmt.Errorf("%w: a keyed record must have at least one key presence bit set", ErrRecord))
+			return fail(off+int64(pos), fmt.Errorf("%w: a keyed record must have at least one key presence bit set%s", ErrRecord, desyncHint(pos)))
 		}
 		pos += l.attrBytes + n*ElementSize
 		if pos > len(buf) {
@@ -106,4 +109,12 @@ func (l *keyedLayout) check(buf []byte, off int64, count uint32) error {
 		return fail(off+int64(pos), fmt.Errorf("%w: bytes left after the chunk's records: presence bits and elements disagree", ErrRecord))
 	}
 	return nil
+}
+
+// desync is the hint added to an error about the record at pos of a chunk.
+func desyncHint(pos int) string {
+	if pos == 0 {
+		return ""
+	}
+	return " (or presence bits and elements disagree in an earlier record)"
 }
