@@ -22,24 +22,28 @@ import (
 func runMatch(args []string, std stdio) int {
 	fs, r := remoteFlags("match", std)
 	in := fs.String("in", "", "input CSV `file` with a header row (required)")
-	idColumn := fs.String("id-column", "", "`column` of the identifiers (required)")
+	idColumn := fs.String("id-column", "", "`column` of the identifiers (one-key sessions; or use --key)")
+	keys := keyColumnsFlag{}
+	fs.Var(keys, "key", "`TYPE=COLUMN`: the column holding match key TYPE (email, phone, maid); repeat for each key of a multi-key session the input has")
 	segmentsColumn := fs.String("segments-column", "", "advertiser: `column` of ';'-separated segment labels")
 	consentColumn := fs.String("consent-column", "consent", "`column` of TC strings or purpose lists (\"1;3;4;7\", \"li:9\")")
 	out := fs.String("out", "", "output `directory`: summary.json, rejects.csv, results.json, activation.csv (required)")
 	region := fs.String("region", "", "default `region` (e.g. FR) for phone numbers not in E.164")
-	hashed := fs.Bool("hashed", false, "the identifier column holds SHA-256 digests of normalized identifiers (hex or base64)")
+	hashed := fs.String("hashed", "", "`keys` (e.g. email,phone) whose column holds SHA-256 digests of normalized identifiers (hex or base64); alone: the identifier column")
 	accept := fs.String("accept-policy", "", "media partner: join the session first if its policy has this `hash`")
 	keyDir := fs.String("key-dir", "", "`directory` of this party's session keys (default: the user config directory)")
 	poll := fs.Duration("poll", 2*time.Second, "first wait between two looks at the session's state (grows to 5s)")
-	pos, code, ok := parseOrUsage(fs, args)
+	pos, code, ok := parseOrUsage(fs, hashedArgs(args))
 	if !ok {
 		return code
 	}
 	switch {
 	case len(pos) != 1:
-		return r.usage(std, "usage: blindjoin match ID --in FILE.csv --id-column COL --out DIR [flags]")
-	case *in == "" || *idColumn == "" || *out == "":
-		return r.usage(std, "--in, --id-column and --out are required")
+		return r.usage(std, "usage: blindjoin match ID --in FILE.csv (--id-column COL | --key TYPE=COLUMN ...) --out DIR [flags]")
+	case *in == "" || *out == "" || (*idColumn == "" && len(keys) == 0):
+		return r.usage(std, "--in, --out and the identifier column (--id-column, or --key TYPE=COLUMN per key) are required")
+	case *idColumn != "" && len(keys) > 0:
+		return r.usage(std, "give --id-column (one-key sessions) or --key TYPE=COLUMN, not both")
 	case *poll <= 0:
 		return r.usage(std, "--poll must be positive")
 	}
@@ -60,7 +64,9 @@ func runMatch(args []string, std stdio) int {
 		Input:            *in,
 		Columns:          csvin.Columns{ID: *idColumn, Segments: *segmentsColumn, Consent: *consentColumn},
 		DefaultRegion:    *region,
-		Hashed:           *hashed,
+		Hashed:           *hashed == hashedIDColumn,
+		KeyColumns:       keys,
+		HashedKeys:       hashedKeys(*hashed),
 		OutDir:           *out,
 		KeyDir:           *keyDir,
 		AcceptPolicyHash: *accept,
@@ -115,7 +121,7 @@ func progressFor(w io.Writer) flow.Progress {
 func describeMatch(w io.Writer, s flow.Summary, k int64, out string, took time.Duration) {
 	fmt.Fprintf(w, "session     %s (%s, match key %s)\n", s.SessionID, s.Role, s.MatchKey)
 	describeRows(w, s)
-	describeResults(w, api.Results{Role: s.Role, Overlap: s.Overlap, MatchRate: s.MatchRate, Segments: s.Segments, DPEpsilon: s.DPEpsilon}, k)
+	describeResults(w, api.Results{Role: s.Role, Overlap: s.Overlap, OverlapByKey: s.OverlapByKey, MatchRate: s.MatchRate, Segments: s.Segments, DPEpsilon: s.DPEpsilon}, k)
 	if s.ActivationRows != nil {
 		fmt.Fprintf(w, "activation  %s rows in %s\n", thousands(*s.ActivationRows), filepath.Join(out, "activation.csv"))
 	}
@@ -137,4 +143,70 @@ func warnUnknownSegments(w io.Writer, s flow.Summary) {
 	fmt.Fprintf(w, "warning: labels the session does not define were not sent: %s.\n"+
 		"A session's segments are fixed when it is created: declare them with `session create --segments` or `--segments-from FILE`.\n",
 		strings.Join(parts, ", "))
+}
+
+// keyColumnsFlag collects repeated --key TYPE=COLUMN flags.
+type keyColumnsFlag map[string]string
+
+func (k keyColumnsFlag) String() string { return "" }
+
+func (k keyColumnsFlag) Set(v string) error {
+	typ, col, ok := strings.Cut(v, "=")
+	typ, col = strings.TrimSpace(typ), strings.TrimSpace(col)
+	switch {
+	case !ok || col == "":
+		return errors.New("want TYPE=COLUMN, e.g. email=Email")
+	case typ != api.MatchKeyEmail && typ != api.MatchKeyPhone && typ != api.MatchKeyMAID:
+		return fmt.Errorf("key type %q: want email, phone or maid", typ)
+	case k[typ] != "":
+		return fmt.Errorf("key %s given twice", typ)
+	}
+	k[typ] = col
+	return nil
+}
+
+// hashedIDColumn is the value of a bare --hashed: the one identifier
+// column of a one-key session is pre-hashed.
+const hashedIDColumn = "*"
+
+// hashedArgs lets --hashed be given alone, as before multi-key sessions,
+// or followed by a list of keys ("--hashed email,phone"), which the flag
+// package cannot tell apart: a bare --hashed becomes --hashed=*, and a
+// --hashed followed by a list of key names takes it as its value.
+func hashedArgs(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if a != "--hashed" && a != "-hashed" {
+			out = append(out, a)
+			continue
+		}
+		if i+1 < len(args) && isKeyList(args[i+1]) {
+			out = append(out, "--hashed="+args[i+1])
+			i++
+			continue
+		}
+		out = append(out, "--hashed="+hashedIDColumn)
+	}
+	return out
+}
+
+func isKeyList(s string) bool {
+	for k := range strings.SplitSeq(s, ",") {
+		if k = strings.TrimSpace(k); k != api.MatchKeyEmail && k != api.MatchKeyPhone && k != api.MatchKeyMAID {
+			return false
+		}
+	}
+	return true
+}
+
+// hashedKeys is the keys of a --hashed list (none for a bare --hashed).
+func hashedKeys(v string) []string {
+	if v == hashedIDColumn {
+		return nil
+	}
+	return splitList(v)
 }

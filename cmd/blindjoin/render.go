@@ -84,6 +84,20 @@ func describePolicy(w io.Writer, p policy.Policy, indent string) {
 	}
 	line("vendor_ids", vendors)
 	line("retention_days", fmt.Sprintf("%d: blinded data is deleted this long after the results", p.RetentionDays))
+	if !p.Multi() {
+		return
+	}
+	line("match_keys", strings.Join(p.MatchKeys, ", then ")+": rows are linked on the first key, then the rows still unlinked on the next; each row at most once")
+	dups := "first: a value on several of a party's rows stays on the first of them"
+	if p.Duplicates == policy.DuplicatesDrop {
+		dups = "drop: a value on several of a party's rows is dropped from all of them (a shared household phone links nobody)"
+	}
+	line("duplicates", dups)
+	conflicts := "block: two rows that both have an earlier key (different e-mails) are never linked on a later one (two personas stay two)"
+	if p.Conflicts == policy.ConflictsIgnore {
+		conflicts = "ignore: rows are linked on a later key even when their earlier keys differ (plain waterfall: may merge personas)"
+	}
+	line("conflicts", conflicts)
 }
 
 // describeSession writes a session's parties, state, segments and uploads.
@@ -92,7 +106,11 @@ func describeSession(w io.Writer, s api.Session) {
 	fmt.Fprintf(w, "state       %s\n", s.State)
 	fmt.Fprintf(w, "advertiser  %s\n", s.Advertiser)
 	fmt.Fprintf(w, "partner     %s\n", s.Partner)
-	fmt.Fprintf(w, "match key   %s\n", s.MatchKey)
+	if len(s.MatchKeys) > 1 {
+		fmt.Fprintf(w, "match keys  %s (in this order)\n", strings.Join(s.MatchKeys, ", "))
+	} else {
+		fmt.Fprintf(w, "match key   %s\n", s.MatchKey)
+	}
 	fmt.Fprintf(w, "segments    %s\n", listOrNone(s.Segments))
 	fmt.Fprintf(w, "auditors    %s\n", listOrNone(s.Auditors))
 	fmt.Fprintf(w, "created     %s\n", s.CreatedAt.Local().Format(time.DateTime))
@@ -126,6 +144,9 @@ func listOrNone(l []string) string {
 // describeResults writes what the clean room released to the caller.
 func describeResults(w io.Writer, r api.Results, k int64) {
 	fmt.Fprintf(w, "overlap     %s\n", releasedText(r.Overlap, k))
+	if len(r.OverlapByKey) > 1 {
+		fmt.Fprintf(w, "waterfall   %s\n", waterfallText(r.OverlapByKey))
+	}
 	rate := r.MatchRate.Advertiser
 	if r.Role == api.RoleMediaPartner {
 		rate = r.MatchRate.MediaPartner
@@ -187,4 +208,18 @@ var kindNoun = map[flow.RejectKind]string{
 	flow.RejectIdentifier: "invalid identifiers",
 	flow.RejectDuplicate:  "repeated identifiers (each stays on its first row)",
 	flow.RejectCSV:        "unreadable CSV rows",
+}
+
+// waterfallText is the pairs each round linked, as
+// "email 3,877 · then phone +412 · then maid +97".
+func waterfallText(rounds []api.KeyPairs) string {
+	parts := make([]string, len(rounds))
+	for i, r := range rounds {
+		if i == 0 {
+			parts[i] = r.Key + " " + thousands(r.Pairs)
+		} else {
+			parts[i] = "then " + r.Key + " +" + thousands(r.Pairs)
+		}
+	}
+	return strings.Join(parts, " · ")
 }

@@ -125,9 +125,16 @@ func (c *classifier) classify(row csvin.Row, number uint32) ([32]byte, uint64, *
 	if rej := c.repeated(d, number); rej != nil {
 		return d, 0, rej
 	}
+	bits, rej := c.consentAndSegments(row)
+	return d, bits, rej
+}
+
+// consentAndSegments returns the attribute bits of row's consent and
+// segments, or why its consent keeps it home.
+func (c *classifier) consentAndSegments(row csvin.Row) (uint64, *reject) {
 	res := c.consent(row.Consent)
 	if res.rej != nil {
-		return d, 0, res.rej
+		return 0, res.rej
 	}
 	bits := res.bits
 	for _, name := range row.Segments {
@@ -137,7 +144,7 @@ func (c *classifier) classify(row csvin.Row, number uint32) ([32]byte, uint64, *
 			c.unknownSegment(name)
 		}
 	}
-	return d, bits, nil
+	return bits, nil
 }
 
 // repeated rejects a row whose identifier an earlier row already holds,

@@ -34,6 +34,13 @@ type Options struct {
 	// identifiers already normalized for the session's match key (64 hex
 	// characters or base64), as UID2 and PAIR exchange them.
 	Hashed bool
+	// KeyColumns maps match keys to input columns ("phone" -> "mobile"):
+	// required for a multi-key session, where a key of the session without
+	// a column is absent on every row; for a one-key session it may stand
+	// in for Columns.ID. HashedKeys names the keys whose column holds
+	// SHA-256 digests, as Hashed does for Columns.ID.
+	KeyColumns map[string]string
+	HashedKeys []string
 
 	// OutDir receives summary.json, rejects.csv, results.json and (media
 	// partner) activation.csv. It is created 0700 if missing.
@@ -91,8 +98,10 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: an input file is required", ErrOptions)
 	case o.OutDir == "":
 		return o, fmt.Errorf("%w: an output directory is required", ErrOptions)
-	case o.Columns.ID == "":
+	case o.Columns.ID == "" && len(o.KeyColumns) == 0:
 		return o, fmt.Errorf("%w: the identifier column is required", ErrOptions)
+	case o.Columns.ID != "" && len(o.KeyColumns) > 0:
+		return o, fmt.Errorf("%w: name the identifier column once: by key (KeyColumns) or as the one identifier column (Columns.ID)", ErrOptions)
 	case o.Columns.Consent == "":
 		// Every policy has a count rule on TCF purposes: without a
 		// consent column no row could count.

@@ -26,6 +26,13 @@ type audience struct {
 	bits    blocks[uint64]
 	rows    []uint32 // 1-based data row numbers, as in rejects.csv
 
+	// Multi-key sessions: digests holds every identifier of the kept rows,
+	// row by row in key order; keys[i] is the keys row i carries (a mask
+	// over the session's keys) and identStart[i] its first identifier.
+	// Both nil for a one-key session, where identifier i is row i.
+	keys       []uint8
+	identStart []uint32
+	keyCounts  []KeyCounts
 	// fingerprint identifies the kept rows (numbers, digests and bits), so
 	// a resumed run can tell whether its input is still the same.
 	fingerprint [32]byte
@@ -45,6 +52,7 @@ func (a *audience) len() int { return len(a.rows) }
 // coming on top of it.
 func (a *audience) dropUploadData() {
 	a.digests, a.bits = blocks[[32]byte]{}, blocks[uint64]{}
+	a.keys, a.identStart = nil, nil
 	runtime.GC()
 }
 
@@ -80,6 +88,10 @@ func (r *runner) readInput(ctx context.Context) (*audience, error) {
 
 	cls := newClassifier(r.info, r.opts.DefaultRegion)
 	a := &audience{rejected: map[string]int64{}, unknown: cls.unknown}
+	var stage *keyedStage
+	if r.info.multi() {
+		stage = newKeyedStage(r.info)
+	}
 	fp := sha256.New()
 	var rec [4 + 32 + 8]byte
 	for n := 0; ; n++ {
@@ -107,7 +119,13 @@ func (r *runner) readInput(ctx context.Context) (*audience, error) {
 		a.read++
 		var d [32]byte
 		var bits uint64
-		if rej == nil {
+		if rej == nil && stage != nil {
+			if bits, rej = cls.consentAndSegments(row); rej == nil {
+				if rej = stage.add(cls, row, num, bits, rejects); rej == nil {
+					continue
+				}
+			}
+		} else if rej == nil {
 			d, bits, rej = cls.classify(row, num)
 		}
 		if rej != nil {
@@ -119,6 +137,9 @@ func (r *runner) readInput(ctx context.Context) (*audience, error) {
 		a.bits.append(bits)
 		a.rows = append(a.rows, num)
 		writeFingerprint(fp, rec[:], num, &d, bits)
+	}
+	if stage != nil {
+		stage.finish(a, fp, rejects, r.info.pol.Duplicates)
 	}
 	rejects.Flush()
 	if err := rejects.Error(); err != nil {

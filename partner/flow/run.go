@@ -65,6 +65,7 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	r.summary.Rows = RowCounts{Read: a.read, Uploaded: int64(a.len()), Rejected: a.read - int64(a.len())}
 	r.summary.Rejected = a.rejected
+	r.summary.Keys = a.keyCounts
 	if len(a.unknown) > 0 {
 		r.summary.UnknownSegments = a.unknown
 	}
@@ -159,6 +160,14 @@ func (r *runner) keyAndOrder(s api.Session, a *audience) (*blind.Key, []uint32, 
 // and, for the media partner, activation.csv.
 func (r *runner) writeOutputs(res api.Results, a *audience, perm []uint32) error {
 	r.summary.Overlap = res.Overlap
+	r.summary.OverlapByKey = res.OverlapByKey
+	for i := range r.summary.Keys {
+		for _, kp := range res.OverlapByKey {
+			if kp.Key == r.summary.Keys[i].Key {
+				r.summary.Keys[i].Linked = &kp.Pairs
+			}
+		}
+	}
 	r.summary.MatchRate = res.MatchRate
 	r.summary.Segments = res.Segments
 	r.summary.DPEpsilon = res.DPEpsilon
