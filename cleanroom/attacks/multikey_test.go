@@ -46,10 +46,19 @@ func TestAttackKeyedRecords(t *testing.T) {
 	withHeader := func(attrs []wire.Attr, keyed bool) []byte {
 		h := header
 		h.Attrs = attrs
+		// Every attribute bit set but the presence bits after the first:
+		// one element per record.
+		bits, first := wiretest.AllBits(attrs), true
+		for i, a := range attrs {
+			if a.Kind == wire.AttrKey && !first {
+				bits &^= 1 << i
+			}
+			first = first && a.Kind != wire.AttrKey
+		}
 		recs := make([][]byte, len(honest))
 		for i := range recs {
 			if keyed {
-				recs[i] = wiretest.KeyedRecord([]blind.Element{el(i)}, wiretest.AllBits(attrs), attrs)
+				recs[i] = wiretest.KeyedRecord([]blind.Element{el(i)}, bits, attrs)
 			} else {
 				recs[i] = wiretest.BlindedRecord(el(i), wiretest.AllBits(attrs), attrs)
 			}

@@ -70,7 +70,7 @@ func (c *blindedCheck) header(h *wire.Header) error {
 		return err
 	}
 	if !slices.Equal(h.Attrs, c.attrs) {
-		return fmt.Errorf("%w: %s", ErrInvalidPart, attrsMismatch(h.Attrs, c.attrs))
+		return &AttrsError{Reason: attrsMismatch(h.Attrs, c.attrs)}
 	}
 	c.part, c.layout = h.Part, *h
 	return nil
