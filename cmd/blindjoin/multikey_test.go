@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -148,5 +150,99 @@ func TestMultiKeyCLI(t *testing.T) {
 				t.Errorf("summary.json phone counts %+v, want 20 invalid, %d duplicates, %d linked", phone, dups, tc.byKey[1])
 			}
 		})
+	}
+}
+
+// TestHashedArgs: --hashed alone keeps meaning the one identifier column;
+// followed by a list of keys it names the pre-hashed key columns.
+func TestHashedArgs(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"ID", "--hashed", "--out", "d"}, []string{"ID", "--hashed=*", "--out", "d"}},
+		{[]string{"ID", "--hashed"}, []string{"ID", "--hashed=*"}},
+		{[]string{"ID", "--hashed", "email,phone", "--out", "d"}, []string{"ID", "--hashed=email,phone", "--out", "d"}},
+		{[]string{"ID", "-hashed", "maid"}, []string{"ID", "--hashed=maid"}},
+		{[]string{"ID", "--hashed", "fax"}, []string{"ID", "--hashed=*", "fax"}},
+		{[]string{"ID", "--hashed=phone"}, []string{"ID", "--hashed=phone"}},
+		{[]string{"--", "--hashed", "email"}, []string{"--", "--hashed", "email"}},
+	} {
+		if got := hashedArgs(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("hashedArgs(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestMultiKeyCLIHashed: a partner whose e-mail column holds SHA-256
+// digests of the normalized addresses (--hashed email) finds the same
+// people as with the addresses.
+func TestMultiKeyCLIHashed(t *testing.T) {
+	e := newRoomWithParties(t)
+	advCSV, pubCSV := multiKeyFiles(t, e.dir)
+	data, err := os.ReadFile(pubCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	for i := 1; i < len(lines); i++ {
+		cells := strings.Split(lines[i], ",")
+		if cells[0] != "" {
+			sum := sha256.Sum256([]byte(cells[0]))
+			cells[0] = hex.EncodeToString(sum[:])
+		}
+		lines[i] = strings.Join(cells, ",")
+	}
+	hashed := filepath.Join(e.dir, "audience-hashed.csv")
+	os.WriteFile(hashed, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	id := strings.TrimSpace(e.mustRun(t, e.adv, "session", "create", "--partner", "news", "--match-keys", "email,phone,maid", "--segments", "loyal"))
+	e.mustRun(t, e.pub, "session", "join", id, "--yes")
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	var advErr, pubErr string
+	var advCode, pubCode int
+	wg.Go(func() {
+		_, advErr, advCode = e.as(t.Context(), e.adv, "match", id, "--in", advCSV, "--key", "email=email", "--key", "phone=phone",
+			"--key", "maid=maid", "--segments-column", "segments", "--out", filepath.Join(dir, "a"), "--key-dir", filepath.Join(dir, "k1"), "--poll", "50ms")
+	})
+	wg.Go(func() {
+		_, pubErr, pubCode = e.as(t.Context(), e.pub, "match", id, "--in", hashed, "--key", "email=e", "--key", "phone=mobile",
+			"--key", "maid=idfa", "--hashed", "email", "--out", filepath.Join(dir, "p"), "--key-dir", filepath.Join(dir, "k2"), "--poll", "50ms")
+	})
+	wg.Wait()
+	if advCode != exitOK || pubCode != exitOK {
+		t.Fatalf("match: advertiser exit %d (%s), partner exit %d (%s)", advCode, advErr, pubCode, pubErr)
+	}
+	if text := e.mustRun(t, e.pub, "results", id); !strings.Contains(text, "email 300 · then phone +160 · then maid +60") {
+		t.Errorf("results:\n%s", text)
+	}
+}
+
+// TestMultiKeyCLIRefusals: a column for a key the session does not match
+// on, and one identifier column for a multi-key session, are errors that
+// say what to do; --match-key and --match-keys together are a usage error.
+func TestMultiKeyCLIRefusals(t *testing.T) {
+	e := newRoomWithParties(t)
+	advCSV, _ := multiKeyFiles(t, e.dir)
+	if _, errOut, code := e.as(t.Context(), e.adv, "session", "create", "--partner", "news", "--match-key", "email", "--match-keys", "email,phone"); code != exitUsage || !strings.Contains(errOut, "not both") {
+		t.Errorf("both key flags: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := e.as(t.Context(), e.adv, "session", "create", "--partner", "news", "--match-keys", "email,fax"); code != exitUsage || !strings.Contains(errOut, "match_keys[1]") {
+		t.Errorf("unknown key: exit %d, %q", code, errOut)
+	}
+	one := strings.TrimSpace(e.mustRun(t, e.adv, "session", "create", "--partner", "news", "--match-key", "email"))
+	multi := strings.TrimSpace(e.mustRun(t, e.adv, "session", "create", "--partner", "news", "--match-keys", "email,phone"))
+	for _, tc := range []struct {
+		id   string
+		cols []string
+		want string
+	}{
+		{one, []string{"--key", "email=email", "--key", "phone=phone"}, "phone, which the session does not match on"},
+		{multi, []string{"--key", "maid=maid"}, "maid, which the session does not match on"},
+		{multi, []string{"--id-column", "email"}, "--key email=COLUMN"},
+		{multi, []string{"--key", "email=email", "--hashed", "phone"}, "--hashed names phone"},
+	} {
+		args := append([]string{"match", tc.id, "--in", advCSV, "--segments-column", "segments", "--out", filepath.Join(t.TempDir(), "o"),
+			"--key-dir", t.TempDir()}, tc.cols...)
+		if _, errOut, code := e.as(t.Context(), e.adv, args...); code != exitFail || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tc.cols, code, errOut, tc.want)
+		}
 	}
 }
