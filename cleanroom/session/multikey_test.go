@@ -229,8 +229,8 @@ func TestWaterfall(t *testing.T) {
 				if r.Overlap == nil || *r.Overlap != overlap {
 					t.Errorf("%s overlap %v, want %d", r.Role, r.Overlap, overlap)
 				}
-				if !slices.Equal(r.OverlapByKey, want) {
-					t.Errorf("%s overlap_by_key %v, want %v", r.Role, r.OverlapByKey, want)
+				if !slices.Equal(r.OverlapByKey.Rounds, want) {
+					t.Errorf("%s overlap_by_key %v, want %v", r.Role, r.OverlapByKey.Rounds, want)
 				}
 			}
 			if got := ra.Segments["loyal"]; got == nil || *got != loyal {
@@ -272,8 +272,8 @@ func TestWaterfallLinksOnce(t *testing.T) {
 	byKey, _ := waterfallTruth(allKeys, false, advRows, pubRows)
 	ra, _, _, _ := h.runKeyed(mkPolicy(`, "conflicts": "ignore"`), advRows, pubRows)
 	want := []api.KeyPairs{{Key: "email", Pairs: 6}, {Key: "phone", Pairs: 12}, {Key: "maid", Pairs: 6}}
-	if !slices.Equal(ra.OverlapByKey, want) || byKey[1] != 12 {
-		t.Fatalf("overlap_by_key %v (restatement %v), want %v", ra.OverlapByKey, byKey, want)
+	if !slices.Equal(ra.OverlapByKey.Rounds, want) || byKey[1] != 12 {
+		t.Fatalf("overlap_by_key %v (restatement %v), want %v", ra.OverlapByKey.Rounds, byKey, want)
 	}
 }
 
@@ -285,8 +285,8 @@ func TestWaterfallRoundBelowK(t *testing.T) {
 	advRows, pubRows := scenario(6, 2)
 	ra, rb, _, _ := h.runKeyed(mkPolicy(""), advRows, pubRows)
 	for _, r := range []api.Results{ra, rb} {
-		if r.OverlapByKey != nil {
-			t.Errorf("%s overlap_by_key %v released with a round of 2 pairs under k = 5", r.Role, r.OverlapByKey)
+		if !r.OverlapByKey.Released || r.OverlapByKey.Rounds != nil {
+			t.Errorf("%s overlap_by_key %+v released with a round of 2 pairs under k = 5", r.Role, r.OverlapByKey)
 		}
 		if r.Overlap == nil || *r.Overlap != 14 {
 			t.Errorf("%s overlap %v, want 14", r.Role, r.Overlap)

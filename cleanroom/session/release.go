@@ -87,17 +87,19 @@ func release(in releaseInput) (adv, partner api.Results, err error) {
 		partner.MatchRate.MediaPartner = ptr(in.pol.FormatRate(partnerOverlap, in.partnerRows))
 	}
 	if roundQueries(in.keys) == 0 {
-		adv.OverlapByKey = oneRound(in, adv.Overlap)
-		partner.OverlapByKey = oneRound(in, partner.Overlap)
+		adv.OverlapByKey = api.Rounds(oneRound(in, adv.Overlap))
+		partner.OverlapByKey = api.Rounds(oneRound(in, partner.Overlap))
 	} else {
 		for _, r := range []*api.Results{&adv, &partner} {
 			rows := in.advRows
 			if r.Role == api.RoleMediaPartner {
 				rows = in.partnerRows
 			}
-			if r.OverlapByKey, err = rounds(in, rows, count); err != nil {
+			byKey, err := rounds(in, rows, count)
+			if err != nil {
 				return adv, partner, err
 			}
+			r.OverlapByKey = api.Rounds(byKey)
 		}
 	}
 	for j, name := range in.segments {

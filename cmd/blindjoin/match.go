@@ -121,7 +121,7 @@ func progressFor(w io.Writer) flow.Progress {
 func describeMatch(w io.Writer, s flow.Summary, k int64, out string, took time.Duration) {
 	fmt.Fprintf(w, "session     %s (%s, match key %s)\n", s.SessionID, s.Role, s.MatchKey)
 	describeRows(w, s)
-	describeResults(w, api.Results{Role: s.Role, Overlap: s.Overlap, OverlapByKey: s.OverlapByKey, MatchRate: s.MatchRate, Segments: s.Segments, DPEpsilon: s.DPEpsilon}, k)
+	describeResults(w, api.Results{Role: s.Role, Overlap: s.Overlap, OverlapByKey: api.Rounds(s.OverlapByKey), MatchRate: s.MatchRate, Segments: s.Segments, DPEpsilon: s.DPEpsilon}, k)
 	if s.ActivationRows != nil {
 		fmt.Fprintf(w, "activation  %s rows in %s\n", thousands(*s.ActivationRows), filepath.Join(out, "activation.csv"))
 	}

@@ -144,8 +144,8 @@ func listOrNone(l []string) string {
 // describeResults writes what the clean room released to the caller.
 func describeResults(w io.Writer, r api.Results, k int64) {
 	fmt.Fprintf(w, "overlap     %s\n", releasedText(r.Overlap, k))
-	if len(r.OverlapByKey) > 1 {
-		fmt.Fprintf(w, "waterfall   %s\n", waterfallText(r.OverlapByKey))
+	if len(r.OverlapByKey.Rounds) > 1 {
+		fmt.Fprintf(w, "waterfall   %s\n", waterfallText(r.OverlapByKey.Rounds))
 	}
 	rate := r.MatchRate.Advertiser
 	if r.Role == api.RoleMediaPartner {

@@ -48,7 +48,7 @@ func runResults(args []string, std stdio) int {
 	if err != nil {
 		return r.fail(std, err, "")
 	}
-	out := resultsOutput{SessionID: res.SessionID, Role: res.Role, K: p.K, Overlap: res.Overlap, OverlapByKey: res.OverlapByKey,
+	out := resultsOutput{SessionID: res.SessionID, Role: res.Role, K: p.K, Overlap: res.Overlap, OverlapByKey: res.OverlapByKey.Rounds,
 		MatchRate: res.MatchRate, Segments: res.Segments, DPEpsilon: res.DPEpsilon, ComputedAt: res.ComputedAt}
 	if out.Segments == nil {
 		out.Segments = map[string]*int64{}

@@ -160,9 +160,9 @@ func (r *runner) keyAndOrder(s api.Session, a *audience) (*blind.Key, []uint32, 
 // and, for the media partner, activation.csv.
 func (r *runner) writeOutputs(res api.Results, a *audience, perm []uint32) error {
 	r.summary.Overlap = res.Overlap
-	r.summary.OverlapByKey = res.OverlapByKey
+	r.summary.OverlapByKey = res.OverlapByKey.Rounds
 	for i := range r.summary.Keys {
-		for _, kp := range res.OverlapByKey {
+		for _, kp := range res.OverlapByKey.Rounds {
 			if kp.Key == r.summary.Keys[i].Key {
 				r.summary.Keys[i].Linked = &kp.Pairs
 			}

@@ -137,8 +137,10 @@ type Results struct {
 	// linked at most once) among rows allowed to count.
 	Overlap *int64 `json:"overlap"`
 	// OverlapByKey is the pairs each round of the waterfall linked, in the
-	// session's key order; null unless every round is releasable.
-	OverlapByKey []KeyPairs `json:"overlap_by_key"`
+	// session's key order; null unless every round is releasable; absent
+	// from results released before multi-key sessions, so that their
+	// commitments still verify.
+	OverlapByKey OverlapRounds `json:"overlap_by_key,omitzero"`
 	// MatchRate is the overlap over each party's counted rows, formatted with
 	// the policy's granularity (e.g. "37%", ">85%"); null when suppressed.
 	MatchRate MatchRates `json:"match_rate"`
@@ -164,6 +166,36 @@ type Results struct {
 func (r Results) CommittedJSON() ([]byte, error) {
 	r.ResultNonce = ""
 	return json.Marshal(r)
+}
+
+// OverlapRounds is overlap_by_key, which has three forms: absent (the zero
+// value: results from before multi-key sessions), null (Released true,
+// Rounds nil: a round was below k) and the list of rounds. A results
+// commitment covers the JSON as encoding/json writes it, so the three must
+// read back as they were written.
+type OverlapRounds struct {
+	Released bool
+	Rounds   []KeyPairs
+}
+
+// Rounds is the OverlapRounds of released rounds, or of null for nil.
+func Rounds(r []KeyPairs) OverlapRounds { return OverlapRounds{Released: true, Rounds: r} }
+
+func (o OverlapRounds) MarshalJSON() ([]byte, error) {
+	if o.Rounds == nil {
+		return []byte("null"), nil
+	}
+	return json.Marshal(o.Rounds)
+}
+
+// UnmarshalJSON is called for null too (encoding/json calls an Unmarshaler
+// with null), which then reads as released null rather than absent.
+func (o *OverlapRounds) UnmarshalJSON(b []byte) error {
+	*o = OverlapRounds{Released: true}
+	if string(b) == "null" {
+		return nil
+	}
+	return json.Unmarshal(b, &o.Rounds)
 }
 
 // KeyPairs is the pairs one round of the waterfall linked on one key.
