@@ -4,15 +4,16 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/wire"
 )
 
-// Match keys a session may name in match_keys, in no particular order;
-// a session's own list is its priority order.
+// Match keys a session may name in match_keys, the API's names; a
+// session's own list is its priority order.
 const (
-	KeyEmail = "email"
-	KeyPhone = "phone"
-	KeyMAID  = "maid"
+	KeyEmail = api.MatchKeyEmail
+	KeyPhone = api.MatchKeyPhone
+	KeyMAID  = api.MatchKeyMAID
 )
 
 // MaxMatchKeys is the largest number of match keys of a session.
