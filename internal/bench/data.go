@@ -123,7 +123,7 @@ type Correctness struct {
 // partner's activation.csv) with the truth under pol.
 func (b *data) check(pol policy.Policy, adv, partner partyOutput, activationFile string) (Correctness, error) {
 	if b.keyed != nil {
-		return b.checkKeyed(pol, adv, partner), nil
+		return b.checkKeyed(pol, adv, partner)
 	}
 	t := b.truth
 	c := Correctness{

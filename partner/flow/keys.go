@@ -229,11 +229,10 @@ func (st *keyedStage) finish(a *audience, fp hash.Hash, rejects *csv.Writer, mod
 
 // dedupe removes the repeated values of key k (rule 2).
 func (st *keyedStage) dedupe(k int, mode policy.Duplicates, rejects *csv.Writer) {
-	type seen struct {
-		first int32 // index in st.rows
-		more  bool
-	}
-	values := map[[16]byte]*seen{}
+	// values maps each value to the index in st.rows of its first row,
+	// stored as -1-index once another row repeats it: one map entry and no
+	// allocation per value.
+	values := map[[16]byte]int32{}
 	bit := uint8(1) << k
 	name := st.info.keys[k]
 	for i := range st.rows {
@@ -242,25 +241,29 @@ func (st *keyedStage) dedupe(k int, mode policy.Duplicates, rejects *csv.Writer)
 			continue
 		}
 		v := [16]byte(kr.ids[k][:16])
-		s, dup := values[v]
+		first, dup := values[v]
 		if !dup {
-			values[v] = &seen{first: int32(i)}
+			values[v] = int32(i)
 			continue
 		}
-		s.more = true
+		if first >= 0 {
+			values[v] = -1 - first
+		} else {
+			first = -1 - first
+		}
 		kr.present &^= bit
 		st.counts[k].Duplicates++
-		first := st.rows[s.first].number
+		firstRow := st.rows[first].number
 		rejects.Write([]string{strconv.FormatUint(uint64(kr.number), 10),
-			reasonDuplicate + name + ": same " + name + " as row " + strconv.FormatUint(uint64(first), 10) + " (this key dropped)"})
+			reasonDuplicate + name + ": same " + name + " as row " + strconv.FormatUint(uint64(firstRow), 10) + " (this key dropped)"})
 	}
 	if mode != policy.DuplicatesDrop {
 		return
 	}
-	firsts := make([]int32, 0)
-	for _, s := range values {
-		if s.more {
-			firsts = append(firsts, s.first)
+	var firsts []int32
+	for _, first := range values {
+		if first < 0 {
+			firsts = append(firsts, -1-first)
 		}
 	}
 	slices.SortFunc(firsts, func(a, b int32) int { return cmp.Compare(a, b) })

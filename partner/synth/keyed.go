@@ -211,6 +211,22 @@ func ComputeKeyedTruth(keys []string, dup policy.Duplicates, conflicts policy.Co
 	return t
 }
 
+// ActivationRows is the number of partner rows released for activation
+// under threshold k when every row has activation consent: the linked
+// rows whose advertiser row is in a segment of at least k pairs.
+func (t *KeyedTruth) ActivationRows(k int64) int {
+	n := 0
+	for _, segs := range t.AdvertiserSegmentsOfPR {
+		for s := range strings.SplitSeq(segs, ";") {
+			if pairs, ok := t.SegmentOverlap[s]; ok && int64(pairs) >= k {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
 // earlierOnBoth reports whether both rows have a value for a key before k.
 func earlierOnBoth(a, b []string, k int) bool {
 	for e := range k {
