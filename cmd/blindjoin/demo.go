@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/operator"
@@ -20,6 +21,11 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
 )
+
+// demoKeyedConsent is the consent cell of the multi-key demo's rows: the
+// keyed audiences are about the waterfall, not consent, which the default
+// demo shows.
+const demoKeyedConsent = "1;3;4;7;9"
 
 // The demo's parties, as the operator registers them.
 const (
@@ -51,17 +57,27 @@ func runDemo(args []string, std stdio) int {
 	fs := newFlags("demo", std)
 	keep := fs.String("keep", "", "write the files into `DIR` (new or empty) instead of a new temporary directory; either way they are kept")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	keys := fs.String("keys", "", "a multi-key session on these comma-separated `keys` in order (e.g. email,phone,maid), over audiences with personas, household phones and duplicated CRM rows")
 	pos, code, ok := parseOrUsage(fs, args)
 	if !ok {
 		return code
 	}
 	if len(pos) != 0 {
-		fmt.Fprintln(std.err, "usage: blindjoin demo [--keep DIR] [--json]")
+		fmt.Fprintln(std.err, "usage: blindjoin demo [--keep DIR] [--keys email,phone,maid] [--json]")
+		return exitUsage
+	}
+	pol := policy.Default()
+	if pol.MatchKeys = splitList(*keys); len(pol.MatchKeys) == 1 {
+		fmt.Fprintln(std.err, "blindjoin demo: --keys names two or three keys (one key is the default demo)")
+		return exitUsage
+	}
+	if err := pol.Validate(); err != nil {
+		fmt.Fprintf(std.err, "blindjoin demo: --keys: %v\n", err)
 		return exitUsage
 	}
 	ctx, stop := std.interruptible()
 	defer stop()
-	rep, err := runDemoSession(ctx, *keep, std)
+	rep, err := runDemoSession(ctx, *keep, pol, std)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(std.err, "blindjoin demo: interrupted; the clean room is stopped")
@@ -105,7 +121,7 @@ func demoDir(keep string) (string, error) {
 // runDemoSession starts a clean room, runs both parties through
 // partner/demo, checks the transcript and the truth, and stops the clean
 // room before returning, whatever happened.
-func runDemoSession(ctx context.Context, keep string, std stdio) (rep *demoReport, err error) {
+func runDemoSession(ctx context.Context, keep string, pol policy.Policy, std stdio) (rep *demoReport, err error) {
 	start, cpuStart := time.Now(), proc.CPU()
 	dir, err := demoDir(keep)
 	if err != nil {
@@ -136,7 +152,7 @@ func runDemoSession(ctx context.Context, keep string, std stdio) (rep *demoRepor
 
 	cfg := demo.Config{
 		Data:            synth.DefaultConfig(),
-		Policy:          policy.Default(),
+		Policy:          pol,
 		Partner:         demoPartner,
 		Progress:        demoProgress(std.err),
 		PollInterval:    100 * time.Millisecond,
@@ -162,8 +178,16 @@ func runDemoSession(ctx context.Context, keep string, std stdio) (rep *demoRepor
 		}
 		p.party.Dir = filepath.Join(dir, p.dir)
 	}
-	fmt.Fprintf(std.err, "demo: %s (advertiser, %s rows) and %s (media partner, %s rows) match on %s\n",
-		demoAdvertiser, thousands(int64(cfg.Data.AdvertiserRows)), demoPartner, thousands(int64(cfg.Data.PartnerRows)), cfg.Data.MatchKey)
+	if pol.Multi() {
+		data := cfg.Data
+		cfg.Keyed = &synth.KeyedConfig{Seed: data.Seed, Rows: data.AdvertiserRows, OverlapFraction: data.OverlapFraction,
+			Segments: data.Segments, Consent: demoKeyedConsent}
+		fmt.Fprintf(std.err, "demo: %s and %s (%s rows each) match on %s, in this order\n",
+			demoAdvertiser, demoPartner, thousands(int64(data.AdvertiserRows)), strings.Join(pol.MatchKeys, ", then "))
+	} else {
+		fmt.Fprintf(std.err, "demo: %s (advertiser, %s rows) and %s (media partner, %s rows) match on %s\n",
+			demoAdvertiser, thousands(int64(cfg.Data.AdvertiserRows)), demoPartner, thousands(int64(cfg.Data.PartnerRows)), cfg.Data.MatchKey)
+	}
 
 	out, err := demo.Run(ctx, cfg)
 	if err != nil {
@@ -175,7 +199,12 @@ func runDemoSession(ctx context.Context, keep string, std stdio) (rep *demoRepor
 		AdvertiserCSV: out.AdvertiserCSV, PartnerCSV: out.PartnerCSV, ActivationFile: out.Activation(),
 		Transcript: filepath.Join(dir, "transcript.json"), TranscriptKey: hex.EncodeToString(room.TranscriptKey),
 	}
-	if rep.Verification, err = demo.Check(out.Truth, cfg.Policy, out.Advertiser, out.MediaPartner, out.Activation()); err != nil {
+	if cfg.Keyed != nil {
+		rep.Verification, err = demo.CheckKeyed(out.KeyedTruth, cfg.Policy, out.Advertiser, out.MediaPartner)
+	} else {
+		rep.Verification, err = demo.Check(out.Truth, cfg.Policy, out.Advertiser, out.MediaPartner, out.Activation())
+	}
+	if err != nil {
 		return nil, err
 	}
 	rep.TranscriptCheck = demoTranscript(ctx, cfg.Advertiser, rep)

@@ -39,7 +39,11 @@ func describeSession(w io.Writer, s api.Session) {
 	fmt.Fprintf(w, "state       %s\n", s.State)
 	fmt.Fprintf(w, "advertiser  %s\n", s.Advertiser)
 	fmt.Fprintf(w, "partner     %s\n", s.Partner)
-	fmt.Fprintf(w, "match key   %s\n", s.MatchKey)
+	if len(s.MatchKeys) > 1 {
+		fmt.Fprintf(w, "match keys  %s (in this order)\n", strings.Join(s.MatchKeys, ", "))
+	} else {
+		fmt.Fprintf(w, "match key   %s\n", s.MatchKey)
+	}
 	fmt.Fprintf(w, "segments    %s\n", listOrNone(s.Segments))
 	fmt.Fprintf(w, "auditors    %s\n", listOrNone(s.Auditors))
 	fmt.Fprintf(w, "created     %s\n", s.CreatedAt.Local().Format(time.DateTime))
@@ -73,6 +77,9 @@ func listOrNone(l []string) string {
 // describeResults writes what the clean room released to the caller.
 func describeResults(w io.Writer, r api.Results, k int64) {
 	fmt.Fprintf(w, "overlap     %s\n", releasedText(r.Overlap, k))
+	if len(r.OverlapByKey.Rounds) > 1 {
+		fmt.Fprintf(w, "waterfall   %s\n", waterfallText(r.OverlapByKey.Rounds))
+	}
 	rate := r.MatchRate.Advertiser
 	if r.Role == api.RoleMediaPartner {
 		rate = r.MatchRate.MediaPartner
@@ -134,4 +141,18 @@ var kindNoun = map[flow.RejectKind]string{
 	flow.RejectIdentifier: "invalid identifiers",
 	flow.RejectDuplicate:  "repeated identifiers (each stays on its first row)",
 	flow.RejectCSV:        "unreadable CSV rows",
+}
+
+// waterfallText is the pairs each round linked, as
+// "email 3,877 · then phone +412 · then maid +97".
+func waterfallText(rounds []api.KeyPairs) string {
+	parts := make([]string, len(rounds))
+	for i, r := range rounds {
+		if i == 0 {
+			parts[i] = r.Key + " " + thousands(r.Pairs)
+		} else {
+			parts[i] = "then " + r.Key + " +" + thousands(r.Pairs)
+		}
+	}
+	return strings.Join(parts, " · ")
 }

@@ -62,7 +62,7 @@ func Policy(p policy.Policy) []Field {
 	if len(p.VendorIDs) > 0 {
 		vendors = "consent required for TCF vendors " + intList(p.VendorIDs)
 	}
-	return []Field{
+	fields := []Field{
 		{"min_rows", fmt.Sprintf("%s: each party uploads at least this many distinct identifiers that may count", Thousands(p.MinRows)), p.MinRows == def.MinRows},
 		{"k", fmt.Sprintf("%s: any released count below it is suppressed", Thousands(p.K)), p.K == def.K},
 		{"count_purposes", ruleText(p.CountPurposes) + ", by consent or legitimate interest: rows without it never leave their party", reflect.DeepEqual(p.CountPurposes, def.CountPurposes)},
@@ -73,6 +73,22 @@ func Policy(p policy.Policy) []Field {
 		{"vendor_ids", vendors, len(p.VendorIDs) == 0},
 		{"retention_days", fmt.Sprintf("%d: blinded data is deleted this long after the results", p.RetentionDays), p.RetentionDays == def.RetentionDays},
 	}
+	if !p.Multi() {
+		return fields
+	}
+	dups := "first: a value on several of a party's rows stays on the first of them"
+	if p.Duplicates == policy.DuplicatesDrop {
+		dups = "drop: a value on several of a party's rows is dropped from all of them (a shared household phone links nobody)"
+	}
+	conflicts := "block: two rows that both have an earlier key (different e-mails) are never linked on a later one (two personas stay two)"
+	if p.Conflicts == policy.ConflictsIgnore {
+		conflicts = "ignore: rows are linked on a later key even when their earlier keys differ (plain waterfall: may merge personas)"
+	}
+	return append(fields,
+		Field{"match_keys", strings.Join(p.MatchKeys, ", then ") + ": rows are linked on the first key, then the rows still unlinked on the next; each row at most once", false},
+		Field{"duplicates", dups, p.Duplicates != policy.DuplicatesDrop},
+		Field{"conflicts", conflicts, p.Conflicts != policy.ConflictsIgnore},
+	)
 }
 
 func ruleText(r policy.Rule) string {
