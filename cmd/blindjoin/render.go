@@ -77,8 +77,8 @@ func listOrNone(l []string) string {
 // describeResults writes what the clean room released to the caller.
 func describeResults(w io.Writer, r api.Results, k int64) {
 	fmt.Fprintf(w, "overlap     %s\n", releasedText(r.Overlap, k))
-	if len(r.OverlapByKey.Rounds) > 1 {
-		fmt.Fprintf(w, "waterfall   %s\n", waterfallText(r.OverlapByKey.Rounds))
+	if rounds := wording.Rounds(r.OverlapByKey, len(r.OverlapByKey.Rounds), k); rounds != "" {
+		fmt.Fprintf(w, "waterfall   %s\n", rounds)
 	}
 	rate := r.MatchRate.Advertiser
 	if r.Role == api.RoleMediaPartner {
@@ -141,18 +141,4 @@ var kindNoun = map[flow.RejectKind]string{
 	flow.RejectIdentifier: "invalid identifiers",
 	flow.RejectDuplicate:  "repeated identifiers (each stays on its first row)",
 	flow.RejectCSV:        "unreadable CSV rows",
-}
-
-// waterfallText is the pairs each round linked, as
-// "email 3,877 · then phone +412 · then maid +97".
-func waterfallText(rounds []api.KeyPairs) string {
-	parts := make([]string, len(rounds))
-	for i, r := range rounds {
-		if i == 0 {
-			parts[i] = r.Key + " " + thousands(r.Pairs)
-		} else {
-			parts[i] = "then " + r.Key + " +" + thousands(r.Pairs)
-		}
-	}
-	return strings.Join(parts, " · ")
 }

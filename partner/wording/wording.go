@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
@@ -104,4 +105,33 @@ func intList(ids []int) string {
 		s[i] = strconv.Itoa(id)
 	}
 	return strings.Join(s, ", ")
+}
+
+// Waterfall words the pairs each round of a multi-key session linked, in
+// key order: "email 3,877 · then phone +412 · then maid +97".
+func Waterfall(rounds []api.KeyPairs) string {
+	parts := make([]string, len(rounds))
+	for i, r := range rounds {
+		if i == 0 {
+			parts[i] = r.Key + " " + Thousands(r.Pairs)
+		} else {
+			parts[i] = "then " + r.Key + " +" + Thousands(r.Pairs)
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+// Rounds words overlap_by_key as released for a session matching on keys
+// match keys: the waterfall; why it is not shown when a round was below k;
+// "" for a one-key session, whose single round is its overlap.
+func Rounds(o api.OverlapRounds, keys int, k int64) string {
+	switch {
+	case keys < 2:
+		return ""
+	case o.Released && o.Rounds == nil && k > 0:
+		return fmt.Sprintf("suppressed per key: a round linked fewer than %d pairs", k)
+	case o.Released && o.Rounds == nil:
+		return "suppressed per key: a round linked fewer than k pairs"
+	}
+	return Waterfall(o.Rounds)
 }

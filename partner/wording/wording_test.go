@@ -3,6 +3,7 @@ package wording
 import (
 	"testing"
 
+	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
@@ -37,5 +38,26 @@ func TestPolicyDefaults(t *testing.T) {
 	}
 	if len(changed) != 2 || !changed["k"] || !changed["dp"] {
 		t.Errorf("fields marked changed: %v, want k and dp", changed)
+	}
+}
+
+func TestRounds(t *testing.T) {
+	three := api.Rounds([]api.KeyPairs{{Key: "email", Pairs: 3877}, {Key: "phone", Pairs: 412}, {Key: "maid", Pairs: 97}})
+	for _, tc := range []struct {
+		o    api.OverlapRounds
+		keys int
+		k    int64
+		want string
+	}{
+		{three, 3, 50, "email 3,877 · then phone +412 · then maid +97"},
+		{api.Rounds(nil), 3, 50, "suppressed per key: a round linked fewer than 50 pairs"},
+		{api.Rounds(nil), 2, 0, "suppressed per key: a round linked fewer than k pairs"},
+		{api.Rounds([]api.KeyPairs{{Key: "email", Pairs: 10}}), 1, 50, ""},
+		{api.Rounds(nil), 1, 50, ""},
+		{api.OverlapRounds{}, 1, 50, ""},
+	} {
+		if got := Rounds(tc.o, tc.keys, tc.k); got != tc.want {
+			t.Errorf("Rounds(%+v, %d, %d) = %q, want %q", tc.o, tc.keys, tc.k, got, tc.want)
+		}
 	}
 }
