@@ -4,6 +4,9 @@
 # the calling script exits. Everything lives in one temporary directory.
 #
 #   BLINDJOIN_TEST_POSTGRES  postgres:// URL of an empty database
+#   BLINDJOIN_TEST_S3        http:// URL of an S3-compatible server (versitygw),
+#                            with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+#                            AWS_REGION set for it
 #
 # Tests that need a server skip with a message when its variable is unset,
 # so `go test ./...` alone still runs everything else.
@@ -13,6 +16,10 @@ chmod 711 "$services_dir" # the postgres user must reach its sub-directory
 services_cleanup() {
 	if [ -n "${pg_data:-}" ] && [ -f "$pg_data/postmaster.pid" ]; then
 		as_pg pg_ctl -D "$pg_data" -m immediate -w stop >/dev/null 2>&1 || true
+	fi
+	if [ -n "${s3_pid:-}" ]; then
+		kill "$s3_pid" 2>/dev/null || true
+		wait "$s3_pid" 2>/dev/null || true
 	fi
 	rm -rf "$services_dir"
 }
@@ -69,4 +76,35 @@ start_postgres() {
 	psql -q -h 127.0.0.1 -p "$port" -U blindjoin -d postgres -c 'CREATE DATABASE blindjoin_test' >/dev/null
 	export BLINDJOIN_TEST_POSTGRES="postgres://blindjoin@127.0.0.1:$port/blindjoin_test?sslmode=disable"
 	echo "PostgreSQL $(postgres --version | awk '{print $3}') on 127.0.0.1:$port"
+}
+
+# versitygw_version is the S3-compatible server the tests run against:
+# Apache-2.0, one Go binary serving a directory (a sub-directory per
+# bucket). The first build takes about 4 minutes; later runs reuse Go's
+# build cache.
+versitygw_version=v1.8.0
+
+start_s3() {
+	local port key secret
+	echo "building versitygw $versitygw_version (minutes on a cold build cache)"
+	GOFLAGS= GOBIN="$services_dir/bin" go install "github.com/versity/versitygw/cmd/versitygw@$versitygw_version"
+	port=$(free_port)
+	mkdir -p "$services_dir/s3"
+	key=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	ROOT_ACCESS_KEY="$key" ROOT_SECRET_KEY="$secret" \
+		"$services_dir/bin/versitygw" --port "127.0.0.1:$port" posix "$services_dir/s3" \
+		>"$services_dir/versitygw.log" 2>&1 &
+	s3_pid=$!
+	for _ in $(seq 1 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			export AWS_ACCESS_KEY_ID="$key" AWS_SECRET_ACCESS_KEY="$secret" AWS_REGION=us-east-1
+			export BLINDJOIN_TEST_S3="http://127.0.0.1:$port"
+			echo "versitygw $versitygw_version on 127.0.0.1:$port"
+			return 0
+		fi
+		sleep 0.1
+	done
+	cat "$services_dir/versitygw.log" >&2
+	echo "versitygw did not start" >&2; return 1
 }
