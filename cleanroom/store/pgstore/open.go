@@ -134,3 +134,42 @@ func (s *Store) Close() error {
 	s.pool.Close()
 	return nil
 }
+
+// ErrInUse reports a database that another serving process holds (see
+// LockServer).
+var ErrInUse = errors.New("pgstore: the database is in use by another blindjoind serve")
+
+// serverLock is the advisory lock key ("bjserver" in ASCII) a serving
+// process holds for as long as it runs.
+const serverLock int64 = 0x626a736572766572
+
+// LockServer makes the caller the only server of the database, as the
+// serve.lock file does for a data directory: start-up recovery deletes
+// part files that no row names, which is only safe while no other server
+// is writing them. The lock is a session-level advisory lock on one
+// connection taken out of the pool; PostgreSQL releases it when that
+// connection ends, so a replica that dies frees the database for its
+// replacement at once. ErrInUse if another process holds it. Call unlock
+// before Close: Close waits for the connection the lock holds.
+func (s *Store) LockServer(ctx context.Context) (unlock func() error, err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: server lock: %w", err)
+	}
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, serverLock).Scan(&ok); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("pgstore: server lock: %w", err)
+	}
+	if !ok {
+		conn.Release()
+		return nil, ErrInUse
+	}
+	return func() error {
+		defer conn.Release()
+		if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, serverLock); err != nil {
+			return fmt.Errorf("pgstore: server unlock: %w", err)
+		}
+		return nil
+	}, nil
+}

@@ -141,3 +141,33 @@ func TestConfigErrorHidesPassword(t *testing.T) {
 		t.Fatalf("error %q says more than ErrConfig", got)
 	}
 }
+
+// TestLockServer: one server per database, and the lock is free again
+// after unlock. (PostgreSQL frees it too when the holder's connection ends,
+// as when a replica dies.)
+func TestLockServer(t *testing.T) {
+	ctx := context.Background()
+	a, dsn := openTemp(t)
+	b, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	unlock, err := a.LockServer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.LockServer(ctx); !errors.Is(err, ErrInUse) {
+		t.Fatalf("second LockServer = %v, want ErrInUse", err)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err = b.LockServer(ctx)
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+}
