@@ -50,7 +50,10 @@
 // Schema. Migrations are an append-only list of SQL scripts, applied by
 // Open in order, each in its own transaction together with its row in
 // schema_migrations, while holding an advisory lock so that replicas
-// starting together do not race. Times are BIGINT nanoseconds since the Unix
+// starting together do not race. The tables live in the connection's
+// current schema (search_path=NAME in the URL picks one), and the advisory
+// locks (migrations, LockServer) are keyed by it, so several clean rooms
+// may share a database. Times are BIGINT nanoseconds since the Unix
 // epoch (UTC), as in SQLite, so both stores keep full precision; NULL when
 // unset. Only metadata lives here (parties, sessions, part metadata,
 // transcript events, budget spends); part contents stay in the blob store,

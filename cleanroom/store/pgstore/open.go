@@ -139,9 +139,9 @@ func (s *Store) Close() error {
 // LockServer).
 var ErrInUse = errors.New("pgstore: the database is in use by another blindjoind serve")
 
-// serverLock is the advisory lock key ("bjserver" in ASCII) a serving
-// process holds for as long as it runs.
-const serverLock int64 = 0x626a736572766572
+// serverLock is the advisory lock class ("bjsv" in ASCII) a serving
+// process holds for as long as it runs, keyed by schema as migrationLock.
+const serverLock int32 = 0x626a7376
 
 // LockServer makes the caller the only server of the database, as the
 // serve.lock file does for a data directory: start-up recovery deletes
@@ -157,7 +157,7 @@ func (s *Store) LockServer(ctx context.Context) (unlock func() error, err error)
 		return nil, fmt.Errorf("pgstore: server lock: %w", err)
 	}
 	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, serverLock).Scan(&ok); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+lockKey+`)`, serverLock).Scan(&ok); err != nil {
 		conn.Release()
 		return nil, fmt.Errorf("pgstore: server lock: %w", err)
 	}
@@ -167,7 +167,7 @@ func (s *Store) LockServer(ctx context.Context) (unlock func() error, err error)
 	}
 	return func() error {
 		defer conn.Release()
-		if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, serverLock); err != nil {
+		if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock(`+lockKey+`)`, serverLock); err != nil {
 			return fmt.Errorf("pgstore: server unlock: %w", err)
 		}
 		return nil

@@ -87,10 +87,16 @@ CREATE INDEX dp_spends_pair ON dp_spends(advertiser, partner, time);
 `,
 }
 
-// migrationLock is the advisory lock key (an arbitrary constant, "bjmigrat"
-// in ASCII) held while migrating, so that replicas starting at the same
-// time apply each migration once.
-const migrationLock int64 = 0x626a6d6967726174
+// migrationLock is the advisory lock class ("bjmi" in ASCII) held while
+// migrating, so that replicas starting at the same time apply each
+// migration once. Advisory locks are database-wide; the second key is the
+// schema, so clean rooms in separate schemas of one database (search_path
+// in the URL) do not wait for each other.
+const migrationLock int32 = 0x626a6d69
+
+// lockKey is the SQL of an advisory lock's two keys: a class and the
+// current schema.
+const lockKey = `$1::int4, hashtext(current_schema())`
 
 // migrate creates the version table if needed and applies every missing
 // migration, each in its own transaction together with its version row.
@@ -100,10 +106,10 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("pgstore: migrate: %w", err)
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+lockKey+`)`, migrationLock); err != nil {
 		return fmt.Errorf("pgstore: migration lock: %w", err)
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+lockKey+`)`, migrationLock)
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		applied BIGINT NOT NULL

@@ -170,4 +170,15 @@ func TestLockServer(t *testing.T) {
 	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
+	// Another schema of the same database is another clean room.
+	other, _ := openTemp(t)
+	unlockOther, err := other.LockServer(ctx)
+	if err != nil {
+		t.Fatalf("a server in another schema: %v", err)
+	}
+	defer unlockOther()
+	if unlock, err = a.LockServer(ctx); err != nil {
+		t.Fatalf("beside another schema's server: %v", err)
+	}
+	unlock()
 }
