@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,6 +26,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/blindjoin/blindjoin/cleanroom/blobs"
 	"github.com/blindjoin/blindjoin/cleanroom/blobs/s3blobs"
 	"github.com/blindjoin/blindjoin/cleanroom/operator"
 	"github.com/blindjoin/blindjoin/cleanroom/store/pgstore"
@@ -101,28 +105,30 @@ func (p *switchProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	httputil.NewSingleHostReverseProxy(p.target.Load()).ServeHTTP(w, r)
 }
 
-// TestClusterFailover runs a session on PostgreSQL and S3 through a proxy:
-// a first replica serves the start, a second one on the same database,
-// bucket and keys directory (and no data directory) takes over after the
-// first stops, the parties resume through it with their tokens and
-// sessions intact, and the results are the plaintext truth with a
-// transcript that verifies under the one shared transcript key. While the
-// first replica runs, a second cannot start on the same database.
+// TestClusterFailover runs a session on PostgreSQL and S3 through a proxy,
+// as parties behind a load balancer see it. The first replica is the real
+// blindjoind binary; it is killed with SIGKILL as soon as it committed the
+// advertiser's first part, while the advertiser's match is running. A
+// replacement on the same database, bucket and keys directory, with no data
+// directory, starts at once (the dead process's lock went with its
+// connection), the proxy switches to it, and the parties resume through it
+// with their tokens and session intact. The results are the plaintext
+// truth, the transcript verifies under the one shared transcript key, and
+// the parts are in the bucket. While the first replica runs, a second is
+// refused.
 func TestClusterFailover(t *testing.T) {
 	loc := clusterLocation(t)
+	if testing.Short() {
+		t.Skip("builds and kills the blindjoind binary; skipped with -short")
+	}
 	ctx := context.Background()
-	startReplica := func() (*operator.Running, error) {
-		return operator.Start(ctx, operator.Config{
-			Store: loc.Store, Blobs: loc.Blobs, Keys: loc.Keys, Addr: "127.0.0.1:0",
-			Logger: slog.New(slog.NewTextHandler(&testLog{t}, &slog.HandlerOptions{Level: slog.LevelError})),
-		})
+	bin := filepath.Join(t.TempDir(), "blindjoind")
+	if out, err := exec.Command("go", "build", "-o", bin, "../blindjoind").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	first, err := startReplica()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { first.Stop() }()
-	if second, err := startReplica(); !errors.Is(err, pgstore.ErrInUse) {
+	first := startBinaryReplica(t, bin, loc)
+	t.Cleanup(first.kill)
+	if second, err := startReplica(t, loc); !errors.Is(err, pgstore.ErrInUse) {
 		if second != nil {
 			second.Stop()
 		}
@@ -130,13 +136,13 @@ func TestClusterFailover(t *testing.T) {
 	}
 
 	proxy := &switchProxy{}
-	firstURL, _ := url.Parse(first.URL)
-	proxy.target.Store(firstURL)
+	proxy.target.Store(first.url)
 	front := httptest.NewServer(proxy)
 	defer front.Close()
 
 	// The parties see only the proxy.
-	e := &e2e{room: &operator.Running{URL: front.URL}, roomKey: hex.EncodeToString(first.TranscriptKey), dir: t.TempDir()}
+	e := &e2e{room: &operator.Running{URL: front.URL}, dir: t.TempDir()}
+	var err error
 	for _, p := range []struct {
 		key  *string
 		name string
@@ -146,6 +152,11 @@ func TestClusterFailover(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	transcriptKey, err := operator.TranscriptKey(loc.Keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.roomKey = hex.EncodeToString(transcriptKey)
 	cfg := synth.DefaultConfig()
 	cfg.Seed, cfg.AdvertiserRows, cfg.PartnerRows = 7, 3000, 6000 // as TestEndToEndCLI: both sides of k
 	if e.data, err = synth.New(cfg); err != nil {
@@ -177,53 +188,62 @@ func TestClusterFailover(t *testing.T) {
 	pubMatch := []string{"match", id, "--in", e.pubCSV, "--id-column", "user_email", "--consent-column", "consent",
 		"--out", pubOut, "--key-dir", filepath.Join(keys, "pub"), "--poll", "50ms"}
 
-	// The advertiser uploads its whole set through the first replica and
-	// waits for the partner; then the first replica goes away.
-	advCtx, cancel := context.WithCancel(ctx)
+	// The advertiser's match runs until the first replica dies under it;
+	// the client retries, and may give up while no replica answers.
 	var wg sync.WaitGroup
-	var advCode int
-	var advErr string
-	wg.Go(func() { _, advErr, advCode = e.as(advCtx, e.adv, advMatch...) })
-	waitFor(t, func() bool {
-		out, _, code := e.as(ctx, e.adv, "session", "show", id)
-		return code == exitOK && strings.Contains(out, "(complete)")
-	})
-	cancel()
-	wg.Wait()
-	if advCode != exitInterrupted {
-		t.Fatalf("interrupted match: exit %d, stderr %q", advCode, advErr)
+	var advCode, pubCode int
+	var advErr, pubErr string
+	wg.Go(func() { _, advErr, advCode = e.as(ctx, e.adv, advMatch...) })
+	select {
+	case <-first.killed:
+	case <-time.After(time.Minute):
+		t.Fatal("the first replica never committed the advertiser's part")
 	}
-	if err := first.Stop(); err != nil {
-		t.Fatal(err)
+	// As under a supervisor: the standby's start fails with ErrInUse until
+	// PostgreSQL has seen the dead process's connection close.
+	var second *operator.Running
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		second, err = startReplica(t, loc)
+		if !errors.Is(err, pgstore.ErrInUse) || time.Now().After(deadline) {
+			break
+		}
 	}
-
-	second, err := startReplica()
 	if err != nil {
-		t.Fatalf("replacement replica: %v", err)
+		t.Fatalf("replacement replica after SIGKILL: %v", err)
 	}
 	defer second.Stop()
-	if !bytes.Equal(second.TranscriptKey, first.TranscriptKey) {
+	if !bytes.Equal(second.TranscriptKey, transcriptKey) {
 		t.Fatal("the replacement signs with another transcript key")
 	}
 	secondURL, _ := url.Parse(second.URL)
 	proxy.target.Store(secondURL)
-
-	var pubCode int
-	var pubErr string
-	wg.Go(func() { _, advErr, advCode = e.as(ctx, e.adv, advMatch...) })
-	wg.Go(func() { _, pubErr, pubCode = e.as(ctx, e.pub, pubMatch...) })
+	var pubDone sync.WaitGroup
+	pubDone.Go(func() { _, pubErr, pubCode = e.as(ctx, e.pub, pubMatch...) })
 	wg.Wait()
+	if advCode != exitOK {
+		// Run again, as the CLI's message tells its user.
+		t.Logf("the advertiser's match stopped while no replica served (exit %d: %s); resuming it", advCode, advErr)
+		_, advErr, advCode = e.as(ctx, e.adv, advMatch...)
+	}
+	pubDone.Wait()
 	if advCode != exitOK || pubCode != exitOK {
 		t.Fatalf("match through the replacement: advertiser exit %d (%s), partner exit %d (%s)", advCode, advErr, pubCode, pubErr)
 	}
 	checkResults(t, e, id, pol, truth)
-	// The parts are in the bucket, nowhere on a replica's disk.
+	// The parts are in the bucket, nowhere on a replica's disk, and no
+	// temporary object is left.
 	bl, err := s3blobs.Open(loc.Blobs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stored, err := bl.List(ctx, "parts/"+id+"/"); err != nil || len(stored) < 4 {
+	stored, err := bl.List(ctx, "parts/"+id+"/")
+	if err != nil || len(stored) < 4 {
 		t.Errorf("part objects in the bucket: %q, %v", stored, err)
+	}
+	for _, k := range stored {
+		if strings.Contains(k, blobs.TempMarker) {
+			t.Errorf("temporary object left: %s", k)
+		}
 	}
 	if entries, _ := os.ReadDir(loc.Keys); len(entries) != 3 {
 		t.Errorf("the keys directory holds %d entries, want the keyring directory and two key files", len(entries))
@@ -235,6 +255,71 @@ func TestClusterFailover(t *testing.T) {
 	if out, errOut, code := runCLI(t, "", "audit", "verify", tpath, "--server-key", e.roomKey); code != exitOK || !strings.Contains(out, "ok ") {
 		t.Errorf("audit verify: exit %d\n%s%s", code, out, errOut)
 	}
+}
+
+// startReplica starts an in-process replica at loc.
+func startReplica(t *testing.T, loc operator.Location) (*operator.Running, error) {
+	return operator.Start(context.Background(), operator.Config{
+		Store: loc.Store, Blobs: loc.Blobs, Keys: loc.Keys, Addr: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(&testLog{t}, &slog.HandlerOptions{Level: slog.LevelError})),
+	})
+}
+
+// binaryReplica is blindjoind serve as a process, killed with SIGKILL from
+// its log reader as soon as it logs that it committed a part of acme's.
+type binaryReplica struct {
+	cmd    *exec.Cmd
+	url    *url.URL
+	killed chan struct{}
+	done   chan struct{}
+}
+
+func startBinaryReplica(t *testing.T, bin string, loc operator.Location) *binaryReplica {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--log-format", "json")
+	cmd.Env = append(os.Environ(), "BLINDJOIN_STORE="+loc.Store, "BLINDJOIN_BLOBS="+loc.Blobs, "BLINDJOIN_KEYS="+loc.Keys)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := &binaryReplica{cmd: cmd, killed: make(chan struct{}), done: make(chan struct{})}
+	serving := make(chan string, 1)
+	go func() {
+		defer close(r.done)
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) != nil {
+				continue
+			}
+			switch {
+			case m["msg"] == "blindjoind serving":
+				serving <- m["addr"].(string)
+			case m["msg"] == "part received" && m["party"] == "acme":
+				cmd.Process.Kill()
+				close(r.killed)
+				return
+			}
+		}
+	}()
+	select {
+	case addr := <-serving:
+		r.url = &url.URL{Scheme: "http", Host: addr}
+	case <-r.done:
+		t.Fatal("blindjoind exited before serving")
+	case <-time.After(time.Minute):
+		t.Fatal("blindjoind did not start serving")
+	}
+	return r
+}
+
+func (r *binaryReplica) kill() {
+	r.cmd.Process.Kill()
+	r.cmd.Wait()
 }
 
 // waitFor polls cond for up to a minute.
