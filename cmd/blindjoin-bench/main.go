@@ -4,6 +4,7 @@
 //
 //	blindjoin-bench [--rows N] [--overlap F] [--cores N] [--floor-elements N]
 //	                [--json] [--dir DIR] [--keep] [--cpuprofile]
+//	                [--store postgres://...] [--blobs s3://...]
 //
 // Exit status: 0 when the session's results are exactly the plaintext
 // truth, 1 when they are not or the run failed, 2 on a usage error.
@@ -40,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.Dir, "dir", "", "work `directory`, kept afterwards (default: a new temporary directory, removed unless --keep)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary work directory (inputs, outputs, logs, data)")
 	fs.BoolVar(&o.Profile, "cpuprofile", false, "write a CPU profile of each process into the work directory")
+	fs.StringVar(&o.Store, "store", "", "run the clean room on this PostgreSQL `URL` (an empty schema; as blindjoind serve --store)")
+	fs.StringVar(&o.Blobs, "blobs", "", "keep the part files in this S3 `URL` (as blindjoind serve --blobs; credentials from AWS_*)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
