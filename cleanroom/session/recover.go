@@ -8,11 +8,11 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
-// recover brings the data directory back in line with the store after a
+// recover brings the blob store back in line with the store after a
 // crash, then finishes interrupted joins.
 //
-// Part files are written under a temporary name, renamed, and only then
-// recorded, so after a crash there can be temporary files, renamed files
+// Part files are written under a temporary name, committed under their
+// key, and only then recorded, so after a crash there can be temporary files, renamed files
 // that were never recorded, and directories of sessions that ended before
 // their files were deleted; all of them go. A session whose re-blinded sets
 // are both complete but which has no results is joined again.

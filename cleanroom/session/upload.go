@@ -65,7 +65,7 @@ type staged struct {
 	counting uint64
 	digest   [32]byte
 	size     int64
-	rel      string // path relative to the data directory
+	rel      string // blob key (for the default store, the path relative to the data directory)
 }
 
 // stage streams body into a new part file while decoding and checking
