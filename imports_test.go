@@ -104,6 +104,8 @@ var exclusive = map[string]string{
 	"github.com/prometheus/client_golang": "cleanroom/httpapi",
 	"github.com/golang-jwt/jwt/v5":        "cleanroom/auth",
 	"modernc.org/sqlite":                  "cleanroom/store/sqlitestore",
+	"github.com/jackc/pgx/v5":             "cleanroom/store/pgstore",
+	"github.com/minio/minio-go/v7":        "cleanroom/blobs/s3blobs",
 }
 
 func TestImportRules(t *testing.T) {

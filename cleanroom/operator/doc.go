@@ -15,6 +15,13 @@
 //	DIR/serve.lock                held (flock) by the one server of DIR, holds its PID
 //	DIR/console-operators.json    web-console operator credentials, hashed (cleanroom/console)
 //
+// A Location moves parts of this elsewhere (docs/OPERATIONS.md): the store
+// to PostgreSQL (Location.Store), the part files to an S3 bucket
+// (Location.Blobs), the keyring and the two secrets to a keys directory
+// that several hosts mount (Location.Keys, made by InitKeys). On
+// PostgreSQL, serve holds an advisory lock on the database instead of
+// serve.lock, for the same reason.
+//
 // One server per data directory: serve locks DIR/serve.lock before it opens
 // anything, and a second serve exits naming the holder's PID, because its
 // start-up recovery would delete the first one's part files in progress.

@@ -10,13 +10,21 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
-// withRegistry runs f on the registry of the data directory dir.
-func withRegistry(dir string, f func(*registry.Registry) error) error {
-	st, err := openStore(dir)
+// withRegistry runs f on the registry of the store at loc. With the SQLite
+// store, create says whether a missing data directory is made (party add)
+// or an error (the others: a typo in --data must not look like an empty
+// registry).
+func withRegistry(ctx context.Context, loc Location, create bool, f func(*registry.Registry) error) error {
+	if loc.Store == "" && !create {
+		if err := existingDataDir(loc.DataDir); err != nil {
+			return err
+		}
+	}
+	st, release, err := loc.openStore(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer release()
 	reg, err := registry.New(registry.Config{Store: st, Rand: rand.Reader, Now: time.Now})
 	if err != nil {
 		return err
@@ -25,13 +33,16 @@ func withRegistry(dir string, f func(*registry.Registry) error) error {
 }
 
 // AddParty registers a party in the data directory dir (created if need
-// be) and returns its API key. The registry keeps only the key's hash: the
-// caller shows it once, to be handed to the party over a secure channel.
+// be) and returns its API key; AddPartyIn is the same at any Location.
 func AddParty(ctx context.Context, dir, name string, role api.Role) (apiKey string, err error) {
-	if err := createDataDir(dir); err != nil {
-		return "", err
-	}
-	err = withRegistry(dir, func(reg *registry.Registry) error {
+	return AddPartyIn(ctx, Location{DataDir: dir}, name, role)
+}
+
+// AddPartyIn registers a party in the store at loc and returns its API
+// key. The registry keeps only the key's hash: the caller shows it once, to
+// be handed to the party over a secure channel.
+func AddPartyIn(ctx context.Context, loc Location, name string, role api.Role) (apiKey string, err error) {
+	err = withRegistry(ctx, loc, true, func(reg *registry.Registry) error {
 		apiKey, err = reg.Add(ctx, name, role)
 		return err
 	})
@@ -39,24 +50,31 @@ func AddParty(ctx context.Context, dir, name string, role api.Role) (apiKey stri
 }
 
 // ListParties returns every party of the data directory dir, revoked ones
-// included.
+// included; ListPartiesIn is the same at any Location.
 func ListParties(ctx context.Context, dir string) (parties []registry.Party, err error) {
-	if err := existingDataDir(dir); err != nil {
-		return nil, err
-	}
-	err = withRegistry(dir, func(reg *registry.Registry) error {
+	return ListPartiesIn(ctx, Location{DataDir: dir})
+}
+
+// ListPartiesIn returns every party of the store at loc, revoked ones
+// included.
+func ListPartiesIn(ctx context.Context, loc Location) (parties []registry.Party, err error) {
+	err = withRegistry(ctx, loc, false, func(reg *registry.Registry) error {
 		parties, err = reg.List(ctx)
 		return err
 	})
 	return parties, err
 }
 
-// RevokeParty disables a party's API key and its access tokens at once.
+// RevokeParty disables a party's API key and its access tokens at once;
+// RevokePartyIn is the same at any Location.
 func RevokeParty(ctx context.Context, dir, name string) error {
-	if err := existingDataDir(dir); err != nil {
-		return err
-	}
-	return withRegistry(dir, func(reg *registry.Registry) error {
+	return RevokePartyIn(ctx, Location{DataDir: dir}, name)
+}
+
+// RevokePartyIn disables a party's API key and its access tokens at once,
+// on every replica that shares the store.
+func RevokePartyIn(ctx context.Context, loc Location, name string) error {
+	return withRegistry(ctx, loc, false, func(reg *registry.Registry) error {
 		return reg.Revoke(ctx, name)
 	})
 }

@@ -19,11 +19,12 @@ import (
 
 	"github.com/blindjoin/blindjoin/cleanroom/auth"
 	"github.com/blindjoin/blindjoin/cleanroom/console"
+	"github.com/blindjoin/blindjoin/cleanroom/blobs"
 	"github.com/blindjoin/blindjoin/cleanroom/httpapi"
 	"github.com/blindjoin/blindjoin/cleanroom/keyfile"
 	"github.com/blindjoin/blindjoin/cleanroom/registry"
 	"github.com/blindjoin/blindjoin/cleanroom/session"
-	"github.com/blindjoin/blindjoin/cleanroom/store/sqlitestore"
+	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
@@ -41,7 +42,10 @@ const (
 // packages').
 type Config struct {
 	DataDir string
-	Addr    string // host:port; port 0 picks a free port (see Running.Addr)
+	// Store, Blobs and Keys move the store, the part files and the
+	// secrets out of DataDir (see Location).
+	Store, Blobs, Keys string
+	Addr               string // host:port; port 0 picks a free port (see Running.Addr)
 	// MetricsAddr is the host:port of the Prometheus metrics listener;
 	// empty serves no metrics. It must be a loopback address unless
 	// MetricsPublic is set: metrics need no credentials and show
@@ -119,7 +123,8 @@ func Serve(ctx context.Context, cfg Config) error {
 	return r.Wait()
 }
 
-// Start locks and opens the data directory, listens on cfg.Addr (and
+// Start locks and opens the store (the data directory's, or the one
+// cfg.Store names) and the blob store, listens on cfg.Addr (and
 // cfg.MetricsAddr) and serves in the background until ctx is done or Stop
 // is called. The error of a clean room that failed to start is returned
 // here; one that stops later reports through Wait.
@@ -132,20 +137,25 @@ func Start(ctx context.Context, cfg Config) (*Running, error) {
 	if err := checkMetricsAddr(cfg.MetricsAddr, cfg.MetricsPublic); err != nil {
 		return nil, err
 	}
-	if err := createDataDir(cfg.DataDir); err != nil {
+	loc := cfg.location()
+	if err := loc.checkKeys(); err != nil {
 		return nil, err
 	}
-	unlock, err := lockDataDir(cfg.DataDir)
+	if loc.usesDataDir() {
+		if err := createDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	st, release, err := loc.openStore(ctx, true)
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(cfg.DataDir)
+	bl, err := loc.openBlobs(ctx)
 	if err != nil {
-		unlock()
+		release()
 		return nil, err
 	}
-	release := func() error { return errors.Join(st.Close(), unlock()) }
-	r, err := start(ctx, cfg, floor, st, release)
+	r, err := start(ctx, cfg, floor, st, bl, release)
 	if err != nil {
 		release()
 		return nil, err
@@ -153,11 +163,17 @@ func Start(ctx context.Context, cfg Config) (*Running, error) {
 	return r, nil
 }
 
-// start wires the clean room on an open store and starts serving; release
-// (closing the store, unlocking the data directory) runs once it stops.
-func start(ctx context.Context, cfg Config, floor policy.Policy, st *sqlitestore.Store, release func() error) (*Running, error) {
+// location is where cfg keeps its state.
+func (cfg Config) location() Location {
+	return Location{DataDir: cfg.DataDir, Store: cfg.Store, Blobs: cfg.Blobs, Keys: cfg.Keys}
+}
+
+// start wires the clean room on an open store and blob store and starts
+// serving; release (closing the store, unlocking it) runs once it stops.
+func start(ctx context.Context, cfg Config, floor policy.Policy, st store.Store, bl blobs.Store, release func() error) (*Running, error) {
 	log := cfg.Logger
-	keyring, err := auth.OpenKeyring(cfg.DataDir, time.Now, rand.Reader)
+	keys := cfg.location().keysDir()
+	keyring, err := auth.OpenKeyring(keys, time.Now, rand.Reader)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +185,7 @@ func start(ctx context.Context, cfg Config, floor policy.Policy, st *sqlitestore
 	if err != nil {
 		return nil, err
 	}
-	svc, err := session.New(session.Config{DataDir: cfg.DataDir, Store: st, Floor: floor, DPBudget: cfg.DPBudget,
+	svc, err := session.New(session.Config{DataDir: keys, Store: st, Blobs: bl, Floor: floor, DPBudget: cfg.DPBudget,
 		RelayPartRecords: cfg.RelayPartRecords, Logger: log})
 	if err != nil {
 		return nil, err
@@ -179,8 +195,13 @@ func start(ctx context.Context, cfg Config, floor policy.Policy, st *sqlitestore
 		Parties:  parties,
 		Tokens:   tokens,
 		Keys:     keyring,
-		// A read transaction shows the store answers.
-		Ready:       func(ctx context.Context) error { _, err := svc.StateCounts(ctx); return err },
+		// A read transaction shows the store answers, Ping the blobs.
+		Ready: func(ctx context.Context) error {
+			if _, err := svc.StateCounts(ctx); err != nil {
+				return err
+			}
+			return bl.Ping(ctx)
+		},
 		StateCounts: svc.StateCounts,
 		Elements:    svc.ElementsProcessed,
 		Logger:      log,

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/blindjoin/blindjoin/cleanroom/blobs"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/wire"
@@ -32,11 +33,15 @@ const maxSetRecordsLimit = 1<<32 - 1
 // Config configures a Service. DataDir, Store and Floor are required; zero
 // values of the other fields select the defaults documented on each.
 type Config struct {
-	// DataDir holds the part files (parts/<session>/), the server secret
-	// (server-secret) and the transcript signing key
-	// (transcript-signing.pem). It must be private to the service.
+	// DataDir holds the server secret (server-secret) and the transcript
+	// signing key (transcript-signing.pem), and the part files
+	// (parts/<session>/) unless Blobs is set. It must be private to the
+	// service. In cluster mode it is the keys directory every replica
+	// mounts.
 	DataDir string
 	Store   store.Store
+	// Blobs keeps the part files (nil: files under DataDir).
+	Blobs blobs.Store
 	// Floor is the operator's minimum policy: a session's policy may be
 	// stricter, never looser (policy.CheckFloor).
 	Floor policy.Policy

@@ -50,7 +50,8 @@
 // # Uploads
 //
 // A part is decoded by protocol/wire while it streams to a temporary file
-// under DataDir/parts/<session>/; the header must be of the right kind,
+// (or object) under parts/<session>/ of the blob store (Config.Blobs; by
+// default DataDir/parts/<session>/); the header must be of the right kind,
 // carry the session's id and (blinded parts) declare exactly the attribute
 // list the policy requires of that party (policy.Attrs). Every element must
 // decode strictly, as blind.DecodeElement would: they are checked 64 at a

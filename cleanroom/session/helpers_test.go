@@ -125,6 +125,12 @@ func (h *harness) close() {
 	}
 }
 
+// sessionDir is the directory of a session's part files under the data
+// directory (the default blob store).
+func (h *harness) sessionDir(id string) string {
+	return filepath.Join(h.dir, partsDir, id)
+}
+
 // reopen simulates a restart: a new store and service on the same data.
 func (h *harness) reopen() {
 	h.t.Helper()

@@ -46,7 +46,7 @@ func (h *harness) commitOnly(p Principal, id string, part []byte) {
 		h.t.Fatal(err)
 	}
 	sid, _ := parseID(id)
-	st, err := h.svc.stage(id, store.LegReblinded, side, bytes.NewReader(part), &joinCheck{session: sid, relayed: relayed})
+	st, err := h.svc.stage(context.Background(), id, store.LegReblinded, side, bytes.NewReader(part), &joinCheck{session: sid, relayed: relayed})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestRestartLosesNothing(t *testing.T) {
 
 	// Leftovers of a crash: a temporary file and a renamed but unrecorded
 	// part. Both must go; recorded files must stay.
-	dir := h.svc.sessionDir(sess.ID)
+	dir := h.sessionDir(sess.ID)
 	for _, name := range []string{atomicfile.TempPrefix + "123", "blinded-advertiser-000009-0011223344556677.part"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte("junk"), 0o600); err != nil {
 			t.Fatal(err)
@@ -300,7 +300,7 @@ func TestSweep(t *testing.T) {
 	if got := states(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after one day: %v", got)
 	}
-	if _, err := os.Stat(h.svc.sessionDir(short.ID)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(h.sessionDir(short.ID)); !errors.Is(err, os.ErrNotExist) {
 		t.Error("purged session's files remain")
 	}
 	if ra, _ := h.results(short.ID); ra.Overlap == nil {
@@ -325,7 +325,7 @@ func TestSweep(t *testing.T) {
 	if got := states(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after a week: %v", got)
 	}
-	if _, err := os.Stat(h.svc.sessionDir(stalled.id)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(h.sessionDir(stalled.id)); !errors.Is(err, os.ErrNotExist) {
 		t.Error("expired session's files remain")
 	}
 	_, err = h.svc.Results(ctx, adv, stalled.id)

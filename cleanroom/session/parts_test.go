@@ -101,7 +101,7 @@ func (h *harness) unrecordedFiles(id string) []string {
 		return []string{err.Error()}
 	}
 	var extra []string
-	entries, _ := os.ReadDir(h.svc.sessionDir(id))
+	entries, _ := os.ReadDir(h.sessionDir(id))
 	for _, e := range entries {
 		if !slices.Contains(recorded, filepath.Join(partsDir, id, e.Name())) {
 			extra = append(extra, e.Name())

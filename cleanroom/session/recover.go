@@ -2,20 +2,17 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
-// recover brings the data directory back in line with the store after a
+// recover brings the blob store back in line with the store after a
 // crash, then finishes interrupted joins.
 //
-// Part files are written under a temporary name, renamed, and only then
-// recorded, so after a crash there can be temporary files, renamed files
+// Part files are written under a temporary name, committed under their
+// key, and only then recorded, so after a crash there can be temporary files, renamed files
 // that were never recorded, and directories of sessions that ended before
 // their files were deleted; all of them go. A session whose re-blinded sets
 // are both complete but which has no results is joined again.
@@ -52,8 +49,8 @@ func (s *Service) recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("session: recover: %w", err)
 	}
-	if err := s.removeUnrecorded(recorded); err != nil {
-		return err
+	if err := s.removeUnrecorded(ctx, partsDir+"/", recorded); err != nil {
+		return fmt.Errorf("session: recover: %w", err)
 	}
 	for _, id := range pending {
 		// A join that fails again is logged, not fatal: the service
@@ -61,44 +58,6 @@ func (s *Service) recover(ctx context.Context) error {
 		if err := s.compute(ctx, id); err != nil {
 			s.log.ErrorContext(ctx, "join at startup failed", "session", id, "error", err)
 		}
-	}
-	return nil
-}
-
-// removeUnrecorded deletes every file under the parts directory that the
-// store does not reference, and the directories left empty.
-func (s *Service) removeUnrecorded(recorded map[string]bool) error {
-	root := filepath.Join(s.dataDir, partsDir)
-	dirs, err := os.ReadDir(root)
-	if err != nil {
-		return fmt.Errorf("session: recover: %w", err)
-	}
-	var errs []error
-	for _, d := range dirs {
-		dir := filepath.Join(root, d.Name())
-		if !d.IsDir() {
-			errs = append(errs, os.Remove(dir))
-			continue
-		}
-		files, err := os.ReadDir(dir)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		kept := 0
-		for _, f := range files {
-			if recorded[filepath.Join(partsDir, d.Name(), f.Name())] {
-				kept++
-				continue
-			}
-			errs = append(errs, os.RemoveAll(filepath.Join(dir, f.Name())))
-		}
-		if kept == 0 {
-			errs = append(errs, os.Remove(dir))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("session: recover: %w", err)
 	}
 	return nil
 }

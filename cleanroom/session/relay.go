@@ -7,8 +7,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 
@@ -38,9 +36,9 @@ func (s *Service) Counterpart(ctx context.Context, p Principal, id string, n int
 	if n < 0 || n >= len(parts) {
 		return Download{}, &RequestError{Field: "part", Reason: "must be between 0 and " + strconv.Itoa(len(parts)-1)}
 	}
-	f, err := os.Open(filepath.Join(s.dataDir, parts[n].File))
+	f, err := s.openPart(ctx, parts[n])
 	if err != nil {
-		return Download{}, fmt.Errorf("session: open relay part: %w", err)
+		return Download{}, err
 	}
 	return Download{Parts: len(parts), Size: parts[n].Size, Body: f}, nil
 }
@@ -90,7 +88,7 @@ func (s *Service) relay(ctx context.Context, id string, recipient api.Role) ([]s
 	if err != nil {
 		return nil, err
 	}
-	parts, err := s.writeRelay(id, recipient, set, perm)
+	parts, err := s.writeRelay(ctx, id, recipient, set, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -137,14 +135,14 @@ func (s *Service) relayPartRecords() int {
 // writeRelay writes the permuted set as parts of kind elements. A set of
 // zero records is one empty final part, so the recipient always has a
 // part 0 to fetch.
-func (s *Service) writeRelay(id string, recipient api.Role, set *countingSet, perm []uint32) ([]store.Part, error) {
+func (s *Service) writeRelay(ctx context.Context, id string, recipient api.Role, set *countingSet, perm []uint32) ([]store.Part, error) {
 	sid, _ := parseID(id)
 	per := s.relayPartRecords()
 	var parts []store.Part
 	for first := 0; first < set.n || len(parts) == 0; first += per {
 		end := min(first+per, set.n)
 		h := wire.Header{Kind: wire.KindElements, Final: end == set.n, Session: sid, Part: uint32(len(parts)), First: uint64(first)}
-		p, err := s.writePart(id, recipient, h, func(w *wire.Writer) error {
+		p, err := s.writePart(ctx, id, recipient, h, func(w *wire.Writer) error {
 			for _, pos := range perm[first:end] {
 				if err := w.WriteRecord(set.elems[pos][:]); err != nil {
 					return err
@@ -161,11 +159,11 @@ func (s *Service) writeRelay(id string, recipient api.Role, set *countingSet, pe
 }
 
 // writePart writes one relay part durably under its final name.
-func (s *Service) writePart(id string, recipient api.Role, h wire.Header, fill func(*wire.Writer) error) (store.Part, error) {
+func (s *Service) writePart(ctx context.Context, id string, recipient api.Role, h wire.Header, fill func(*wire.Writer) error) (store.Part, error) {
 	var records uint64
 	var size int64
 	var digest [32]byte
-	rel, err := s.createPart(id, store.LegRelay, recipient, func(out io.Writer) (uint32, [32]byte, error) {
+	rel, err := s.createPart(ctx, id, store.LegRelay, recipient, func(out io.Writer) (uint32, [32]byte, error) {
 		w, err := wire.NewWriter(out, h)
 		if err == nil {
 			err = fill(w)

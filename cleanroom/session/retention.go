@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
@@ -159,13 +158,5 @@ func (s *Service) end(ctx context.Context, id, actor string, state api.State, re
 		return err
 	}
 	s.log.InfoContext(ctx, "session ended", "session", id, "state", state, "reason", reason, "dp_refunded", refunded)
-	return s.removeFiles(id)
-}
-
-// removeFiles deletes a session's part directory.
-func (s *Service) removeFiles(id string) error {
-	if err := os.RemoveAll(s.sessionDir(id)); err != nil {
-		return fmt.Errorf("session: delete part files: %w", err)
-	}
-	return nil
+	return s.removeFiles(ctx, id)
 }

@@ -85,3 +85,12 @@ func LoadTranscriptPublicKey(dataDir string, rand io.Reader) (ed25519.PublicKey,
 	}
 	return key.Public().(ed25519.PublicKey), nil
 }
+
+// InitKeys creates, in dir, the server secret and the transcript signing
+// key that New would create on first start, keeping any that exist: the
+// keys directory that every replica of a cluster reads must hold them
+// before the replicas start, or each would race to create its own.
+func InitKeys(dir string, rand io.Reader) error {
+	_, _, err := loadKeys(dir, rand)
+	return err
+}

@@ -7,19 +7,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/blindjoin/blindjoin/cleanroom/blobs"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
-// partsDir is the directory under Config.DataDir that holds one
-// subdirectory of part files per session.
+// partsDir is the first element of the blob keys of part files: one
+// "directory" per session (for the default blob store, a subdirectory of
+// Config.DataDir).
 const partsDir = "parts"
 
 // Service is the clean room's session service. It is safe for concurrent
@@ -27,7 +27,7 @@ const partsDir = "parts"
 // serialize the two expensive steps (relay materialization and the join).
 type Service struct {
 	store       store.Store
-	dataDir     string
+	blobs       blobs.Store
 	floor       policy.Policy
 	budget      float64
 	maxPart     int64
@@ -57,8 +57,10 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.DataDir, partsDir), 0o700); err != nil {
-		return nil, fmt.Errorf("session: data directory: %w", err)
+	if cfg.Blobs == nil {
+		if cfg.Blobs, err = newDirBlobs(cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("session: data directory: %w", err)
+		}
 	}
 	secret, signKey, err := loadKeys(cfg.DataDir, cfg.Rand)
 	if err != nil {
@@ -66,7 +68,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store:       cfg.Store,
-		dataDir:     cfg.DataDir,
+		blobs:       cfg.Blobs,
 		floor:       cfg.Floor,
 		budget:      cfg.DPBudget,
 		maxPart:     cfg.MaxPartSize,
@@ -118,11 +120,6 @@ func (s *Service) readRand(b []byte) error {
 		return fmt.Errorf("session: random source: %w", err)
 	}
 	return nil
-}
-
-// sessionDir is the directory of a session's part files.
-func (s *Service) sessionDir(id string) string {
-	return filepath.Join(s.dataDir, partsDir, id)
 }
 
 // keyedMutex hands out one mutex per key, dropped when nobody holds it.

@@ -3,12 +3,11 @@ package session
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/bits"
-	"os"
-	"path/filepath"
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/policy"
@@ -139,9 +138,10 @@ func (s *Service) loadSet(parts []store.Part, attrs []wire.Attr, eval *policy.Ev
 // readPart streams the records of a stored part file of the given kind to
 // fn and checks the file's digest and record count against the store.
 func (s *Service) readPart(p store.Part, kind wire.Kind, fn func(i uint64, rec []byte)) error {
-	f, err := os.Open(filepath.Join(s.dataDir, p.File))
+	// No deadline of its own: a join, once started, runs to its end.
+	f, err := s.openPart(context.Background(), p)
 	if err != nil {
-		return fmt.Errorf("session: open part file: %w", err)
+		return err
 	}
 	defer f.Close()
 	rd, err := wire.NewReader(bufio.NewReaderSize(f, 256<<10))

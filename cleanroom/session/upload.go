@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -58,7 +56,7 @@ func (s *Service) putPart(ctx context.Context, p Principal, id string, leg store
 	if err != nil {
 		return api.PartReceipt{}, err
 	}
-	st, err := s.stage(id, leg, side, body, check)
+	st, err := s.stage(ctx, id, leg, side, body, check)
 	if err != nil {
 		return api.PartReceipt{}, err
 	}
@@ -73,15 +71,15 @@ type staged struct {
 	counting uint64
 	digest   [32]byte
 	size     int64
-	rel      string // path relative to the data directory
+	rel      string // blob key (for the default store, the path relative to the data directory)
 }
 
 // stage streams body into a new part file while decoding and checking
 // it; the file takes its final name only after the trailer verified and the
 // data is on disk (see createPart).
-func (s *Service) stage(id string, leg store.Leg, side api.Role, body io.Reader, check partCheck) (*staged, error) {
+func (s *Service) stage(ctx context.Context, id string, leg store.Leg, side api.Role, body io.Reader, check partCheck) (*staged, error) {
 	var st *staged
-	rel, err := s.createPart(id, leg, side, func(w io.Writer) (uint32, [32]byte, error) {
+	rel, err := s.createPart(ctx, id, leg, side, func(w io.Writer) (uint32, [32]byte, error) {
 		var err error
 		st, err = s.decode(w, body, check)
 		if err != nil {
@@ -392,7 +390,7 @@ func (s *Service) discard(id string, st *staged) {
 	if err != nil || referenced {
 		return
 	}
-	if err := os.Remove(filepath.Join(s.dataDir, st.rel)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := s.blobs.Delete(context.Background(), st.rel); err != nil {
 		s.log.Warn("removing an unrecorded part file failed", "session", id, "error", err)
 	}
 }

@@ -7,8 +7,10 @@
 // Every multi-step change (a part and its transcript event, a state change
 // and its results, a session and its privacy-budget reservation) goes through
 // one ReadWrite call, so a crash leaves either all of it or none of it.
-// Implementations live in sub-packages (sqlitestore); only they import a
-// database driver.
+// Implementations live in sub-packages (sqlitestore, the embedded default;
+// pgstore, shared by the replicas of a cluster); only they import a
+// database driver. storetest is the contract as one test suite, which both
+// run.
 //
 // What is stored is what the service needs to resume after a restart:
 // parties (with the SHA-256 of their API key, never the key), sessions (with

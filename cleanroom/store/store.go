@@ -23,9 +23,11 @@ var (
 // effects outside tx until the call returns. A non-nil error from f rolls the
 // transaction back and is returned unchanged.
 type Store interface {
-	// ReadWrite runs f in a transaction that holds the write lock from its
-	// start (SQLite BEGIN IMMEDIATE), so read-check-write sequences in f
-	// are serialized against every other writer.
+	// ReadWrite runs f in a transaction whose read-check-write sequences
+	// are serialized against every other writer, in this process or any
+	// other sharing the store: SQLite holds the write lock from the start
+	// (BEGIN IMMEDIATE); PostgreSQL runs SERIALIZABLE and runs f again when
+	// it loses a conflict.
 	ReadWrite(ctx context.Context, f func(ctx context.Context, tx Tx) error) error
 	// ReadOnly runs f against a consistent snapshot; writes through tx fail.
 	ReadOnly(ctx context.Context, f func(ctx context.Context, tx Tx) error) error

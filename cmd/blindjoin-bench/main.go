@@ -4,6 +4,7 @@
 //
 //	blindjoin-bench [--rows N] [--overlap F] [--cores N] [--floor-elements N]
 //	                [--keys email,phone,maid] [--json] [--dir DIR] [--keep] [--cpuprofile]
+//	                [--store postgres://...] [--blobs s3://...]
 //
 // Exit status: 0 when the session's results are exactly the plaintext
 // truth, 1 when they are not or the run failed, 2 on a usage error.
@@ -42,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary work directory (inputs, outputs, logs, data)")
 	fs.BoolVar(&o.Profile, "cpuprofile", false, "write a CPU profile of each process into the work directory")
 	keys := fs.String("keys", "", "a multi-key session on these comma-separated `keys`, in order (e.g. email,phone,maid); default: one key, email")
+	fs.StringVar(&o.Store, "store", "", "run the clean room on this PostgreSQL `URL` (an empty schema; as blindjoind serve --store)")
+	fs.StringVar(&o.Blobs, "blobs", "", "keep the part files in this S3 `URL` (as blindjoind serve --blobs; credentials from AWS_*)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

@@ -52,6 +52,7 @@ var commands = []command{
 	{"party list", "list the registered parties", partyList},
 	{"party revoke", "revoke a party's API key and tokens", partyRevoke},
 	{"operator add", "create a web-console operator credential and print it once", operatorAdd},
+	{"keys init", "create a keys directory for replicas that share secrets", keysInit},
 	{"keys rotate", "make a new token-signing key current", keysRotate},
 	{"keys show", "print the transcript public key auditors verify with", keysShow},
 }
@@ -170,6 +171,7 @@ func usageError(c *cli, fs *flag.FlagSet, msg string) int {
 
 func serve(c *cli, args []string) int {
 	fs, data := c.flags("serve")
+	store, blobs, keys := storeFlag(fs), blobsFlag(fs), keysFlag(fs)
 	addr := fs.String("addr", defaultAddr, "listen `address` (host:port)")
 	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics on this loopback `address` (host:port); empty: no metrics")
 	metricsPublic := fs.Bool("metrics-public", false, "allow a --metrics-addr other hosts can reach (metrics need no credentials)")
@@ -212,7 +214,7 @@ func serve(c *cli, args []string) int {
 		return usageError(c, fs, err.Error())
 	}
 	return c.finish(operator.Serve(c.ctx, operator.Config{
-		DataDir: *data, Addr: *addr, MetricsAddr: *metricsAddr, MetricsPublic: *metricsPublic,
+		DataDir: *data, Store: *store, Blobs: *blobs, Keys: *keys, Addr: *addr, MetricsAddr: *metricsAddr, MetricsPublic: *metricsPublic,
 		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey,
 		FloorFile: *floor, DPBudget: *budget,
 		Issuer: *issuer, Audience: *audience, TokenTTL: *ttl,
@@ -222,6 +224,7 @@ func serve(c *cli, args []string) int {
 
 func partyAdd(c *cli, args []string) int {
 	fs, data := c.flags("party add")
+	store := storeFlag(fs)
 	name := fs.String("name", "", "party `name` ([a-z0-9][a-z0-9_.-]*, at most 64)")
 	role := fs.String("role", "", "advertiser, media_partner or auditor")
 	asJSON := fs.Bool("json", false, `print {"name","role","api_key"} as JSON`)
@@ -232,7 +235,7 @@ func partyAdd(c *cli, args []string) int {
 	if len(rest) != 0 || *name == "" || *role == "" {
 		return usageError(c, fs, "--name and --role are required, and nothing else")
 	}
-	key, err := operator.AddParty(c.ctx, *data, *name, api.Role(*role))
+	key, err := operator.AddPartyIn(c.ctx, location(*data, *store, "", ""), *name, api.Role(*role))
 	if err == nil {
 		err = writeAddedParty(c.out, *name, *role, key, *asJSON)
 	}
@@ -241,11 +244,12 @@ func partyAdd(c *cli, args []string) int {
 
 func partyList(c *cli, args []string) int {
 	fs, data := c.flags("party list")
+	store := storeFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if status, ok := c.parseFlags(fs, args); !ok {
 		return status
 	}
-	parties, err := operator.ListParties(c.ctx, *data)
+	parties, err := operator.ListPartiesIn(c.ctx, location(*data, *store, "", ""))
 	if err == nil {
 		err = writeParties(c.out, parties, *asJSON)
 	}
@@ -254,6 +258,7 @@ func partyList(c *cli, args []string) int {
 
 func partyRevoke(c *cli, args []string) int {
 	fs, data := c.flags("party revoke")
+	store := storeFlag(fs)
 	name := fs.String("name", "", "party `name` (or give it as the only argument)")
 	rest, status, ok := c.parse(fs, args)
 	if !ok {
@@ -267,7 +272,7 @@ func partyRevoke(c *cli, args []string) int {
 	case *name == "" || len(rest) != 0:
 		return usageError(c, fs, "give the party as --name NAME (or as the only argument)")
 	}
-	if err := operator.RevokeParty(c.ctx, *data, *name); err != nil {
+	if err := operator.RevokePartyIn(c.ctx, location(*data, *store, "", ""), *name); err != nil {
 		return c.finish(err)
 	}
 	_, err := fmt.Fprintf(c.out, "revoked %s: its API key and access tokens no longer work\n", *name)
@@ -276,10 +281,11 @@ func partyRevoke(c *cli, args []string) int {
 
 func keysRotate(c *cli, args []string) int {
 	fs, data := c.flags("keys rotate")
+	keys := keysFlag(fs)
 	if status, ok := c.parseFlags(fs, args); !ok {
 		return status
 	}
-	kid, err := operator.RotateKeys(*data)
+	kid, err := operator.RotateKeys(keysDir(*data, *keys))
 	if err == nil {
 		_, err = fmt.Fprintf(c.out, "new token-signing key %s; tokens signed by the previous key stay valid until they expire (at most %v)\n", kid, auth.MaxTokenLifetime)
 	}
@@ -288,11 +294,12 @@ func keysRotate(c *cli, args []string) int {
 
 func keysShow(c *cli, args []string) int {
 	fs, data := c.flags("keys show")
+	keys := keysFlag(fs)
 	asJSON := fs.Bool("json", false, `print {"transcript_public_key": HEX}`)
 	if status, ok := c.parseFlags(fs, args); !ok {
 		return status
 	}
-	pub, err := operator.TranscriptKey(*data)
+	pub, err := operator.TranscriptKey(keysDir(*data, *keys))
 	switch {
 	case err != nil:
 	case *asJSON:

@@ -5,8 +5,13 @@
 //	blindjoind party add    [--data DIR] --name NAME --role ROLE [--json]
 //	blindjoind party list   [--data DIR] [--json]
 //	blindjoind party revoke [--data DIR] --name NAME   (or NAME)
+//	blindjoind keys init    --keys DIR
 //	blindjoind keys rotate  [--data DIR]
 //	blindjoind keys show    [--data DIR] [--json]
+//
+// In cluster mode serve also takes --store postgres://USER@HOST:PORT/DB,
+// --blobs s3://BUCKET?endpoint=URL and --keys DIR (see docs/OPERATIONS.md);
+// the party commands take --store and the keys commands --keys.
 //
 // Flags can also be set in the environment as BLINDJOIN_<FLAG> (for
 // example BLINDJOIN_DATA, BLINDJOIN_ADDR, BLINDJOIN_DP_BUDGET); a flag on

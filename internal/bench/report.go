@@ -111,11 +111,20 @@ func newReport(o Options) *Report {
 	if cores == 0 {
 		cores = runtime.NumCPU()
 	}
+	state := "temporary data directory"
+	switch {
+	case o.Store != "" && o.Blobs != "":
+		state = "store on PostgreSQL, parts on S3"
+	case o.Store != "":
+		state = "store on PostgreSQL, parts in a temporary data directory"
+	case o.Blobs != "":
+		state = "parts on S3, store in a temporary data directory"
+	}
 	return &Report{
 		Rows: o.Rows, Overlap: o.Overlap, Cores: cores,
 		CPUModel:  cpuModel(),
 		GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
-		Processes: "child processes of this binary: server (operator.Serve on loopback, temporary data directory), advertiser and media partner (flow.Run over HTTP)",
+		Processes: "child processes of this binary: server (operator.Serve on loopback, " + state + "), advertiser and media partner (flow.Run over HTTP)",
 	}
 }
 

@@ -33,6 +33,11 @@ type Options struct {
 	// one-key session on e-mail). Each party's file then has an e-mail,
 	// a phone and a MAID column (partner/synth.KeyedAudiences).
 	Keys []string
+	// Store and Blobs run the clean room on PostgreSQL and S3 (the
+	// --store and --blobs of blindjoind serve; S3 credentials from the
+	// environment); empty: SQLite and files in the work directory. Store
+	// must name an empty schema: the bench registers its parties there.
+	Store, Blobs string
 }
 
 // Limits of Options.Rows.
@@ -179,13 +184,14 @@ func startRoom(ctx context.Context, dir string, o Options) (*room, error) {
 	dataDir := filepath.Join(dir, "server")
 	r := &room{}
 	var err error
-	if r.advKey, err = operator.AddParty(ctx, dataDir, advertiserName, api.RoleAdvertiser); err != nil {
+	loc := operator.Location{DataDir: dataDir, Store: o.Store}
+	if r.advKey, err = operator.AddPartyIn(ctx, loc, advertiserName, api.RoleAdvertiser); err != nil {
 		return nil, err
 	}
-	if r.partnerKey, err = operator.AddParty(ctx, dataDir, partnerName, api.RoleMediaPartner); err != nil {
+	if r.partnerKey, err = operator.AddPartyIn(ctx, loc, partnerName, api.RoleMediaPartner); err != nil {
 		return nil, err
 	}
-	args := []string{"--data", dataDir}
+	args := []string{"--data", dataDir, "--store", o.Store, "--blobs", o.Blobs}
 	if o.Profile {
 		args = append(args, "--cpuprofile", filepath.Join(dir, "server.pprof"))
 	}

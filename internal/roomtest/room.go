@@ -49,7 +49,7 @@ func Start(t testing.TB, opts Options) *Room {
 		RelayPartRecords: opts.RelayPartRecords,
 		TLSCertFile:      opts.TLSCertFile,
 		TLSKeyFile:       opts.TLSKeyFile,
-		Logger:           slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelError})),
+		Logger:           Logger(t),
 	}
 	if opts.Floor != "" {
 		cfg.FloorFile = filepath.Join(dir, "floor.json")
@@ -77,6 +77,12 @@ func (r *Room) AddParty(t testing.TB, name string, role api.Role) string {
 		t.Fatal(err)
 	}
 	return key
+}
+
+// Logger is a clean room's logger for t: its error records go to the
+// test log.
+func Logger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelError}))
 }
 
 // testLog sends the clean room's log records to the test log.

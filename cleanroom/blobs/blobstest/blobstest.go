@@ -1,0 +1,215 @@
+// Package blobstest is the contract of cleanroom/blobs as one test suite,
+// run by every implementation against a fresh, empty store per case. Only
+// tests import it.
+package blobstest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"reflect"
+	"testing"
+
+	"github.com/blindjoin/blindjoin/cleanroom/blobs"
+)
+
+// Open returns a fresh, empty store for one test case.
+type Open func(t *testing.T) blobs.Store
+
+// Run runs every case of the contract against stores from open.
+func Run(t *testing.T, open Open) {
+	for _, c := range []struct {
+		name string
+		run  func(*testing.T, blobs.Store)
+	}{
+		{"RoundTrip", testRoundTrip},
+		{"Large", testLarge},
+		{"AbortLeavesNothing", testAbort},
+		{"CommitReplaces", testCommitReplaces},
+		{"DeleteAndList", testDeleteAndList},
+		{"BadKeys", testBadKeys},
+		{"Ping", func(t *testing.T, s blobs.Store) {
+			if err := s.Ping(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
+	}
+}
+
+// Put writes data under key through Create and Commit.
+func Put(t *testing.T, s blobs.Store, dir, key string, data []byte) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := s.Create(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Abort()
+	// Several writes, as a streaming caller makes them.
+	for chunk := range slicesChunk(data, 64<<10) {
+		if _, err := p.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Commit(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func slicesChunk(b []byte, n int) func(func([]byte) bool) {
+	return func(yield func([]byte) bool) {
+		for len(b) > 0 {
+			k := min(n, len(b))
+			if !yield(b[:k]) {
+				return
+			}
+			b = b[k:]
+		}
+	}
+}
+
+// Get reads a committed object whole.
+func Get(t *testing.T, s blobs.Store, key string) []byte {
+	t.Helper()
+	r, err := s.Open(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func list(t *testing.T, s blobs.Store, prefix string) []string {
+	t.Helper()
+	keys, err := s.List(context.Background(), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// pattern is n bytes that differ from one offset to the next, so that a
+// lost, repeated or reordered chunk shows.
+func pattern(n int, seed byte) []byte {
+	out := make([]byte, 0, n+sha256.Size)
+	block := sha256.Sum256([]byte{seed})
+	for len(out) < n {
+		out = append(out, block[:]...)
+		block = sha256.Sum256(block[:])
+	}
+	return out[:n]
+}
+
+func testRoundTrip(t *testing.T, s blobs.Store) {
+	data := pattern(300<<10, 1)
+	Put(t, s, "parts/s1/", "parts/s1/a.part", data)
+	Put(t, s, "parts/s1/", "parts/s1/empty.part", nil)
+	if got := Get(t, s, "parts/s1/a.part"); !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes back, not the %d written", len(got), len(data))
+	}
+	if got := Get(t, s, "parts/s1/empty.part"); len(got) != 0 {
+		t.Fatalf("empty object reads as %d bytes", len(got))
+	}
+	if _, err := s.Open(context.Background(), "parts/s1/missing.part"); !errors.Is(err, blobs.ErrNotFound) {
+		t.Fatalf("Open(missing) = %v, want ErrNotFound", err)
+	}
+	if keys := list(t, s, "parts/"); !reflect.DeepEqual(keys, []string{"parts/s1/a.part", "parts/s1/empty.part"}) {
+		t.Fatalf("List = %q: the temporary objects should be gone", keys)
+	}
+}
+
+// testLarge writes more than one multipart buffer of the S3 store.
+func testLarge(t *testing.T, s blobs.Store) {
+	if testing.Short() {
+		t.Skip("-short: 17 MiB object")
+	}
+	data := pattern(17<<20+5, 2)
+	Put(t, s, "big/", "big/x", data)
+	if got := Get(t, s, "big/x"); !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes back, not the %d written", len(got), len(data))
+	}
+}
+
+func testAbort(t *testing.T, s blobs.Store) {
+	ctx := context.Background()
+	p, err := s.Create(ctx, "parts/s2/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Write(pattern(1000, 3)); err != nil {
+		t.Fatal(err)
+	}
+	p.Abort()
+	p.Abort()
+	if err := p.Commit(ctx, "parts/s2/x"); err == nil {
+		t.Error("Commit after Abort succeeded")
+	}
+	if keys := list(t, s, ""); len(keys) != 0 {
+		t.Fatalf("after Abort: %q", keys)
+	}
+}
+
+func testCommitReplaces(t *testing.T, s blobs.Store) {
+	Put(t, s, "d/", "d/k", []byte("first"))
+	Put(t, s, "d/", "d/k", []byte("second"))
+	if got := Get(t, s, "d/k"); string(got) != "second" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func testDeleteAndList(t *testing.T, s blobs.Store) {
+	ctx := context.Background()
+	for _, k := range []string{"parts/b/2", "parts/a/1", "parts/b/1", "other/x"} {
+		Put(t, s, k[:len(k)-1], k, []byte(k))
+	}
+	if keys := list(t, s, "parts/"); !reflect.DeepEqual(keys, []string{"parts/a/1", "parts/b/1", "parts/b/2"}) {
+		t.Fatalf("List(parts/) = %q", keys)
+	}
+	if keys := list(t, s, "parts/b/"); !reflect.DeepEqual(keys, []string{"parts/b/1", "parts/b/2"}) {
+		t.Fatalf("List(parts/b/) = %q", keys)
+	}
+	for _, k := range []string{"parts/b/1", "parts/b/2", "parts/b/2", "never/was"} {
+		if err := s.Delete(ctx, k); err != nil {
+			t.Fatalf("Delete(%s) = %v", k, err)
+		}
+	}
+	if keys := list(t, s, ""); !reflect.DeepEqual(keys, []string{"other/x", "parts/a/1"}) {
+		t.Fatalf("after delete: %q", keys)
+	}
+	if _, err := s.Open(ctx, "parts/b/1"); !errors.Is(err, blobs.ErrNotFound) {
+		t.Fatalf("Open(deleted) = %v", err)
+	}
+}
+
+func testBadKeys(t *testing.T, s blobs.Store) {
+	ctx := context.Background()
+	for _, k := range []string{"", "/abs", "../up", "a/../../up", "a/./b"} {
+		if _, err := s.Open(ctx, k); !errors.Is(err, blobs.ErrBadKey) {
+			t.Errorf("Open(%q) = %v, want ErrBadKey", k, err)
+		}
+		if err := s.Delete(ctx, k); !errors.Is(err, blobs.ErrBadKey) {
+			t.Errorf("Delete(%q) = %v, want ErrBadKey", k, err)
+		}
+		p, err := s.Create(ctx, "ok/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Commit(ctx, k); !errors.Is(err, blobs.ErrBadKey) {
+			t.Errorf("Commit(%q) = %v, want ErrBadKey", k, err)
+		}
+	}
+	if _, err := s.Create(ctx, "no-slash"); !errors.Is(err, blobs.ErrBadKey) {
+		t.Errorf("Create(no-slash) = %v, want ErrBadKey", err)
+	}
+	if keys := list(t, s, ""); len(keys) != 0 {
+		t.Fatalf("refused commits left %q", keys)
+	}
+}

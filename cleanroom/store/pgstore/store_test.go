@@ -1,0 +1,184 @@
+package pgstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/cleanroom/store/storetest"
+)
+
+// testDSNVar names the environment variable holding the postgres:// URL of
+// a database the tests may create schemas in; .ci/run starts a server and
+// sets it.
+const testDSNVar = "BLINDJOIN_TEST_POSTGRES"
+
+// testDSN returns a connection string whose connections use a new, empty
+// schema (dropped at the end of the test), so tests never see each
+// other's rows.
+func testDSN(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv(testDSNVar)
+	if base == "" {
+		t.Skip(testDSNVar + " is not set: no PostgreSQL to test against (.ci/run starts one)")
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", testDSNVar, err)
+	}
+	defer admin.Close(ctx)
+	var b [8]byte
+	rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Error(err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s is not a URL: %v", testDSNVar, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func openTemp(t *testing.T) (*Store, string) {
+	t.Helper()
+	dsn := testDSN(t)
+	s, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, dsn
+}
+
+// TestContract holds PostgreSQL to the contract every store meets.
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, _ := openTemp(t)
+		return s
+	})
+}
+
+// TestConcurrentOpenMigratesOnce starts several replicas against one empty
+// database at once: the migration lock lets exactly one apply each script.
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	dsn := testDSN(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			s, err := Open(context.Background(), dsn)
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n int
+	if err := s.pool.QueryRow(context.Background(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(migrations) {
+		t.Fatalf("%d migration rows, want %d", n, len(migrations))
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	s, dsn := openTemp(t)
+	if _, err := s.pool.Exec(context.Background(), `INSERT INTO schema_migrations VALUES ($1, 0)`, len(migrations)+1); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s2, err := Open(context.Background(), dsn); err == nil {
+		s2.Close()
+		t.Fatal("opened a database with a newer schema")
+	}
+}
+
+// TestConfigErrorHidesPassword pins that a malformed connection string is
+// reported without being echoed (it may carry a password).
+func TestConfigErrorHidesPassword(t *testing.T) {
+	_, err := Open(context.Background(), "postgres://u:hunter2@host:notaport/db")
+	if !errors.Is(err, ErrConfig) {
+		t.Fatalf("Open = %v, want ErrConfig", err)
+	}
+	if got := err.Error(); got != ErrConfig.Error() {
+		t.Fatalf("error %q says more than ErrConfig", got)
+	}
+}
+
+// TestLockServer: one server per database, and the lock is free again
+// after unlock. (PostgreSQL frees it too when the holder's connection ends,
+// as when a replica dies.)
+func TestLockServer(t *testing.T) {
+	ctx := context.Background()
+	a, dsn := openTemp(t)
+	b, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	unlock, err := a.LockServer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.LockServer(ctx); !errors.Is(err, ErrInUse) {
+		t.Fatalf("second LockServer = %v, want ErrInUse", err)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err = b.LockServer(ctx)
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	// Another schema of the same database is another clean room.
+	other, _ := openTemp(t)
+	unlockOther, err := other.LockServer(ctx)
+	if err != nil {
+		t.Fatalf("a server in another schema: %v", err)
+	}
+	defer unlockOther()
+	if unlock, err = a.LockServer(ctx); err != nil {
+		t.Fatalf("beside another schema's server: %v", err)
+	}
+	unlock()
+}
