@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/auth"
-	"github.com/blindjoin/blindjoin/cleanroom/console"
 	"github.com/blindjoin/blindjoin/cleanroom/blobs"
+	"github.com/blindjoin/blindjoin/cleanroom/console"
 	"github.com/blindjoin/blindjoin/cleanroom/httpapi"
 	"github.com/blindjoin/blindjoin/cleanroom/keyfile"
 	"github.com/blindjoin/blindjoin/cleanroom/registry"
