@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/blindjoin/blindjoin/internal/demo"
 	"github.com/blindjoin/blindjoin/partner/flow"
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
@@ -38,15 +39,15 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 
 // describeDemo writes what each side learned, how rows were excluded,
 // and the checks against the truth.
-func describeDemo(w io.Writer, r *demoReport) {
+func describeDemo(w io.Writer, r *demo.Report) {
 	fmt.Fprintf(w, "\nsession %s, policy %s (k = %d)\n", r.SessionID, r.PolicyHash, r.K)
 	for _, side := range []struct {
 		title string
 		s     flow.Summary
 		in    string
 	}{
-		{"What the advertiser (" + demoAdvertiser + ") learned", r.Advertiser, r.AdvertiserCSV},
-		{"What the media partner (" + demoPartner + ") learned", r.MediaPartner, r.PartnerCSV},
+		{"What the advertiser (" + demo.Advertiser + ") learned", r.Advertiser, r.AdvertiserCSV},
+		{"What the media partner (" + demo.Partner + ") learned", r.MediaPartner, r.PartnerCSV},
 	} {
 		fmt.Fprintf(w, "\n%s\ninput       %s\n", side.title, side.in)
 		describeRows(w, side.s)
