@@ -22,7 +22,7 @@ func runDemo(args []string, std stdio) int {
 	}
 	ctx, stop := std.interruptible()
 	defer stop()
-	rep, err := demo.Run(ctx, demo.Config{Keep: *keep, Log: std.err, Progress: demoProgress(std.err)})
+	rep, err := demo.Run(ctx, demo.Config{Keep: *keep, Log: std.err})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(std.err, "blindjoin demo: interrupted; the clean room is stopped")

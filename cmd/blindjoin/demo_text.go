@@ -4,38 +4,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/blindjoin/blindjoin/internal/demo"
 	"github.com/blindjoin/blindjoin/partner/flow"
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
-
-// demoProgress gives each party its own line reporter on w, each line
-// prefixed with the role; both write through one lock.
-func demoProgress(w io.Writer) func(role api.Role) flow.Progress {
-	var mu sync.Mutex
-	return func(role api.Role) flow.Progress {
-		return flow.NewLines(&prefixWriter{w: w, mu: &mu, prefix: "  " + roleText(role) + ": "}, 2*time.Second, time.Now)
-	}
-}
-
-// prefixWriter prefixes every write (one line each, from flow.Lines).
-type prefixWriter struct {
-	w      io.Writer
-	mu     *sync.Mutex
-	prefix string
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, err := io.WriteString(p.w, p.prefix+string(b)); err != nil {
-		return 0, err
-	}
-	return len(b), nil
-}
 
 // describeDemo writes what each side learned, how rows were excluded,
 // and the checks against the truth.

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/operator"
@@ -100,7 +101,7 @@ func Run(ctx context.Context, c Config) (rep *Report, err error) {
 		Data:            synth.DefaultConfig(),
 		Policy:          policy.Default(),
 		Partner:         Partner,
-		Progress:        c.Progress,
+		Progress:        progress(c.Log),
 		PollInterval:    100 * time.Millisecond,
 		MaxPollInterval: time.Second,
 	}
@@ -189,4 +190,29 @@ func checkTranscript(ctx context.Context, p parties.Party, rep *Report) string {
 		return err.Error()
 	}
 	return "ok"
+}
+
+// progress gives each party its own line reporter on w, each line
+// prefixed with the role; both write through one lock.
+func progress(w io.Writer) func(role api.Role) flow.Progress {
+	var mu sync.Mutex
+	return func(role api.Role) flow.Progress {
+		return flow.NewLines(&prefixWriter{w: w, mu: &mu, prefix: "  " + wording.Role(role) + ": "}, 2*time.Second, time.Now)
+	}
+}
+
+// prefixWriter prefixes every write (one line each, from flow.Lines).
+type prefixWriter struct {
+	w      io.Writer
+	mu     *sync.Mutex
+	prefix string
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, err := io.WriteString(p.w, p.prefix+string(b)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }

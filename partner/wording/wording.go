@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
@@ -25,6 +26,15 @@ func Thousands(n int64) string {
 		s = "-" + s
 	}
 	return s
+}
+
+// Role names a party's role for people: "media partner", not the API's
+// "media_partner".
+func Role(role api.Role) string {
+	if role == api.RoleMediaPartner {
+		return "media partner"
+	}
+	return string(role)
 }
 
 // Released shows a released count, or its suppression under threshold k

@@ -3,6 +3,7 @@ package wording
 import (
 	"testing"
 
+	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
@@ -10,7 +11,7 @@ func TestThousandsAndReleased(t *testing.T) {
 	n := int64(1234567)
 	for _, tc := range []struct{ got, want string }{
 		{Thousands(0), "0"}, {Thousands(999), "999"}, {Thousands(20000), "20,000"}, {Thousands(-1234), "-1,234"},
-		{Released(&n, 50), "1,234,567"}, {Released(nil, 50), "suppressed (< 50)"}, {Released(nil, 0), "suppressed (< k)"},
+		{Released(&n, 50), "1,234,567"}, {Role(api.RoleMediaPartner), "media partner"}, {Role(api.RoleAdvertiser), "advertiser"}, {Released(nil, 50), "suppressed (< 50)"}, {Released(nil, 0), "suppressed (< k)"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
