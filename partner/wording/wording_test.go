@@ -1,6 +1,7 @@
 package wording
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/blindjoin/blindjoin/protocol/api"
@@ -38,5 +39,12 @@ func TestPolicyDefaults(t *testing.T) {
 	}
 	if len(changed) != 2 || !changed["k"] || !changed["dp"] {
 		t.Errorf("fields marked changed: %v, want k and dp", changed)
+	}
+}
+
+func TestByCountLargestFirstThenByName(t *testing.T) {
+	got := ByCount(map[string]int64{"b": 2, "a": 2, "c": 5, "d": 1})
+	if strings.Join(got, ",") != "c,a,b,d" {
+		t.Fatalf("ByCount = %v, want c,a,b,d", got)
 	}
 }
