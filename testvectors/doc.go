@@ -2,7 +2,8 @@
 // replays them.
 //
 // The vectors are JSON files in this directory (records.json,
-// encodings.json, intersection.json), written by the generator in ./gen
+// encodings.json, intersection.json, multikey.json), written by the
+// generator in ./gen
 // ("go generate ./testvectors") and documented field by field in README.md,
 // which is written so that an implementation in another language can replay
 // them from the README alone; replay.py is such an implementation, in
@@ -16,7 +17,9 @@
 // blinded_b (key_b first) and blinded_ba (then key_a), which must equal
 // blinded_ab; the rejection reason of each invalid identifier and encoding;
 // and the overlap of each two-party intersection, the number of distinct
-// blinded_ab values present in both arrays. blinded_a and blinded_ab mean
+// blinded_ab values present in both arrays; and for each multi-key session
+// the rounds, overlap and links of the waterfall (internal/waterfall) under
+// each setting. blinded_a and blinded_ab mean
 // the same in every record, so an implementation written from README.md
 // can compare them across the two sides directly. The files
 // are embedded (Embedded), so "blindjoin vectors verify" works from any

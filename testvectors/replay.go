@@ -36,6 +36,11 @@ func (r *replayer) file(f *schema.File) error {
 			return err
 		}
 	}
+	for i, m := range f.MultiKey {
+		if err := r.multiKey(fmt.Sprintf("multikey[%d]", i), &m); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -47,10 +52,10 @@ func (r *replayer) header(f *schema.File) error {
 		return &Error{Field: "suite", Reason: "not " + protocol.Suite}
 	case f.DST != protocol.DST:
 		return &Error{Field: "dst", Reason: "not the DST of protocol v1"}
-	case len(f.Records) == 0 && len(f.Encodings) == 0 && len(f.Intersections) == 0:
-		return &Error{Reason: "no records, encodings or intersections"}
+	case len(f.Records) == 0 && len(f.Encodings) == 0 && len(f.Intersections) == 0 && len(f.MultiKey) == 0:
+		return &Error{Reason: "no records, encodings, intersections or multi-key sessions"}
 	}
-	if len(f.Records) == 0 && len(f.Intersections) == 0 {
+	if len(f.Records) == 0 && len(f.Intersections) == 0 && len(f.MultiKey) == 0 {
 		if f.KeyA != "" || f.KeyB != "" {
 			return &Error{Field: "key_a", Reason: "keys given but nothing uses them"}
 		}

@@ -493,8 +493,8 @@ class Replay:
         self.national = 0  # phone numbers whose normalization or rejection needs libphonenumber
 
     def file(self, doc):
-        sections = ("records", "encodings", "intersections")
-        keyed = any(s in doc for s in ("records", "intersections"))
+        sections = ("records", "encodings", "intersections", "multikey")
+        keyed = any(s in doc for s in ("records", "intersections", "multikey"))
         keys_of(doc, ("description", "suite", "dst") + (("key_a", "key_b") if keyed else ()), sections)
         if not string(doc, "description"):
             raise Mismatch("description", "empty")
@@ -503,7 +503,7 @@ class Replay:
         if doc["dst"] != DST:
             raise Mismatch("dst", "not the DST of protocol v1")
         if not any(doc.get(s) for s in sections):
-            raise Mismatch("(file)", "no records, encodings or intersections")
+            raise Mismatch("(file)", "no records, encodings, intersections or multi-key sessions")
         if keyed:
             self.key_a, self.key_b = parse_scalar(doc, "key_a"), parse_scalar(doc, "key_b")
         for i, rec in enumerate(doc.get("records", [])):
@@ -514,6 +514,8 @@ class Replay:
             self.checked += 1
         for i, x in enumerate(doc.get("intersections", [])):
             self.intersection(f"intersections[{i}]", x)
+        for i, m in enumerate(doc.get("multikey", [])):
+            self.multikey(f"multikey[{i}]", m)
 
     @staticmethod
     def at(path, fn, *args):
@@ -621,6 +623,109 @@ class Replay:
         if type(x["overlap"]) is not int or overlap != x["overlap"]:
             raise Mismatch(path, f"overlap: the blinded_ab values give {overlap}, the file says {x['overlap']!r}")
         self.checked += 1
+
+    def multikey(self, path, m):
+        """A multi-key session (README section 8.1): every record of every
+        row, then each outcome against the rules over the join digests."""
+        self.at(path, keys_of, m, ("match_keys", "a", "b", "outcomes"), ("comment",))
+        keys = m["match_keys"]
+        if (not isinstance(keys, list) or not 1 <= len(keys) <= len(MATCH_KEYS)
+                or len(set(keys)) != len(keys) or any(k not in MATCH_KEYS for k in keys)):
+            raise Mismatch(path, "match_keys: not one to three distinct keys among email, phone, maid")
+        rows = {}
+        for side in ("a", "b"):
+            rows[side] = []
+            for i, row in enumerate(m[side]):
+                at = f"{path}.{side}[{i}]"
+                self.at(at, keys_of, row, (), ("comment",) + MATCH_KEYS)
+                digests = [None] * len(keys)
+                for k in MATCH_KEYS:
+                    if k not in row:
+                        continue
+                    rec = row[k]
+                    if k not in keys:
+                        raise Mismatch(f"{at}.{k}", "a record for a key the session does not match on")
+                    if not isinstance(rec, dict) or rec.get("expect") != "valid":
+                        raise Mismatch(f"{at}.{k}", "expect: a multi-key row holds valid records only")
+                    if rec.get("type") not in (k, "sha256"):
+                        raise Mismatch(f"{at}.{k}", "type: neither the key nor sha256")
+                    ab = self.at(f"{at}.{k}", self.record, rec, side)
+                    digests[keys.index(k)] = join_digest(ab)
+                    self.checked += 1
+                if all(d is None for d in digests):
+                    raise Mismatch(at, "a row without any key")
+                rows[side].append(digests)
+        if not m["outcomes"]:
+            raise Mismatch(path, "outcomes: none")
+        for i, o in enumerate(m["outcomes"]):
+            self.at(f"{path}.outcomes[{i}]", self.outcome, o, keys, rows["a"], rows["b"])
+            self.checked += 1
+
+    @staticmethod
+    def outcome(o, keys, a, b):
+        keys_of(o, ("duplicates", "conflicts", "rounds", "overlap", "links"))
+        if o["duplicates"] not in ("first", "drop"):
+            raise Mismatch("duplicates", 'not "first" or "drop"')
+        if o["conflicts"] not in ("block", "ignore"):
+            raise Mismatch("conflicts", 'not "block" or "ignore"')
+        rounds, links = waterfall(len(keys), o["duplicates"] == "drop", o["conflicts"] == "block", a, b)
+        if not isinstance(o["rounds"], list) or len(o["rounds"]) != len(keys):
+            raise Mismatch("rounds", "not one per key")
+        for t, r in enumerate(o["rounds"]):
+            keys_of(r, ("key", "pairs"))
+            if r["key"] != keys[t] or type(r["pairs"]) is not int or r["pairs"] != rounds[t]:
+                raise Mismatch(f"rounds[{t}]", f"the rules give {keys[t]} {rounds[t]}")
+        if type(o["overlap"]) is not int or o["overlap"] != sum(rounds):
+            raise Mismatch("overlap", f"the rules give {sum(rounds)}")
+        if not isinstance(o["links"], list) or len(o["links"]) != len(links):
+            raise Mismatch("links", f"the rules give {len(links)} links")
+        for i, (l, (ai, bi, t)) in enumerate(zip(o["links"], links)):
+            keys_of(l, ("a", "b", "key"))
+            if type(l["a"]) is not int or type(l["b"]) is not int or (l["a"], l["b"], l["key"]) != (ai, bi, keys[t]):
+                raise Mismatch(f"links[{i}]", f"the rules give a{ai}-b{bi} on {keys[t]}")
+
+
+MATCH_KEYS = ("email", "phone", "maid")
+
+
+def dedupe(n, drop, rows):
+    """Rule 2: per key, a value on several rows stays on the first of them,
+    or (drop) on none. rows are lists of join digests by key, None where
+    absent; a copy is returned."""
+    out = [list(r) for r in rows]
+    for k in range(n):
+        count = {}
+        for r in rows:
+            if r[k] is not None:
+                count[r[k]] = count.get(r[k], 0) + 1
+        seen = set()
+        for r in out:
+            v = r[k]
+            if v is None:
+                continue
+            if v in seen or (drop and count[v] > 1):
+                r[k] = None
+            seen.add(v)
+    return out
+
+
+def waterfall(n, drop, block, a, b):
+    """Rules 2 to 4: returns the pairs of each round and the links
+    (advertiser row, partner row, key index) in the order they are made."""
+    a, b = dedupe(n, drop, a), dedupe(n, drop, b)
+    rounds, links, linked_a, linked_b = [0] * n, [], set(), set()
+    for t in range(n):
+        for i, ra in enumerate(a):
+            for j, rb in enumerate(b):
+                if i in linked_a or j in linked_b or ra[t] is None or ra[t] != rb[t]:
+                    continue
+                if block and any(ra[k] is not None and rb[k] is not None for k in range(t)):
+                    continue
+                linked_a.add(i)
+                linked_b.add(j)
+                rounds[t] += 1
+                links.append((i, j, t))
+    return rounds, links
 
 
 # ---------------------------------------------------------------------------

@@ -80,6 +80,12 @@ func TestPythonReplayFails(t *testing.T) {
 			item(d, "intersections", 0, "b", 1)["blinded_ba"] = item(d, "intersections", 0, "b", 0)["blinded_ab"]
 		}, "intersections[0].b[1]: blinded_ba"},
 		{"overlap", "intersection.json", func(d map[string]any) { item(d, "intersections", 0)["overlap"] = 5 }, "intersections[0]: overlap"},
+		{"multi-key round", "multikey.json", func(d map[string]any) {
+			item(d, "multikey", 0, "outcomes", 2, "rounds", 1)["pairs"] = 2
+		}, "multikey[0].outcomes[2]: rounds[1]"},
+		{"multi-key link", "multikey.json", func(d map[string]any) {
+			item(d, "multikey", 0, "outcomes", 0, "links", 0)["key"] = "phone"
+		}, "multikey[0].outcomes[0]: links[0]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

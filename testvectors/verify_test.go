@@ -14,7 +14,7 @@ func TestEmbeddedVectorsReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"encodings.json": 24, "intersection.json": 17, "records.json": 60}
+	want := map[string]int{"encodings.json": 24, "intersection.json": 17, "multikey.json": 22, "records.json": 60}
 	if len(results) != len(want) {
 		t.Fatalf("Verify found %d files, want %d", len(results), len(want))
 	}
@@ -124,6 +124,18 @@ func TestTamperedVectors(t *testing.T) {
 		{"suite", "records.json", func(d map[string]any) { d["suite"] = "P256-SHA256" }, ErrMismatch, "", "suite"},
 		{"dst", "encodings.json", func(d map[string]any) { d["dst"] = "QUUX-V01-CS02-with-ristretto255_XMD:SHA-512_R255MAP_RO_" }, ErrMismatch, "", "dst"},
 		{"description removed", "intersection.json", func(d map[string]any) { delete(d, "description") }, ErrMismatch, "", "description"},
+		{"round pairs", "multikey.json", func(d map[string]any) {
+			item(d, "multikey", 0, "outcomes", 0, "rounds", 1)["pairs"] = 3
+		}, ErrMismatch, "multikey[0].outcomes[0]", "rounds[1]"},
+		{"a blocked link claimed", "multikey.json", func(d map[string]any) {
+			item(d, "multikey", 0, "outcomes", 0, "links", 1)["a"] = 0
+		}, ErrMismatch, "multikey[0].outcomes[0]", "links[1]"},
+		{"overlap", "multikey.json", func(d map[string]any) { item(d, "multikey", 0, "outcomes", 1)["overlap"] = 3 }, ErrMismatch, "multikey[0].outcomes[1]", "overlap"},
+		{"record under another key", "multikey.json", func(d map[string]any) {
+			row := item(d, "multikey", 0, "a", 1)
+			row["phone"] = row["email"]
+			delete(row, "email")
+		}, ErrMismatch, "multikey[0].a[1].phone", "type"},
 		{"valid encoding said invalid", "encodings.json", func(d map[string]any) {
 			e := item(d, "encodings", 0)
 			e["valid"], e["reason"] = false, "non-canonical field encoding"

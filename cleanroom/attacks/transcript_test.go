@@ -58,7 +58,7 @@ func TestAttackResultDigestEnumeration(t *testing.T) {
 	advCounting := int64(getSession(t, partner, s.ID).Uploads.MediaPartner.ReblindedRecords)
 	rate := pol.FormatRate(*rp.Overlap, advCounting)
 	candidate := func(churn, fresh *int64) api.Results {
-		return api.Results{SessionID: s.ID, Role: api.RoleAdvertiser, Overlap: rp.Overlap,
+		return api.Results{SessionID: s.ID, Role: api.RoleAdvertiser, Overlap: rp.Overlap, OverlapByKey: rp.OverlapByKey,
 			MatchRate: api.MatchRates{Advertiser: &rate}, ComputedAt: rp.ComputedAt,
 			Segments: map[string]*int64{"churn_risk": churn, "new_customers": fresh}}
 	}

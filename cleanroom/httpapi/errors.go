@@ -75,6 +75,9 @@ func classify(err error) problem {
 		return newProblem(http.StatusUnprocessableEntity, api.CodeDuplicate, fmt.Sprintf(
 			"%d records of the set repeat an element already in it; upload each identifier once (the part was not recorded)", e.Repeats))
 	}
+	if e, ok := errors.AsType[*session.AttrsError](err); ok {
+		return newProblem(http.StatusBadRequest, api.CodeInvalidPart, e.Reason)
+	}
 	if e, ok := errors.AsType[*session.ElementError](err); ok {
 		return newProblem(http.StatusBadRequest, api.CodeInvalidElement, fmt.Sprintf("part %d record %d: %s", e.Part, e.Record, e.Reason))
 	}

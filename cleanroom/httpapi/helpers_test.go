@@ -101,7 +101,7 @@ func cannedSession(id string) api.Session {
 	pol := policy.Default()
 	t := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	return api.Session{
-		ID: id, State: api.StateCreated, Advertiser: "acme", Partner: "news", MatchKey: api.MatchKeyEmail,
+		ID: id, State: api.StateCreated, Advertiser: "acme", Partner: "news", MatchKey: api.MatchKeyEmail, MatchKeys: []string{api.MatchKeyEmail},
 		Policy: pol.Canonical(), PolicyHash: pol.Hash(), Segments: []string{"sport"}, Auditors: []string{},
 		CreatedAt: t, UpdatedAt: t,
 	}

@@ -43,7 +43,7 @@ func (s *Service) Create(ctx context.Context, p Principal, req api.CreateSession
 		ID:         id,
 		Advertiser: p.Party,
 		Partner:    req.Partner,
-		MatchKey:   req.MatchKey,
+		MatchKey:   pol.Keys(req.MatchKey)[0],
 		Policy:     pol.Canonical(),
 		PolicyHash: pol.Hash(),
 		Segments:   append([]string{}, req.Segments...),
@@ -90,7 +90,7 @@ func (s *Service) Create(ctx context.Context, p Principal, req api.CreateSession
 // database, and returns the parsed policy.
 func (s *Service) checkRequest(req api.CreateSessionRequest) (policy.Policy, error) {
 	switch req.MatchKey {
-	case api.MatchKeyEmail, api.MatchKeyPhone, api.MatchKeyMAID:
+	case api.MatchKeyEmail, api.MatchKeyPhone, api.MatchKeyMAID, "":
 	default:
 		return policy.Policy{}, &RequestError{Field: "match_key", Reason: "must be email, phone or maid"}
 	}
@@ -126,6 +126,12 @@ func (s *Service) checkRequest(req api.CreateSessionRequest) (policy.Policy, err
 			return policy.Policy{}, &RequestError{Field: "policy." + pe.Field, Reason: pe.Reason}
 		}
 		return policy.Policy{}, &RequestError{Field: "policy", Reason: "invalid"}
+	}
+	switch {
+	case len(pol.MatchKeys) == 0 && req.MatchKey == "":
+		return policy.Policy{}, &RequestError{Field: "match_key", Reason: "must be email, phone or maid (or the policy names match_keys)"}
+	case len(pol.MatchKeys) > 0 && req.MatchKey != "" && req.MatchKey != pol.MatchKeys[0]:
+		return policy.Policy{}, &RequestError{Field: "match_key", Reason: "must be the first of the policy's match_keys, or absent"}
 	}
 	if err := pol.CheckFloor(s.floor); err != nil {
 		return policy.Policy{}, fmt.Errorf("%w: %w", ErrPolicyViolation, err)

@@ -151,7 +151,7 @@ func TestJoinActivatesPeople(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := len(digests)
-		in := joinInput{set: &countingSet{n: n, bits: make([]uint64, n), index: make([]uint32, n)}, eval: eval}
+		in := joinInput{set: &countingSet{rows: n, n: n, bits: make([]uint64, n), index: make([]uint32, n)}, eval: eval}
 		for i, d := range digests {
 			in.entries = append(in.entries, joinEntry{digest: d, pos: uint32(i)})
 			in.set.bits[i] = ^uint64(0) >> (64 - len(attrs))
@@ -164,7 +164,7 @@ func TestJoinActivatesPeople(t *testing.T) {
 	for i := range 1000 { // filler nobody else holds
 		partnerDigests = append(partnerDigests, [16]byte{3, byte(i >> 8), byte(i)})
 	}
-	tl := join(input(1, [][16]byte{other, target}), input(0, partnerDigests), 1, 1)
+	tl := join(input(1, [][16]byte{other, target}), input(0, partnerDigests), joinRules{rounds: 1, segments: 1, actMask: 1})
 	if tl.overlap != 1 || len(tl.activations) != 1 || !slices.Equal(tl.actCounts, []int64{1}) || !slices.Equal(tl.segments, []int64{1}) {
 		t.Fatalf("overlap %d, %d activations, activation counts %v, segments %v; want 1, 1, [1], [1]",
 			tl.overlap, len(tl.activations), tl.actCounts, tl.segments)

@@ -63,6 +63,17 @@ func (e *ElementError) Error() string {
 
 func (e *ElementError) Unwrap() error { return ErrInvalidElement }
 
+// AttrsError refuses a blinded part whose attribute list is not the one
+// the session requires of the party. Reason names at most a match key
+// (email, phone, maid), which is no secret, so it may be shown.
+type AttrsError struct {
+	Reason string
+}
+
+func (e *AttrsError) Error() string { return "session: invalid part: " + e.Reason }
+
+func (e *AttrsError) Unwrap() error { return ErrInvalidPart }
+
 // DuplicateError refuses a blinded set that holds an element more than
 // once. Duplicate identifiers of one party blind to byte-identical
 // elements, and a threshold must count people, not a party's records (see

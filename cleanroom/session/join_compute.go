@@ -86,11 +86,12 @@ func (s *Service) compute(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("session: stored policy: %w", err)
 	}
-	t := join(in[api.RoleAdvertiser], in[api.RoleMediaPartner], len(sess.Segments), actMask)
+	rules := joinRules{rounds: len(pol.Keys(sess.MatchKey)), block: pol.Conflicts == policy.ConflictsBlock, segments: len(sess.Segments), actMask: actMask}
+	t := join(in[api.RoleAdvertiser], in[api.RoleMediaPartner], rules)
 	computedAt := s.now()
 	rel := releaseInput{
-		id: id, pol: pol, segments: sess.Segments, tally: t, computedAt: computedAt,
-		advRows: int64(in[api.RoleAdvertiser].set.n), partnerRows: int64(in[api.RoleMediaPartner].set.n),
+		id: id, pol: pol, segments: sess.Segments, keys: pol.Keys(sess.MatchKey), tally: t, computedAt: computedAt,
+		advRows: int64(in[api.RoleAdvertiser].set.rows), partnerRows: int64(in[api.RoleMediaPartner].set.rows),
 	}
 	runtime.GC() // the inputs are dead: only the tally is used from here on
 	if pol.DP != nil {
@@ -165,11 +166,11 @@ func (s *Service) joinInputs(sess store.Session, sp sessionParts) (map[api.Role]
 // so relay position j of that upload stands for counting record perm[j] of
 // owner, perm being the permutation relayed to the other side.
 func (s *Service) joinInput(sess store.Session, sp sessionParts, owner api.Role) (joinInput, error) {
-	_, eval, err := sideEvaluator(sess, owner)
+	attrs, eval, err := sideEvaluator(sess, owner)
 	if err != nil {
 		return joinInput{}, err
 	}
-	set, err := s.loadSet(sp.blinded[owner], eval, setFields{bits: true, index: owner == api.RoleMediaPartner})
+	set, err := s.loadSet(sp.blinded[owner], attrs, eval, setFields{bits: true, index: owner == api.RoleMediaPartner})
 	if err != nil {
 		return joinInput{}, err
 	}

@@ -31,7 +31,7 @@ func BenchmarkJoin(b *testing.B) {
 	eval, _ := policy.NewEvaluator(pol, attrs)
 	rng := rand.New(rand.NewPCG(1, 1))
 	mk := func(offset int) joinInput {
-		in := joinInput{entries: make([]joinEntry, n), set: &countingSet{n: n, bits: make([]uint64, n), index: make([]uint32, n)}, eval: eval}
+		in := joinInput{entries: make([]joinEntry, n), set: &countingSet{rows: n, n: n, bits: make([]uint64, n), index: make([]uint32, n)}, eval: eval}
 		for i := range in.entries {
 			var d [16]byte
 			v := uint64(i + offset)
@@ -53,7 +53,7 @@ func BenchmarkJoin(b *testing.B) {
 		ea, ep := append([]joinEntry(nil), a.entries...), append([]joinEntry(nil), p.entries...)
 		rng.Shuffle(n, func(i, j int) { ea[i], ea[j] = ea[j], ea[i] })
 		b.StartTimer()
-		join(joinInput{entries: ea, set: a.set, eval: eval}, joinInput{entries: ep, set: p.set, eval: eval}, 0, 0)
+		join(joinInput{entries: ea, set: a.set, eval: eval}, joinInput{entries: ep, set: p.set, eval: eval}, joinRules{rounds: 1})
 	}
 }
 

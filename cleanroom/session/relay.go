@@ -74,7 +74,7 @@ func (s *Service) relay(ctx context.Context, id string, recipient api.Role) ([]s
 	if sess.State != api.StateExchanging {
 		return nil, &StateError{State: sess.State, Want: "the counterpart set is prepared while the session is exchanging"}
 	}
-	_, eval, err := sideEvaluator(sess, otherSide(recipient))
+	attrs, eval, err := sideEvaluator(sess, otherSide(recipient))
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func (s *Service) relay(ctx context.Context, id string, recipient api.Role) ([]s
 	// collecting first keeps it from coming on top of what the intake,
 	// or the other direction's relay, left behind (see compute).
 	runtime.GC()
-	set, err := s.loadSet(sender, eval, setFields{elems: true})
+	set, err := s.loadSet(sender, attrs, eval, setFields{elems: true})
 	if err != nil {
 		return nil, err
 	}

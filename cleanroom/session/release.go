@@ -22,6 +22,7 @@ type releaseInput struct {
 	id          string
 	pol         policy.Policy
 	segments    []string // the session's segment names
+	keys        []string // the session's match keys, in round order
 	advRows     int64    // advertiser's counting records
 	partnerRows int64    // media partner's counting records
 	tally       tally
@@ -38,6 +39,11 @@ type releaseInput struct {
 //     ([0, rows]), so both parties see the same number except where a
 //     clamp binds. Noise comes before suppression, so the threshold only
 //     ever sees noisy values.
+//   - overlap_by_key: a one-key session's one round is the overlap itself
+//     (no second query). A multi-key session releases each round's pairs
+//     as a count of its own ("round:KEY"), and all of them or none: if
+//     any is below k the list is null, since one suppressed addend would
+//     follow from the overlap and the others.
 //   - A count below k is null. A party's match rate is its (noisy) overlap
 //     over its own counting records, in the policy's granularity; each
 //     party sees only its own rate (the other would reveal the other
@@ -55,7 +61,7 @@ func release(in releaseInput) (adv, partner api.Results, err error) {
 	if in.noise != nil {
 		total := in.pol.DP.Epsilon
 		adv.DPEpsilon, partner.DPEpsilon = &total, &total
-		epsilon = dp.Split(total, dp.Queries(len(in.segments)))
+		epsilon = dp.Split(total, dp.Queries(len(in.segments))+roundQueries(in.keys))
 	}
 	count := func(label string, exact, bound int64) (int64, error) {
 		if in.noise == nil {
@@ -80,6 +86,22 @@ func release(in releaseInput) (adv, partner api.Results, err error) {
 		partner.Overlap = ptr(partnerOverlap)
 		partner.MatchRate.MediaPartner = ptr(in.pol.FormatRate(partnerOverlap, in.partnerRows))
 	}
+	if roundQueries(in.keys) == 0 {
+		adv.OverlapByKey = api.Rounds(oneRound(in, adv.Overlap))
+		partner.OverlapByKey = api.Rounds(oneRound(in, partner.Overlap))
+	} else {
+		for _, r := range []*api.Results{&adv, &partner} {
+			rows := in.advRows
+			if r.Role == api.RoleMediaPartner {
+				rows = in.partnerRows
+			}
+			byKey, err := rounds(in, rows, count)
+			if err != nil {
+				return adv, partner, err
+			}
+			r.OverlapByKey = api.Rounds(byKey)
+		}
+	}
 	for j, name := range in.segments {
 		v, err := count("segment:"+name, in.tally.segments[j], in.advRows)
 		if err != nil {
@@ -92,6 +114,44 @@ func release(in releaseInput) (adv, partner api.Results, err error) {
 	}
 	partner.Activation = activationOf(in)
 	return adv, partner, nil
+}
+
+// roundQueries is the number of counts the rounds of a session release
+// besides the overlap: none for one key, whose round is the overlap.
+func roundQueries(keys []string) int {
+	if len(keys) < 2 {
+		return 0
+	}
+	return len(keys)
+}
+
+// oneRound is the overlap_by_key of a one-key session: its released
+// overlap, or null with it.
+func oneRound(in releaseInput, overlap *int64) []api.KeyPairs {
+	if overlap == nil {
+		return nil
+	}
+	return []api.KeyPairs{{Key: in.keys[0], Pairs: *overlap}}
+}
+
+// rounds releases the pairs of every round of a multi-key session to a
+// party with rows counting records, or null if any is below k. The noise
+// of a round is drawn once for both parties, as the overlap's.
+func rounds(in releaseInput, rows int64, count func(string, int64, int64) (int64, error)) ([]api.KeyPairs, error) {
+	out := make([]api.KeyPairs, len(in.keys))
+	releasable := true
+	for i, key := range in.keys {
+		v, err := count("round:"+key, in.tally.byKey[i], rows)
+		if err != nil {
+			return nil, fmt.Errorf("session: noise: %w", err)
+		}
+		out[i] = api.KeyPairs{Key: key, Pairs: v}
+		releasable = releasable && in.pol.Releasable(v)
+	}
+	if !releasable {
+		return nil, nil
+	}
+	return out, nil
 }
 
 // activationOf lists the partner rows released for activation, by record

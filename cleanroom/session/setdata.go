@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"path/filepath"
 
@@ -15,14 +16,48 @@ import (
 )
 
 // countingSet is a party's blinded set as the server relays and joins it:
-// only the records that count, in upload order. Counting position i is the
-// i-th counting record; everything is held in flat slices, never as one
-// heap object per record.
+// only the records that count, in upload order, and their identifiers
+// (elements), record by record and in key order within a record. Counting
+// row r is the r-th counting record, identifier i the i-th element of the
+// counting records; in a one-key session they are the same. Everything is
+// held in flat slices, never as one heap object per record.
 type countingSet struct {
-	n     int
-	index []uint32                 // original record index in the upload (if asked for)
-	bits  []uint64                 // attribute bits (if asked for)
-	elems [][wire.ElementSize]byte // elements (if asked for)
+	rows  int                      // counting records
+	n     int                      // their identifiers: what is relayed and joined
+	index []uint32                 // per row: original record index in the upload (if asked for)
+	bits  []uint64                 // per row: attribute bits (if asked for)
+	elems [][wire.ElementSize]byte // per identifier: its element (if asked for)
+	// For a keyed set, with bits: per row the match keys it carries (a
+	// mask over the session's keys), and per identifier its row and key
+	// index. All nil for a one-key set, where identifier i is row i of
+	// key 0.
+	keys  []uint8
+	rowOf []uint32
+	keyOf []uint8
+}
+
+// row and key say which counting row, and which of the session's keys,
+// identifier i stands for.
+func (set *countingSet) row(i uint32) uint32 {
+	if set.rowOf == nil {
+		return i
+	}
+	return set.rowOf[i]
+}
+
+func (set *countingSet) key(i uint32) uint8 {
+	if set.keyOf == nil {
+		return 0
+	}
+	return set.keyOf[i]
+}
+
+// keysOf is the match keys counting row r carries.
+func (set *countingSet) keysOf(r uint32) uint8 {
+	if set.keys == nil {
+		return 1
+	}
+	return set.keys[r]
 }
 
 // setFields selects what loadSet keeps per counting record.
@@ -35,16 +70,18 @@ type setFields struct {
 // changed it. It is an internal error, never the party's fault.
 var errCorrupt = errors.New("session: stored part file does not match its recorded digest")
 
-// loadSet reads a side's committed blinded parts back from disk and keeps
-// the counting records. The store keeps how many records of a part count,
-// not which, so the count rule is applied again (and must find as many);
-// each file's digest is checked against the store.
-func (s *Service) loadSet(parts []store.Part, eval *policy.Evaluator, want setFields) (*countingSet, error) {
+// loadSet reads a side's committed blinded parts, declared with attrs,
+// back from disk and keeps the counting records. The store keeps how many
+// records of a part count, not which, so the count rule is applied again
+// (and must find as many); each file's digest is checked against the store.
+func (s *Service) loadSet(parts []store.Part, attrs []wire.Attr, eval *policy.Evaluator, want setFields) (*countingSet, error) {
 	var total uint64
 	for _, p := range parts {
 		total += p.Counting
 	}
-	set := &countingSet{n: int(total)}
+	layout := wire.Header{Kind: wire.KindBlinded, Attrs: attrs}
+	keyed := layout.Keyed()
+	set := &countingSet{rows: int(total)}
 	if want.index {
 		set.index = make([]uint32, 0, total)
 	}
@@ -54,29 +91,46 @@ func (s *Service) loadSet(parts []store.Part, eval *policy.Evaluator, want setFi
 	if want.elems {
 		set.elems = make([][wire.ElementSize]byte, 0, total)
 	}
+	if keyed && want.bits {
+		set.keys = make([]uint8, 0, total)
+		set.rowOf = make([]uint32, 0, total)
+		set.keyOf = make([]uint8, 0, total)
+	}
 	counted := 0
 	for _, p := range parts {
 		err := s.readPart(p, wire.KindBlinded, func(i uint64, rec []byte) {
-			bits := wire.UnpackAttrs(rec[wire.ElementSize:])
-			if !eval.Counts(bits) {
+			attrBits, elems := layout.SplitRecord(rec)
+			if !eval.Counts(attrBits) {
 				return
 			}
+			row := uint32(counted)
 			counted++
+			set.n += len(elems) / wire.ElementSize
 			if want.index {
 				set.index = append(set.index, uint32(p.First+i))
 			}
 			if want.bits {
-				set.bits = append(set.bits, bits)
+				set.bits = append(set.bits, attrBits)
 			}
 			if want.elems {
-				set.elems = append(set.elems, [wire.ElementSize]byte(rec))
+				for e := range len(elems) / wire.ElementSize {
+					set.elems = append(set.elems, [wire.ElementSize]byte(elems[e*wire.ElementSize:]))
+				}
+			}
+			if set.keys != nil {
+				present := eval.Keys(attrBits)
+				set.keys = append(set.keys, present)
+				for m := present; m != 0; m &= m - 1 {
+					set.rowOf = append(set.rowOf, row)
+					set.keyOf = append(set.keyOf, uint8(bits.TrailingZeros8(m)))
+				}
 			}
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	if counted != set.n {
+	if counted != set.rows {
 		return nil, fmt.Errorf("%w: counting records changed", errCorrupt)
 	}
 	return set, nil

@@ -56,8 +56,9 @@ type blindedCheck struct {
 	attrs   []wire.Attr
 	eval    *policy.Evaluator
 	part    uint32
+	layout  wire.Header     // the part's header: how its records split
 	pending []blind.Element // elements not yet checked
-	first   uint64          // record index of pending[0]
+	records []uint64        // the record index of each pending element
 }
 
 // checkGroup is the number of elements blindedCheck checks at once: the
@@ -78,33 +79,53 @@ func (c *blindedCheck) header(h *wire.Header) error {
 		return err
 	}
 	if !slices.Equal(h.Attrs, c.attrs) {
-		return fmt.Errorf("%w: the attribute list is not the one the session's policy requires for this party", ErrInvalidPart)
+		return &AttrsError{Reason: attrsMismatch(h.Attrs, c.attrs)}
 	}
-	c.part = h.Part
+	c.part, c.layout = h.Part, *h
 	return nil
 }
 
-func (c *blindedCheck) record(i uint64, rec []byte) (bool, error) {
-	if len(c.pending) == 0 {
-		c.first = i
+// attrsMismatch says why a part's attribute list is not the session's,
+// naming match keys, which are no secret, when they are the reason.
+func attrsMismatch(got, want []wire.Attr) string {
+	for _, a := range got {
+		if a.Kind == wire.AttrKey && !slices.Contains(want, a) {
+			return "the part carries presence bits for match key " + policy.KeyName(a.Value) + ", which the session does not match on"
+		}
 	}
-	c.pending = append(c.pending, blind.Element(rec[:wire.ElementSize]))
-	if len(c.pending) == checkGroup {
+	for _, a := range want {
+		if a.Kind == wire.AttrKey && !slices.Contains(got, a) {
+			return "the part lacks the presence bit of match key " + policy.KeyName(a.Value) + " (a key the party does not have is a bit set on no row)"
+		}
+	}
+	return "the attribute list is not the one the session's policy requires for this party"
+}
+
+// record checks every element of a record: one in a one-key session, one
+// per present key in a keyed part (the wire reader has checked that the
+// presence bits and the elements agree).
+func (c *blindedCheck) record(i uint64, rec []byte) (bool, error) {
+	bits, elems := c.layout.SplitRecord(rec)
+	for e := 0; e < len(elems); e += wire.ElementSize {
+		c.pending = append(c.pending, blind.Element(elems[e:e+wire.ElementSize]))
+		c.records = append(c.records, i)
+	}
+	if len(c.pending) >= checkGroup {
 		if err := c.flush(); err != nil {
 			return false, err
 		}
 	}
-	return c.eval.Counts(wire.UnpackAttrs(rec[wire.ElementSize:])), nil
+	return c.eval.Counts(bits), nil
 }
 
 // flush checks the pending elements: each must be one blind.DecodeElement
 // accepts, and the first that is not is the part's *ElementError.
 func (c *blindedCheck) flush() error {
 	err := blind.CheckElements(c.pending)
-	c.pending = c.pending[:0]
 	if be, ok := errors.AsType[*blind.BatchError](err); ok {
-		return &ElementError{Part: c.part, Record: c.first + uint64(be.Index), Reason: elementReason(be.Err)}
+		err = &ElementError{Part: c.part, Record: c.records[be.Index], Reason: elementReason(be.Err)}
 	}
+	c.pending, c.records = c.pending[:0], c.records[:0]
 	return err
 }
 
@@ -187,8 +208,11 @@ func (s *Service) checkCompletion(ctx context.Context, p Principal, id string, s
 	return parts, nil
 }
 
-// checkDistinct refuses a blinded set in which two counting records hold
-// the same element (a *DuplicateError). A party blinds every identifier
+// checkDistinct refuses a blinded set in which the same element occurs
+// twice among the counting records (a *DuplicateError): on two rows, or,
+// in a multi-key session, under two keys (protocol/SPEC.md, multi-key rule
+// 6; an honest tool never produces the second, since identifiers of
+// different keys never normalize alike). A party blinds every identifier
 // with one key, so two rows of one identifier give byte-identical elements
 // and the server sees them exactly, without learning anything else; two
 // different identifiers never do, short of a hash-to-group collision
@@ -202,11 +226,11 @@ func (s *Service) checkCompletion(ctx context.Context, p Principal, id string, s
 // joined or counted. The set costs 32 bytes per counting record while it
 // is sorted, as much as its relay.
 func (s *Service) checkDistinct(sess store.Session, side api.Role, parts []store.Part) error {
-	_, eval, err := sideEvaluator(sess, side)
+	attrs, eval, err := sideEvaluator(sess, side)
 	if err != nil {
 		return err
 	}
-	set, err := s.loadSet(parts, eval, setFields{elems: true})
+	set, err := s.loadSet(parts, attrs, eval, setFields{elems: true})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
 // setStatus summarizes one set of parts (sorted by index): whether parts
@@ -64,6 +65,7 @@ func view(ctx context.Context, tx store.Tx, sess store.Session) (api.Session, er
 		Advertiser: sess.Advertiser,
 		Partner:    sess.Partner,
 		MatchKey:   sess.MatchKey,
+		MatchKeys:  matchKeys(sess),
 		Policy:     append([]byte(nil), sess.Policy...),
 		PolicyHash: sess.PolicyHash,
 		Segments:   append([]string{}, sess.Segments...),
@@ -132,4 +134,16 @@ func (s *Service) List(ctx context.Context, p Principal) ([]api.Session, error) 
 		return nil, err
 	}
 	return out, nil
+}
+
+// matchKeys is the session's match keys in priority order. The stored
+// policy passed Parse when the session was created; were it unreadable now,
+// the session's one key is still the truth for a one-key session, and
+// every later step re-parses the policy and fails loudly.
+func matchKeys(sess store.Session) []string {
+	pol, err := policy.Parse(sess.Policy)
+	if err != nil {
+		return []string{sess.MatchKey}
+	}
+	return pol.Keys(sess.MatchKey)
 }

@@ -3,7 +3,7 @@
 // (internal/bench). `blindjoin bench` runs it with the same flags.
 //
 //	blindjoin-bench [--rows N] [--overlap F] [--cores N] [--floor-elements N]
-//	                [--json] [--dir DIR] [--keep] [--cpuprofile]
+//	                [--keys email,phone,maid] [--json] [--dir DIR] [--keep] [--cpuprofile]
 //
 // Exit status: 0 when the session's results are exactly the plaintext
 // truth, 1 when they are not or the run failed, 2 on a usage error.
@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/blindjoin/blindjoin/internal/bench"
 )
@@ -40,11 +41,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.Dir, "dir", "", "work `directory`, kept afterwards (default: a new temporary directory, removed unless --keep)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary work directory (inputs, outputs, logs, data)")
 	fs.BoolVar(&o.Profile, "cpuprofile", false, "write a CPU profile of each process into the work directory")
+	keys := fs.String("keys", "", "a multi-key session on these comma-separated `keys`, in order (e.g. email,phone,maid); default: one key, email")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
+	}
+	for k := range strings.SplitSeq(*keys, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			o.Keys = append(o.Keys, k)
+		}
 	}
 	if fs.NArg() != 0 {
 		fmt.Fprintf(stderr, "blindjoin bench: unexpected arguments %q\n", fs.Args())

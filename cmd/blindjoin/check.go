@@ -27,7 +27,7 @@ func runCheck(args []string, std stdio) int {
 	policyFile := fs.String("policy", "", "the session's policy JSON `file` (default: the default policy)")
 	segments := fs.String("segments", "", "the session's segment `names`, comma-separated (default: every label found is listed)")
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of text")
-	pos, code, ok := parseOrUsage(fs, args)
+	pos, code, ok := parseOrUsage(fs, hashedArgs(args))
 	if !ok {
 		return code
 	}

@@ -24,15 +24,19 @@ func describeDemo(w io.Writer, r *demo.Report) {
 	} {
 		fmt.Fprintf(w, "\n%s\ninput       %s\n", side.title, side.in)
 		describeRows(w, side.s)
-		describeResults(w, api.Results{Role: side.s.Role, Overlap: side.s.Overlap, MatchRate: side.s.MatchRate, Segments: side.s.Segments}, r.K)
+		describeResults(w, api.Results{Role: side.s.Role, Overlap: side.s.Overlap, OverlapByKey: api.Rounds(side.s.OverlapByKey),
+			MatchRate: side.s.MatchRate, Segments: side.s.Segments}, r.K)
 		if side.s.ActivationRows != nil {
 			fmt.Fprintf(w, "activation  %s rows, with their segments, in %s\n", thousands(*side.s.ActivationRows), r.ActivationFile)
 		}
 	}
 	fmt.Fprintln(w)
-	if r.Verification.OK() {
+	switch {
+	case r.Verification.OK() && len(r.Advertiser.Keys) > 0:
+		fmt.Fprintf(w, "verified against ground truth: %d checks (rows uploaded, overlap, the pairs of each round, match rates, segment counts, activation rows) equal the plaintext computation of the rules\n", len(r.Verification.Checked))
+	case r.Verification.OK():
 		fmt.Fprintf(w, "verified against ground truth: %d checks (row accounting, overlap, match rates, segment counts, every activation row) equal the plaintext computation\n", len(r.Verification.Checked))
-	} else {
+	default:
 		fmt.Fprintf(w, "NOT equal to the ground truth:\n  %s\n", strings.Join(r.Verification.Mismatches, "\n  "))
 	}
 	if r.TranscriptCheck == "ok" {

@@ -28,14 +28,14 @@ func runMatch(args []string, std stdio) int {
 	activation := fs.String("activation-columns", "", "media partner: comma-separated `columns` of the input copied into activation.csv next to each row (e.g. user_id,maid)")
 	keyDir := fs.String("key-dir", "", "`directory` of this party's session keys (default: the user config directory)")
 	poll := fs.Duration("poll", 2*time.Second, "first wait between two looks at the session's state (grows to 5s; 1s at most while waiting for the results)")
-	pos, code, ok := parseOrUsage(fs, args)
+	pos, code, ok := parseOrUsage(fs, hashedArgs(args))
 	if !ok {
 		return code
 	}
 	opts := flow.Options{}
 	switch err := rows.apply(std, &opts); {
 	case len(pos) != 1:
-		return r.usage(std, "usage: blindjoin match ID --in FILE --id-column COL --out DIR [flags]")
+		return r.usage(std, "usage: blindjoin match ID --in FILE (--id-column COL | --key TYPE=COLUMN ...) --out DIR [flags]")
 	case err != nil:
 		return r.usage(std, err.Error())
 	case *out == "":
@@ -131,7 +131,7 @@ func progressFor(w io.Writer) flow.Progress {
 func describeMatch(w io.Writer, s flow.Summary, k int64, out string, took time.Duration) {
 	fmt.Fprintf(w, "session     %s (%s, match key %s)\n", s.SessionID, s.Role, s.MatchKey)
 	describeRows(w, s)
-	describeResults(w, api.Results{Role: s.Role, Overlap: s.Overlap, MatchRate: s.MatchRate, Segments: s.Segments, DPEpsilon: s.DPEpsilon}, k)
+	describeResults(w, api.Results{Role: s.Role, Overlap: s.Overlap, OverlapByKey: api.Rounds(s.OverlapByKey), MatchRate: s.MatchRate, Segments: s.Segments, DPEpsilon: s.DPEpsilon}, k)
 	if s.ActivationRows != nil {
 		fmt.Fprintf(w, "activation  %s rows in %s\n", thousands(*s.ActivationRows), filepath.Join(out, "activation.csv"))
 	}

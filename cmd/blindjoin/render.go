@@ -38,7 +38,11 @@ func describeSession(w io.Writer, s api.Session) {
 	fmt.Fprintf(w, "state       %s\n", s.State)
 	fmt.Fprintf(w, "advertiser  %s\n", s.Advertiser)
 	fmt.Fprintf(w, "partner     %s\n", s.Partner)
-	fmt.Fprintf(w, "match key   %s\n", s.MatchKey)
+	if len(s.MatchKeys) > 1 {
+		fmt.Fprintf(w, "match keys  %s (in this order)\n", strings.Join(s.MatchKeys, ", "))
+	} else {
+		fmt.Fprintf(w, "match key   %s\n", s.MatchKey)
+	}
 	fmt.Fprintf(w, "segments    %s\n", listOrNone(s.Segments))
 	fmt.Fprintf(w, "auditors    %s\n", listOrNone(s.Auditors))
 	fmt.Fprintf(w, "created     %s\n", s.CreatedAt.Local().Format(time.DateTime))
@@ -72,6 +76,9 @@ func listOrNone(l []string) string {
 // describeResults writes what the clean room released to the caller.
 func describeResults(w io.Writer, r api.Results, k int64) {
 	fmt.Fprintf(w, "overlap     %s\n", releasedText(r.Overlap, k))
+	if rounds := wording.Rounds(r.OverlapByKey, len(r.OverlapByKey.Rounds), k); rounds != "" {
+		fmt.Fprintf(w, "waterfall   %s\n", rounds)
+	}
 	rate := r.MatchRate.Advertiser
 	if r.Role == api.RoleMediaPartner {
 		rate = r.MatchRate.MediaPartner

@@ -12,15 +12,18 @@ import (
 // without the activation records, which index a shuffled upload and are
 // only useful to `blindjoin match` (it maps them to activation.csv).
 type resultsOutput struct {
-	SessionID  string            `json:"session_id"`
-	Role       api.Role          `json:"role"`
-	K          int64             `json:"k"`
-	Overlap    *int64            `json:"overlap"`
-	MatchRate  api.MatchRates    `json:"match_rate"`
-	Segments   map[string]*int64 `json:"segments"`
-	DPEpsilon  *float64          `json:"dp_epsilon,omitempty"`
-	Activation *activationCount  `json:"activation,omitempty"`
-	ComputedAt time.Time         `json:"computed_at"`
+	SessionID string   `json:"session_id"`
+	Role      api.Role `json:"role"`
+	K         int64    `json:"k"`
+	Overlap   *int64   `json:"overlap"`
+	// OverlapByKey is the pairs each round of the waterfall linked (a
+	// one-key session's one round is its overlap); null when suppressed.
+	OverlapByKey []api.KeyPairs    `json:"overlap_by_key"`
+	MatchRate    api.MatchRates    `json:"match_rate"`
+	Segments     map[string]*int64 `json:"segments"`
+	DPEpsilon    *float64          `json:"dp_epsilon,omitempty"`
+	Activation   *activationCount  `json:"activation,omitempty"`
+	ComputedAt   time.Time         `json:"computed_at"`
 }
 
 type activationCount struct {
@@ -46,7 +49,7 @@ func runResults(args []string, std stdio) int {
 	if err != nil {
 		return r.fail(std, err, "")
 	}
-	out := resultsOutput{SessionID: res.SessionID, Role: res.Role, K: p.K, Overlap: res.Overlap,
+	out := resultsOutput{SessionID: res.SessionID, Role: res.Role, K: p.K, Overlap: res.Overlap, OverlapByKey: res.OverlapByKey.Rounds,
 		MatchRate: res.MatchRate, Segments: res.Segments, DPEpsilon: res.DPEpsilon, ComputedAt: res.ComputedAt}
 	if out.Segments == nil {
 		out.Segments = map[string]*int64{}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -50,7 +51,8 @@ func splitList(s string) []string {
 func runSessionCreate(args []string, std stdio) int {
 	fs, r := remoteFlags("session create", std)
 	partner := fs.String("partner", "", "the media partner's registered `name` (required)")
-	matchKey := fs.String("match-key", "", "identifier both parties match on: email, phone or maid (required)")
+	matchKey := fs.String("match-key", "", "identifier both parties match on: email, phone or maid (or --match-keys)")
+	matchKeys := fs.String("match-keys", "", "multi-key session: comma-separated `keys` in priority order, e.g. email,phone,maid (the policy's match_keys)")
 	policyFile := fs.String("policy", "", "policy JSON `file`; absent fields take the defaults (default: all defaults)")
 	segments := fs.String("segments", "", "comma-separated segment `names` the advertiser's rows may carry")
 	segmentsFrom := fs.String("segments-from", "", "advertiser CSV `file` whose segments column defines the segments (instead of --segments); labels shaped like identifiers or digests, or one per row, are refused")
@@ -64,8 +66,10 @@ func runSessionCreate(args []string, std stdio) int {
 	switch {
 	case len(pos) != 0:
 		return r.usage(std, "unexpected arguments")
-	case *partner == "" || *matchKey == "":
-		return r.usage(std, "--partner and --match-key are required")
+	case *partner == "" || (*matchKey == "" && *matchKeys == ""):
+		return r.usage(std, "--partner and --match-key (or --match-keys) are required")
+	case *matchKey != "" && *matchKeys != "":
+		return r.usage(std, "give --match-key (one key) or --match-keys (several), not both")
 	case *segments != "" && *segmentsFrom != "":
 		return r.usage(std, "give --segments or --segments-from, not both")
 	}
@@ -84,14 +88,25 @@ func runSessionCreate(args []string, std stdio) int {
 			fmt.Fprintf(std.err, "segments found in %s: %s\n", *segmentsFrom, strings.Join(names, ", "))
 		}
 	}
-	if *policyFile != "" {
-		data, err := os.ReadFile(*policyFile)
-		if err != nil {
-			return r.fail(std, err, "")
+	if *policyFile != "" || *matchKeys != "" {
+		p := policy.Default()
+		if *policyFile != "" {
+			data, err := os.ReadFile(*policyFile)
+			if err != nil {
+				return r.fail(std, err, "")
+			}
+			if p, err = policy.Parse(data); err != nil {
+				return r.fail(std, fmt.Errorf("%s: %w", *policyFile, err), "")
+			}
 		}
-		p, err := policy.Parse(data)
-		if err != nil {
-			return r.fail(std, fmt.Errorf("%s: %w", *policyFile, err), "")
+		if keys := splitList(*matchKeys); len(keys) > 0 {
+			if len(p.MatchKeys) > 0 && !slices.Equal(p.MatchKeys, keys) {
+				return r.usage(std, "--match-keys differs from the policy file's match_keys")
+			}
+			p.MatchKeys = keys
+			if err := p.Validate(); err != nil {
+				return r.usage(std, "--match-keys: "+err.Error())
+			}
 		}
 		req.Policy = p.Canonical()
 	}

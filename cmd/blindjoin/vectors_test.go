@@ -24,10 +24,10 @@ func TestVectorsVerifyBuiltIn(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[3], "total: 3 files, 101 vectors checked, all ok") {
+	if len(lines) != 5 || !strings.HasPrefix(lines[4], "total: 4 files, 123 vectors checked, all ok") {
 		t.Fatalf("output:\n%s", out)
 	}
-	for i, name := range []string{"encodings.json", "intersection.json", "records.json"} {
+	for i, name := range []string{"encodings.json", "intersection.json", "multikey.json", "records.json"} {
 		if !strings.HasPrefix(lines[i], name) || !strings.HasSuffix(lines[i], " ok") {
 			t.Errorf("line %d = %q", i, lines[i])
 		}
@@ -113,7 +113,7 @@ func TestVectorsVerifyTampered(t *testing.T) {
 			if !strings.Contains(failed, "FAILED: ") || !strings.Contains(failed, tc.want) {
 				t.Errorf("line for %s = %q, want FAILED with %q", tc.file, failed, tc.want)
 			}
-			if !strings.Contains(out, "total: 3 files, ") || !strings.Contains(out, "1 files FAILED") {
+			if !strings.Contains(out, "total: 4 files, ") || !strings.Contains(out, "1 files FAILED") {
 				t.Errorf("total line missing:\n%s", out)
 			}
 		})

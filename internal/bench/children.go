@@ -4,6 +4,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -139,6 +141,15 @@ func runParty(args []string, stdout, stderr io.Writer) int {
 	role := fs.String("role", "", "advertiser or media_partner")
 	in := fs.String("in", "", "input CSV")
 	idCol := fs.String("id-column", "", "identifier column")
+	keyCols := map[string]string{}
+	fs.Func("key", "TYPE=COLUMN of a multi-key session (repeated)", func(v string) error {
+		typ, col, ok := strings.Cut(v, "=")
+		if !ok {
+			return errors.New("want TYPE=COLUMN")
+		}
+		keyCols[typ] = col
+		return nil
+	})
 	consentCol := fs.String("consent-column", "", "consent column")
 	segCol := fs.String("segments-column", "", "segments column")
 	out := fs.String("out", "", "output directory")
@@ -173,6 +184,7 @@ func runParty(args []string, stdout, stderr io.Writer) int {
 		Role:            api.Role(*role),
 		Input:           *in,
 		Columns:         csvin.Columns{ID: *idCol, Consent: *consentCol, Segments: *segCol},
+		KeyColumns:      keyCols,
 		OutDir:          *out,
 		KeyDir:          *keys,
 		PollInterval:    *poll,

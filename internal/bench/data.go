@@ -23,28 +23,34 @@ const rowConsent = "1;3;4;7;9"
 var Segments = []string{"high_value", "churn_risk", "new_customers"}
 
 // data is the pair of input files and what a session over them must
-// find.
+// find: truth for a one-key session, keyed for a multi-key one.
 type data struct {
-	advFile, partnerFile string
-	truth                *synth.Truth
+	advFile, partnerFile       string
+	advColumns, partnerColumns []string // the party flags that name the identifier columns
+	truth                      *synth.Truth
+	keyed                      *synth.KeyedTruth
 }
 
 // makeData writes the two CSV files into dir and computes their truth
 // from the plaintext (partner/synth), independently of the whole stack
 // being measured.
-func makeData(dir string, rows int, overlap float64, pol policy.Policy) (*data, error) {
+func makeData(dir string, o Options, pol policy.Policy) (*data, error) {
+	if len(o.Keys) > 1 {
+		return makeKeyedData(dir, o, pol)
+	}
 	d, err := synth.New(synth.Config{
 		Seed:            1,
-		AdvertiserRows:  rows,
-		PartnerRows:     rows,
-		OverlapFraction: overlap,
+		AdvertiserRows:  o.Rows,
+		PartnerRows:     o.Rows,
+		OverlapFraction: o.Overlap,
 		Segments:        Segments,
 		MatchKey:        identifier.Email,
 	})
 	if err != nil {
 		return nil, err
 	}
-	b := &data{advFile: filepath.Join(dir, "advertiser.csv"), partnerFile: filepath.Join(dir, "partner.csv")}
+	b := &data{advFile: filepath.Join(dir, "advertiser.csv"), partnerFile: filepath.Join(dir, "partner.csv"),
+		advColumns: []string{"--id-column", "email"}, partnerColumns: []string{"--id-column", "user_email"}}
 	err = writeFile(b.advFile, func(w io.Writer) error { return d.WriteAdvertiserRows(w, advertiserRows(d)) })
 	if err != nil {
 		return nil, err
@@ -116,6 +122,9 @@ type Correctness struct {
 // check compares the parties' released results (their summaries and the
 // partner's activation.csv) with the truth under pol.
 func (b *data) check(pol policy.Policy, adv, partner partyOutput, activationFile string) (Correctness, error) {
+	if b.keyed != nil {
+		return b.checkKeyed(pol, adv, partner)
+	}
 	t := b.truth
 	c := Correctness{
 		ExpectedOverlap: t.Overlap, AdvertiserSaw: adv.Summary.Overlap, PartnerSaw: partner.Summary.Overlap,

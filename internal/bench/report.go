@@ -128,7 +128,7 @@ func (r *Report) fill(parties map[api.Role]*child, srv *child, outs map[api.Role
 		start, end = earliest(start, c.started), latest(end, c.exited)
 	}
 	r.WallSeconds = end.Sub(start).Seconds()
-	r.Elements = adv.Summary.Rows.Uploaded + partner.Summary.Rows.Uploaded
+	r.Elements = identifiers(adv.Summary) + identifiers(partner.Summary)
 
 	r.PeakRSSMB = map[string]float64{}
 	r.ProcessCPU = map[string]CPUSplit{}
@@ -162,8 +162,8 @@ func (r *Report) fill(parties map[api.Role]*child, srv *child, outs map[api.Role
 
 	r.BytesPerElement = map[api.Role]map[string]float64{}
 	for role, out := range outs {
-		own := out.Summary.Rows.Uploaded
-		other := outs[otherRole(role)].Summary.Rows.Uploaded
+		own := identifiers(out.Summary)
+		other := identifiers(outs[otherRole(role)].Summary)
 		t := out.Traffic
 		r.BytesPerElement[role] = map[string]float64{
 			LegBlinded:      ratio(t.Legs[LegBlinded], own),
@@ -379,4 +379,17 @@ func countText(n *int64) string {
 		return "suppressed"
 	}
 	return fmt.Sprint(*n)
+}
+
+// identifiers is the elements a party uploaded: one per row, or in a
+// multi-key session one per key a row carries.
+func identifiers(s flow.Summary) int64 {
+	if len(s.Keys) == 0 {
+		return s.Rows.Uploaded
+	}
+	var n int64
+	for _, k := range s.Keys {
+		n += k.Valid
+	}
+	return n
 }

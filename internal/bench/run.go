@@ -29,6 +29,10 @@ type Options struct {
 	Dir           string // work directory, kept afterwards ("": a new temporary one)
 	Keep          bool   // keep the temporary work directory
 	Profile       bool   // write a CPU profile of each process into the work directory
+	// Keys are the match keys of a multi-key session, in order (nil: the
+	// one-key session on e-mail). Each party's file then has an e-mail,
+	// a phone and a MAID column (partner/synth.KeyedAudiences).
+	Keys []string
 }
 
 // Limits of Options.Rows.
@@ -41,6 +45,13 @@ const (
 func (o Options) Check() error {
 	if o.Rows < MinRows || o.Rows > MaxRows || !(o.Overlap >= 0 && o.Overlap <= 1) || o.Cores < 0 || o.FloorElements < 0 {
 		return fmt.Errorf("--rows must be %d..%d, --overlap 0..1, --cores and --floor-elements not negative", MinRows, MaxRows)
+	}
+	if len(o.Keys) > 0 {
+		p := policy.Default()
+		p.MatchKeys = o.Keys
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("--keys: %w", err)
+		}
 	}
 	return nil
 }
@@ -106,7 +117,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 
 	step("writing %d x %d rows and computing the expected result", o.Rows, o.Rows)
 	setupStart := time.Now()
-	data, err := makeData(dir, o.Rows, o.Overlap, room.pol)
+	data, err := makeData(dir, o, room.pol)
 	if err != nil {
 		return nil, fmt.Errorf("synthetic data: %w", err)
 	}
@@ -189,7 +200,13 @@ func startRoom(ctx context.Context, dir string, o Options) (*room, error) {
 	if err != nil {
 		return r, err
 	}
-	r.sess, err = r.adv.CreateSession(ctx, api.CreateSessionRequest{Partner: partnerName, MatchKey: api.MatchKeyEmail, Segments: Segments})
+	req := api.CreateSessionRequest{Partner: partnerName, MatchKey: api.MatchKeyEmail, Segments: Segments}
+	if len(o.Keys) > 1 {
+		p := policy.Default()
+		p.MatchKeys = o.Keys
+		req.MatchKey, req.Policy = "", p.Canonical()
+	}
+	r.sess, err = r.adv.CreateSession(ctx, req)
 	if err != nil {
 		return r, fmt.Errorf("creating the session: %w", err)
 	}
@@ -212,8 +229,8 @@ func (r *room) runParties(ctx context.Context, dir string, o Options, data *data
 		key, in string
 		args    []string
 	}{
-		{api.RoleAdvertiser, r.advKey, data.advFile, []string{"--id-column", "email", "--segments-column", "segments", "--consent-column", "consent"}},
-		{api.RoleMediaPartner, r.partnerKey, data.partnerFile, []string{"--id-column", "user_email", "--consent-column", "consent"}},
+		{api.RoleAdvertiser, r.advKey, data.advFile, append(data.advColumns, "--segments-column", "segments", "--consent-column", "consent")},
+		{api.RoleMediaPartner, r.partnerKey, data.partnerFile, append(data.partnerColumns, "--consent-column", "consent")},
 	} {
 		args := append([]string{childParty,
 			"--url", r.url, "--session", r.sess.ID, "--role", string(p.role), "--in", p.in,

@@ -1,6 +1,7 @@
 // Package demo runs `blindjoin demo`: it starts a clean room on loopback
 // (operator.Start), registers the two demo parties, runs both through
-// partner/demo, checks the released figures against the plaintext truth
+// partner/demo (one match key, or a multi-key session over keyed
+// audiences), checks the released figures against the plaintext truth
 // and the signed transcript against the room's key, and stops the room.
 // It returns a Report; the command writes it as text or JSON.
 //
@@ -16,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +33,11 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
 )
+
+// keyedConsent is the consent cell of the multi-key demo's rows: the
+// keyed audiences are about the waterfall, not consent, which the default
+// demo shows.
+const keyedConsent = "1;3;4;7;9"
 
 // The demo's parties, as the operator registers them.
 const (
@@ -60,9 +67,9 @@ type Report struct {
 
 // Config says where the demo writes and reports.
 type Config struct {
-	Keep     string                            // write the files here (new or empty); "" for a new temporary directory
-	Log      io.Writer                         // the clean room's errors and the demo's own lines
-	Progress func(role api.Role) flow.Progress // each party's progress
+	Keep   string        // write the files here (new or empty); "" for a new temporary directory
+	Policy policy.Policy // the session's; with several match keys, a multi-key session over keyed audiences
+	Log    io.Writer     // the clean room's errors, the demo's own lines and each party's progress
 }
 
 // Run starts a clean room, runs both parties through partner/demo,
@@ -99,7 +106,7 @@ func Run(ctx context.Context, c Config) (rep *Report, err error) {
 
 	cfg := parties.Config{
 		Data:            synth.DefaultConfig(),
-		Policy:          policy.Default(),
+		Policy:          c.Policy,
 		Partner:         Partner,
 		Progress:        progress(c.Log),
 		PollInterval:    100 * time.Millisecond,
@@ -124,8 +131,16 @@ func Run(ctx context.Context, c Config) (rep *Report, err error) {
 		}
 		p.party.Dir = filepath.Join(dir, p.dir)
 	}
-	fmt.Fprintf(c.Log, "demo: %s (advertiser, %s rows) and %s (media partner, %s rows) match on %s\n",
-		Advertiser, wording.Thousands(int64(cfg.Data.AdvertiserRows)), Partner, wording.Thousands(int64(cfg.Data.PartnerRows)), cfg.Data.MatchKey)
+	if c.Policy.Multi() {
+		data := cfg.Data
+		cfg.Keyed = &synth.KeyedConfig{Seed: data.Seed, Rows: data.AdvertiserRows, OverlapFraction: data.OverlapFraction,
+			Segments: data.Segments, Consent: keyedConsent}
+		fmt.Fprintf(c.Log, "demo: %s and %s (%s rows each) match on %s, in this order\n",
+			Advertiser, Partner, wording.Thousands(int64(data.AdvertiserRows)), strings.Join(c.Policy.MatchKeys, ", then "))
+	} else {
+		fmt.Fprintf(c.Log, "demo: %s (advertiser, %s rows) and %s (media partner, %s rows) match on %s\n",
+			Advertiser, wording.Thousands(int64(cfg.Data.AdvertiserRows)), Partner, wording.Thousands(int64(cfg.Data.PartnerRows)), cfg.Data.MatchKey)
+	}
 
 	out, err := parties.Run(ctx, cfg)
 	if err != nil {
@@ -137,7 +152,12 @@ func Run(ctx context.Context, c Config) (rep *Report, err error) {
 		AdvertiserCSV: out.AdvertiserCSV, PartnerCSV: out.PartnerCSV, ActivationFile: out.Activation(),
 		Transcript: filepath.Join(dir, "transcript.json"), TranscriptKey: hex.EncodeToString(room.TranscriptKey),
 	}
-	if rep.Verification, err = parties.Check(out.Truth, cfg.Policy, out.Advertiser, out.MediaPartner, out.Activation()); err != nil {
+	if cfg.Keyed != nil {
+		rep.Verification, err = parties.CheckKeyed(out.KeyedTruth, cfg.Policy, out.Advertiser, out.MediaPartner)
+	} else {
+		rep.Verification, err = parties.Check(out.Truth, cfg.Policy, out.Advertiser, out.MediaPartner, out.Activation())
+	}
+	if err != nil {
 		return nil, err
 	}
 	rep.TranscriptCheck = checkTranscript(ctx, cfg.Advertiser, rep)

@@ -16,6 +16,7 @@ import (
 // results part of the session page shows it.
 type resultsView struct {
 	Overlap        string // as the CLI prints it: "1,234" or "suppressed (< 50)"
+	Waterfall      string // a multi-key session's rounds, as the CLI prints them
 	MatchRate      string // "37% of your rows that counted", or why not
 	Venn           venn
 	Segments       *bars // advertiser only
@@ -43,7 +44,7 @@ func (s *Server) resultsView(r *http.Request, c *current) (*resultsView, error) 
 		return nil, err
 	}
 	k := c.Policy.K
-	v := &resultsView{Overlap: wording.Released(res.Overlap, k), Computed: res.ComputedAt.Local().Format(time.DateTime)}
+	v := &resultsView{Overlap: wording.Released(res.Overlap, k), Waterfall: wording.Rounds(res.OverlapByKey, max(len(c.Policy.MatchKeys), 1), k), Computed: res.ComputedAt.Local().Format(time.DateTime)}
 	rate := myRate(res)
 	if rate != nil {
 		v.MatchRate = *rate + " of your rows that counted"

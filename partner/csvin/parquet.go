@@ -52,7 +52,7 @@ func openParquet(file *os.File, cols Columns, opts Options) (r *Reader, err erro
 		return nil, err
 	}
 	p := &parquetRows{groups: f.RowGroups()}
-	for _, i := range []int{idx.id, idx.segments, idx.consent} {
+	for _, i := range idx.cells() {
 		if i < 0 {
 			p.columns = append(p.columns, nil)
 			continue
@@ -65,7 +65,7 @@ func openParquet(file *os.File, cols Columns, opts Options) (r *Reader, err erro
 		}
 		p.columns = append(p.columns, &parquetColumn{name: field.Name(), index: leaf.ColumnIndex})
 	}
-	return &Reader{parquet: p, header: header, cols: idx}, nil
+	return &Reader{parquet: p, header: header, cols: idx, cellIdx: idx.cells()}, nil
 }
 
 func describeField(f parquet.Field) string {
@@ -183,7 +183,7 @@ func (p *parquetRows) startGroup() (err error) {
 // rows, not lines.
 func (r *Reader) nextParquet() (Row, error) {
 	p := r.parquet
-	var cells [3]string
+	var cells [3 + MaxKeyColumns]string
 	for {
 		if !p.started {
 			if err := p.startGroup(); err == io.EOF {
@@ -216,6 +216,10 @@ func (r *Reader) nextParquet() (Row, error) {
 	if p.columns[2] != nil {
 		row.Consent = strings.TrimSpace(cells[2])
 	}
+	if n := len(p.columns) - 3; n > 0 {
+		r.keys = append(r.keys[:0], cells[3:3+n]...)
+		row.Keys = r.keys
+	}
 	return row, nil
 }
 
@@ -225,7 +229,7 @@ var errColumnsOutOfStep = errors.New("selected columns hold different numbers of
 
 // readRow reads one value of every selected column into cells (a null is
 // ""); ended reports that the row group has no more rows.
-func (p *parquetRows) readRow(cells *[3]string) (ended bool, err error) {
+func (p *parquetRows) readRow(cells *[3 + MaxKeyColumns]string) (ended bool, err error) {
 	eofs, selected := 0, 0
 	for i, c := range p.columns {
 		if c == nil {

@@ -29,6 +29,9 @@ type Row struct {
 	Segments []string
 	// Consent is the trimmed Consent cell; empty when not selected.
 	Consent string
+	// Keys are the cells of Columns.Keys, as written, in that order; the
+	// slice is reused by the next call of Next.
+	Keys []string
 }
 
 // Reader reads the data rows of an input: CSV (Open, OpenReader,
@@ -41,6 +44,8 @@ type Reader struct {
 	file    string       // the name given to OpenFile, for RowError.File
 	header  []string
 	cols    columnIndex
+	cellIdx []int    // cols.cells(), computed once
+	keys    []string // Row.Keys of the current row
 	rows    int
 	notUTF8 bool  // a rejected cell read as Windows-1252: see Hints
 	err     error // sticky: set once reading cannot continue
@@ -100,7 +105,7 @@ func OpenReader(r io.Reader, cols Columns, opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{csv: cr, budget: budget, header: header, cols: idx}, nil
+	return &Reader{csv: cr, budget: budget, header: header, cols: idx, cellIdx: idx.cells()}, nil
 }
 
 // invalidHeader reports a header row that is not valid UTF-8, with the
@@ -153,7 +158,7 @@ func (r *Reader) Next() (Row, error) {
 		reason := fmt.Sprintf("has %d fields, header has %d", len(rec), len(r.header))
 		return Row{}, &RowError{File: r.file, Row: r.rows, Line: line, Reason: reason}
 	}
-	for _, i := range []int{r.cols.id, r.cols.segments, r.cols.consent} {
+	for _, i := range r.cellIdx {
 		if i >= 0 && !utf8.ValidString(rec[i]) {
 			r.notUTF8 = r.notUTF8 || looksLikeWindows1252(rec[i])
 			reason := fmt.Sprintf("invalid UTF-8 in column %q", r.header[i])
@@ -166,6 +171,13 @@ func (r *Reader) Next() (Row, error) {
 	}
 	if r.cols.consent >= 0 {
 		row.Consent = strings.TrimSpace(rec[r.cols.consent])
+	}
+	if len(r.cols.keys) > 0 {
+		r.keys = r.keys[:0]
+		for _, i := range r.cols.keys {
+			r.keys = append(r.keys, rec[i])
+		}
+		row.Keys = r.keys
 	}
 	return row, nil
 }

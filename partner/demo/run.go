@@ -41,7 +41,11 @@ const (
 
 // Config configures Run.
 type Config struct {
-	Data    synth.Config
+	Data synth.Config
+	// Keyed, if set, makes the session a multi-key one over the
+	// audiences of synth.KeyedAudiences (Data is then not used); the
+	// policy names the keys in match_keys.
+	Keyed   *synth.KeyedConfig
 	Policy  policy.Policy
 	Partner string // the media partner's registered party name
 
@@ -64,6 +68,7 @@ type Outcome struct {
 	AdvertiserOut, PartnerOut string
 	Advertiser, MediaPartner  flow.Summary
 	Truth                     *synth.Truth
+	KeyedTruth                *synth.KeyedTruth // instead of Truth, with Config.Keyed
 	// Generate, Match and Truth are the wall times of writing the files,
 	// of the session (create to both results), and of computing the truth.
 	Timings struct{ Generate, Match, Truth time.Duration }
@@ -80,6 +85,9 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 	if err := cfg.Policy.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if cfg.Keyed != nil {
+		return runKeyed(ctx, cfg)
 	}
 	data, err := synth.New(cfg.Data)
 	if err != nil {
@@ -102,7 +110,10 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	o.Timings.Generate = time.Since(start)
 
 	start = time.Now()
-	if err := o.match(ctx, cfg, data); err != nil {
+	req := api.CreateSessionRequest{Partner: cfg.Partner, MatchKey: string(cfg.Data.MatchKey), Policy: cfg.Policy.Canonical(), Segments: cfg.Data.Segments}
+	err = o.match(ctx, cfg, req, cfg.options(cfg.Advertiser, api.RoleAdvertiser, o.AdvertiserCSV, data.AdvertiserColumns(), nil),
+		cfg.options(cfg.MediaPartner, api.RoleMediaPartner, o.PartnerCSV, data.PartnerColumns(), nil))
+	if err != nil {
 		return o, err
 	}
 	o.Timings.Match = time.Since(start)
@@ -115,15 +126,11 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	return o, nil
 }
 
-// match creates the session as the advertiser, then runs both sides at
-// once; the first failure stops the other side.
-func (o *Outcome) match(ctx context.Context, cfg Config, data *synth.Dataset) error {
-	s, err := cfg.Advertiser.Client.CreateSession(ctx, api.CreateSessionRequest{
-		Partner:  cfg.Partner,
-		MatchKey: string(cfg.Data.MatchKey),
-		Policy:   cfg.Policy.Canonical(),
-		Segments: cfg.Data.Segments,
-	})
+// match creates the session as the advertiser with req, then runs both
+// sides' flows at once (their options without the session id); the first
+// failure stops the other side.
+func (o *Outcome) match(ctx context.Context, cfg Config, req api.CreateSessionRequest, advOpts, partnerOpts flow.Options) error {
+	s, err := cfg.Advertiser.Client.CreateSession(ctx, req)
 	if err != nil {
 		return fmt.Errorf("demo: advertiser: creating the session: %w", err)
 	}
@@ -133,7 +140,8 @@ func (o *Outcome) match(ctx context.Context, cfg Config, data *synth.Dataset) er
 	defer cancel(nil)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		sum, err := flow.Run(ctx, cfg.options(cfg.Advertiser, api.RoleAdvertiser, s.ID, o.AdvertiserCSV, data.AdvertiserColumns()))
+		advOpts.SessionID = s.ID
+		sum, err := flow.Run(ctx, advOpts)
 		o.Advertiser = sum
 		if err != nil {
 			cancel(fmt.Errorf("demo: advertiser: %w", err))
@@ -142,7 +150,8 @@ func (o *Outcome) match(ctx context.Context, cfg Config, data *synth.Dataset) er
 	wg.Go(func() {
 		err := join(ctx, cfg.MediaPartner.Client, s.ID, cfg.Policy.Hash())
 		if err == nil {
-			o.MediaPartner, err = flow.Run(ctx, cfg.options(cfg.MediaPartner, api.RoleMediaPartner, s.ID, o.PartnerCSV, data.PartnerColumns()))
+			partnerOpts.SessionID = s.ID
+			o.MediaPartner, err = flow.Run(ctx, partnerOpts)
 		}
 		if err != nil {
 			cancel(fmt.Errorf("demo: media partner: %w", err))
@@ -176,12 +185,14 @@ func join(ctx context.Context, c *client.Client, id, want string) error {
 	return nil
 }
 
-func (cfg Config) options(p Party, role api.Role, id, input string, cols csvin.Columns) flow.Options {
+// options are a party's flow options but the session id; keyCols, for a
+// multi-key session, name the column of each key.
+func (cfg Config) options(p Party, role api.Role, input string, cols csvin.Columns, keyCols map[string]string) flow.Options {
 	opts := flow.Options{
 		Client:          p.Client,
-		SessionID:       id,
 		Input:           input,
 		Columns:         cols,
+		KeyColumns:      keyCols,
 		OutDir:          filepath.Join(p.Dir, outDir),
 		KeyDir:          filepath.Join(p.Dir, keysDir),
 		Role:            role,

@@ -172,13 +172,20 @@ func (c *classifier) classify(row csvin.Row, number uint32) ([32]byte, uint64, *
 	if rej := c.repeated(d, number); rej != nil {
 		return d, 0, rej
 	}
+	bits, rej := c.consentAndSegments(row)
+	return d, bits, rej
+}
+
+// consentAndSegments returns the attribute bits of row's consent and
+// segments, or why its consent keeps it home.
+func (c *classifier) consentAndSegments(row csvin.Row) (uint64, *reject) {
 	res := c.consent(row.Consent)
 	c.stats.consent[res.kind]++
 	if res.notTC {
 		c.stats.notTCString++
 	}
 	if res.rej != nil {
-		return d, 0, res.rej
+		return 0, res.rej
 	}
 	bits := res.bits
 	for _, label := range row.Segments {
@@ -192,7 +199,7 @@ func (c *classifier) classify(row csvin.Row, number uint32) ([32]byte, uint64, *
 	if bits&c.segMask != 0 {
 		c.stats.withSegment++
 	}
-	return d, bits, nil
+	return bits, nil
 }
 
 // repeated rejects a row whose identifier an earlier row already holds,

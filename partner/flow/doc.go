@@ -16,6 +16,12 @@
 //	          --results`) and, for the media partner, activation.csv mapped
 //	          back to input rows
 //
+// In a multi-key session (Options.KeyColumns: one column per match key the
+// file has) a row keeps each key whose cell normalizes; rows that count are
+// held until the file is read, since rule 2 of protocol/SPEC.md section 11
+// ("duplicates": "drop") needs every row; then each record carries one
+// element per key the row kept (keys.go).
+//
 // # Decisions
 //
 // Who we are. The session says who its advertiser and media partner are;

@@ -532,7 +532,7 @@ func TestPartSize(t *testing.T) {
 			if err := pw.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if got := partSize(h, n); got != int64(w) {
+			if got := partSize(h, n, n); got != int64(w) {
 				t.Errorf("kind %v, %d attrs, %d records: partSize %d, encoded %d", h.Kind, len(h.Attrs), n, got, w)
 			}
 		}

@@ -67,6 +67,13 @@ type Options struct {
 	// warning (see Warning), once the input is read and before anything is
 	// uploaded.
 	Warnings func([]Warning)
+	// KeyColumns maps match keys to input columns ("phone" -> "mobile"):
+	// required for a multi-key session, where a key of the session without
+	// a column is absent on every row; for a one-key session it may stand
+	// in for Columns.ID. HashedKeys names the keys whose column holds
+	// SHA-256 digests, as Hashed does for Columns.ID.
+	KeyColumns map[string]string
+	HashedKeys []string
 
 	// OutDir receives summary.json, rejects.csv, results.json and (media
 	// partner) activation.csv. It is created 0700 if missing.
@@ -132,7 +139,7 @@ func (o Options) withDefaults() (Options, error) {
 	case o.Role != "" && o.Role != api.RoleAdvertiser && o.Role != api.RoleMediaPartner:
 		return o, fmt.Errorf("%w: role must be %s or %s", ErrOptions, api.RoleAdvertiser, api.RoleMediaPartner)
 	}
-	if err := checkReadOptions(o.Columns, o.DefaultRegion); err != nil {
+	if err := o.checkRead(); err != nil {
 		return o, err
 	}
 	if o.KeyDir == "" {
@@ -178,18 +185,20 @@ func (o Options) partRecords(h wire.Header) int {
 	return max
 }
 
-// checkReadOptions checks the options that say how the input is read,
+// checkRead checks the options that say how the input is read,
 // for Run and Preflight alike.
-func checkReadOptions(cols csvin.Columns, region string) error {
+func (o Options) checkRead() error {
 	switch {
-	case cols.ID == "":
+	case o.Columns.ID == "" && len(o.KeyColumns) == 0:
 		return fmt.Errorf("%w: the identifier column is required", ErrOptions)
-	case cols.Consent == "":
+	case o.Columns.ID != "" && len(o.KeyColumns) > 0:
+		return fmt.Errorf("%w: name the identifier column once: by key (KeyColumns) or as the one identifier column (Columns.ID)", ErrOptions)
+	case o.Columns.Consent == "":
 		// Every policy has a count rule on TCF purposes: without a
 		// consent column no row could count.
 		return fmt.Errorf("%w: the consent column is required: the session policy counts only rows with consent (or legitimate interest) for its purposes", ErrOptions)
 	}
-	if err := (identifier.Normalizer{DefaultRegion: region}).Validate(); err != nil {
+	if err := (identifier.Normalizer{DefaultRegion: o.DefaultRegion}).Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrOptions, err)
 	}
 	return nil

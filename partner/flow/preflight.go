@@ -8,7 +8,6 @@ import (
 
 	"github.com/blindjoin/blindjoin/partner/wording"
 	"github.com/blindjoin/blindjoin/protocol/api"
-	"github.com/blindjoin/blindjoin/protocol/identifier"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
@@ -37,16 +36,11 @@ const planSessionID = "00000000000000000000000000000000"
 // Only Input, Format, Columns, DefaultRegion, Hashed, ConsentMap,
 // SegmentNames and NoSegments matter.
 func Preflight(ctx context.Context, opts Options, plan Plan) (Summary, []Warning, error) {
-	switch {
-	case opts.Input == "":
+	if opts.Input == "" {
 		return Summary{}, nil, fmt.Errorf("%w: an input file is required", ErrOptions)
-	case opts.Columns.ID == "":
-		return Summary{}, nil, fmt.Errorf("%w: the identifier column is required", ErrOptions)
-	case opts.Columns.Consent == "":
-		return Summary{}, nil, fmt.Errorf("%w: the consent column is required", ErrOptions)
 	}
-	if err := (identifier.Normalizer{DefaultRegion: opts.DefaultRegion}).Validate(); err != nil {
-		return Summary{}, nil, fmt.Errorf("%w: %w", ErrOptions, err)
+	if err := opts.checkRead(); err != nil {
+		return Summary{}, nil, err
 	}
 	s, role, err := plan.session()
 	if err != nil {

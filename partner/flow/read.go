@@ -27,6 +27,13 @@ type audience struct {
 	bits    blocks[uint64]
 	rows    []uint32 // 1-based data row numbers, as in rejects.csv
 
+	// Multi-key sessions: digests holds every identifier of the kept rows,
+	// row by row in key order; keys[i] is the keys row i carries (a mask
+	// over the session's keys) and identStart[i] its first identifier.
+	// Both nil for a one-key session, where identifier i is row i.
+	keys       []uint8
+	identStart []uint32
+	keyCounts  []KeyCounts
 	// fingerprint identifies the kept rows (numbers, digests and bits), so
 	// a resumed run can tell whether its input is still the same.
 	fingerprint [32]byte
@@ -48,6 +55,7 @@ func (a *audience) len() int { return len(a.rows) }
 // coming on top of it.
 func (a *audience) dropUploadData() {
 	a.digests, a.bits = blocks[[32]byte]{}, blocks[uint64]{}
+	a.keys, a.identStart = nil, nil
 	runtime.GC()
 }
 
@@ -95,6 +103,10 @@ func (r *runner) classifyRows(ctx context.Context, rd *csvin.Reader, rejects *cs
 	rejects.Write([]string{"row", "reason"})
 	cls := newClassifier(r.info, r.opts)
 	a := &audience{rejected: map[string]int64{}, unknown: cls.unknown}
+	var stage *keyedStage
+	if r.info.multi() {
+		stage = newKeyedStage(r.info)
+	}
 	fp := sha256.New()
 	var rec [4 + 32 + 8]byte
 	for n := 0; ; n++ {
@@ -122,7 +134,13 @@ func (r *runner) classifyRows(ctx context.Context, rd *csvin.Reader, rejects *cs
 		a.read++
 		var d [32]byte
 		var bits uint64
-		if rej == nil {
+		if rej == nil && stage != nil {
+			if bits, rej = cls.consentAndSegments(row); rej == nil {
+				if rej = stage.add(cls, row, num, bits, rejects); rej == nil {
+					continue
+				}
+			}
+		} else if rej == nil {
 			d, bits, rej = cls.classify(row, num)
 		}
 		if rej != nil {
@@ -134,6 +152,9 @@ func (r *runner) classifyRows(ctx context.Context, rd *csvin.Reader, rejects *cs
 		a.bits.append(bits)
 		a.rows = append(a.rows, num)
 		writeFingerprint(fp, rec[:], num, &d, bits)
+	}
+	if stage != nil {
+		stage.finish(a, fp, rejects, r.info.pol.Duplicates)
 	}
 	rejects.Flush()
 	if err := rejects.Error(); err != nil {

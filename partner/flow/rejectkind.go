@@ -15,15 +15,16 @@ const (
 )
 
 // KindOf returns the kind of a Summary.Rejected key. The keys are built in
-// classify.go; an identifier reason always starts with "invalid ", a
-// duplicate with "duplicate ".
+// classify.go and keys.go; an identifier reason always starts with
+// "invalid " (or, for a multi-key row, is reasonNoKey or
+// reasonNoValidKey), a duplicate with "duplicate " (or is reasonNoKeyLeft).
 func KindOf(reason string) RejectKind {
 	switch {
 	case reason == reasonMalformedRow:
 		return RejectCSV
-	case strings.HasPrefix(reason, "invalid "):
+	case strings.HasPrefix(reason, "invalid "), reason == reasonNoKey, reason == reasonNoValidKey:
 		return RejectIdentifier
-	case strings.HasPrefix(reason, reasonDuplicate):
+	case strings.HasPrefix(reason, reasonDuplicate), reason == reasonNoKeyLeft:
 		return RejectDuplicate
 	}
 	return RejectConsent

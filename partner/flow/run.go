@@ -142,6 +142,7 @@ func (r *runner) run(ctx context.Context) error {
 func (r *runner) summarizeInput(a *audience) {
 	r.summary.Rows = RowCounts{Read: a.read, Uploaded: int64(a.len()), Rejected: a.read - int64(a.len())}
 	r.summary.Rejected = a.rejected
+	r.summary.Keys = a.keyCounts
 	if len(a.unknown) > 0 {
 		r.summary.UnknownSegments = a.unknown
 	}
@@ -190,6 +191,14 @@ func (r *runner) keyAndOrder(s api.Session, a *audience) (*blind.Key, []uint32, 
 // and, for the media partner, activation.csv.
 func (r *runner) writeOutputs(res api.Results, a *audience, perm []uint32) error {
 	r.summary.Overlap = res.Overlap
+	r.summary.OverlapByKey = res.OverlapByKey.Rounds
+	for i := range r.summary.Keys {
+		for _, kp := range res.OverlapByKey.Rounds {
+			if kp.Key == r.summary.Keys[i].Key {
+				r.summary.Keys[i].Linked = &kp.Pairs
+			}
+		}
+	}
 	r.summary.MatchRate = res.MatchRate
 	r.summary.Segments = res.Segments
 	r.summary.DPEpsilon = res.DPEpsilon

@@ -35,6 +35,10 @@ type sessionInfo struct {
 	attrs    []wire.Attr // our attribute list, in bit order
 	eval     *policy.Evaluator
 	segments []string // the advertiser's segment names, by index
+
+	keys    []string    // the session's match keys, in priority order
+	keyCols []keyColumn // multi-key: our identifier columns, in session key order
+	keyBits []uint      // multi-key: the presence bit of each session key
 }
 
 // openSession fetches the session, works out our role in it, joins it if
@@ -63,7 +67,7 @@ func (r *runner) openSession(ctx context.Context) (api.Session, error) {
 		return s, err
 	}
 	r.info = info
-	return s, nil
+	return s, r.resolveKeys(s)
 }
 
 // role is the caller's role in s: Options.Role, or the token's, checked

@@ -40,11 +40,19 @@ type Summary struct {
 	// delivered.
 	SkippedParts int `json:"skipped_parts"`
 
+	// Keys has, in a multi-key session, each match key's counts: rows
+	// uploaded with it, rows that lost it as invalid or duplicate, and the
+	// pairs linked on it (protocol/SPEC.md section 11).
+	Keys []KeyCounts `json:"keys,omitempty"`
+
 	// What the clean room released; a count below the policy's k is null.
-	Overlap   *int64            `json:"overlap"`
-	MatchRate api.MatchRates    `json:"match_rate"`
-	Segments  map[string]*int64 `json:"segments"`
-	DPEpsilon *float64          `json:"dp_epsilon,omitempty"`
+	Overlap *int64 `json:"overlap"`
+	// OverlapByKey is the pairs each round of the waterfall linked, in key
+	// order; null unless every round reached k.
+	OverlapByKey []api.KeyPairs    `json:"overlap_by_key"`
+	MatchRate    api.MatchRates    `json:"match_rate"`
+	Segments     map[string]*int64 `json:"segments"`
+	DPEpsilon    *float64          `json:"dp_epsilon,omitempty"`
 	// ActivationRows is the number of rows in activation.csv (media
 	// partner only).
 	ActivationRows *int64    `json:"activation_rows,omitempty"`

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"sync"
 
 	"github.com/blindjoin/blindjoin/partner/client"
@@ -76,7 +77,8 @@ func (r *runner) upload(ctx context.Context, st *resumeState, a *audience, key *
 		hi := h
 		hi.Part, hi.First, hi.Final = uint32(i), uint64(first), i == p.parts-1
 		prod := &blindedPart{r: r, a: a, key: key, perm: perm, h: hi, first: first, end: end, prog: prog}
-		rec, err := r.opts.Client.PutBlinded(ctx, r.info.id, client.Body{Size: partSize(hi, end-first), Open: prod.open(ctx, prod.write)})
+		size := partSize(hi, end-first, a.identifiers(perm[first:end]))
+		rec, err := r.opts.Client.PutBlinded(ctx, r.info.id, client.Body{Size: size, Open: prod.open(ctx, prod.write)})
 		if client.IsCode(err, api.CodeConflict) {
 			return fmt.Errorf("%w: the clean room holds another part %d, made from other rows or with another session key (%w)", ErrInputChanged, i, err)
 		}
@@ -97,10 +99,16 @@ func (r *runner) upload(ctx context.Context, st *resumeState, a *audience, key *
 }
 
 // partSize is the size in bytes of a part with header h and n records
-// (protocol/SPEC.md section 6).
-func partSize(h wire.Header, n int) int64 {
+// that carry idents identifiers (n, unless the part is keyed): SPEC.md
+// section 6.
+func partSize(h wire.Header, n, idents int) int64 {
 	chunks := (int64(n) + wire.MaxChunkRecords - 1) / wire.MaxChunkRecords
-	return int64(37+2*len(h.Attrs)) + 4*chunks + int64(n)*int64(h.RecordSize()) + 4 + 8 + 32
+	head := int64(37 + 2*len(h.Attrs))
+	if !h.Keyed() {
+		return head + 4*chunks + int64(n)*int64(h.RecordSize()) + 4 + 8 + 32
+	}
+	attrBytes := int64(len(h.Attrs)+7) / 8
+	return head + 8*chunks + int64(n)*attrBytes + int64(idents)*wire.ElementSize + 4 + 8 + 32
 }
 
 // producer runs a part's encoder in a goroutine writing into an io.Pipe,
@@ -170,6 +178,9 @@ func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, err
 	if err != nil {
 		return nil, err
 	}
+	if b.a.keys != nil {
+		return pw, b.writeKeyed(ctx, pw)
+	}
 	size := min(b.r.opts.BatchSize, max(b.end-b.first, 1))
 	digests := make([][32]byte, size)
 	elems := make([]blind.Element, size)
@@ -197,6 +208,55 @@ func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, err
 		b.prog.advance(int64(pos + k))
 	}
 	return pw, pw.Close()
+}
+
+// writeKeyed encodes the records of a multi-key part (SPEC.md section
+// 3.2): attribute bytes with the row's key presence bits, then the
+// row's elements in key order, blinded batch by batch of rows.
+func (b *blindedPart) writeKeyed(ctx context.Context, pw *wire.Writer) error {
+	size := min(b.r.opts.BatchSize, max(b.end-b.first, 1))
+	keys := len(b.r.info.keys)
+	digests := make([][32]byte, 0, size*keys)
+	elems := make([]blind.Element, size*keys)
+	nattrs := len(b.h.Attrs)
+	rec := make([]byte, 0, (nattrs+7)/8+keys*wire.ElementSize)
+	for pos := b.first; pos < b.end; pos += size {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rows := b.perm[pos : pos+min(size, b.end-pos)]
+		digests = digests[:0]
+		for _, row := range rows {
+			start := int(b.a.identStart[row])
+			for i := range bits.OnesCount8(b.a.keys[row]) {
+				digests = append(digests, b.a.digests.at(start+i))
+			}
+		}
+		if err := b.key.BlindBatch(elems[:len(digests)], digests); err != nil {
+			return fmt.Errorf("flow: blinding: %w", err)
+		}
+		next := 0
+		for _, row := range rows {
+			present := b.a.keys[row]
+			attrs := b.a.bits.at(int(row))
+			for k, bit := range b.r.info.keyBits {
+				if present&(1<<k) != 0 {
+					attrs |= 1 << bit
+				}
+			}
+			rec = rec[:(nattrs+7)/8]
+			wire.PackAttrs(rec, attrs, nattrs)
+			for range bits.OnesCount8(present) {
+				rec = append(rec, elems[next][:]...)
+				next++
+			}
+			if err := pw.WriteRecord(rec); err != nil {
+				return err
+			}
+		}
+		b.prog.advance(int64(pos + len(rows)))
+	}
+	return pw.Close()
 }
 
 // highWater reports progress as the furthest position reached, so that a

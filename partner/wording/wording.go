@@ -83,7 +83,7 @@ func Policy(p policy.Policy) []Field {
 	if len(p.VendorIDs) > 0 {
 		vendors = "consent required for TCF vendors " + intList(p.VendorIDs)
 	}
-	return []Field{
+	fields := []Field{
 		{"min_rows", fmt.Sprintf("%s: each party uploads at least this many distinct identifiers that may count", Thousands(p.MinRows)), p.MinRows == def.MinRows},
 		{"k", fmt.Sprintf("%s: any released count below it is suppressed", Thousands(p.K)), p.K == def.K},
 		{"count_purposes", ruleText(p.CountPurposes) + ", by consent or legitimate interest: rows without it never leave their party", reflect.DeepEqual(p.CountPurposes, def.CountPurposes)},
@@ -94,6 +94,22 @@ func Policy(p policy.Policy) []Field {
 		{"vendor_ids", vendors, len(p.VendorIDs) == 0},
 		{"retention_days", fmt.Sprintf("%d: blinded data is deleted this long after the results", p.RetentionDays), p.RetentionDays == def.RetentionDays},
 	}
+	if !p.Multi() {
+		return fields
+	}
+	dups := "first: a value on several of a party's rows stays on the first of them"
+	if p.Duplicates == policy.DuplicatesDrop {
+		dups = "drop: a value on several of a party's rows is dropped from all of them (a shared household phone links nobody)"
+	}
+	conflicts := "block: two rows that both have an earlier key (different e-mails) are never linked on a later one (two personas stay two)"
+	if p.Conflicts == policy.ConflictsIgnore {
+		conflicts = "ignore: rows are linked on a later key even when their earlier keys differ (plain waterfall: may merge personas)"
+	}
+	return append(fields,
+		Field{"match_keys", strings.Join(p.MatchKeys, ", then ") + ": rows are linked on the first key, then the rows still unlinked on the next; each row at most once", false},
+		Field{"duplicates", dups, p.Duplicates != policy.DuplicatesDrop},
+		Field{"conflicts", conflicts, p.Conflicts != policy.ConflictsIgnore},
+	)
 }
 
 func ruleText(r policy.Rule) string {
@@ -109,4 +125,33 @@ func intList(ids []int) string {
 		s[i] = strconv.Itoa(id)
 	}
 	return strings.Join(s, ", ")
+}
+
+// Waterfall words the pairs each round of a multi-key session linked, in
+// key order: "email 3,877 · then phone +412 · then maid +97".
+func Waterfall(rounds []api.KeyPairs) string {
+	parts := make([]string, len(rounds))
+	for i, r := range rounds {
+		if i == 0 {
+			parts[i] = r.Key + " " + Thousands(r.Pairs)
+		} else {
+			parts[i] = "then " + r.Key + " +" + Thousands(r.Pairs)
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+// Rounds words overlap_by_key as released for a session matching on keys
+// match keys: the waterfall; why it is not shown when a round was below k;
+// "" for a one-key session, whose single round is its overlap.
+func Rounds(o api.OverlapRounds, keys int, k int64) string {
+	switch {
+	case keys < 2:
+		return ""
+	case o.Released && o.Rounds == nil && k > 0:
+		return fmt.Sprintf("suppressed per key: a round linked fewer than %d pairs", k)
+	case o.Released && o.Rounds == nil:
+		return "suppressed per key: a round linked fewer than k pairs"
+	}
+	return Waterfall(o.Rounds)
 }

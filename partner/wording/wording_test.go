@@ -48,3 +48,24 @@ func TestByCountLargestFirstThenByName(t *testing.T) {
 		t.Fatalf("ByCount = %v, want c,a,b,d", got)
 	}
 }
+
+func TestRounds(t *testing.T) {
+	three := api.Rounds([]api.KeyPairs{{Key: "email", Pairs: 3877}, {Key: "phone", Pairs: 412}, {Key: "maid", Pairs: 97}})
+	for _, tc := range []struct {
+		o    api.OverlapRounds
+		keys int
+		k    int64
+		want string
+	}{
+		{three, 3, 50, "email 3,877 · then phone +412 · then maid +97"},
+		{api.Rounds(nil), 3, 50, "suppressed per key: a round linked fewer than 50 pairs"},
+		{api.Rounds(nil), 2, 0, "suppressed per key: a round linked fewer than k pairs"},
+		{api.Rounds([]api.KeyPairs{{Key: "email", Pairs: 10}}), 1, 50, ""},
+		{api.Rounds(nil), 1, 50, ""},
+		{api.OverlapRounds{}, 1, 50, ""},
+	} {
+		if got := Rounds(tc.o, tc.keys, tc.k); got != tc.want {
+			t.Errorf("Rounds(%+v, %d, %d) = %q, want %q", tc.o, tc.keys, tc.k, got, tc.want)
+		}
+	}
+}

@@ -58,10 +58,12 @@ type TokenResponse struct {
 }
 
 // CreateSessionRequest is sent by an advertiser. Policy is a protocol/policy
-// JSON document; omitted fields take the server's defaults.
+// JSON document; omitted fields take the server's defaults. A multi-key
+// session names its keys in the policy's "match_keys"; MatchKey is then
+// empty or the first of them.
 type CreateSessionRequest struct {
 	Partner  string          `json:"partner"`
-	MatchKey string          `json:"match_key"`
+	MatchKey string          `json:"match_key,omitempty"`
 	Policy   json.RawMessage `json:"policy,omitempty"`
 	Segments []string        `json:"segments,omitempty"`
 	Auditors []string        `json:"auditors,omitempty"`
@@ -75,11 +77,14 @@ type JoinRequest struct {
 
 // Session is what members see of a session.
 type Session struct {
-	ID         string          `json:"id"`
-	State      State           `json:"state"`
-	Advertiser string          `json:"advertiser"`
-	Partner    string          `json:"partner"`
-	MatchKey   string          `json:"match_key"`
+	ID         string `json:"id"`
+	State      State  `json:"state"`
+	Advertiser string `json:"advertiser"`
+	Partner    string `json:"partner"`
+	MatchKey   string `json:"match_key"` // the first of MatchKeys
+	// MatchKeys are the keys the session matches on, in priority order
+	// (the policy's match_keys, or the one MatchKey).
+	MatchKeys  []string        `json:"match_keys"`
 	Policy     json.RawMessage `json:"policy"` // canonical policy JSON
 	PolicyHash string          `json:"policy_hash"`
 	Segments   []string        `json:"segments"`
@@ -128,8 +133,14 @@ type PartReceipt struct {
 type Results struct {
 	SessionID string `json:"session_id"`
 	Role      Role   `json:"role"`
-	// Overlap counts distinct matched identifiers among rows allowed to count.
+	// Overlap counts linked pairs of rows (one row of each party, each row
+	// linked at most once) among rows allowed to count.
 	Overlap *int64 `json:"overlap"`
+	// OverlapByKey is the pairs each round of the waterfall linked, in the
+	// session's key order; null unless every round is releasable; absent
+	// from results released before multi-key sessions, so that their
+	// commitments still verify.
+	OverlapByKey OverlapRounds `json:"overlap_by_key,omitzero"`
 	// MatchRate is the overlap over each party's counted rows, formatted with
 	// the policy's granularity (e.g. "37%", ">85%"); null when suppressed.
 	MatchRate MatchRates `json:"match_rate"`
@@ -155,6 +166,42 @@ type Results struct {
 func (r Results) CommittedJSON() ([]byte, error) {
 	r.ResultNonce = ""
 	return json.Marshal(r)
+}
+
+// OverlapRounds is overlap_by_key, which has three forms: absent (the zero
+// value: results from before multi-key sessions), null (Released true,
+// Rounds nil: a round was below k) and the list of rounds. A results
+// commitment covers the JSON as encoding/json writes it, so the three must
+// read back as they were written.
+type OverlapRounds struct {
+	Released bool
+	Rounds   []KeyPairs
+}
+
+// Rounds is the OverlapRounds of released rounds, or of null for nil.
+func Rounds(r []KeyPairs) OverlapRounds { return OverlapRounds{Released: true, Rounds: r} }
+
+func (o OverlapRounds) MarshalJSON() ([]byte, error) {
+	if o.Rounds == nil {
+		return []byte("null"), nil
+	}
+	return json.Marshal(o.Rounds)
+}
+
+// UnmarshalJSON is called for null too (encoding/json calls an Unmarshaler
+// with null), which then reads as released null rather than absent.
+func (o *OverlapRounds) UnmarshalJSON(b []byte) error {
+	*o = OverlapRounds{Released: true}
+	if string(b) == "null" {
+		return nil
+	}
+	return json.Unmarshal(b, &o.Rounds)
+}
+
+// KeyPairs is the pairs one round of the waterfall linked on one key.
+type KeyPairs struct {
+	Key   string `json:"key"`
+	Pairs int64  `json:"pairs"`
 }
 
 // MatchRates holds one formatted rate per party.

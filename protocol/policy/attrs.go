@@ -11,8 +11,10 @@ import (
 // for every purpose either rule names, legitimate interest for the count
 // rule's purposes where TCF 2.2 allows it, the vendors bit if the policy
 // lists vendors, then segments 0..segments-1 (the advertiser passes its
-// segment count, the media partner 0). The order is fixed: consents by
-// purpose, legitimate interests by purpose, vendors, segments.
+// segment count, the media partner 0), then for a multi-key policy one key
+// presence bit per match key in the policy's order. The order is fixed:
+// consents by purpose, legitimate interests by purpose, vendors, segments,
+// keys.
 //
 // The default policy needs 7 bits: consent 1, 3, 4, 7, 9 and legitimate
 // interest 7, 9. An error means the segments do not fit in wire.MaxAttrs.
@@ -21,10 +23,14 @@ func (p Policy) Attrs(segments int) ([]wire.Attr, error) {
 	if segments < 0 || segments > MaxSegments || len(attrs)+segments > wire.MaxAttrs {
 		return nil, &Error{"", "too many segments for the attribute bits of a record"}
 	}
+	keys := p.keyAttrs()
+	if len(attrs)+segments+len(keys) > wire.MaxAttrs {
+		return nil, &Error{"", "too many segments for the attribute bits of a record"}
+	}
 	for i := range segments {
 		attrs = append(attrs, wire.Attr{Kind: wire.AttrSegment, Value: uint8(i)})
 	}
-	return attrs, nil
+	return append(attrs, keys...), nil
 }
 
 // policyAttrs is Attrs without segments: what every party must declare.

@@ -19,6 +19,11 @@ type canonicalPolicy struct {
 	DP                 *canonicalDP  `json:"dp"`
 	VendorIDs          []int         `json:"vendor_ids"`
 	RetentionDays      int           `json:"retention_days"`
+	// The multi-key fields are left out at their defaults, so that every
+	// policy written before them keeps its hash.
+	MatchKeys  []string   `json:"match_keys,omitempty"`
+	Duplicates Duplicates `json:"duplicates,omitempty"`
+	Conflicts  Conflicts  `json:"conflicts,omitempty"`
 }
 
 type canonicalRule struct {
@@ -43,6 +48,13 @@ func (p Policy) Canonical() []byte {
 		RateGranularity:    p.RateGranularity,
 		VendorIDs:          sortedSet(p.VendorIDs),
 		RetentionDays:      p.RetentionDays,
+		MatchKeys:          p.MatchKeys, // an order, not a set
+	}
+	if p.Duplicates != DuplicatesFirst {
+		c.Duplicates = p.Duplicates
+	}
+	if p.Conflicts != ConflictsBlock {
+		c.Conflicts = p.Conflicts
 	}
 	if p.DP != nil {
 		c.DP = &canonicalDP{Epsilon: p.DP.Epsilon}

@@ -38,7 +38,10 @@
 //
 // Canonical is a compact JSON object with every field present, in the order
 // min_rows, k, count_purposes, activation_purposes, activation_segments,
-// rate_granularity, dp, vendor_ids, retention_days. Rules have exactly one
+// rate_granularity, dp, vendor_ids, retention_days; then match_keys,
+// duplicates and conflicts, each only when it differs from its default (no
+// keys, "first", "block"), so that policies written before them keep their
+// hashes. match_keys is an order (the waterfall's), kept as given. Rules have exactly one
 // key (any_of or all_of); purpose and vendor lists are sorted ascending
 // without duplicates, segment names sorted by bytes; "dp" is null or
 // {"epsilon": E}, with E the shortest decimal that reads back as the same

@@ -14,6 +14,7 @@ type Evaluator struct {
 	activation ruleMasks
 	vendors    uint64   // 0 when the policy lists no vendors
 	segments   []uint64 // segments[j] is the bit of segment j, 0 if undeclared
+	keys       []uint64 // keys[i] is the presence bit of match key i; nil for one key
 }
 
 // ruleMasks is a purpose rule compiled to one mask per purpose: a purpose
@@ -74,6 +75,12 @@ func NewEvaluator(p Policy, attrs []wire.Attr) (*Evaluator, error) {
 	if len(p.VendorIDs) > 0 {
 		e.vendors = bit[wire.Attr{Kind: wire.AttrVendors}]
 	}
+	for _, a := range p.keyAttrs() {
+		if bit[a] == 0 {
+			return nil, &MissingAttrError{Missing: []wire.Attr{a}}
+		}
+		e.keys = append(e.keys, bit[a])
+	}
 	for _, a := range attrs {
 		if a.Kind == wire.AttrSegment {
 			for len(e.segments) <= int(a.Value) {
@@ -119,6 +126,22 @@ func (e *Evaluator) Segments(bits uint64) uint64 {
 	for j, b := range e.segments {
 		if bits&b != 0 {
 			mask |= 1 << j
+		}
+	}
+	return mask
+}
+
+// Keys returns which match keys the row carries, as a mask over the
+// policy's match keys in their order (bit i: key i present); a one-key
+// policy's rows always carry their one key.
+func (e *Evaluator) Keys(bits uint64) uint8 {
+	if e.keys == nil {
+		return 1
+	}
+	var mask uint8
+	for i, b := range e.keys {
+		if bits&b != 0 {
+			mask |= 1 << i
 		}
 	}
 	return mask

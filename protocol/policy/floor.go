@@ -16,6 +16,11 @@ import (
 //   - dp present with epsilon at most the floor's when the floor has dp;
 //   - vendor_ids a superset of the floor's.
 //
+// match_keys, duplicates and conflicts say how the two parties match, which
+// they agree on by the policy hash; they release nothing by themselves, and
+// every count they produce still passes k and the other release rules, so
+// the floor does not constrain them.
+//
 // Either policy failing Validate is an error too.
 func (p Policy) CheckFloor(floor Policy) error {
 	if err := floor.Validate(); err != nil {

@@ -58,6 +58,12 @@ func Parse(data []byte) (Policy, error) {
 			return decodeValue(raw, key, "an array of integers", &p.VendorIDs)
 		case "retention_days":
 			return decodeValue(raw, key, "an integer", &p.RetentionDays)
+		case "match_keys":
+			return decodeValue(raw, key, "an array of strings", &p.MatchKeys)
+		case "duplicates":
+			return decodeValue(raw, key, "a string", &p.Duplicates)
+		case "conflicts":
+			return decodeValue(raw, key, "a string", &p.Conflicts)
 		}
 		return errUnknownField("", key)
 	})

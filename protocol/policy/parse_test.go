@@ -25,7 +25,7 @@ func TestParseFull(t *testing.T) {
 	doc := `{"min_rows": 5000, "k": 100, "count_purposes": {"all_of": [9, 7]},
 		"activation_purposes": {"all_of": [1, 3, 4, 2]}, "activation_segments": ["b", "a.1"],
 		"rate_granularity": "decile", "dp": {"epsilon": 0.5}, "vendor_ids": [755, 1],
-		"retention_days": 7}`
+		"retention_days": 7, "match_keys": ["phone", "email"], "duplicates": "drop", "conflicts": "ignore"}`
 	p, err := Parse([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +40,9 @@ func TestParseFull(t *testing.T) {
 		DP:                 &DP{Epsilon: 0.5},
 		VendorIDs:          []int{755, 1},
 		RetentionDays:      7,
+		MatchKeys:          []string{"phone", "email"},
+		Duplicates:         DuplicatesDrop,
+		Conflicts:          ConflictsIgnore,
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("Parse = %+v\nwant    %+v", p, want)

@@ -47,6 +47,11 @@ type Policy struct {
 	DP                 *DP   // nil: no noise
 	VendorIDs          []int // TCF vendors that must all have consent; empty = no vendor check
 	RetentionDays      int   // blinded data is deleted this many days after the results
+	// MatchKeys is the ordered list of keys of a multi-key session (the
+	// waterfall's rounds); empty means the session's one match_key.
+	MatchKeys  []string
+	Duplicates Duplicates // what a party does with a value on several of its rows
+	Conflicts  Conflicts  // whether earlier keys on both rows block a link
 }
 
 // Default returns the default policy of DESIGN.md sections 4 and 5.
@@ -60,6 +65,8 @@ func Default() Policy {
 		RateGranularity:    Percent,
 		VendorIDs:          []int{},
 		RetentionDays:      30,
+		Duplicates:         DuplicatesFirst,
+		Conflicts:          ConflictsBlock,
 	}
 }
 

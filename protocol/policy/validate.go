@@ -44,6 +44,15 @@ func (p Policy) Validate() error {
 	if p.RetentionDays < 1 || p.RetentionDays > MaxRetentionDays {
 		return &Error{"retention_days", "must be 1..3650"}
 	}
+	if err := validateKeys(p.MatchKeys); err != nil {
+		return err
+	}
+	if p.Duplicates != DuplicatesFirst && p.Duplicates != DuplicatesDrop {
+		return &Error{"duplicates", `must be "first" or "drop"`}
+	}
+	if p.Conflicts != ConflictsBlock && p.Conflicts != ConflictsIgnore {
+		return &Error{"conflicts", `must be "block" or "ignore"`}
+	}
 	return nil
 }
 

@@ -25,6 +25,13 @@
 // content has exactly one encoding and one digest. Re-sending the same part
 // yields the same digest, which makes part uploads idempotent.
 //
+// A kind-blinded part whose header declares key attributes (AttrKey) is
+// keyed (SPEC.md section 3.2), for multi-key sessions: each record is its
+// attribute bytes, then one element per set key presence bit, and each
+// chunk carries the byte size of its records after the count, which the
+// records must fill exactly. Header.SplitRecord splits a record of either
+// layout into its attribute bits and elements.
+//
 // Records returned by Reader.Next before io.EOF are tentative: they come
 // from a completely read chunk, but the checksum is only verified at the
 // end. Stage them and commit only after io.EOF.

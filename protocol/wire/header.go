@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 
 	"github.com/blindjoin/blindjoin/protocol"
 )
@@ -89,6 +90,17 @@ const (
 	AttrVendors AttrKind = 3
 	// AttrSegment: member of the session's segment number Value (0..63).
 	AttrSegment AttrKind = 4
+	// AttrKey: the record carries an element of match key Value (KeyEmail,
+	// KeyPhone, KeyMAID). Declaring one makes the part keyed (SPEC.md
+	// section 3.2): its records carry one element per set key bit.
+	AttrKey AttrKind = 5
+)
+
+// Match key types, the values of AttrKey (SPEC.md section 4).
+const (
+	KeyEmail uint8 = 1
+	KeyPhone uint8 = 2
+	KeyMAID  uint8 = 3
 )
 
 func (k AttrKind) String() string {
@@ -101,6 +113,8 @@ func (k AttrKind) String() string {
 		return "vendors"
 	case AttrSegment:
 		return "segment"
+	case AttrKey:
+		return "key"
 	}
 	return fmt.Sprintf("AttrKind(%d)", uint8(k))
 }
@@ -120,6 +134,8 @@ func (k AttrKind) valueOK(v uint8) bool {
 		return v == 0
 	case AttrSegment:
 		return v <= 63
+	case AttrKey:
+		return v >= KeyEmail && v <= KeyMAID
 	}
 	return false
 }
@@ -135,11 +151,32 @@ type Header struct {
 	Attrs   []Attr
 }
 
+// Keyed reports whether the header declares match keys (AttrKey): its
+// records then have the keyed layout of SPEC.md section 3.2, attribute
+// bytes first, then one element per set key bit, and its chunks carry
+// their size in bytes.
+func (h *Header) Keyed() bool { return h.keyMask() != 0 }
+
+// keyMask selects the attribute bits that are key presence bits.
+func (h *Header) keyMask() uint64 {
+	var m uint64
+	for i, a := range h.Attrs {
+		if a.Kind == AttrKey {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+// attrBytes is the number of attribute bytes of a record.
+func (h *Header) attrBytes() int { return (len(h.Attrs) + 7) / 8 }
+
 // RecordSize is the size in bytes of one record, or 0 for an unknown kind.
+// For a keyed header it is the largest record, the one with every key.
 func (h *Header) RecordSize() int {
 	switch h.Kind {
 	case KindBlinded:
-		return ElementSize + (len(h.Attrs)+7)/8
+		return ElementSize*max(1, bits.OnesCount64(h.keyMask())) + h.attrBytes()
 	case KindElements:
 		return ElementSize
 	case KindJoin:
@@ -151,8 +188,20 @@ func (h *Header) RecordSize() int {
 // size is the encoded size of the header.
 func (h *Header) size() int { return fixedHeaderSize + 2*len(h.Attrs) }
 
-// padMask selects the bits of a record's last byte that lie beyond the
-// declared attributes and must be zero (0 when there are none).
+// SplitRecord returns the attribute bits of a kind-blinded record of this
+// part and its elements: one for a record of the v1 layout, one per set key
+// bit (in the order of the key attributes) for a keyed one. rec must be a
+// record that a Reader of this header returned.
+func (h *Header) SplitRecord(rec []byte) (attrs uint64, elems []byte) {
+	if h.Keyed() {
+		n := h.attrBytes()
+		return UnpackAttrs(rec[:n]), rec[n:]
+	}
+	return UnpackAttrs(rec[ElementSize:]), rec[:ElementSize]
+}
+
+// padMask selects the bits of a record's last attribute byte that lie
+// beyond the declared attributes and must be zero (0 when there are none).
 func (h *Header) padMask() byte {
 	if h.Kind != KindBlinded || len(h.Attrs)%8 == 0 {
 		return 0
@@ -186,7 +235,7 @@ func (h *Header) check() (int, error) {
 	if h.Kind != KindBlinded && len(h.Attrs) != 0 {
 		return offNAttrs, fmt.Errorf("%w: %s parts carry no attributes", ErrHeader, h.Kind)
 	}
-	var seen [4]uint64 // one bit per (kind, value); values are < 64
+	var seen [5]uint64 // one bit per (kind, value); values are < 64
 	for i, a := range h.Attrs {
 		off := fixedHeaderSize + 2*i
 		if !a.Kind.valueOK(a.Value) {
@@ -236,10 +285,19 @@ func MaxRecords(h Header) int {
 	}
 	rec := h.RecordSize()
 	avail := MaxPartSize - h.size() - tailSize
-	fullChunk := countSize + MaxChunkRecords*rec
+	fullChunk := h.chunkHeaderSize() + MaxChunkRecords*rec
 	n := avail / fullChunk * MaxChunkRecords
-	if rest := avail % fullChunk; rest > countSize {
-		n += (rest - countSize) / rec
+	if rest := avail % fullChunk; rest > h.chunkHeaderSize() {
+		n += (rest - h.chunkHeaderSize()) / rec
 	}
 	return n
+}
+
+// chunkHeaderSize is the size of what precedes a chunk's records: the
+// record count, and for keyed parts the records' size in bytes.
+func (h *Header) chunkHeaderSize() int {
+	if h.Keyed() {
+		return 2 * countSize
+	}
+	return countSize
 }

@@ -25,11 +25,13 @@ type Reader struct {
 	r       io.Reader
 	hash    hash.Hash
 	h       Header
-	recSize int
+	recSize int // the record size; for keyed parts, the largest
 	padMask byte
+	keyed   keyedLayout
 	off     int64  // bytes consumed from r
 	buf     []byte // records of the current chunk
 	pos     int    // offset in buf of the next record
+	left    int    // records of buf not yet returned
 	total   uint64 // records in the chunks read so far
 	short   bool   // the last chunk held fewer than MaxChunkRecords records
 	scratch [sha256.Size]byte
@@ -51,7 +53,7 @@ func (r *Reader) Header() Header { return r.h.clone() }
 
 // Records is the number of records Next has returned.
 func (r *Reader) Records() uint64 {
-	return r.total - uint64((len(r.buf)-r.pos)/r.recSize)
+	return r.total - uint64(r.left)
 }
 
 // Digest is the SHA-256 checksum of the part (what the transcript records);
@@ -81,8 +83,12 @@ func (r *Reader) Next() ([]byte, error) {
 		}
 	}
 	end := r.pos + r.recSize
+	if r.keyed.on {
+		end = r.pos + r.keyed.size(r.buf[r.pos:])
+	}
 	rec := r.buf[r.pos:end:end]
 	r.pos = end
+	r.left--
 	return rec, nil
 }
 
@@ -151,6 +157,7 @@ func (r *Reader) readHeader() error {
 		return fail(int64(off), err)
 	}
 	r.h, r.recSize, r.padMask = h, h.RecordSize(), h.padMask()
+	r.keyed = newKeyedLayout(&h)
 	return nil
 }
 
@@ -171,6 +178,12 @@ func (r *Reader) readChunk() error {
 		return fail(countOff, fmt.Errorf("%w: a short chunk is not the last", ErrChunk))
 	}
 	need := int(count) * r.recSize
+	if r.keyed.on {
+		var err error
+		if need, err = r.keyed.readSize(r, count); err != nil {
+			return err
+		}
+	}
 	if r.off+int64(need)+tailSize > MaxPartSize {
 		return fail(countOff, ErrTooLarge)
 	}
@@ -188,7 +201,11 @@ func (r *Reader) readChunk() error {
 		}
 		r.buf = r.buf[:len(r.buf)+step]
 	}
-	if r.padMask != 0 {
+	if r.keyed.on {
+		if err := r.keyed.check(r.buf, dataOff, count); err != nil {
+			return err
+		}
+	} else if r.padMask != 0 {
 		for i := r.recSize - 1; i < need; i += r.recSize {
 			if r.buf[i]&r.padMask != 0 {
 				return fail(dataOff+int64(i), fmt.Errorf("%w: attribute bits set beyond the declared attributes", ErrRecord))
@@ -196,6 +213,7 @@ func (r *Reader) readChunk() error {
 		}
 	}
 	r.total += uint64(count)
+	r.left = int(count)
 	r.short = count < MaxChunkRecords
 	return nil
 }

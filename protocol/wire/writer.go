@@ -24,10 +24,12 @@ type Writer struct {
 	countAt int    // offset in buf of the current chunk's count
 	recSize int
 	padMask byte
+	keyed   keyedLayout
 	final   bool
 	limit   uint64 // MaxRecords of the header
 	records uint64
 	inChunk int
+	chunkAt int // offset in buf of the current chunk's first record
 	size    int64
 	digest  [sha256.Size]byte
 	closed  bool
@@ -40,28 +42,46 @@ func NewWriter(w io.Writer, h Header) (*Writer, error) {
 	if err := h.Validate(); err != nil {
 		return nil, err
 	}
-	buf := make([]byte, 0, max(initialBuffer, h.size()+countSize+h.RecordSize()))
+	buf := make([]byte, 0, max(initialBuffer, h.size()+h.chunkHeaderSize()+h.RecordSize()))
 	buf = appendHeader(buf, &h)
 	wr := &Writer{
 		w:       w,
 		hash:    sha256.New(),
 		countAt: len(buf),
-		buf:     append(buf, 0, 0, 0, 0),
 		recSize: h.RecordSize(),
 		padMask: h.padMask(),
+		keyed:   newKeyedLayout(&h),
 		final:   h.Final,
 		limit:   uint64(MaxRecords(h)),
 	}
+	wr.buf = wr.appendChunkHeader(buf)
 	return wr, nil
+}
+
+// appendChunkHeader appends the placeholder of a chunk's count (and of
+// its size in bytes, for keyed parts) to buf and marks where records start.
+func (w *Writer) appendChunkHeader(buf []byte) []byte {
+	w.countAt = len(buf)
+	buf = append(buf, 0, 0, 0, 0)
+	if w.keyed.on {
+		buf = append(buf, 0, 0, 0, 0)
+	}
+	w.chunkAt = len(buf)
+	return buf
 }
 
 // WriteRecord appends one record. rec must be exactly RecordSize bytes,
 // with the attribute bits beyond the header's attributes zero (see
-// PackAttrs); rec is copied, so the caller may reuse it at once. A rejected
-// record (ErrRecord, or ErrTooLarge once the part holds MaxRecords records)
-// leaves the part unchanged.
+// PackAttrs); for a keyed part it is the attribute bytes followed by one
+// element per set key bit (SPEC.md section 3.2). rec is copied, so the
+// caller may reuse it at once. A rejected record (ErrRecord, or ErrTooLarge
+// once the part holds MaxRecords records) leaves the part unchanged.
 func (w *Writer) WriteRecord(rec []byte) error {
-	if len(rec) != w.recSize || rec[len(rec)-1]&w.padMask != 0 {
+	if w.keyed.on {
+		if err := w.keyed.recordError(rec); err != nil {
+			return err
+		}
+	} else if len(rec) != w.recSize || rec[len(rec)-1]&w.padMask != 0 {
 		return w.badRecord(rec)
 	}
 	if w.err != nil {
@@ -102,15 +122,22 @@ func (w *Writer) grow(n int) {
 
 // flushChunk writes the buffered full chunk and starts the next one.
 func (w *Writer) flushChunk() error {
-	binary.BigEndian.PutUint32(w.buf[w.countAt:], uint32(w.inChunk))
+	w.putChunkHeader()
 	w.hash.Write(w.buf)
 	if err := w.emit(); err != nil {
 		return err
 	}
-	w.countAt = 0
-	w.buf = append(w.buf[:0], 0, 0, 0, 0)
+	w.buf = w.appendChunkHeader(w.buf[:0])
 	w.inChunk = 0
 	return nil
+}
+
+// putChunkHeader fills in the current chunk's count (and size).
+func (w *Writer) putChunkHeader() {
+	binary.BigEndian.PutUint32(w.buf[w.countAt:], uint32(w.inChunk))
+	if w.keyed.on {
+		binary.BigEndian.PutUint32(w.buf[w.countAt+countSize:], uint32(len(w.buf)-w.chunkAt))
+	}
 }
 
 // emit writes the whole buffer to the underlying writer.
@@ -138,9 +165,13 @@ func (w *Writer) Close() error {
 		return fmt.Errorf("%w: a non-final part must hold at least one record", ErrChunk)
 	}
 	w.closed = true
-	binary.BigEndian.PutUint32(w.buf[w.countAt:], uint32(w.inChunk))
 	if w.inChunk > 0 {
+		w.putChunkHeader()
 		w.buf = append(w.buf, 0, 0, 0, 0) // end marker
+	} else {
+		// The count placeholder is the end marker; a keyed chunk's size
+		// placeholder goes, since no chunk follows.
+		w.buf = w.buf[:w.countAt+countSize]
 	}
 	w.buf = binary.BigEndian.AppendUint64(w.buf, w.records)
 	w.hash.Write(w.buf)

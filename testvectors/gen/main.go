@@ -1,5 +1,6 @@
 // Command gen writes blindjoin's own test vectors, records.json,
-// encodings.json and intersection.json, into the current directory. It runs
+// encodings.json, intersection.json and multikey.json, into the current
+// directory. It runs
 // from "go generate ./testvectors" (the directive is in ../embed.go).
 //
 // The output is deterministic, so CI can check that regenerating leaves the
@@ -48,6 +49,7 @@ func run() error {
 		{"records.json", recordsFile},
 		{"encodings.json", encodingsFile},
 		{"intersection.json", intersectionFile},
+		{"multikey.json", multiKeyFile},
 	}
 	// Build everything before writing anything, so a failed check leaves
 	// the existing files alone.

@@ -78,6 +78,19 @@ func BlindedRecord(el blind.Element, bits uint64, attrs []wire.Attr) []byte {
 	return rec
 }
 
+// KeyedRecord builds a record of the keyed layout (protocol/SPEC.md
+// section 3.2): the attribute bytes of bits, whose key presence bits the
+// caller sets, then elems, one per present key in the order of the key
+// attributes.
+func KeyedRecord(elems []blind.Element, bits uint64, attrs []wire.Attr) []byte {
+	rec := make([]byte, (len(attrs)+7)/8, (len(attrs)+7)/8+len(elems)*wire.ElementSize)
+	wire.PackAttrs(rec, bits, len(attrs))
+	for _, el := range elems {
+		rec = append(rec, el[:]...)
+	}
+	return rec
+}
+
 // AllBits sets every attribute bit of attrs: full consent, every segment.
 func AllBits(attrs []wire.Attr) uint64 { return 1<<len(attrs) - 1 }
 

@@ -16,6 +16,7 @@ type File struct {
 	Records       []Record       `json:"records,omitempty"`
 	Encodings     []Encoding     `json:"encodings,omitempty"`
 	Intersections []Intersection `json:"intersections,omitempty"`
+	MultiKey      []MultiKey     `json:"multikey,omitempty"`
 }
 
 // Expect values of a Record.
@@ -79,4 +80,50 @@ type Intersection struct {
 	A       []Record `json:"a"`
 	B       []Record `json:"b"`
 	Overlap *int     `json:"overlap"`
+}
+
+// MultiKey is a multi-key session (protocol/SPEC.md section 11): the
+// advertiser's rows A and the media partner's rows B, each with a record
+// per match key it has, and the outcome of the waterfall under each
+// setting of duplicates and conflicts.
+type MultiKey struct {
+	Comment   string     `json:"comment,omitempty"`
+	MatchKeys []string   `json:"match_keys"`
+	A         []KeyedRow `json:"a"`
+	B         []KeyedRow `json:"b"`
+	Outcomes  []Outcome  `json:"outcomes"`
+}
+
+// KeyedRow is one row of a party in a multi-key session: a valid record for
+// each match key it has (the record's type is the key, or sha256 for a
+// pre-hashed one), nil for the others.
+type KeyedRow struct {
+	Comment string  `json:"comment,omitempty"`
+	Email   *Record `json:"email,omitempty"`
+	Phone   *Record `json:"phone,omitempty"`
+	MAID    *Record `json:"maid,omitempty"`
+}
+
+// Outcome is what the waterfall gives under one setting: the pairs of
+// each round in key order, the overlap (their sum) and every link.
+type Outcome struct {
+	Duplicates string  `json:"duplicates"`
+	Conflicts  string  `json:"conflicts"`
+	Rounds     []Round `json:"rounds"`
+	Overlap    *int    `json:"overlap"`
+	Links      []Link  `json:"links"`
+}
+
+// Round is the pairs linked on one key.
+type Round struct {
+	Key   string `json:"key"`
+	Pairs *int   `json:"pairs"`
+}
+
+// Link is one linked pair: row A of the advertiser, row B of the media
+// partner (0-based), and the key that linked them.
+type Link struct {
+	A   *int   `json:"a"`
+	B   *int   `json:"b"`
+	Key string `json:"key"`
 }

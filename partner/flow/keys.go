@@ -1,0 +1,289 @@
+package flow
+
+import (
+	"cmp"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"hash"
+	"math/bits"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/blindjoin/blindjoin/partner/csvin"
+	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/identifier"
+	"github.com/blindjoin/blindjoin/protocol/policy"
+	"github.com/blindjoin/blindjoin/protocol/wire"
+)
+
+// ErrKeyColumns is returned when the key columns of the options do not fit
+// the session's match keys.
+var ErrKeyColumns = errors.New("flow: the identifier columns do not fit the session's match keys")
+
+// keyColumn is one identifier column of a multi-key party: the session key
+// (index in the session's key order) it holds and how to read it.
+type keyColumn struct {
+	key  int
+	name string          // the key's name: email, phone or maid
+	typ  identifier.Type // its type, or identifier.SHA256 for a pre-hashed column
+}
+
+// multi reports whether the session matches on several keys: rows then
+// carry one identifier per present key (protocol/SPEC.md section 11).
+func (info *sessionInfo) multi() bool { return len(info.keys) > 1 }
+
+// sessionKeys is the session's match keys in priority order.
+func sessionKeys(s api.Session) []string {
+	if len(s.MatchKeys) > 0 {
+		return s.MatchKeys
+	}
+	return []string{s.MatchKey}
+}
+
+// resolveKeys maps the options' columns to the session's keys: in a
+// multi-key session Options.KeyColumns names a column per key the party
+// has (a key without one is absent on every row), and becomes the reader's
+// ID column (the first present key) and further key columns. A one-key
+// session takes Columns.ID, or its key's entry in KeyColumns.
+func (r *runner) resolveKeys(s api.Session) error {
+	info := r.info
+	info.keys = sessionKeys(s)
+	cols := r.opts.KeyColumns
+	for k := range cols {
+		if !slices.Contains(info.keys, k) {
+			return fmt.Errorf("%w: a column is given for %s, which the session does not match on (its keys: %s)", ErrKeyColumns, k, strings.Join(info.keys, ", "))
+		}
+	}
+	for _, k := range r.opts.HashedKeys {
+		if _, ok := cols[k]; !ok && (len(cols) > 0 || k != info.keys[0]) {
+			return fmt.Errorf("%w: --hashed names %s, but no column of the input holds that key", ErrKeyColumns, k)
+		}
+	}
+	hashed := func(k string) bool { return slices.Contains(r.opts.HashedKeys, k) }
+	if !info.multi() {
+		if col, ok := cols[info.keys[0]]; ok {
+			r.opts.Columns.ID = col
+		}
+		if r.opts.Columns.ID == "" {
+			return fmt.Errorf("%w: name the %s column", ErrKeyColumns, info.keys[0])
+		}
+		if hashed(info.keys[0]) {
+			info.matchKey = identifier.SHA256
+		}
+		return nil
+	}
+	if len(cols) == 0 {
+		return fmt.Errorf("%w: the session matches on %s: name the column of each key the input has (--key %s=COLUMN ...), not one identifier column",
+			ErrKeyColumns, strings.Join(info.keys, ", "), info.keys[0])
+	}
+	r.opts.Columns.ID, r.opts.Columns.Keys = "", nil
+	for i, k := range info.keys {
+		col, ok := cols[k]
+		if !ok {
+			continue
+		}
+		typ := identifier.Type(k)
+		if hashed(k) {
+			typ = identifier.SHA256
+		}
+		info.keyCols = append(info.keyCols, keyColumn{key: i, name: k, typ: typ})
+		if r.opts.Columns.ID == "" {
+			r.opts.Columns.ID = col
+		} else {
+			r.opts.Columns.Keys = append(r.opts.Columns.Keys, col)
+		}
+	}
+	for i, a := range info.attrs {
+		if a.Kind == wire.AttrKey {
+			info.keyBits = append(info.keyBits, uint(i))
+		}
+	}
+	if len(info.keyBits) != len(info.keys) {
+		return fmt.Errorf("%w: the policy declares %d key bits for %d keys", ErrBadSession, len(info.keyBits), len(info.keys))
+	}
+	return nil
+}
+
+// KeyCounts is one match key's part of a multi-key party's summary.
+type KeyCounts struct {
+	Key string `json:"key"`
+	// Valid is the rows uploaded with this key, after duplicates.
+	Valid int64 `json:"valid"`
+	// Invalid counts, by reason, the rows of which this key alone was
+	// dropped because its cell did not normalize.
+	Invalid map[string]int64 `json:"invalid_by_reason"`
+	// Duplicates is the rows that lost this key to rule 2 (the value on
+	// an earlier row, or on several rows with "drop").
+	Duplicates int64 `json:"duplicates"`
+	// Linked is the pairs the clean room linked on this key, when
+	// released (overlap_by_key).
+	Linked *int64 `json:"linked"`
+}
+
+// keyedRow is a counting row of a multi-key party before duplicates: its
+// identifiers by session key index.
+type keyedRow struct {
+	number  uint32
+	bits    uint64
+	present uint8
+	ids     [policy.MaxMatchKeys][32]byte
+}
+
+// keyedStage holds a multi-key party's counting rows until the whole input
+// is read: rule 2 ("drop") needs every row before it can drop a value.
+type keyedStage struct {
+	info   *sessionInfo
+	rows   []keyedRow
+	counts []KeyCounts // by session key index
+}
+
+func newKeyedStage(info *sessionInfo) *keyedStage {
+	st := &keyedStage{info: info, counts: make([]KeyCounts, len(info.keys))}
+	for i, k := range info.keys {
+		st.counts[i] = KeyCounts{Key: k, Invalid: map[string]int64{}}
+	}
+	return st
+}
+
+// add classifies a row whose consent and segments gave bits: each key
+// column is normalized on its own (rule 1); an invalid cell drops that key
+// only and is reported in rejects.csv as such. A row without any valid key
+// is a reject.
+func (st *keyedStage) add(c *classifier, row csvin.Row, number uint32, bits uint64, rejects *csv.Writer) *reject {
+	kr := keyedRow{number: number, bits: bits}
+	var reasons []string
+	for j, kc := range st.info.keyCols {
+		cell := row.ID
+		if j > 0 {
+			cell = row.Keys[j-1]
+		}
+		if strings.TrimSpace(cell) == "" {
+			continue
+		}
+		d, _, err := c.norm.Digest(kc.typ, cell)
+		if err != nil {
+			reason := "invalid " + kc.name
+			if ie, ok := errors.AsType[*identifier.Error](err); ok {
+				reason += ": " + ie.Reason
+			}
+			st.counts[kc.key].Invalid[reason]++
+			reasons = append(reasons, reason)
+			continue
+		}
+		kr.ids[kc.key] = d
+		kr.present |= 1 << kc.key
+	}
+	if kr.present == 0 {
+		if len(reasons) == 0 {
+			return &reject{key: reasonNoKey}
+		}
+		return &reject{key: reasonNoValidKey, detail: strings.Join(reasons, "; ")}
+	}
+	for _, reason := range reasons {
+		rejects.Write([]string{strconv.FormatUint(uint64(number), 10), reason + " (this key dropped, the row kept)"})
+	}
+	st.rows = append(st.rows, kr)
+	return nil
+}
+
+// Reject keys of multi-key rows.
+const (
+	reasonNoKey      = "no identifier in any key column"
+	reasonNoValidKey = "no valid identifier"
+	reasonNoKeyLeft  = "every identifier also on other rows (duplicates)"
+)
+
+// finish applies rule 2 to the staged rows, per key: a value on several
+// rows stays on the first ("first") or on none ("drop"). A row left with
+// no key is rejected (written to rejects after the rows read, since it is
+// known only now). The kept rows, with their identifiers in key order, go
+// to a and the fingerprint.
+func (st *keyedStage) finish(a *audience, fp hash.Hash, rejects *csv.Writer, mode policy.Duplicates) {
+	for k := range st.info.keys {
+		st.dedupe(k, mode, rejects)
+	}
+	var buf [4 + 32 + 8]byte
+	for _, kr := range st.rows {
+		if kr.present == 0 {
+			a.rejected[reasonNoKeyLeft]++
+			rejects.Write([]string{strconv.FormatUint(uint64(kr.number), 10), reasonNoKeyLeft})
+			continue
+		}
+		a.identStart = append(a.identStart, uint32(a.digests.n))
+		a.keys = append(a.keys, kr.present)
+		a.bits.append(kr.bits)
+		a.rows = append(a.rows, kr.number)
+		for k := range st.info.keys {
+			if kr.present&(1<<k) != 0 {
+				a.digests.append(kr.ids[k])
+				writeFingerprint(fp, buf[:], kr.number, &kr.ids[k], kr.bits|uint64(k)<<62)
+				st.counts[k].Valid++
+			}
+		}
+	}
+	a.keyCounts = st.counts
+	st.rows = nil
+}
+
+// dedupe removes the repeated values of key k (rule 2).
+func (st *keyedStage) dedupe(k int, mode policy.Duplicates, rejects *csv.Writer) {
+	// values maps each value to the index in st.rows of its first row,
+	// stored as -1-index once another row repeats it: one map entry and no
+	// allocation per value.
+	values := map[[16]byte]int32{}
+	bit := uint8(1) << k
+	name := st.info.keys[k]
+	for i := range st.rows {
+		kr := &st.rows[i]
+		if kr.present&bit == 0 {
+			continue
+		}
+		v := [16]byte(kr.ids[k][:16])
+		first, dup := values[v]
+		if !dup {
+			values[v] = int32(i)
+			continue
+		}
+		if first >= 0 {
+			values[v] = -1 - first
+		} else {
+			first = -1 - first
+		}
+		kr.present &^= bit
+		st.counts[k].Duplicates++
+		firstRow := st.rows[first].number
+		rejects.Write([]string{strconv.FormatUint(uint64(kr.number), 10),
+			reasonDuplicate + name + ": same " + name + " as row " + strconv.FormatUint(uint64(firstRow), 10) + " (this key dropped)"})
+	}
+	if mode != policy.DuplicatesDrop {
+		return
+	}
+	var firsts []int32
+	for _, first := range values {
+		if first < 0 {
+			firsts = append(firsts, -1-first)
+		}
+	}
+	slices.SortFunc(firsts, func(a, b int32) int { return cmp.Compare(a, b) })
+	for _, i := range firsts {
+		kr := &st.rows[i]
+		kr.present &^= bit
+		st.counts[k].Duplicates++
+		rejects.Write([]string{strconv.FormatUint(uint64(kr.number), 10),
+			reasonDuplicate + name + `: on other rows too, dropped from all ("duplicates": "drop")`})
+	}
+}
+
+// identifiers is the number of identifiers of the given kept rows.
+func (a *audience) identifiers(rows []uint32) int {
+	if a.keys == nil {
+		return len(rows)
+	}
+	n := 0
+	for _, row := range rows {
+		n += bits.OnesCount8(a.keys[row])
+	}
+	return n
+}
