@@ -1,19 +1,12 @@
 package main
 
 import (
-	"cmp"
-	"crypto/ed25519"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"slices"
 	"strings"
 
-	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/partner/audit"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
 )
 
@@ -47,19 +40,13 @@ func runAuditVerify(args []string, std stdio) int {
 		fmt.Fprintf(std.err, "blindjoin audit verify: %v\n", err)
 		return exitFail
 	}
-	t, err := transcript.ParseTranscript(data)
-	if err == nil {
-		err = transcript.Verify(t, pub)
-	}
-	if errors.Is(err, transcript.ErrSignature) {
-		err = signatureMismatch(err, t.Head.KeyID, pub)
-	}
+	t, err := audit.Verify(data, pub)
 	if err != nil {
 		fmt.Fprintf(std.out, "FAILED %s: %v\n", pos[0], err)
 		return exitFail
 	}
 	fmt.Fprintf(std.out, "ok     %s: session %s, %d events, head signed by key %s\n", pos[0], t.SessionID, len(t.Events), t.Head.KeyID)
-	writeTimeline(std.out, t.Events)
+	writeTimeline(std.out, audit.Timeline(t.Events))
 
 	failed := 0
 	report := func(what, msg string, err error) {
@@ -71,14 +58,18 @@ func runAuditVerify(args []string, std stdio) int {
 		fmt.Fprintf(std.out, "%s\n", msg)
 	}
 	for _, path := range uploads {
-		msg, err := checkUpload(path, t)
-		report(path, "ok     "+path+": "+msg, err)
+		u, err := audit.Upload(path, t)
+		report(path, fmt.Sprintf("ok     %s: %s part %d of %s, %d records, digest recorded", path, u.Kind, u.Part, u.Side, u.Records), err)
 	}
-	msg, err := checkCommitments(t)
-	report("results", msg, err)
+	c, err := audit.Commitments(t)
+	report("results", commitmentText[c], err)
 	if *resultsPath != "" {
-		msg, err := checkResultsFile(*resultsPath, t)
-		report(*resultsPath, "ok     "+*resultsPath+": "+msg, err)
+		o, err := audit.ResultsFile(*resultsPath, t)
+		msg := fmt.Sprintf("ok     %s: %s results are those the computed event commits to", *resultsPath, o.Role)
+		if o.Legacy {
+			msg = fmt.Sprintf("ok     %s: %s results match the unsalted digest of a transcript from before result commitments", *resultsPath, o.Role)
+		}
+		report(*resultsPath, msg, err)
 	}
 	if failed > 0 {
 		fmt.Fprintf(std.out, "%d check(s) failed\n", failed)
@@ -87,103 +78,18 @@ func runAuditVerify(args []string, std stdio) int {
 	return exitOK
 }
 
-// signatureMismatch says which key signed a head that the given key does
-// not verify: another key (the operator rotated it, or this is another
-// clean room's transcript), or the same key id, hence an altered head.
-func signatureMismatch(err error, signedBy string, given ed25519.PublicKey) error {
-	givenID := transcript.KeyID(given)
-	if signedBy != givenID {
-		return fmt.Errorf("%w: the head was signed by key %s, and the key given (--server-key) is %s: ask the operator for the public key of %s (blindjoind keys show)", err, signedBy, givenID, signedBy)
-	}
-	return fmt.Errorf("%w: the head names the key given (%s) but its signature does not verify: the head was altered", err, givenID)
+var commitmentText = map[audit.Commitment]string{
+	audit.Committed:   "ok     results: the computed event commits to both parties' results; only their owner can open each commitment (--results)",
+	audit.NotComputed: "--     results: the session has not been computed; no results to check",
+	audit.LegacyDigests: "note   results: recorded as unsalted digests by a clean room older than result commitments; " +
+		"the media partner can recover the advertiser's segment counts from them",
 }
-
-// maxFactLen is the longest data value the timeline shows whole; digests
-// and commitments are shortened.
-const maxFactLen = 24
 
 // writeTimeline writes one line per event: time, actor, type, and its
-// data as key=value facts, in key order.
-func writeTimeline(w io.Writer, events []transcript.Event) {
+// data as key=value facts.
+func writeTimeline(w io.Writer, entries []audit.Entry) {
 	fmt.Fprintln(w, "timeline")
-	for _, e := range events {
-		facts := make([]string, 0, len(e.Data))
-		for _, k := range slices.Sorted(maps.Keys(e.Data)) {
-			v := e.Data[k]
-			if len(v) > maxFactLen {
-				v = v[:maxFactLen/2] + "…"
-			}
-			facts = append(facts, k+"="+v)
-		}
-		fmt.Fprintf(w, "  %3d  %s  %-12s %-20s %s\n", e.Seq, e.Time.UTC().Format("2006-01-02 15:04:05"), e.Actor, e.Type, strings.Join(facts, " "))
+	for _, e := range entries {
+		fmt.Fprintf(w, "  %3d  %s  %-12s %-20s %s\n", e.Seq, e.Time.UTC().Format("2006-01-02 15:04:05"), e.Actor, e.Type, strings.Join(e.Facts, " "))
 	}
-}
-
-// checkUpload finds one part file of this party in the transcript.
-func checkUpload(path string, t transcript.Transcript) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	u, err := t.FindUpload(f)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%s part %d of %s, %d records, digest recorded", u.Kind, u.Part, u.Side, u.Records), nil
-}
-
-// checkCommitments is what anyone can check of the results without them:
-// the computed event, if any, commits to both parties' results. A
-// transcript recorded before commitments is reported, not failed: its
-// history is signed and cannot be rewritten.
-func checkCommitments(t transcript.Transcript) (string, error) {
-	_, err := t.ResultCommitments()
-	switch {
-	case errors.Is(err, transcript.ErrNotComputed):
-		return "--     results: the session has not been computed; no results to check", nil
-	case errors.Is(err, transcript.ErrLegacyResultDigest):
-		return "note   results: recorded as unsalted digests by a clean room older than result commitments; " +
-			"the media partner can recover the advertiser's segment counts from them", nil
-	case err != nil:
-		return "", err
-	}
-	return "ok     results: the computed event commits to both parties' results; only their owner can open each commitment (--results)", nil
-}
-
-// checkResultsFile checks a party's results file, as the clean room released
-// it, against the commitment of the transcript for that party.
-func checkResultsFile(path string, t transcript.Transcript) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	dec := json.NewDecoder(f)
-	dec.DisallowUnknownFields() // a field the commitment does not cover must not pass unnoticed
-	var res api.Results
-	if err := dec.Decode(&res); err != nil || dec.More() {
-		return "", fmt.Errorf("not the results JSON the clean room releases (results.json of `blindjoin match`): %w", cmp.Or(err, errors.New("data after the results")))
-	}
-	if res.SessionID != t.SessionID {
-		return "", fmt.Errorf("these are the results of session %q, the transcript is of session %s", res.SessionID, t.SessionID)
-	}
-	if res.Role != api.RoleAdvertiser && res.Role != api.RoleMediaPartner {
-		return "", fmt.Errorf("these results are for role %q; only the advertiser's and the media partner's are committed to", res.Role)
-	}
-	nonce, err := hex.DecodeString(res.ResultNonce)
-	if err != nil {
-		return "", errors.New("result_nonce is not hex")
-	}
-	committed, err := res.CommittedJSON()
-	if err != nil {
-		return "", err
-	}
-	if err := t.CheckResult(string(res.Role), nonce, committed); err != nil {
-		return "", err
-	}
-	if len(nonce) == 0 {
-		return fmt.Sprintf("%s results match the unsalted digest of a transcript from before result commitments", res.Role), nil
-	}
-	return fmt.Sprintf("%s results are those the computed event commits to", res.Role), nil
 }

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
 	"io"
 	"maps"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/blindjoin/blindjoin/partner/flow"
+	"github.com/blindjoin/blindjoin/partner/wording"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
@@ -121,9 +120,7 @@ func describeCheck(w io.Writer, file string, s flow.Summary, found bool) {
 
 // countList writes counts by name, largest first: "Oui 4,000, Non 1,000".
 func countList(m map[string]int64) string {
-	names := slices.SortedFunc(maps.Keys(m), func(a, b string) int {
-		return cmp.Or(cmp.Compare(m[b], m[a]), strings.Compare(a, b))
-	})
+	names := wording.ByCount(m)
 	parts := make([]string, len(names))
 	for i, n := range names {
 		parts[i] = fmt.Sprintf("%s %s", n, thousands(m[n]))

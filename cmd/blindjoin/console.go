@@ -3,12 +3,7 @@ package main
 import (
 	"crypto/ed25519"
 	"fmt"
-	"html"
 	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 
 	"github.com/blindjoin/blindjoin/partner/console"
 	"github.com/blindjoin/blindjoin/partner/keystore"
@@ -61,7 +56,7 @@ func runConsole(args []string, std stdio) int {
 	fmt.Fprintln(std.out, url)
 	fmt.Fprintln(std.err, "blindjoin console: serving until interrupted (Ctrl-C); the URL holds this run's token: do not share it")
 	if !*noOpen {
-		if err := openBrowser(url, *dir); err != nil {
+		if err := console.OpenBrowser(url, *dir); err != nil {
 			fmt.Fprintf(std.err, "blindjoin console: no browser opened (%v): open the URL above\n", err)
 		}
 	}
@@ -71,36 +66,4 @@ func runConsole(args []string, std stdio) int {
 		return r.fail(std, err, "")
 	}
 	return exitOK
-}
-
-// openBrowser opens url in the user's browser through a 0600 redirect
-// file in dir, as Jupyter does, so that the token is not on a command
-// line that other local users can read in ps.
-func openBrowser(url, dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	page := filepath.Join(dir, "open-console.html")
-	body := `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=` + html.EscapeString(url) + `"><title>blindjoin console</title>`
-	if err := os.WriteFile(page, []byte(body), 0o600); err != nil {
-		return err
-	}
-	abs, err := filepath.Abs(page)
-	if err != nil {
-		return err
-	}
-	var cmd *exec.Cmd
-	switch runtime.GOOS {
-	case "darwin":
-		cmd = exec.Command("open", abs)
-	case "windows":
-		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", abs)
-	default:
-		cmd = exec.Command("xdg-open", abs)
-	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	go cmd.Wait()
-	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/blindjoin/blindjoin/internal/demo"
 )
 
 func TestDemo(t *testing.T) {
@@ -21,7 +23,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
 	t.Logf("demo took %s", time.Since(start))
-	var rep demoReport
+	var rep demo.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("--json must print one object: %v\n%s", err, out)
 	}

@@ -4,49 +4,23 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
-	"time"
 
+	"github.com/blindjoin/blindjoin/internal/demo"
 	"github.com/blindjoin/blindjoin/partner/flow"
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
-// demoProgress gives each party its own line reporter on w, each line
-// prefixed with the role; both write through one lock.
-func demoProgress(w io.Writer) func(role api.Role) flow.Progress {
-	var mu sync.Mutex
-	return func(role api.Role) flow.Progress {
-		return flow.NewLines(&prefixWriter{w: w, mu: &mu, prefix: "  " + roleText(role) + ": "}, 2*time.Second, time.Now)
-	}
-}
-
-// prefixWriter prefixes every write (one line each, from flow.Lines).
-type prefixWriter struct {
-	w      io.Writer
-	mu     *sync.Mutex
-	prefix string
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, err := io.WriteString(p.w, p.prefix+string(b)); err != nil {
-		return 0, err
-	}
-	return len(b), nil
-}
-
 // describeDemo writes what each side learned, how rows were excluded,
 // and the checks against the truth.
-func describeDemo(w io.Writer, r *demoReport) {
+func describeDemo(w io.Writer, r *demo.Report) {
 	fmt.Fprintf(w, "\nsession %s, policy %s (k = %d)\n", r.SessionID, r.PolicyHash, r.K)
 	for _, side := range []struct {
 		title string
 		s     flow.Summary
 		in    string
 	}{
-		{"What the advertiser (" + demoAdvertiser + ") learned", r.Advertiser, r.AdvertiserCSV},
-		{"What the media partner (" + demoPartner + ") learned", r.MediaPartner, r.PartnerCSV},
+		{"What the advertiser (" + demo.Advertiser + ") learned", r.Advertiser, r.AdvertiserCSV},
+		{"What the media partner (" + demo.Partner + ") learned", r.MediaPartner, r.PartnerCSV},
 	} {
 		fmt.Fprintf(w, "\n%s\ninput       %s\n", side.title, side.in)
 		describeRows(w, side.s)

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/blindjoin/blindjoin/partner/consent"
@@ -103,30 +99,15 @@ func (f *rowFlags) apply(std stdio, o *flow.Options) error {
 	if len(f.keys) == 0 {
 		o.KeyColumns = nil
 	}
-	o.RegionHints = localeRegions(std)
+	o.RegionHints = flow.LocaleRegions(std.getenv)
 	switch {
 	case *f.consentMap != "":
 		o.ConsentMap, err = consent.ParseMapping(*f.consentMap)
 		o.ConsentMapID = *f.consentMap
 	case *f.consentMapFile != "":
-		o.ConsentMap, o.ConsentMapID, err = readConsentMapFile(*f.consentMapFile)
+		o.ConsentMap, o.ConsentMapID, err = consent.ReadMappingFile(*f.consentMapFile)
 	}
 	return err
-}
-
-// readConsentMapFile reads a mapping file; its id for the resume record
-// is the SHA-256 of its bytes.
-func readConsentMapFile(path string) (*consent.Mapping, string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, "", err
-	}
-	m, err := consent.ReadMapping(bytes.NewReader(data))
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", path, err)
-	}
-	sum := sha256.Sum256(data)
-	return m, "file sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
 // explicit reports whether the flag name was given on the command line.
@@ -134,24 +115,6 @@ func explicit(fs *flag.FlagSet, name string) bool {
 	found := false
 	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
 	return found
-}
-
-// localeRegions returns the region of the user's locale (LC_ALL,
-// LC_MESSAGES or LANG, as "fr_FR.UTF-8"), to break ties when guessing the
-// --region of national phone numbers; nil when none is set.
-func localeRegions(std stdio) []string {
-	for _, name := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		v := std.getenv(name)
-		if v == "" {
-			continue
-		}
-		v, _, _ = strings.Cut(v, ".")
-		if _, region, ok := strings.Cut(v, "_"); ok && len(region) == 2 {
-			return []string{strings.ToUpper(region)}
-		}
-		return nil
-	}
-	return nil
 }
 
 // keyColumnsFlag collects repeated --key TYPE=COLUMN flags.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/blindjoin/blindjoin/internal/demo"
 	"github.com/blindjoin/blindjoin/partner/flow"
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
@@ -259,7 +260,7 @@ func TestDemoKeys(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
-	var rep demoReport
+	var rep demo.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -12,13 +11,7 @@ import (
 	"os"
 
 	"github.com/blindjoin/blindjoin/partner/client"
-)
-
-// Environment variables read when the matching flag is absent.
-const (
-	envServer = "BLINDJOIN_SERVER"
-	envAPIKey = "BLINDJOIN_API_KEY"
-	envCAFile = "BLINDJOIN_CA_FILE"
+	"github.com/blindjoin/blindjoin/partner/profile"
 )
 
 // remote holds the flags of every command that talks to a clean room.
@@ -46,10 +39,10 @@ func remoteFlags(name string, std stdio) (*flag.FlagSet, *remote) {
 func credentialFlags(fs *flag.FlagSet, name string) *remote {
 	return &remote{
 		name:    name,
-		server:  fs.String("server", "", "clean room `URL` (default $"+envServer+", then the profile's)"),
-		apiKey:  fs.String("api-key", "", "this party's API `key` (default $"+envAPIKey+", then the profile's; prefer either: arguments show in ps)"),
-		caFile:  fs.String("ca-file", "", "PEM `file` of the certificate authorities to trust (default $"+envCAFile+", then the profile's, then the system's)"),
-		profile: fs.String("profile", "", "`name` of the profile `blindjoin login` saved (default $"+envProfile+", then \"default\")"),
+		server:  fs.String("server", "", "clean room `URL` (default $"+profile.EnvServer+", then the profile's)"),
+		apiKey:  fs.String("api-key", "", "this party's API `key` (default $"+profile.EnvAPIKey+", then the profile's; prefer either: arguments show in ps)"),
+		caFile:  fs.String("ca-file", "", "PEM `file` of the certificate authorities to trust (default $"+profile.EnvCAFile+", then the profile's, then the system's)"),
+		profile: fs.String("profile", "", "`name` of the profile `blindjoin login` saved (default $"+profile.EnvName+", then \"default\")"),
 		json:    new(bool),
 	}
 }
@@ -57,31 +50,16 @@ func credentialFlags(fs *flag.FlagSet, name string) *remote {
 // client builds the API client: each setting from its flag, else its
 // environment variable, else the profile.
 func (r *remote) client(std stdio) (*client.Client, error) {
-	p := profile{Server: *r.server, APIKey: *r.apiKey, CAFile: *r.caFile}
-	for _, v := range []struct {
-		field *string
-		env   string
-	}{{&p.Server, envServer}, {&p.APIKey, envAPIKey}, {&p.CAFile, envCAFile}} {
-		if *v.field == "" {
-			*v.field = std.getenv(v.env)
-		}
-	}
-	saved, found, err := lookupProfile(std, *r.profile)
+	p, err := profile.Resolve(profile.Profile{Server: *r.server, APIKey: *r.apiKey, CAFile: *r.caFile}, *r.profile, std.getenv)
 	if err != nil {
 		return nil, err
-	}
-	if found {
-		p.Server, p.APIKey, p.CAFile = cmp.Or(p.Server, saved.Server), cmp.Or(p.APIKey, saved.APIKey), cmp.Or(p.CAFile, saved.CAFile)
-	}
-	if p.Server == "" || p.APIKey == "" {
-		return nil, fmt.Errorf("the clean room's address and this party's API key are needed: --server and --api-key, %s and %s, or a profile saved by `blindjoin login`", envServer, envAPIKey)
 	}
 	return newClient(std, p)
 }
 
 // newClient builds the API client of p, trusting p.CAFile's authorities
 // when set.
-func newClient(std stdio, p profile) (*client.Client, error) {
+func newClient(std stdio, p profile.Profile) (*client.Client, error) {
 	cfg := client.Config{
 		BaseURL:   p.Server,
 		APIKey:    client.Secret(p.APIKey),

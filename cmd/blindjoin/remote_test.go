@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/blindjoin/blindjoin/partner/profile"
 )
 
 func TestRemoteCommandUsage(t *testing.T) {
@@ -37,7 +39,7 @@ func TestCredentialsFromEnvironment(t *testing.T) {
 	// The variables are read when the flags are absent: an unreachable
 	// loopback server proves the client was built from them. The client
 	// retries a refused connection until the context ends.
-	env := map[string]string{envServer: "http://127.0.0.1:1", envAPIKey: "bjk_not-a-real-key"}
+	env := map[string]string{profile.EnvServer: "http://127.0.0.1:1", profile.EnvAPIKey: "bjk_not-a-real-key"}
 	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -50,7 +52,7 @@ func TestCredentialsFromEnvironment(t *testing.T) {
 		t.Errorf("the API key leaked into an error: %s", errOut.String())
 	}
 	// Plain http is refused for a host that is not loopback.
-	env[envServer] = "http://cleanroom.example"
+	env[profile.EnvServer] = "http://cleanroom.example"
 	errOut.Reset()
 	code = run([]string{"session", "list"}, stdio{in: strings.NewReader(""), out: &out, err: &errOut,
 		env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -115,20 +114,16 @@ func describeRows(w io.Writer, s flow.Summary) {
 	fmt.Fprintf(w, "rows        %s read, %s uploaded (blinded), %s kept home\n",
 		thousands(s.Rows.Read), thousands(s.Rows.Uploaded), thousands(s.Rows.Rejected))
 	for _, kind := range []flow.RejectKind{flow.RejectConsent, flow.RejectIdentifier, flow.RejectDuplicate, flow.RejectCSV} {
-		reasons := []string{}
+		ofKind := maps.Clone(s.Rejected)
+		maps.DeleteFunc(ofKind, func(reason string, _ int64) bool { return flow.KindOf(reason) != kind })
 		var total int64
-		for reason, n := range s.Rejected {
-			if flow.KindOf(reason) == kind {
-				reasons = append(reasons, reason)
-				total += n
-			}
+		for _, n := range ofKind {
+			total += n
 		}
 		if total == 0 {
 			continue
 		}
-		slices.SortFunc(reasons, func(a, b string) int {
-			return cmp.Or(cmp.Compare(s.Rejected[b], s.Rejected[a]), strings.Compare(a, b))
-		})
+		reasons := wording.ByCount(ofKind)
 		fmt.Fprintf(w, "  %s excluded by %s:\n", thousands(total), kindNoun[kind])
 		for _, reason := range reasons {
 			fmt.Fprintf(w, "    %8s  %s\n", thousands(s.Rejected[reason]), reason)

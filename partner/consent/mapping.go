@@ -2,9 +2,13 @@ package consent
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -144,4 +148,19 @@ func (m *Mapping) ParseCell(cell string) (Facts, error) {
 		return Facts{}, ErrUnmapped
 	}
 	return f, nil
+}
+
+// ReadMappingFile reads the mapping file at path (see ReadMapping). Its id,
+// which a resume record keeps to tell whether the mapping changed, is the
+// SHA-256 of its bytes.
+func ReadMappingFile(path string) (m *Mapping, id string, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	if m, err = ReadMapping(bytes.NewReader(data)); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	sum := sha256.Sum256(data)
+	return m, "file sha256:" + hex.EncodeToString(sum[:]), nil
 }

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -196,8 +195,7 @@ var kindWords = map[flow.RejectKind]string{
 
 // reasons lists rejection reasons, most frequent first, with why.
 func reasons(byReason map[string]int64) []reasonCount {
-	names := slices.Sorted(maps.Keys(byReason))
-	slices.SortStableFunc(names, func(a, b string) int { return cmp.Compare(byReason[b], byReason[a]) })
+	names := wording.ByCount(byReason)
 	out := make([]reasonCount, len(names))
 	for i, n := range names {
 		out[i] = reasonCount{Reason: n, Count: wording.Thousands(byReason[n]), Kind: kindWords[flow.KindOf(n)]}

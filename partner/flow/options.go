@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/blindjoin/blindjoin/partner/client"
@@ -199,6 +200,24 @@ func (o Options) checkRead() error {
 	}
 	if err := (identifier.Normalizer{DefaultRegion: o.DefaultRegion}).Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrOptions, err)
+	}
+	return nil
+}
+
+// LocaleRegions returns the region of the user's locale (LC_ALL,
+// LC_MESSAGES or LANG, as "fr_FR.UTF-8"), for Options.RegionHints; nil
+// when none is set. getenv is os.Getenv, or a test's environment.
+func LocaleRegions(getenv func(string) string) []string {
+	for _, name := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		v := getenv(name)
+		if v == "" {
+			continue
+		}
+		v, _, _ = strings.Cut(v, ".")
+		if _, region, ok := strings.Cut(v, "_"); ok && len(region) == 2 {
+			return []string{strings.ToUpper(region)}
+		}
+		return nil
 	}
 	return nil
 }

@@ -5,8 +5,11 @@
 package wording
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,6 +29,23 @@ func Thousands(n int64) string {
 		s = "-" + s
 	}
 	return s
+}
+
+// ByCount returns the names of counts, the largest count first, names
+// of equal counts in order: how every list of counts reads.
+func ByCount(counts map[string]int64) []string {
+	return slices.SortedFunc(maps.Keys(counts), func(a, b string) int {
+		return cmp.Or(cmp.Compare(counts[b], counts[a]), strings.Compare(a, b))
+	})
+}
+
+// Role names a party's role for people: "media partner", not the API's
+// "media_partner".
+func Role(role api.Role) string {
+	if role == api.RoleMediaPartner {
+		return "media partner"
+	}
+	return string(role)
 }
 
 // Released shows a released count, or its suppression under threshold k

@@ -1,6 +1,7 @@
 package wording
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/blindjoin/blindjoin/protocol/api"
@@ -11,7 +12,7 @@ func TestThousandsAndReleased(t *testing.T) {
 	n := int64(1234567)
 	for _, tc := range []struct{ got, want string }{
 		{Thousands(0), "0"}, {Thousands(999), "999"}, {Thousands(20000), "20,000"}, {Thousands(-1234), "-1,234"},
-		{Released(&n, 50), "1,234,567"}, {Released(nil, 50), "suppressed (< 50)"}, {Released(nil, 0), "suppressed (< k)"},
+		{Released(&n, 50), "1,234,567"}, {Role(api.RoleMediaPartner), "media partner"}, {Role(api.RoleAdvertiser), "advertiser"}, {Released(nil, 50), "suppressed (< 50)"}, {Released(nil, 0), "suppressed (< k)"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
@@ -38,6 +39,13 @@ func TestPolicyDefaults(t *testing.T) {
 	}
 	if len(changed) != 2 || !changed["k"] || !changed["dp"] {
 		t.Errorf("fields marked changed: %v, want k and dp", changed)
+	}
+}
+
+func TestByCountLargestFirstThenByName(t *testing.T) {
+	got := ByCount(map[string]int64{"b": 2, "a": 2, "c": 5, "d": 1})
+	if strings.Join(got, ",") != "c,a,b,d" {
+		t.Fatalf("ByCount = %v, want c,a,b,d", got)
 	}
 }
 
