@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/blindjoin/blindjoin/internal/cli"
 	"github.com/blindjoin/blindjoin/partner/audit"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
 )
@@ -22,7 +23,7 @@ func runAuditVerify(args []string, std stdio) int {
 	var uploads repeated
 	fs.Var(&uploads, "upload", "a part file this party uploaded; its digest must be in the transcript (repeatable)")
 	resultsPath := fs.String("results", "", "this party's results (`file` results.json that `blindjoin match` writes); they must open the transcript's commitment")
-	pos, code, ok := parseOrUsage(fs, args)
+	pos, code, ok := cli.ParseOrUsage(fs, args)
 	if !ok {
 		return code
 	}

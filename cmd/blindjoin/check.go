@@ -2,13 +2,11 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"maps"
 	"os"
-	"strings"
 
+	"github.com/blindjoin/blindjoin/internal/cli"
 	"github.com/blindjoin/blindjoin/partner/flow"
-	"github.com/blindjoin/blindjoin/partner/wording"
+	"github.com/blindjoin/blindjoin/partner/report"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
@@ -27,7 +25,7 @@ func runCheck(args []string, std stdio) int {
 	policyFile := fs.String("policy", "", "the session's policy JSON `file` (default: the default policy)")
 	segments := fs.String("segments", "", "the session's segment `names`, comma-separated (default: every label found is listed)")
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of text")
-	pos, code, ok := parseOrUsage(fs, hashedArgs(args))
+	pos, code, ok := cli.ParseOrUsage(fs, cli.HashedArgs(args))
 	if !ok {
 		return code
 	}
@@ -45,12 +43,12 @@ func runCheck(args []string, std stdio) int {
 	if err := rows.apply(std, &opts); err != nil {
 		return usage(err.Error())
 	}
-	if !explicit(fs, "segments-column") && *segments == "" {
+	if !cli.Explicit(fs, "segments-column") && *segments == "" {
 		// Without the session's segments, the default column is read only
 		// when named: a file without segments is not an error here.
 		opts.Columns.Segments = ""
 	}
-	plan := flow.Plan{Role: api.Role(*role), MatchKey: *matchKey, Segments: splitList(*segments)}
+	plan := flow.Plan{Role: api.Role(*role), MatchKey: *matchKey, Segments: cli.SplitList(*segments)}
 	if *policyFile != "" {
 		data, err := os.ReadFile(*policyFile)
 		if err != nil {
@@ -74,56 +72,11 @@ func runCheck(args []string, std stdio) int {
 			return code
 		}
 	} else {
-		describeCheck(std.out, *rows.in, sum, plan.Segments == nil)
-		printWarnings(std.err, warnings)
+		report.Check(std.out, *rows.in, sum, plan.Segments == nil)
+		report.Warnings(std.err, warnings)
 	}
 	if len(warnings) > 0 {
 		return exitFail
 	}
 	return exitOK
-}
-
-// describeCheck writes the would-be summary of a file read by check;
-// found says the segments are those found in the file rather than the
-// session's.
-func describeCheck(w io.Writer, file string, s flow.Summary, found bool) {
-	fmt.Fprintf(w, "file        %s (read as the %s would for match key %s; nothing was sent)\n", file, s.Role, s.MatchKey)
-	describeRows(w, s)
-	var invalid int64
-	for reason, n := range s.Rejected {
-		if flow.KindOf(reason) == flow.RejectIdentifier {
-			invalid += n
-		}
-	}
-	unreadable := s.Rejected["malformed CSV row"]
-	fmt.Fprintf(w, "%-11s %s valid, %s invalid\n", s.MatchKey, thousands(s.Rows.Read-unreadable-invalid), thousands(invalid))
-	if s.NonASCIIEmails > 0 {
-		fmt.Fprintf(w, "non-ASCII   %s e-mail addresses have non-ASCII characters: NFC, then ASCII-only lower-casing (UID2); the other party must write them the same way\n", thousands(s.NonASCIIEmails))
-	}
-	if len(s.Consent) > 0 {
-		fmt.Fprintf(w, "consent     %s\n", countList(s.Consent))
-	}
-	switch {
-	case found && s.SegmentRows == nil:
-	case found && len(s.UnknownSegments) == 0:
-		fmt.Fprintln(w, "segments    none found")
-	case found:
-		// Only names: the other labels are values the warnings count
-		// without quoting them.
-		names := maps.Clone(s.UnknownSegments)
-		maps.DeleteFunc(names, func(name string, _ int64) bool { return !policy.ValidSegmentName(name) })
-		fmt.Fprintf(w, "segments    found (rows that may count): %s\n", countList(names))
-	case s.SegmentRows != nil:
-		fmt.Fprintf(w, "segments    %s rows that may count carry a segment of the session\n", thousands(*s.SegmentRows))
-	}
-}
-
-// countList writes counts by name, largest first: "Oui 4,000, Non 1,000".
-func countList(m map[string]int64) string {
-	names := wording.ByCount(m)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s %s", n, thousands(m[n]))
-	}
-	return strings.Join(parts, ", ")
 }

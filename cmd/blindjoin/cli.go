@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -125,37 +124,4 @@ func newFlags(name string, std stdio) *flag.FlagSet {
 	fs := flag.NewFlagSet("blindjoin "+name, flag.ContinueOnError)
 	fs.SetOutput(std.err)
 	return fs
-}
-
-// parseArgs parses flags that may stand before, between or after positional
-// arguments ("match ID --in f.csv") and returns the positional ones.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		if rest[0] == "--" {
-			return append(positional, rest[1:]...), nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
-}
-
-// parseOrUsage parses args and turns a flag error into the usage status.
-// It returns ok=false when the command must stop with status code.
-func parseOrUsage(fs *flag.FlagSet, args []string) (positional []string, code int, ok bool) {
-	positional, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil, exitOK, false
-	}
-	if err != nil {
-		return nil, exitUsage, false
-	}
-	return positional, exitOK, true
 }

@@ -3,12 +3,13 @@ package main
 import (
 	"fmt"
 
+	"github.com/blindjoin/blindjoin/internal/cli"
 	"github.com/blindjoin/blindjoin/partner/consent"
 )
 
 func runConsentDecode(args []string, std stdio) int {
 	fs := newFlags("consent decode", std)
-	strs, code, ok := parseOrUsage(fs, args)
+	strs, code, ok := cli.ParseOrUsage(fs, args)
 	if !ok {
 		return code
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/blindjoin/blindjoin/internal/cli"
 	"github.com/blindjoin/blindjoin/partner/console"
 	"github.com/blindjoin/blindjoin/partner/keystore"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
@@ -20,7 +21,7 @@ func runConsole(args []string, std stdio) int {
 	inputs := fs.String("inputs", ".", "`directory` whose CSV files the input picker lists")
 	keyDir := fs.String("key-dir", "", "`directory` of this party's session keys (default: the user config directory)")
 	serverKey := fs.String("server-key", "", "the clean room's transcript public `key` (hex or base64), to verify transcripts on the results page")
-	pos, code, ok := parseOrUsage(fs, args)
+	pos, code, ok := cli.ParseOrUsage(fs, args)
 	if !ok {
 		return code
 	}

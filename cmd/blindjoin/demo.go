@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/blindjoin/blindjoin/internal/cli"
 	"github.com/blindjoin/blindjoin/internal/demo"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
@@ -14,7 +15,7 @@ func runDemo(args []string, std stdio) int {
 	keep := fs.String("keep", "", "write the files into `DIR` (new or empty) instead of a new temporary directory; either way they are kept")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	keys := fs.String("keys", "", "a multi-key session on these comma-separated `keys` in order (e.g. email,phone,maid), over audiences with personas, household phones and duplicated CRM rows")
-	pos, code, ok := parseOrUsage(fs, args)
+	pos, code, ok := cli.ParseOrUsage(fs, args)
 	if !ok {
 		return code
 	}
@@ -23,7 +24,7 @@ func runDemo(args []string, std stdio) int {
 		return exitUsage
 	}
 	pol := policy.Default()
-	if pol.MatchKeys = splitList(*keys); len(pol.MatchKeys) == 1 {
+	if pol.MatchKeys = cli.SplitList(*keys); len(pol.MatchKeys) == 1 {
 		fmt.Fprintln(std.err, "blindjoin demo: --keys names two or three keys (one key is the default demo)")
 		return exitUsage
 	}

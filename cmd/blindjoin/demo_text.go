@@ -7,6 +7,8 @@ import (
 
 	"github.com/blindjoin/blindjoin/internal/demo"
 	"github.com/blindjoin/blindjoin/partner/flow"
+	"github.com/blindjoin/blindjoin/partner/report"
+	"github.com/blindjoin/blindjoin/partner/wording"
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
@@ -23,11 +25,11 @@ func describeDemo(w io.Writer, r *demo.Report) {
 		{"What the media partner (" + demo.Partner + ") learned", r.MediaPartner, r.PartnerCSV},
 	} {
 		fmt.Fprintf(w, "\n%s\ninput       %s\n", side.title, side.in)
-		describeRows(w, side.s)
-		describeResults(w, api.Results{Role: side.s.Role, Overlap: side.s.Overlap, OverlapByKey: api.Rounds(side.s.OverlapByKey),
+		report.Rows(w, side.s)
+		report.Results(w, api.Results{Role: side.s.Role, Overlap: side.s.Overlap, OverlapByKey: api.Rounds(side.s.OverlapByKey),
 			MatchRate: side.s.MatchRate, Segments: side.s.Segments}, r.K)
 		if side.s.ActivationRows != nil {
-			fmt.Fprintf(w, "activation  %s rows, with their segments, in %s\n", thousands(*side.s.ActivationRows), r.ActivationFile)
+			fmt.Fprintf(w, "activation  %s rows, with their segments, in %s\n", wording.Thousands(*side.s.ActivationRows), r.ActivationFile)
 		}
 	}
 	fmt.Fprintln(w)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/blindjoin/blindjoin/internal/cli"
 	"github.com/blindjoin/blindjoin/partner/hashing"
 	"github.com/blindjoin/blindjoin/protocol/identifier"
 )
@@ -11,7 +12,7 @@ func runHash(args []string, std stdio) int {
 	fs := newFlags("hash", std)
 	typ := fs.String("type", "", "identifier type: email, phone, maid or sha256 (required)")
 	region := fs.String("region", "", "default region (ISO 3166 alpha-2, e.g. FR) for phone numbers not in E.164")
-	if _, code, ok := parseOrUsage(fs, args); !ok {
+	if _, code, ok := cli.ParseOrUsage(fs, args); !ok {
 		return code
 	}
 	t, err := identifier.ParseType(*typ)

@@ -1,15 +1,13 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"strings"
 
+	"github.com/blindjoin/blindjoin/internal/cli"
 	"github.com/blindjoin/blindjoin/partner/consent"
 	"github.com/blindjoin/blindjoin/partner/csvin"
 	"github.com/blindjoin/blindjoin/partner/flow"
-	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 // formatFlags say how to read an input file: the flags every command that
@@ -49,8 +47,8 @@ type rowFlags struct {
 	format                                      *formatFlags
 	in, idColumn, segmentsColumn, consentColumn *string
 	region, consentMap, consentMapFile          *string
-	hashed                                      *string // a key list, or hashedIDColumn (see hashedArgs)
-	keys                                        keyColumnsFlag
+	hashed                                      *string // a key list, or cli.HashedIDColumn (see cli.HashedArgs)
+	keys                                        cli.KeyColumns
 	noSegments                                  *bool
 }
 
@@ -59,9 +57,9 @@ type rowFlags struct {
 const defaultSegmentsColumn = "segments"
 
 // addRowFlags adds the row flags to fs; parse its arguments through
-// hashedArgs, for --hashed.
+// cli.HashedArgs, for --hashed.
 func addRowFlags(fs *flag.FlagSet) *rowFlags {
-	f := &rowFlags{keys: keyColumnsFlag{}}
+	f := &rowFlags{keys: cli.KeyColumns{}}
 	fs.Var(f.keys, "key", "`TYPE=COLUMN`: the column holding match key TYPE (email, phone, maid); repeat for each key of a multi-key session the input has")
 	*f = rowFlags{keys: f.keys,
 		format:         addFormatFlags(fs),
@@ -95,7 +93,7 @@ func (f *rowFlags) apply(std stdio, o *flow.Options) error {
 	o.Input, o.Format, o.SegmentNames = *f.in, format, naming
 	o.Columns = csvin.Columns{ID: *f.idColumn, Segments: *f.segmentsColumn, Consent: *f.consentColumn}
 	o.DefaultRegion, o.NoSegments = *f.region, *f.noSegments
-	o.Hashed, o.KeyColumns, o.HashedKeys = *f.hashed == hashedIDColumn, f.keys, hashedKeys(*f.hashed)
+	o.Hashed, o.KeyColumns, o.HashedKeys = *f.hashed == cli.HashedIDColumn, f.keys, cli.HashedKeys(*f.hashed)
 	if len(f.keys) == 0 {
 		o.KeyColumns = nil
 	}
@@ -108,77 +106,4 @@ func (f *rowFlags) apply(std stdio, o *flow.Options) error {
 		o.ConsentMap, o.ConsentMapID, err = consent.ReadMappingFile(*f.consentMapFile)
 	}
 	return err
-}
-
-// explicit reports whether the flag name was given on the command line.
-func explicit(fs *flag.FlagSet, name string) bool {
-	found := false
-	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
-	return found
-}
-
-// keyColumnsFlag collects repeated --key TYPE=COLUMN flags.
-type keyColumnsFlag map[string]string
-
-func (k keyColumnsFlag) String() string { return "" }
-
-func (k keyColumnsFlag) Set(v string) error {
-	typ, col, ok := strings.Cut(v, "=")
-	typ, col = strings.TrimSpace(typ), strings.TrimSpace(col)
-	switch {
-	case !ok || col == "":
-		return errors.New("want TYPE=COLUMN, e.g. email=Email")
-	case typ != api.MatchKeyEmail && typ != api.MatchKeyPhone && typ != api.MatchKeyMAID:
-		return fmt.Errorf("key type %q: want email, phone or maid", typ)
-	case k[typ] != "":
-		return fmt.Errorf("key %s given twice", typ)
-	}
-	k[typ] = col
-	return nil
-}
-
-// hashedIDColumn is the value of a bare --hashed: the one identifier
-// column of a one-key session is pre-hashed.
-const hashedIDColumn = "*"
-
-// hashedArgs lets --hashed be given alone, as before multi-key sessions,
-// or followed by a list of keys ("--hashed email,phone"), which the flag
-// package cannot tell apart: a bare --hashed becomes --hashed=*, and a
-// --hashed followed by a list of key names takes it as its value.
-func hashedArgs(args []string) []string {
-	out := make([]string, 0, len(args))
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		if a != "--hashed" && a != "-hashed" {
-			out = append(out, a)
-			continue
-		}
-		if i+1 < len(args) && isKeyList(args[i+1]) {
-			out = append(out, "--hashed="+args[i+1])
-			i++
-			continue
-		}
-		out = append(out, "--hashed="+hashedIDColumn)
-	}
-	return out
-}
-
-func isKeyList(s string) bool {
-	for k := range strings.SplitSeq(s, ",") {
-		if k = strings.TrimSpace(k); k != api.MatchKeyEmail && k != api.MatchKeyPhone && k != api.MatchKeyMAID {
-			return false
-		}
-	}
-	return true
-}
-
-// hashedKeys is the keys of a --hashed list (none for a bare --hashed).
-func hashedKeys(v string) []string {
-	if v == hashedIDColumn {
-		return nil
-	}
-	return splitList(v)
 }

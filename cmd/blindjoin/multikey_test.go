@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/blindjoin/blindjoin/internal/cli"
 	"github.com/blindjoin/blindjoin/internal/demo"
 	"github.com/blindjoin/blindjoin/partner/flow"
 	"github.com/blindjoin/blindjoin/protocol/api"
@@ -166,8 +167,8 @@ func TestHashedArgs(t *testing.T) {
 		{[]string{"ID", "--hashed=phone"}, []string{"ID", "--hashed=phone"}},
 		{[]string{"--", "--hashed", "email"}, []string{"--", "--hashed", "email"}},
 	} {
-		if got := hashedArgs(tc.in); !slices.Equal(got, tc.want) {
-			t.Errorf("hashedArgs(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := cli.HashedArgs(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("cli.HashedArgs(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/blindjoin/blindjoin/internal/cli"
 	"github.com/blindjoin/blindjoin/partner/client"
 	"github.com/blindjoin/blindjoin/partner/profile"
 )
@@ -15,7 +16,7 @@ func runLogin(args []string, std stdio) int {
 	name := fs.String("profile", profile.Default, "profile `name`")
 	server := fs.String("server", "", "clean room `URL` (required)")
 	caFile := fs.String("ca-file", "", "PEM `file` of the certificate authorities to trust for this server (default: the system's)")
-	pos, code, ok := parseOrUsage(fs, args)
+	pos, code, ok := cli.ParseOrUsage(fs, args)
 	if !ok {
 		return code
 	}

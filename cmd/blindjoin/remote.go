@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/blindjoin/blindjoin/internal/cli"
 	"github.com/blindjoin/blindjoin/partner/client"
 	"github.com/blindjoin/blindjoin/partner/profile"
 )
@@ -136,7 +137,7 @@ type call struct {
 // (synopsis is the usage line shown otherwise), builds the client and an
 // interruptible context. A nil call means the command returns code.
 func (r *remote) connectToSession(std stdio, fs *flag.FlagSet, args []string, synopsis string) (*call, int) {
-	pos, code, ok := parseOrUsage(fs, args)
+	pos, code, ok := cli.ParseOrUsage(fs, args)
 	if !ok {
 		return nil, code
 	}

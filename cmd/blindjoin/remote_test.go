@@ -60,15 +60,3 @@ func TestCredentialsFromEnvironment(t *testing.T) {
 		t.Errorf("plain http to a remote host: exit %d, %q", code, errOut.String())
 	}
 }
-
-func TestThousandsAndSuppression(t *testing.T) {
-	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -20000: "-20,000"} {
-		if got := thousands(n); got != want {
-			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
-		}
-	}
-	n := int64(51)
-	if releasedText(&n, 50) != "51" || releasedText(nil, 50) != "suppressed (< 50)" || releasedText(nil, 0) != "suppressed (< k)" {
-		t.Error("releasedText")
-	}
-}

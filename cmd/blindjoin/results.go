@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/blindjoin/blindjoin/partner/report"
 	"github.com/blindjoin/blindjoin/partner/wording"
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
@@ -61,10 +62,10 @@ func runResults(args []string, std stdio) int {
 		return printJSON(std, out)
 	}
 	fmt.Fprintf(std.out, "session     %s (you are the %s; computed %s)\n", res.SessionID, wording.Role(res.Role), res.ComputedAt.Local().Format(time.DateTime))
-	describeResults(std.out, res, p.K)
+	report.Results(std.out, res, p.K)
 	if a := out.Activation; a != nil {
 		fmt.Fprintf(std.out, "activation  %s rows released in segments %s (activation.csv is written by `blindjoin match`)\n",
-			thousands(int64(a.Rows)), listOrNone(a.Segments))
+			wording.Thousands(int64(a.Rows)), report.ListOrNone(a.Segments))
 	}
 	return exitOK
 }

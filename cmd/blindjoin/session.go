@@ -11,8 +11,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/blindjoin/blindjoin/internal/cli"
 	"github.com/blindjoin/blindjoin/partner/client"
 	"github.com/blindjoin/blindjoin/partner/flow"
+	"github.com/blindjoin/blindjoin/partner/report"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"golang.org/x/term"
@@ -37,17 +39,6 @@ func (cl *call) session() (api.Session, policy.Policy, error) {
 	return fetchSession(cl.ctx, cl.client, cl.id)
 }
 
-// splitList splits a comma-separated flag value, dropping blanks.
-func splitList(s string) []string {
-	var out []string
-	for item := range strings.SplitSeq(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
-}
-
 func runSessionCreate(args []string, std stdio) int {
 	fs, r := remoteFlags("session create", std)
 	partner := fs.String("partner", "", "the media partner's registered `name` (required)")
@@ -59,7 +50,7 @@ func runSessionCreate(args []string, std stdio) int {
 	segmentsColumn := fs.String("segments-column", defaultSegmentsColumn, "with --segments-from: the `column` of ';'-separated labels")
 	format := addFormatFlags(fs)
 	auditors := fs.String("auditors", "", "comma-separated auditor party `names` who may read the transcript")
-	pos, code, ok := parseOrUsage(fs, args)
+	pos, code, ok := cli.ParseOrUsage(fs, args)
 	if !ok {
 		return code
 	}
@@ -73,7 +64,7 @@ func runSessionCreate(args []string, std stdio) int {
 	case *segments != "" && *segmentsFrom != "":
 		return r.usage(std, "give --segments or --segments-from, not both")
 	}
-	req := api.CreateSessionRequest{Partner: *partner, MatchKey: *matchKey, Segments: splitList(*segments), Auditors: splitList(*auditors)}
+	req := api.CreateSessionRequest{Partner: *partner, MatchKey: *matchKey, Segments: cli.SplitList(*segments), Auditors: cli.SplitList(*auditors)}
 	if *segmentsFrom != "" {
 		opts, naming, err := format.format(std)
 		if err != nil {
@@ -99,7 +90,7 @@ func runSessionCreate(args []string, std stdio) int {
 				return r.fail(std, fmt.Errorf("%s: %w", *policyFile, err), "")
 			}
 		}
-		if keys := splitList(*matchKeys); len(keys) > 0 {
+		if keys := cli.SplitList(*matchKeys); len(keys) > 0 {
 			if len(p.MatchKeys) > 0 && !slices.Equal(p.MatchKeys, keys) {
 				return r.usage(std, "--match-keys differs from the policy file's match_keys")
 			}
@@ -134,7 +125,7 @@ func runSessionCreate(args []string, std stdio) int {
 	}
 	fmt.Fprintln(std.out, s.ID)
 	fmt.Fprintf(std.err, "created session %s with %s (match key %s, segments: %s), policy hash %s\n",
-		s.ID, s.Partner, s.MatchKey, listOrNone(s.Segments), s.PolicyHash)
+		s.ID, s.Partner, s.MatchKey, report.ListOrNone(s.Segments), s.PolicyHash)
 	fmt.Fprintf(std.err, "next: %s reviews and accepts it with `blindjoin session join %s`; both parties then run `blindjoin match %s ...`\n", s.Partner, s.ID, s.ID)
 	return exitOK
 }
@@ -165,9 +156,9 @@ func runSessionJoin(args []string, std stdio) int {
 		if *r.json {
 			w = std.err
 		}
-		fmt.Fprintf(w, "session %s: advertiser %s proposes matching on %s, segments: %s\n", s.ID, s.Advertiser, s.MatchKey, listOrNone(s.Segments))
+		fmt.Fprintf(w, "session %s: advertiser %s proposes matching on %s, segments: %s\n", s.ID, s.Advertiser, s.MatchKey, report.ListOrNone(s.Segments))
 		fmt.Fprintf(w, "policy %s\n", s.PolicyHash)
-		describePolicy(w, p, "  ")
+		report.Policy(w, p, "  ")
 	}
 	if !*yes && *hash == "" {
 		accepted, err := confirm(std, "Accept this policy for your users? [y/N] ")
@@ -210,7 +201,7 @@ func confirm(std stdio, question string) (bool, error) {
 
 func runSessionList(args []string, std stdio) int {
 	fs, r := remoteFlags("session list", std)
-	pos, code, ok := parseOrUsage(fs, args)
+	pos, code, ok := cli.ParseOrUsage(fs, args)
 	if !ok {
 		return code
 	}
@@ -257,9 +248,9 @@ func runSessionShow(args []string, std stdio) int {
 	if *r.json {
 		return printJSON(std, s)
 	}
-	describeSession(std.out, s)
+	report.Session(std.out, s)
 	fmt.Fprintf(std.out, "policy      %s\n", s.PolicyHash)
-	describePolicy(std.out, p, "  ")
+	report.Policy(std.out, p, "  ")
 	return exitOK
 }
 

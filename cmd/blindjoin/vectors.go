@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/blindjoin/blindjoin/internal/cli"
 	"github.com/blindjoin/blindjoin/testvectors"
 )
 
@@ -13,7 +14,7 @@ func runVectorsVerify(args []string, std stdio) int {
 	flags.Usage = func() {
 		fmt.Fprintln(std.err, "usage: blindjoin vectors verify [DIR]\n\nReplays every vector file: the copies built into this binary, or the *.json files of DIR.")
 	}
-	positional, code, ok := parseOrUsage(flags, args)
+	positional, code, ok := cli.ParseOrUsage(flags, args)
 	if !ok {
 		return code
 	}

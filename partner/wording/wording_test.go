@@ -69,3 +69,17 @@ func TestRounds(t *testing.T) {
 		}
 	}
 }
+
+// TestThousandsAndSuppression: the figures as the CLI has always printed
+// them.
+func TestThousandsAndSuppression(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -20000: "-20,000"} {
+		if got := Thousands(n); got != want {
+			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+	n := int64(51)
+	if Released(&n, 50) != "51" || Released(nil, 50) != "suppressed (< 50)" || Released(nil, 0) != "suppressed (< k)" {
+		t.Error("Released")
+	}
+}
