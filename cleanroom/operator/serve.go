@@ -215,7 +215,7 @@ func start(ctx context.Context, cfg Config, floor policy.Policy, st store.Store,
 		budget = session.DefaultDPBudget
 	}
 	web, err := console.New(console.Config{
-		DataDir: cfg.DataDir, Store: st, Parties: parties, TranscriptKey: svc.TranscriptPublicKey(), DPBudget: budget,
+		DataDir: keys, Store: st, Parties: parties, TranscriptKey: svc.TranscriptPublicKey(), DPBudget: budget,
 		Ready:    func(ctx context.Context) error { _, err := svc.StateCounts(ctx); return err },
 		Elements: svc.ElementsProcessed, Logger: log,
 	})

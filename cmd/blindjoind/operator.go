@@ -9,13 +9,20 @@ import (
 func operatorAdd(c *cli, args []string) int {
 	fs, data := c.flags("operator add")
 	name := fs.String("name", "", "operator `name` ([a-z0-9][a-z0-9_.-]*, at most 64)")
+	keys := keysFlag(fs)
 	if status, ok := c.parseFlags(fs, args); !ok {
 		return status
 	}
 	if *name == "" {
 		return usageError(c, fs, "--name is required")
 	}
-	cred, err := operator.AddOperator(*data, *name)
+	// The credentials live beside the shared secrets: in the keys
+	// directory every replica mounts, or in the data directory.
+	dir := *data
+	if *keys != "" {
+		dir = *keys
+	}
+	cred, err := operator.AddOperator(dir, *name)
 	if err != nil {
 		return c.finish(err)
 	}
