@@ -5,16 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/blindjoin/blindjoin/internal/atomicfile"
 )
 
 // atomicFile is an output file that appears under its name only once it
-// is complete: a run interrupted half-way never leaves a truncated report
-// that looks finished.
+// is complete (internal/atomicfile): a run interrupted half-way never
+// leaves a truncated report that looks finished.
 type atomicFile struct {
 	*bufio.Writer
-	f    *os.File
+	p    *atomicfile.Pending
 	path string
-	done bool
 }
 
 // newAtomicFile starts writing dir/name. Outputs hold row numbers tied to
@@ -23,38 +24,26 @@ func newAtomicFile(dir, name string) (*atomicFile, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("flow: output directory: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	p, err := atomicfile.Create(dir, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("flow: %s: %w", name, err)
 	}
-	return &atomicFile{Writer: bufio.NewWriterSize(f, 64<<10), f: f, path: filepath.Join(dir, name)}, nil
+	return &atomicFile{Writer: bufio.NewWriterSize(p, 64<<10), p: p, path: filepath.Join(dir, name)}, nil
 }
 
-// commit flushes, syncs and renames the file into place.
+// commit flushes the buffer and puts the file in place, durably.
 func (a *atomicFile) commit() error {
 	err := a.Flush()
 	if err == nil {
-		err = a.f.Sync()
-	}
-	if cerr := a.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(a.f.Name(), a.path)
+		err = a.p.Commit(a.path)
 	}
 	if err != nil {
-		os.Remove(a.f.Name())
+		a.p.Abort()
 		return fmt.Errorf("flow: %s: %w", filepath.Base(a.path), err)
 	}
-	a.done = true
 	return nil
 }
 
 // abort removes the temporary file unless commit succeeded; deferred
 // after newAtomicFile.
-func (a *atomicFile) abort() {
-	if !a.done {
-		a.f.Close()
-		os.Remove(a.f.Name())
-	}
-}
+func (a *atomicFile) abort() { a.p.Abort() }
