@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode"
+
+	"github.com/blindjoin/blindjoin/internal/atomicfile"
 )
 
 // Session labels are names this party gives its sessions ("Spring
@@ -67,19 +69,7 @@ func (s *Server) setLabel(id, label string) error {
 	if err := os.MkdirAll(s.cfg.WorkDir, 0o700); err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
-	tmp, err := os.CreateTemp(s.cfg.WorkDir, "."+labelsFile+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("console: %w", err)
-	}
-	_, err = tmp.Write(append(data, '\n'))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(s.cfg.WorkDir, labelsFile))
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteFile(filepath.Join(s.cfg.WorkDir, labelsFile), append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("console: saving the session name: %w", err)
 	}
 	return nil
