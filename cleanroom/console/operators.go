@@ -11,11 +11,11 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/keyfile"
+	"github.com/blindjoin/blindjoin/cleanroom/registry"
 	"github.com/blindjoin/blindjoin/internal/atomicfile"
 )
 
@@ -34,8 +34,6 @@ var (
 	ErrLogin          = errors.New("console: unknown operator or wrong credential")
 )
 
-var operatorName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
-
 type operatorRecord struct {
 	Name    string    `json:"name"`
 	Hash    string    `json:"sha256"` // hex SHA-256 of the credential
@@ -45,7 +43,7 @@ type operatorRecord struct {
 // AddOperator creates an operator credential in the data directory dir
 // and returns it: the only time it is available.
 func AddOperator(dir, name string) (string, error) {
-	if !operatorName.MatchString(name) {
+	if !registry.ValidName(name) { // operators are named as parties are
 		return "", ErrOperatorName
 	}
 	unlock, err := keyfile.Lock(filepath.Join(dir, OperatorsFile+".lock"))

@@ -190,18 +190,20 @@ func start(ctx context.Context, cfg Config, floor policy.Policy, st store.Store,
 	if err != nil {
 		return nil, err
 	}
+	// ready is GET /readyz and the console's health: a read transaction
+	// shows the store answers, Ping the blob store.
+	ready := func(ctx context.Context) error {
+		if _, err := svc.StateCounts(ctx); err != nil {
+			return err
+		}
+		return bl.Ping(ctx)
+	}
 	h, metrics, err := httpapi.NewHandler(httpapi.Config{
-		Sessions: svc,
-		Parties:  parties,
-		Tokens:   tokens,
-		Keys:     keyring,
-		// A read transaction shows the store answers, Ping the blobs.
-		Ready: func(ctx context.Context) error {
-			if _, err := svc.StateCounts(ctx); err != nil {
-				return err
-			}
-			return bl.Ping(ctx)
-		},
+		Sessions:    svc,
+		Parties:     parties,
+		Tokens:      tokens,
+		Keys:        keyring,
+		Ready:       ready,
 		StateCounts: svc.StateCounts,
 		Elements:    svc.ElementsProcessed,
 		Logger:      log,
@@ -216,8 +218,7 @@ func start(ctx context.Context, cfg Config, floor policy.Policy, st store.Store,
 	}
 	web, err := console.New(console.Config{
 		DataDir: keys, Store: st, Parties: parties, TranscriptKey: svc.TranscriptPublicKey(), DPBudget: budget,
-		Ready:    func(ctx context.Context) error { _, err := svc.StateCounts(ctx); return err },
-		Elements: svc.ElementsProcessed, Logger: log,
+		Ready: ready, Elements: svc.ElementsProcessed, Logger: log,
 	})
 	if err != nil {
 		return nil, err
