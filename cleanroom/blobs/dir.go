@@ -32,9 +32,15 @@ func NewDir(root string) (*Dir, error) {
 	return &Dir{root: root}, nil
 }
 
+// ValidKey reports whether key names an object in every store: a
+// slash-separated relative path with no empty, "." or ".." element
+// (fs.ValidPath), so that it cannot leave the store's root and means the
+// same on files and on S3.
+func ValidKey(key string) bool { return key != "" && key != "." && fs.ValidPath(key) }
+
 // path maps a key to its file, refusing keys that would leave the root.
 func (d *Dir) path(key string) (string, error) {
-	if key == "" || !fs.ValidPath(key) {
+	if !ValidKey(key) {
 		return "", fmt.Errorf("%w: %q", ErrBadKey, key)
 	}
 	return filepath.Join(d.root, filepath.FromSlash(key)), nil

@@ -96,7 +96,7 @@ func Open(rawURL string) (*Store, error) {
 // object maps a key to its object name, refusing keys the Dir store would
 // refuse too, so that a key means the same on both.
 func (s *Store) object(key string) (string, error) {
-	if key == "" || strings.HasPrefix(key, "/") || strings.Contains("/"+key+"/", "/../") || strings.Contains("/"+key+"/", "/./") {
+	if !blobs.ValidKey(key) {
 		return "", fmt.Errorf("%w: %q", blobs.ErrBadKey, key)
 	}
 	return s.prefix + key, nil
