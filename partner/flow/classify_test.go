@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
@@ -105,5 +106,19 @@ func TestClassifyDuplicates(t *testing.T) {
 		if rej != nil && KindOf(rej.key) == RejectDuplicate && strings.Contains(got, "@") {
 			t.Errorf("row %d: the reason quotes the identifier: %q", tc.number, got)
 		}
+	}
+}
+
+// TestShownLabels: a segments column picked by mistake must not put its
+// values (e-mail addresses, one person's words) in the summary, which
+// match prints and the console shows.
+func TestShownLabels(t *testing.T) {
+	got := shownLabels(map[string]int64{
+		"churn_risk": 5, "Nouveau client": 4, "jane@example.com": 1, "Jane Doe": 1,
+		"0612345678": 2, otherUnknownSegments: 7,
+	})
+	want := map[string]int64{"churn_risk": 5, "Nouveau client": 4, otherUnknownSegments: 7, hiddenLabels: 4}
+	if !maps.Equal(got, want) {
+		t.Errorf("shownLabels = %v, want %v", got, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/blindjoin/blindjoin/partner/keystore"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/blind"
+	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
 // Run errors.
@@ -144,7 +145,7 @@ func (r *runner) summarizeInput(a *audience) {
 	r.summary.Rejected = a.rejected
 	r.summary.Keys = a.keyCounts
 	if len(a.unknown) > 0 {
-		r.summary.UnknownSegments = a.unknown
+		r.summary.UnknownSegments = shownLabels(a.unknown)
 	}
 	if len(a.stats.consent) > 0 {
 		r.summary.Consent = a.stats.consent
@@ -238,4 +239,24 @@ func (r *runner) end() {
 		r.summary.Phases = append(r.summary.Phases, PhaseTime{Name: r.phase, Seconds: r.opts.Now().Sub(r.started).Seconds()})
 		r.phase = ""
 	}
+}
+
+// hiddenLabels counts, in Summary.UnknownSegments, the labels that are not
+// shown because they may be a person's value or an identifier: a segments
+// column picked by mistake must not put e-mail addresses on the screen,
+// in summary.json or on the console's page.
+const hiddenLabels = "(not shown: shaped like identifiers or one person's value)"
+
+// shownLabels is unknown with every label that is neither a segment name
+// nor a group's name in words (showableLabel) counted under hiddenLabels.
+func shownLabels(unknown map[string]int64) map[string]int64 {
+	out := make(map[string]int64, len(unknown))
+	for name, n := range unknown {
+		if name == otherUnknownSegments || policy.CheckSegmentName(name) == nil || showableLabel(name, n) {
+			out[name] += n
+		} else {
+			out[hiddenLabels] += n
+		}
+	}
+	return out
 }
