@@ -149,9 +149,7 @@ func countReason(r policy.Rule) string {
 // of the file, or why it is rejected. Rows must come in file order: an
 // identifier stays on the first row that holds it (see repeated).
 func (c *classifier) classify(row csvin.Row, number uint32) ([32]byte, uint64, *reject) {
-	if len(row.Segments) > 0 {
-		c.stats.labelled++
-	}
+	c.countLabels(row)
 	d, normalized, err := c.norm.Digest(c.info.matchKey, row.ID)
 	if c.info.matchKey == identifier.Phone {
 		if err != nil {
@@ -174,6 +172,15 @@ func (c *classifier) classify(row csvin.Row, number uint32) ([32]byte, uint64, *
 	}
 	bits, rej := c.consentAndSegments(row)
 	return d, bits, rej
+}
+
+// countLabels counts the rows whose segments cell holds a label, for the
+// "no labels" warning, whatever becomes of the row: called once per row by
+// the one-key and the multi-key reading alike.
+func (c *classifier) countLabels(row csvin.Row) {
+	if len(row.Segments) > 0 {
+		c.stats.labelled++
+	}
 }
 
 // consentAndSegments returns the attribute bits of row's consent and

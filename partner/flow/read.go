@@ -135,6 +135,7 @@ func (r *runner) classifyRows(ctx context.Context, rd *csvin.Reader, rejects *cs
 		var d [32]byte
 		var bits uint64
 		if rej == nil && stage != nil {
+			cls.countLabels(row)
 			if bits, rej = cls.consentAndSegments(row); rej == nil {
 				if rej = stage.add(cls, row, num, bits, rejects); rej == nil {
 					continue
