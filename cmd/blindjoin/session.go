@@ -124,8 +124,12 @@ func runSessionCreate(args []string, std stdio) int {
 		return printJSON(std, s)
 	}
 	fmt.Fprintln(std.out, s.ID)
-	fmt.Fprintf(std.err, "created session %s with %s (match key %s, segments: %s), policy hash %s\n",
-		s.ID, s.Partner, s.MatchKey, report.ListOrNone(s.Segments), s.PolicyHash)
+	keys := "match key " + s.MatchKey
+	if len(s.MatchKeys) > 1 {
+		keys = "match keys " + strings.Join(s.MatchKeys, ", then ")
+	}
+	fmt.Fprintf(std.err, "created session %s with %s (%s, segments: %s), policy hash %s\n",
+		s.ID, s.Partner, keys, report.ListOrNone(s.Segments), s.PolicyHash)
 	fmt.Fprintf(std.err, "next: %s reviews and accepts it with `blindjoin session join %s`; both parties then run `blindjoin match %s ...`\n", s.Partner, s.ID, s.ID)
 	return exitOK
 }

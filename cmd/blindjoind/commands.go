@@ -224,7 +224,7 @@ func serve(c *cli, args []string) int {
 
 func partyAdd(c *cli, args []string) int {
 	fs, data := c.flags("party add")
-	store := storeFlag(fs)
+	store, keys := storeFlag(fs), keysFlag(fs)
 	name := fs.String("name", "", "party `name` ([a-z0-9][a-z0-9_.-]*, at most 64)")
 	role := fs.String("role", "", "advertiser, media_partner or auditor")
 	asJSON := fs.Bool("json", false, `print {"name","role","api_key"} as JSON`)
@@ -235,7 +235,7 @@ func partyAdd(c *cli, args []string) int {
 	if len(rest) != 0 || *name == "" || *role == "" {
 		return usageError(c, fs, "--name and --role are required, and nothing else")
 	}
-	key, err := operator.AddPartyIn(c.ctx, location(*data, *store, "", ""), *name, api.Role(*role))
+	key, err := operator.AddPartyIn(c.ctx, location(*data, *store, "", *keys), *name, api.Role(*role))
 	if err == nil {
 		err = writeAddedParty(c.out, *name, *role, key, *asJSON)
 	}
@@ -244,12 +244,12 @@ func partyAdd(c *cli, args []string) int {
 
 func partyList(c *cli, args []string) int {
 	fs, data := c.flags("party list")
-	store := storeFlag(fs)
+	store, keys := storeFlag(fs), keysFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if status, ok := c.parseFlags(fs, args); !ok {
 		return status
 	}
-	parties, err := operator.ListPartiesIn(c.ctx, location(*data, *store, "", ""))
+	parties, err := operator.ListPartiesIn(c.ctx, location(*data, *store, "", *keys))
 	if err == nil {
 		err = writeParties(c.out, parties, *asJSON)
 	}
@@ -258,7 +258,7 @@ func partyList(c *cli, args []string) int {
 
 func partyRevoke(c *cli, args []string) int {
 	fs, data := c.flags("party revoke")
-	store := storeFlag(fs)
+	store, keys := storeFlag(fs), keysFlag(fs)
 	name := fs.String("name", "", "party `name` (or give it as the only argument)")
 	rest, status, ok := c.parse(fs, args)
 	if !ok {
@@ -272,7 +272,7 @@ func partyRevoke(c *cli, args []string) int {
 	case *name == "" || len(rest) != 0:
 		return usageError(c, fs, "give the party as --name NAME (or as the only argument)")
 	}
-	if err := operator.RevokePartyIn(c.ctx, location(*data, *store, "", ""), *name); err != nil {
+	if err := operator.RevokePartyIn(c.ctx, location(*data, *store, "", *keys), *name); err != nil {
 		return c.finish(err)
 	}
 	_, err := fmt.Fprintf(c.out, "revoked %s: its API key and access tokens no longer work\n", *name)

@@ -40,6 +40,7 @@ func TestExitStatuses(t *testing.T) {
 		{"add twice", nil, []string{"party", "add", "--data", dir, "--name", "acme", "--role", "advertiser"}, exitFail},
 		{"add with an unknown role", nil, []string{"party", "add", "--data", dir, "--name", "zed", "--role", "king"}, exitFail},
 		{"list through the environment", map[string]string{"BLINDJOIN_DATA": dir}, []string{"party", "list"}, exitOK},
+		{"list with a keys directory, as cluster replicas are run", nil, []string{"party", "list", "--data", dir, "--keys", dir}, exitOK},
 		{"revoke, name before flags", nil, []string{"party", "revoke", "acme", "--data", dir}, exitOK},
 		{"revoke an unknown party", nil, []string{"party", "revoke", "--data", dir, "ghost"}, exitFail},
 		{"revoke two names", nil, []string{"party", "revoke", "--data", dir, "a", "b"}, exitUsage},

@@ -4,7 +4,6 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,11 +12,11 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/operator"
+	"github.com/blindjoin/blindjoin/internal/cli"
 	"github.com/blindjoin/blindjoin/internal/proc"
 	"github.com/blindjoin/blindjoin/partner/client"
 	"github.com/blindjoin/blindjoin/partner/csvin"
@@ -143,15 +142,8 @@ func runParty(args []string, stdout, stderr io.Writer) int {
 	role := fs.String("role", "", "advertiser or media_partner")
 	in := fs.String("in", "", "input CSV")
 	idCol := fs.String("id-column", "", "identifier column")
-	keyCols := map[string]string{}
-	fs.Func("key", "TYPE=COLUMN of a multi-key session (repeated)", func(v string) error {
-		typ, col, ok := strings.Cut(v, "=")
-		if !ok {
-			return errors.New("want TYPE=COLUMN")
-		}
-		keyCols[typ] = col
-		return nil
-	})
+	keyCols := cli.KeyColumns{}
+	fs.Var(keyCols, "key", "TYPE=COLUMN of a multi-key session (repeated)")
 	consentCol := fs.String("consent-column", "", "consent column")
 	segCol := fs.String("segments-column", "", "segments column")
 	out := fs.String("out", "", "output directory")
