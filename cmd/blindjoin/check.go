@@ -21,6 +21,7 @@ func runCheck(args []string, std stdio) int {
 	fs := newFlags("check", std)
 	rows := addRowFlags(fs)
 	matchKey := fs.String("match-key", api.MatchKeyEmail, "the session's match key: email, phone or maid")
+	matchKeys := fs.String("match-keys", "", "a multi-key session's comma-separated `keys` in priority order, as on session create (then give --key TYPE=COLUMN per key)")
 	role := fs.String("role", string(api.RoleAdvertiser), "your role in the session: "+string(api.RoleAdvertiser)+" or "+string(api.RoleMediaPartner))
 	policyFile := fs.String("policy", "", "the session's policy JSON `file` (default: the default policy)")
 	segments := fs.String("segments", "", "the session's segment `names`, comma-separated (default: every label found is listed)")
@@ -35,7 +36,7 @@ func runCheck(args []string, std stdio) int {
 	}
 	switch {
 	case len(pos) > 1 || len(pos) == 1 && *rows.in != "":
-		return usage("usage: blindjoin check FILE --id-column COL [flags of match]")
+		return usage("usage: blindjoin check FILE (--id-column COL | --match-keys K,K --key TYPE=COLUMN ...) [flags of match]")
 	case len(pos) == 1:
 		*rows.in = pos[0]
 	}
@@ -59,6 +60,17 @@ func runCheck(args []string, std stdio) int {
 			return usage(fmt.Sprintf("%s: %v", *policyFile, err))
 		}
 		plan.Policy = &p
+	}
+	if keys := cli.SplitList(*matchKeys); len(keys) > 0 {
+		p := policy.Default()
+		if plan.Policy != nil {
+			p = *plan.Policy
+		}
+		p.MatchKeys = keys
+		if err := p.Validate(); err != nil {
+			return usage("--match-keys: " + err.Error())
+		}
+		plan.Policy, plan.MatchKey = &p, keys[0]
 	}
 	ctx, stop := std.interruptible()
 	defer stop()

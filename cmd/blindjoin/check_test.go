@@ -164,3 +164,30 @@ func TestCheckSummary(t *testing.T) {
 		t.Errorf("forced wrong delimiter: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestCheckMultiKey: check takes match's key flags for a multi-key
+// session and counts each key on its own (issue 12: check takes the same
+// key flags as match).
+func TestCheckMultiKey(t *testing.T) {
+	in := checkFile(t, "email,phone,consent", 1200, func(i int) string {
+		switch {
+		case i%4 == 0: // no e-mail: the phone alone
+			return fmt.Sprintf(",+3361234%04d,1;3;4;7;9", i)
+		case i%4 == 1: // no phone
+			return fmt.Sprintf("user%d@example.com,,1;3;4;7;9", i)
+		}
+		return fmt.Sprintf("user%d@example.com,+3361234%04d,1;3;4;7;9", i, i)
+	})
+	out, errOut, code := runCLI(t, "", "check", in, "--match-keys", "email,phone", "--key", "email=email", "--key", "phone=phone")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"email       900 valid, 0 invalid, 0 duplicates", "phone       900 valid, 0 invalid, 0 duplicates", "1,200 uploaded"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	if _, errOut, code := runCLI(t, "", "check", in, "--match-keys", "email", "--key", "phone=phone"); code != exitFail || !strings.Contains(errOut, "does not match on") {
+		t.Errorf("a column for a key the session lacks: exit %d, %s", code, errOut)
+	}
+}

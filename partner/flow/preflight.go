@@ -56,6 +56,9 @@ func Preflight(ctx context.Context, opts Options, plan Plan) (Summary, []Warning
 	opts.OutDir = ""
 	opts.Progress, opts.Logger = noProgress{}, slog.New(slog.DiscardHandler)
 	r := &runner{opts: opts, info: info, labelsFound: plan.Segments == nil}
+	if err := r.resolveKeys(s); err != nil {
+		return Summary{}, nil, err
+	}
 	r.summary = Summary{Role: info.role, MatchKey: s.MatchKey, PolicyHash: s.PolicyHash}
 	a, err := r.readInput(ctx)
 	if err != nil {
@@ -91,8 +94,11 @@ func (p Plan) session() (api.Session, api.Role, error) {
 			return api.Session{}, "", fmt.Errorf("%w: segment %q: %w", ErrOptions, strings.TrimSpace(name), err)
 		}
 	}
+	if len(pol.MatchKeys) > 0 {
+		key = pol.MatchKeys[0]
+	}
 	return api.Session{
-		ID: planSessionID, MatchKey: key, Segments: p.Segments,
+		ID: planSessionID, MatchKey: key, MatchKeys: pol.MatchKeys, Segments: p.Segments,
 		Policy: pol.Canonical(), PolicyHash: pol.Hash(),
 	}, role, nil
 }

@@ -184,8 +184,22 @@ func Check(w io.Writer, file string, s flow.Summary, found bool) {
 			invalid += n
 		}
 	}
-	unreadable := s.Rejected["malformed CSV row"]
-	fmt.Fprintf(w, "%-11s %s valid, %s invalid\n", s.MatchKey, wording.Thousands(s.Rows.Read-unreadable-invalid), wording.Thousands(invalid))
+	var unreadable int64
+	for reason, n := range s.Rejected {
+		if flow.KindOf(reason) == flow.RejectCSV {
+			unreadable += n
+		}
+	}
+	if len(s.Keys) == 0 {
+		fmt.Fprintf(w, "%-11s %s valid, %s invalid\n", s.MatchKey, wording.Thousands(s.Rows.Read-unreadable-invalid), wording.Thousands(invalid))
+	}
+	for _, k := range s.Keys { // a multi-key session: each key on its own
+		var bad int64
+		for _, n := range k.Invalid {
+			bad += n
+		}
+		fmt.Fprintf(w, "%-11s %s valid, %s invalid, %s duplicates\n", k.Key, wording.Thousands(k.Valid), wording.Thousands(bad), wording.Thousands(k.Duplicates))
+	}
 	if s.NonASCIIEmails > 0 {
 		fmt.Fprintf(w, "non-ASCII   %s e-mail addresses have non-ASCII characters: NFC, then ASCII-only lower-casing (UID2); the other party must write them the same way\n", wording.Thousands(s.NonASCIIEmails))
 	}
