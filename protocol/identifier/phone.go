@@ -24,6 +24,10 @@ const (
 	reasonAmbiguous     = "valid in more than one territory of the default region"
 )
 
+// ReasonNotE164 is the Error.Reason of a phone number written without its
+// country code and read without a default region: a caller may suggest one.
+const ReasonNotE164 = reasonNotE164
+
 // normalizePhone returns the E.164 form of the trimmed input s.
 //
 // One rule for every form: the number is read with libphonenumber's
@@ -36,10 +40,6 @@ const (
 // number: UID2's own example "65 1243 5678" read with region SG becomes the
 // possible +656512435678. The cost is that a number from a range newer
 // than the library's metadata is reported invalid, which is visible,
-// ReasonNotE164 is the Error.Reason of a phone number written without its
-// country code and read without a default region: a caller may suggest one.
-const ReasonNotE164 = reasonNotE164
-
 // instead of mismatched, which is not.
 func (n Normalizer) normalizePhone(s string) (string, error) {
 	switch {

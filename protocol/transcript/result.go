@@ -86,7 +86,8 @@ func (t Transcript) ResultCommitments() (map[string]string, error) {
 		return nil, err
 	}
 	out := make(map[string]string, len(legacyResultKeys))
-	for side, legacyKey := range legacyResultKeys {
+	for _, side := range []string{"advertiser", "media_partner"} { // fixed order: the same error every time
+		legacyKey := legacyResultKeys[side]
 		c, ok := e.Data[ResultCommitmentKey(side)]
 		if !ok {
 			if _, legacy := e.Data[legacyKey]; legacy {
