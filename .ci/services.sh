@@ -11,7 +11,9 @@
 # Tests that need a server skip with a message when its variable is unset,
 # so `go test ./...` alone still runs everything else.
 
-services_dir=$(mktemp -d -t blindjoin-ci.XXXXXX)
+# Under /tmp, not $TMPDIR: the postgres user must reach it (a TMPDIR under
+# a private home would not do), and the socket path must stay short.
+services_dir=$(mktemp -d -p /tmp blindjoin-ci.XXXXXX)
 chmod 711 "$services_dir" # the postgres user must reach its sub-directory
 services_cleanup() {
 	if [ -n "${pg_data:-}" ] && [ -f "$pg_data/postmaster.pid" ]; then
@@ -41,8 +43,9 @@ free_port() {
 # postgres user the Debian package creates.
 pg_user=""
 if [ "$(id -u)" = 0 ]; then pg_user=postgres; fi
+# as_pg runs a command as that user, from a directory it may enter.
 as_pg() {
-	if [ -n "$pg_user" ]; then runuser -u "$pg_user" -- "$@"; else "$@"; fi
+	if [ -n "$pg_user" ]; then (cd "$services_dir" && runuser -u "$pg_user" -- "$@"); else "$@"; fi
 }
 
 # pg_bin finds the PostgreSQL server binaries, installing the Debian
@@ -55,6 +58,9 @@ pg_bin() {
 	dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 	if [ -z "$dir" ]; then
 		echo "PostgreSQL not found: installing the Debian package" >&2
+		# Only the binaries: no default cluster started on port 5432.
+		mkdir -p /etc/postgresql-common
+		echo "create_main_cluster = false" >>/etc/postgresql-common/createcluster.conf
 		apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
 		dir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 	fi
@@ -97,6 +103,7 @@ start_s3() {
 		>"$services_dir/versitygw.log" 2>&1 &
 	s3_pid=$!
 	for _ in $(seq 1 100); do
+		kill -0 "$s3_pid" 2>/dev/null || break # it exited: say why below
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			export AWS_ACCESS_KEY_ID="$key" AWS_SECRET_ACCESS_KEY="$secret" AWS_REGION=us-east-1
 			export BLINDJOIN_TEST_S3="http://127.0.0.1:$port"
