@@ -96,13 +96,15 @@ func TestAttackSlowClients(t *testing.T) {
 	// header lines if asked) and returns how long the server took to close
 	// it, and what it answered.
 	cutOff := func(what string, trickle bool) (time.Duration, string) {
+		// Timed from before the dial: the server's deadline runs from its
+		// accept, which may come before Dial returns here.
+		start := time.Now()
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Error(err)
 			return 0, ""
 		}
 		defer conn.Close()
-		start := time.Now()
 		io.WriteString(conn, what)
 		stop := make(chan struct{})
 		defer close(stop)
