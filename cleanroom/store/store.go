@@ -91,4 +91,31 @@ type Tx interface {
 	// DeleteSpend removes a session's reservation (a session that ended
 	// without releasing anything gives its budget back); no error if none.
 	DeleteSpend(ctx context.Context, session string) error
+
+	// EnqueueJob queues j (Kind, Session, Arg, Due, Created; the other
+	// fields are ignored) unless a job with the same Kind, Session and Arg
+	// is already queued, claimed or not. It reports whether j was added;
+	// enqueueing is thus idempotent, and the transaction that makes work
+	// due can enqueue it without checking first.
+	EnqueueJob(ctx context.Context, j Job) (added bool, err error)
+	// ClaimJob leases the first job (by Due, then ID) whose Due is at or
+	// before now and which is unclaimed or whose lease ran out before
+	// now: Owner becomes owner, LeaseUntil now+lease, Attempts grows by
+	// one. expired reports that the job was taken from a runner whose
+	// lease ran out. ErrNotFound if no job is claimable. Two transactions
+	// never claim the same lease: PostgreSQL skips rows another claim has
+	// locked (FOR UPDATE SKIP LOCKED), SQLite serializes writers.
+	ClaimJob(ctx context.Context, owner string, now time.Time, lease time.Duration) (j Job, expired bool, err error)
+	// ExtendLease moves the lease of job id held by owner to until;
+	// ErrNotFound if owner no longer holds it (it ran out and another
+	// runner claimed the job, or the job is gone).
+	ExtendLease(ctx context.Context, id int64, owner string, until time.Time) error
+	// FinishJob deletes job id, done by owner; ErrNotFound if owner no
+	// longer holds its lease.
+	FinishJob(ctx context.Context, id int64, owner string) error
+	// ReleaseJob gives job id back unfinished: unclaimed, due at due, with
+	// lastError; ErrNotFound if owner no longer holds its lease.
+	ReleaseJob(ctx context.Context, id int64, owner string, due time.Time, lastError string) error
+	// Jobs lists every queued job, claimed or not, by Due then ID.
+	Jobs(ctx context.Context) ([]Job, error)
 }

@@ -91,3 +91,43 @@ type Spend struct {
 	Epsilon    float64
 	Time       time.Time
 }
+
+// JobKind names a kind of background work (see cleanroom/jobs).
+type JobKind string
+
+const (
+	// JobRelay prepares the relay parts of a session for the side named
+	// by Job.Arg: it is due once the session is exchanging.
+	JobRelay JobKind = "relay"
+	// JobJoin joins a session whose two re-blinded sets are complete and
+	// releases its results.
+	JobJoin JobKind = "join"
+	// JobRetention purges and expires sessions (clean-room wide,
+	// recurring).
+	JobRetention JobKind = "retention"
+	// JobBlobSweep deletes part objects that no store row names
+	// (clean-room wide, recurring).
+	JobBlobSweep JobKind = "blob_sweep"
+)
+
+// Job is one row of the jobs table: work that is due at Due, claimed by at
+// most one runner at a time under a lease. A job is identified by its
+// Kind, Session and Arg while it is queued; it is deleted when done.
+type Job struct {
+	ID      int64
+	Kind    JobKind
+	Session string // "" for clean-room-wide jobs
+	Arg     string // kind-specific, "" if none (JobRelay: the recipient)
+	Due     time.Time
+	// Attempts counts the claims so far, the current one included.
+	Attempts int
+	// Owner names the runner holding the lease ("" while unclaimed), and
+	// LeaseUntil is when the lease runs out (zero while unclaimed). A job
+	// whose lease ran out may be claimed by another runner.
+	Owner      string
+	LeaseUntil time.Time
+	// LastError says why the last attempt failed ("" if none). It never
+	// holds identifiers or keys: only the session service's own errors.
+	LastError string
+	Created   time.Time
+}
