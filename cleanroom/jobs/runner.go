@@ -32,8 +32,9 @@ const (
 const storeCallTimeout = 10 * time.Second
 
 // Handler does the work of one job. It must be idempotent (see the
-// package doc) and return when ctx ends.
-type Handler func(ctx context.Context, j store.Job) error
+// package doc) and return when ctx ends. (An alias, so that a package
+// offering handlers need not import this one.)
+type Handler = func(ctx context.Context, j store.Job) error
 
 // Config configures a Runner. Store and Handlers are required.
 type Config struct {
@@ -165,7 +166,7 @@ func (r *Runner) Stats() Stats {
 }
 
 // Run runs jobs until ctx ends, then drains (see the package doc) and
-// returns. It returns early only for a misconfiguration.
+// returns.
 func (r *Runner) Run(ctx context.Context) {
 	// Handlers run under their own context, which outlives ctx by the
 	// drain period.
