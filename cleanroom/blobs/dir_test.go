@@ -47,9 +47,13 @@ func TestDirFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	keys, err := d.List(ctx, "parts/")
+	objects, err := d.List(ctx, "parts/")
 	if err != nil {
 		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range objects {
+		keys = append(keys, o.Key)
 	}
 	if want := []string{"parts/s1/" + blobs.TempMarker + "123", "parts/s1/a.part"}; !reflect.DeepEqual(keys, want) {
 		t.Fatalf("List = %q, want %q", keys, want)

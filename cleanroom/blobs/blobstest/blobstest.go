@@ -87,13 +87,23 @@ func Get(t *testing.T, s blobs.Store, key string) []byte {
 	return data
 }
 
+// list returns the keys List returns.
 func list(t *testing.T, s blobs.Store, prefix string) []string {
 	t.Helper()
-	keys, err := s.List(context.Background(), prefix)
+	var keys []string
+	for _, o := range listObjects(t, s, prefix) {
+		keys = append(keys, o.Key)
+	}
+	return keys
+}
+
+func listObjects(t *testing.T, s blobs.Store, prefix string) []blobs.Object {
+	t.Helper()
+	objects, err := s.List(context.Background(), prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return keys
+	return objects
 }
 
 // pattern is n bytes that differ from one offset to the next, so that a
