@@ -64,14 +64,14 @@ func (s *Service) removeFiles(ctx context.Context, id string) error {
 // removeUnrecorded deletes every object under prefix that recorded does
 // not name.
 func (s *Service) removeUnrecorded(ctx context.Context, prefix string, recorded map[string]bool) error {
-	keys, err := s.blobs.List(ctx, prefix)
+	objects, err := s.blobs.List(ctx, prefix)
 	if err != nil {
 		return fmt.Errorf("session: delete part files: %w", err)
 	}
 	var errs []error
-	for _, k := range keys {
-		if !recorded[k] {
-			errs = append(errs, s.blobs.Delete(ctx, k))
+	for _, o := range objects {
+		if !recorded[o.Key] {
+			errs = append(errs, s.blobs.Delete(ctx, o.Key))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

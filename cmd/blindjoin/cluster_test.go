@@ -240,9 +240,9 @@ func TestClusterFailover(t *testing.T) {
 	if err != nil || len(stored) < 4 {
 		t.Errorf("part objects in the bucket: %q, %v", stored, err)
 	}
-	for _, k := range stored {
-		if strings.Contains(k, blobs.TempMarker) {
-			t.Errorf("temporary object left: %s", k)
+	for _, o := range stored {
+		if strings.Contains(o.Key, blobs.TempMarker) {
+			t.Errorf("temporary object left: %s", o.Key)
 		}
 	}
 	if entries, _ := os.ReadDir(loc.Keys); len(entries) != 3 {

@@ -277,14 +277,24 @@ func testJobsReadOnly(t *testing.T, s store.Store) {
 // testJobsConcurrentClaims is runners on several replicas draining one
 // queue at once, each claiming in one transaction and finishing in
 // another, as a runner does around its work: every job must be claimed
-// exactly once, none lost, and no claim may fail on contention.
+// exactly once, none lost, and no claim may fail on contention. A quarter
+// of the jobs were claimed by a runner that died: taking them over races
+// the same way and must report the expiry.
 func testJobsConcurrentClaims(t *testing.T, s store.Store) {
-	const runners, queued = 8, 40
+	const runners, queued, dead = 8, 40, 10
 	var js []store.Job
 	for i := range queued {
 		js = append(js, store.Job{Kind: store.JobJoin, Session: fmt.Sprintf("s%02d", i), Due: T0.Add(time.Duration(i%5) * time.Millisecond), Created: T0})
 	}
 	enqueue(t, s, js...)
+	orphaned := make(map[int64]bool)
+	for range dead {
+		j, _, err := claim(s, "dead", T0.Add(time.Second), time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orphaned[j.ID] = true
+	}
 	var (
 		mu      sync.Mutex
 		claimed = make(map[int64][]string) // job id -> runners that claimed it
@@ -295,12 +305,16 @@ func testJobsConcurrentClaims(t *testing.T, s store.Store) {
 		owner := fmt.Sprintf("runner-%d", r)
 		wg.Go(func() {
 			for {
-				j, _, err := claim(s, owner, T0.Add(time.Second), time.Hour)
+				j, expired, err := claim(s, owner, T0.Add(time.Hour), time.Hour)
 				if errors.Is(err, store.ErrNotFound) {
 					return
 				}
 				if err != nil {
 					errs <- fmt.Errorf("%s: claim: %w", owner, err)
+					return
+				}
+				if expired != orphaned[j.ID] {
+					errs <- fmt.Errorf("%s: claim of job %d: expired = %v, want %v", owner, j.ID, expired, orphaned[j.ID])
 					return
 				}
 				mu.Lock()
