@@ -191,6 +191,21 @@ func (r *Runner) Run(ctx context.Context) {
 	}
 }
 
+// RunDue runs the jobs that are due now, one after the other, until none
+// is left, and returns how many ran (failed ones included: they are
+// released for later). It is Run without the waiting: what a test or a
+// one-shot maintenance run wants.
+func (r *Runner) RunDue(ctx context.Context) (int, error) {
+	ran := 0
+	for {
+		ok, err := r.runOne(ctx, ctx)
+		if err != nil || !ok {
+			return ran, err
+		}
+		ran++
+	}
+}
+
 // scheduleRecurring enqueues each recurring kind once, retrying until the
 // store answers: a replica that starts while the database is down must
 // not end up without retention.
