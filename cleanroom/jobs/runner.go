@@ -276,6 +276,7 @@ func (r *Runner) runOne(ctx, handlers context.Context) (bool, error) {
 		r.expired.Add(1)
 		r.cfg.Logger.Warn("job taken over after its lease ran out", jobAttrs(job)...)
 	}
+	r.cfg.Logger.Info("job started", jobAttrs(job)...)
 	r.execute(handlers, job)
 	return true, nil
 }

@@ -32,7 +32,7 @@ func newBackground(cfg Config, floor policy.Policy, st store.Store, bl blobs.Sto
 	var kick atomic.Pointer[jobs.Runner]
 	svc, err := session.New(session.Config{
 		DataDir: cfg.location().keysDir(), Store: st, Blobs: bl, Floor: floor, DPBudget: cfg.DPBudget,
-		RelayPartRecords: cfg.RelayPartRecords, Logger: cfg.Logger,
+		RelayPartRecords: cfg.RelayPartRecords, BlobGrace: cfg.BlobGrace, Logger: cfg.Logger,
 		Notify: func() {
 			if r := kick.Load(); r != nil {
 				r.Kick()

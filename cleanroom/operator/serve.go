@@ -79,6 +79,10 @@ type Config struct {
 	// API-only replica).
 	JobLease   time.Duration
 	JobWorkers int
+	// BlobGrace is the age from which the blob sweep deletes a part
+	// object no store row names (0: session.DefaultBlobGrace): longer
+	// than the longest upload, which is unrecorded until it commits.
+	BlobGrace time.Duration
 	Limits     httpapi.Limits
 	Timeouts   httpapi.Timeouts
 	Logger     *slog.Logger

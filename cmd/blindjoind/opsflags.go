@@ -8,6 +8,7 @@ import (
 
 	"github.com/blindjoin/blindjoin/cleanroom/jobs"
 	"github.com/blindjoin/blindjoin/cleanroom/operator"
+	"github.com/blindjoin/blindjoin/cleanroom/session"
 )
 
 // opsFlags are the flags serve and worker share: metrics, logging, the
@@ -19,6 +20,7 @@ type opsFlags struct {
 	sweepEvery, grace   *time.Duration
 	jobLease            *time.Duration
 	jobWorkers          *int
+	blobGrace           *time.Duration
 }
 
 func addOpsFlags(fs *flag.FlagSet) opsFlags {
@@ -31,6 +33,7 @@ func addOpsFlags(fs *flag.FlagSet) opsFlags {
 		grace:         fs.Duration("shutdown-timeout", operator.DefaultShutdownTimeout, "how long in-flight requests and running jobs may run on shutdown"),
 		jobLease:      fs.Duration("job-lease", jobs.DefaultLease, "how long a job claim lasts unless extended: a killed process's job is taken over after this"),
 		jobWorkers:    fs.Int("job-workers", jobs.DefaultWorkers, "background jobs run at once (serve: 0 runs none)"),
+		blobGrace:     fs.Duration("blob-grace", session.DefaultBlobGrace, "age from which the blob sweep deletes unrecorded part objects (longer than the longest upload)"),
 	}
 }
 
@@ -38,6 +41,9 @@ func addOpsFlags(fs *flag.FlagSet) opsFlags {
 func (o opsFlags) apply(cfg *operator.Config, stderr io.Writer) error {
 	if *o.jobLease < 3*time.Second {
 		return errors.New("--job-lease must be at least 3s (the lease is extended every third of it)")
+	}
+	if *o.blobGrace <= 0 {
+		return errors.New("--blob-grace must be positive")
 	}
 	if *o.jobWorkers < 0 {
 		return errors.New("--job-workers must not be negative")
@@ -48,7 +54,7 @@ func (o opsFlags) apply(cfg *operator.Config, stderr io.Writer) error {
 	}
 	cfg.MetricsAddr, cfg.MetricsPublic = *o.metricsAddr, *o.metricsPublic
 	cfg.SweepEvery, cfg.ShutdownTimeout = *o.sweepEvery, *o.grace
-	cfg.JobLease, cfg.JobWorkers = *o.jobLease, *o.jobWorkers
+	cfg.JobLease, cfg.JobWorkers, cfg.BlobGrace = *o.jobLease, *o.jobWorkers, *o.blobGrace
 	if cfg.JobWorkers == 0 {
 		cfg.JobWorkers = -1 // operator.Config: negative runs none
 	}
