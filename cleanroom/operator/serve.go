@@ -83,9 +83,9 @@ type Config struct {
 	// object no store row names (0: session.DefaultBlobGrace): longer
 	// than the longest upload, which is unrecorded until it commits.
 	BlobGrace time.Duration
-	Limits     httpapi.Limits
-	Timeouts   httpapi.Timeouts
-	Logger     *slog.Logger
+	Limits    httpapi.Limits
+	Timeouts  httpapi.Timeouts
+	Logger    *slog.Logger
 }
 
 func (cfg Config) withDefaults() Config {
@@ -399,12 +399,11 @@ const serveLock = "serve.lock"
 // ErrDataDirInUse reports a data directory that another server is serving.
 var ErrDataDirInUse = errors.New("operator: the data directory is in use by another blindjoind serve")
 
-// lockDataDir makes the caller the only server of dir, and so of the store
-// and part files in it: session start-up recovery deletes temporary files
-// that only a crash can have left, which is true only if no other server
-// is writing them. The party and keys commands do not take this lock: they
-// only use the store, which SQLite shares safely, and the keyring, which
-// has its own lock; they run no recovery.
+// lockDataDir makes the caller the only server of dir (see the package
+// doc). The party and keys commands and workers do not take this lock:
+// they use the store, which SQLite shares safely, the part files, which
+// the blob sweep deletes only once older than its grace, and the keyring,
+// which has its own lock.
 func lockDataDir(dir string) (unlock func() error, err error) {
 	unlock, err = keyfile.LockOwned(filepath.Join(dir, serveLock))
 	if le, ok := errors.AsType[*keyfile.LockedError](err); ok {

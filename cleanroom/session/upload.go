@@ -389,8 +389,8 @@ func receipt(p store.Part, complete bool, state api.State) api.PartReceipt {
 
 // discard deletes the file of a part that was not recorded, unless the
 // store references it (an identical part recorded by a concurrent request
-// shares its name). When in doubt the file stays; New removes unrecorded
-// files at the next start.
+// shares its name). When in doubt the file stays; the blob sweep removes
+// unrecorded files once they are older than Config.BlobGrace.
 func (s *Service) discard(id string, st *staged) {
 	referenced := true
 	err := s.store.ReadOnly(context.Background(), func(ctx context.Context, tx store.Tx) error {

@@ -80,7 +80,7 @@
 // schema_migrations, while holding an advisory lock so that replicas
 // starting together do not race. The tables live in the connection's
 // current schema (search_path=NAME in the URL picks one), and the advisory
-// locks (migrations, LockServer) are keyed by it, so several clean rooms
+// lock of the migrations is keyed by it, so several clean rooms
 // may share a database. Times are BIGINT nanoseconds since the Unix
 // epoch (UTC), as in SQLite, so both stores keep full precision; NULL when
 // unset. Only metadata lives here (parties, sessions, part metadata,

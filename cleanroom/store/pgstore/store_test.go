@@ -143,47 +143,6 @@ func TestConfigErrorHidesPassword(t *testing.T) {
 	}
 }
 
-// TestLockServer: one server per database, and the lock is free again
-// after unlock. (PostgreSQL frees it too when the holder's connection ends,
-// as when a replica dies.)
-func TestLockServer(t *testing.T) {
-	ctx := context.Background()
-	a, dsn := openTemp(t)
-	b, err := Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	unlock, err := a.LockServer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.LockServer(ctx); !errors.Is(err, ErrInUse) {
-		t.Fatalf("second LockServer = %v, want ErrInUse", err)
-	}
-	if err := unlock(); err != nil {
-		t.Fatal(err)
-	}
-	unlock, err = b.LockServer(ctx)
-	if err != nil {
-		t.Fatalf("after unlock: %v", err)
-	}
-	if err := unlock(); err != nil {
-		t.Fatal(err)
-	}
-	// Another schema of the same database is another clean room.
-	other, _ := openTemp(t)
-	unlockOther, err := other.LockServer(ctx)
-	if err != nil {
-		t.Fatalf("a server in another schema: %v", err)
-	}
-	defer unlockOther()
-	if unlock, err = a.LockServer(ctx); err != nil {
-		t.Fatalf("beside another schema's server: %v", err)
-	}
-	unlock()
-}
-
 // TestClaimSkipsLockedJobs: a claim does not wait for a job another
 // transaction is claiming, it takes the next one (FOR UPDATE SKIP LOCKED).
 // Without SKIP LOCKED the second claim would queue behind the first
