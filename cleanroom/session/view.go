@@ -42,10 +42,15 @@ func sideProgress(ctx context.Context, tx store.Tx, id string, side api.Role) (a
 	if err != nil {
 		return api.SideProgress{}, err
 	}
+	relayed, err := tx.Parts(ctx, id, side, store.LegRelay)
+	if err != nil {
+		return api.SideProgress{}, err
+	}
 	b, r := statusOf(blinded), statusOf(reblinded)
 	return api.SideProgress{
 		BlindedParts: b.parts, BlindedRecords: b.records, BlindedComplete: b.complete,
 		ReblindedParts: r.parts, ReblindedRecords: r.records, ReblindedComplete: r.complete,
+		CounterpartParts: len(relayed),
 	}, nil
 }
 

@@ -106,9 +106,13 @@ func (r *runner) run(ctx context.Context) error {
 		if err := r.upload(ctx, st, a, key, perm, r.info.side(s)); err != nil {
 			return err
 		}
+	}
+	if !resultsReady(s.State) && r.info.side(s).CounterpartParts == 0 {
+		// Until the clean room's relay job has prepared the counterpart
+		// set, its download would only answer 503.
 		r.begin("wait for the counterpart")
 		s, err = r.waitFor(ctx, "the counterpart's upload", r.opts.MaxPollInterval, func(s api.Session) bool {
-			return s.State == api.StateExchanging || resultsReady(s.State)
+			return (s.State == api.StateExchanging && r.info.side(s).CounterpartParts > 0) || resultsReady(s.State)
 		})
 		if err != nil {
 			return err

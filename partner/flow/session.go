@@ -232,6 +232,8 @@ func (info *sessionInfo) waitingFor(s api.Session) string {
 		return fmt.Sprintf("waiting for %s to join", other)
 	case !theirs.BlindedComplete:
 		return fmt.Sprintf("waiting for %s's upload (%s records so far)", other, wording.Thousands(int64(theirs.BlindedRecords)))
+	case s.State == api.StateExchanging && ours.CounterpartParts == 0:
+		return fmt.Sprintf("waiting for the clean room to prepare %s's set", other)
 	case !theirs.ReblindedComplete && ours.BlindedRecords > 0:
 		return fmt.Sprintf("waiting for %s to re-blind our set, %d%%", other, theirs.ReblindedRecords*100/ours.BlindedRecords)
 	}

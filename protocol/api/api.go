@@ -110,6 +110,11 @@ type SideProgress struct {
 	ReblindedParts    int    `json:"reblinded_parts"`
 	ReblindedRecords  uint64 `json:"reblinded_records"`
 	ReblindedComplete bool   `json:"reblinded_complete"`
+	// CounterpartParts is the number of parts of the counterpart set the
+	// clean room has prepared for this party: 0 until its relay job ran,
+	// once the session is exchanging. A party downloads the counterpart
+	// set once it is not 0 (before, the download answers 503).
+	CounterpartParts int `json:"counterpart_parts"`
 }
 
 // SessionList is the body of GET /v1/sessions.
