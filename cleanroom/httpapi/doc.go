@@ -34,9 +34,10 @@
 // from the headers or the body.
 //
 // A 503 always carries Retry-After: the process is not ready or is
-// draining (Config.Draining: /readyz and new part uploads are refused
-// while in-flight requests finish, so a load balancer moves the parties to
-// another replica), or the service is still preparing what was asked, in
+// draining (Config.Draining: /readyz and new part uploads that still
+// reach a process shutting down are refused while in-flight requests
+// finish, and the parties' clients retry, through another replica behind
+// a load balancer), or the service is still preparing what was asked, in
 // a background job (session.ErrNotReady: the counterpart set before its
 // relay job ran, the results before the join job ran).
 //
