@@ -21,9 +21,15 @@ type Sessions interface {
 	// set while it is read from body.
 	PutBlinded(ctx context.Context, p session.Principal, id string, body io.Reader) (api.PartReceipt, error)
 	// Counterpart opens part n of the other party's blinded set, permuted by
-	// the server's secret permutation.
+	// the server's secret permutation; while the relay job has not written
+	// it, it waits a little, then answers session.ErrNotReady (503).
 	Counterpart(ctx context.Context, p session.Principal, id string, n int) (session.Download, error)
+	// PutReblinded stores one part of the caller's re-blinded copy of the
+	// counterpart set; the part completing the second set queues the join,
+	// and its receipt says exchanging until the join job has run.
 	PutReblinded(ctx context.Context, p session.Principal, id string, body io.Reader) (api.PartReceipt, error)
+	// Results reads the caller's stored results; while the join job is
+	// queued or running it answers session.ErrNotReady (503).
 	Results(ctx context.Context, p session.Principal, id string) (api.Results, error)
 	Transcript(ctx context.Context, p session.Principal, id string) (transcript.Transcript, error)
 	Delete(ctx context.Context, p session.Principal, id string) (api.Session, error)

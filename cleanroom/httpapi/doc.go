@@ -29,9 +29,17 @@
 // listener of their own: they need no credentials and show authentication
 // failures, traffic by route and sessions by state. A request whose client
 // hung up before the answer is logged and counted as 499, not as a 5xx. Credentials never reach a log line:
-// the access log records the route template, the status, the duration and
-// the party name, nothing taken from the headers or the body except a
-// client request id of a restricted form.
+// the access log records the route template, the status, the duration,
+// the party name and a request id the server drew itself, nothing taken
+// from the headers or the body.
+//
+// A 503 always carries Retry-After: the process is not ready or is
+// draining (Config.Draining: /readyz and new part uploads that still
+// reach a process shutting down are refused while in-flight requests
+// finish, and the parties' clients retry, through another replica behind
+// a load balancer), or the service is still preparing what was asked, in
+// a background job (session.ErrNotReady: the counterpart set before its
+// relay job ran, the results before the join job ran).
 //
 // openapi.json (embedded, OpenAPI 3.1) describes every route; the tests
 // compare it with the router and validate real responses against it.

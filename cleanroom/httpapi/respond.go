@@ -11,12 +11,12 @@ import (
 // fail answers with the response classify chooses for err.
 func fail(c *gin.Context, err error) { answer(c, classify(err), err) }
 
-// answer writes p as the error response and leaves err for the access log.
-// If the response has already started (a download that broke off), only
-// the log learns about it.
 // notReadyRetryAfter is the Retry-After, in seconds, of a 503.
 const notReadyRetryAfter = "1"
 
+// answer writes p as the error response and leaves err for the access log.
+// If the response has already started (a download that broke off), only
+// the log learns about it.
 func answer(c *gin.Context, p problem, err error) {
 	c.Set(ctxError, err)
 	c.Set(ctxCode, p.detail.Code)

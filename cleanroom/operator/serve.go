@@ -135,9 +135,10 @@ func Serve(ctx context.Context, cfg Config) error {
 	return r.Wait()
 }
 
-// Start locks and opens the store (the data directory's, or the one
+// Start opens the store (the data directory's, which it locks, or the one
 // cfg.Store names) and the blob store, listens on cfg.Addr (and
-// cfg.MetricsAddr) and serves in the background until ctx is done or Stop
+// cfg.MetricsAddr) and serves, with a jobs runner beside the API (unless
+// cfg.JobWorkers is negative), in the background until ctx is done or Stop
 // is called. The error of a clean room that failed to start is returned
 // here; one that stops later reports through Wait.
 func Start(ctx context.Context, cfg Config) (*Running, error) {
@@ -361,10 +362,11 @@ func (r *Running) Wait() error {
 	return r.err
 }
 
-// Stop shuts the clean room down gracefully (no new connections,
-// in-flight requests finish within the shutdown timeout, retention stops,
-// the store closes, the data directory is unlocked) and waits until it
-// has stopped.
+// Stop shuts the clean room down gracefully (draining: /readyz and new
+// uploads answer 503, in-flight requests and running jobs get the shutdown
+// timeout, unfinished jobs are released to other runners; then the store
+// closes and the data directory is unlocked) and waits until it has
+// stopped.
 func (r *Running) Stop() error {
 	r.stop()
 	return r.Wait()
