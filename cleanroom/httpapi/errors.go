@@ -44,6 +44,7 @@ var sentinels = []struct {
 	{session.ErrBudgetExhausted, newProblem(http.StatusUnprocessableEntity, api.CodeBudgetExhausted, "the privacy budget of this advertiser and partner is exhausted")},
 	{session.ErrRateLimited, errRateLimited},
 	{session.ErrNotReady, errPreparing},
+	{session.ErrBusy, newProblem(http.StatusServiceUnavailable, api.CodeUnavailable, "a concurrent request changed the session; send this again")},
 }
 
 var (

@@ -273,3 +273,45 @@ func TestTranscriptKeyIsTheServersKey(t *testing.T) {
 		t.Fatalf("published %x; the server announced %v and holds %x", published, m, s.TranscriptKey)
 	}
 }
+
+// TestDrainDelay: a stopping server with a drain delay still answers, and
+// says it is unready, so that a load balancer's health check takes it out
+// before its listener closes.
+func TestDrainDelay(t *testing.T) {
+	dir := t.TempDir()
+	r, err := Start(context.Background(), Config{DataDir: dir, Addr: "127.0.0.1:0", DrainDelay: 2 * time.Second,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readyz := func() (int, error) {
+		res, err := http.Get(r.URL + "/readyz")
+		if err != nil {
+			return 0, err
+		}
+		res.Body.Close()
+		return res.StatusCode, nil
+	}
+	if code, err := readyz(); code != http.StatusOK {
+		t.Fatalf("readyz before the stop: %d %v", code, err)
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- r.Stop() }()
+	deadline := time.Now().Add(time.Second)
+	for {
+		code, err := readyz()
+		if code == http.StatusServiceUnavailable {
+			break
+		}
+		if err != nil || time.Now().After(deadline) {
+			t.Fatalf("readyz while draining: %d %v, want 503 until the listener closes", code, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if _, err := readyz(); err == nil {
+		t.Fatal("the server still answers after the drain")
+	}
+}

@@ -71,7 +71,12 @@ type Config struct {
 	Issuer, Audience string        // access-token "iss" and "aud"
 	TokenTTL         time.Duration // access-token lifetime, at most auth.MaxTokenLifetime
 	SweepEvery       time.Duration // how often retention and the blob sweep run
-	ShutdownTimeout  time.Duration // how long in-flight requests and running jobs get on shutdown
+	// DrainDelay is how long a stopping server keeps accepting
+	// connections while /readyz and new uploads answer 503, so that the
+	// load balancer's health checks see it unready before its listener
+	// closes (0: close at once).
+	DrainDelay      time.Duration
+	ShutdownTimeout time.Duration // how long in-flight requests and running jobs get on shutdown
 	// JobLease is how long a job claim lasts without being extended: a
 	// process killed in the middle of a job leaves it to another after
 	// this long (0: jobs.DefaultLease). JobWorkers is how many jobs the
@@ -287,6 +292,10 @@ func start(ctx context.Context, cfg Config, floor policy.Policy, st store.Store,
 		err := shutdown(ctx, servers, served, cfg.ShutdownTimeout, log, func() {
 			draining.Store(true)
 			stopJobs()
+			if cfg.DrainDelay > 0 {
+				log.Info("draining: unready, listening for the drain delay", slog.Duration("drain_delay", cfg.DrainDelay))
+				time.Sleep(cfg.DrainDelay)
+			}
 		})
 		stopJobs()
 		working.Wait()

@@ -28,6 +28,10 @@ var (
 	// (the counterpart set before its relay job ran): the call succeeds
 	// if repeated a little later.
 	ErrNotReady = errors.New("session: not ready yet") // 503 with Retry-After
+	// ErrBusy reports a request that lost a race with a concurrent one
+	// (two parts of one set committed at the same moment on two
+	// replicas): nothing was recorded, and sending it again succeeds.
+	ErrBusy = errors.New("session: busy with a concurrent request") // 503 with Retry-After
 )
 
 // RequestError says which request field is wrong and why.

@@ -215,8 +215,8 @@ func (s *Service) commit(ctx context.Context, p Principal, id string, leg store.
 
 // errSetChanged reports a blinded set that gained a part between its
 // completion check and the transaction that would record the completing
-// part; setLock rules it out within one process.
-var errSetChanged = errors.New("session: the blinded set changed while it was checked")
+// part; setLock rules it out within one process, not across replicas.
+var errSetChanged = fmt.Errorf("%w: the blinded set changed while it was checked", ErrBusy)
 
 // commitChecked runs the completion check of a blinded set, then the
 // transaction that records the part.

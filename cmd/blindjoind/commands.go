@@ -174,6 +174,7 @@ func serve(c *cli, args []string) int {
 	fs, data := c.flags("serve")
 	store, blobs, keys := storeFlag(fs), blobsFlag(fs), keysFlag(fs)
 	addr := fs.String("addr", defaultAddr, "listen `address` (host:port)")
+	drainDelay := fs.Duration("drain-delay", 0, "on SIGTERM, keep listening this long with /readyz answering 503 before closing (longer than the load balancer's health-check interval)")
 	ops := addOpsFlags(fs)
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) `file`; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "the PEM private key `file` of --tls-cert")
@@ -209,7 +210,7 @@ func serve(c *cli, args []string) int {
 		DataDir: *data, Store: *store, Blobs: *blobs, Keys: *keys, Addr: *addr,
 		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey,
 		FloorFile: *floor, DPBudget: *budget,
-		Issuer: *issuer, Audience: *audience, TokenTTL: *ttl, Limits: limits,
+		Issuer: *issuer, Audience: *audience, TokenTTL: *ttl, Limits: limits, DrainDelay: *drainDelay,
 	}
 	if err := ops.apply(&cfg, c.err); err != nil {
 		return usageError(c, fs, err.Error())
