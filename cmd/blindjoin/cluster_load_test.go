@@ -39,10 +39,10 @@ var retryableStatus = map[int]bool{
 // client retries. It prints the wall time and the CPU time of the parties
 // and of each replica. CI runs it; -short skips it.
 func TestClusterLoad(t *testing.T) {
-	loc := clusterLocation(t)
 	if testing.Short() {
 		t.Skip("20 sessions of 5,000 × 5,000 rows on two blindjoind processes; skipped with -short")
 	}
+	loc := clusterLocation(t)
 	const sessions, rows = 20, 5000
 	ctx := context.Background()
 	bin := buildBlindjoind(t)

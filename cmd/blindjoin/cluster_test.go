@@ -408,10 +408,10 @@ func ownerPID(owner string) (int, bool) {
 // replica 1 died and at the end is in the bucket with its recorded size
 // and digest, and the surviving processes drain and exit 0 on SIGTERM.
 func TestClusterFailover(t *testing.T) {
-	loc := clusterLocation(t)
 	if testing.Short() {
 		t.Skip("builds and kills the blindjoind binary; skipped with -short")
 	}
+	loc := clusterLocation(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	bin := buildBlindjoind(t)
@@ -529,39 +529,7 @@ func TestClusterFailover(t *testing.T) {
 	procs = append(procs, r1)
 	waitFor(t, func() bool { return lb.backends[0].live.Load() })
 
-	owner, attempts, found, err := db.joinJob(ctx, id)
-	if err != nil || !found || owner == "" {
-		t.Fatalf("the join job while %s is held: owner %q, found %v, %v", heldKey, owner, found, err)
-	}
-	holder := processOf(procs, owner)
-	if holder == nil || holder.exited() {
-		t.Fatalf("the join job's owner %q is no live process of this test", owner)
-	}
-	t.Logf("%s holds the join job (attempt %d) and reads %s; killing it", holder.name, attempts, heldKey)
-	holder.kill()
-
-	// After the lease, another process claims the job again and is held
-	// at the same read; then the join may finish.
-	var taker string
-	waitFor(t, func() bool {
-		o, a, found, err := db.joinJob(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !found || o == "" || o == owner {
-			return false
-		}
-		if a < 2 {
-			t.Fatalf("the join job was claimed by %q with %d attempts after %q died holding it", o, a, owner)
-		}
-		taker = o
-		return true
-	})
-	if p := processOf(procs, taker); p == nil || p.exited() || p == holder {
-		t.Fatalf("the join job was taken over by %q, no other live process of this test", taker)
-	} else {
-		t.Logf("%s took the join job over after the lease", p.name)
-	}
+	holder := killJoinHolder(t, db, procs, id, heldKey)
 	gate.open()
 
 	wg.Wait()
@@ -603,14 +571,60 @@ func TestClusterFailover(t *testing.T) {
 		t.Errorf("the keys directory holds %d entries, want the keyring directory and two key files", len(entries))
 	}
 
-	// The survivors drain and exit 0 on SIGTERM.
+	// The others are alive, and drain and exit 0 on SIGTERM.
 	for _, p := range procs {
-		if !p.exited() {
-			if code := p.terminate(); code != 0 {
-				t.Errorf("%s on SIGTERM: exit status %d, want 0", p.name, code)
-			}
+		if p == procs[0] || p == holder {
+			continue
+		}
+		if p.exited() {
+			t.Errorf("%s exited: %v", p.name, p.cmd.ProcessState)
+		} else if code := p.terminate(); code != 0 {
+			t.Errorf("%s on SIGTERM: exit status %d, want 0", p.name, code)
 		}
 	}
+}
+
+// killJoinHolder kills the process of procs that holds the lease of
+// session id's join job, held at the gate reading heldKey, and waits for
+// another live process to claim the job after the lease ran out, as the
+// job's second attempt at least. It returns the process it killed.
+func killJoinHolder(t *testing.T, db *clusterDB, procs []*clusterProcess, id, heldKey string) *clusterProcess {
+	t.Helper()
+	ctx := context.Background()
+	owner, attempts, found, err := db.joinJob(ctx, id)
+	if err != nil || !found || owner == "" {
+		t.Fatalf("the join job while %s is held: owner %q, found %v, %v", heldKey, owner, found, err)
+	}
+	holder := processOf(procs, owner)
+	if holder == nil || holder.exited() {
+		t.Fatalf("the join job's owner %q is no live process of this test", owner)
+	}
+	t.Logf("%s holds the join job (attempt %d) and reads %s; killing it", holder.name, attempts, heldKey)
+	holder.kill()
+
+	// After the lease, another process claims the job again and is held
+	// at the same read; then the join may finish.
+	var taker string
+	waitFor(t, func() bool {
+		o, a, found, err := db.joinJob(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !found || o == "" || o == owner {
+			return false
+		}
+		if a < 2 {
+			t.Fatalf("the join job was claimed by %q with %d attempts after %q died holding it", o, a, owner)
+		}
+		taker = o
+		return true
+	})
+	if p := processOf(procs, taker); p == nil || p.exited() || p == holder {
+		t.Fatalf("the join job was taken over by %q, no other live process of this test", taker)
+	} else {
+		t.Logf("%s took the join job over after the lease", p.name)
+	}
+	return holder
 }
 
 // processOf is the process of this test that a job owner names, or nil.
