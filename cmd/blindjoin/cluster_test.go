@@ -181,8 +181,7 @@ func startClusterProcess(t *testing.T, bin string, loc operator.Location, name s
 	select {
 	case p.addr = <-serving:
 	case <-p.done:
-		showLogTail(t, name, logPath)
-		t.Fatalf("%s exited before serving", name)
+		t.Fatalf("%s exited before serving", name) // its log follows
 	case <-time.After(time.Minute):
 		t.Fatalf("%s did not start serving", name)
 	}
