@@ -526,7 +526,7 @@ func TestClusterFailover(t *testing.T) {
 	// Replica 1's supervisor restarts it on its address.
 	r1 = startServe(t, bin, procLoc, "replica-1-restarted", r1.addr, "--job-lease", lease)
 	procs = append(procs, r1)
-	waitFor(t, func() bool { return lb.backends[0].live.Load() })
+	waitFor(t, "the balancer to take the restarted replica 1 back", func() bool { return lb.backends[0].live.Load() })
 
 	holder := killJoinHolder(t, db, procs, id, heldKey)
 	gate.open()
@@ -604,7 +604,7 @@ func killJoinHolder(t *testing.T, db *clusterDB, procs []*clusterProcess, id, he
 	// After the lease, another process claims the job again and is held
 	// at the same read; then the join may finish.
 	var taker string
-	waitFor(t, func() bool {
+	waitFor(t, "another process to claim the join job after the lease", func() bool {
 		o, a, found, err := db.joinJob(ctx, id)
 		if err != nil {
 			t.Fatal(err)
@@ -698,13 +698,13 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// waitFor polls cond for up to a minute.
-func waitFor(t *testing.T, cond func() bool) {
+// waitFor polls cond for up to a minute; what says what it waits for.
+func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if cond() {
 			return
 		}
 	}
-	t.Fatal("condition not met within a minute")
+	t.Fatalf("waited a minute for %s", what)
 }
