@@ -36,8 +36,9 @@ type balancer struct {
 }
 
 type backend struct {
-	url  *url.URL
-	live atomic.Bool
+	url    *url.URL
+	live   atomic.Bool
+	served atomic.Int64 // answers it gave through the balancer
 }
 
 // statusClientGone is recorded for a request whose client went away
@@ -156,6 +157,9 @@ func (f *front) RoundTrip(r *http.Request) (*http.Response, error) {
 			f.tap(i, out)
 		}
 		resp, err := f.b.transport.RoundTrip(out)
+		if err == nil {
+			be.served.Add(1)
+		}
 		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) {
 			return resp, err
 		}

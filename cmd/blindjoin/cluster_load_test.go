@@ -110,13 +110,17 @@ func TestClusterLoad(t *testing.T) {
 		}
 	}
 
-	var replicaCPU []string
-	for _, r := range replicas {
+	var perReplica []string
+	for i, r := range replicas {
 		if code := r.terminate(); code != 0 {
 			t.Errorf("%s on SIGTERM: exit status %d, want 0", r.name, code)
 		}
-		replicaCPU = append(replicaCPU, fmt.Sprintf("%s %.1fs", r.name, proc.UsageOf(r.cmd.ProcessState).CPU().Seconds()))
+		served := lb.backends[i].served.Load()
+		if served == 0 {
+			t.Errorf("%s answered no request", r.name)
+		}
+		perReplica = append(perReplica, fmt.Sprintf("%s %d answers, %.1fs CPU", r.name, served, proc.UsageOf(r.cmd.ProcessState).CPU().Seconds()))
 	}
-	t.Logf("%d sessions of %d × %d rows on 2 replicas: wall %.1fs; CPU: parties (this process, data generation and truth included) %.1fs, %s; answers:%s",
-		sessions, rows, rows, wall.Seconds(), partiesCPU.Seconds(), strings.Join(replicaCPU, ", "), showStatuses(statuses))
+	t.Logf("%d sessions of %d × %d rows on 2 replicas: wall %.1fs; parties (this process, data generation and truth included) %.1fs CPU; %s; answers:%s",
+		sessions, rows, rows, wall.Seconds(), partiesCPU.Seconds(), strings.Join(perReplica, "; "), showStatuses(statuses))
 }
