@@ -1,6 +1,7 @@
 package attacks
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
@@ -27,9 +28,11 @@ import (
 // SIGKILL twice on the same data directory: while a part is streaming in,
 // and after the last re-blinded part was committed, while the join runs.
 // After each restart the session continues: committed parts are kept, the
-// half-received part left nothing, no result was ever served before the
-// join completed, and the join that the crash cut short runs again at
-// startup and releases the exact answer.
+// half-received part's temporary file is deleted by the blob sweep, no
+// result was ever served before the join completed, and the join job that
+// the crash cut short is taken over once its lease ran out and releases
+// the exact answer. The daemon runs with a short job lease and blob grace
+// so that both happen within seconds.
 //
 // Sets are large (200,000 rows a side) so that the join takes long enough
 // to be interrupted; they are made cheaply and honestly as far as the
@@ -51,7 +54,8 @@ func TestAttackCrashMidUploadAndMidCompute(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	adv := partyAdd(t, bin, data, "crash-adv", api.RoleAdvertiser)
 	partner := partyAdd(t, bin, data, "crash-pub", api.RoleMediaPartner)
-	d := startDaemon(t, bin, data)
+	flags := []string{"--job-lease", "3s", "--blob-grace", "2s", "--sweep-every", "1s"}
+	d := startDaemon(t, bin, data, flags...)
 	login := func(d *daemon) {
 		for _, p := range []*party{adv, partner} {
 			p.srv = d.srv
@@ -104,10 +108,12 @@ func TestAttackCrashMidUploadAndMidCompute(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	d = startDaemon(t, bin, data)
+	d = startDaemon(t, bin, data, flags...)
 	login(d)
-	if tmp := tempFiles(t, data, s.ID); len(tmp) != 0 {
-		t.Fatalf("temporary files survived the restart: %v", tmp)
+	for deadline := time.Now().Add(time.Minute); len(tempFiles(t, data, s.ID)) != 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("temporary files survived the blob sweep: %v", tempFiles(t, data, s.ID))
+		}
 	}
 	got := getSession(t, adv, s.ID)
 	if up := got.Uploads.Advertiser; got.State != api.StateUploading || up.BlindedParts != 1 || up.BlindedRecords != n/2 || up.BlindedComplete {
@@ -138,34 +144,33 @@ func TestAttackCrashMidUploadAndMidCompute(t *testing.T) {
 	expectError(t, "results before the join", partner.call(t, http.MethodGet, "/v1/sessions/"+s.ID+"/results", nil),
 		http.StatusConflict, api.CodeWrongState)
 
-	// 2. SIGKILL as soon as the last re-blinded part is committed: the
-	// join has started and not finished.
+	// 2. SIGKILL as soon as the join job starts: the last re-blinded
+	// part is committed and the join has not finished.
 	d.killOn(func(m map[string]any) bool {
-		return matches(m, "part received", map[string]any{"party": adv.name, "leg": "reblinded", "complete": true})
+		return matches(m, "job started", map[string]any{"job": "join", "session": s.ID})
 	})
-	for _, part := range advJoin[:len(advJoin)-1] {
-		put(adv, "reblinded", part)
+	for _, part := range advJoin {
+		r, err := httpClient.Do(withToken(adv, adv.srv.request(t, http.MethodPut, "/v1/sessions/"+s.ID+"/reblinded",
+			api.PartContentType, bytes.NewReader(part))))
+		if err == nil {
+			r.Body.Close() // the last part's answer races with the kill
+		}
 	}
-	r, err := httpClient.Do(withToken(adv, adv.srv.request(t, http.MethodPut, "/v1/sessions/"+s.ID+"/reblinded",
-		api.PartContentType, strings.NewReader(string(advJoin[len(advJoin)-1])))))
-	if err == nil {
-		r.Body.Close()
-		t.Fatalf("the part that starts the join was answered %d before the kill", r.StatusCode)
-	}
-	d.kill(t)
+	d.kill(t) // waits for the kill that the log line triggered
 	if d.logged("session computed", nil) {
 		t.Fatal("the join finished before the kill: the crash did not hit the computation")
 	}
 
-	d = startDaemon(t, bin, data)
+	d = startDaemon(t, bin, data, flags...)
 	login(d)
-	if !d.logged("session computed", map[string]any{"session": s.ID}) {
-		t.Fatal("the interrupted join did not run again at startup")
+	ra, rp := results(t, adv, s.ID), results(t, partner, s.ID)
+	if !d.logged("job taken over after its lease ran out", map[string]any{"job": "join", "session": s.ID}) ||
+		!d.logged("session computed", map[string]any{"session": s.ID}) {
+		t.Fatal("the interrupted join was not taken over from the killed process")
 	}
 	if ns, ok := d.logField("session computed", "duration").(float64); ok {
-		t.Logf("the join cut short by SIGKILL took %v when it ran again at startup", time.Duration(ns))
+		t.Logf("the join cut short by SIGKILL took %v when it ran again", time.Duration(ns))
 	}
-	ra, rp := results(t, adv, s.ID), results(t, partner, s.ID)
 	want := fmt.Sprint(ov)
 	if count(ra.Overlap) != want || count(rp.Overlap) != want || count(ra.Segments["all"]) != want || len(rp.Activation.Records) != ov {
 		t.Fatalf("after the restarts: overlap %s / %s, segment %s, %d activated; want %s",

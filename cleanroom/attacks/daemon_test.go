@@ -30,9 +30,9 @@ type daemon struct {
 
 // startDaemon runs bin serve on dataDir and a free loopback port, and waits
 // until it serves (after its crash recovery, which runs first).
-func startDaemon(t testing.TB, bin, dataDir string) *daemon {
+func startDaemon(t testing.TB, bin, dataDir string, flags ...string) *daemon {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", dataDir, "--addr", "127.0.0.1:0", "--log-format", "json", "--log-level", "info")
+	cmd := exec.Command(bin, append([]string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0", "--log-format", "json", "--log-level", "info"}, flags...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -165,6 +165,7 @@ func TestAttackPartsOutOfOrderAndReplayed(t *testing.T) {
 	for _, part := range p.reblind(t, p.key, p.download(t)) {
 		p.mustPut(t, "reblinded", part)
 	}
+	awaitState(t, adv, s.ID, api.StateComputed)
 	if again := a.mustPut(t, "reblinded", joinParts[0]); again.Digest != jr.Digest || again.State != api.StateComputed {
 		t.Fatalf("re-blinded part replayed once computed: %+v", again)
 	}

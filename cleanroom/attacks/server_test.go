@@ -264,10 +264,43 @@ func getSession(t testing.TB, p *party, id string) api.Session {
 	return s
 }
 
-// results reads p's results.
+// results reads p's results, waiting as a party's client does while the
+// join job has not run yet (503 with Retry-After).
 func results(t testing.TB, p *party, id string) api.Results {
 	t.Helper()
+	path := "/v1/sessions/" + id + "/results"
+	deadline := time.Now().Add(joinWait)
+	r := p.call(t, http.MethodGet, path, nil)
+	for r.status == http.StatusServiceUnavailable && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		r = p.call(t, http.MethodGet, path, nil)
+	}
+	if r.status != http.StatusOK {
+		t.Fatalf("%s GET %s: %d %s, want 200", p.name, path, r.status, r.body)
+	}
 	var res api.Results
-	p.expect(t, http.MethodGet, "/v1/sessions/"+id+"/results", nil, http.StatusOK, &res)
+	if err := json.Unmarshal(r.body, &res); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
 	return res
+}
+
+// joinWait bounds how long results waits for a join job: seconds on this
+// machine, minutes under -race on a loaded one.
+const joinWait = 2 * time.Minute
+
+// awaitState polls p's view of the session until it is in state.
+func awaitState(t testing.TB, p *party, id string, state api.State) api.Session {
+	t.Helper()
+	deadline := time.Now().Add(joinWait)
+	for {
+		s := getSession(t, p, id)
+		if s.State == state {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("session %s is %s after %v, want %s", id, s.State, joinWait, state)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -118,10 +118,17 @@ func (d *Dir) Delete(_ context.Context, key string) error {
 	return nil
 }
 
-func (d *Dir) List(_ context.Context, prefix string) ([]string, error) {
-	var keys []string
+// List walks the whole tree. An object that goes while it walks (a
+// temporary file committed or aborted, a directory whose last file was
+// deleted) is left out rather than failing the walk: the sweep runs while
+// uploads and deletions go on.
+func (d *Dir) List(_ context.Context, prefix string) ([]Object, error) {
+	var objects []Object
 	err := filepath.WalkDir(d.root, func(file string, e fs.DirEntry, err error) error {
 		if err != nil {
+			if file != d.root && errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
 			return err
 		}
 		if e.IsDir() {
@@ -131,16 +138,25 @@ func (d *Dir) List(_ context.Context, prefix string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if key := filepath.ToSlash(rel); strings.HasPrefix(key, prefix) {
-			keys = append(keys, key)
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix) {
+			return nil
 		}
+		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		objects = append(objects, Object{Key: key, Modified: info.ModTime().UTC()})
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("blobs: list: %w", err)
 	}
-	slices.Sort(keys)
-	return keys, nil
+	slices.SortFunc(objects, func(a, b Object) int { return strings.Compare(a.Key, b.Key) })
+	return objects, nil
 }
 
 // Ping checks that the directory is still there.

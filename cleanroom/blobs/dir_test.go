@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/blobs"
 	"github.com/blindjoin/blindjoin/cleanroom/blobs/blobstest"
@@ -26,8 +27,9 @@ func TestDirContract(t *testing.T) {
 
 // TestDirFiles pins the layout on disk that data directories of earlier
 // versions already have: a key is a path under the root, files are
-// private, a crash's temporary file is listed (so the sweep removes it),
-// and deleting a directory's last file removes the directory.
+// private, a crash's temporary file is listed (so the sweep removes it)
+// with its file's mtime as Modified (so the sweep can tell it is old), and
+// deleting a directory's last file removes the directory.
 func TestDirFiles(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "blobs")
 	d, err := blobs.NewDir(root)
@@ -46,13 +48,24 @@ func TestDirFiles(t *testing.T) {
 	if err := os.WriteFile(crashed, []byte("half"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	crashedAt := time.Date(2025, 3, 4, 5, 6, 7, 8000, time.UTC)
+	if err := os.Chtimes(crashed, crashedAt, crashedAt); err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
-	keys, err := d.List(ctx, "parts/")
+	objects, err := d.List(ctx, "parts/")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var keys []string
+	for _, o := range objects {
+		keys = append(keys, o.Key)
+	}
 	if want := []string{"parts/s1/" + blobs.TempMarker + "123", "parts/s1/a.part"}; !reflect.DeepEqual(keys, want) {
 		t.Fatalf("List = %q, want %q", keys, want)
+	}
+	if !objects[0].Modified.Equal(crashedAt) {
+		t.Errorf("the temporary file's Modified is %v, want its mtime %v", objects[0].Modified, crashedAt)
 	}
 	for _, k := range keys {
 		if err := d.Delete(ctx, k); err != nil {

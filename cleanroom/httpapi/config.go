@@ -82,6 +82,14 @@ type Config struct {
 	// Now is the clock of rate limits and request durations; time.Now if
 	// nil.
 	Now func() time.Time
+	// Draining reports that the process is shutting down (nil: never).
+	// A draining process answers /readyz and new part uploads with 503,
+	// so that the load balancer and the parties' retries move to another
+	// replica, and finishes what is in flight.
+	Draining func() bool
+	// Ops adds the metrics of background jobs and of the store to the
+	// metrics handler (nil: none).
+	Ops *OpsMetrics
 }
 
 var errMissingDependency = errors.New("httpapi: Sessions, Parties, Tokens, Keys, Ready, StateCounts and Elements are required")
@@ -94,6 +102,9 @@ func (cfg *Config) withDefaults() (Config, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Draining == nil {
+		c.Draining = func() bool { return false }
 	}
 	if c.Limits.Create == (ratelimit.Limit{}) {
 		c.Limits.Create = DefaultLimits.Create

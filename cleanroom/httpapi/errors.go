@@ -43,6 +43,7 @@ var sentinels = []struct {
 	{session.ErrDuplicate, newProblem(http.StatusUnprocessableEntity, api.CodeDuplicate, "the set holds an element more than once; upload each identifier once")},
 	{session.ErrBudgetExhausted, newProblem(http.StatusUnprocessableEntity, api.CodeBudgetExhausted, "the privacy budget of this advertiser and partner is exhausted")},
 	{session.ErrRateLimited, errRateLimited},
+	{session.ErrNotReady, errPreparing},
 }
 
 var (
@@ -51,6 +52,7 @@ var (
 	errTooLarge        = newProblem(http.StatusRequestEntityTooLarge, api.CodeTooLarge, "the request body is too large")
 	errRateLimited     = newProblem(http.StatusTooManyRequests, api.CodeRateLimited, "too many requests; retry later")
 	errUnavailable     = newProblem(http.StatusServiceUnavailable, api.CodeUnavailable, "the service is not available; retry later")
+	errPreparing       = newProblem(http.StatusServiceUnavailable, api.CodeUnavailable, "the clean room is still preparing this; retry shortly")
 	errInternal        = newProblem(http.StatusInternalServerError, api.CodeInternal, "internal error")
 )
 

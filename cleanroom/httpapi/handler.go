@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/blindjoin/blindjoin/cleanroom/ratelimit"
 )
@@ -20,6 +19,7 @@ type handler struct {
 	tokens   Tokens
 	keys     KeySet
 	ready    func(ctx context.Context) error
+	draining func() bool
 	log      *slog.Logger
 	now      func() time.Time
 	metrics  *metrics
@@ -58,9 +58,10 @@ func NewHandler(cfg Config) (api, metrics http.Handler, err error) {
 		tokens:   c.Tokens,
 		keys:     c.Keys,
 		ready:    c.Ready,
+		draining: c.Draining,
 		log:      c.Logger,
 		now:      c.Now,
-		metrics:  newMetrics(c.StateCounts, c.Elements),
+		metrics:  newMetrics(c.StateCounts, c.Elements, c.Ops),
 		create:   create,
 		parts:    parts,
 		tokenReq: tokenReq,
@@ -71,12 +72,7 @@ func NewHandler(cfg Config) (api, metrics http.Handler, err error) {
 
 // metricsHandler serves GET /metrics and answers 404 to everything else.
 func (h *handler) metricsHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(h.metrics.registry, promhttp.HandlerOpts{
-		ErrorLog:      slog.NewLogLogger(h.log.Handler(), slog.LevelError),
-		ErrorHandling: promhttp.ContinueOnError,
-	}))
-	return mux
+	return metricsMux(h.metrics.registry, h.log)
 }
 
 func (h *handler) router() *gin.Engine {
@@ -102,9 +98,9 @@ func (h *handler) router() *gin.Engine {
 	v1.GET("/sessions/:id", h.authed(withID(h.sessions.Get)))
 	v1.DELETE("/sessions/:id", h.authed(withID(h.sessions.Delete)))
 	v1.POST("/sessions/:id/join", h.authed(h.joinSession))
-	v1.PUT("/sessions/:id/blinded", h.authed(h.limited(h.parts, uploadPart(h.sessions.PutBlinded))))
+	v1.PUT("/sessions/:id/blinded", h.authed(h.limited(h.parts, h.unlessDraining(uploadPart(h.sessions.PutBlinded)))))
 	v1.GET("/sessions/:id/counterpart", h.authed(h.limited(h.parts, h.counterpart)))
-	v1.PUT("/sessions/:id/reblinded", h.authed(h.limited(h.parts, uploadPart(h.sessions.PutReblinded))))
+	v1.PUT("/sessions/:id/reblinded", h.authed(h.limited(h.parts, h.unlessDraining(uploadPart(h.sessions.PutReblinded)))))
 	v1.GET("/sessions/:id/results", h.authed(withID(h.sessions.Results)))
 	v1.GET("/sessions/:id/transcript", h.authed(withID(h.sessions.Transcript)))
 	return r

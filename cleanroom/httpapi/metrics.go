@@ -35,7 +35,7 @@ type metrics struct {
 	authFailures *prometheus.CounterVec
 }
 
-func newMetrics(stateCounts func(context.Context) (map[api.State]int, error), elements func() uint64) *metrics {
+func newMetrics(stateCounts func(context.Context) (map[api.State]int, error), elements func() uint64, ops *OpsMetrics) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -63,6 +63,9 @@ func newMetrics(stateCounts func(context.Context) (map[api.State]int, error), el
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	if ops != nil {
+		m.registry.MustRegister(ops.collectors()...)
+	}
 	return m
 }
 

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,5 +106,37 @@ func TestNewServer(t *testing.T) {
 	// 64 MiB within the read timeout needs at least this rate.
 	if bps := float64(64<<20*8) / DefaultTimeouts.Read.Seconds(); bps > 1e6 {
 		t.Fatalf("the default read timeout needs %.0f bit/s for a full part", bps)
+	}
+}
+
+// TestDraining: a replica that is shutting down answers /readyz and new
+// part uploads with 503 and Retry-After (the load balancer moves the
+// parties to another replica, whose retries succeed), records nothing of
+// a refused upload, and still answers everything else.
+func TestDraining(t *testing.T) {
+	var draining atomic.Bool
+	e := newRealEnv(t, func(c *Config) { c.Draining = draining.Load })
+	s := e.createJoined()
+	acme := newSide(t, "acme", s, 0, 40, 40)
+	draining.Store(true)
+	for _, r := range []*http.Request{
+		httptest.NewRequest(http.MethodGet, "/readyz", nil),
+		request(http.MethodPut, "/v1/sessions/"+s.ID+"/blinded", api.PartContentType, bytes.NewReader(acme.parts[0])),
+		request(http.MethodPut, "/v1/sessions/"+s.ID+"/reblinded", api.PartContentType, bytes.NewReader(acme.parts[0])),
+	} {
+		rec := e.as("acme", r)
+		if d := checkErrorBody(t, rec); rec.Code != http.StatusServiceUnavailable || d.Code != api.CodeUnavailable || rec.Header().Get("Retry-After") == "" {
+			t.Errorf("%s %s while draining: %d %s, Retry-After %q; want 503 unavailable with Retry-After",
+				r.Method, r.URL.Path, rec.Code, rec.Body, rec.Header().Get("Retry-After"))
+		}
+	}
+	var got api.Session
+	e.jsonAs("acme", http.MethodGet, "/v1/sessions/"+s.ID, nil, http.StatusOK, &got)
+	if got.Uploads.Advertiser.BlindedParts != 0 {
+		t.Fatalf("a refused upload was recorded: %+v", got.Uploads.Advertiser)
+	}
+	draining.Store(false)
+	if r := e.put("acme", s.ID, "blinded", acme.parts[0]); r.Records != 40 {
+		t.Fatalf("the retry after the drain: %+v", r)
 	}
 }

@@ -74,6 +74,7 @@ func TestCrossPartyAccessIsRefused(t *testing.T) {
 			e.put(sd.party, s.ID, "reblinded", part)
 		}
 	}
+	e.awaitComputed("acme", s.ID)
 	check("computed")
 
 	// The session is untouched: members still see it computed.

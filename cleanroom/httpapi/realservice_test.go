@@ -13,9 +13,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/blindjoin/blindjoin/cleanroom/jobs"
 	"github.com/blindjoin/blindjoin/cleanroom/registry"
 	"github.com/blindjoin/blindjoin/cleanroom/session"
+	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/cleanroom/store/sqlitestore"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/blind"
@@ -45,6 +48,7 @@ func newRealEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	runJobs(t, st, svc, e.clock.Now)
 	reg, err := registry.New(registry.Config{Store: st, Rand: rand.Reader, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +73,40 @@ func newRealEnv(t *testing.T, opts ...envOption) *env {
 		Elements:    svc.ElementsProcessed,
 	}, opts)
 	return e
+}
+
+// runJobs runs the service's jobs in the background until the test ends,
+// as a replica's runner does (polling often instead of being kicked).
+func runJobs(t *testing.T, st store.Store, svc *session.Service, now func() time.Time) {
+	t.Helper()
+	runner, err := jobs.New(jobs.Config{Store: st, Handlers: svc.Handlers(), Now: now, Poll: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { runner.Run(ctx); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
+}
+
+// awaitComputed polls the session as party until its join job ran, as a
+// party's client does; results must answer 200 or 503 meanwhile.
+func (e *env) awaitComputed(party, id string) {
+	e.t.Helper()
+	var got api.Session
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+		e.jsonAs(party, http.MethodGet, "/v1/sessions/"+id, nil, http.StatusOK, &got)
+		if got.State == api.StateComputed {
+			return
+		}
+		// 200 if the join ran in between.
+		if rec := e.as("acme", request(http.MethodGet, "/v1/sessions/"+id+"/results", "", nil)); rec.Code != http.StatusServiceUnavailable && rec.Code != http.StatusOK {
+			e.t.Fatalf("results while the join is queued: %d %s, want 503", rec.Code, rec.Body)
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("state %s a minute after both re-blinded sets", got.State)
+		}
+	}
 }
 
 // testPolicy is stricter than the real env's floor, with two segments.
@@ -205,11 +243,7 @@ func TestRealFlow(t *testing.T) {
 			e.put(sd.party, s.ID, "reblinded", part)
 		}
 	}
-	var got api.Session
-	e.jsonAs("audit", http.MethodGet, "/v1/sessions/"+s.ID, nil, http.StatusOK, &got)
-	if got.State != api.StateComputed {
-		t.Fatalf("state %s after both re-blinded sets", got.State)
-	}
+	e.awaitComputed("audit", s.ID)
 	var ra, rn api.Results
 	e.jsonAs("acme", http.MethodGet, "/v1/sessions/"+s.ID+"/results", nil, http.StatusOK, &ra)
 	e.jsonAs("news", http.MethodGet, "/v1/sessions/"+s.ID+"/results", nil, http.StatusOK, &rn)
@@ -227,6 +261,7 @@ func TestRealFlow(t *testing.T) {
 	if len(list.Sessions) != 1 || list.Sessions[0].ID != s.ID {
 		t.Fatalf("list: %+v", list)
 	}
+	var got api.Session
 	e.jsonAs("acme", http.MethodDelete, "/v1/sessions/"+s.ID, nil, http.StatusOK, &got)
 	if got.State != api.StatePurged {
 		t.Fatalf("state %s after DELETE", got.State)

@@ -14,6 +14,9 @@ func fail(c *gin.Context, err error) { answer(c, classify(err), err) }
 // answer writes p as the error response and leaves err for the access log.
 // If the response has already started (a download that broke off), only
 // the log learns about it.
+// notReadyRetryAfter is the Retry-After, in seconds, of a 503.
+const notReadyRetryAfter = "1"
+
 func answer(c *gin.Context, p problem, err error) {
 	c.Set(ctxError, err)
 	c.Set(ctxCode, p.detail.Code)
@@ -24,6 +27,11 @@ func answer(c *gin.Context, p problem, err error) {
 	if p.status == http.StatusUnauthorized {
 		// RFC 6750 section 3: a 401 names the scheme it expects.
 		c.Header("WWW-Authenticate", `Bearer realm="blindjoin"`)
+	}
+	if p.status == http.StatusServiceUnavailable {
+		// Work still being prepared, or a draining replica: the client
+		// retries, through another replica if a load balancer is in front.
+		c.Header("Retry-After", notReadyRetryAfter)
 	}
 	c.AbortWithStatusJSON(p.status, api.ErrorBody{Error: p.detail})
 }

@@ -61,9 +61,10 @@ func (l Location) keysDir() string {
 	return l.DataDir
 }
 
-// openStore opens the location's store. For serving, lock makes the
-// caller the store's only server (the data-directory lock for SQLite, an
-// advisory lock for PostgreSQL); release undoes both.
+// openStore opens the location's store. For serving SQLite, lock makes
+// the caller the data directory's only server (see lockDataDir); release
+// closes the store and unlocks. PostgreSQL takes no lock: any number of
+// replicas serve one database, and the jobs table shares their work.
 func (l Location) openStore(ctx context.Context, lock bool) (st store.Store, release func() error, err error) {
 	switch {
 	case l.Store == "":
@@ -87,15 +88,7 @@ func (l Location) openStore(ctx context.Context, lock bool) (st store.Store, rel
 		if err != nil {
 			return nil, nil, err
 		}
-		unlock := func() error { return nil }
-		if lock {
-			if unlock, err = pg.LockServer(ctx); err != nil {
-				pg.Close()
-				return nil, nil, err
-			}
-		}
-		// Unlock first: closing the pool waits for the lock's connection.
-		return pg, func() error { return errors.Join(unlock(), pg.Close()) }, nil
+		return pg, pg.Close, nil
 	default:
 		return nil, nil, ErrStoreURL
 	}

@@ -19,13 +19,16 @@
 // to PostgreSQL (Location.Store), the part files to an S3 bucket
 // (Location.Blobs), the keyring and the two secrets to a keys directory
 // that several hosts mount (Location.Keys, made by InitKeys). On
-// PostgreSQL, serve holds an advisory lock on the database instead of
-// serve.lock, for the same reason.
+// PostgreSQL any number of serve replicas (Start) and workers (Work) share
+// one database, bucket and keys directory: the background work is leased
+// jobs (cleanroom/jobs), which any of them runs.
 //
 // One server per data directory: serve locks DIR/serve.lock before it opens
-// anything, and a second serve exits naming the holder's PID, because its
-// start-up recovery would delete the first one's part files in progress.
-// The party and key commands may run while the server does and take no such
-// lock: SQLite serializes the writers, they run no recovery, and the
-// server's keyring notices a rotation by itself within a second.
+// anything, and a second serve exits naming the holder's PID. Two API
+// servers on one SQLite file would contend for its one writer, and a
+// second serve there is an operator's mistake worth reporting; a worker
+// (Work) beside the server is how to add a process, and takes no lock.
+// The party and key commands may run while the server does: SQLite
+// serializes the writers, and the server's keyring notices a rotation by
+// itself within a second.
 package operator

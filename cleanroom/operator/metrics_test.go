@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
 )
@@ -52,6 +53,23 @@ func TestMetricsHaveTheirOwnListener(t *testing.T) {
 	status, body := get("http://" + m[1] + "/metrics")
 	if status != http.StatusOK || !strings.Contains(body, `blindjoin_http_requests_total{method="GET",route="/healthz",status="200"} 1`) {
 		t.Errorf("metrics listener: %d %s", status, body)
+	}
+	// The jobs and the store: the recurring sweeps run at start, and
+	// the next ones are queued.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, body = get("http://" + m[1] + "/metrics")
+		if strings.Contains(body, "blindjoin_jobs_finished_total 2") || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, want := range []string{
+		"blindjoin_jobs_finished_total 2", `blindjoin_jobs_queued{kind="retention"} 1`, `blindjoin_jobs_queued{kind="blob_sweep"} 1`,
+		`blindjoin_jobs_leased{kind="join"} 0`, "blindjoin_jobs_lease_expiries_total 0", "blindjoin_jobs_running_here ",
+		`blindjoin_store_transaction_seconds_count{kind="read_write"}`, `blindjoin_store_transaction_seconds_count{kind="read_only"}`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/auth"
@@ -69,11 +70,22 @@ type Config struct {
 	RelayPartRecords int
 	Issuer, Audience string        // access-token "iss" and "aud"
 	TokenTTL         time.Duration // access-token lifetime, at most auth.MaxTokenLifetime
-	SweepEvery       time.Duration // how often retention runs
-	ShutdownTimeout  time.Duration // how long in-flight requests get on shutdown
-	Limits           httpapi.Limits
-	Timeouts         httpapi.Timeouts
-	Logger           *slog.Logger
+	SweepEvery       time.Duration // how often retention and the blob sweep run
+	ShutdownTimeout  time.Duration // how long in-flight requests and running jobs get on shutdown
+	// JobLease is how long a job claim lasts without being extended: a
+	// process killed in the middle of a job leaves it to another after
+	// this long (0: jobs.DefaultLease). JobWorkers is how many jobs the
+	// process runs at once (0: jobs.DefaultWorkers; negative: none, an
+	// API-only replica).
+	JobLease   time.Duration
+	JobWorkers int
+	// BlobGrace is the age from which the blob sweep deletes a part
+	// object no store row names (0: session.DefaultBlobGrace): longer
+	// than the longest upload, which is unrecorded until it commits.
+	BlobGrace time.Duration
+	Limits    httpapi.Limits
+	Timeouts  httpapi.Timeouts
+	Logger    *slog.Logger
 }
 
 func (cfg Config) withDefaults() Config {
@@ -181,15 +193,16 @@ func start(ctx context.Context, cfg Config, floor policy.Policy, st store.Store,
 	if err != nil {
 		return nil, err
 	}
+	bg, err := newBackground(cfg, floor, st, bl)
+	if err != nil {
+		return nil, err
+	}
+	st, svc := bg.store, bg.svc
 	parties, err := registry.New(registry.Config{Store: st, Rand: rand.Reader, Now: time.Now})
 	if err != nil {
 		return nil, err
 	}
-	svc, err := session.New(session.Config{DataDir: keys, Store: st, Blobs: bl, Floor: floor, DPBudget: cfg.DPBudget,
-		RelayPartRecords: cfg.RelayPartRecords, Logger: log})
-	if err != nil {
-		return nil, err
-	}
+	var draining atomic.Bool
 	// ready is GET /readyz and the console's health: a read transaction
 	// shows the store answers, Ping the blob store.
 	ready := func(ctx context.Context) error {
@@ -208,6 +221,8 @@ func start(ctx context.Context, cfg Config, floor policy.Policy, st store.Store,
 		Elements:    svc.ElementsProcessed,
 		Logger:      log,
 		Limits:      cfg.Limits,
+		Draining:    draining.Load,
+		Ops:         bg.ops,
 	})
 	if err != nil {
 		return nil, err
@@ -262,13 +277,18 @@ func start(ctx context.Context, cfg Config, floor policy.Policy, st store.Store,
 	}
 	log.Info("blindjoind serving", started...)
 
-	sweepCtx, stopSweep := context.WithCancel(context.Background())
-	var sweeping sync.WaitGroup
-	sweeping.Go(func() { sweep(sweepCtx, svc, cfg.SweepEvery, log) })
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	var working sync.WaitGroup
+	working.Go(func() { bg.run(jobsCtx, log) })
 	go func() {
-		err := shutdown(ctx, servers, served, cfg.ShutdownTimeout, log)
-		stopSweep()
-		sweeping.Wait()
+		// Draining: /readyz and new uploads answer 503 from here on,
+		// while in-flight requests and running jobs get the grace.
+		err := shutdown(ctx, servers, served, cfg.ShutdownTimeout, log, func() {
+			draining.Store(true)
+			stopJobs()
+		})
+		stopJobs()
+		working.Wait()
 		if rerr := release(); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("operator: closing the data directory: %w", rerr))
 		}
@@ -302,7 +322,7 @@ func loadTLS(certFile, keyFile string) (*tls.Config, error) {
 // shutdown waits until ctx is done, then stops accepting connections and
 // lets in-flight requests finish within grace; or, if a server stopped by
 // itself, closes the others and returns why.
-func shutdown(ctx context.Context, servers []*http.Server, served <-chan error, grace time.Duration, log *slog.Logger) error {
+func shutdown(ctx context.Context, servers []*http.Server, served <-chan error, grace time.Duration, log *slog.Logger, drain func()) error {
 	select {
 	case err := <-served:
 		for _, s := range servers {
@@ -312,6 +332,7 @@ func shutdown(ctx context.Context, servers []*http.Server, served <-chan error, 
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", slog.Duration("grace", grace))
+	drain()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	var errs []error
@@ -378,12 +399,11 @@ const serveLock = "serve.lock"
 // ErrDataDirInUse reports a data directory that another server is serving.
 var ErrDataDirInUse = errors.New("operator: the data directory is in use by another blindjoind serve")
 
-// lockDataDir makes the caller the only server of dir, and so of the store
-// and part files in it: session start-up recovery deletes temporary files
-// that only a crash can have left, which is true only if no other server
-// is writing them. The party and keys commands do not take this lock: they
-// only use the store, which SQLite shares safely, and the keyring, which
-// has its own lock; they run no recovery.
+// lockDataDir makes the caller the only server of dir (see the package
+// doc). The party and keys commands and workers do not take this lock:
+// they use the store, which SQLite shares safely, the part files, which
+// the blob sweep deletes only once older than its grace, and the keyring,
+// which has its own lock.
 func lockDataDir(dir string) (unlock func() error, err error) {
 	unlock, err = keyfile.LockOwned(filepath.Join(dir, serveLock))
 	if le, ok := errors.AsType[*keyfile.LockedError](err); ok {
@@ -397,22 +417,6 @@ func lockDataDir(dir string) (unlock func() error, err error) {
 		return nil, fmt.Errorf("operator: locking the data directory: %w", err)
 	}
 	return unlock, nil
-}
-
-// sweep runs retention now and then every period until ctx is done.
-func sweep(ctx context.Context, svc *session.Service, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if err := svc.Sweep(ctx); err != nil && ctx.Err() == nil {
-			log.Error("retention sweep failed", slog.Any("error", err))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // loadFloor reads the operator's floor policy, or returns the defaults.

@@ -8,24 +8,43 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/wire"
 	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
+// TestConcurrentRelayPreparedOnce runs the relay job of one side in two
+// services on one store at once, as two replicas do when one took over
+// the lease of a runner that was only slow, while parties already wait
+// for the counterpart set: everyone gets the same bytes, and the relay is
+// recorded once.
 func TestConcurrentRelayPreparedOnce(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.RelayPartRecords = 10 })
+	h := newHarness(t, func(c *Config) { c.RelayPartRecords, c.RelayWait = 10, 10*time.Second })
 	s := h.smallAt(api.StateUploading)
 	for _, p := range s.blindB {
 		if _, err := h.svc.PutBlinded(context.Background(), partner, s.id, bytes.NewReader(p)); err != nil {
 			t.Fatal(err)
 		}
 	}
+	other, err := New(h.cfg) // a second replica: its own session locks
+	if err != nil {
+		t.Fatal(err)
+	}
 	const n = 8
 	bodies := make([][]byte, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
+	relayJob := store.Job{Kind: store.JobRelay, Session: s.id, Arg: string(api.RoleAdvertiser)}
+	for _, svc := range []*Service{h.svc, other} {
+		wg.Go(func() {
+			if err := svc.Handlers()[store.JobRelay](context.Background(), relayJob); err != nil {
+				t.Errorf("relay job: %v", err)
+			}
+		})
+	}
 	for i := range n {
 		wg.Go(func() {
 			d, err := h.svc.Counterpart(context.Background(), adv, s.id, 2)

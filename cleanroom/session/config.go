@@ -25,6 +25,14 @@ const (
 	// DefaultMaxSetRecords bounds the records of one party's blinded set:
 	// the join holds about 30 bytes per record per side in memory.
 	DefaultMaxSetRecords = 1 << 27
+	// DefaultRelayWait is how long a download of the counterpart set
+	// waits for its relay job before answering ErrNotReady.
+	DefaultRelayWait = 10 * time.Second
+	// DefaultBlobGrace is the age below which the blob sweep leaves an
+	// unrecorded part object of a live session alone: it may be an
+	// upload in flight on another replica (a part streams for at most
+	// a few minutes) or a part committed and about to be recorded.
+	DefaultBlobGrace = time.Hour
 )
 
 // maxSetRecordsLimit is the hard ceiling: record positions are uint32.
@@ -60,6 +68,16 @@ type Config struct {
 	// ExpireAfter is how long a non-final session may go without progress
 	// before Sweep expires it (0: DefaultExpireAfter).
 	ExpireAfter time.Duration
+	// Notify is called after a transaction that made background work due
+	// committed (nil: nobody is told; the jobs runner finds it at its next
+	// poll). The operator passes the local runner's Kick.
+	Notify func()
+	// RelayWait is how long a counterpart download waits for the relay
+	// job (0: DefaultRelayWait).
+	RelayWait time.Duration
+	// BlobGrace is the age from which the blob sweep deletes unrecorded
+	// objects of live sessions (0: DefaultBlobGrace).
+	BlobGrace time.Duration
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 	// Rand is the source of session ids, relay seeds and new secrets
@@ -96,6 +114,15 @@ func (cfg Config) withDefaults(defaultRand io.Reader) (Config, error) {
 	cfg.MaxSetRecords = min(cfg.MaxSetRecords, maxSetRecordsLimit)
 	if cfg.ExpireAfter <= 0 {
 		cfg.ExpireAfter = DefaultExpireAfter
+	}
+	if cfg.Notify == nil {
+		cfg.Notify = func() {}
+	}
+	if cfg.RelayWait <= 0 {
+		cfg.RelayWait = DefaultRelayWait
+	}
+	if cfg.BlobGrace <= 0 {
+		cfg.BlobGrace = DefaultBlobGrace
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -32,7 +32,8 @@
 // relay permutation), join_compute.go (loading both sides, running the
 // join, storing the views) and join.go (the sort-merge itself),
 // release.go (what the policy lets out, and the Results call),
-// retention.go (Delete, Sweep) and recover.go (start-up after a crash),
+// retention.go (Delete, Sweep), jobs.go (the background work as job
+// handlers, the blob sweep, queueing what a store already waits for),
 // view.go (Get, List). Shared by all: access.go (who may call what),
 // setdata.go (reading stored sets), files.go, events.go (transcript),
 // secrets.go, errors.go, config.go, service.go.
@@ -78,12 +79,23 @@
 //
 // # Relay
 //
-// When a party first asks for the counterpart set, the other side's
-// counting records are put in a secret order (protocol/shuffle driven by a
+// When the session becomes exchanging, a relay job per side is queued in
+// the same transaction; the job puts the other side's counting records in
+// a secret order (protocol/shuffle driven by a
 // keystream keyed from the server secret and the session's relay seed, one
 // permutation per direction) and written once as wire parts of kind
 // elements. The permutation is derived again at join time, so the server
-// keeps no per-record mapping.
+// keeps no per-record mapping. A party that asks before the job ran waits
+// up to Config.RelayWait, then gets ErrNotReady (503) and retries.
+//
+// # Background work
+//
+// The relays, the join (queued with the part that completes the second
+// re-blinded set), retention (Sweep) and the blob sweep (SweepBlobs) are
+// jobs in the store, run by cleanroom/jobs in any process sharing the
+// store (Handlers); each handler re-checks the session in the
+// transaction that records its work, so a job run twice records once.
+// Config.Notify lets the process that queued a job start it at once.
 //
 // # Join and release
 //
@@ -115,7 +127,8 @@
 // (transcript.CommitResult with a fresh random nonce that is stored in the
 // view and returned only to its owner, so that only the owner can check
 // it): a crash before that commit leaves the session exchanging, and the
-// join runs again at the next start or the next call.
+// join job runs again once its lease runs out, in any process sharing the
+// store.
 //
 // # Privacy budget
 //
@@ -133,8 +146,11 @@
 // partner, indexes of its own rows). Purging deletes every part file.
 // Sweep purges computed sessions at purge_after (computed_at plus the
 // policy's retention_days) and expires sessions that made no progress (no
-// state change, no part) for Config.ExpireAfter. New removes temporary and
-// unrecorded files left by a crash and finishes interrupted joins.
+// state change, no part) for Config.ExpireAfter. SweepBlobs deletes the
+// part objects no row names: at once for ended sessions, after
+// Config.BlobGrace for live ones (an upload in flight on another replica
+// is unrecorded until it commits). New queues the relays and joins that a
+// store written before the jobs table waits for.
 //
 // Logs carry session ids, party names, counts and states, never elements,
 // digests, keys or identifiers.

@@ -24,6 +24,10 @@ var (
 	ErrDuplicate       = errors.New("session: duplicate element")        // 422
 	ErrBudgetExhausted = errors.New("session: privacy budget exhausted") // 422
 	ErrRateLimited     = errors.New("session: rate limited")             // 429
+	// ErrNotReady reports data that a background job is still preparing
+	// (the counterpart set before its relay job ran): the call succeeds
+	// if repeated a little later.
+	ErrNotReady = errors.New("session: not ready yet") // 503 with Retry-After
 )
 
 // RequestError says which request field is wrong and why.

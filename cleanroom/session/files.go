@@ -22,7 +22,8 @@ import (
 // another, so a conflicting upload never overwrites a recorded part. It
 // returns the key (for Dir, the path relative to the data directory). A
 // temporary or committed object that no store row names is garbage that
-// New (and removeFiles) delete.
+// the blob sweep (SweepBlobs) and the end of the session (removeFiles)
+// delete.
 func (s *Service) createPart(ctx context.Context, id string, leg store.Leg, side api.Role, fill func(w io.Writer) (uint32, [32]byte, error)) (string, error) {
 	p, err := s.blobs.Create(ctx, sessionPrefix(id))
 	if err != nil {
@@ -56,23 +57,16 @@ func (s *Service) openPart(ctx context.Context, p store.Part) (io.ReadCloser, er
 // sessionPrefix is the key prefix of a session's part files.
 func sessionPrefix(id string) string { return partsDir + "/" + id + "/" }
 
-// removeFiles deletes every part file of a session, recorded or not.
+// removeFiles deletes every part file of an ended session, recorded or
+// not.
 func (s *Service) removeFiles(ctx context.Context, id string) error {
-	return s.removeUnrecorded(ctx, sessionPrefix(id), nil)
-}
-
-// removeUnrecorded deletes every object under prefix that recorded does
-// not name.
-func (s *Service) removeUnrecorded(ctx context.Context, prefix string, recorded map[string]bool) error {
-	keys, err := s.blobs.List(ctx, prefix)
+	objects, err := s.blobs.List(ctx, sessionPrefix(id))
 	if err != nil {
 		return fmt.Errorf("session: delete part files: %w", err)
 	}
 	var errs []error
-	for _, k := range keys {
-		if !recorded[k] {
-			errs = append(errs, s.blobs.Delete(ctx, k))
-		}
+	for _, o := range objects {
+		errs = append(errs, s.blobs.Delete(ctx, o.Key))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("session: delete part files: %w", err)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
+	"github.com/blindjoin/blindjoin/cleanroom/jobs"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/cleanroom/store/sqlitestore"
 	"github.com/blindjoin/blindjoin/partner/synth"
@@ -50,6 +51,7 @@ type harness struct {
 	cfg   Config
 	store *sqlitestore.Store
 	svc   *Service
+	jobs  *jobs.Runner // run by runJobs, never in the background
 }
 
 // testFloor is looser than the defaults so that small sets can be used;
@@ -88,6 +90,7 @@ func harnessAt(t testing.TB, dir string, opts ...func(*Config)) *harness {
 	h := &harness{t: t, dir: dir, clock: testkit.NewClock(t0), logs: &testkit.SyncBuffer{}}
 	h.cfg = Config{
 		DataDir:          h.dir,
+		RelayWait:        time.Millisecond, // jobs run only in runJobs
 		Floor:            testFloor(),
 		RelayPartRecords: 500,
 		Now:              h.clock.Now,
@@ -116,6 +119,24 @@ func (h *harness) open() {
 		h.t.Fatal(err)
 	}
 	h.svc = svc
+	h.jobs, err = jobs.New(jobs.Config{Store: st, Handlers: svc.Handlers(), Now: h.clock.Now, Logger: h.cfg.Logger})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// runJobs runs every job that is due, as a replica's jobs runner would
+// (the relays once a session is exchanging, the join once both re-blinded
+// sets are complete), and fails the test if one of them failed.
+func (h *harness) runJobs() {
+	h.t.Helper()
+	before := h.jobs.Stats().Retried
+	if _, err := h.jobs.RunDue(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+	if failed := h.jobs.Stats().Retried - before; failed > 0 {
+		h.t.Fatalf("%d jobs failed; log:\n%s", failed, h.logs.String())
+	}
 }
 
 func (h *harness) close() {
@@ -298,9 +319,11 @@ func (h *harness) uploadBlinded(id string, pd *partyData, perPart int) []api.Par
 	return out
 }
 
-// download fetches every relayed part of the counterpart set.
+// download runs the due jobs (the relays), then fetches every relayed
+// part of the counterpart set.
 func (h *harness) download(id string, p Principal) [][]byte {
 	h.t.Helper()
+	h.runJobs()
 	var parts [][]byte
 	for n := 0; ; n++ {
 		d, err := h.svc.Counterpart(context.Background(), p, id, n)
@@ -322,7 +345,8 @@ func (h *harness) download(id string, p Principal) [][]byte {
 	}
 }
 
-// uploadReblinded sends join parts and returns the last receipt.
+// uploadReblinded sends join parts, runs the jobs that made due (the
+// join, after the second set) and returns the last receipt.
 func (h *harness) uploadReblinded(id string, p Principal, parts [][]byte) api.PartReceipt {
 	h.t.Helper()
 	var last api.PartReceipt
@@ -333,6 +357,7 @@ func (h *harness) uploadReblinded(id string, p Principal, parts [][]byte) api.Pa
 		}
 		last = r
 	}
+	h.runJobs()
 	return last
 }
 
@@ -344,8 +369,8 @@ func (h *harness) runSession(id string, a, b *partyData, perPart int) (api.Resul
 	joinA := wiretest.Reblind(h.t, a.key, h.download(id, a.p))
 	joinB := wiretest.Reblind(h.t, b.key, h.download(id, b.p))
 	h.uploadReblinded(id, a.p, joinA)
-	if r := h.uploadReblinded(id, b.p, joinB); r.State != api.StateComputed {
-		h.t.Fatalf("last receipt state %s", r.State)
+	if r := h.uploadReblinded(id, b.p, joinB); r.State != api.StateExchanging || !r.Complete {
+		h.t.Fatalf("last receipt: state %s, complete %t; want exchanging and complete (the join is a job)", r.State, r.Complete)
 	}
 	return h.results(id)
 }

@@ -45,8 +45,7 @@ func (sp sessionParts) joinReady() bool {
 // compute joins a session whose re-blinded sets are both complete and
 // stores both parties' results with the state change to computed, in one
 // transaction: a failure or a crash before that commit leaves the session
-// exchanging with nothing released, and the join runs again on the next
-// call (or at the next start). The noise is a function of the uploads, so a
+// exchanging with nothing released, and the join job runs it again. The noise is a function of the uploads, so a
 // second run releases the same numbers. A session in any other state, or
 // not ready, is left alone.
 func (s *Service) compute(ctx context.Context, id string) error {

@@ -36,8 +36,8 @@ func smallTruth(t *testing.T, policyJSON string, a, b *partyData) truth {
 	return tr
 }
 
-// commitOnly records a re-blinded part the way PutReblinded does but stops
-// before the join, as a crash right after the commit would.
+// commitOnly records a re-blinded part the way PutReblinded does, which
+// queues the join without running it.
 func (h *harness) commitOnly(p Principal, id string, part []byte) {
 	h.t.Helper()
 	side := p.Role
@@ -90,18 +90,42 @@ func TestRestartLosesNothing(t *testing.T) {
 	relayA := h.download(sess.ID, adv)
 
 	// Leftovers of a crash: a temporary file and a renamed but unrecorded
-	// part. Both must go; recorded files must stay.
+	// part, old enough for the blob sweep; and the same, fresh, as another
+	// replica's upload in flight would look. The old ones must go, the
+	// fresh ones and every recorded file must stay.
 	dir := h.sessionDir(sess.ID)
-	for _, name := range []string{atomicfile.TempPrefix + "123", "blinded-advertiser-000009-0011223344556677.part"} {
+	old := []string{atomicfile.TempPrefix + "123", "blinded-advertiser-000009-0011223344556677.part"}
+	fresh := []string{atomicfile.TempPrefix + "456", "blinded-advertiser-000010-8899aabbccddeeff.part"}
+	for _, name := range append(old, fresh...) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte("junk"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	h.reopen()
-	for _, name := range []string{atomicfile.TempPrefix + "123", "blinded-advertiser-000009-0011223344556677.part"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("leftover %s survived the restart", name)
+	for _, name := range old {
+		at := h.clock.Now().Add(-DefaultBlobGrace - time.Minute)
+		if err := os.Chtimes(filepath.Join(dir, name), at, at); err != nil {
+			t.Fatal(err)
 		}
+	}
+	for _, name := range fresh {
+		if err := os.Chtimes(filepath.Join(dir, name), h.clock.Now(), h.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.reopen()
+	if err := h.svc.SweepBlobs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range old {
+		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("leftover %s survived the blob sweep", name)
+		}
+	}
+	for _, name := range fresh {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("the blob sweep deleted %s, younger than its grace: %v", name, err)
+		}
+		os.Remove(filepath.Join(dir, name))
 	}
 	if again := h.download(sess.ID, adv); !reflect.DeepEqual(again, relayA) {
 		t.Fatal("the relayed set changed across a restart")
@@ -131,26 +155,36 @@ func activatedOf(tr truth, k int64) []string {
 	return out
 }
 
+// TestInterruptedJoinResumes: a join whose runner died (its lease runs
+// out), or that a store from before the jobs table never queued, runs
+// and releases the same results as an uninterrupted one.
 func TestInterruptedJoinResumes(t *testing.T) {
-	for _, resume := range []string{"restart", "next call"} {
-		t.Run(resume, func(t *testing.T) {
+	for _, interrupted := range []string{"runner killed", "store without the job"} {
+		t.Run(interrupted, func(t *testing.T) {
 			h := newHarness(t)
+			ctx := context.Background()
 			id, a, b := h.uncomputed(smallPolicy)
-			var state api.State
-			err := h.store.ReadOnly(context.Background(), func(ctx context.Context, tx store.Tx) error {
-				s, err := tx.Session(ctx, id)
-				state = s.State
+			var join store.Job
+			err := h.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+				var err error
+				join, _, err = tx.ClaimJob(ctx, "dead-replica", h.clock.Now(), time.Minute)
+				if err == nil && interrupted == "store without the job" {
+					err = tx.FinishJob(ctx, join.ID, "dead-replica")
+				}
 				return err
 			})
-			if err != nil || state != api.StateExchanging {
-				t.Fatalf("before resuming: %s %v", state, err)
+			if err != nil || join.Kind != store.JobJoin {
+				t.Fatalf("claiming the join job: %+v %v", join, err)
 			}
-			if resume == "restart" {
-				h.reopen()
-				st, err := h.svc.StateCounts(context.Background())
-				if err != nil || st[api.StateComputed] != 1 {
-					t.Fatalf("after restart: %v %v", st, err)
-				}
+			h.reopen()
+			h.runJobs()
+			if _, err := h.svc.Results(ctx, adv, id); interrupted == "runner killed" && !errors.Is(err, ErrNotReady) {
+				t.Fatalf("results while a dead runner's lease runs: %v, want ErrNotReady", err)
+			}
+			h.clock.Advance(time.Minute + time.Second)
+			h.runJobs()
+			if interrupted == "runner killed" && h.jobs.Stats().Expired != 1 {
+				t.Fatalf("jobs %+v: want the dead runner's join taken over", h.jobs.Stats())
 			}
 			ra, rb := h.results(id)
 			tr := smallTruth(t, smallPolicy, a, b)
@@ -170,6 +204,7 @@ func TestDPDeterministic(t *testing.T) {
 		dir := t.TempDir()
 		copyDir(t, h.dir, dir)
 		c := harnessAt(t, dir)
+		c.runJobs()
 		ra, rb := c.results(id)
 		views = append(views, [2]api.Results{ra, rb})
 		c.close()

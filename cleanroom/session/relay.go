@@ -19,8 +19,9 @@ import (
 
 // Counterpart opens part n of the other party's counting records, in the
 // server's secret order, as wire parts of kind elements. The relayed set is
-// written to disk once, on the first request of either party for it, and
-// then served from the files.
+// written once, by the relay job queued when the session became
+// exchanging; a request that comes first waits for it a little, then gets
+// ErrNotReady.
 func (s *Service) Counterpart(ctx context.Context, p Principal, id string, n int) (Download, error) {
 	sess, side, err := s.loadAsParty(ctx, p, id)
 	if err != nil {
@@ -29,7 +30,7 @@ func (s *Service) Counterpart(ctx context.Context, p Principal, id string, n int
 	if sess.State != api.StateExchanging {
 		return Download{}, &StateError{State: sess.State, Want: "the counterpart set is available while the session is exchanging"}
 	}
-	parts, err := s.relay(ctx, id, side)
+	parts, err := s.relayed(ctx, id, side)
 	if err != nil {
 		return Download{}, err
 	}
@@ -44,9 +45,10 @@ func (s *Service) Counterpart(ctx context.Context, p Principal, id string, n int
 }
 
 // relay returns the relay parts prepared for recipient, writing them first
-// if needed. The session lock makes concurrent first requests write them
-// once; the files are deterministic, so a crash half-way only costs the
-// work (New deletes the unrecorded files).
+// if needed: the relay job. The files are deterministic (same keys, same
+// bytes), so two runs write the same objects and the transaction records
+// them once; a crash half-way only costs the work (the blob sweep deletes
+// the unrecorded objects).
 func (s *Service) relay(ctx context.Context, id string, recipient api.Role) ([]store.Part, error) {
 	unlock := s.locks.lock(id)
 	defer unlock()
@@ -103,6 +105,14 @@ func (s *Service) relay(ctx context.Context, id string, recipient api.Role) ([]s
 		}
 		if cur.State != api.StateExchanging {
 			return &StateError{State: cur.State, Want: "the counterpart set is prepared while the session is exchanging"}
+		}
+		recorded, err := tx.Parts(ctx, id, recipient, store.LegRelay)
+		if err != nil {
+			return fmt.Errorf("session: relay: %w", err)
+		}
+		if len(recorded) > 0 { // another run got there first
+			parts = recorded
+			return nil
 		}
 		for _, p := range parts {
 			if err := tx.AddPart(ctx, p); err != nil {

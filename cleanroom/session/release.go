@@ -199,24 +199,13 @@ func activationOf(in releaseInput) *api.Activation {
 // are readable once computed and stay readable after the session is purged:
 // they hold only released aggregates (and, for the media partner, indexes
 // of its own rows), while purging deletes the blinded data they came from.
+// A session whose join job has not run yet answers ErrNotReady. The view
+// is decoded after the read transaction ends: at a million activation
+// records that takes longer than the read itself.
 func (s *Service) Results(ctx context.Context, p Principal, id string) (api.Results, error) {
-	out, pending, err := s.results(ctx, p, id)
-	if !pending {
-		return out, err
-	}
-	if err := s.compute(ctx, id); err != nil {
-		return api.Results{}, err
-	}
-	out, _, err = s.results(ctx, p, id)
-	return out, err
-}
-
-// results reads the caller's stored view, or says that the session waits
-// for its join. The view is decoded after the read transaction ends: at a
-// million activation records that takes longer than the read itself.
-func (s *Service) results(ctx context.Context, p Principal, id string) (out api.Results, pending bool, err error) {
+	var out api.Results
 	var stored []byte
-	err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
 		sess, role, err := party(ctx, tx, p, id)
 		if err != nil {
 			return err
@@ -232,20 +221,19 @@ func (s *Service) results(ctx context.Context, p Principal, id string) (out api.
 			if err != nil {
 				return err
 			}
-			pending = sp.joinReady()
+			if sp.joinReady() {
+				return fmt.Errorf("%w: the join of session %s is queued or running", ErrNotReady, id)
+			}
 		}
-		if !pending {
-			return &StateError{State: sess.State, Want: "results exist once the session is computed"}
-		}
-		return nil
+		return &StateError{State: sess.State, Want: "results exist once the session is computed"}
 	})
-	if err != nil || pending {
-		return out, pending, err
+	if err != nil {
+		return out, err
 	}
 	if err := json.Unmarshal(stored, &out); err != nil {
-		return out, false, fmt.Errorf("session: stored results: %w", err)
+		return out, fmt.Errorf("session: stored results: %w", err)
 	}
-	return out, false, nil
+	return out, nil
 }
 
 // commitResults binds one party's results into the transcript without

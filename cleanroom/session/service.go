@@ -23,8 +23,11 @@ import (
 const partsDir = "parts"
 
 // Service is the clean room's session service. It is safe for concurrent
-// use; the store serializes every state change, and per-session locks
-// serialize the two expensive steps (relay materialization and the join).
+// use, in one process and across processes sharing a store: the store
+// serializes every state change, and the expensive steps (relay
+// materialization, the join, the sweeps) run as leased jobs (Handlers).
+// Per-session locks keep one process from running a session's relay, join
+// and ending at the same time.
 type Service struct {
 	store       store.Store
 	blobs       blobs.Store
@@ -34,6 +37,9 @@ type Service struct {
 	relayRecs   int
 	maxSet      uint64
 	expireAfter time.Duration
+	notify      func()
+	relayWait   time.Duration
+	blobGrace   time.Duration
 	now         func() time.Time
 	log         *slog.Logger
 
@@ -48,10 +54,9 @@ type Service struct {
 }
 
 // New opens the service: it loads (or creates) the server secret and the
-// transcript signing key under cfg.DataDir, then recovers from a crash:
-// leftover temporary and unrecorded files are deleted, the files of ended
-// sessions are removed, and sessions whose both re-blinded sets are
-// complete but which have no results yet are computed.
+// transcript signing key under cfg.DataDir, then queues the work sessions
+// already wait for (reconcile). The work itself runs as jobs (Handlers),
+// in this process or any other on the same store.
 func New(cfg Config) (*Service, error) {
 	cfg, err := cfg.withDefaults(rand.Reader)
 	if err != nil {
@@ -75,14 +80,17 @@ func New(cfg Config) (*Service, error) {
 		relayRecs:   cfg.RelayPartRecords,
 		maxSet:      cfg.MaxSetRecords,
 		expireAfter: cfg.ExpireAfter,
+		notify:      cfg.Notify,
+		relayWait:   cfg.RelayWait,
+		blobGrace:   cfg.BlobGrace,
 		now:         func() time.Time { return cfg.Now().UTC() },
 		log:         cfg.Logger,
 		rand:        cfg.Rand,
 		secret:      secret,
 		signKey:     signKey,
 	}
-	if err := s.recover(context.Background()); err != nil {
-		return nil, err
+	if err := s.reconcile(context.Background()); err != nil {
+		return nil, fmt.Errorf("session: queueing pending work: %w", err)
 	}
 	return s, nil
 }

@@ -231,7 +231,9 @@ func (s *Service) commitChecked(ctx context.Context, p Principal, id string, leg
 		}
 	}
 	var rcpt api.PartReceipt
+	var queued bool // the transaction made a job due
 	err := s.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		queued = false
 		sess, side, err := party(ctx, tx, p, id)
 		if err != nil {
 			return err
@@ -277,6 +279,22 @@ func (s *Service) commitChecked(ctx context.Context, p Principal, id string, leg
 				if err := moveTo(&sess, api.StateExchanging); err != nil {
 					return err
 				}
+				if err := s.enqueueRelays(ctx, tx, id); err != nil {
+					return err
+				}
+				queued = true
+			}
+		}
+		if leg == store.LegReblinded && status.complete {
+			other, err := tx.Parts(ctx, id, otherSide(side), leg)
+			if err != nil {
+				return fmt.Errorf("session: parts: %w", err)
+			}
+			if statusOf(other).complete {
+				if err := s.enqueue(ctx, tx, store.JobJoin, id, ""); err != nil {
+					return err
+				}
+				queued = true
 			}
 		}
 		sess.Updated = s.now()
@@ -289,6 +307,9 @@ func (s *Service) commitChecked(ctx context.Context, p Principal, id string, leg
 		rcpt = receipt(part, status.complete, sess.State)
 		return nil
 	})
+	if err == nil && queued {
+		s.notify()
+	}
 	return rcpt, err
 }
 
@@ -368,8 +389,8 @@ func receipt(p store.Part, complete bool, state api.State) api.PartReceipt {
 
 // discard deletes the file of a part that was not recorded, unless the
 // store references it (an identical part recorded by a concurrent request
-// shares its name). When in doubt the file stays; New removes unrecorded
-// files at the next start.
+// shares its name). When in doubt the file stays; the blob sweep removes
+// unrecorded files once they are older than Config.BlobGrace.
 func (s *Service) discard(id string, st *staged) {
 	referenced := true
 	err := s.store.ReadOnly(context.Background(), func(ctx context.Context, tx store.Tx) error {

@@ -13,34 +13,20 @@ import (
 // PutReblinded validates and stores one part of the caller's re-blinded
 // copy of the counterpart set: join digests (kind join), part i holding
 // exactly the records of relayed part i. The part that completes the second
-// re-blinded set triggers the join; its receipt then says computed. If the
-// join fails the part stays recorded, the receipt says exchanging, and the
-// join is retried by the next call (a re-send, Get or Results).
+// re-blinded set queues the join job in the transaction that records it;
+// the receipt says exchanging, and the session says computed once the job
+// ran (a failed join is retried by the job runner).
 func (s *Service) PutReblinded(ctx context.Context, p Principal, id string, body io.Reader) (api.PartReceipt, error) {
-	rcpt, err := s.putPart(ctx, p, id, store.LegReblinded, body, s.newJoinCheck)
-	if err != nil || rcpt.State != api.StateExchanging || !rcpt.Complete {
-		return rcpt, err
-	}
-	// compute does nothing until the other party's set is complete too.
-	if err := s.compute(ctx, id); err != nil {
-		s.log.ErrorContext(ctx, "join failed; it will be retried", "session", id, "error", err)
-		return rcpt, nil
-	}
-	err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
-		cur, err := tx.Session(ctx, id)
-		rcpt.State = cur.State
-		return err
-	})
-	return rcpt, err
+	return s.putPart(ctx, p, id, store.LegReblinded, body, s.newJoinCheck)
 }
 
-// newJoinCheck prepares the relayed parts of side (writing them first if
-// the session is exchanging) that the re-blinded parts must answer.
+// newJoinCheck reads the relayed parts of side that the re-blinded parts
+// must answer.
 func (s *Service) newJoinCheck(ctx context.Context, sess store.Session, side api.Role) (partCheck, error) {
 	var relayed []store.Part
 	var err error
 	if sess.State == api.StateExchanging {
-		relayed, err = s.relay(ctx, sess.ID, side)
+		relayed, err = s.relayed(ctx, sess.ID, side)
 	} else {
 		err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
 			relayed, err = tx.Parts(ctx, sess.ID, side, store.LegRelay)

@@ -81,33 +81,18 @@ func view(ctx context.Context, tx store.Tx, sess store.Session) (api.Session, er
 	return out, nil
 }
 
-// Get returns a session to one of its members, auditors included. A
-// session whose join failed earlier (or was cut short) is computed now.
+// Get returns a session to one of its members, auditors included.
 func (s *Service) Get(ctx context.Context, p Principal, id string) (api.Session, error) {
-	out, pending, err := s.get(ctx, p, id)
-	if err != nil || !pending {
-		return out, err
-	}
-	if err := s.compute(ctx, id); err != nil {
-		return api.Session{}, err
-	}
-	out, _, err = s.get(ctx, p, id)
-	return out, err
-}
-
-// get reads a session and whether it waits for its join.
-func (s *Service) get(ctx context.Context, p Principal, id string) (out api.Session, pending bool, err error) {
-	err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+	var out api.Session
+	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
 		sess, _, err := member(ctx, tx, p, id)
 		if err != nil {
 			return err
 		}
 		out, err = view(ctx, tx, sess)
-		pending = sess.State == api.StateExchanging && out.Uploads.Advertiser.ReblindedComplete &&
-			out.Uploads.MediaPartner.ReblindedComplete
 		return err
 	})
-	return out, pending, err
+	return out, err
 }
 
 // List returns the sessions the caller is a member of, oldest first.

@@ -16,5 +16,19 @@
 // parties (with the SHA-256 of their API key, never the key), sessions (with
 // the per-session relay seed, itself useless without the server secret kept
 // outside the database), metadata of the part files kept on disk (never the
-// elements), the transcript hash chain, and differential-privacy spends.
+// elements), the transcript hash chain, differential-privacy spends, and
+// the queue of background jobs.
+//
+// Jobs. Background work (relay preparation, the join, retention and blob
+// sweeps) is a row of the jobs table, enqueued by the transaction that
+// makes it due, so work is never lost between a state change and its
+// follow-up. A runner claims a job under a lease (Tx.ClaimJob), extends the
+// lease while it works, and finishes (deletes) or releases it in later
+// transactions; every call after the claim names the owner, and answers
+// ErrNotFound once another runner has taken the job over after the lease
+// ran out, so a stalled runner learns it lost the job instead of
+// overwriting the new owner's progress. A job is identified by its kind,
+// session and argument while queued, which makes enqueueing idempotent.
+// The work itself must be idempotent too: a runner that dies after doing
+// it but before FinishJob leaves it to be done again.
 package store

@@ -47,7 +47,8 @@ type command struct {
 
 // commands in the order usage lists them.
 var commands = []command{
-	{"serve", "serve the HTTP API and the operator and auditor console (/console/)", serve},
+	{"serve", "serve the HTTP API and the operator and auditor console (/console/), and run jobs", serve},
+	{"worker", "run the clean room's background jobs only (beside serve replicas)", worker},
 	{"party add", "register a party and print its API key once", partyAdd},
 	{"party list", "list the registered parties", partyList},
 	{"party revoke", "revoke a party's API key and tokens", partyRevoke},
@@ -173,8 +174,7 @@ func serve(c *cli, args []string) int {
 	fs, data := c.flags("serve")
 	store, blobs, keys := storeFlag(fs), blobsFlag(fs), keysFlag(fs)
 	addr := fs.String("addr", defaultAddr, "listen `address` (host:port)")
-	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics on this loopback `address` (host:port); empty: no metrics")
-	metricsPublic := fs.Bool("metrics-public", false, "allow a --metrics-addr other hosts can reach (metrics need no credentials)")
+	ops := addOpsFlags(fs)
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) `file`; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "the PEM private key `file` of --tls-cert")
 	floor := fs.String("floor", "", "policy JSON `file` with the loosest settings a session may ask for (default: built-in defaults)")
@@ -182,10 +182,6 @@ func serve(c *cli, args []string) int {
 	issuer := fs.String("issuer", operator.DefaultIssuer, "access-token issuer (iss)")
 	audience := fs.String("audience", operator.DefaultAudience, "access-token audience (aud)")
 	ttl := fs.Duration("token-ttl", operator.DefaultTokenTTL, "access-token lifetime (at most 15m)")
-	logFormat := fs.String("log-format", "json", "log format: json or text")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	sweepEvery := fs.Duration("sweep-every", operator.DefaultSweepEvery, "how often retention deletes expired data")
-	grace := fs.Duration("shutdown-timeout", operator.DefaultShutdownTimeout, "how long in-flight requests may run on shutdown")
 	createRate := fs.Float64("create-rate", httpapi.DefaultLimits.Create.Rate, "session creations per second per party")
 	createBurst := fs.Int("create-burst", httpapi.DefaultLimits.Create.Burst, "session creations allowed at once per party")
 	partsRate := fs.Float64("parts-rate", httpapi.DefaultLimits.Parts.Rate, "part uploads and downloads per second per party")
@@ -209,17 +205,33 @@ func serve(c *cli, args []string) int {
 	if limits.Create.Validate() != nil || limits.Parts.Validate() != nil || limits.Token.Validate() != nil {
 		return usageError(c, fs, "rates and bursts must be positive")
 	}
-	log, err := operator.NewLogger(*logFormat, *logLevel, c.err)
-	if err != nil {
-		return usageError(c, fs, err.Error())
-	}
-	return c.finish(operator.Serve(c.ctx, operator.Config{
-		DataDir: *data, Store: *store, Blobs: *blobs, Keys: *keys, Addr: *addr, MetricsAddr: *metricsAddr, MetricsPublic: *metricsPublic,
+	cfg := operator.Config{
+		DataDir: *data, Store: *store, Blobs: *blobs, Keys: *keys, Addr: *addr,
 		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey,
 		FloorFile: *floor, DPBudget: *budget,
-		Issuer: *issuer, Audience: *audience, TokenTTL: *ttl,
-		SweepEvery: *sweepEvery, ShutdownTimeout: *grace, Limits: limits, Logger: log,
-	}))
+		Issuer: *issuer, Audience: *audience, TokenTTL: *ttl, Limits: limits,
+	}
+	if err := ops.apply(&cfg, c.err); err != nil {
+		return usageError(c, fs, err.Error())
+	}
+	return c.finish(operator.Serve(c.ctx, cfg))
+}
+
+func worker(c *cli, args []string) int {
+	fs, data := c.flags("worker")
+	store, blobs, keys := storeFlag(fs), blobsFlag(fs), keysFlag(fs)
+	ops := addOpsFlags(fs)
+	if status, ok := c.parseFlags(fs, args); !ok {
+		return status
+	}
+	if *ops.jobWorkers < 1 {
+		return usageError(c, fs, "--job-workers must be at least 1")
+	}
+	cfg := operator.Config{DataDir: *data, Store: *store, Blobs: *blobs, Keys: *keys}
+	if err := ops.apply(&cfg, c.err); err != nil {
+		return usageError(c, fs, err.Error())
+	}
+	return c.finish(operator.Work(c.ctx, cfg))
 }
 
 func partyAdd(c *cli, args []string) int {

@@ -53,6 +53,13 @@ func TestExitStatuses(t *testing.T) {
 		{"serve with a long token ttl", nil, []string{"serve", "--data", dir, "--token-ttl", "1h"}, exitUsage},
 		{"serve with a zero burst", nil, []string{"serve", "--data", dir, "--parts-burst", "0"}, exitUsage},
 		{"serve on a bad address", nil, []string{"serve", "--data", dir, "--addr", "256.0.0.1:99999"}, exitFail},
+		{"serve with a lease too short to extend", nil, []string{"serve", "--data", dir, "--job-lease", "1s"}, exitUsage},
+		{"serve with negative job workers", nil, []string{"serve", "--data", dir, "--job-workers", "-1"}, exitUsage},
+		{"worker without job workers", nil, []string{"worker", "--data", dir, "--job-workers", "0"}, exitUsage},
+		{"worker with a zero blob grace", nil, []string{"worker", "--data", dir, "--blob-grace", "0s"}, exitUsage},
+		{"worker with a public metrics address", nil, []string{"worker", "--data", dir, "--metrics-addr", "0.0.0.0:0"}, exitFail},
+		{"worker on a missing keys directory", nil, []string{"worker", "--data", dir, "--keys", dir + "-typo"}, exitFail},
+		{"worker with a bad store URL", map[string]string{"BLINDJOIN_STORE": "mysql://x"}, []string{"worker", "--data", dir}, exitFail},
 	}
 	for _, tc := range cases {
 		code, _, stderr := invoke(t, tc.env, tc.args...)

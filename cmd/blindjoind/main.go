@@ -1,7 +1,9 @@
 // Command blindjoind is the clean-room operator's binary: it serves the
-// HTTP API and manages parties and signing keys in a data directory.
+// HTTP API, runs the background jobs and manages parties and signing keys
+// in a data directory.
 //
 //	blindjoind serve        [--data DIR] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [flags]
+//	blindjoind worker       [--data DIR] [--metrics-addr HOST:PORT] [--job-lease D] [--job-workers N]
 //	blindjoind party add    [--data DIR] --name NAME --role ROLE [--json]
 //	blindjoind party list   [--data DIR] [--json]
 //	blindjoind party revoke [--data DIR] --name NAME   (or NAME)
@@ -9,9 +11,11 @@
 //	blindjoind keys rotate  [--data DIR]
 //	blindjoind keys show    [--data DIR] [--json]
 //
-// In cluster mode serve also takes --store postgres://USER@HOST:PORT/DB,
-// --blobs s3://BUCKET?endpoint=URL and --keys DIR (see docs/OPERATIONS.md);
-// the party commands take --store and the keys commands --keys.
+// In cluster mode serve and worker also take --store
+// postgres://USER@HOST:PORT/DB, --blobs s3://BUCKET?endpoint=URL and
+// --keys DIR (see docs/OPERATIONS.md); the party commands take --store and
+// the keys commands --keys. Any number of serve replicas and workers share
+// one database, bucket and keys directory.
 //
 // Flags can also be set in the environment as BLINDJOIN_<FLAG> (for
 // example BLINDJOIN_DATA, BLINDJOIN_ADDR, BLINDJOIN_DP_BUDGET); a flag on

@@ -30,6 +30,9 @@ type Options struct {
 	// TLSCertFile and TLSKeyFile serve the API over HTTPS (both or
 	// neither), as blindjoind serve --tls-cert/--tls-key.
 	TLSCertFile, TLSKeyFile string
+	// NoJobs serves the API only, as blindjoind serve --job-workers 0:
+	// nothing is relayed or joined until a worker runs (StartWorker).
+	NoJobs bool
 }
 
 // Room is a running clean room, stopped when its test ends.
@@ -51,6 +54,9 @@ func Start(t testing.TB, opts Options) *Room {
 		TLSKeyFile:       opts.TLSKeyFile,
 		Logger:           Logger(t),
 	}
+	if opts.NoJobs {
+		cfg.JobWorkers = -1
+	}
 	if opts.Floor != "" {
 		cfg.FloorFile = filepath.Join(dir, "floor.json")
 		if err := os.WriteFile(cfg.FloorFile, []byte(opts.Floor), 0o600); err != nil {
@@ -67,6 +73,21 @@ func Start(t testing.TB, opts Options) *Room {
 		}
 	})
 	return &Room{Running: running, DataDir: cfg.DataDir}
+}
+
+// StartWorker runs the room's jobs in a worker beside it (operator.Work,
+// what blindjoind worker runs, on the same data directory) until the test
+// ends.
+func (r *Room) StartWorker(t testing.TB) {
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- operator.Work(ctx, operator.Config{DataDir: r.DataDir, Logger: Logger(t)}) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	})
 }
 
 // AddParty registers a party and returns its API key.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/blobs"
 )
@@ -29,6 +30,7 @@ func Run(t *testing.T, open Open) {
 		{"AbortLeavesNothing", testAbort},
 		{"CommitReplaces", testCommitReplaces},
 		{"DeleteAndList", testDeleteAndList},
+		{"Modified", testModified},
 		{"BadKeys", testBadKeys},
 		{"Ping", func(t *testing.T, s blobs.Store) {
 			if err := s.Ping(context.Background()); err != nil {
@@ -87,13 +89,23 @@ func Get(t *testing.T, s blobs.Store, key string) []byte {
 	return data
 }
 
+// list returns the keys List returns.
 func list(t *testing.T, s blobs.Store, prefix string) []string {
 	t.Helper()
-	keys, err := s.List(context.Background(), prefix)
+	var keys []string
+	for _, o := range listObjects(t, s, prefix) {
+		keys = append(keys, o.Key)
+	}
+	return keys
+}
+
+func listObjects(t *testing.T, s blobs.Store, prefix string) []blobs.Object {
+	t.Helper()
+	objects, err := s.List(context.Background(), prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return keys
+	return objects
 }
 
 // pattern is n bytes that differ from one offset to the next, so that a
@@ -211,5 +223,59 @@ func testBadKeys(t *testing.T, s blobs.Store) {
 	}
 	if keys := list(t, s, ""); len(keys) != 0 {
 		t.Fatalf("refused commits left %q", keys)
+	}
+}
+
+// precision is the coarsest Modified the contract allows: S3 servers that
+// truncate to whole seconds. skew is how far the store's clock may be from
+// the test's: the test servers run on this machine, and a file system
+// stamps times from the kernel's coarse clock, a tick behind time.Now.
+const (
+	precision = time.Second
+	skew      = 250 * time.Millisecond
+)
+
+// testModified checks that Modified is the time of the last write or the
+// commit, not of Create: a sweep that spares objects younger than a grace
+// period must see a part just committed as young even when its upload was
+// slow. It waits out precision and skew once, between two writes, so that
+// a Modified taken at Create would fall outside the window.
+func testModified(t *testing.T, s blobs.Store) {
+	ctx := context.Background()
+	p, err := s.Create(ctx, "m/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Abort()
+	if _, err := p.Write([]byte("first half,")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(precision + 2*skew)
+	lastWrite := time.Now().UTC()
+	if _, err := p.Write([]byte(" second half")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Commit(ctx, "m/early"); err != nil {
+		t.Fatal(err)
+	}
+	Put(t, s, "m/", "m/late", []byte("later"))
+	done := time.Now().UTC()
+
+	objects := listObjects(t, s, "m/")
+	if len(objects) != 2 || objects[0].Key != "m/early" || objects[1].Key != "m/late" {
+		t.Fatalf("List = %+v", objects)
+	}
+	early, late := objects[0].Modified, objects[1].Modified
+	for _, o := range objects {
+		if o.Modified.Location() != time.UTC {
+			t.Errorf("%s: Modified %v is not in UTC", o.Key, o.Modified)
+		}
+		if o.Modified.Before(lastWrite.Add(-precision-skew)) || o.Modified.After(done.Add(skew)) {
+			t.Errorf("%s: Modified %v, want between the last write %v and the end %v (give or take %v, %v)",
+				o.Key, o.Modified, lastWrite, done, precision, skew)
+		}
+	}
+	if late.Before(early.Add(-precision)) {
+		t.Errorf("m/late, committed after m/early, is older by more than %v: %v < %v", precision, late, early)
 	}
 }

@@ -13,8 +13,12 @@
 // at one multipart buffer); Commit waits for the upload to finish, copies
 // the object server-side to its key and deletes the temporary object. S3
 // PUT and copy are atomic (readers see all of an object or none), and the
-// store row written after Commit is the commit point. A temporary object
-// left by a crash is garbage the session sweep removes.
+// store row written after Commit is the commit point. The copy is a new
+// object, so a committed object's LastModified is its Commit; the
+// temporary object's is the multipart upload's completion or initiation,
+// depending on the server (see blobs.Object). A temporary object left by
+// a crash between the upload and its removal is garbage the session sweep
+// removes.
 //
 // Configuration is a URL, s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT
 // (endpoint omitted: AWS S3 over HTTPS); credentials come from the usual
@@ -227,15 +231,18 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
-	var keys []string
+// List reports each object's LastModified as the server lists it; S3
+// lists keys in UTF-8 binary order, which is Go's string order, and all
+// share s.prefix, so the keys come sorted.
+func (s *Store) List(ctx context.Context, prefix string) ([]blobs.Object, error) {
+	var objects []blobs.Object
 	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + prefix, Recursive: true}) {
 		if obj.Err != nil {
 			return nil, fmt.Errorf("s3blobs: list: %w", obj.Err)
 		}
-		keys = append(keys, strings.TrimPrefix(obj.Key, s.prefix))
+		objects = append(objects, blobs.Object{Key: strings.TrimPrefix(obj.Key, s.prefix), Modified: obj.LastModified.UTC()})
 	}
-	return keys, nil
+	return objects, nil
 }
 
 // Ping checks that the bucket exists and the credentials may see it.

@@ -37,6 +37,34 @@
 // so retries are rare and cheap; the contract suite's concurrency cases
 // force them.
 //
+// Jobs: FOR UPDATE SKIP LOCKED inside the same SERIALIZABLE transactions.
+// ClaimJob locks the first claimable row with SELECT ... ORDER BY due, id
+// LIMIT 1 FOR UPDATE SKIP LOCKED, then updates its owner, lease and
+// attempts. SERIALIZABLE alone would already forbid two claims of one
+// lease (the later update of the row aborts), but the second claim would
+// first wait for the first one's row lock, so the runners of every replica
+// would queue on the head of the queue; SKIP LOCKED lets a claim pass over
+// the rows other claims in progress hold and take the next due job at
+// once (TestClaimSkipsLockedJobs pins this). Contention still costs some
+// retries: a claim whose snapshot predates another claim's commit finds
+// that row changed ("concurrent update"), and claims scanning the same
+// index and heap pages form read-write dependencies that SERIALIZABLE
+// breaks by aborting one. Both are ordinary serialization failures, run
+// again on a fresh snapshot that sees the committed claims, so the retry
+// takes another job; the contract suite's 8 runners draining 40 jobs take
+// about one retry per three transactions here and never more than a few
+// attempts for one. Claiming at READ COMMITTED, or under advisory locks,
+// would avoid those retries but would take claims out of the one
+// transaction model every other write follows. The work itself runs
+// outside any transaction, under a lease stored in the row: a join may run
+// for minutes, too long to hold a transaction or connection open, and a
+// lease outlives a dead runner only until it runs out. ExtendLease,
+// FinishJob and ReleaseJob name the owner, so a runner that stalled past
+// its lease learns that another runner took the job over instead of
+// overwriting its progress. Leases compare times from the runners' own
+// clocks (ClaimJob's now), so clock skew between replicas shortens or
+// lengthens a lease by that skew: leases must be much longer than it.
+//
 // Expected errors keep the transaction: a failed statement aborts a
 // whole PostgreSQL transaction, whereas the service treats ErrExists and
 // ErrNotFound as answers and goes on (as SQLite allows). So inserts use ON
@@ -52,12 +80,12 @@
 // schema_migrations, while holding an advisory lock so that replicas
 // starting together do not race. The tables live in the connection's
 // current schema (search_path=NAME in the URL picks one), and the advisory
-// locks (migrations, LockServer) are keyed by it, so several clean rooms
+// lock of the migrations is keyed by it, so several clean rooms
 // may share a database. Times are BIGINT nanoseconds since the Unix
 // epoch (UTC), as in SQLite, so both stores keep full precision; NULL when
 // unset. Only metadata lives here (parties, sessions, part metadata,
-// transcript events, budget spends); part contents stay in the blob store,
-// and joins run in Go.
+// transcript events, budget spends, the jobs queue); part contents stay
+// in the blob store, and joins run in Go.
 //
 // The connection string is never logged or put in an error: it may carry a
 // password.

@@ -85,6 +85,28 @@ CREATE TABLE dp_spends (
 );
 CREATE INDEX dp_spends_pair ON dp_spends(advertiser, partner, time);
 `,
+	// Background work as leased jobs (see jobs.go and the package doc).
+	// session is '' for clean-room-wide jobs, so it is not a foreign key.
+	// owner is '' while unclaimed (and lease_until NULL), so that a claim's
+	// WHERE needs no NULL logic. An identity never hands out a finished
+	// job's id again, so a stale owner's id cannot name a newer job.
+	// jobs_due serves ClaimJob and Jobs, which walk jobs by due then id.
+	`
+CREATE TABLE jobs (
+	id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	kind        TEXT NOT NULL,
+	session     TEXT NOT NULL,
+	arg         TEXT NOT NULL,
+	due         BIGINT NOT NULL,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	owner       TEXT NOT NULL DEFAULT '',
+	lease_until BIGINT,
+	last_error  TEXT NOT NULL DEFAULT '',
+	created     BIGINT NOT NULL,
+	UNIQUE (kind, session, arg)
+);
+CREATE INDEX jobs_due ON jobs(due, id);
+`,
 }
 
 // migrationLock is the advisory lock class ("bjmi" in ASCII) held while

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -142,43 +143,60 @@ func TestConfigErrorHidesPassword(t *testing.T) {
 	}
 }
 
-// TestLockServer: one server per database, and the lock is free again
-// after unlock. (PostgreSQL frees it too when the holder's connection ends,
-// as when a replica dies.)
-func TestLockServer(t *testing.T) {
+// TestClaimSkipsLockedJobs: a claim does not wait for a job another
+// transaction is claiming, it takes the next one (FOR UPDATE SKIP LOCKED).
+// Without SKIP LOCKED the second claim would queue behind the first
+// transaction's row lock, and runners on all replicas would take turns on
+// the queue's head instead of working in parallel.
+func TestClaimSkipsLockedJobs(t *testing.T) {
+	s, _ := openTemp(t)
 	ctx := context.Background()
-	a, dsn := openTemp(t)
-	b, err := Open(ctx, dsn)
-	if err != nil {
+	now := storetest.T0.Add(time.Minute)
+	if err := s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		for _, session := range []string{"s1", "s2"} {
+			if _, err := tx.EnqueueJob(ctx, store.Job{Kind: store.JobJoin, Session: session, Due: storetest.T0, Created: storetest.T0}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
-	unlock, err := a.LockServer(ctx)
+	held, done := make(chan int64), make(chan struct{})
+	holder := make(chan error, 1)
+	go func() {
+		first := true
+		holder <- s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+			j, _, err := tx.ClaimJob(ctx, "a", now, time.Minute)
+			if err != nil || !first {
+				return err
+			}
+			// Hold the claim's row lock until the other claim is done.
+			first = false
+			held <- j.ID
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+			}
+			return nil
+		})
+	}()
+	heldID := <-held
+	waitCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	var got store.Job
+	err := s.ReadWrite(waitCtx, func(ctx context.Context, tx store.Tx) (err error) {
+		got, _, err = tx.ClaimJob(ctx, "b", now, time.Minute)
+		return err
+	})
+	close(done)
 	if err != nil {
+		t.Fatalf("claim beside a transaction holding a job = %v; want the other job at once", err)
+	}
+	if got.ID == heldID {
+		t.Fatalf("both transactions claimed job %d", got.ID)
+	}
+	if err := <-holder; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.LockServer(ctx); !errors.Is(err, ErrInUse) {
-		t.Fatalf("second LockServer = %v, want ErrInUse", err)
-	}
-	if err := unlock(); err != nil {
-		t.Fatal(err)
-	}
-	unlock, err = b.LockServer(ctx)
-	if err != nil {
-		t.Fatalf("after unlock: %v", err)
-	}
-	if err := unlock(); err != nil {
-		t.Fatal(err)
-	}
-	// Another schema of the same database is another clean room.
-	other, _ := openTemp(t)
-	unlockOther, err := other.LockServer(ctx)
-	if err != nil {
-		t.Fatalf("a server in another schema: %v", err)
-	}
-	defer unlockOther()
-	if unlock, err = a.LockServer(ctx); err != nil {
-		t.Fatalf("beside another schema's server: %v", err)
-	}
-	unlock()
 }

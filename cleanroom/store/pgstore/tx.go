@@ -57,7 +57,8 @@ func (t *tx) insert(ctx context.Context, op, sql string, args ...any) error {
 	return nil
 }
 
-// update runs an UPDATE and reports ErrNotFound when it matched no row.
+// update runs an UPDATE (or a DELETE) and reports ErrNotFound when it
+// matched no row.
 func (t *tx) update(ctx context.Context, op, sql string, args ...any) error {
 	tag, err := t.exec(ctx, op, sql, args...)
 	if err != nil {

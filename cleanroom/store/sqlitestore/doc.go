@@ -20,6 +20,15 @@
 // results). Commits are rare (a few per uploaded part of up to a million
 // records), so the extra fsync costs nothing measurable.
 //
+// Jobs. The jobs table holds background work (relay preparation, joins,
+// sweeps) under leases, as in pgstore, so the in-process runner resumes
+// after a restart exactly as a replica of a cluster would. ClaimJob selects
+// the first claimable job and then updates it; nothing can claim in
+// between because ReadWrite transactions hold the write lock from BEGIN
+// IMMEDIATE. A finished job's row is deleted, and AUTOINCREMENT keeps its
+// id from being handed to a later job, so a stale runner's id names
+// nothing.
+//
 // Schema. Migrations are an append-only list of SQL scripts; the
 // schema_migrations table records which have run, and Open applies the
 // missing ones in order, each in its own transaction. Tables are STRICT and

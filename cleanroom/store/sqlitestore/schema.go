@@ -84,6 +84,28 @@ CREATE TABLE dp_spends (
 ) STRICT;
 CREATE INDEX dp_spends_pair ON dp_spends(advertiser, partner, time);
 `,
+	// Background work as leased jobs (see jobs.go). session is "" for
+	// clean-room-wide jobs, so it is not a foreign key. owner is '' while
+	// unclaimed (and lease_until NULL), so that a claim's WHERE needs no
+	// NULL logic. AUTOINCREMENT never reuses the id of a finished job, so a
+	// stale owner's id cannot name a newer one. jobs_due serves ClaimJob and
+	// Jobs, which walk jobs by due then id.
+	`
+CREATE TABLE jobs (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind        TEXT NOT NULL,
+	session     TEXT NOT NULL,
+	arg         TEXT NOT NULL,
+	due         INTEGER NOT NULL,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	owner       TEXT NOT NULL DEFAULT '',
+	lease_until INTEGER,
+	last_error  TEXT NOT NULL DEFAULT '',
+	created     INTEGER NOT NULL,
+	UNIQUE (kind, session, arg)
+) STRICT;
+CREATE INDEX jobs_due ON jobs(due, id);
+`,
 }
 
 // migrate creates the version table if needed and applies every missing

@@ -27,10 +27,7 @@ type Open func(t *testing.T) store.Store
 
 // Run runs every case of the contract against stores from open.
 func Run(t *testing.T, open Open) {
-	for _, c := range []struct {
-		name string
-		run  func(*testing.T, store.Store)
-	}{
+	cases := []testCase{
 		{"Parties", testParties},
 		{"Sessions", testSessions},
 		{"ForeignKeys", testForeignKeys},
@@ -40,9 +37,16 @@ func Run(t *testing.T, open Open) {
 		{"ConcurrentReadCheckWrite", testConcurrentReadCheckWrite},
 		{"ConcurrentFinalParts", testConcurrentFinalParts},
 		{"ConcurrentBudget", testConcurrentBudget},
-	} {
+	}
+	for _, c := range append(cases, jobCases...) {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
 	}
+}
+
+// testCase is one case of the contract, run against a fresh store.
+type testCase struct {
+	name string
+	run  func(*testing.T, store.Store)
 }
 
 func rw(t *testing.T, s store.Store, f func(ctx context.Context, tx store.Tx) error) {
