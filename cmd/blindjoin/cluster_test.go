@@ -121,6 +121,7 @@ type clusterProcess struct {
 	name string
 	cmd  *exec.Cmd
 	addr string        // serve: where it listens
+	log  string        // the log file's path
 	done chan struct{} // closed once it exited and was waited for
 }
 
@@ -153,7 +154,7 @@ func startClusterProcess(t *testing.T, bin string, loc operator.Location, name s
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &clusterProcess{name: name, cmd: cmd, done: make(chan struct{})}
+	p := &clusterProcess{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
 	t.Cleanup(func() {
 		p.kill()
 		if t.Failed() {
@@ -193,6 +194,27 @@ func showLogTail(t *testing.T, name, path string) {
 	b, _ := os.ReadFile(path)
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	t.Logf("%s's log, last lines:\n%s", name, strings.Join(lines[max(0, len(lines)-40):], "\n"))
+}
+
+// loggedJob returns the attempt numbers of the records of p's log with
+// message msg about a job of kind on session.
+func (p *clusterProcess) loggedJob(t *testing.T, msg string, kind store.JobKind, session string) []int {
+	t.Helper()
+	b, err := os.ReadFile(p.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attempts []int
+	for line := range strings.Lines(string(b)) {
+		var r struct {
+			Msg, Job, Session string
+			Attempt           int
+		}
+		if json.Unmarshal([]byte(line), &r) == nil && r.Msg == msg && r.Job == string(kind) && r.Session == session {
+			attempts = append(attempts, r.Attempt)
+		}
+	}
+	return attempts
 }
 
 // kill ends the process with SIGKILL, as a crash or an OOM killer would,
@@ -528,7 +550,7 @@ func TestClusterFailover(t *testing.T) {
 	procs = append(procs, r1)
 	waitFor(t, "the balancer to take the restarted replica 1 back", func() bool { return lb.backends[0].live.Load() })
 
-	holder := killJoinHolder(t, db, procs, id, heldKey)
+	holder, taker := killJoinHolder(t, db, procs, id, heldKey)
 	gate.open()
 
 	wg.Wait()
@@ -546,6 +568,14 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatalf("match: advertiser exit %d (%s), partner exit %d (%s)", advCode, advErr, partnerCode, partnerErr)
 	}
 	t.Logf("answers through the balancer:%s", showStatuses(lb.Statuses()))
+	// The process that took the join over says so, and finished it (its
+	// log may reach the file a moment after the commit).
+	waitFor(t, taker.name+" to log the join done", func() bool {
+		return len(taker.loggedJob(t, "job done", store.JobJoin, id)) > 0
+	})
+	if took := taker.loggedJob(t, "job taken over after its lease ran out", store.JobJoin, id); len(took) != 1 || took[0] < 2 {
+		t.Errorf("%s logged the join's takeover at attempts %v, want once at attempt 2 or later", taker.name, took)
+	}
 
 	checkResults(t, e, id, pol, truth)
 	checkActivationFile(t, filepath.Join(partnerOut, "activation.csv"), truth.Released(int(pol.K)))
@@ -586,15 +616,16 @@ func TestClusterFailover(t *testing.T) {
 // killJoinHolder kills the process of procs that holds the lease of
 // session id's join job, held at the gate reading heldKey, and waits for
 // another live process to claim the job after the lease ran out, as the
-// job's second attempt at least. It returns the process it killed.
-func killJoinHolder(t *testing.T, db *clusterDB, procs []*clusterProcess, id, heldKey string) *clusterProcess {
+// job's second attempt at least. It returns the process it killed and the
+// one that took the job over.
+func killJoinHolder(t *testing.T, db *clusterDB, procs []*clusterProcess, id, heldKey string) (holder, taker *clusterProcess) {
 	t.Helper()
 	ctx := context.Background()
 	owner, attempts, found, err := db.joinJob(ctx, id)
 	if err != nil || !found || owner == "" {
 		t.Fatalf("the join job while %s is held: owner %q, found %v, %v", heldKey, owner, found, err)
 	}
-	holder := processOf(procs, owner)
+	holder = processOf(procs, owner)
 	if holder == nil || holder.exited() {
 		t.Fatalf("the join job's owner %q is no live process of this test", owner)
 	}
@@ -603,7 +634,7 @@ func killJoinHolder(t *testing.T, db *clusterDB, procs []*clusterProcess, id, he
 
 	// After the lease, another process claims the job again and is held
 	// at the same read; then the join may finish.
-	var taker string
+	var takerOwner string
 	waitFor(t, "another process to claim the join job after the lease", func() bool {
 		o, a, found, err := db.joinJob(ctx, id)
 		if err != nil {
@@ -615,15 +646,15 @@ func killJoinHolder(t *testing.T, db *clusterDB, procs []*clusterProcess, id, he
 		if a < 2 {
 			t.Fatalf("the join job was claimed by %q with %d attempts after %q died holding it", o, a, owner)
 		}
-		taker = o
+		takerOwner = o
 		return true
 	})
-	if p := processOf(procs, taker); p == nil || p.exited() || p == holder {
-		t.Fatalf("the join job was taken over by %q, no other live process of this test", taker)
-	} else {
-		t.Logf("%s took the join job over after the lease", p.name)
+	taker = processOf(procs, takerOwner)
+	if taker == nil || taker.exited() || taker == holder {
+		t.Fatalf("the join job was taken over by %q, no other live process of this test", takerOwner)
 	}
-	return holder
+	t.Logf("%s took the join job over after the lease", taker.name)
+	return holder, taker
 }
 
 // processOf is the process of this test that a job owner names, or nil.
