@@ -39,11 +39,19 @@ func (s *Service) relayJob(ctx context.Context, j store.Job) error {
 	return err
 }
 
-// enqueueRelays makes the relay of both sides due; called in the
-// transaction that moves the session to exchanging.
-func (s *Service) enqueueRelays(ctx context.Context, tx store.Tx, id string) error {
+// nextStep makes due what follows the completion of both parties' sets of
+// leg, in the transaction that records the completing part: both blinded
+// sets move the session to exchanging and queue the relay of each side;
+// both re-blinded sets queue the join.
+func (s *Service) nextStep(ctx context.Context, tx store.Tx, sess *store.Session, leg store.Leg) error {
+	if leg == store.LegReblinded {
+		return s.enqueue(ctx, tx, store.JobJoin, sess.ID, "")
+	}
+	if err := moveTo(sess, api.StateExchanging); err != nil {
+		return err
+	}
 	for _, recipient := range []api.Role{api.RoleAdvertiser, api.RoleMediaPartner} {
-		if err := s.enqueue(ctx, tx, store.JobRelay, id, string(recipient)); err != nil {
+		if err := s.enqueue(ctx, tx, store.JobRelay, sess.ID, string(recipient)); err != nil {
 			return err
 		}
 	}

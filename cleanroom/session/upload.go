@@ -270,31 +270,17 @@ func (s *Service) commitChecked(ctx context.Context, p Principal, id string, leg
 				return err
 			}
 		}
-		if leg == store.LegBlinded && status.complete {
+		if status.complete {
+			// The part that completes the second set of a leg makes the
+			// next step due: the relays, or the join.
 			other, err := tx.Parts(ctx, id, otherSide(side), leg)
 			if err != nil {
 				return fmt.Errorf("session: parts: %w", err)
 			}
-			if statusOf(other).complete {
-				if err := moveTo(&sess, api.StateExchanging); err != nil {
+			if queued = statusOf(other).complete; queued {
+				if err := s.nextStep(ctx, tx, &sess, leg); err != nil {
 					return err
 				}
-				if err := s.enqueueRelays(ctx, tx, id); err != nil {
-					return err
-				}
-				queued = true
-			}
-		}
-		if leg == store.LegReblinded && status.complete {
-			other, err := tx.Parts(ctx, id, otherSide(side), leg)
-			if err != nil {
-				return fmt.Errorf("session: parts: %w", err)
-			}
-			if statusOf(other).complete {
-				if err := s.enqueue(ctx, tx, store.JobJoin, id, ""); err != nil {
-					return err
-				}
-				queued = true
 			}
 		}
 		sess.Updated = s.now()

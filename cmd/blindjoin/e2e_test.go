@@ -36,7 +36,13 @@ type e2e struct {
 // newE2E is newRoomWithParties plus the two parties' synthetic files.
 func newE2E(t *testing.T) *e2e {
 	t.Helper()
-	e := newRoomWithParties(t)
+	return newE2EIn(t, roomtest.Start(t, roomtest.Options{}))
+}
+
+// newE2EIn is newE2E in a room of the test's choosing.
+func newE2EIn(t *testing.T, room *roomtest.Room) *e2e {
+	t.Helper()
+	e := partiesIn(t, room)
 	cfg := synth.DefaultConfig()
 	cfg.Seed, cfg.AdvertiserRows, cfg.PartnerRows = 7, 3000, 6000
 	var err error
@@ -55,7 +61,12 @@ func newE2E(t *testing.T) *e2e {
 // data files yet.
 func newRoomWithParties(t *testing.T) *e2e {
 	t.Helper()
-	room := roomtest.Start(t, roomtest.Options{})
+	return partiesIn(t, roomtest.Start(t, roomtest.Options{}))
+}
+
+// partiesIn registers newRoomWithParties' parties in room.
+func partiesIn(t *testing.T, room *roomtest.Room) *e2e {
+	t.Helper()
 	return &e2e{room: room, roomKey: hex.EncodeToString(room.TranscriptKey), dir: t.TempDir(),
 		adv:     room.AddParty(t, "acme", api.RoleAdvertiser),
 		partner: room.AddParty(t, "news", api.RoleMediaPartner),
