@@ -35,7 +35,6 @@ import (
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/internal/proc"
 	"github.com/blindjoin/blindjoin/internal/roomtest"
-	"github.com/blindjoin/blindjoin/partner/synth"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/wire"
@@ -448,8 +447,6 @@ func TestClusterFailover(t *testing.T) {
 	db := openClusterDB(t, loc)
 
 	e := &e2e{room: &roomtest.Room{Running: &operator.Running{URL: advFront.URL}}, dir: t.TempDir()}
-	pe := *e // the partner's view: the same parties, through its own front
-	pe.room = &roomtest.Room{Running: &operator.Running{URL: partnerFront.URL}}
 	var err error
 	for _, p := range []struct {
 		key  *string
@@ -460,20 +457,14 @@ func TestClusterFailover(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pe.adv, pe.partner, pe.aud = e.adv, e.partner, e.aud
 	transcriptKey, err := operator.TranscriptKey(loc.Keys)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.roomKey = hex.EncodeToString(transcriptKey)
-	cfg := synth.DefaultConfig()
-	cfg.Seed, cfg.AdvertiserRows, cfg.PartnerRows = 7, 3000, 6000 // as TestEndToEndCLI: both sides of k
-	if e.data, err = synth.New(cfg); err != nil {
-		t.Fatal(err)
-	}
-	e.advCSV, e.partnerCSV = filepath.Join(e.dir, "crm.csv"), filepath.Join(e.dir, "audience.csv")
-	writeWith(t, e.advCSV, e.data.WriteAdvertiserCSV)
-	writeWith(t, e.partnerCSV, e.data.WritePartnerCSV)
+	e.writeData(t)
+	pe := *e // the partner's view: the same parties and files, through its own front
+	pe.room = &roomtest.Room{Running: &operator.Running{URL: partnerFront.URL}}
 	polFile := filepath.Join(e.dir, "policy.json")
 	os.WriteFile(polFile, []byte(e2ePolicy), 0o600)
 	pol, _ := policy.Parse([]byte(e2ePolicy))
