@@ -43,6 +43,13 @@ func newE2E(t *testing.T) *e2e {
 func newE2EIn(t *testing.T, room *roomtest.Room) *e2e {
 	t.Helper()
 	e := partiesIn(t, room)
+	e.writeData(t)
+	return e
+}
+
+// writeData generates the parties' synthetic files into e.dir.
+func (e *e2e) writeData(t *testing.T) {
+	t.Helper()
 	cfg := synth.DefaultConfig()
 	cfg.Seed, cfg.AdvertiserRows, cfg.PartnerRows = 7, 3000, 6000
 	var err error
@@ -52,7 +59,6 @@ func newE2EIn(t *testing.T, room *roomtest.Room) *e2e {
 	e.advCSV, e.partnerCSV = filepath.Join(e.dir, "crm.csv"), filepath.Join(e.dir, "audience.csv")
 	writeWith(t, e.advCSV, e.data.WriteAdvertiserCSV)
 	writeWith(t, e.partnerCSV, e.data.WritePartnerCSV)
-	return e
 }
 
 // newRoomWithParties is a real clean room on loopback (operator.Start,
