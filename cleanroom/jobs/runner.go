@@ -26,6 +26,10 @@ const (
 	DefaultRetryMax  = 5 * time.Minute
 )
 
+// minLease is the shortest lease a runner takes: it is extended every
+// third of it, by a store transaction.
+const minLease = 30 * time.Millisecond
+
 // storeCallTimeout bounds the store calls a runner makes on its own
 // behalf after a handler returned (finish, release), which must not hang
 // a draining process on a dead database.
@@ -70,8 +74,11 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Owner == "" {
 		c.Owner = Owner()
 	}
-	if c.Lease <= 0 {
+	switch {
+	case c.Lease == 0:
 		c.Lease = DefaultLease
+	case c.Lease < minLease:
+		return c, fmt.Errorf("jobs: a lease of %v is too short to be extended every third of it (at least %v)", c.Lease, minLease)
 	}
 	if c.Workers < 1 {
 		c.Workers = DefaultWorkers

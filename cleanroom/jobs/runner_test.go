@@ -2,11 +2,7 @@ package jobs
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/cleanroom/store/pgstore"
 	"github.com/blindjoin/blindjoin/cleanroom/store/sqlitestore"
+	"github.com/blindjoin/blindjoin/internal/pgtest"
 )
 
 // The tests run against the real stores: the runner's guarantees (one
@@ -52,41 +47,8 @@ func openSQLite(t *testing.T) store.Store {
 // skips when that variable is unset.
 func openPostgres(t *testing.T) store.Store {
 	t.Helper()
-	base := os.Getenv("BLINDJOIN_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("BLINDJOIN_TEST_POSTGRES is not set: no PostgreSQL to run the runners against (.ci/run starts one)")
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to BLINDJOIN_TEST_POSTGRES: %v", err)
-	}
-	defer admin.Close(ctx)
-	var b [8]byte
-	rand.Read(b[:])
-	schema := "jobs_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("BLINDJOIN_TEST_POSTGRES is not a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s, err := pgstore.Open(ctx, u.String())
+	dsn, _ := pgtest.Schema(t, "jobs_")
+	s, err := pgstore.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -33,6 +32,7 @@ import (
 	"github.com/blindjoin/blindjoin/cleanroom/blobs/s3blobs"
 	"github.com/blindjoin/blindjoin/cleanroom/operator"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/internal/pgtest"
 	"github.com/blindjoin/blindjoin/internal/proc"
 	"github.com/blindjoin/blindjoin/internal/roomtest"
 	"github.com/blindjoin/blindjoin/protocol/api"
@@ -47,33 +47,12 @@ import (
 // missing (.ci/run starts both).
 func clusterLocation(t *testing.T) operator.Location {
 	t.Helper()
-	pgURL, s3URL := os.Getenv("BLINDJOIN_TEST_POSTGRES"), os.Getenv("BLINDJOIN_TEST_S3")
-	if pgURL == "" || s3URL == "" {
+	s3URL := os.Getenv("BLINDJOIN_TEST_S3")
+	if os.Getenv(pgtest.Var) == "" || s3URL == "" {
 		t.Skip("BLINDJOIN_TEST_POSTGRES and BLINDJOIN_TEST_S3 must both be set: no PostgreSQL or S3 server to test against (.ci/run starts them)")
 	}
 	ctx := context.Background()
-	var b [6]byte
-	rand.Read(b[:])
-	name := "cluster_" + hex.EncodeToString(b[:])
-
-	conn, err := pgx.Connect(ctx, pgURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(ctx, pgURL); err == nil {
-			c.Exec(ctx, `DROP SCHEMA `+name+` CASCADE`)
-			c.Close(ctx)
-		}
-	})
-	pu, _ := url.Parse(pgURL)
-	q := pu.Query()
-	q.Set("search_path", name)
-	pu.RawQuery = q.Encode()
+	pgURL, name := pgtest.Schema(t, "cluster_")
 
 	su, _ := url.Parse(s3URL)
 	s3, err := minio.New(su.Host, &minio.Options{Creds: credentials.NewEnvAWS(), Region: os.Getenv("AWS_REGION")})
@@ -96,7 +75,7 @@ func clusterLocation(t *testing.T) operator.Location {
 		t.Fatal(err)
 	}
 	return operator.Location{
-		Store: pu.String(),
+		Store: pgURL,
 		Blobs: "s3://" + bucket + "?endpoint=" + url.QueryEscape(s3URL),
 		Keys:  keys,
 	}

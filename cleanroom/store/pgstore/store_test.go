@@ -2,66 +2,23 @@ package pgstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/cleanroom/store/storetest"
+	"github.com/blindjoin/blindjoin/internal/pgtest"
 )
-
-// testDSNVar names the environment variable holding the postgres:// URL of
-// a database the tests may create schemas in; .ci/run starts a server and
-// sets it.
-const testDSNVar = "BLINDJOIN_TEST_POSTGRES"
 
 // testDSN returns a connection string whose connections use a new, empty
 // schema (dropped at the end of the test), so tests never see each
 // other's rows.
 func testDSN(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv(testDSNVar)
-	if base == "" {
-		t.Skip(testDSNVar + " is not set: no PostgreSQL to test against (.ci/run starts one)")
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to %s: %v", testDSNVar, err)
-	}
-	defer admin.Close(ctx)
-	var b [8]byte
-	rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s is not a URL: %v", testDSNVar, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	dsn, _ := pgtest.Schema(t, "t_")
+	return dsn
 }
 
 func openTemp(t *testing.T) (*Store, string) {
