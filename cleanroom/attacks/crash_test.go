@@ -28,11 +28,13 @@ import (
 // SIGKILL twice on the same data directory: while a part is streaming in,
 // and after the last re-blinded part was committed, while the join runs.
 // After each restart the session continues: committed parts are kept, the
-// half-received part's temporary file is deleted by the blob sweep, no
+// half-received part's temporary file is deleted by the blob sweep once
+// old enough, no
 // result was ever served before the join completed, and the join job that
 // the crash cut short is taken over once its lease ran out and releases
-// the exact answer. The daemon runs with a short job lease and blob grace
-// so that both happen within seconds.
+// the exact answer. The daemon runs with a short job lease and sweep
+// period, and the test ages the temporary file, so that both happen
+// within seconds.
 //
 // Sets are large (200,000 rows a side) so that the join takes long enough
 // to be interrupted; they are made cheaply and honestly as far as the
@@ -54,7 +56,7 @@ func TestAttackCrashMidUploadAndMidCompute(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	adv := partyAdd(t, bin, data, "crash-adv", api.RoleAdvertiser)
 	partner := partyAdd(t, bin, data, "crash-pub", api.RoleMediaPartner)
-	flags := []string{"--job-lease", "3s", "--blob-grace", "2s", "--sweep-every", "1s"}
+	flags := []string{"--job-lease", "3s", "--sweep-every", "1s"}
 	d := startDaemon(t, bin, data, flags...)
 	login := func(d *daemon) {
 		for _, p := range []*party{adv, partner} {
@@ -108,6 +110,18 @@ func TestAttackCrashMidUploadAndMidCompute(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The half-written part's temporary file outlives the restart; the
+	// blob sweep deletes it once it is older than --blob-grace (1 h by
+	// default), which the test brings about by ageing the file.
+	if len(tempFiles(t, data, s.ID)) == 0 {
+		t.Fatal("the killed upload left no temporary file")
+	}
+	for _, name := range tempFiles(t, data, s.ID) {
+		old := time.Now().Add(-2 * time.Hour)
+		if err := os.Chtimes(filepath.Join(data, "parts", s.ID, name), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
 	d = startDaemon(t, bin, data, flags...)
 	login(d)
 	for deadline := time.Now().Add(time.Minute); len(tempFiles(t, data, s.ID)) != 0; time.Sleep(100 * time.Millisecond) {

@@ -194,9 +194,21 @@ func (r *Runner) Run(ctx context.Context) {
 	case <-timer.C:
 		r.cfg.Logger.Warn("jobs still running after the drain period; releasing them", "drain", r.cfg.Drain)
 		stopHandlers()
-		<-done
+		// A handler deep in CPU-bound work (a join's sort) sees its
+		// context only between steps: give it a moment to release its
+		// job, then leave it to its lease rather than overrun the
+		// shutdown further.
+		select {
+		case <-done:
+		case <-time.After(cancelWait):
+			r.cfg.Logger.Warn("jobs did not stop when cancelled; they run again once their lease runs out", "lease", r.cfg.Lease)
+		}
 	}
 }
+
+// cancelWait is how long Run waits, after the drain period, for cancelled
+// handlers to return.
+const cancelWait = 5 * time.Second
 
 // RunDue runs the jobs that are due now, one after the other, until none
 // is left, and returns how many ran (failed ones included: they are
@@ -265,9 +277,17 @@ func (r *Runner) work(ctx, handlers context.Context) {
 // runOne claims one due job and runs it; it reports whether there was
 // one.
 func (r *Runner) runOne(ctx, handlers context.Context) (bool, error) {
+	if ctx.Err() != nil {
+		return false, nil
+	}
+	// The claim runs to its end even if ctx ends meanwhile: a claim that
+	// committed while its caller saw a cancellation would hold the job
+	// for a whole lease with nobody running it.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeCallTimeout)
+	defer cancel()
 	var job store.Job
 	var expired bool
-	err := r.cfg.Store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := r.cfg.Store.ReadWrite(cctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		job, expired, err = tx.ClaimJob(ctx, r.cfg.Owner, r.cfg.Now().UTC(), r.cfg.Lease)
 		return err
@@ -356,7 +376,9 @@ func (r *Runner) call(ctx context.Context, job store.Job) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.cfg.Logger.Error("job handler panicked", append(jobAttrs(job), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))...)
-			err = fmt.Errorf("jobs: handler panicked: %v", p)
+			// The panic value goes to the log only: the job row keeps
+			// a fixed text.
+			err = errors.New("jobs: handler panicked (see the log)")
 		}
 	}()
 	return h(ctx, job)

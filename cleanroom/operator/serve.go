@@ -80,10 +80,11 @@ type Config struct {
 	// JobLease is how long a job claim lasts without being extended: a
 	// process killed in the middle of a job leaves it to another after
 	// this long (0: jobs.DefaultLease). JobWorkers is how many jobs the
-	// process runs at once (0: jobs.DefaultWorkers; negative: none, an
-	// API-only replica).
+	// process runs at once (0: jobs.DefaultWorkers), and NoJobs makes a
+	// serving process run none (an API-only replica beside workers).
 	JobLease   time.Duration
 	JobWorkers int
+	NoJobs     bool
 	// BlobGrace is the age from which the blob sweep deletes a part
 	// object no store row names (0: session.DefaultBlobGrace): longer
 	// than the longest upload, which is unrecorded until it commits.
@@ -143,7 +144,7 @@ func Serve(ctx context.Context, cfg Config) error {
 // Start opens the store (the data directory's, which it locks, or the one
 // cfg.Store names) and the blob store, listens on cfg.Addr (and
 // cfg.MetricsAddr) and serves, with a jobs runner beside the API (unless
-// cfg.JobWorkers is negative), in the background until ctx is done or Stop
+// cfg.NoJobs), in the background until ctx is done or Stop
 // is called. The error of a clean room that failed to start is returned
 // here; one that stops later reports through Wait.
 func Start(ctx context.Context, cfg Config) (*Running, error) {

@@ -11,7 +11,7 @@ import (
 )
 
 // ErrNoJobWorkers reports a worker configured to run no jobs.
-var ErrNoJobWorkers = errors.New("operator: a worker needs at least one job worker")
+var ErrNoJobWorkers = errors.New("operator: a worker must run jobs (NoJobs is set)")
 
 // Work runs the clean room's background jobs without serving the API:
 // what `blindjoind worker` runs beside the serving replicas of a cluster
@@ -22,7 +22,7 @@ var ErrNoJobWorkers = errors.New("operator: a worker needs at least one job work
 // cfg.ShutdownTimeout (finished or released to another runner).
 func Work(ctx context.Context, cfg Config) error {
 	cfg = cfg.withDefaults()
-	if cfg.JobWorkers < 0 {
+	if cfg.NoJobs {
 		return ErrNoJobWorkers
 	}
 	floor, err := loadFloor(cfg.FloorFile)

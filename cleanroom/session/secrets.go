@@ -1,7 +1,10 @@
 package session
 
 import (
+	"context"
 	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/blindjoin/blindjoin/cleanroom/keyfile"
+	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/internal/atomicfile"
 )
 
@@ -93,4 +97,43 @@ func LoadTranscriptPublicKey(dataDir string, rand io.Reader) (ed25519.PublicKey,
 func InitKeys(dir string, rand io.Reader) error {
 	_, _, err := loadKeys(dir, rand)
 	return err
+}
+
+// secretsSetting names the store setting that holds the fingerprint of the
+// secrets the store's sessions were made with.
+const secretsSetting = "secrets_fingerprint_v1"
+
+// fingerprintLabel separates the fingerprint from every other use of the
+// server secret.
+const fingerprintLabel = "blindjoin-secrets-fingerprint-v1"
+
+// ErrOtherSecrets reports a process whose server secret or transcript key
+// are not those the store was set up with.
+var ErrOtherSecrets = errors.New("session: the server secret or the transcript key differ from those this store was set up with")
+
+// checkSecrets binds the store to this process's secrets on first use and
+// refuses a process with other ones. Every process that serves or runs
+// jobs derives relay permutations and noise from the server secret and
+// signs transcripts with the key: a replica or worker started with fresh
+// secrets (a forgotten --keys) would release wrong results under another
+// signature without any error. The fingerprint is an HMAC of a fixed label
+// under the secret, and the transcript public key, neither of which tells
+// anything about the secret.
+func (s *Service) checkSecrets(ctx context.Context) error {
+	m := hmac.New(sha256.New, s.secret)
+	m.Write([]byte(fingerprintLabel))
+	fp := append(m.Sum(nil), s.TranscriptPublicKey()...)
+	return s.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		stored, err := tx.Setting(ctx, secretsSetting)
+		if errors.Is(err, store.ErrNotFound) {
+			return tx.AddSetting(ctx, secretsSetting, fp)
+		}
+		if err != nil {
+			return fmt.Errorf("session: secrets fingerprint: %w", err)
+		}
+		if !hmac.Equal(stored, fp) {
+			return fmt.Errorf("%w: start it with the keys directory (--keys) or data directory that the other replicas use", ErrOtherSecrets)
+		}
+		return nil
+	})
 }

@@ -47,3 +47,20 @@ func TestServerSecretOneForAll(t *testing.T) {
 		t.Fatal("a damaged secret was replaced")
 	}
 }
+
+// TestOtherSecretsAreRefused: a second process on the same store with
+// secrets of its own (a replica or worker started without the shared keys
+// directory) is refused at start, rather than relaying and joining with
+// another permutation and noise and signing with another key.
+func TestOtherSecretsAreRefused(t *testing.T) {
+	h := newHarness(t)
+	same := h.cfg
+	if _, err := New(same); err != nil {
+		t.Fatalf("a second service with the same secrets: %v", err)
+	}
+	other := h.cfg
+	other.DataDir = t.TempDir()
+	if _, err := New(other); !errors.Is(err, ErrOtherSecrets) {
+		t.Fatalf("a service with other secrets on the same store: %v, want ErrOtherSecrets", err)
+	}
+}

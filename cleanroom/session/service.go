@@ -89,6 +89,9 @@ func New(cfg Config) (*Service, error) {
 		secret:      secret,
 		signKey:     signKey,
 	}
+	if err := s.checkSecrets(context.Background()); err != nil {
+		return nil, err
+	}
 	if err := s.reconcile(context.Background()); err != nil {
 		return nil, fmt.Errorf("session: queueing pending work: %w", err)
 	}

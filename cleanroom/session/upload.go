@@ -204,7 +204,9 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 func (s *Service) commit(ctx context.Context, p Principal, id string, leg store.Leg, st *staged) (api.PartReceipt, error) {
 	rcpt, err := s.commitChecked(ctx, p, id, leg, st)
 	if err != nil {
-		s.discard(id, st)
+		if refused(err) {
+			s.discard(id, st)
+		}
 		return api.PartReceipt{}, err
 	}
 	s.log.InfoContext(ctx, "part received", "session", id, "party", p.Party, "leg", string(leg),
@@ -373,10 +375,26 @@ func receipt(p store.Part, complete bool, state api.State) api.PartReceipt {
 	}
 }
 
-// discard deletes the file of a part that was not recorded, unless the
-// store references it (an identical part recorded by a concurrent request
-// shares its name). When in doubt the file stays; the blob sweep removes
-// unrecorded files once they are older than Config.BlobGrace.
+// refused reports whether the commit of a part failed on a decision about
+// the part itself (the session's state, a conflicting or misplaced part, a
+// set that breaks the policy), which an identical part sent to another
+// replica at the same moment gets too. After any other failure (a lost
+// race, the store, a client gone) the identical part may well be recorded
+// by another replica a moment later under the same content-addressed
+// name, so the file stays for the blob sweep.
+func refused(err error) bool {
+	for _, decided := range []error{ErrWrongState, ErrConflict, ErrInvalidPart, ErrTooFewRows, ErrDuplicate, ErrPolicyViolation} {
+		if errors.Is(err, decided) {
+			return true
+		}
+	}
+	return false
+}
+
+// discard deletes the file of a refused part that was not recorded, unless
+// the store references it (an identical part recorded by a concurrent
+// request shares its name). When in doubt the file stays; the blob sweep
+// removes unrecorded files once they are older than Config.BlobGrace.
 func (s *Service) discard(id string, st *staged) {
 	referenced := true
 	err := s.store.ReadOnly(context.Background(), func(ctx context.Context, tx store.Tx) error {

@@ -118,4 +118,11 @@ type Tx interface {
 	ReleaseJob(ctx context.Context, id int64, owner string, due time.Time, lastError string) error
 	// Jobs lists every queued job, claimed or not, by Due then ID.
 	Jobs(ctx context.Context) ([]Job, error)
+
+	// AddSetting stores a clean-room-wide value under name, once:
+	// ErrExists if name is set. Setting returns it; ErrNotFound if unset.
+	// (The session service keeps the fingerprint of its secrets here, so
+	// that a process started with other secrets is refused.)
+	AddSetting(ctx context.Context, name string, value []byte) error
+	Setting(ctx context.Context, name string) ([]byte, error)
 }

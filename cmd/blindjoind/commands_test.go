@@ -56,7 +56,7 @@ func TestExitStatuses(t *testing.T) {
 		{"serve with a lease too short to extend", nil, []string{"serve", "--data", dir, "--job-lease", "1s"}, exitUsage},
 		{"serve with negative job workers", nil, []string{"serve", "--data", dir, "--job-workers", "-1"}, exitUsage},
 		{"worker without job workers", nil, []string{"worker", "--data", dir, "--job-workers", "0"}, exitUsage},
-		{"worker with a zero blob grace", nil, []string{"worker", "--data", dir, "--blob-grace", "0s"}, exitUsage},
+		{"worker with a blob grace shorter than an upload", nil, []string{"worker", "--data", dir, "--blob-grace", "10s"}, exitUsage},
 		{"worker with a public metrics address", nil, []string{"worker", "--data", dir, "--metrics-addr", "0.0.0.0:0"}, exitFail},
 		{"worker on a missing keys directory", nil, []string{"worker", "--data", dir, "--keys", dir + "-typo"}, exitFail},
 		{"worker with a bad store URL", map[string]string{"BLINDJOIN_STORE": "mysql://x"}, []string{"worker", "--data", dir}, exitFail},

@@ -3,12 +3,22 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/jobs"
 	"github.com/blindjoin/blindjoin/cleanroom/operator"
 	"github.com/blindjoin/blindjoin/cleanroom/session"
+)
+
+// The floors of the operator's settings are far above what the jobs runner
+// and the session service accept (tests run them with milliseconds): they
+// keep a production setting from deleting uploads in flight or losing
+// leases to a slow store.
+const (
+	minJobLease  = 3 * time.Second
+	minBlobGrace = time.Minute
 )
 
 // opsFlags are the flags serve and worker share: metrics, logging, the
@@ -39,11 +49,11 @@ func addOpsFlags(fs *flag.FlagSet) opsFlags {
 
 // apply sets the flags in cfg, with a logger writing to stderr.
 func (o opsFlags) apply(cfg *operator.Config, stderr io.Writer) error {
-	if *o.jobLease < 3*time.Second {
-		return errors.New("--job-lease must be at least 3s (the lease is extended every third of it)")
+	if *o.jobLease < minJobLease {
+		return fmt.Errorf("--job-lease must be at least %v: it is extended every third of it, through the store, and must outlast the clock skew between replicas", minJobLease)
 	}
-	if *o.blobGrace <= 0 {
-		return errors.New("--blob-grace must be positive")
+	if *o.blobGrace < minBlobGrace {
+		return fmt.Errorf("--blob-grace must be at least %v: it must outlast the longest upload and relay, which are unrecorded until they commit", minBlobGrace)
 	}
 	if *o.jobWorkers < 0 {
 		return errors.New("--job-workers must not be negative")
@@ -55,9 +65,7 @@ func (o opsFlags) apply(cfg *operator.Config, stderr io.Writer) error {
 	cfg.MetricsAddr, cfg.MetricsPublic = *o.metricsAddr, *o.metricsPublic
 	cfg.SweepEvery, cfg.ShutdownTimeout = *o.sweepEvery, *o.grace
 	cfg.JobLease, cfg.JobWorkers, cfg.BlobGrace = *o.jobLease, *o.jobWorkers, *o.blobGrace
-	if cfg.JobWorkers == 0 {
-		cfg.JobWorkers = -1 // operator.Config: negative runs none
-	}
+	cfg.NoJobs = *o.jobWorkers == 0
 	cfg.Logger = log
 	return nil
 }

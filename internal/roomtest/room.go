@@ -54,9 +54,7 @@ func Start(t testing.TB, opts Options) *Room {
 		TLSKeyFile:       opts.TLSKeyFile,
 		Logger:           Logger(t),
 	}
-	if opts.NoJobs {
-		cfg.JobWorkers = -1
-	}
+	cfg.NoJobs = opts.NoJobs
 	if opts.Floor != "" {
 		cfg.FloorFile = filepath.Join(dir, "floor.json")
 		if err := os.WriteFile(cfg.FloorFile, []byte(opts.Floor), 0o600); err != nil {

@@ -107,6 +107,13 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_due ON jobs(due, id);
 `,
+	// Clean-room-wide values, each set once (Tx.AddSetting).
+	`
+CREATE TABLE settings (
+	name  TEXT PRIMARY KEY,
+	value BYTEA NOT NULL
+);
+`,
 }
 
 // migrationLock is the advisory lock class ("bjmi" in ASCII) held while

@@ -106,6 +106,13 @@ CREATE TABLE jobs (
 ) STRICT;
 CREATE INDEX jobs_due ON jobs(due, id);
 `,
+	// Clean-room-wide values, each set once (Tx.AddSetting).
+	`
+CREATE TABLE settings (
+	name  TEXT PRIMARY KEY,
+	value BLOB NOT NULL
+) STRICT;
+`,
 }
 
 // migrate creates the version table if needed and applies every missing

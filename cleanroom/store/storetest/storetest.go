@@ -37,6 +37,7 @@ func Run(t *testing.T, open Open) {
 		{"ConcurrentReadCheckWrite", testConcurrentReadCheckWrite},
 		{"ConcurrentFinalParts", testConcurrentFinalParts},
 		{"ConcurrentBudget", testConcurrentBudget},
+		{"Settings", testSettings},
 	}
 	for _, c := range append(cases, jobCases...) {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
