@@ -26,8 +26,9 @@
 // exponentially from Config.RetryBase to Config.RetryMax; the job stays
 // queued until it succeeds or its session ends (the handlers of a
 // session that has ended do nothing and succeed). The error is logged and
-// stored in the row's last_error, which holds only the session service's
-// own messages, never identifiers.
+// stored in the row's last_error: the handler's own message (the session
+// service's never holds identifiers), or a fixed text for a panic, whose
+// value goes to the log only.
 //
 // # Recurring jobs
 //

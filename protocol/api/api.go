@@ -113,7 +113,9 @@ type SideProgress struct {
 	// CounterpartParts is the number of parts of the counterpart set the
 	// clean room has prepared for this party: 0 until its relay job ran,
 	// once the session is exchanging. A party downloads the counterpart
-	// set once it is not 0 (before, the download answers 503).
+	// set once it is not 0 (before, the download answers 503). Servers
+	// older than the relay job do not send it: the party tool of this
+	// version needs a clean room of this version.
 	CounterpartParts int `json:"counterpart_parts"`
 }
 
