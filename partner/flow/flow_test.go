@@ -323,8 +323,8 @@ func TestLostAndCutAnswers(t *testing.T) {
 	}
 }
 
-// interruptAfterFirstPart runs the advertiser alone until its first
-// blinded part is committed, then cancels it.
+// interruptAfterFirstPart runs the advertiser alone, one part at a time,
+// until its first blinded part is committed, then cancels it.
 func interruptAfterFirstPart(t *testing.T, e *env) {
 	t.Helper()
 	// The partner joins up front so that the advertiser may upload.
@@ -338,7 +338,10 @@ func interruptAfterFirstPart(t *testing.T, e *env) {
 			cancel()
 		}
 	})
-	if _, err := Run(ctx, e.options(t, api.RoleAdvertiser)); !errors.Is(err, context.Canceled) {
+	// One part at a time, so that exactly one is in.
+	o := e.options(t, api.RoleAdvertiser)
+	o.Parallel = 1
+	if _, err := Run(ctx, o); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v", err)
 	}
 	if parts := e.state(t).Uploads.Advertiser.BlindedParts; parts != 1 {
