@@ -2,6 +2,8 @@ package flow
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 )
 
@@ -10,20 +12,21 @@ import (
 // in increasing index order once it and every part before it succeeded.
 //
 // The window is anchored on the oldest part not yet acknowledged: part i
-// starts only once every part up to i-k has been acknowledged. So however
-// a run stops, the clean room holds, past the first part of the leg it
-// lacks, only parts less than k places after it: at most k-1 of them.
-// That is what makes a resume from the clean room's count of parts exact
-// (resumeFrom). A semaphore of k would not do: one slow part could let
-// any number of later ones through.
+// starts only once every part up to i-k has been acknowledged. So the
+// parts this run leaves at the clean room past the first part it lacks
+// lie less than k places after it, however the run stops; that is what
+// makes a resume from the clean room's count of parts exact (resumeFrom).
+// A semaphore of k would not do: one slow part would let any number of
+// later ones through.
 //
 // The first part that fails cancels the others (they are abandoned
 // mid-stream; the clean room records only parts whose trailer verified),
-// and its error is returned: an error a cancelled part returns after it
-// is not. end is evaluated before each part starts, so a leg that learns
-// its number of parts from its first part can say start+1 until then.
-func sendParts(ctx context.Context, k, start int, end func() int, send func(ctx context.Context, part int) error, acked func(part int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
+// and its error is returned, not the errors the cancelled parts return
+// after it; when parent ended, the error wraps parent.Err(). end is
+// evaluated before each part starts, so a leg that learns its number of
+// parts from its first part can say start+1 until then.
+func sendParts(parent context.Context, k, start int, end func() int, send func(ctx context.Context, part int) error, acked func(part int) error) error {
+	ctx, cancel := context.WithCancel(parent)
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
@@ -77,5 +80,11 @@ func sendParts(ctx context.Context, k, start int, end func() int, send func(ctx 
 	wg.Wait()
 	mu.Lock()
 	defer mu.Unlock()
+	if stopped := parent.Err(); first != nil && stopped != nil && !errors.Is(first, stopped) {
+		// Interrupted, the first part to fail may have failed otherwise
+		// (a pipe closed under it): the interruption is what the caller
+		// must hear, to say how to resume.
+		return fmt.Errorf("%w (%w)", first, stopped)
+	}
 	return first
 }
