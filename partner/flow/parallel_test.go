@@ -170,10 +170,10 @@ func TestPartsInFlight(t *testing.T) {
 }
 
 // gap refuses role's part `refused` of route once the clean room has
-// accepted the parts `first`, holding it until then: the clean room ends
+// accepted the parts `others`, holding it until then: the clean room ends
 // up with a gap below parts it holds, as when a run is killed with
 // several parts in flight. It refuses once.
-func gap(e *env, route string, role api.Role, refused uint32, first ...uint32) {
+func gap(e *env, route string, role api.Role, refused uint32, others ...uint32) {
 	var mu sync.Mutex
 	accepted := map[uint32]bool{}
 	done := make(chan struct{})
@@ -186,7 +186,7 @@ func gap(e *env, route string, role api.Role, refused uint32, first ...uint32) {
 		mu.Lock()
 		defer mu.Unlock()
 		accepted[part] = true
-		if armed && !slices.ContainsFunc(first, func(p uint32) bool { return !accepted[p] }) {
+		if armed && !slices.ContainsFunc(others, func(p uint32) bool { return !accepted[p] }) {
 			armed = false
 			close(done)
 		}
@@ -211,15 +211,15 @@ func gap(e *env, route string, role api.Role, refused uint32, first ...uint32) {
 }
 
 // checkGapResume checks, after a first run that left role's parts of
-// route with a gap at part 2 below accepted parts 3 and 4 (log: the
+// route with a gap at part 2 between accepted parts 0, 1, 3 and 4 (log: the
 // relay's log of that run), that the second run (since: the log's length
 // then) sent part 2 and sent again at most testParallel-1 of the parts the
 // clean room held.
 func checkGapResume(t *testing.T, e *env, route string, role api.Role, log []roomtest.Exchange) {
 	t.Helper()
 	held := acceptedParts(log, role)
-	if held[2] || !held[3] || !held[4] {
-		t.Fatalf("%s: the first run left parts %v, want a gap at 2 below 3 and 4", route, slices.Sorted(maps.Keys(held)))
+	if held[2] || !held[0] || !held[1] || !held[3] || !held[4] {
+		t.Fatalf("%s: the first run left parts %v, want 0, 1, 3 and 4 without 2", route, slices.Sorted(maps.Keys(held)))
 	}
 	var resent []uint32
 	sent2 := false
@@ -241,11 +241,32 @@ func checkGapResume(t *testing.T, e *env, route string, role api.Role, log []roo
 	}
 }
 
+// tally is a Progress that sums the work reported per phase.
+type tally struct {
+	mu    sync.Mutex
+	phase string
+	done  map[string]int64
+}
+
+func (p *tally) Start(phase, _ string, _ int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.phase = phase
+}
+
+func (p *tally) Add(n int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done[p.phase] += n
+}
+
+func (p *tally) Done() {}
+
 // TestResumeWithGaps: a run with 4 parts in flight stops with a part
 // missing below parts the clean room holds (refused, which also stops the
 // parts in flight after it, and named in the error); the next run sends
 // the missing part, sends again at most 3 of the held ones, and gives the
-// truth.
+// truth; its progress counts every record once.
 func TestResumeWithGaps(t *testing.T) {
 	t.Run("blinded", func(t *testing.T) {
 		e := newEnv(t, testPolicy, smallParts)
@@ -253,7 +274,7 @@ func TestResumeWithGaps(t *testing.T) {
 		if _, err := e.client(t, api.RoleMediaPartner).Join(context.Background(), e.session.ID, e.session.PolicyHash); err != nil {
 			t.Fatal(err)
 		}
-		gap(e, "PUT /blinded", api.RoleAdvertiser, 2, 3, 4)
+		gap(e, "PUT /blinded", api.RoleAdvertiser, 2, 0, 1, 3, 4)
 		_, err := Run(context.Background(), e.inParts(t, api.RoleAdvertiser, testParallel))
 		if err == nil || !strings.Contains(err.Error(), "uploading part 3 of") {
 			t.Fatalf("first run: %v, want the refusal of part 3 (index 2)", err)
@@ -263,8 +284,14 @@ func TestResumeWithGaps(t *testing.T) {
 
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		as, _ := runBoth(t, ctx, e.inParts(t, api.RoleAdvertiser, testParallel), e.inParts(t, api.RoleMediaPartner, testParallel))
+		ao := e.inParts(t, api.RoleAdvertiser, testParallel)
+		progress := &tally{done: map[string]int64{}}
+		ao.Progress = progress
+		as, _ := runBoth(t, ctx, ao, e.inParts(t, api.RoleMediaPartner, testParallel))
 		checkGapResume(t, e, "PUT /blinded", api.RoleAdvertiser, log)
+		if got := progress.done["upload"]; got != as.Rows.Uploaded {
+			t.Errorf("upload progress %d records, want the %d uploaded", got, as.Rows.Uploaded)
+		}
 		if want := held - (testParallel - 1); as.SkippedParts != want || want < 1 {
 			t.Errorf("skipped %d parts of the %d held, want %d", as.SkippedParts, held, want)
 		}
@@ -276,7 +303,7 @@ func TestResumeWithGaps(t *testing.T) {
 	})
 	t.Run("re-blinded", func(t *testing.T) {
 		e := newEnv(t, testPolicy, smallParts)
-		gap(e, "PUT /reblinded", api.RoleMediaPartner, 2, 3, 4)
+		gap(e, "PUT /reblinded", api.RoleMediaPartner, 2, 0, 1, 3, 4)
 		_, _, _, perr := runPair(context.Background(), e.inParts(t, api.RoleAdvertiser, testParallel), e.inParts(t, api.RoleMediaPartner, testParallel))
 		if perr == nil || !strings.Contains(perr.Error(), "re-blinded part 2") {
 			t.Fatalf("first run: %v, want the refusal of re-blinded part 2", perr)
@@ -285,8 +312,15 @@ func TestResumeWithGaps(t *testing.T) {
 
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		as, ps := runBoth(t, ctx, e.inParts(t, api.RoleAdvertiser, testParallel), e.inParts(t, api.RoleMediaPartner, testParallel))
+		po := e.inParts(t, api.RoleMediaPartner, testParallel)
+		progress := &tally{done: map[string]int64{}}
+		po.Progress = progress
+		as, ps := runBoth(t, ctx, e.inParts(t, api.RoleAdvertiser, testParallel), po)
 		checkGapResume(t, e, "PUT /reblinded", api.RoleMediaPartner, log)
+		// Every record the advertiser uploaded counts and is relayed.
+		if got := progress.done["re-blind"]; got != as.Rows.Uploaded {
+			t.Errorf("re-blind progress %d records, want the %d relayed", got, as.Rows.Uploaded)
+		}
 		want := truthOf(t, e.adv, e.partner, testPolicy, e.session.Segments)
 		if *as.Overlap != want.overlap || *ps.Overlap != want.overlap {
 			t.Errorf("overlap %d / %d, want %d", *as.Overlap, *ps.Overlap, want.overlap)

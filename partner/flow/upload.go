@@ -82,15 +82,13 @@ func (r *runner) upload(ctx context.Context, a *audience, key *blind.Key, perm [
 	r.summary.SkippedParts = p.start
 	r.opts.Progress.Start("upload", "records", int64(n))
 	defer r.opts.Progress.Done()
+	r.opts.Progress.Add(int64(min(p.start*p.per, n)))
 	send := func(ctx context.Context, i int) error {
 		first, end := i*p.per, min((i+1)*p.per, n)
 		hi := h
 		hi.Part, hi.First, hi.Final = uint32(i), uint64(first), i == p.parts-1
 		prog := &highWater{p: r.opts.Progress}
-		if i > p.start {
-			// The first part sent also counts the parts skipped.
-			prog.from(int64(first))
-		}
+		prog.from(int64(first))
 		prod := &blindedPart{r: r, a: a, key: key, perm: perm, h: hi, first: first, end: end, prog: prog}
 		size := partSize(hi, end-first, a.identifiers(perm[first:end]))
 		rec, err := r.opts.Client.PutBlinded(ctx, r.info.id, client.Body{Size: size, Open: prod.open(ctx, prod.write)})
