@@ -198,6 +198,9 @@ func gap(e *env, route string, role api.Role, refused uint32, others ...uint32) 
 		}
 		select {
 		case <-done:
+			// A while longer, as a slow network would: a party that
+			// let later parts overtake a missing one would send them.
+			time.Sleep(300 * time.Millisecond)
 		case <-time.After(3 * time.Second):
 		}
 		mu.Lock()
@@ -210,17 +213,27 @@ func gap(e *env, route string, role api.Role, refused uint32, others ...uint32) 
 	})
 }
 
-// checkGapResume checks, after a first run that left role's parts of
-// route with a gap at part 2 between accepted parts 0, 1, 3 and 4 (log: the
-// relay's log of that run), that the second run (since: the log's length
-// then) sent part 2 and sent again at most testParallel-1 of the parts the
-// clean room held.
-func checkGapResume(t *testing.T, e *env, route string, role api.Role, log []roomtest.Exchange) {
+// checkGap checks that the first run (log: the relay's log of it) left
+// role's parts of route with a gap at part 2 between accepted parts 0, 1,
+// 3 and 4, and none past the window, and returns the parts it left.
+func checkGap(t *testing.T, route string, role api.Role, log []roomtest.Exchange) map[uint32]bool {
 	t.Helper()
 	held := acceptedParts(log, role)
 	if held[2] || !held[0] || !held[1] || !held[3] || !held[4] {
 		t.Fatalf("%s: the first run left parts %v, want 0, 1, 3 and 4 without 2", route, slices.Sorted(maps.Keys(held)))
 	}
+	// Part i starts only once part i-4 is acknowledged: nothing past 5.
+	if last := slices.Max(slices.Collect(maps.Keys(held))); last >= 2+testParallel {
+		t.Fatalf("%s: the first run sent part %d while part 2 was missing", route, last)
+	}
+	return held
+}
+
+// checkResent checks that the second run (the exchanges after the first
+// run's log) sent the missing part 2 and sent again at most
+// testParallel-1 of the parts the clean room held.
+func checkResent(t *testing.T, e *env, route string, role api.Role, log []roomtest.Exchange, held map[uint32]bool) {
+	t.Helper()
 	var resent []uint32
 	sent2 := false
 	for _, x := range e.relay.Exchanges(route)[len(log):] {
@@ -280,6 +293,7 @@ func TestResumeWithGaps(t *testing.T) {
 			t.Fatalf("first run: %v, want the refusal of part 3 (index 2)", err)
 		}
 		log := e.relay.Exchanges("PUT /blinded")
+		left := checkGap(t, "PUT /blinded", api.RoleAdvertiser, log)
 		held := e.state(t).Uploads.Advertiser.BlindedParts
 
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -288,7 +302,7 @@ func TestResumeWithGaps(t *testing.T) {
 		progress := &tally{done: map[string]int64{}}
 		ao.Progress = progress
 		as, _ := runBoth(t, ctx, ao, e.inParts(t, api.RoleMediaPartner, testParallel))
-		checkGapResume(t, e, "PUT /blinded", api.RoleAdvertiser, log)
+		checkResent(t, e, "PUT /blinded", api.RoleAdvertiser, log, left)
 		if got := progress.done["upload"]; got != as.Rows.Uploaded {
 			t.Errorf("upload progress %d records, want the %d uploaded", got, as.Rows.Uploaded)
 		}
@@ -309,6 +323,7 @@ func TestResumeWithGaps(t *testing.T) {
 			t.Fatalf("first run: %v, want the refusal of re-blinded part 2", perr)
 		}
 		log := e.relay.Exchanges("PUT /reblinded")
+		left := checkGap(t, "PUT /reblinded", api.RoleMediaPartner, log)
 
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -316,7 +331,7 @@ func TestResumeWithGaps(t *testing.T) {
 		progress := &tally{done: map[string]int64{}}
 		po.Progress = progress
 		as, ps := runBoth(t, ctx, e.inParts(t, api.RoleAdvertiser, testParallel), po)
-		checkGapResume(t, e, "PUT /reblinded", api.RoleMediaPartner, log)
+		checkResent(t, e, "PUT /reblinded", api.RoleMediaPartner, log, left)
 		// Every record the advertiser uploaded counts and is relayed.
 		if got := progress.done["re-blind"]; got != as.Rows.Uploaded {
 			t.Errorf("re-blind progress %d records, want the %d relayed", got, as.Rows.Uploaded)
