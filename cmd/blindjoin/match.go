@@ -29,7 +29,7 @@ func runMatch(args []string, std stdio) int {
 	activation := fs.String("activation-columns", "", "media partner: comma-separated `columns` of the input copied into activation.csv next to each row (e.g. user_id,maid)")
 	keyDir := fs.String("key-dir", "", "`directory` of this party's session keys (default: the user config directory)")
 	poll := fs.Duration("poll", 2*time.Second, "first wait between two looks at the session's state (grows to 5s; 1s at most while waiting for the results)")
-	parallel := fs.Int("parallel", runtime.NumCPU(), "`parts` in flight at once, uploading and re-blinding (default: the number of cores); a resumed run may change it")
+	parallel := fs.Int("parallel", runtime.NumCPU(), "`parts` in flight at once, uploading and re-blinding (by default one per core); a resumed run may change it")
 	pos, code, ok := cli.ParseOrUsage(fs, cli.HashedArgs(args))
 	if !ok {
 		return code
