@@ -343,3 +343,37 @@ func TestResumeWithGaps(t *testing.T) {
 		checkActivation(t, e.partnerDir, want.activation)
 	})
 }
+
+// TestFirstFailureCancelsTheOthers: the clean room refuses part 2 while
+// part 1 is still streaming (held by the relay until the test ends); the
+// run stops at once with the error of part 2, abandoning part 1.
+func TestFirstFailureCancelsTheOthers(t *testing.T) {
+	e := newEnv(t, testPolicy, smallParts)
+	if _, err := e.client(t, api.RoleMediaPartner).Join(context.Background(), e.session.ID, e.session.PolicyHash); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) }) // before the relay closes
+	e.relay.Before("PUT /blinded", func(x roomtest.Exchange) (roomtest.Fault, bool) {
+		switch part, _ := partOf(x.Body); part {
+		case 1:
+			<-release
+		case 2:
+			return roomtest.Refuse(http.StatusForbidden, ""), true
+		}
+		return roomtest.Fault{}, false
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(context.Background(), e.inParts(t, api.RoleAdvertiser, testParallel))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "uploading part 3 of") || !strings.Contains(err.Error(), "403") {
+			t.Fatalf("err = %v, want the refusal of part 3 (index 2)", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run waited for part 1 after part 2 failed")
+	}
+}
