@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ func runMatch(args []string, std stdio) int {
 	activation := fs.String("activation-columns", "", "media partner: comma-separated `columns` of the input copied into activation.csv next to each row (e.g. user_id,maid)")
 	keyDir := fs.String("key-dir", "", "`directory` of this party's session keys (default: the user config directory)")
 	poll := fs.Duration("poll", 2*time.Second, "first wait between two looks at the session's state (grows to 5s; 1s at most while waiting for the results)")
+	parallel := fs.Int("parallel", runtime.NumCPU(), "`parts` in flight at once, uploading and re-blinding (by default one per core); a resumed run may change it")
 	pos, code, ok := cli.ParseOrUsage(fs, cli.HashedArgs(args))
 	if !ok {
 		return code
@@ -42,6 +44,8 @@ func runMatch(args []string, std stdio) int {
 		return r.usage(std, "--out is required")
 	case *poll <= 0:
 		return r.usage(std, "--poll must be positive")
+	case *parallel < 1:
+		return r.usage(std, "--parallel must be at least 1")
 	}
 	c, err := r.client(std)
 	if err != nil {
@@ -68,7 +72,7 @@ func runMatch(args []string, std stdio) int {
 	opts.ActivationColumns = cli.SplitList(*activation)
 	opts.Progress = progressFor(std.err)
 	opts.Logger = slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opts.PollInterval = *poll
+	opts.PollInterval, opts.Parallel = *poll, *parallel
 	opts.Warnings = func(ws []flow.Warning) { report.Warnings(std.err, ws) }
 	start := time.Now()
 	sum, err := flow.Run(ctx, opts)

@@ -26,12 +26,13 @@ type Faults struct {
 	// URL is where the parties under test connect.
 	URL string
 
-	t     testing.TB
-	proxy *httputil.ReverseProxy
-	mu    sync.Mutex
-	rules []*rule
-	hooks []hook
-	log   []Exchange
+	t      testing.TB
+	proxy  *httputil.ReverseProxy
+	mu     sync.Mutex
+	rules  []*rule
+	hooks  []hook
+	before []beforeHook
+	log    []Exchange
 	// tokens holds the Authorization headers seen so far: true once
 	// revoked.
 	tokens map[string]bool
@@ -91,6 +92,13 @@ type hook struct {
 	fn    func(Exchange)
 }
 
+// beforeHook runs fn when a matching request has arrived, before it is
+// relayed.
+type beforeHook struct {
+	match string
+	fn    func(Exchange) (Fault, bool)
+}
+
 // NewFaults starts a relay to the clean room at room, closed when the test
 // ends.
 func NewFaults(t testing.TB, room string) *Faults {
@@ -122,6 +130,18 @@ func (f *Faults) After(match string, fn func(Exchange)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.hooks = append(f.hooks, hook{match: match, fn: fn})
+}
+
+// Before runs fn each time a request that matches has arrived whole,
+// before anything else is done with it: a fault fn returns with true
+// applies to that request instead of the injected rules, which lets a test
+// pick requests by their content (one part of an upload). fn runs
+// without the relay's lock and may block, holding the request as a slow
+// network would, until other requests have arrived or been answered.
+func (f *Faults) Before(match string, fn func(Exchange) (Fault, bool)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.before = append(f.before, beforeHook{match: match, fn: fn})
 }
 
 // RevokeTokens makes the clean room refuse every bearer token the parties
@@ -183,6 +203,25 @@ func (f *Faults) next(method, path string) (Fault, bool) {
 	return Fault{}, false
 }
 
+// picked runs the Before hooks for x and returns the first fault one
+// chose.
+func (f *Faults) picked(x Exchange) (Fault, bool) {
+	f.mu.Lock()
+	var fns []func(Exchange) (Fault, bool)
+	for _, h := range f.before {
+		if matches(h.match, x.Method, x.Path) {
+			fns = append(fns, h.fn)
+		}
+	}
+	f.mu.Unlock()
+	for _, fn := range fns {
+		if fault, ok := fn(x); ok {
+			return fault, true
+		}
+	}
+	return Fault{}, false
+}
+
 func (f *Faults) hooksFor(method, path string) []func(Exchange) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -209,7 +248,10 @@ func (f *Faults) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	x := Exchange{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery, Header: req.Header.Clone(), Body: body}
-	fault, faulty := f.next(req.Method, req.URL.Path)
+	fault, faulty := f.picked(x)
+	if !faulty {
+		fault, faulty = f.next(req.Method, req.URL.Path)
+	}
 	x.Fault = faulty
 	if faulty && fault.status != 0 {
 		x.Status = fault.status

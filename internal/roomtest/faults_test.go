@@ -83,6 +83,20 @@ func TestFaults(t *testing.T) {
 		t.Errorf("hook saw %v, want the room's three answers", after)
 	}
 
+	// A Before hook picks requests by content; the others pass.
+	f.Before("POST /v1/sessions", func(x Exchange) (Fault, bool) {
+		return Refuse(http.StatusServiceUnavailable, ""), bytes.Contains(x.Body, []byte("refuse-me"))
+	})
+	if status, _, _, _ := send(t, http.MethodPost, sessions, tok, `{"partner":"refuse-me"}`); status != http.StatusServiceUnavailable {
+		t.Errorf("a request a Before hook picked: %d, want 503", status)
+	}
+	if status, _, _, _ := send(t, http.MethodPost, sessions, tok, `{"partner":"other"}`); status == http.StatusServiceUnavailable {
+		t.Error("a Before hook refused a request it did not pick")
+	}
+	if x := f.Exchanges("POST /v1/sessions"); len(x) != 2 || x[0].Relayed || !x[0].Fault || !x[1].Relayed || x[1].Fault {
+		t.Errorf("picked and passed requests: %+v", x)
+	}
+
 	f.RevokeTokens()
 	if status, _, _, _ := send(t, http.MethodGet, sessions, tok, ""); status != http.StatusUnauthorized {
 		t.Errorf("a revoked token: %d, want the room's 401", status)

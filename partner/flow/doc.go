@@ -7,7 +7,7 @@
 //	          attribute bits; rows that may not count are written to
 //	          rejects.csv and never leave the machine
 //	upload    shuffle, blind with the session key on every core, stream
-//	          wire parts (kind blinded) while blinding
+//	          wire parts (kind blinded) while blinding, several at once
 //	exchange  download the counterpart's set part by part, re-blind each
 //	          element, stream the join digests back (kind join) while
 //	          downloading
@@ -104,11 +104,12 @@
 // ErrInputChanged naming the options that changed): the key orders the
 // upload, re-blinds the counterpart's set and maps activation records back
 // to rows, so going on would produce wrong results or other people's rows.
-// The parts the server holds are skipped. Without a usable record, every
-// part is sent again while the server still takes blinded parts (it
-// refuses a re-sent part that differs; the new record is saved only once
-// those it held came back acknowledged), and the run is refused past that
-// (ErrResumeState). The key and state are deleted once the outputs are
+// The parts the server holds are skipped, but for the few that parts in
+// flight may have left past a gap ("Parallel parts"). Without a usable
+// record, every part is sent again while the server still takes blinded
+// parts (it refuses a re-sent part that differs; the new record is saved
+// only once those it held came back acknowledged), and the run is refused
+// past that (ErrResumeState). The key and state are deleted once the outputs are
 // written.
 //
 // Pipelining. Parts are produced into an io.Pipe that the HTTP request
@@ -118,4 +119,28 @@
 // download's checksum verified, so the clean room never accepts a join part
 // computed from a corrupted download. A retry (a 503, a broken connection)
 // produces the part again from scratch: same bytes, same digest.
+//
+// Parallel parts. Options.Parallel parts (K, default the number of cores)
+// are in flight at once in the upload and in the exchange (window.go):
+// the clean room checks each stream in its own request, on its own core,
+// and a party's blinding overlaps the round trips of the other parts.
+// Each part in flight holds its batch buffers and pipe, not the part, so
+// memory grows by K parts' buffers, never by the set; progress is counted
+// per part (a shared high-water mark would jump ahead with a later part).
+// In the exchange the first part goes alone: its download tells how many
+// parts the counterpart set has. The first part that fails cancels the
+// others, and its error, naming it, is the run's.
+//
+// A resume must still find the first part the clean room lacks, and the
+// clean room reports only how many parts it holds. So parts start in index
+// order and part i only once part i-K is acknowledged: however a run
+// stops, the parts it leaves past the first missing one lie less than K
+// places after it. The resume record keeps, per leg, the largest K-1 any
+// run used (saved before a run sends with a larger K), and a rerun starts
+// that many parts before the clean room's count: at or below the first
+// missing part, sending again at most K-1 parts the clean room holds,
+// which it acknowledges unchanged (resumeFrom argues it). A rerun may
+// change K. A record made again after it was lost, with parts of the
+// upload already at the clean room, cannot say where the earlier run's
+// parts lie: it makes the blinded leg resume from part 0 until complete.
 package flow

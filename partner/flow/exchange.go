@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blindjoin/blindjoin/partner/client"
 	"github.com/blindjoin/blindjoin/protocol/api"
@@ -19,22 +20,32 @@ import (
 var ErrBadCounterpart = errors.New("flow: the clean room relayed an invalid counterpart part")
 
 // exchange re-blinds the counterpart's set part by part and sends back
-// the join digests, resuming after the parts the clean room holds.
+// the join digests, Options.Parallel parts at once (sendParts), resuming
+// near the first part the clean room lacks (resumeFrom).
 func (r *runner) exchange(ctx context.Context, key *blind.Key, s api.Session) error {
 	side := r.info.side(s)
 	if side.ReblindedComplete {
 		return nil
 	}
-	prog := &highWater{p: r.opts.Progress}
+	if r.state == nil {
+		// checkResume refuses a run past the upload without a record.
+		return fmt.Errorf("%w: there is no record to resume the exchange from", ErrResumeState)
+	}
+	start := resumeFrom(side.ReblindedParts, r.state.ReblindedAhead)
+	if err := r.allowAhead(&r.state.ReblindedAhead); err != nil {
+		return err
+	}
 	// Every record we relay counts (rows that may not are never sent),
 	// and so does the counterpart's if it runs this flow: its upload size
 	// is the best estimate of the relay's.
 	r.opts.Progress.Start("re-blind", "records", int64(r.info.other(s).BlindedRecords))
 	defer r.opts.Progress.Done()
-	// The number of parts is known once the first part downloads.
-	parts := 0
-	for i := side.ReblindedParts; i == side.ReblindedParts || i < parts; i++ {
-		prod := &joinPart{r: r, key: key, part: i, prog: prog}
+	// The number of parts is known from a part's download: the first part
+	// goes alone, and the others follow once it is acknowledged.
+	var parts atomic.Int64
+	end := func() int { return max(int(parts.Load()), start+1) }
+	send := func(ctx context.Context, i int) error {
+		prod := &joinPart{r: r, key: key, part: i, prog: &highWater{p: r.opts.Progress}, countsSkipped: i == start}
 		rec, err := r.opts.Client.PutReblinded(ctx, r.info.id, client.Body{Size: -1, Open: prod.open(ctx, prod.write)})
 		if err != nil {
 			return fmt.Errorf("flow: re-blinded part %d: %w", i, err)
@@ -43,10 +54,11 @@ func (r *runner) exchange(ctx context.Context, key *blind.Key, s api.Session) er
 		if err := prod.checkReceipt(h, rec); err != nil {
 			return err
 		}
-		parts = n
-		r.opts.Logger.InfoContext(ctx, "re-blinded part accepted", "session", r.info.id, "part", i, "of", parts, "records", rec.Records)
+		parts.Store(int64(n))
+		r.opts.Logger.InfoContext(ctx, "re-blinded part accepted", "session", r.info.id, "part", i, "of", n, "records", rec.Records)
+		return nil
 	}
-	return nil
+	return sendParts(ctx, r.opts.Parallel, start, end, send, func(int) error { return nil })
 }
 
 // joinPart produces the join part for counterpart part `part`: it
@@ -57,6 +69,9 @@ type joinPart struct {
 	key  *blind.Key
 	part int
 	prog *highWater
+	// countsSkipped: the first part sent also counts the records of the
+	// parts before it, which this run skips.
+	countsSkipped bool
 
 	mu    sync.Mutex
 	h     wire.Header // of the join part, once known
@@ -101,6 +116,9 @@ func (j *joinPart) write(ctx context.Context, w io.Writer) (*wire.Writer, error)
 	in := make([]blind.Element, size)
 	out := make([][blind.JoinDigestSize]byte, size)
 	done := rh.First
+	if !j.countsSkipped {
+		j.prog.from(int64(done))
+	}
 	j.prog.advance(int64(done))
 	flush := func(k int) error {
 		if err := j.key.ReblindJoinBatch(out[:k], in[:k]); err != nil {

@@ -29,12 +29,20 @@ import (
 // runBoth runs the two flows at once and returns their summaries.
 func runBoth(t *testing.T, ctx context.Context, adv, partner Options) (Summary, Summary) {
 	t.Helper()
+	as, ps, aerr, perr := runPair(ctx, adv, partner)
+	if aerr != nil || perr != nil {
+		t.Fatalf("advertiser: %v; media partner: %v", aerr, perr)
+	}
+	return as, ps
+}
+
+// runPair runs the two flows at once and returns their summaries and
+// errors.
+func runPair(ctx context.Context, adv, partner Options) (as, ps Summary, aerr, perr error) {
 	// A party that fails stops the other, which would wait for it.
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	var as, ps Summary
-	var aerr, perr error
 	wg.Go(func() {
 		if as, aerr = Run(ctx, adv); aerr != nil {
 			stop()
@@ -46,10 +54,7 @@ func runBoth(t *testing.T, ctx context.Context, adv, partner Options) (Summary, 
 		}
 	})
 	wg.Wait()
-	if aerr != nil || perr != nil {
-		t.Fatalf("advertiser: %v; media partner: %v", aerr, perr)
-	}
-	return as, ps
+	return as, ps, aerr, perr
 }
 
 func TestEndToEnd(t *testing.T) {
@@ -323,8 +328,8 @@ func TestLostAndCutAnswers(t *testing.T) {
 	}
 }
 
-// interruptAfterFirstPart runs the advertiser alone until its first
-// blinded part is committed, then cancels it.
+// interruptAfterFirstPart runs the advertiser alone, one part at a time,
+// until its first blinded part is committed, then cancels it.
 func interruptAfterFirstPart(t *testing.T, e *env) {
 	t.Helper()
 	// The partner joins up front so that the advertiser may upload.
@@ -338,7 +343,10 @@ func interruptAfterFirstPart(t *testing.T, e *env) {
 			cancel()
 		}
 	})
-	if _, err := Run(ctx, e.options(t, api.RoleAdvertiser)); !errors.Is(err, context.Canceled) {
+	// One part at a time, so that exactly one is in.
+	o := e.options(t, api.RoleAdvertiser)
+	o.Parallel = 1
+	if _, err := Run(ctx, o); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v", err)
 	}
 	if parts := e.state(t).Uploads.Advertiser.BlindedParts; parts != 1 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"strings"
 	"time"
 
@@ -111,6 +112,15 @@ type Options struct {
 	PartRecords int
 	// BatchSize is the number of elements blinded per batch. Default 4096.
 	BatchSize int
+	// Parallel is how many parts are in flight at once, in the upload and
+	// in the exchange (each part producing while it streams, so memory
+	// grows by a part's buffers, not a part). Default runtime.NumCPU():
+	// the clean room checks each stream on its own core, and a party's
+	// blinding overlaps the network round trips of the others. Parts
+	// still start in index order, part i only once part i-Parallel is
+	// acknowledged, which keeps a resume exact (resumeFrom); a rerun may
+	// use another value.
+	Parallel int
 }
 
 const (
@@ -136,6 +146,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: an output directory is required", ErrOptions)
 	case o.PartRecords < 0 || o.BatchSize < 0:
 		return o, fmt.Errorf("%w: negative part or batch size", ErrOptions)
+	case o.Parallel < 0:
+		return o, fmt.Errorf("%w: negative number of parts in flight", ErrOptions)
 	case o.Role != "" && o.Role != api.RoleAdvertiser && o.Role != api.RoleMediaPartner:
 		return o, fmt.Errorf("%w: role must be %s or %s", ErrOptions, api.RoleAdvertiser, api.RoleMediaPartner)
 	}
@@ -172,6 +184,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.BatchSize == 0 {
 		o.BatchSize = defaultBatchSize
+	}
+	if o.Parallel == 0 {
+		o.Parallel = runtime.NumCPU()
 	}
 	return o, nil
 }

@@ -35,8 +35,11 @@ var (
 
 // runner is one Run.
 type runner struct {
-	opts    Options
-	info    *sessionInfo
+	opts Options
+	info *sessionInfo
+	// state is the resume record the run goes on with, once checkResume
+	// or the upload has found or made it.
+	state   *resumeState
 	summary Summary
 	started time.Time
 	phase   string
@@ -95,6 +98,7 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.state = st
 	if s.State == api.StateCreated {
 		r.begin("wait for the partner to join")
 		if s, err = r.waitFor(ctx, "the media partner to join", r.opts.MaxPollInterval, func(s api.Session) bool { return s.State != api.StateCreated }); err != nil {
@@ -103,7 +107,7 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	if s.State == api.StateJoined || s.State == api.StateUploading {
 		r.begin("upload")
-		if err := r.upload(ctx, st, a, key, perm, r.info.side(s)); err != nil {
+		if err := r.upload(ctx, a, key, perm, r.info.side(s)); err != nil {
 			return err
 		}
 	}

@@ -37,7 +37,9 @@ var (
 // what the upload was made from (the key, the rows kept and the options
 // that selected and encoded them) and how it was split into parts, so that
 // a rerun resumes only an upload it would make identically, and says what
-// changed when it would not.
+// changed when it would not; and, per leg, how far past the first part it
+// lacks the clean room may hold parts, so that a rerun knows where to
+// start (resumeFrom).
 type resumeState struct {
 	Version     int           `json:"version"`
 	Key         string        `json:"key_fingerprint"`  // keyFingerprint of the session key
@@ -45,6 +47,46 @@ type resumeState struct {
 	Records     int           `json:"records"`
 	PartRecords int           `json:"part_records"`
 	Options     uploadOptions `json:"options"`
+	// BlindedAhead and ReblindedAhead bound, for the blinded and the
+	// re-blinded leg, how many places past the first part it lacks the
+	// clean room may hold a part: the largest Options.Parallel any run
+	// sent the leg with, minus one (sendParts), raised and saved before a
+	// run sends with a larger one. A record of a sequential blindjoin
+	// lacks them: 0, which is right for one part at a time. They are not
+	// upload options: the parts' bytes do not depend on them, so a rerun
+	// may change --parallel freely.
+	BlindedAhead   int `json:"blinded_ahead,omitempty"`
+	ReblindedAhead int `json:"reblinded_ahead,omitempty"`
+}
+
+// resumeFrom is the part a leg resumes from when the clean room holds
+// count of its parts and holds none more than ahead places past the first
+// part it lacks.
+//
+// Why it is exact: let m be the first part the clean room lacks. It holds
+// all of parts 0..m-1 and, past m, only parts m+1..m+ahead: count is at
+// most m+ahead, so count-ahead <= m, and the run misses no part. It sends
+// again at most ahead parts the clean room holds, which acknowledges each
+// as before if its bytes are the same (the key, rows and split are those
+// of the record) and refuses it as a conflict otherwise.
+//
+// Why ahead holds across runs: a run starts at or below m, so every part
+// it sends past the new first missing part m' >= m lies within k-1
+// places of m' (sendParts with k parts in flight), and the parts earlier
+// runs left past m lay within ahead places of m <= m'. Hence the largest
+// k-1 over the runs bounds them all, whatever order the runs came in.
+func resumeFrom(count, ahead int) int { return max(0, count-ahead) }
+
+// allowAhead raises a leg's bound in the record (BlindedAhead or
+// ReblindedAhead, a field of r.state) to what sending with
+// Options.Parallel parts in flight can leave, and saves the record before
+// any part is sent that way.
+func (r *runner) allowAhead(ahead *int) error {
+	if r.opts.Parallel-1 <= *ahead {
+		return nil
+	}
+	*ahead = r.opts.Parallel - 1
+	return r.saveState(*r.state)
 }
 
 // stateVersion 2 added the key fingerprint and the options; a version 1

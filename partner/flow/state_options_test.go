@@ -31,3 +31,11 @@ func TestResumeRecordsInputOptions(t *testing.T) {
 		t.Errorf("no change reported as %v", same)
 	}
 }
+
+// TestParallelIsNoUploadOption: the parts in flight do not change the
+// bytes uploaded, so a rerun may change them without being refused.
+func TestParallelIsNoUploadOption(t *testing.T) {
+	if changed := (Options{Input: "crm.csv", Parallel: 8}).uploadOptions().changedFrom(Options{Input: "crm.csv", Parallel: 1}.uploadOptions()); len(changed) != 0 {
+		t.Errorf("another --parallel reported as %v", changed)
+	}
+}

@@ -36,8 +36,9 @@ type Summary struct {
 	// SegmentRows (advertiser) counts the kept rows carrying at least one
 	// of the session's segments.
 	SegmentRows *int64 `json:"segment_rows,omitempty"`
-	// SkippedParts is how many blinded parts an earlier run had already
-	// delivered.
+	// SkippedParts is how many blinded parts this run did not send because
+	// an earlier run had delivered them: the first ones, up to where a
+	// resume must start (a few parts past a gap are sent again).
 	SkippedParts int `json:"skipped_parts"`
 
 	// Keys has, in a multi-key session, each match key's counts: rows

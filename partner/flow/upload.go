@@ -28,16 +28,19 @@ type plan struct {
 	recordAfter       int
 }
 
-// planUpload splits n records into parts and decides where to resume: at
-// the first part the clean room lacks if checkResume vouched for the
-// upload (st), otherwise at part 0 under a new state (re-sent parts the
-// server holds are acknowledged unchanged, or refused as a conflict if
-// they differ). The new state vouches for the key and rows from then on,
-// so it is saved only once the parts the server already held have come
-// back acknowledged as identical: a replaced key whose state was lost must
-// not be recorded as the one the upload was made with.
-func (r *runner) planUpload(st *resumeState, a *audience, key *blind.Key, h wire.Header, side api.SideProgress) (plan, error) {
+// planUpload splits n records into parts and decides where to resume:
+// near the first part the clean room lacks (resumeFrom) if checkResume
+// vouched for the upload (r.state), otherwise at part 0 under a new state
+// (re-sent parts the server holds are acknowledged unchanged, or refused
+// as a conflict if they differ). The new state vouches for the key and
+// rows from then on, so it is saved only once the parts the server already
+// held have come back acknowledged as identical: a replaced key whose
+// state was lost must not be recorded as the one the upload was made with.
+// Either way the record allows for Options.Parallel parts in flight before
+// the first is sent.
+func (r *runner) planUpload(a *audience, key *blind.Key, h wire.Header, side api.SideProgress) (plan, error) {
 	n := a.len()
+	st := r.state
 	p := plan{per: r.opts.partRecords(h)}
 	same := st != nil && st.PartRecords > 0 && st.PartRecords <= wire.MaxRecords(h)
 	if same {
@@ -45,37 +48,47 @@ func (r *runner) planUpload(st *resumeState, a *audience, key *blind.Key, h wire
 	}
 	p.parts = max(1, (n+p.per-1)/p.per)
 	if same {
-		p.start = min(side.BlindedParts, p.parts)
+		p.start = min(resumeFrom(side.BlindedParts, st.BlindedAhead), p.parts)
 		if side.BlindedComplete {
 			p.start = p.parts
+			return p, nil
 		}
-		return p, nil
+		return p, r.allowAhead(&st.BlindedAhead)
 	}
-	record := resumeState{Key: keyFingerprint(key), Rows: a.fingerprintHex(), Records: n, PartRecords: p.per, Options: r.opts.uploadOptions()}
+	record := resumeState{Key: keyFingerprint(key), Rows: a.fingerprintHex(), Records: n, PartRecords: p.per,
+		Options: r.opts.uploadOptions(), BlindedAhead: r.opts.Parallel - 1}
 	if p.recordAfter = min(side.BlindedParts, p.parts); p.recordAfter > 0 {
+		// The parts the server held came from a run whose record is
+		// lost, with a --parallel nobody knows: they may lie anywhere, so
+		// a later run resumes from the first part (resumeFrom with every
+		// part ahead) while the leg is incomplete.
+		record.BlindedAhead = p.parts
 		p.record = &record
 		return p, nil
 	}
+	r.state = &record
 	return p, r.saveState(record)
 }
 
-// upload blinds and sends our set in permuted order.
-func (r *runner) upload(ctx context.Context, st *resumeState, a *audience, key *blind.Key, perm []uint32, side api.SideProgress) error {
+// upload blinds and sends our set in permuted order, Options.Parallel
+// parts at once (sendParts).
+func (r *runner) upload(ctx context.Context, a *audience, key *blind.Key, perm []uint32, side api.SideProgress) error {
 	h := wire.Header{Kind: wire.KindBlinded, Session: r.info.wireID, Attrs: r.info.attrs}
-	p, err := r.planUpload(st, a, key, h, side)
+	p, err := r.planUpload(a, key, h, side)
 	if err != nil {
 		return err
 	}
 	n := a.len()
 	r.summary.SkippedParts = p.start
-	prog := &highWater{p: r.opts.Progress}
 	r.opts.Progress.Start("upload", "records", int64(n))
 	defer r.opts.Progress.Done()
-	prog.advance(int64(min(p.start*p.per, n)))
-	for i := p.start; i < p.parts; i++ {
+	r.opts.Progress.Add(int64(min(p.start*p.per, n)))
+	send := func(ctx context.Context, i int) error {
 		first, end := i*p.per, min((i+1)*p.per, n)
 		hi := h
 		hi.Part, hi.First, hi.Final = uint32(i), uint64(first), i == p.parts-1
+		prog := &highWater{p: r.opts.Progress}
+		prog.from(int64(first))
 		prod := &blindedPart{r: r, a: a, key: key, perm: perm, h: hi, first: first, end: end, prog: prog}
 		size := partSize(hi, end-first, a.identifiers(perm[first:end]))
 		rec, err := r.opts.Client.PutBlinded(ctx, r.info.id, client.Body{Size: size, Open: prod.open(ctx, prod.write)})
@@ -88,14 +101,17 @@ func (r *runner) upload(ctx context.Context, st *resumeState, a *audience, key *
 		if err := prod.checkReceipt(hi, rec); err != nil {
 			return err
 		}
-		if p.record != nil && i+1 == p.recordAfter {
-			if err := r.saveState(*p.record); err != nil {
-				return err
-			}
-		}
 		r.opts.Logger.InfoContext(ctx, "blinded part accepted", "session", r.info.id, "part", i, "records", rec.Records, "state", rec.State)
+		return nil
 	}
-	return nil
+	acked := func(i int) error {
+		if p.record == nil || i+1 != p.recordAfter {
+			return nil
+		}
+		r.state = p.record
+		return r.saveState(*p.record)
+	}
+	return sendParts(ctx, r.opts.Parallel, p.start, func() int { return p.parts }, send, acked)
 }
 
 // partSize is the size in bytes of a part with header h and n records
@@ -259,12 +275,22 @@ func (b *blindedPart) writeKeyed(ctx context.Context, pw *wire.Writer) error {
 	return pw.Close()
 }
 
-// highWater reports progress as the furthest position reached, so that a
-// part produced again for a retry is not counted twice.
+// highWater reports one part's progress as the furthest position it
+// reached, so that a part produced again for a retry is not counted twice.
+// Each part in flight has its own: one mark for all would jump ahead with
+// a later part and then drop the work of the earlier ones.
 type highWater struct {
 	mu  sync.Mutex
 	max int64
 	p   Progress
+}
+
+// from says where the part starts: the positions before it are other
+// parts' work.
+func (h *highWater) from(pos int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.max = max(h.max, pos)
 }
 
 func (h *highWater) advance(to int64) {
