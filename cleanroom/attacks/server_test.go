@@ -285,9 +285,31 @@ func results(t testing.TB, p *party, id string) api.Results {
 	return res
 }
 
-// joinWait bounds how long results waits for a join job: seconds on this
+// joinWait bounds how long a party waits for a relay or join job: seconds on this
 // machine, minutes under -race on a loaded one.
 const joinWait = 2 * time.Minute
+
+// awaitCounterpart polls p's view of the session until the clean room's
+// relay job has prepared the counterpart set for p, as the party tool
+// waits before downloading it.
+func awaitCounterpart(t testing.TB, p *party, id string) {
+	t.Helper()
+	deadline := time.Now().Add(joinWait)
+	for {
+		s := getSession(t, p, id)
+		mine := s.Uploads.Advertiser
+		if p.role == api.RoleMediaPartner {
+			mine = s.Uploads.MediaPartner
+		}
+		if mine.CounterpartParts > 0 || s.State != api.StateExchanging {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no counterpart set prepared for %s after %v", p.name, joinWait)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
 
 // awaitState polls p's view of the session until it is in state.
 func awaitState(t testing.TB, p *party, id string, state api.State) api.Session {

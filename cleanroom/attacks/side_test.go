@@ -231,6 +231,7 @@ func (sd *side) download(t testing.TB) []relayed {
 // download fetches every part of p's counterpart set in session id.
 func download(t testing.TB, p *party, id string) []relayed {
 	t.Helper()
+	awaitCounterpart(t, p, id)
 	var out []relayed
 	for n, count := 0, 1; n < count; n++ {
 		r := p.do(t, http.MethodGet, "/v1/sessions/"+id+"/counterpart?part="+strconv.Itoa(n), "", nil)
