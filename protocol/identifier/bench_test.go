@@ -85,3 +85,28 @@ func BenchmarkDigestSHA256Hex(b *testing.B) {
 func BenchmarkDigestSHA256Base64(b *testing.B) {
 	benchDigest(b, identifier.Normalizer{}, identifier.SHA256, "tMmiiTI7IaAcPpQPFQ65uMVCWH8av9jw4cwf/F5HVRQ=")
 }
+
+// phoneBenchInputs are numbers written with '+', for comparing the fast
+// path with the reference that reads every number with phonenumbers.Parse.
+var phoneBenchInputs = []string{"+33612345678", "+1 (415) 555-0100", "+390612345678", "+44 (0)20 7183 8750"}
+
+func benchInternational(b *testing.B, parse func(string) (string, error)) {
+	for _, in := range phoneBenchInputs {
+		b.Run(in, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := parse(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkPhoneInternational(b *testing.B) {
+	benchInternational(b, identifier.ParseInternational)
+}
+
+func BenchmarkPhoneInternationalByParse(b *testing.B) {
+	benchInternational(b, identifier.ParseInternationalByLibrary)
+}
