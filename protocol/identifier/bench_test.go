@@ -8,7 +8,7 @@ import (
 
 // Already-normalized input is the common case in large files; it must not
 // allocate (this runs once per row). Phone numbers are not listed: every
-// one is checked against the numbering-plan metadata, whose parser
+// one is checked against the numbering-plan metadata, whose validation
 // allocates.
 var zeroAllocInputs = []struct {
 	typ identifier.Type
