@@ -95,13 +95,13 @@ func internationalDigits(s string, d []byte) ([]byte, error) {
 // (BenchmarkPhoneInternational against ...ByParse; IsValidNumber is most of
 // the rest), spent mostly in regular expressions for what checkPhoneText
 // already refused (letters, extensions, RFC 3966 parameters, non-ASCII
-// digits, a second '+'). On the text left, Parse strips
-// the '+' and the separators, takes the shortest prefix of the digits that
-// is a country calling code of the metadata (extractCountryCode: calling
-// codes are prefix-free), and then may strip a national prefix or carrier
-// code from the rest (maybeStripNationalPrefixAndCarrierCode), which it
-// does only if the metadata's national_prefix_for_parsing matches the start
-// of the national number. When it does not match, the number is the calling
+// digits, a second '+'). On the text left, Parse strips the '+' and the
+// separators, takes the shortest prefix of the digits that is a country
+// calling code of the metadata (extractCountryCode: calling codes are
+// prefix-free), and then may strip a national prefix or carrier code from
+// the rest (maybeStripNationalPrefixAndCarrierCode), which it does only if
+// the metadata's national_prefix_for_parsing matches the start of the
+// national number. When it does not match, the number is the calling
 // code and the rest, built here as Parse builds it; when it does
 // ("+33 0 6 12 34 56 78"), Parse itself reads s. The differential tests
 // and FuzzInternationalFastPath hold this equal to Parse for every input;
