@@ -8,7 +8,7 @@ import (
 
 // Already-normalized input is the common case in large files; it must not
 // allocate (this runs once per row). Phone numbers are not listed: every
-// one is checked against the numbering-plan metadata, whose parser
+// one is checked against the numbering-plan metadata, whose validation
 // allocates.
 var zeroAllocInputs = []struct {
 	typ identifier.Type
@@ -84,4 +84,29 @@ func BenchmarkDigestSHA256Hex(b *testing.B) {
 
 func BenchmarkDigestSHA256Base64(b *testing.B) {
 	benchDigest(b, identifier.Normalizer{}, identifier.SHA256, "tMmiiTI7IaAcPpQPFQ65uMVCWH8av9jw4cwf/F5HVRQ=")
+}
+
+// phoneBenchInputs are numbers written with '+', for comparing the fast
+// path with the reference that reads every number with phonenumbers.Parse.
+var phoneBenchInputs = []string{"+33612345678", "+1 (415) 555-0100", "+390612345678", "+44 (0)20 7183 8750"}
+
+func benchInternational(b *testing.B, parse func(string) (string, error)) {
+	for _, in := range phoneBenchInputs {
+		b.Run(in, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := parse(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkPhoneInternational(b *testing.B) {
+	benchInternational(b, identifier.ParseInternational)
+}
+
+func BenchmarkPhoneInternationalByParse(b *testing.B) {
+	benchInternational(b, identifier.ParseInternationalByLibrary)
 }
