@@ -178,8 +178,14 @@ func TestAttackCrashMidUploadAndMidCompute(t *testing.T) {
 	d = startDaemon(t, bin, data, flags...)
 	login(d)
 	ra, rp := results(t, adv, s.ID), results(t, partner, s.ID)
-	if !d.logged("job taken over after its lease ran out", map[string]any{"job": "join", "session": s.ID}) ||
-		!d.logged("session computed", map[string]any{"session": s.ID}) {
+	// The results are readable from the join's commit on; its log line
+	// follows, and the test reads the log asynchronously.
+	for deadline := time.Now().Add(30 * time.Second); !d.logged("session computed", map[string]any{"session": s.ID}); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the restarted daemon did not log the join")
+		}
+	}
+	if !d.logged("job taken over after its lease ran out", map[string]any{"job": "join", "session": s.ID}) {
 		t.Fatal("the interrupted join was not taken over from the killed process")
 	}
 	if ns, ok := d.logField("session computed", "duration").(float64); ok {
