@@ -170,7 +170,12 @@ func TestAttackCrashMidUploadAndMidCompute(t *testing.T) {
 			r.Body.Close() // the last part's answer races with the kill
 		}
 	}
-	d.kill(t) // waits for the kill that the log line triggered
+	select {
+	case <-d.done: // the log line "job started" killed it
+	case <-time.After(time.Minute):
+		t.Fatal("the join job did not start within a minute of the last re-blinded part")
+	}
+	d.kill(t)
 	if d.logged("session computed", nil) {
 		t.Fatal("the join finished before the kill: the crash did not hit the computation")
 	}
