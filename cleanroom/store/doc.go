@@ -16,8 +16,9 @@
 // parties (with the SHA-256 of their API key, never the key), sessions (with
 // the per-session relay seed, itself useless without the server secret kept
 // outside the database), metadata of the part files kept on disk (never the
-// elements), the transcript hash chain, differential-privacy spends, and
-// the queue of background jobs.
+// elements), the transcript hash chain, differential-privacy spends, the
+// queue of background jobs, and settings set once per store (the
+// fingerprint that binds the store to the secrets its sessions use).
 //
 // Jobs. Background work (relay preparation, the join, retention and blob
 // sweeps) is a row of the jobs table, enqueued by the transaction that
