@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/cleanroom/store/pgstore"
 	"github.com/blindjoin/blindjoin/cleanroom/store/sqlitestore"
@@ -60,26 +61,6 @@ func openPostgres(t *testing.T) store.Store {
 func onEachStore(t *testing.T, test func(t *testing.T, s store.Store)) {
 	t.Run("sqlite", func(t *testing.T) { test(t, openSQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { test(t, openPostgres(t)) })
-}
-
-// fakeClock is a Config.Now that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: t0} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 func enqueue(t *testing.T, s store.Store, j store.Job) {
@@ -227,7 +208,7 @@ func TestRunsJobOnceAndDeletesIt(t *testing.T) {
 }
 
 func TestFailedJobBacksOff(t *testing.T) {
-	s, clock := openSQLite(t), newFakeClock()
+	s, clock := openSQLite(t), testkit.NewClock(t0)
 	var calls atomic.Int64
 	r := newRunner(t, Config{Store: s, Now: clock.Now, RetryBase: time.Second, RetryMax: 3 * time.Second,
 		Handlers: map[store.JobKind]Handler{kindTest: func(ctx context.Context, j store.Job) error {
@@ -285,7 +266,7 @@ func TestPanickingHandlerIsRetried(t *testing.T) {
 }
 
 func TestUnknownKindIsReleasedNotLost(t *testing.T) {
-	s, clock := openSQLite(t), newFakeClock()
+	s, clock := openSQLite(t), testkit.NewClock(t0)
 	r := newRunner(t, Config{Store: s, Now: clock.Now, RetryBase: time.Minute,
 		Handlers: map[store.JobKind]Handler{kindTest: func(context.Context, store.Job) error { return nil }}})
 	enqueue(t, s, store.Job{Kind: "from_a_newer_version", Due: t0, Created: t0})
@@ -306,7 +287,7 @@ func TestUnknownKindIsReleasedNotLost(t *testing.T) {
 // never extended the lease) once the lease has run out, not before.
 func TestTakesOverExpiredLease(t *testing.T) {
 	onEachStore(t, func(t *testing.T, s store.Store) {
-		clock := newFakeClock()
+		clock := testkit.NewClock(t0)
 		var ranIn atomic.Value
 		b := newRunner(t, Config{Store: s, Now: clock.Now, Owner: "runner-b", Lease: time.Minute,
 			Handlers: map[store.JobKind]Handler{kindTest: func(ctx context.Context, j store.Job) error {
@@ -439,7 +420,7 @@ func TestLostLeaseCancelsHandler(t *testing.T) {
 // once per period, and its next run is queued a period after the last.
 func TestRecurringJobRunsOncePerPeriod(t *testing.T) {
 	onEachStore(t, func(t *testing.T, s store.Store) {
-		clock := newFakeClock()
+		clock := testkit.NewClock(t0)
 		var calls atomic.Int64
 		cfg := Config{Store: s, Now: clock.Now, Poll: 10 * time.Millisecond,
 			Every: map[store.JobKind]time.Duration{store.JobRetention: time.Hour},
