@@ -108,7 +108,7 @@ type batchWorker struct {
 	maps   [2 * encodeGroup]mapper
 	decs   [encodeGroup]decoder
 	pows   [2 * encodeGroup]field.Element // the values the square roots raise
-	pts    [encodeGroup]edwards25519.Point
+	pts    [encodeGroup]extPoint
 	double [encodeGroup]Element // ReblindJoinBatch's double-blinded group
 	enc    doubleEncoder
 }
@@ -126,11 +126,11 @@ func (w *batchWorker) blind(out []Element, digests [][32]byte) {
 	}
 	w.arith.pow22523(w.pows[:2*n])
 	pts := w.pts[:n]
-	var q edwards25519.Point
+	var q extPoint
 	for i := range pts {
 		w.maps[2*i].finish(&pts[i], &w.pows[2*i])
 		w.maps[2*i+1].finish(&q, &w.pows[2*i+1])
-		pts[i].Add(&pts[i], &q)
+		pts[i].add(&pts[i], &q)
 	}
 	w.arith.multiply(pts)
 	w.enc.encode(out, pts)
@@ -152,7 +152,7 @@ func (w *batchWorker) reblind(out, in []Element) (int, error) {
 // decode sets pts[i] to the point of in[i] for a group (pts as long as
 // in), rejecting what DecodeElement rejects with the same error, and
 // returns the group index of the first element it rejects.
-func (w *batchWorker) decode(pts []edwards25519.Point, in []Element) (int, error) {
+func (w *batchWorker) decode(pts []extPoint, in []Element) (int, error) {
 	for i := range in {
 		w.decs[i].start(&w.pows[i], &in[i])
 	}

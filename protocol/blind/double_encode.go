@@ -1,9 +1,6 @@
 package blind
 
-import (
-	"filippo.io/edwards25519"
-	"filippo.io/edwards25519/field"
-)
+import "filippo.io/edwards25519/field"
 
 // encodeGroup is the most points doubleEncoder encodes with one inversion:
 // past 64 the inversion's share (about 3 us over the group) no longer
@@ -37,7 +34,7 @@ type doubleState struct {
 
 // encode sets out[i] to the encoding of 2*pts[i]. len(out) must equal
 // len(pts), at most encodeGroup. It runs in time independent of the points.
-func (d *doubleEncoder) encode(out []Element, pts []edwards25519.Point) {
+func (d *doubleEncoder) encode(out []Element, pts []extPoint) {
 	n := len(pts)
 	if n == 0 {
 		return
@@ -45,7 +42,7 @@ func (d *doubleEncoder) encode(out []Element, pts []edwards25519.Point) {
 	var zero field.Element
 	for i := range pts {
 		s := &d.st[i]
-		x, y, z, t := pts[i].ExtendedCoordinates()
+		x, y, z, t := &pts[i].X, &pts[i].Y, &pts[i].Z, &pts[i].T
 		var xx, yy, zz, dtt field.Element
 		xx.Square(x)
 		yy.Square(y)

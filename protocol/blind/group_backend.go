@@ -16,7 +16,7 @@ import (
 // it out.
 type groupBackend interface {
 	// multiply sets pts[i] = s * pts[i] for every i.
-	multiply(pts []edwards25519.Point)
+	multiply(pts []extPoint)
 	// pow22523 sets xs[i] = xs[i]^((p-5)/8) for every i: the
 	// exponentiation of the square roots in decoding and in the map.
 	pow22523(xs []field.Element)
@@ -25,9 +25,15 @@ type groupBackend interface {
 // portableBackend is edwards25519's constant-time arithmetic.
 type portableBackend struct{ s *edwards25519.Scalar }
 
-func (b portableBackend) multiply(pts []edwards25519.Point) {
+// multiply goes through an edwards25519.Point for ScalarMult: one check of
+// the curve equation per point, in SetExtendedCoordinates, the one
+// conversion edwards25519 offers.
+func (b portableBackend) multiply(pts []extPoint) {
+	var p edwards25519.Point
 	for i := range pts {
-		pts[i].ScalarMult(b.s, &pts[i])
+		pts[i].toPoint(&p)
+		p.ScalarMult(b.s, &p)
+		pts[i].fromPoint(&p)
 	}
 }
 

@@ -74,7 +74,7 @@ func newIFMAScratch() *ifmaScratch {
 	return (*ifmaScratch)(unsafe.Pointer(&buf[skip]))
 }
 
-func (b *ifmaBackend) multiply(pts []edwards25519.Point) {
+func (b *ifmaBackend) multiply(pts []extPoint) {
 	for lo := 0; lo < len(pts); lo += 8 {
 		n := min(8, len(pts)-lo)
 		for j := range 8 {

@@ -4,6 +4,8 @@ import (
 	"crypto"
 	"math/rand/v2"
 	"testing"
+
+	"filippo.io/edwards25519"
 )
 
 const crypto512 = crypto.SHA512
@@ -25,4 +27,28 @@ func newRand(seed byte) *rand.ChaCha8 {
 	var s [32]byte
 	s[0] = seed
 	return rand.NewChaCha8(s)
+}
+
+// toExt and fromExt move points between edwards25519 and the batch paths.
+// fromExt goes through SetExtendedCoordinates, so every test that reads a
+// batch path's point back checks that it lies on the curve.
+func toExt(p *edwards25519.Point) *extPoint {
+	var q extPoint
+	q.fromPoint(p)
+	return &q
+}
+
+func fromExt(p *extPoint) *edwards25519.Point {
+	var q edwards25519.Point
+	p.toPoint(&q)
+	return &q
+}
+
+// extPoints converts pts for the batch paths.
+func extPoints(pts ...edwards25519.Point) []extPoint {
+	out := make([]extPoint, len(pts))
+	for i := range pts {
+		out[i].fromPoint(&pts[i])
+	}
+	return out
 }

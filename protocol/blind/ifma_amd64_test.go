@@ -227,8 +227,8 @@ func TestPointOps8(t *testing.T) {
 		var p, q extended8
 		for j := range 8 {
 			ps[j], qs[j] = randomPoint(t, r), randomPoint(t, r)
-			p.setLane(j, ps[j])
-			q.setLane(j, qs[j])
+			p.setLane(j, toExt(ps[j]))
+			q.setLane(j, toExt(qs[j]))
 		}
 		var qc cached8
 		var sum completed8
@@ -243,14 +243,14 @@ func TestPointOps8(t *testing.T) {
 		toExtended8(&dblExt, &dbl)
 		for j := range 8 {
 			want := new(edwards25519.Point).Add(ps[j], qs[j])
-			var got edwards25519.Point
+			var got extPoint
 			out.lane(j, &got)
-			if got.Equal(want) != 1 {
+			if fromExt(&got).Equal(want) != 1 {
 				t.Fatalf("lane %d: p + q differs", j)
 			}
 			want.Add(want, want)
 			dblExt.lane(j, &got)
-			if got.Equal(want) != 1 {
+			if fromExt(&got).Equal(want) != 1 {
 				t.Fatalf("lane %d: 2(p + q) differs", j)
 			}
 		}
@@ -265,7 +265,7 @@ func TestSelectCached8(t *testing.T) {
 	var p extended8
 	for j := range 8 {
 		ps[j] = randomPoint(t, r)
-		p.setLane(j, ps[j])
+		p.setLane(j, toExt(ps[j]))
 	}
 	var m mult8
 	toCached8(&m.table[0], &p, &d2x8)
@@ -287,9 +287,9 @@ func TestSelectCached8(t *testing.T) {
 		}
 		for j := range 8 {
 			want := new(edwards25519.Point).ScalarMult(s, ps[j])
-			var got edwards25519.Point
+			var got extPoint
 			m.ext.lane(j, &got)
-			if got.Equal(want) != 1 {
+			if fromExt(&got).Equal(want) != 1 {
 				t.Fatalf("digit %d, lane %d differs", digit, j)
 			}
 		}
@@ -321,16 +321,16 @@ func TestScalarMult8(t *testing.T) {
 		var p, out extended8
 		for j := range 8 {
 			ps[j] = randomPoint(t, r)
-			p.setLane(j, ps[j])
+			p.setLane(j, toExt(ps[j]))
 		}
 		var d digits16
 		d.setScalar(s)
 		m.scalarMult(&out, &p, &d)
 		for j := range 8 {
 			want := new(edwards25519.Point).ScalarMult(s, ps[j])
-			var got edwards25519.Point
+			var got extPoint
 			out.lane(j, &got)
-			if got.Equal(want) != 1 {
+			if fromExt(&got).Equal(want) != 1 {
 				t.Fatalf("scalar %d, lane %d differs", i, j)
 			}
 		}
@@ -349,7 +349,7 @@ func BenchmarkScalarMult8(b *testing.B) {
 	r := rand.New(newRand(56))
 	var p, out extended8
 	for j := range 8 {
-		p.setLane(j, randomPoint(b, r))
+		p.setLane(j, toExt(randomPoint(b, r)))
 	}
 	var d digits16
 	d.setScalar(randomScalar(b, r))
@@ -386,15 +386,15 @@ func TestGroupBackendsAgree(t *testing.T) {
 	for _, n := range sizes {
 		s := randomScalar(t, r)
 		ifma, portable := backendFor(s, false)(), portableBackend{s}
-		got, want := make([]edwards25519.Point, n), make([]edwards25519.Point, n)
+		got, want := make([]extPoint, n), make([]extPoint, n)
 		for i := range got {
-			got[i].Set(randomPoint(t, r))
-			want[i].Set(&got[i])
+			got[i] = *toExt(randomPoint(t, r))
+			want[i] = got[i]
 		}
 		ifma.multiply(got)
 		portable.multiply(want)
 		for i := range got {
-			if got[i].Equal(&want[i]) != 1 {
+			if fromExt(&got[i]).Equal(fromExt(&want[i])) != 1 {
 				t.Fatalf("group of %d, point %d differs", n, i)
 			}
 		}
@@ -607,7 +607,7 @@ func BenchmarkScalarMult8Alignment(b *testing.B) {
 	r := rand.New(newRand(57))
 	var p, out extended8
 	for j := range 8 {
-		p.setLane(j, randomPoint(b, r))
+		p.setLane(j, toExt(randomPoint(b, r)))
 	}
 	var d digits16
 	d.setScalar(randomScalar(b, r))

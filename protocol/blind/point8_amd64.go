@@ -2,10 +2,7 @@
 
 package blind
 
-import (
-	"filippo.io/edwards25519"
-	"filippo.io/edwards25519/field"
-)
+import "filippo.io/edwards25519"
 
 // Eight points, one per lane, in the coordinate systems of
 // filippo.io/edwards25519 (see internal/asmgen for the formulas).
@@ -48,10 +45,8 @@ func selectCached8(out *cached8, table *[8]cached8, digit int64)
 
 // d2x8 is 2d in every lane.
 var d2x8 = func() (v fe8) {
-	var d2 field.Element
-	d2.Add(feD, feD)
 	for j := range 8 {
-		v.setLane(j, &d2)
+		v.setLane(j, fe2D)
 	}
 	return v
 }()
@@ -118,23 +113,18 @@ func (m *mult8) scalarMult(out, p *extended8, s *digits16) {
 }
 
 // setLane sets lane j to p.
-func (v *extended8) setLane(j int, p *edwards25519.Point) {
-	x, y, z, t := p.ExtendedCoordinates()
-	v.X.setLane(j, x)
-	v.Y.setLane(j, y)
-	v.Z.setLane(j, z)
-	v.T.setLane(j, t)
+func (v *extended8) setLane(j int, p *extPoint) {
+	v.X.setLane(j, &p.X)
+	v.Y.setLane(j, &p.Y)
+	v.Z.setLane(j, &p.Z)
+	v.T.setLane(j, &p.T)
 }
 
-// lane sets p to lane j.
-func (v *extended8) lane(j int, p *edwards25519.Point) {
-	x, y, z, t := v.X.lane(j), v.Y.lane(j), v.Z.lane(j), v.T.lane(j)
-	// The coordinates come from complete formulas on points of the curve;
-	// a failure here would be a bug in the assembly, which the tests
-	// would catch first.
-	if _, err := p.SetExtendedCoordinates(&x, &y, &z, &t); err != nil {
-		panic("blind: eight-lane arithmetic left the curve")
-	}
+// lane sets p to lane j. The coordinates come from complete formulas on
+// points of the curve, so they are an extPoint without a check (the tests
+// compare every lane with edwards25519 through SetExtendedCoordinates).
+func (v *extended8) lane(j int, p *extPoint) {
+	p.X, p.Y, p.Z, p.T = v.X.lane(j), v.Y.lane(j), v.Z.lane(j), v.T.lane(j)
 }
 
 // copyLane sets lane j to lane j of from.

@@ -3,14 +3,14 @@ package blind
 import (
 	"encoding/hex"
 
-	"filippo.io/edwards25519"
 	"filippo.io/edwards25519/field"
 )
 
 // The batch paths need the Edwards point behind an element, which gtank does
 // not expose: they decode and map with the functions below, written from
 // RFC 9496 section 4.3 on filippo.io/edwards25519 (the field gtank itself
-// uses). The tests hold them to gtank's results byte for byte.
+// uses), into an extPoint. The tests hold them to gtank's results byte for
+// byte.
 
 // Constants of RFC 9496 section 4.1, as little-endian field elements. The
 // tests check each against its definition.
@@ -110,7 +110,18 @@ func (d *decoder) start(w *field.Element, e *Element) {
 // and reports whether the encoding was valid; on false p is unspecified.
 // Like gtank's decoder, it accepts the identity; callers reject it
 // separately.
-func (d *decoder) finish(p *edwards25519.Point, pw *field.Element) bool {
+//
+// The four checks of the RFC are the whole validation of an untrusted
+// encoding. The curve equation, which edwards25519's SetExtendedCoordinates
+// would check again (the reason p is an extPoint), holds after them for
+// every s: wasSquare = 1 means v*u2^2 is not zero and invsqrt^2*v*u2^2 = 1
+// (SQRT_RATIO_M1(1, 0) reports not square), so x^2 = 4s^2/v and
+// y = u1/u2. Multiplying -x^2 + y^2 - 1 - d*x^2*y^2 by v*u2^2 and putting
+// in v = -d*u1^2 - u2^2 gives (u2^2 + d*u1^2) * (u2^2 - u1^2 - 4s^2), and
+// u2^2 - u1^2 = (1+s^2)^2 - (1-s^2)^2 = 4s^2. With Z = 1 and T = x*y, that
+// is all of edwards25519's isOnCurve. TestDecodeAndMapMatchGtank decodes
+// through edwards25519.Point, so a slip here would show there.
+func (d *decoder) finish(p *extPoint, pw *field.Element) bool {
 	var invsqrt, denX, denY, x, y, t field.Element
 	wasSquare := d.sqrt.finish(&invsqrt, pw)
 	denX.Multiply(&invsqrt, &d.u2)
@@ -126,8 +137,11 @@ func (d *decoder) finish(p *edwards25519.Point, pw *field.Element) bool {
 	if !d.canonical || wasSquare == 0 || t.IsNegative() == 1 || y.Equal(&zero) == 1 {
 		return false
 	}
-	_, err := p.SetExtendedCoordinates(&x, &y, feOne, &t)
-	return err == nil
+	p.X.Set(&x)
+	p.Y.Set(&y)
+	p.Z.One()
+	p.T.Set(&t)
+	return true
 }
 
 // mapper is MAP(t) of RFC 9496 section 4.3.4, in halves.
@@ -152,8 +166,9 @@ func (m *mapper) start(w *field.Element, b []byte) {
 	m.sqrt.start(w, &u, &m.v)
 }
 
-// finish sets p to MAP(t), given the power of start's value.
-func (m *mapper) finish(p *edwards25519.Point, pw *field.Element) {
+// finish sets p to MAP(t), given the power of start's value. MAP's output
+// is a point of the curve for every t, so p is one (see extPoint).
+func (m *mapper) finish(p *extPoint, pw *field.Element) {
 	var s, sPrime, c field.Element
 	wasSquare := m.sqrt.finish(&s, pw)
 	sPrime.Multiply(&s, &m.t)
@@ -174,11 +189,8 @@ func (m *mapper) finish(p *edwards25519.Point, pw *field.Element) {
 	w2.Subtract(feOne, &tmp)
 	w3.Add(feOne, &tmp)
 
-	var x, y, z, tt field.Element
-	x.Multiply(&w0, &w3)
-	y.Multiply(&w2, &w1)
-	z.Multiply(&w1, &w3)
-	tt.Multiply(&w0, &w2)
-	// A MAP output is on the curve by construction, so this cannot fail.
-	_, _ = p.SetExtendedCoordinates(&x, &y, &z, &tt)
+	p.X.Multiply(&w0, &w3)
+	p.Y.Multiply(&w2, &w1)
+	p.Z.Multiply(&w1, &w3)
+	p.T.Multiply(&w0, &w2)
 }
