@@ -18,6 +18,7 @@ import (
 
 	"github.com/blindjoin/blindjoin/cleanroom/registry"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/internal/websec"
 )
 
 //go:embed assets
@@ -100,36 +101,17 @@ func (c *Console) Handler() http.Handler {
 	return secure(mux)
 }
 
-// contentSecurityPolicy allows the console's own scripts, styles and
-// images, and fetches to this origin only (the auditor's script reads the
-// API).
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
+// secure sets the consoles' security headers on every answer and refuses a
+// form post that did not come from the console's own page (websec).
 func secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin") // "no-referrer" would make the browser send "Origin: null" on our own forms
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cache-Control", "no-store")
-		if r.Method == http.MethodPost && !sameOrigin(r) {
+		websec.SetHeaders(w.Header())
+		if r.Method == http.MethodPost && !websec.SameOrigin(r) {
 			http.Error(w, "forbidden: this form did not come from this console (Origin check)", http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// sameOrigin checks Origin and Sec-Fetch-Site when the browser sends them.
-func sameOrigin(r *http.Request) bool {
-	if o := r.Header.Get("Origin"); o != "" && o != "http://"+r.Host && o != "https://"+r.Host {
-		return false
-	}
-	site := r.Header.Get("Sec-Fetch-Site")
-	return site == "" || site == "same-origin"
 }
 
 // current returns the request's login, if any and not expired.

@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/blindjoin/blindjoin/internal/websec"
 	"github.com/blindjoin/blindjoin/partner/client"
 	"github.com/blindjoin/blindjoin/partner/keystore"
 )
@@ -198,7 +199,7 @@ func (s *Server) Handler() http.Handler {
 // secure wraps every route: headers, host, token, CSRF.
 func (s *Server) secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		setSecurityHeaders(w)
+		websec.SetHeaders(w.Header())
 		if !s.knownHost(r.Host) {
 			http.Error(w, "unknown host: open the URL that blindjoin console printed", http.StatusMisdirectedRequest)
 			return
@@ -218,21 +219,6 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// contentSecurityPolicy allows this console's own scripts, styles and
-// images only: no inline script, no framing, forms only to itself.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
-func setSecurityHeaders(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin") // "no-referrer" would make the browser send "Origin: null" on our own forms
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	h.Set("Cache-Control", "no-store")
 }
 
 func (s *Server) knownHost(host string) bool {
@@ -260,10 +246,7 @@ func (s *Server) acceptToken(w http.ResponseWriter, r *http.Request, t string) {
 // sameOriginForm checks a state-changing request: the CSRF field, and the
 // Origin and Sec-Fetch-Site headers when the browser sends them.
 func (s *Server) sameOriginForm(r *http.Request) bool {
-	if o := r.Header.Get("Origin"); o != "" && o != "http://"+r.Host && o != "https://"+r.Host {
-		return false
-	}
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+	if !websec.SameOrigin(r) {
 		return false
 	}
 	r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
