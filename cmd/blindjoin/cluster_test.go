@@ -36,7 +36,6 @@ import (
 	"github.com/blindjoin/blindjoin/internal/proc"
 	"github.com/blindjoin/blindjoin/internal/roomtest"
 	"github.com/blindjoin/blindjoin/protocol/api"
-	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/wire"
 )
 
@@ -444,13 +443,7 @@ func TestClusterFailover(t *testing.T) {
 	e.writeData(t)
 	pe := *e // the partner's view: the same parties and files, through its own front
 	pe.room = &roomtest.Room{Running: &operator.Running{URL: partnerFront.URL}}
-	polFile := filepath.Join(e.dir, "policy.json")
-	os.WriteFile(polFile, []byte(e2ePolicy), 0o600)
-	pol, _ := policy.Parse([]byte(e2ePolicy))
-	truth, err := e.data.Truth(pol)
-	if err != nil {
-		t.Fatal(err)
-	}
+	polFile, pol, truth := e.policyAndTruth(t)
 
 	out := e.mustRun(t, e.adv, "session", "create", "--partner", "news", "--match-key", "email", "--policy", polFile,
 		"--segments-from", e.advCSV, "--auditors", "audit-firm")

@@ -112,15 +112,28 @@ func (e *e2e) mustRun(t *testing.T, key string, args ...string) string {
 // all activation counts, which count each person once).
 const e2ePolicy = `{"k": 140}`
 
-func TestEndToEndCLI(t *testing.T) {
-	e := newE2E(t)
-	polFile := filepath.Join(e.dir, "policy.json")
-	os.WriteFile(polFile, []byte(e2ePolicy), 0o600)
-	pol, _ := policy.Parse([]byte(e2ePolicy))
+// policyAndTruth writes e2ePolicy into the test's directory and returns
+// the file, the policy and the plaintext truth of e's data under it.
+func (e *e2e) policyAndTruth(t *testing.T) (string, policy.Policy, *synth.Truth) {
+	t.Helper()
+	path := filepath.Join(e.dir, "policy.json")
+	if err := os.WriteFile(path, []byte(e2ePolicy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.Parse([]byte(e2ePolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
 	truth, err := e.data.Truth(pol)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return path, pol, truth
+}
+
+func TestEndToEndCLI(t *testing.T) {
+	e := newE2E(t)
+	polFile, pol, truth := e.policyAndTruth(t)
 
 	// Refusals: a policy looser than the floor, by the clean room.
 	loose := filepath.Join(e.dir, "loose.json")

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/blindjoin/blindjoin/internal/roomtest"
-	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
 // TestWorkerRunsTheJobs: a clean room that serves the API only and a
@@ -20,13 +18,7 @@ func TestWorkerRunsTheJobs(t *testing.T) {
 	room := roomtest.Start(t, roomtest.Options{NoJobs: true})
 	room.StartWorker(t)
 	e := newE2EIn(t, room)
-	polFile := filepath.Join(e.dir, "policy.json")
-	os.WriteFile(polFile, []byte(e2ePolicy), 0o600)
-	pol, _ := policy.Parse([]byte(e2ePolicy))
-	truth, err := e.data.Truth(pol)
-	if err != nil {
-		t.Fatal(err)
-	}
+	polFile, pol, truth := e.policyAndTruth(t)
 	out := e.mustRun(t, e.adv, "session", "create", "--partner", "news", "--match-key", "email", "--policy", polFile,
 		"--segments-from", e.advCSV)
 	id := strings.Fields(out)[len(strings.Fields(out))-1]
