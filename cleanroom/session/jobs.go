@@ -116,6 +116,7 @@ func (s *Service) reconcile(ctx context.Context) error {
 	}
 	var work []due
 	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+		work = work[:0] // the store may run this again
 		sessions, err := tx.Sessions(ctx, "")
 		if err != nil {
 			return err
@@ -164,7 +165,10 @@ func (s *Service) reconcile(ctx context.Context) error {
 // flight on other replicas, which are unrecorded until they commit.
 //
 // The listing comes before the read of the store: an object recorded in
-// between is then known as recorded, and one recorded later is young.
+// between is then known as recorded, and one recorded later was still
+// being written or waiting for its record when listed, which the grace
+// covers as long as it outlasts the longest upload or relay (the reason
+// for its floor in blindjoind).
 func (s *Service) SweepBlobs(ctx context.Context) error {
 	objects, err := s.blobs.List(ctx, partsDir+"/")
 	if err != nil {
