@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/blobs"
@@ -22,9 +23,18 @@ const (
 	// DefaultExpireAfter is how long a session may sit without progress in
 	// a non-final state before Sweep expires it and deletes its data.
 	DefaultExpireAfter = 7 * 24 * time.Hour
-	// DefaultMaxSetRecords bounds the records of one party's blinded set:
-	// the join holds about 30 bytes per record per side in memory.
-	DefaultMaxSetRecords = 1 << 27
+	// DefaultMemoryBudget is the memory the relay, the duplicate check
+	// and the join of one session aim to stay within, whatever the sets'
+	// sizes: beyond it they work through scratch files.
+	DefaultMemoryBudget = 512 << 20
+	// DefaultRelayBucketRecords is how many identifiers a bucket of the
+	// relay permutation holds at most on average (shuffle.Bucketed): 32
+	// MB of elements and 4 MB of order, what one step of the relay holds
+	// in memory. Sets up to this size are permuted in one piece.
+	DefaultRelayBucketRecords = 1 << 20
+	// minMemoryBudget is the least budget accepted: below it a bucket of
+	// the relay (protocol/shuffle's BucketTarget elements) would not fit.
+	minMemoryBudget = 64 << 20
 	// DefaultRelayWait is how long a download of the counterpart set
 	// waits for its relay job before answering ErrNotReady.
 	DefaultRelayWait = 10 * time.Second
@@ -34,9 +44,6 @@ const (
 	// a few minutes) or a part committed and about to be recorded.
 	DefaultBlobGrace = time.Hour
 )
-
-// maxSetRecordsLimit is the hard ceiling: record positions are uint32.
-const maxSetRecordsLimit = 1<<32 - 1
 
 // Config configures a Service. DataDir, Store and Floor are required; zero
 // values of the other fields select the defaults documented on each.
@@ -63,8 +70,21 @@ type Config struct {
 	// than fits in wire.MaxPartSize: as many as fit). Tests lower it to
 	// exercise multi-part relays with small sets.
 	RelayPartRecords int
-	// MaxSetRecords bounds one party's blinded set (0: DefaultMaxSetRecords).
+	// RelayBucketRecords is the average bucket size of the relay
+	// permutation (0: DefaultRelayBucketRecords). Tests lower it to
+	// exercise many buckets with small sets.
+	RelayBucketRecords uint64
+	// MaxSetRecords bounds one party's blinded set (0: no bound but the
+	// blob store's and the scratch disk's capacity).
 	MaxSetRecords uint64
+	// MemoryBudget is what one session's relay, duplicate check and join
+	// aim to hold in memory at most, in bytes (0: DefaultMemoryBudget; at
+	// least 64 MiB). Larger sets go through files in ScratchDir.
+	MemoryBudget int64
+	// ScratchDir holds those files while a job runs ("": os.TempDir()).
+	// It needs about 60 bytes per identifier of the larger set, on local
+	// disk.
+	ScratchDir string
 	// ExpireAfter is how long a non-final session may go without progress
 	// before Sweep expires it (0: DefaultExpireAfter).
 	ExpireAfter time.Duration
@@ -109,9 +129,17 @@ func (cfg Config) withDefaults(defaultRand io.Reader) (Config, error) {
 		cfg.RelayPartRecords = 0
 	}
 	if cfg.MaxSetRecords == 0 {
-		cfg.MaxSetRecords = DefaultMaxSetRecords
+		cfg.MaxSetRecords = math.MaxUint64
 	}
-	cfg.MaxSetRecords = min(cfg.MaxSetRecords, maxSetRecordsLimit)
+	if cfg.RelayBucketRecords == 0 {
+		cfg.RelayBucketRecords = DefaultRelayBucketRecords
+	}
+	switch {
+	case cfg.MemoryBudget == 0:
+		cfg.MemoryBudget = DefaultMemoryBudget
+	case cfg.MemoryBudget < minMemoryBudget:
+		return cfg, fmt.Errorf("session: memory budget of %d bytes is below the least usable, 64 MiB", cfg.MemoryBudget)
+	}
 	if cfg.ExpireAfter <= 0 {
 		cfg.ExpireAfter = DefaultExpireAfter
 	}

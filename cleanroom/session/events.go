@@ -21,7 +21,8 @@ const serverActor = "server"
 // Event types beyond those protocol/transcript names.
 const (
 	// typeRelayed records that a set was permuted and prepared for the
-	// other party: side (the recipient), parts, records.
+	// other party: side (the recipient), parts, records, and the bucket
+	// count of its permutation (relayOrder).
 	typeRelayed = "relayed"
 )
 
@@ -32,6 +33,7 @@ const (
 	keyFinal    = "final"
 	keyComplete = "complete"
 	keyParts    = "parts"
+	keyBuckets  = "buckets"
 	keyReason   = "reason"
 	keyRefunded = "dp_refunded"
 	keyEpsilon  = "dp_epsilon"

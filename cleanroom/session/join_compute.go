@@ -12,6 +12,7 @@ import (
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
+	"github.com/blindjoin/blindjoin/protocol/shuffle"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
 	"github.com/blindjoin/blindjoin/protocol/wire"
 )
@@ -53,13 +54,21 @@ func (s *Service) compute(ctx context.Context, id string) error {
 	defer unlock()
 	var sess store.Session
 	var sp sessionParts
+	buckets := map[api.Role]int{} // by relay recipient
 	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		if sess, err = tx.Session(ctx, id); err != nil {
 			return fmt.Errorf("session: compute: %w", err)
 		}
-		sp, err = loadParts(ctx, tx, id)
-		return err
+		if sp, err = loadParts(ctx, tx, id); err != nil || !sp.joinReady() {
+			return err
+		}
+		for _, recipient := range []api.Role{api.RoleAdvertiser, api.RoleMediaPartner} {
+			if buckets[recipient], err = relayBuckets(ctx, tx, id, recipient); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil || sess.State != api.StateExchanging || !sp.joinReady() {
 		return err
@@ -77,7 +86,7 @@ func (s *Service) compute(ctx context.Context, id string) error {
 	// docs/PERFORMANCE.md); two collections of a heap that holds almost no
 	// pointers cost a few milliseconds.
 	runtime.GC()
-	in, err := s.joinInputs(sess, sp)
+	in, err := s.joinInputs(sess, sp, buckets)
 	if err != nil {
 		return err
 	}
@@ -145,13 +154,13 @@ func (s *Service) compute(ctx context.Context, id string) error {
 
 // joinInputs builds both sides' join entries, one side per goroutine:
 // each reads and checks its own files, so the two run on two cores.
-func (s *Service) joinInputs(sess store.Session, sp sessionParts) (map[api.Role]joinInput, error) {
+func (s *Service) joinInputs(sess store.Session, sp sessionParts, buckets map[api.Role]int) (map[api.Role]joinInput, error) {
 	owners := []api.Role{api.RoleAdvertiser, api.RoleMediaPartner}
 	inputs := make([]joinInput, len(owners))
 	errs := make([]error, len(owners))
 	var wg sync.WaitGroup
 	for i, owner := range owners {
-		wg.Go(func() { inputs[i], errs[i] = s.joinInput(sess, sp, owner) })
+		wg.Go(func() { inputs[i], errs[i] = s.joinInput(sess, sp, buckets, owner) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -164,7 +173,7 @@ func (s *Service) joinInputs(sess store.Session, sp sessionParts) (map[api.Role]
 // re-blinded upload holds owner's elements in the order it received them,
 // so relay position j of that upload stands for counting record perm[j] of
 // owner, perm being the permutation relayed to the other side.
-func (s *Service) joinInput(sess store.Session, sp sessionParts, owner api.Role) (joinInput, error) {
+func (s *Service) joinInput(sess store.Session, sp sessionParts, buckets map[api.Role]int, owner api.Role) (joinInput, error) {
 	attrs, eval, err := sideEvaluator(sess, owner)
 	if err != nil {
 		return joinInput{}, err
@@ -174,7 +183,11 @@ func (s *Service) joinInput(sess store.Session, sp sessionParts, owner api.Role)
 		return joinInput{}, err
 	}
 	reblinder := otherSide(owner)
-	perm, err := s.relayPermutation(sess, reblinder, set.n)
+	order, err := s.relayOrder(sess, reblinder, buckets[reblinder])
+	if err != nil {
+		return joinInput{}, err
+	}
+	perm, err := relayPermutation(order, set.n)
 	if err != nil {
 		return joinInput{}, err
 	}
@@ -207,4 +220,26 @@ func (s *Service) noiseSeed(id string, sp sessionParts) []byte {
 		}
 	}
 	return dp.DeriveSeed(s.secret, inputs...)
+}
+
+// relayPermutation is the whole of order over n identifiers, in memory:
+// relay position j carries identifier perm[j].
+func relayPermutation(order *shuffle.Bucketed, n int) ([]uint32, error) {
+	members := make([][]uint32, order.Buckets())
+	labels := order.Labels()
+	for i := range n {
+		k := labels.Next()
+		members[k] = append(members[k], uint32(i))
+	}
+	perm := make([]uint32, 0, n)
+	for k, m := range members {
+		o, err := order.Order(k, len(m))
+		if err != nil {
+			return nil, fmt.Errorf("session: relay order: %w", err)
+		}
+		for _, j := range o {
+			perm = append(perm, m[j])
+		}
+	}
+	return perm, nil
 }

@@ -5,13 +5,15 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
-	"runtime"
 	"strconv"
 
+	"github.com/blindjoin/blindjoin/cleanroom/internal/spill"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/shuffle"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
 	"github.com/blindjoin/blindjoin/protocol/wire"
@@ -78,19 +80,17 @@ func (s *Service) relay(ctx context.Context, id string, recipient api.Role) ([]s
 	if err != nil {
 		return nil, err
 	}
-	// The set about to be loaded is 36 bytes per record of flat slices;
-	// collecting first keeps it from coming on top of what the intake,
-	// or the other direction's relay, left behind (see compute).
-	runtime.GC()
-	set, err := s.loadSet(sender, attrs, eval, setFields{elems: true})
+	order, err := s.relayOrder(sess, recipient, shuffle.BucketsFor(identifierBound(sess, sender), s.bucketRecs))
 	if err != nil {
 		return nil, err
 	}
-	perm, err := s.relayPermutation(sess, recipient, set.n)
+	spilled, err := s.scatterByRelay(sender, attrs, eval, order, wire.ElementSize,
+		func(dst []byte, r countingRecord, e int) { copy(dst, r.elems[e*wire.ElementSize:]) })
 	if err != nil {
 		return nil, err
 	}
-	parts, err := s.writeRelay(ctx, id, recipient, set, perm)
+	defer spilled.Remove()
+	parts, err := s.writeRelay(ctx, id, recipient, &relayStream{spilled: spilled, order: order, size: wire.ElementSize})
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +123,7 @@ func (s *Service) relay(ctx context.Context, id string, recipient api.Role) ([]s
 			transcript.KeySide:    string(recipient),
 			keyParts:              strconv.Itoa(len(parts)),
 			transcript.KeyRecords: strconv.FormatUint(records, 10),
+			keyBuckets:            strconv.Itoa(order.Buckets()),
 		})
 	})
 	if err != nil {
@@ -142,19 +143,24 @@ func (s *Service) relayPartRecords() int {
 	return max
 }
 
-// writeRelay writes the permuted set as parts of kind elements. A set of
-// zero records is one empty final part, so the recipient always has a
-// part 0 to fetch.
-func (s *Service) writeRelay(ctx context.Context, id string, recipient api.Role, set *countingSet, perm []uint32) ([]store.Part, error) {
+// writeRelay writes the set in relay order as parts of kind elements. A
+// set of zero records is one empty final part, so the recipient always
+// has a part 0 to fetch.
+func (s *Service) writeRelay(ctx context.Context, id string, recipient api.Role, set *relayStream) ([]store.Part, error) {
 	sid, _ := parseID(id)
-	per := s.relayPartRecords()
+	per := uint64(s.relayPartRecords())
+	n := set.spilled.Total()
 	var parts []store.Part
-	for first := 0; first < set.n || len(parts) == 0; first += per {
-		end := min(first+per, set.n)
-		h := wire.Header{Kind: wire.KindElements, Final: end == set.n, Session: sid, Part: uint32(len(parts)), First: uint64(first)}
+	for first := uint64(0); first < n || len(parts) == 0; first += per {
+		end := min(first+per, n)
+		h := wire.Header{Kind: wire.KindElements, Final: end == n, Session: sid, Part: uint32(len(parts)), First: first}
 		p, err := s.writePart(ctx, id, recipient, h, func(w *wire.Writer) error {
-			for _, pos := range perm[first:end] {
-				if err := w.WriteRecord(set.elems[pos][:]); err != nil {
+			for range end - first {
+				rec, err := set.next()
+				if err != nil {
+					return err
+				}
+				if err := w.WriteRecord(rec); err != nil {
 					return err
 				}
 			}
@@ -201,25 +207,138 @@ func (s *Service) writePart(ctx context.Context, id string, recipient api.Role, 
 // the server secret.
 const relayLabel = "blindjoin-relay-v1"
 
-// relayPermutation returns the server's secret permutation of the n
-// counting records relayed to recipient: relay position j carries counting
-// position perm[j] of the other side's set.
+// relayOrder returns the server's secret permutation of the counting
+// identifiers relayed to recipient (the other side's), computed bucket by
+// bucket (shuffle.Bucketed): relay position j carries the identifier the
+// bucketed permutation puts at j.
 //
-// The permutation is shuffle.Keyed (Fisher-Yates over an AES-256-CTR
-// keystream) with the key HMAC-SHA256(server secret, label || session id
-// || relay seed || recipient), each input preceded by its uint32
-// big-endian length. It is derived again whenever
-// needed instead of being stored: the database holds the seed, but without
-// the server secret the seed says nothing about the order.
-func (s *Service) relayPermutation(sess store.Session, recipient api.Role, n int) ([]uint32, error) {
+// Its key is HMAC-SHA256(server secret, label || session id || relay seed
+// || recipient), each input preceded by its uint32 big-endian length. It
+// is derived again whenever needed instead of being stored: the database
+// holds the seed, but without the server secret the seed says nothing
+// about the order. The bucket count is fixed when the relay is prepared
+// (shuffle.BucketsFor of identifierBound and the configured bucket size) and recorded in the relayed
+// event, which is where the join reads it back (relayBuckets).
+func (s *Service) relayOrder(sess store.Session, recipient api.Role, buckets int) (*shuffle.Bucketed, error) {
 	m := hmac.New(sha256.New, s.secret)
 	for _, part := range [][]byte{[]byte(relayLabel), []byte(sess.ID), sess.RelaySeed, []byte(recipient)} {
 		m.Write(binary.BigEndian.AppendUint32(nil, uint32(len(part))))
 		m.Write(part)
 	}
-	perm, err := shuffle.Keyed([32]byte(m.Sum(nil)), n)
+	order, err := shuffle.NewBucketed([32]byte(m.Sum(nil)), buckets)
 	if err != nil {
-		return nil, fmt.Errorf("session: relay permutation: %w", err)
+		return nil, fmt.Errorf("session: relay order: %w", err)
 	}
-	return perm, nil
+	return order, nil
+}
+
+// identifierBound is an upper bound of a set's counting identifiers known
+// before reading it: its counting records times the session's match keys.
+func identifierBound(sess store.Session, parts []store.Part) uint64 {
+	keys := uint64(1)
+	if pol, err := policy.Parse(sess.Policy); err == nil {
+		keys = uint64(len(pol.Keys(sess.MatchKey)))
+	}
+	var rows uint64
+	for _, p := range parts {
+		rows += p.Counting
+	}
+	return rows * keys
+}
+
+// relayBuckets returns the bucket count the relay to recipient was
+// prepared with, from its relayed event. A relay prepared before buckets
+// existed records none: it was one permutation of the whole set, which is
+// the one-bucket case.
+func relayBuckets(ctx context.Context, tx store.Tx, id string, recipient api.Role) (int, error) {
+	events, err := tx.Events(ctx, id)
+	if err != nil {
+		return 0, fmt.Errorf("session: relay buckets: %w", err)
+	}
+	for _, e := range events {
+		if e.Type != typeRelayed {
+			continue
+		}
+		var data map[string]string
+		if err := json.Unmarshal(e.Data, &data); err != nil {
+			return 0, fmt.Errorf("session: stored relayed event: %w", err)
+		}
+		if data[transcript.KeySide] != string(recipient) {
+			continue
+		}
+		v, ok := data[keyBuckets]
+		if !ok {
+			return 1, nil
+		}
+		b, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, fmt.Errorf("session: stored relayed event has bucket count %q", v)
+		}
+		return b, nil
+	}
+	return 0, fmt.Errorf("session: no relayed event for %s", recipient)
+}
+
+// scatterByRelay streams a side's counting identifiers (scanSet) into a
+// spill with one bucket per bucket of order, in identifier order within
+// each bucket: the layout relayStream reads back in relay order. fill
+// writes identifier e of record r as a record of size bytes.
+func (s *Service) scatterByRelay(parts []store.Part, attrs []wire.Attr, eval *policy.Evaluator, order *shuffle.Bucketed, size int, fill func(dst []byte, r countingRecord, e int)) (*spill.Buckets, error) {
+	w, err := spill.Create(s.scratchDir, order.Buckets(), size)
+	if err != nil {
+		return nil, fmt.Errorf("session: relay scratch: %w", err)
+	}
+	labels := order.Labels()
+	rec := make([]byte, size)
+	err = s.scanSet(parts, attrs, eval, func(r countingRecord) error {
+		for e := range len(r.elems) / wire.ElementSize {
+			fill(rec, r, e)
+			if err := w.Add(labels.Next(), rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		w.Abandon()
+		return nil, err
+	}
+	spilled, err := w.Finish()
+	if err != nil {
+		return nil, fmt.Errorf("session: relay scratch: %w", err)
+	}
+	return spilled, nil
+}
+
+// relayStream reads spilled records back in relay order, one bucket in
+// memory at a time.
+type relayStream struct {
+	spilled *spill.Buckets
+	order   *shuffle.Bucketed
+	size    int
+	bucket  int      // the next bucket to load
+	data    []byte   // the loaded bucket's records
+	perm    []uint32 // its order
+	j       int      // records of it already read
+}
+
+// next returns the record at the next relay position; it is valid until
+// the call after the bucket's last record.
+func (r *relayStream) next() ([]byte, error) {
+	for r.j == len(r.perm) {
+		if r.bucket == r.order.Buckets() {
+			return nil, fmt.Errorf("session: relay stream read past its end")
+		}
+		var err error
+		if r.data, err = r.spilled.Read(r.bucket, r.data); err != nil {
+			return nil, fmt.Errorf("session: relay scratch: %w", err)
+		}
+		if r.perm, err = r.order.Order(r.bucket, len(r.data)/r.size); err != nil {
+			return nil, fmt.Errorf("session: relay order: %w", err)
+		}
+		r.bucket, r.j = r.bucket+1, 0
+	}
+	at := int(r.perm[r.j]) * r.size
+	r.j++
+	return r.data[at : at+r.size], nil
 }

@@ -36,6 +36,9 @@ type Service struct {
 	maxPart     int64
 	relayRecs   int
 	maxSet      uint64
+	memBudget   int64
+	bucketRecs  uint64
+	scratchDir  string
 	expireAfter time.Duration
 	notify      func()
 	relayWait   time.Duration
@@ -79,6 +82,9 @@ func New(cfg Config) (*Service, error) {
 		maxPart:     cfg.MaxPartSize,
 		relayRecs:   cfg.RelayPartRecords,
 		maxSet:      cfg.MaxSetRecords,
+		memBudget:   cfg.MemoryBudget,
+		bucketRecs:  cfg.RelayBucketRecords,
+		scratchDir:  cfg.ScratchDir,
 		expireAfter: cfg.ExpireAfter,
 		notify:      cfg.Notify,
 		relayWait:   cfg.RelayWait,

@@ -69,10 +69,58 @@ type setFields struct {
 // changed it. It is an internal error, never the party's fault.
 var errCorrupt = errors.New("session: stored part file does not match its recorded digest")
 
-// loadSet reads a side's committed blinded parts, declared with attrs,
-// back from disk and keeps the counting records. The store keeps how many
+// countingRecord is one counting record of a blinded set, as scanSet
+// streams it.
+type countingRecord struct {
+	row   uint64 // its number among the counting records
+	index uint64 // its position in the party's upload
+	bits  uint64 // its attribute bits
+	keys  uint8  // the session's match keys it carries (a mask; 1 in a one-key set)
+	elems []byte // its elements, one per key it carries, in key order; valid during the call only
+}
+
+// scanSet streams the counting records of a side's committed blinded
+// parts, declared with attrs, in upload order. The store keeps how many
 // records of a part count, not which, so the count rule is applied again
-// (and must find as many); each file's digest is checked against the store.
+// (and must find as many); each file's digest is checked against the
+// store. It holds nothing per record, whatever the set's size.
+func (s *Service) scanSet(parts []store.Part, attrs []wire.Attr, eval *policy.Evaluator, fn func(countingRecord) error) error {
+	var total uint64
+	for _, p := range parts {
+		total += p.Counting
+	}
+	layout := wire.Header{Kind: wire.KindBlinded, Attrs: attrs}
+	keyed := layout.Keyed()
+	var counted uint64
+	var fnErr error
+	for _, p := range parts {
+		err := s.readPart(p, wire.KindBlinded, func(i uint64, rec []byte) {
+			attrBits, elems := layout.SplitRecord(rec)
+			if fnErr != nil || !eval.Counts(attrBits) {
+				return
+			}
+			r := countingRecord{row: counted, index: p.First + i, bits: attrBits, keys: 1, elems: elems}
+			if keyed {
+				r.keys = eval.Keys(attrBits)
+			}
+			counted++
+			fnErr = fn(r)
+		})
+		if err == nil {
+			err = fnErr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if counted != total {
+		return fmt.Errorf("%w: counting records changed", errCorrupt)
+	}
+	return nil
+}
+
+// loadSet reads a side's counting records into memory (scanSet), keeping
+// the fields want asks for.
 func (s *Service) loadSet(parts []store.Part, attrs []wire.Attr, eval *policy.Evaluator, want setFields) (*countingSet, error) {
 	var total uint64
 	for _, p := range parts {
@@ -95,42 +143,30 @@ func (s *Service) loadSet(parts []store.Part, attrs []wire.Attr, eval *policy.Ev
 		set.rowOf = make([]uint32, 0, total)
 		set.keyOf = make([]uint8, 0, total)
 	}
-	counted := 0
-	for _, p := range parts {
-		err := s.readPart(p, wire.KindBlinded, func(i uint64, rec []byte) {
-			attrBits, elems := layout.SplitRecord(rec)
-			if !eval.Counts(attrBits) {
-				return
-			}
-			row := uint32(counted)
-			counted++
-			set.n += len(elems) / wire.ElementSize
-			if want.index {
-				set.index = append(set.index, uint32(p.First+i))
-			}
-			if want.bits {
-				set.bits = append(set.bits, attrBits)
-			}
-			if want.elems {
-				for e := range len(elems) / wire.ElementSize {
-					set.elems = append(set.elems, [wire.ElementSize]byte(elems[e*wire.ElementSize:]))
-				}
-			}
-			if set.keys != nil {
-				present := eval.Keys(attrBits)
-				set.keys = append(set.keys, present)
-				for m := present; m != 0; m &= m - 1 {
-					set.rowOf = append(set.rowOf, row)
-					set.keyOf = append(set.keyOf, uint8(bits.TrailingZeros8(m)))
-				}
-			}
-		})
-		if err != nil {
-			return nil, err
+	err := s.scanSet(parts, attrs, eval, func(r countingRecord) error {
+		set.n += len(r.elems) / wire.ElementSize
+		if want.index {
+			set.index = append(set.index, uint32(r.index))
 		}
-	}
-	if counted != set.rows {
-		return nil, fmt.Errorf("%w: counting records changed", errCorrupt)
+		if want.bits {
+			set.bits = append(set.bits, r.bits)
+		}
+		if want.elems {
+			for e := range len(r.elems) / wire.ElementSize {
+				set.elems = append(set.elems, [wire.ElementSize]byte(r.elems[e*wire.ElementSize:]))
+			}
+		}
+		if set.keys != nil {
+			set.keys = append(set.keys, r.keys)
+			for m := r.keys; m != 0; m &= m - 1 {
+				set.rowOf = append(set.rowOf, uint32(r.row))
+				set.keyOf = append(set.keyOf, uint8(bits.TrailingZeros8(m)))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return set, nil
 }

@@ -1,0 +1,156 @@
+// Package spill scatters fixed-size records into numbered buckets on local
+// scratch disk and reads each bucket back whole: the external-memory step
+// that lets the clean room's relay and join handle sets larger than its
+// memory, one bucket at a time (cleanroom/session, protocol/shuffle's
+// Bucketed).
+//
+// The files live in a private directory (mode 0700) made under the
+// configured scratch directory and are deleted by Remove; a process that
+// dies leaves the directory behind, named blindjoin-spill-*, which holds
+// what the process was working on (blinded elements, join digests,
+// attribute bits), no more than the blob store does. Records are written
+// through one buffer per bucket, sized so that all the buffers together
+// stay near 16 MiB whatever the bucket count.
+package spill
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// ErrRecord is returned for a record of the wrong size or a bucket out of
+// range: a bug in the caller, reported rather than written.
+var ErrRecord = errors.New("spill: record does not fit the spill's layout")
+
+// writeBuffers is the budget of all the buckets' write buffers together.
+const writeBuffers = 16 << 20
+
+// Writer scatters records into buckets.
+type Writer struct {
+	dir    string
+	size   int
+	files  []*os.File
+	bufs   []*bufio.Writer
+	counts []uint64
+}
+
+// Create makes the spill directory under parent (os.TempDir() if empty)
+// and one empty file per bucket.
+func Create(parent string, buckets, recordSize int) (*Writer, error) {
+	if buckets < 1 || recordSize < 1 {
+		return nil, fmt.Errorf("%w: %d buckets of %d-byte records", ErrRecord, buckets, recordSize)
+	}
+	dir, err := os.MkdirTemp(parent, "blindjoin-spill-*")
+	if err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	w := &Writer{dir: dir, size: recordSize, counts: make([]uint64, buckets)}
+	bufSize := min(max(writeBuffers/buckets, 4<<10), 1<<20)
+	for k := range buckets {
+		f, err := os.OpenFile(w.path(k), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			w.closeFiles()
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("spill: %w", err)
+		}
+		w.files = append(w.files, f)
+		w.bufs = append(w.bufs, bufio.NewWriterSize(f, bufSize))
+	}
+	return w, nil
+}
+
+func (w *Writer) path(k int) string { return filepath.Join(w.dir, strconv.Itoa(k)) }
+
+// Add appends rec to bucket k.
+func (w *Writer) Add(k int, rec []byte) error {
+	if len(rec) != w.size || k < 0 || k >= len(w.bufs) {
+		return fmt.Errorf("%w: %d bytes for bucket %d", ErrRecord, len(rec), k)
+	}
+	if _, err := w.bufs[k].Write(rec); err != nil {
+		return fmt.Errorf("spill: %w", err)
+	}
+	w.counts[k]++
+	return nil
+}
+
+// Finish flushes and closes the bucket files and returns them for
+// reading. After an error the spill is removed.
+func (w *Writer) Finish() (*Buckets, error) {
+	var err error
+	for _, b := range w.bufs {
+		if err == nil {
+			err = b.Flush()
+		}
+	}
+	if cerr := w.closeFiles(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.RemoveAll(w.dir)
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	return &Buckets{dir: w.dir, size: w.size, counts: w.counts}, nil
+}
+
+// Abandon deletes a spill that will not be finished.
+func (w *Writer) Abandon() {
+	w.closeFiles()
+	os.RemoveAll(w.dir)
+}
+
+func (w *Writer) closeFiles() error {
+	var errs []error
+	for _, f := range w.files {
+		errs = append(errs, f.Close())
+	}
+	w.files = nil
+	return errors.Join(errs...)
+}
+
+// Buckets are the finished bucket files.
+type Buckets struct {
+	dir    string
+	size   int
+	counts []uint64
+}
+
+// Len returns the records of bucket k.
+func (b *Buckets) Len(k int) uint64 { return b.counts[k] }
+
+// Total returns the records of all buckets.
+func (b *Buckets) Total() uint64 {
+	var n uint64
+	for _, c := range b.counts {
+		n += c
+	}
+	return n
+}
+
+// Read returns bucket k's records, concatenated in the order they were
+// added, in dst's storage if it is large enough.
+func (b *Buckets) Read(k int, dst []byte) ([]byte, error) {
+	n := int(b.counts[k]) * b.size
+	if cap(dst) < n {
+		dst = make([]byte, n)
+	}
+	dst = dst[:n]
+	f, err := os.Open(filepath.Join(b.dir, strconv.Itoa(k)))
+	if err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	defer f.Close()
+	if _, err := io.ReadFull(f, dst); err != nil {
+		return nil, fmt.Errorf("spill: bucket %d: %w", k, err)
+	}
+	return dst, nil
+}
+
+// Remove deletes the spill's files.
+func (b *Buckets) Remove() error {
+	return os.RemoveAll(b.dir)
+}
