@@ -1,8 +1,8 @@
 package session
 
 import (
-	"cmp"
 	"bytes"
+	"cmp"
 	"context"
 	"slices"
 	"strconv"
