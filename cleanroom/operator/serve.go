@@ -89,9 +89,13 @@ type Config struct {
 	// object no store row names (0: session.DefaultBlobGrace): longer
 	// than the longest upload, which is unrecorded until it commits.
 	BlobGrace time.Duration
-	Limits    httpapi.Limits
-	Timeouts  httpapi.Timeouts
-	Logger    *slog.Logger
+	// MemoryBudget and ScratchDir bound what one session's relay and join
+	// hold in memory and say where they spill the rest (session.Config).
+	MemoryBudget int64
+	ScratchDir   string
+	Limits       httpapi.Limits
+	Timeouts     httpapi.Timeouts
+	Logger       *slog.Logger
 }
 
 func (cfg Config) withDefaults() Config {

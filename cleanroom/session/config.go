@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/blobs"
@@ -32,9 +33,10 @@ const (
 	// MB of elements and 4 MB of order, what one step of the relay holds
 	// in memory. Sets up to this size are permuted in one piece.
 	DefaultRelayBucketRecords = 1 << 20
-	// minMemoryBudget is the least budget accepted: below it a bucket of
-	// the relay (protocol/shuffle's BucketTarget elements) would not fit.
-	minMemoryBudget = 64 << 20
+	// MinMemoryBudget is the least budget accepted: below it a bucket of
+	// the relay (DefaultRelayBucketRecords elements) would not fit beside
+	// the rest of a process.
+	MinMemoryBudget = 64 << 20
 	// DefaultRelayWait is how long a download of the counterpart set
 	// waits for its relay job before answering ErrNotReady.
 	DefaultRelayWait = 10 * time.Second
@@ -137,8 +139,13 @@ func (cfg Config) withDefaults(defaultRand io.Reader) (Config, error) {
 	switch {
 	case cfg.MemoryBudget == 0:
 		cfg.MemoryBudget = DefaultMemoryBudget
-	case cfg.MemoryBudget < minMemoryBudget:
+	case cfg.MemoryBudget < MinMemoryBudget:
 		return cfg, fmt.Errorf("session: memory budget of %d bytes is below the least usable, 64 MiB", cfg.MemoryBudget)
+	}
+	if cfg.ScratchDir != "" {
+		if fi, err := os.Stat(cfg.ScratchDir); err != nil || !fi.IsDir() {
+			return cfg, fmt.Errorf("session: scratch directory %s is not a directory that exists", cfg.ScratchDir)
+		}
 	}
 	if cfg.ExpireAfter <= 0 {
 		cfg.ExpireAfter = DefaultExpireAfter

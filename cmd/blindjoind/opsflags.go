@@ -5,7 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"time"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/blindjoin/blindjoin/cleanroom/jobs"
 	"github.com/blindjoin/blindjoin/cleanroom/operator"
@@ -31,10 +34,16 @@ type opsFlags struct {
 	jobLease            *time.Duration
 	jobWorkers          *int
 	blobGrace           *time.Duration
+	memoryBudget        *byteSize
+	scratchDir          *string
 }
 
 func addOpsFlags(fs *flag.FlagSet) opsFlags {
+	budget := byteSize(session.DefaultMemoryBudget)
+	fs.Var(&budget, "memory-budget", "memory one session's relay, duplicate check and join may hold (e.g. 512MiB, 2GiB); larger sets work through --scratch-dir")
 	return opsFlags{
+		memoryBudget:  &budget,
+		scratchDir:    fs.String("scratch-dir", "", "local `directory` for the relay's and the join's temporary files, about 60 bytes per identifier of the larger set (default: the system's temporary directory)"),
 		metricsAddr:   fs.String("metrics-addr", "", "serve Prometheus metrics on this loopback `address` (host:port); empty: no metrics"),
 		metricsPublic: fs.Bool("metrics-public", false, "allow a --metrics-addr other hosts can reach (metrics need no credentials)"),
 		logFormat:     fs.String("log-format", "json", "log format: json or text"),
@@ -55,6 +64,9 @@ func (o opsFlags) apply(cfg *operator.Config, stderr io.Writer) error {
 	if *o.blobGrace < minBlobGrace {
 		return fmt.Errorf("--blob-grace must be at least %v: it must outlast the longest upload and relay, which are unrecorded until they commit", minBlobGrace)
 	}
+	if *o.memoryBudget < session.MinMemoryBudget {
+		return fmt.Errorf("--memory-budget must be at least %s: one bucket of the relay takes about 40 MiB", humanize.IBytes(session.MinMemoryBudget))
+	}
 	if *o.jobWorkers < 0 {
 		return errors.New("--job-workers must not be negative")
 	}
@@ -66,6 +78,22 @@ func (o opsFlags) apply(cfg *operator.Config, stderr io.Writer) error {
 	cfg.SweepEvery, cfg.ShutdownTimeout = *o.sweepEvery, *o.grace
 	cfg.JobLease, cfg.JobWorkers, cfg.BlobGrace = *o.jobLease, *o.jobWorkers, *o.blobGrace
 	cfg.NoJobs = *o.jobWorkers == 0
+	cfg.MemoryBudget, cfg.ScratchDir = int64(*o.memoryBudget), *o.scratchDir
 	cfg.Logger = log
+	return nil
+}
+
+// byteSize is a flag value in bytes written with a unit, as
+// github.com/dustin/go-humanize reads it (512MiB, 2GB, 1073741824).
+type byteSize int64
+
+func (b *byteSize) String() string { return humanize.IBytes(uint64(*b)) }
+
+func (b *byteSize) Set(s string) error {
+	n, err := humanize.ParseBytes(s)
+	if err != nil || n > math.MaxInt64 {
+		return fmt.Errorf("%q is not a size such as 512MiB or 2GiB", s)
+	}
+	*b = byteSize(n)
 	return nil
 }
