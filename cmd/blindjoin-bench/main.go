@@ -4,7 +4,7 @@
 //
 //	blindjoin-bench [--rows N] [--overlap F] [--cores N] [--floor-elements N]
 //	                [--keys email,phone,maid] [--json] [--dir DIR] [--keep] [--cpuprofile]
-//	                [--store postgres://...] [--blobs s3://...]
+//	                [--store postgres://...] [--blobs s3://...] [--memory-budget 512MiB]
 //
 // Exit status: 0 when the session's results are exactly the plaintext
 // truth, 1 when they are not or the run failed, 2 on a usage error.
@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/blindjoin/blindjoin/internal/bench"
+	"github.com/blindjoin/blindjoin/internal/cli"
 )
 
 func main() {
@@ -45,6 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	keys := fs.String("keys", "", "a multi-key session on these comma-separated `keys`, in order (e.g. email,phone,maid); default: one key, email")
 	fs.StringVar(&o.Store, "store", "", "run the clean room on this PostgreSQL `URL` (an empty schema; as blindjoind serve --store)")
 	fs.StringVar(&o.Blobs, "blobs", "", "keep the part files in this S3 `URL` (as blindjoind serve --blobs; credentials from AWS_*)")
+	fs.Var((*cli.ByteSize)(&o.MemoryBudget), "memory-budget", "the clean room's --memory-budget (e.g. 512MiB; default: blindjoind's)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -13,6 +12,7 @@ import (
 	"github.com/blindjoin/blindjoin/cleanroom/jobs"
 	"github.com/blindjoin/blindjoin/cleanroom/operator"
 	"github.com/blindjoin/blindjoin/cleanroom/session"
+	clipkg "github.com/blindjoin/blindjoin/internal/cli"
 )
 
 // The floors of the operator's settings are far above what the jobs runner
@@ -34,12 +34,12 @@ type opsFlags struct {
 	jobLease            *time.Duration
 	jobWorkers          *int
 	blobGrace           *time.Duration
-	memoryBudget        *byteSize
+	memoryBudget        *clipkg.ByteSize
 	scratchDir          *string
 }
 
 func addOpsFlags(fs *flag.FlagSet) opsFlags {
-	budget := byteSize(session.DefaultMemoryBudget)
+	budget := clipkg.ByteSize(session.DefaultMemoryBudget)
 	fs.Var(&budget, "memory-budget", "memory one session's relay, duplicate check and join may hold (e.g. 512MiB, 2GiB); larger sets work through --scratch-dir")
 	return opsFlags{
 		memoryBudget:  &budget,
@@ -80,20 +80,5 @@ func (o opsFlags) apply(cfg *operator.Config, stderr io.Writer) error {
 	cfg.NoJobs = *o.jobWorkers == 0
 	cfg.MemoryBudget, cfg.ScratchDir = int64(*o.memoryBudget), *o.scratchDir
 	cfg.Logger = log
-	return nil
-}
-
-// byteSize is a flag value in bytes written with a unit, as
-// github.com/dustin/go-humanize reads it (512MiB, 2GB, 1073741824).
-type byteSize int64
-
-func (b *byteSize) String() string { return humanize.IBytes(uint64(*b)) }
-
-func (b *byteSize) Set(s string) error {
-	n, err := humanize.ParseBytes(s)
-	if err != nil || n > math.MaxInt64 {
-		return fmt.Errorf("%q is not a size such as 512MiB or 2GiB", s)
-	}
-	*b = byteSize(n)
 	return nil
 }

@@ -94,6 +94,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	store := fs.String("store", "", "PostgreSQL URL (empty: SQLite in the data directory)")
 	blobs := fs.String("blobs", "", "S3 URL (empty: files in the data directory)")
 	cpuprofile := fs.String("cpuprofile", "", "CPU profile file")
+	budget := fs.Int64("memory-budget", 0, "the session service's memory budget in bytes")
 	if fs.Parse(args) != nil {
 		return exitUsage
 	}
@@ -112,7 +113,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer cancel()
-	room, err := operator.Start(ctx, operator.Config{DataDir: *data, Store: *store, Blobs: *blobs, Addr: "127.0.0.1:0", Logger: log})
+	room, err := operator.Start(ctx, operator.Config{DataDir: *data, Store: *store, Blobs: *blobs, Addr: "127.0.0.1:0", Logger: log, MemoryBudget: *budget})
 	if err != nil {
 		return fail(err)
 	}

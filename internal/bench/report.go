@@ -82,7 +82,10 @@ type Report struct {
 	// calls, polls) over the party's own records.
 	BytesPerElement map[api.Role]map[string]float64 `json:"bytes_per_element"`
 	PeakRSSMB       map[string]float64              `json:"peak_rss_mb"`
-	ProcessCPU      map[string]CPUSplit             `json:"process_cpu_s"`
+	// ServerBudgetMB is the clean room's --memory-budget, to read its
+	// peak RSS against.
+	ServerBudgetMB float64             `json:"server_memory_budget_mb"`
+	ProcessCPU     map[string]CPUSplit `json:"process_cpu_s"`
 
 	// Phases are the wall times between the session's milestones;
 	// PartyPhases are each party's own phases as its flow timed them.
@@ -121,7 +124,7 @@ func newReport(o Options) *Report {
 		state = "parts on S3, store in a temporary data directory"
 	}
 	return &Report{
-		Rows: o.Rows, Overlap: o.Overlap, Cores: cores,
+		Rows: o.Rows, Overlap: o.Overlap, Cores: cores, ServerBudgetMB: float64(o.memoryBudget()) / 1e6,
 		CPUModel:  cpuModel(),
 		GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
 		Processes: "child processes of this binary: server (operator.Serve on loopback, " + state + "), advertiser and media partner (flow.Run over HTTP)",
@@ -353,7 +356,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(tw, "total\t\t\t%.2f\t\t\n", r.CPUSeconds)
 	tw.Flush()
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "server memory budget: %.1f MB\n\n", r.ServerBudgetMB)
 
 	fmt.Fprintf(w, "elements: %d (records uploaded by both parties)\n", r.Elements)
 	fmt.Fprintf(w, "CPU per element: %.1f us; floor %.1f us (blind %.1f + re-blind %.1f; median of %d runs before and after, same backend and CPUs); ratio %.3f\n",

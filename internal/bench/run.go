@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/operator"
+	"github.com/blindjoin/blindjoin/cleanroom/session"
 	"github.com/blindjoin/blindjoin/partner/client"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
@@ -38,6 +40,10 @@ type Options struct {
 	// environment); empty: SQLite and files in the work directory. Store
 	// must name an empty schema: the bench registers its parties there.
 	Store, Blobs string
+	// MemoryBudget is the clean room's --memory-budget in bytes (0: its
+	// default, session.DefaultMemoryBudget); the report sets the server's
+	// peak RSS beside it.
+	MemoryBudget int64
 }
 
 // Limits of Options.Rows.
@@ -46,10 +52,16 @@ const (
 	MaxRows = 10_000_000
 )
 
+// memoryBudget is the server's budget in bytes.
+func (o Options) memoryBudget() int64 { return cmp.Or(o.MemoryBudget, session.DefaultMemoryBudget) }
+
 // Check reports options no run can take.
 func (o Options) Check() error {
 	if o.Rows < MinRows || o.Rows > MaxRows || !(o.Overlap >= 0 && o.Overlap <= 1) || o.Cores < 0 || o.FloorElements < 0 {
 		return fmt.Errorf("--rows must be %d..%d, --overlap 0..1, --cores and --floor-elements not negative", MinRows, MaxRows)
+	}
+	if o.MemoryBudget != 0 && o.MemoryBudget < session.MinMemoryBudget {
+		return fmt.Errorf("--memory-budget must be at least %d MiB", session.MinMemoryBudget>>20)
 	}
 	if len(o.Keys) > 0 {
 		p := policy.Default()
@@ -191,7 +203,7 @@ func startRoom(ctx context.Context, dir string, o Options) (*room, error) {
 	if r.partnerKey, err = operator.AddPartyIn(ctx, loc, partnerName, api.RoleMediaPartner); err != nil {
 		return nil, err
 	}
-	args := []string{"--data", dataDir, "--store", o.Store, "--blobs", o.Blobs}
+	args := []string{"--data", dataDir, "--store", o.Store, "--blobs", o.Blobs, "--memory-budget", strconv.FormatInt(o.memoryBudget(), 10)}
 	if o.Profile {
 		args = append(args, "--cpuprofile", filepath.Join(dir, "server.pprof"))
 	}

@@ -1,7 +1,8 @@
 // Package cli is the command-line machinery blindjoin's commands share:
 // flags that may stand between positional arguments, the usage status, and
 // the flag values of the party tool (repeatable --key TYPE=COLUMN, and
-// --hashed alone or with a list of keys). It parses; the commands in
+// --hashed alone or with a list of keys), and sizes with units for the
+// operator's and the bench's memory budget. It parses; the commands in
 // cmd/blindjoin decide.
 package cli
 
@@ -9,7 +10,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"strings"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
@@ -135,4 +139,19 @@ func SplitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// ByteSize is a flag value in bytes written with a unit, as
+// github.com/dustin/go-humanize reads it (512MiB, 2GB, 1073741824).
+type ByteSize int64
+
+func (b *ByteSize) String() string { return humanize.IBytes(uint64(*b)) }
+
+func (b *ByteSize) Set(s string) error {
+	n, err := humanize.ParseBytes(s)
+	if err != nil || n > math.MaxInt64 {
+		return fmt.Errorf("%q is not a size such as 512MiB or 2GiB", s)
+	}
+	*b = ByteSize(n)
+	return nil
 }
