@@ -147,7 +147,7 @@ func (o Options) withDefaults() (Options, error) {
 }
 
 // withRunDefaults checks the options every run needs, with or without the
-// input (Work and Finish take their rows from a plan), and fills in the
+// input (RunWorker and FinishWorkers take their rows from a plan), and fills in the
 // defaults.
 func (o Options) withRunDefaults() (Options, error) {
 	switch {

@@ -124,7 +124,7 @@ func (r *runner) writeSummaryAndForgetKey() error {
 }
 
 // prepare does what a run does before it uploads, and what a plan
-// (Plan) does: it opens the session, reads the input and writes
+// (PlanWorkers) does: it opens the session, reads the input and writes
 // rejects.csv, refuses an input that cannot go, and returns the session
 // key and upload order (keyAndOrder).
 func (r *runner) prepare(ctx context.Context) (api.Session, *audience, *blind.Key, []uint32, error) {
