@@ -30,12 +30,18 @@ func runMatch(args []string, std stdio) int {
 	keyDir := fs.String("key-dir", "", "`directory` of this party's session keys (default: the user config directory)")
 	poll := fs.Duration("poll", 2*time.Second, "first wait between two looks at the session's state (grows to 5s; 1s at most while waiting for the results)")
 	parallel := fs.Int("parallel", runtime.NumCPU(), "`parts` in flight at once, uploading and re-blinding (by default one per core); a resumed run may change it")
+	plan, finish := fs.Bool("plan", false, "split the match among --workers machines: read the input, write their shares into --out"), fs.Bool("finish", false, "end a split match: write the outputs once every worker is done")
+	workers, worker := fs.Int("workers", 0, "with --plan: the `number` of workers"), fs.String("worker", "", "run share `i/W` of a split match (from --out's plan)")
 	pos, code, ok := cli.ParseOrUsage(fs, cli.HashedArgs(args))
 	if !ok {
 		return code
 	}
 	opts := flow.Options{}
-	switch err := rows.apply(std, &opts); {
+	split, err := flow.ParseSplit(*plan, *workers, *worker, *finish, cli.Explicit(fs, "in"))
+	if err == nil && split.ReadsInput() {
+		err = rows.apply(std, &opts)
+	}
+	switch {
 	case len(pos) != 1:
 		return r.usage(std, "usage: blindjoin match ID --in FILE (--id-column COL | --key TYPE=COLUMN ...) --out DIR [flags]")
 	case err != nil:
@@ -75,7 +81,7 @@ func runMatch(args []string, std stdio) int {
 	opts.PollInterval, opts.Parallel = *poll, *parallel
 	opts.Warnings = func(ws []flow.Warning) { report.Warnings(std.err, ws) }
 	start := time.Now()
-	sum, err := flow.Run(ctx, opts)
+	sum, err := split.Run(ctx, opts)
 	if err != nil {
 		err = explainInputError(err, std.err)
 		if errors.Is(err, flow.ErrTooFewRows) {
@@ -85,6 +91,10 @@ func runMatch(args []string, std stdio) int {
 	}
 	if *r.json {
 		return printJSON(std, sum)
+	}
+	if done := split.Done(sum, *out); done != "" {
+		fmt.Fprintln(std.out, done)
+		return exitOK
 	}
 	took := time.Since(start)
 	// The threshold is the policy's: read back for the text only.

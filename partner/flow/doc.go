@@ -143,4 +143,27 @@
 // change K. A record made again after it was lost, with parts of the
 // upload already at the clean room, cannot say where the earlier run's
 // parts lie: it makes the blinded leg resume from part 0 until complete.
+//
+// # Workers across machines
+//
+// PlanWorkers, RunWorker and FinishWorkers split Run among W machines
+// (the CLI's match --plan, --worker i/W, --finish; docs/OPERATIONS.md
+// says how to run them). The plan reads and checks the input as Run does,
+// then writes, instead of uploading, each worker's share: a contiguous run
+// of the upload order (shuffled by the session key, so a row's worker
+// depends on the key and the row's place, never on its identifier) as a
+// bucket file of digests and attribute bits, with the row map and a
+// manifest that holds the SHA-256 of each file and the key's fingerprint
+// (planfiles.go: decoded default-deny). Worker i sends the parts of its run
+// with the same part sender as Run (sendBlinded), then re-blinds the
+// counterpart parts whose index is i modulo W (sendJoin). Parts arrive in
+// any order, so the count of parts in the session view cannot say which
+// are missing: a worker that runs again skips the parts of its share that
+// the session's transcript lists. The finish refuses while the clean room
+// lacks a worker's part (ErrWorkersPending names them: it cannot tell a
+// slow worker from a dead one), then waits for the results, writes Run's
+// outputs through the row map, and deletes the bucket files, the row map
+// and the key. The session key reaches the workers as a copy of its key
+// file in each worker's key store, which the operator deletes with the
+// job.
 package flow

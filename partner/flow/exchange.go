@@ -45,20 +45,34 @@ func (r *runner) exchange(ctx context.Context, key *blind.Key, s api.Session) er
 	var parts atomic.Int64
 	end := func() int { return max(int(parts.Load()), start+1) }
 	send := func(ctx context.Context, i int) error {
-		prod := &joinPart{r: r, key: key, part: i, prog: &highWater{p: r.opts.Progress}, countsSkipped: i == start}
-		rec, err := r.opts.Client.PutReblinded(ctx, r.info.id, client.Body{Size: -1, Open: prod.open(ctx, prod.write)})
-		if err != nil {
-			return fmt.Errorf("flow: re-blinded part %d: %w", i, err)
+		n, err := r.sendJoin(ctx, key, i, i == start)
+		if err == nil {
+			parts.Store(int64(n))
 		}
-		h, n := prod.result()
-		if err := prod.checkReceipt(h, rec); err != nil {
-			return err
-		}
-		parts.Store(int64(n))
-		r.opts.Logger.InfoContext(ctx, "re-blinded part accepted", "session", r.info.id, "part", i, "of", n, "records", rec.Records)
-		return nil
+		return err
 	}
-	return sendParts(ctx, r.opts.Parallel, start, end, send, func(int) error { return nil })
+	return sendParts(ctx, r.opts.Parallel, start, end, send, noAck)
+}
+
+// noAck is sendParts' acked for a leg that records nothing per part.
+func noAck(int) error { return nil }
+
+// sendJoin re-blinds counterpart part i as it downloads and sends the join
+// part; it returns the number of parts of the counterpart set, which the
+// download tells. countsSkipped: the part's progress also counts the
+// records of the parts before it (the first part of a resumed run).
+func (r *runner) sendJoin(ctx context.Context, key *blind.Key, i int, countsSkipped bool) (int, error) {
+	prod := &joinPart{r: r, key: key, part: i, prog: &highWater{p: r.opts.Progress}, countsSkipped: countsSkipped}
+	rec, err := r.opts.Client.PutReblinded(ctx, r.info.id, client.Body{Size: -1, Open: prod.open(ctx, prod.write)})
+	if err != nil {
+		return 0, fmt.Errorf("flow: re-blinded part %d: %w", i, err)
+	}
+	h, n := prod.result()
+	if err := prod.checkReceipt(h, rec); err != nil {
+		return 0, err
+	}
+	r.opts.Logger.InfoContext(ctx, "re-blinded part accepted", "session", r.info.id, "part", i, "of", n, "records", rec.Records)
+	return n, nil
 }
 
 // joinPart produces the join part for counterpart part `part`: it

@@ -595,11 +595,11 @@ func TestUploadPermutation(t *testing.T) {
 
 func TestMapActivation(t *testing.T) {
 	perm := []uint32{2, 0, 3, 1} // upload record i carried kept row perm[i]
-	rows := []uint32{5, 9, 10, 42}
+	byPosition := rowsByPosition(perm, []uint32{5, 9, 10, 42})
 	act := &api.Activation{Segments: []string{"a", "b"}, Records: []api.ActivationRecord{
 		{Record: 0, Segments: []int{1}}, {Record: 3, Segments: []int{0, 1}}, {Record: 2, Segments: []int{0}},
 	}}
-	got, err := mapActivation(act, perm, rows)
+	got, err := mapActivation(act, byPosition)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -612,11 +612,11 @@ func TestMapActivation(t *testing.T) {
 		"segment out of range": {Record: 0, Segments: []int{2}},
 		"negative segment":     {Record: 0, Segments: []int{-1}},
 	} {
-		if _, err := mapActivation(&api.Activation{Segments: []string{"a", "b"}, Records: []api.ActivationRecord{bad}}, perm, rows); !errors.Is(err, ErrBadSession) {
+		if _, err := mapActivation(&api.Activation{Segments: []string{"a", "b"}, Records: []api.ActivationRecord{bad}}, byPosition); !errors.Is(err, ErrBadSession) {
 			t.Errorf("%s: err = %v", name, err)
 		}
 	}
-	if _, err := mapActivation(&api.Activation{Segments: []string{"=cmd|x"}, Records: []api.ActivationRecord{{Segments: []int{0}}}}, perm, rows); !errors.Is(err, ErrBadSession) {
+	if _, err := mapActivation(&api.Activation{Segments: []string{"=cmd|x"}, Records: []api.ActivationRecord{{Segments: []int{0}}}}, byPosition); !errors.Is(err, ErrBadSession) {
 		t.Errorf("an invalid segment name was accepted: %v", err)
 	}
 }

@@ -95,6 +95,12 @@ func (r *runner) resolveKeys(s api.Session) error {
 			r.opts.Columns.Keys = append(r.opts.Columns.Keys, col)
 		}
 	}
+	return info.findKeyBits()
+}
+
+// findKeyBits finds, in a multi-key session, the attribute bit that says
+// each key is present on a row.
+func (info *sessionInfo) findKeyBits() error {
 	for i, a := range info.attrs {
 		if a.Kind == wire.AttrKey {
 			info.keyBits = append(info.keyBits, uint(i))

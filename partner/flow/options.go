@@ -134,14 +134,27 @@ var (
 	ErrOptions = errors.New("flow: invalid options")
 )
 
+// withDefaults checks the options of a run that reads the input (Run,
+// Plan) and fills in the defaults.
 func (o Options) withDefaults() (Options, error) {
+	if o.Input == "" {
+		return o, fmt.Errorf("%w: an input file is required", ErrOptions)
+	}
+	if err := o.checkRead(); err != nil {
+		return o, err
+	}
+	return o.withRunDefaults()
+}
+
+// withRunDefaults checks the options every run needs, with or without the
+// input (RunWorker and FinishWorkers take their rows from a plan), and fills in the
+// defaults.
+func (o Options) withRunDefaults() (Options, error) {
 	switch {
 	case o.Client == nil:
 		return o, fmt.Errorf("%w: a client is required", ErrOptions)
 	case o.SessionID == "":
 		return o, fmt.Errorf("%w: a session id is required", ErrOptions)
-	case o.Input == "":
-		return o, fmt.Errorf("%w: an input file is required", ErrOptions)
 	case o.OutDir == "":
 		return o, fmt.Errorf("%w: an output directory is required", ErrOptions)
 	case o.PartRecords < 0 || o.BatchSize < 0:
@@ -150,9 +163,6 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: negative number of parts in flight", ErrOptions)
 	case o.Role != "" && o.Role != api.RoleAdvertiser && o.Role != api.RoleMediaPartner:
 		return o, fmt.Errorf("%w: role must be %s or %s", ErrOptions, api.RoleAdvertiser, api.RoleMediaPartner)
-	}
-	if err := o.checkRead(); err != nil {
-		return o, err
 	}
 	if o.KeyDir == "" {
 		dir, err := keystore.Dir(o.Client.Host())

@@ -75,17 +75,26 @@ type activationRow struct {
 	segments []int
 }
 
+// rowsByPosition turns the upload permutation into the input row number
+// of each upload position, in place: position i carried kept row perm[i],
+// whose input row number is rows[perm[i]]. perm is spent.
+func rowsByPosition(perm, rows []uint32) []uint32 {
+	for i, kept := range perm {
+		perm[i] = rows[kept]
+	}
+	return perm
+}
+
 // mapActivation maps the released records (indexes into our upload) back
-// to input rows through the upload permutation: record i carried kept row
-// perm[i], whose input row number is rows[perm[i]].
-func mapActivation(act *api.Activation, perm []uint32, rows []uint32) ([]activationRow, error) {
+// to input rows: record i carried input row byPosition[i].
+func mapActivation(act *api.Activation, byPosition []uint32) ([]activationRow, error) {
 	if act == nil {
 		return nil, nil
 	}
 	out := make([]activationRow, 0, len(act.Records))
 	for _, rec := range act.Records {
-		if rec.Record >= uint64(len(perm)) {
-			return nil, fmt.Errorf("%w: activation names record %d of an upload of %d", ErrBadSession, rec.Record, len(perm))
+		if rec.Record >= uint64(len(byPosition)) {
+			return nil, fmt.Errorf("%w: activation names record %d of an upload of %d", ErrBadSession, rec.Record, len(byPosition))
 		}
 		for _, s := range rec.Segments {
 			// Checked here so writeActivation need not quote.
@@ -93,7 +102,7 @@ func mapActivation(act *api.Activation, perm []uint32, rows []uint32) ([]activat
 				return nil, fmt.Errorf("%w: activation names an invalid segment (%d of %d)", ErrBadSession, s, len(act.Segments))
 			}
 		}
-		out = append(out, activationRow{row: rows[perm[rec.Record]], segments: rec.Segments})
+		out = append(out, activationRow{row: byPosition[rec.Record], segments: rec.Segments})
 	}
 	slices.SortFunc(out, func(a, b activationRow) int { return cmp.Compare(a.row, b.row) })
 	return out, nil

@@ -64,33 +64,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 }
 
 func (r *runner) run(ctx context.Context) error {
-	r.begin("session")
-	s, err := r.openSession(ctx)
-	if err != nil {
-		return err
-	}
-	r.summary = Summary{SessionID: s.ID, Role: r.info.role, MatchKey: s.MatchKey, PolicyHash: s.PolicyHash}
-
-	r.begin("read")
-	a, err := r.readInput(ctx)
-	if err != nil {
-		return err
-	}
-	r.summarizeInput(a)
-	if r.opts.Warnings != nil {
-		r.opts.Warnings(r.warnings(a))
-	}
-	if r.columns().Segments != "" && a.stats.withSegment == 0 {
-		return fmt.Errorf("%w: the session's segments are %s, and no row that may count carries one in column %q. Fix --segments-column (or --segment-names), or pass --no-segments to match without segments", ErrNoSegments, strings.Join(r.info.segments, ", "), r.opts.Columns.Segments)
-	}
-	if int64(a.len()) < r.info.pol.MinRows {
-		return fmt.Errorf("%w: %d of %d rows may count, the policy needs %d", ErrTooFewRows, a.len(), a.read, r.info.pol.MinRows)
-	}
-
-	if err := r.checkActivationColumns(); err != nil {
-		return err
-	}
-	key, perm, err := r.keyAndOrder(s, a)
+	s, a, key, perm, err := r.prepare(ctx)
 	if err != nil {
 		return err
 	}
@@ -101,7 +75,7 @@ func (r *runner) run(ctx context.Context) error {
 	r.state = st
 	if s.State == api.StateCreated {
 		r.begin("wait for the partner to join")
-		if s, err = r.waitFor(ctx, "the media partner to join", r.opts.MaxPollInterval, func(s api.Session) bool { return s.State != api.StateCreated }); err != nil {
+		if s, err = r.waitForJoin(ctx); err != nil {
 			return err
 		}
 	}
@@ -111,16 +85,8 @@ func (r *runner) run(ctx context.Context) error {
 			return err
 		}
 	}
-	if !resultsReady(s.State) && r.info.side(s).CounterpartParts == 0 {
-		// Until the clean room's relay job has prepared the counterpart
-		// set, its download would only answer 503.
-		r.begin("wait for the counterpart")
-		s, err = r.waitFor(ctx, "the counterpart's upload", r.opts.MaxPollInterval, func(s api.Session) bool {
-			return (s.State == api.StateExchanging && r.info.side(s).CounterpartParts > 0) || resultsReady(s.State)
-		})
-		if err != nil {
-			return err
-		}
+	if s, err = r.waitForCounterpart(ctx, s); err != nil {
+		return err
 	}
 	a.dropUploadData()
 	if s.State == api.StateExchanging {
@@ -135,9 +101,19 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 	r.begin("write")
-	if err := r.writeOutputs(res, a, perm); err != nil {
+	var byPosition []uint32
+	if perm != nil {
+		byPosition = rowsByPosition(perm, a.rows)
+	}
+	if err := r.writeOutputs(res, byPosition); err != nil {
 		return err
 	}
+	return r.writeSummaryAndForgetKey()
+}
+
+// writeSummaryAndForgetKey ends the run: summary.json, then the session
+// key and resume record go.
+func (r *runner) writeSummaryAndForgetKey() error {
 	r.end()
 	if err := writeSummary(r.opts.OutDir, &r.summary); err != nil {
 		return err
@@ -145,6 +121,59 @@ func (r *runner) run(ctx context.Context) error {
 	// The outputs are safe on disk: the key has served its purpose, and
 	// keeping it would only let it be stolen.
 	return keystore.Delete(r.opts.KeyDir, r.opts.SessionID)
+}
+
+// prepare does what a run does before it uploads, and what a plan
+// (PlanWorkers) does: it opens the session, reads the input and writes
+// rejects.csv, refuses an input that cannot go, and returns the session
+// key and upload order (keyAndOrder).
+func (r *runner) prepare(ctx context.Context) (api.Session, *audience, *blind.Key, []uint32, error) {
+	r.begin("session")
+	s, err := r.openSession(ctx)
+	if err != nil {
+		return s, nil, nil, nil, err
+	}
+	r.summary = Summary{SessionID: s.ID, Role: r.info.role, MatchKey: s.MatchKey, PolicyHash: s.PolicyHash}
+
+	r.begin("read")
+	a, err := r.readInput(ctx)
+	if err != nil {
+		return s, nil, nil, nil, err
+	}
+	r.summarizeInput(a)
+	if r.opts.Warnings != nil {
+		r.opts.Warnings(r.warnings(a))
+	}
+	if r.columns().Segments != "" && a.stats.withSegment == 0 {
+		return s, nil, nil, nil, fmt.Errorf("%w: the session's segments are %s, and no row that may count carries one in column %q. Fix --segments-column (or --segment-names), or pass --no-segments to match without segments", ErrNoSegments, strings.Join(r.info.segments, ", "), r.opts.Columns.Segments)
+	}
+	if int64(a.len()) < r.info.pol.MinRows {
+		return s, nil, nil, nil, fmt.Errorf("%w: %d of %d rows may count, the policy needs %d", ErrTooFewRows, a.len(), a.read, r.info.pol.MinRows)
+	}
+
+	if err := r.checkActivationColumns(); err != nil {
+		return s, nil, nil, nil, err
+	}
+	key, perm, err := r.keyAndOrder(s, a)
+	return s, a, key, perm, err
+}
+
+// waitForJoin waits for the media partner to join a created session.
+func (r *runner) waitForJoin(ctx context.Context) (api.Session, error) {
+	return r.waitFor(ctx, "the media partner to join", r.opts.MaxPollInterval, func(s api.Session) bool { return s.State != api.StateCreated })
+}
+
+// waitForCounterpart waits, once our set is uploaded, until the clean
+// room's relay job has prepared the counterpart set (until then its
+// download would only answer 503), or the results are in.
+func (r *runner) waitForCounterpart(ctx context.Context, s api.Session) (api.Session, error) {
+	if resultsReady(s.State) || r.info.side(s).CounterpartParts > 0 {
+		return s, nil
+	}
+	r.begin("wait for the counterpart")
+	return r.waitFor(ctx, "the counterpart's upload", r.opts.MaxPollInterval, func(s api.Session) bool {
+		return (s.State == api.StateExchanging && r.info.side(s).CounterpartParts > 0) || resultsReady(s.State)
+	})
 }
 
 // summarizeInput fills the summary's account of the input read into a.
@@ -197,8 +226,9 @@ func (r *runner) keyAndOrder(s api.Session, a *audience) (*blind.Key, []uint32, 
 }
 
 // writeOutputs fills the summary from the results and writes results.json
-// and, for the media partner, activation.csv.
-func (r *runner) writeOutputs(res api.Results, a *audience, perm []uint32) error {
+// and, for the media partner, activation.csv, whose records it maps back
+// to rows through byPosition (rowsByPosition).
+func (r *runner) writeOutputs(res api.Results, byPosition []uint32) error {
 	r.summary.Overlap = res.Overlap
 	r.summary.OverlapByKey = res.OverlapByKey.Rounds
 	for i := range r.summary.Keys {
@@ -222,7 +252,7 @@ func (r *runner) writeOutputs(res api.Results, a *audience, perm []uint32) error
 	if act == nil {
 		act = &api.Activation{}
 	}
-	rows, err := mapActivation(act, perm, a.rows)
+	rows, err := mapActivation(act, byPosition)
 	if err != nil {
 		return err
 	}

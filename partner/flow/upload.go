@@ -73,8 +73,7 @@ func (r *runner) planUpload(a *audience, key *blind.Key, h wire.Header, side api
 // upload blinds and sends our set in permuted order, Options.Parallel
 // parts at once (sendParts).
 func (r *runner) upload(ctx context.Context, a *audience, key *blind.Key, perm []uint32, side api.SideProgress) error {
-	h := wire.Header{Kind: wire.KindBlinded, Session: r.info.wireID, Attrs: r.info.attrs}
-	p, err := r.planUpload(a, key, h, side)
+	p, err := r.planUpload(a, key, r.blindedHeader(), side)
 	if err != nil {
 		return err
 	}
@@ -85,24 +84,7 @@ func (r *runner) upload(ctx context.Context, a *audience, key *blind.Key, perm [
 	r.opts.Progress.Add(int64(min(p.start*p.per, n)))
 	send := func(ctx context.Context, i int) error {
 		first, end := i*p.per, min((i+1)*p.per, n)
-		hi := h
-		hi.Part, hi.First, hi.Final = uint32(i), uint64(first), i == p.parts-1
-		prog := &highWater{p: r.opts.Progress}
-		prog.from(int64(first))
-		prod := &blindedPart{r: r, a: a, key: key, perm: perm, h: hi, first: first, end: end, prog: prog}
-		size := partSize(hi, end-first, a.identifiers(perm[first:end]))
-		rec, err := r.opts.Client.PutBlinded(ctx, r.info.id, client.Body{Size: size, Open: prod.open(ctx, prod.write)})
-		if client.IsCode(err, api.CodeConflict) {
-			return fmt.Errorf("%w: the clean room holds another part %d, made from other rows or with another session key (%w)", ErrInputChanged, i, err)
-		}
-		if err != nil {
-			return fmt.Errorf("flow: uploading part %d of %d: %w", i+1, p.parts, err)
-		}
-		if err := prod.checkReceipt(hi, rec); err != nil {
-			return err
-		}
-		r.opts.Logger.InfoContext(ctx, "blinded part accepted", "session", r.info.id, "part", i, "records", rec.Records, "state", rec.State)
-		return nil
+		return r.sendBlinded(ctx, a, key, perm[first:end], i, p.parts, first)
 	}
 	acked := func(i int) error {
 		if p.record == nil || i+1 != p.recordAfter {
@@ -112,6 +94,36 @@ func (r *runner) upload(ctx context.Context, a *audience, key *blind.Key, perm [
 		return r.saveState(*p.record)
 	}
 	return sendParts(ctx, r.opts.Parallel, p.start, func() int { return p.parts }, send, acked)
+}
+
+// blindedHeader is the header of our blinded parts, but for the part's
+// place (index, first record, final).
+func (r *runner) blindedHeader() wire.Header {
+	return wire.Header{Kind: wire.KindBlinded, Session: r.info.wireID, Attrs: r.info.attrs}
+}
+
+// sendBlinded blinds and sends part i of a set of parts: upload positions
+// first, first+1, ..., which carry the rows of a numbered rows. Its
+// progress counts from first.
+func (r *runner) sendBlinded(ctx context.Context, a *audience, key *blind.Key, rows []uint32, i, parts, first int) error {
+	h := r.blindedHeader()
+	h.Part, h.First, h.Final = uint32(i), uint64(first), i == parts-1
+	prog := &highWater{p: r.opts.Progress}
+	prog.from(int64(first))
+	prod := &blindedPart{r: r, a: a, key: key, rows: rows, h: h, first: first, prog: prog}
+	size := partSize(h, len(rows), a.identifiers(rows))
+	rec, err := r.opts.Client.PutBlinded(ctx, r.info.id, client.Body{Size: size, Open: prod.open(ctx, prod.write)})
+	if client.IsCode(err, api.CodeConflict) {
+		return fmt.Errorf("%w: the clean room holds another part %d, made from other rows or with another session key (%w)", ErrInputChanged, i, err)
+	}
+	if err != nil {
+		return fmt.Errorf("flow: uploading part %d of %d: %w", i+1, parts, err)
+	}
+	if err := prod.checkReceipt(h, rec); err != nil {
+		return err
+	}
+	r.opts.Logger.InfoContext(ctx, "blinded part accepted", "session", r.info.id, "part", i, "records", rec.Records, "state", rec.State)
+	return nil
 }
 
 // partSize is the size in bytes of a part with header h and n records
@@ -177,15 +189,17 @@ func (p *producer) checkReceipt(h wire.Header, rec api.PartReceipt) error {
 }
 
 // blindedPart produces one part of our blinded set; each open starts over.
+// Its records are the rows of a numbered rows, at upload positions first,
+// first+1, ...
 type blindedPart struct {
 	producer
-	r          *runner
-	a          *audience
-	key        *blind.Key
-	perm       []uint32
-	h          wire.Header
-	first, end int
-	prog       *highWater
+	r     *runner
+	a     *audience
+	key   *blind.Key
+	rows  []uint32
+	h     wire.Header
+	first int
+	prog  *highWater
 }
 
 // write encodes the part into w, blinding batch by batch.
@@ -197,17 +211,17 @@ func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, err
 	if b.a.keys != nil {
 		return pw, b.writeKeyed(ctx, pw)
 	}
-	size := min(b.r.opts.BatchSize, max(b.end-b.first, 1))
+	size := min(b.r.opts.BatchSize, max(len(b.rows), 1))
 	digests := make([][32]byte, size)
 	elems := make([]blind.Element, size)
 	rec := make([]byte, b.h.RecordSize())
 	nattrs := len(b.h.Attrs)
-	for pos := b.first; pos < b.end; pos += size {
+	for done := 0; done < len(b.rows); done += size {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		k := min(size, b.end-pos)
-		rows := b.perm[pos : pos+k]
+		k := min(size, len(b.rows)-done)
+		rows := b.rows[done : done+k]
 		for j, row := range rows {
 			digests[j] = b.a.digests.at(int(row))
 		}
@@ -221,7 +235,7 @@ func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, err
 				return nil, err
 			}
 		}
-		b.prog.advance(int64(pos + k))
+		b.prog.advance(int64(b.first + done + k))
 	}
 	return pw, pw.Close()
 }
@@ -230,17 +244,17 @@ func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, err
 // 3.2): attribute bytes with the row's key presence bits, then the
 // row's elements in key order, blinded batch by batch of rows.
 func (b *blindedPart) writeKeyed(ctx context.Context, pw *wire.Writer) error {
-	size := min(b.r.opts.BatchSize, max(b.end-b.first, 1))
+	size := min(b.r.opts.BatchSize, max(len(b.rows), 1))
 	keys := len(b.r.info.keys)
 	digests := make([][32]byte, 0, size*keys)
 	elems := make([]blind.Element, size*keys)
 	nattrs := len(b.h.Attrs)
 	rec := make([]byte, 0, (nattrs+7)/8+keys*wire.ElementSize)
-	for pos := b.first; pos < b.end; pos += size {
+	for done := 0; done < len(b.rows); done += size {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rows := b.perm[pos : pos+min(size, b.end-pos)]
+		rows := b.rows[done : done+min(size, len(b.rows)-done)]
 		digests = digests[:0]
 		for _, row := range rows {
 			start := int(b.a.identStart[row])
@@ -270,7 +284,7 @@ func (b *blindedPart) writeKeyed(ctx context.Context, pw *wire.Writer) error {
 				return err
 			}
 		}
-		b.prog.advance(int64(pos + len(rows)))
+		b.prog.advance(int64(b.first + done + len(rows)))
 	}
 	return pw.Close()
 }
