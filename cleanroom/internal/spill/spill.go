@@ -30,6 +30,9 @@ var ErrRecord = errors.New("spill: record does not fit the spill's layout")
 // writeBuffers is the budget of all the buckets' write buffers together.
 const writeBuffers = 16 << 20
 
+// readBuffer is the buffer Each reads a bucket through.
+const readBuffer = 256 << 10
+
 // Writer scatters records into buckets.
 type Writer struct {
 	dir    string
@@ -119,6 +122,9 @@ type Buckets struct {
 	counts []uint64
 }
 
+// Count returns the number of buckets.
+func (b *Buckets) Count() int { return len(b.counts) }
+
 // Len returns the records of bucket k.
 func (b *Buckets) Len(k int) uint64 { return b.counts[k] }
 
@@ -148,6 +154,29 @@ func (b *Buckets) Read(k int, dst []byte) ([]byte, error) {
 		return nil, fmt.Errorf("spill: bucket %d: %w", k, err)
 	}
 	return dst, nil
+}
+
+// Each streams bucket k's records to fn, in the order they were added,
+// through a small buffer: for a bucket too large to read whole. rec is
+// valid during the call only; an error from fn stops the stream and is
+// returned as it is.
+func (b *Buckets) Each(k int, fn func(rec []byte) error) error {
+	f, err := os.Open(filepath.Join(b.dir, strconv.Itoa(k)))
+	if err != nil {
+		return fmt.Errorf("spill: %w", err)
+	}
+	defer f.Close()
+	rd := bufio.NewReaderSize(f, readBuffer)
+	rec := make([]byte, b.size)
+	for range b.counts[k] {
+		if _, err := io.ReadFull(rd, rec); err != nil {
+			return fmt.Errorf("spill: bucket %d: %w", k, err)
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Remove deletes the spill's files.
