@@ -1,0 +1,46 @@
+package session
+
+import (
+	"hash/maphash"
+	"math/bits"
+
+	"github.com/blindjoin/blindjoin/protocol/shuffle"
+)
+
+// router sends records to a power-of-two number of buckets by the top bits
+// of a keyed hash of a value that equal records share (a join digest, a
+// blinded element), so that equals meet in one bucket, which then fits in
+// memory. The key is fresh for each run and never leaves the process: a
+// party chooses the values it sends (a re-blinding party any digests at
+// all), and bucketing by the values' own bits would let it pile its whole
+// set into one bucket. It cannot aim at a bucket it cannot compute.
+type router struct {
+	buckets int
+	seed    maphash.Seed
+	shift   uint // 64 - log2(buckets): 64 for one bucket
+}
+
+// newRouter returns a router to buckets buckets, a power of two.
+func newRouter(buckets int) router {
+	return router{buckets: buckets, seed: maphash.MakeSeed(), shift: uint(64 - bits.TrailingZeros(uint(buckets)))}
+}
+
+// bucket returns v's bucket.
+func (r router) bucket(v []byte) int { return int(maphash.Bytes(r.seed, v) >> r.shift) }
+
+// fanOut returns how many buckets n records need, each costing perRecord
+// bytes of memory once its bucket is loaded, for one bucket to fit in half
+// the memory budget, less reserved, with a quarter to spare for buckets
+// above the average. The other half of the budget is the collector's
+// headroom: with the default GOGC the heap may reach twice what is live.
+// It is a power of two (shuffle.BucketsFor); Config.JoinShards, a test
+// knob, overrides it.
+func (s *Service) fanOut(n uint64, perRecord int, reserved int64) int {
+	if s.shards > 0 {
+		return 1 << bits.Len(uint(s.shards-1))
+	}
+	// Whatever is reserved, a bucket may use a quarter of the least
+	// budget: fewer records per bucket would only multiply the files.
+	avail := max(s.memBudget/2-reserved, minMemoryBudget/4)
+	return shuffle.BucketsFor(n, uint64(avail)/uint64(perRecord+perRecord/4))
+}
