@@ -44,3 +44,7 @@ func (s *Service) fanOut(n uint64, perRecord int, reserved int64) int {
 	avail := max(s.memBudget/2-reserved, minMemoryBudget/4)
 	return shuffle.BucketsFor(n, uint64(avail)/uint64(perRecord+perRecord/4))
 }
+
+// spillBuffers is what the write buffers of one spill may take: a
+// sixteenth of the budget, at most the 16 MiB spill gives by default.
+func (s *Service) spillBuffers() int { return int(min(s.memBudget/16, 16<<20)) }

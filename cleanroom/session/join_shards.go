@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"runtime"
 	"sync"
 
 	"github.com/blindjoin/blindjoin/cleanroom/internal/spill"
@@ -64,13 +65,19 @@ func (s *Service) join(sess store.Session, sp sessionParts, buckets map[api.Role
 		routed[i], evals[i], errs[i] = s.routeSide(sess, sp, buckets, owners[i], route)
 	}
 	// The two sides run on two cores if both fit in the budget together.
-	if routeMemory(ids[0], buckets[owners[1]], shards)+routeMemory(ids[1], buckets[owners[0]], shards) <= s.memBudget/2 {
+	// Each phase's working set (a relay bucket, then a shard) dies whole
+	// at its end, and the collector would let the next phase's grow on
+	// top of it up to twice what was live at its last collection: a
+	// collection between phases, of a heap that holds almost no pointers,
+	// costs a few milliseconds.
+	if s.routeMemory(ids[0], buckets[owners[1]])+s.routeMemory(ids[1], buckets[owners[0]]) <= s.memBudget/2 {
 		var wg sync.WaitGroup
 		wg.Go(func() { routeOne(0) })
 		routeOne(1)
 		wg.Wait()
 	} else {
 		routeOne(0)
+		runtime.GC()
 		if errs[0] == nil {
 			routeOne(1)
 		}
@@ -78,6 +85,7 @@ func (s *Service) join(sess store.Session, sp sessionParts, buckets map[api.Role
 	if err := errors.Join(errs[:]...); err != nil {
 		return tally{}, 0, err
 	}
+	runtime.GC()
 
 	l := newLinker(rules, evals[0], evals[1], rows[0], rows[1])
 	emit := func(round int, p pair) error {
@@ -87,7 +95,7 @@ func (s *Service) join(sess store.Session, sp sessionParts, buckets map[api.Role
 	var candidates *spill.Writer
 	if rules.rounds > 1 {
 		var err error
-		if candidates, err = spill.Create(s.scratchDir, rules.rounds, pairSize); err != nil {
+		if candidates, err = spill.CreateBuffered(s.scratchDir, rules.rounds, pairSize, s.spillBuffers()); err != nil {
 			return tally{}, 0, fmt.Errorf("session: join scratch: %w", err)
 		}
 		rec := make([]byte, pairSize)
@@ -179,8 +187,13 @@ func (s *Service) routeSide(sess store.Session, sp sessionParts, buckets map[api
 		return nil, nil, err
 	}
 	defer identifiers.Remove()
-	stream := &relayStream{spilled: identifiers, order: order, size: identifierSize}
-	w, err := spill.Create(s.scratchDir, route.buckets, joinEntrySize)
+	// One buffer of the largest relay bucket, allocated once.
+	var largest uint64
+	for k := range identifiers.Count() {
+		largest = max(largest, identifiers.Len(k))
+	}
+	stream := &relayStream{spilled: identifiers, order: order, size: identifierSize, data: make([]byte, 0, largest*identifierSize)}
+	w, err := spill.CreateBuffered(s.scratchDir, route.buckets, joinEntrySize, s.spillBuffers())
 	if err != nil {
 		return nil, nil, fmt.Errorf("session: join scratch: %w", err)
 	}
@@ -235,7 +248,7 @@ func nthKey(keys uint8, e int) uint8 {
 // routeMemory estimates what routeSide holds for a side of n identifiers
 // relayed in relayBuckets buckets: one relay bucket (a quarter above the
 // average) with its order, and the shards' write buffers.
-func routeMemory(n uint64, relayBuckets, shards int) int64 {
+func (s *Service) routeMemory(n uint64, relayBuckets int) int64 {
 	bucket := n / uint64(max(relayBuckets, 1)) * 5 / 4
-	return int64(bucket)*(identifierSize+4) + int64(min(shards, 16))<<20
+	return int64(bucket)*(identifierSize+4) + int64(s.spillBuffers())
 }

@@ -235,7 +235,7 @@ func (s *Service) checkDistinct(sess store.Session, side api.Role, parts []store
 		return err
 	}
 	route := newRouter(s.fanOut(identifierBound(sess, parts), wire.ElementSize, 0))
-	w, err := spill.Create(s.scratchDir, route.buckets, wire.ElementSize)
+	w, err := spill.CreateBuffered(s.scratchDir, route.buckets, wire.ElementSize, s.spillBuffers())
 	if err != nil {
 		return fmt.Errorf("session: duplicate check scratch: %w", err)
 	}

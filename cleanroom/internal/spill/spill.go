@@ -10,7 +10,8 @@
 // what the process was working on (blinded elements, join digests,
 // attribute bits), no more than the blob store does. Records are written
 // through one buffer per bucket, sized so that all the buffers together
-// stay near 16 MiB whatever the bucket count.
+// stay near 16 MiB whatever the bucket count (or what CreateBuffered is
+// given).
 package spill
 
 import (
@@ -45,6 +46,13 @@ type Writer struct {
 // Create makes the spill directory under parent (os.TempDir() if empty)
 // and one empty file per bucket.
 func Create(parent string, buckets, recordSize int) (*Writer, error) {
+	return CreateBuffered(parent, buckets, recordSize, writeBuffers)
+}
+
+// CreateBuffered is Create with buffers bytes of write buffers in all
+// instead of 16 MiB, for a caller that must hold less (each bucket still
+// gets 4 KiB at least and 1 MiB at most).
+func CreateBuffered(parent string, buckets, recordSize, buffers int) (*Writer, error) {
 	if buckets < 1 || recordSize < 1 {
 		return nil, fmt.Errorf("%w: %d buckets of %d-byte records", ErrRecord, buckets, recordSize)
 	}
@@ -53,7 +61,7 @@ func Create(parent string, buckets, recordSize int) (*Writer, error) {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
 	w := &Writer{dir: dir, size: recordSize, counts: make([]uint64, buckets)}
-	bufSize := min(max(writeBuffers/buckets, 4<<10), 1<<20)
+	bufSize := min(max(buffers/buckets, 4<<10), 1<<20)
 	for k := range buckets {
 		f, err := os.OpenFile(w.path(k), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err != nil {

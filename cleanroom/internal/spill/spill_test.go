@@ -8,10 +8,19 @@ import (
 	"testing"
 )
 
+// TestScatterAndReadBack: with the default buffers and with buffers far
+// smaller than a record per bucket, every bucket reads back (whole and
+// streamed) as it was written.
 func TestScatterAndReadBack(t *testing.T) {
+	for _, buffers := range []int{writeBuffers, 1} {
+		scatterAndReadBack(t, buffers)
+	}
+}
+
+func scatterAndReadBack(t *testing.T, buffers int) {
 	parent := t.TempDir()
 	const buckets, size, n = 7, 12, 5000
-	w, err := Create(parent, buckets, size)
+	w, err := CreateBuffered(parent, buckets, size, buffers)
 	if err != nil {
 		t.Fatal(err)
 	}
