@@ -87,9 +87,10 @@ type Config struct {
 	// raise it so that small sets take the path of sets larger than
 	// memory.
 	JoinShards int
-	// ScratchDir holds those files while a job runs ("": os.TempDir()).
-	// It needs about 60 bytes per identifier of the larger set, on local
-	// disk.
+	// ScratchDir holds those files while a job runs ("": os.TempDir()),
+	// on local disk. The join needs the most: about 70 bytes per
+	// identifier of both sets together, plus 50 per candidate pair of a
+	// multi-key session (see the package doc).
 	ScratchDir string
 	// ExpireAfter is how long a non-final session may go without progress
 	// before Sweep expires it (0: DefaultExpireAfter).
