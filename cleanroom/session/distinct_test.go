@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -111,6 +112,26 @@ func TestDuplicateElements(t *testing.T) {
 			t.Fatalf("%+v, %v", r, err)
 		}
 	})
+}
+
+// TestDuplicateOverfillsABucket: one element 6,001 times among distinct
+// ones fills its bucket of the duplicate check beyond what the check holds
+// at once (with 16 buckets, bucketCapacity); the repeats are counted as the
+// bucket loads, exactly.
+func TestDuplicateOverfillsABucket(t *testing.T) {
+	a, _ := smallParties(t, smallPolicy, 0)
+	counting, _ := countingRecords(t, a)
+	recs := append(slices.Clone(counting), slices.Repeat(counting[:1], 6000)...)
+	rand.New(rand.NewPCG(5, 8)).Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
+	for _, buckets := range []int{0, 16} {
+		h := newHarness(t, func(c *Config) { c.JoinShards = buckets })
+		sess := h.createJoined(smallPolicy)
+		part := wiretest.Parts(t, sess.ID, wire.KindBlinded, a.attrs, recs, len(recs))[0]
+		_, err := h.svc.PutBlinded(context.Background(), adv, sess.ID, bytes.NewReader(part))
+		if de, ok := errors.AsType[*DuplicateError](err); !ok || de.Repeats != 6000 {
+			t.Fatalf("%d buckets: error %v, want 6000 repeats", buckets, err)
+		}
+	}
 }
 
 // TestTooFewDistinct: min_rows counts people. A set with min_rows counting

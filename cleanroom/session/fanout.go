@@ -3,7 +3,9 @@ package session
 import (
 	"hash/maphash"
 	"math/bits"
+	"slices"
 
+	"github.com/blindjoin/blindjoin/cleanroom/internal/spill"
 	"github.com/blindjoin/blindjoin/protocol/shuffle"
 )
 
@@ -48,3 +50,30 @@ func (s *Service) fanOut(n uint64, perRecord int, reserved int64) int {
 // spillBuffers is what the write buffers of one spill may take: a
 // sixteenth of the budget, at most the 16 MiB spill gives by default.
 func (s *Service) spillBuffers() int { return int(min(s.memBudget/16, 16<<20)) }
+
+// bucketCapacity is how many records of b to hold in memory at once: its
+// largest bucket, but no more than twice the average and 4096 besides.
+// The router spreads distinct values evenly, so only a party that repeats
+// one value many times can make a bucket larger (makeRoom).
+func bucketCapacity(b *spill.Buckets) uint64 {
+	var largest uint64
+	for k := range b.Count() {
+		largest = max(largest, b.Len(k))
+	}
+	return min(largest, 2*b.Total()/uint64(b.Count())+4096)
+}
+
+// makeRoom is called before a record is appended to s, a bucket being
+// loaded. When s is full, it sorts s (cmp) and keeps the first record of
+// each run of equal ones (eq), returning how many it dropped: a bucket
+// that outgrows its capacity holds one value many times (bucketCapacity),
+// and dropping the repeats keeps it within the memory planned. Only if
+// the records are distinct does s grow.
+func makeRoom[E any](s []E, cmp func(a, b E) int, eq func(a, b E) bool) ([]E, uint64) {
+	if len(s) < cap(s) {
+		return s, 0
+	}
+	slices.SortFunc(s, cmp)
+	kept := slices.CompactFunc(s, eq)
+	return kept, uint64(len(s) - len(kept))
+}

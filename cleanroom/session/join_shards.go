@@ -133,25 +133,17 @@ func (s *Service) join(sess store.Session, sp sessionParts, buckets map[api.Role
 }
 
 // joinShards merges the shards of both sides one after another, in one
-// slice per side that holds the largest of its shards.
+// slice per side (bucketCapacity).
 func joinShards(routed [2]*spill.Buckets, rounds int, emit func(round int, p pair) error) error {
 	var entries [2][]joinEntry
 	for i, r := range routed {
-		var largest uint64
-		for k := range r.Count() {
-			largest = max(largest, r.Len(k))
-		}
-		entries[i] = make([]joinEntry, 0, largest)
+		entries[i] = make([]joinEntry, 0, bucketCapacity(r))
 	}
 	for k := range routed[0].Count() {
 		for i, r := range routed {
-			entries[i] = entries[i][:0]
-			err := r.Each(k, func(rec []byte) error {
-				entries[i] = append(entries[i], getJoinEntry(rec))
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("session: join scratch: %w", err)
+			var err error
+			if entries[i], err = loadShard(r, k, entries[i]); err != nil {
+				return err
 			}
 		}
 		if err := mergeShard(entries[0], entries[1], rounds, emit); err != nil {
@@ -160,6 +152,24 @@ func joinShards(routed [2]*spill.Buckets, rounds int, emit func(round int, p pai
 	}
 	return nil
 }
+
+// loadShard reads shard k of a side into entries' storage. Of a digest
+// the side repeats, the merge uses the first entry only (mergeShard), so
+// when the shard outgrows entries (makeRoom) its other entries go.
+func loadShard(r *spill.Buckets, k int, entries []joinEntry) ([]joinEntry, error) {
+	entries = entries[:0]
+	err := r.Each(k, func(rec []byte) error {
+		entries, _ = makeRoom(entries, compareEntries, sameDigest)
+		entries = append(entries, getJoinEntry(rec))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("session: join scratch: %w", err)
+	}
+	return entries, nil
+}
+
+func sameDigest(a, b joinEntry) bool { return a.digest == b.digest }
 
 // routeSide writes owner's join entries into shards on scratch disk
 // (route) and returns them with owner's policy evaluator. The other

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blindjoin/blindjoin/cleanroom/internal/spill"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
@@ -222,5 +223,62 @@ func TestRouterSpreadsChosenValues(t *testing.T) {
 	}
 	if one := newRouter(1); one.bucket(v[:]) != 0 {
 		t.Fatal("one bucket, yet a value routed elsewhere")
+	}
+}
+
+// TestShardOfOneRepeatedDigest: a party that re-blinds dishonestly may send
+// one digest for many identifiers, which all land in one shard. Loading
+// that shard keeps to the memory planned for it (the slice never grows)
+// and keeps, of the repeated digest, the entry the merge would use: the
+// lowest row.
+func TestShardOfOneRepeatedDigest(t *testing.T) {
+	w, err := spill.Create(t.TempDir(), 1, joinEntrySize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repeated := [16]byte{7, 7, 7}
+	rec := make([]byte, joinEntrySize)
+	add := func(d [16]byte, row uint64) {
+		copy(rec, d[:])
+		putIdentifier(rec[16:], 0, joinRow{row: row, index: row, keys: 1})
+		if err := w.Add(0, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for row := uint64(10000); row > 0; row-- {
+		add(repeated, row+100)
+		if row%200 == 0 {
+			add([16]byte{1, byte(row / 200)}, row) // 50 honest digests among them
+		}
+	}
+	shard, err := w.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shard.Remove()
+	entries, err := loadShard(shard, 0, make([]joinEntry, 0, 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cap(entries) != 100 {
+		t.Fatalf("the shard grew its slice to %d entries", cap(entries))
+	}
+	var rows []uint64
+	honest := 0
+	for _, e := range entries {
+		if e.digest == repeated {
+			rows = append(rows, e.row)
+		} else {
+			honest++
+		}
+	}
+	if honest != 50 || len(rows) == 0 || slices.Min(rows) != 101 {
+		t.Fatalf("%d honest digests kept (want 50), repeated digest on rows %v (want 101 among them)", honest, rows)
+	}
+	partner := []joinEntry{{digest: repeated, joinRow: joinRow{row: 3, keys: 1}}}
+	var got []pair
+	err = mergeShard(entries, partner, 1, func(_ int, p pair) error { got = append(got, p); return nil })
+	if err != nil || len(got) != 1 || got[0].adv.row != 101 {
+		t.Fatalf("candidates %+v (%v), want one, of advertiser row 101", got, err)
 	}
 }

@@ -228,7 +228,8 @@ func (s *Service) checkCompletion(ctx context.Context, p Principal, id string, s
 // size: the elements are scattered on scratch disk into buckets by a keyed
 // hash of the element (router; equal elements share a bucket), as many as
 // it takes for a bucket's elements (32 bytes each) to fit (fanOut), and
-// each bucket is sorted and counted on its own.
+// each bucket is sorted and counted on its own. A bucket that one element
+// repeated many times makes too large is counted as it loads (makeRoom).
 func (s *Service) checkDistinct(sess store.Session, side api.Role, parts []store.Part) error {
 	attrs, eval, err := sideEvaluator(sess, side)
 	if err != nil {
@@ -257,22 +258,23 @@ func (s *Service) checkDistinct(sess store.Session, side api.Role, parts []store
 		return fmt.Errorf("session: duplicate check scratch: %w", err)
 	}
 	defer spilled.Remove()
-	var largest uint64
-	for k := range spilled.Count() {
-		largest = max(largest, spilled.Len(k))
-	}
-	elems := make([][wire.ElementSize]byte, 0, largest)
+	elems := make([][wire.ElementSize]byte, 0, bucketCapacity(spilled))
 	var n uint64
 	for k := range spilled.Count() {
 		elems = elems[:0]
 		err := spilled.Each(k, func(rec []byte) error {
+			var dropped uint64
+			elems, dropped = makeRoom(elems, compareElements, sameElement)
+			n += dropped
 			elems = append(elems, [wire.ElementSize]byte(rec))
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("session: duplicate check scratch: %w", err)
 		}
-		n += repeats(elems)
+		// The repeats still in the bucket: makeRoom as if it were full.
+		_, dropped := makeRoom(elems[:len(elems):len(elems)], compareElements, sameElement)
+		n += dropped
 	}
 	if n > 0 {
 		return &DuplicateError{Repeats: n}
@@ -280,14 +282,5 @@ func (s *Service) checkDistinct(sess store.Session, side api.Role, parts []store
 	return nil
 }
 
-// repeats sorts elems and returns how many equal an element before them.
-func repeats(elems [][wire.ElementSize]byte) uint64 {
-	slices.SortFunc(elems, func(a, b [wire.ElementSize]byte) int { return bytes.Compare(a[:], b[:]) })
-	var n uint64
-	for i := 1; i < len(elems); i++ {
-		if elems[i] == elems[i-1] {
-			n++
-		}
-	}
-	return n
-}
+func compareElements(a, b [wire.ElementSize]byte) int { return bytes.Compare(a[:], b[:]) }
+func sameElement(a, b [wire.ElementSize]byte) bool    { return a == b }
