@@ -112,16 +112,16 @@
 // merged one after another, inside the join job; a multi-key session's
 // candidate pairs go to one scratch file per round, which the waterfall
 // reads in key order. S is the least power of two for which a shard's
-// entries (56 bytes each in memory) fit in half the budget, a quarter
-// spare: 1 up to about 1.9 million identifiers per side at the default
-// 512 MiB, when the join is the single-node join it always was. The
-// results do not depend on S. Running the shards as jobs of their own,
+// entries (56 bytes each in memory) fit in a quarter of the budget, a
+// quarter spare: 1 up to about 950,000 identifiers per side at the
+// default 512 MiB (one sort-merge of both whole sides, as before shards
+// existed). The results do not depend on S. Running the shards as jobs of their own,
 // with a job that combines their tallies, is left for later (issue 14).
 //
 // In memory: while a side is routed, one relay bucket of it (30 bytes per
 // identifier: 30 MB at the default RelayBucketRecords) and write buffers
 // (a sixteenth of the budget, at most 16 MiB), both sides at once when
-// both fit in half the budget; then one shard of each side; in a
+// both fit in a quarter of the budget; then one shard of each side; in a
 // multi-key session, one bit per counting row and side (the rows already
 // linked), for the whole join; and the tally, whose activation list (16
 // bytes per activated row) grows with the overlap, as the results do. On

@@ -31,19 +31,20 @@ func newRouter(buckets int) router {
 func (r router) bucket(v []byte) int { return int(maphash.Bytes(r.seed, v) >> r.shift) }
 
 // fanOut returns how many buckets n records need, each costing perRecord
-// bytes of memory once its bucket is loaded, for one bucket to fit in half
-// the memory budget, less reserved, with a quarter to spare for buckets
-// above the average. The other half of the budget is the collector's
-// headroom: with the default GOGC the heap may reach twice what is live.
-// It is a power of two (shuffle.BucketsFor); Config.JoinShards, a test
-// knob, overrides it.
+// bytes of memory once its bucket is loaded, for one bucket to fit in a
+// quarter of the memory budget, less reserved, with a quarter to spare for
+// buckets above the average. The rest of the budget is the collector's
+// headroom (with the default GOGC the heap may reach twice what is live)
+// and what runs beside the bucket. More buckets cost little: the records
+// go through scratch files whatever their number. It is a power of two
+// (shuffle.BucketsFor); Config.JoinShards, a test knob, overrides it.
 func (s *Service) fanOut(n uint64, perRecord int, reserved int64) int {
 	if s.shards > 0 {
 		return 1 << bits.Len(uint(s.shards-1))
 	}
 	// Whatever is reserved, a bucket may use a quarter of the least
 	// budget: fewer records per bucket would only multiply the files.
-	avail := max(s.memBudget/2-reserved, minMemoryBudget/4)
+	avail := max(s.memBudget/4-reserved, minMemoryBudget/4)
 	return shuffle.BucketsFor(n, uint64(avail)/uint64(perRecord+perRecord/4))
 }
 

@@ -64,13 +64,14 @@ func (s *Service) join(sess store.Session, sp sessionParts, buckets map[api.Role
 	routeOne := func(i int) {
 		routed[i], evals[i], errs[i] = s.routeSide(sess, sp, buckets, owners[i], route)
 	}
-	// The two sides run on two cores if both fit in the budget together.
+	// The two sides run on two cores if both fit in a quarter of the
+	// budget together, as a shard must (fanOut).
 	// Each phase's working set (a relay bucket, then a shard) dies whole
 	// at its end, and the collector would let the next phase's grow on
 	// top of it up to twice what was live at its last collection: a
 	// collection between phases, of a heap that holds almost no pointers,
 	// costs a few milliseconds.
-	if s.routeMemory(ids[0], buckets[owners[1]])+s.routeMemory(ids[1], buckets[owners[0]]) <= s.memBudget/2 {
+	if s.routeMemory(ids[0], buckets[owners[1]])+s.routeMemory(ids[1], buckets[owners[0]]) <= s.memBudget/4 {
 		var wg sync.WaitGroup
 		wg.Go(func() { routeOne(0) })
 		routeOne(1)
