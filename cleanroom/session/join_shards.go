@@ -29,9 +29,10 @@ import (
 //  3. Rounds (multi-key only), in key order: each round's candidates are
 //     offered to the linker, which keeps one bit per row and side.
 //
-// S is the least power of two for which a shard's entries fit the budget
-// (fanOut), 1 for sets of a few million identifiers: the in-memory join is
-// the one-shard case of the same code. The result does not depend on S,
+// S is the least power of two for which a shard's entries fit a quarter
+// of the budget (fanOut), 1 up to about 950,000 identifiers a side at the
+// default budget: the in-memory join is the one-shard case of the same
+// code. The result does not depend on S,
 // the routing key or the order of the shards: a row has at most one
 // candidate per round (mergeShard), so the waterfall over all shards'
 // candidates is the waterfall over one sorted list.
@@ -65,12 +66,11 @@ func (s *Service) join(sess store.Session, sp sessionParts, buckets map[api.Role
 		routed[i], evals[i], errs[i] = s.routeSide(sess, sp, buckets, owners[i], route)
 	}
 	// The two sides run on two cores if both fit in a quarter of the
-	// budget together, as a shard must (fanOut).
-	// Each phase's working set (a relay bucket, then a shard) dies whole
-	// at its end, and the collector would let the next phase's grow on
-	// top of it up to twice what was live at its last collection: a
-	// collection between phases, of a heap that holds almost no pointers,
-	// costs a few milliseconds.
+	// budget together, as a shard must (fanOut). Each phase's working set
+	// (a side's relay bucket, then the shards) dies whole at its end, and
+	// the collector would let the next one grow on top of it up to twice
+	// what was live at its last collection: a collection between phases,
+	// of a heap that holds almost no pointers, costs a few milliseconds.
 	if s.routeMemory(ids[0], buckets[owners[1]])+s.routeMemory(ids[1], buckets[owners[0]]) <= s.memBudget/4 {
 		var wg sync.WaitGroup
 		wg.Go(func() { routeOne(0) })
