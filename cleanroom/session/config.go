@@ -83,9 +83,16 @@ type Config struct {
 	// aim to hold in memory at most, in bytes (0: DefaultMemoryBudget; at
 	// least 64 MiB). Larger sets go through files in ScratchDir.
 	MemoryBudget int64
-	// ScratchDir holds those files while a job runs ("": os.TempDir()).
-	// It needs about 60 bytes per identifier of the larger set, on local
-	// disk.
+	// JoinShards, when above 0, fixes the number of shards of the join and
+	// of buckets of the duplicate check (rounded up to a power of two)
+	// instead of deriving it from MemoryBudget. It is a test knob: tests
+	// raise it so that small sets take the path of sets larger than
+	// memory.
+	JoinShards int
+	// ScratchDir holds those files while a job runs ("": os.TempDir()),
+	// on local disk. The join needs the most: about 70 bytes per
+	// identifier of both sets together, plus 50 per candidate pair of a
+	// multi-key session (see the package doc).
 	ScratchDir string
 	// ExpireAfter is how long a non-final session may go without progress
 	// before Sweep expires it (0: DefaultExpireAfter).

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -58,43 +60,47 @@ func TestDuplicateElements(t *testing.T) {
 		{"same element, other bits", counting[:20], append(slices.Clone(counting[20:30]), withBits(counting[0], all, a.attrs)), 1},
 		{"one element 30 times", slices.Repeat(counting[:1], 15), slices.Repeat(counting[:1], 15), 29},
 	}
+	// With 16 buckets the repeats are counted bucket by bucket, as for a
+	// set larger than the memory budget.
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t)
-			sess := h.createJoined(smallPolicy)
-			parts := wiretest.Parts(t, sess.ID, wire.KindBlinded, a.attrs, append(slices.Clone(tc.first), tc.last...), len(tc.first))
-			first, last := parts[0], parts[1]
-			if _, err := h.svc.PutBlinded(ctx, adv, sess.ID, bytes.NewReader(first)); err != nil {
-				t.Fatal(err)
-			}
-			_, err := h.svc.PutBlinded(ctx, adv, sess.ID, bytes.NewReader(last))
-			wantErr(t, err, ErrDuplicate)
-			if de, ok := errors.AsType[*DuplicateError](err); !ok || de.Repeats != tc.repeats {
-				t.Fatalf("error %v, want %d repeats", err, tc.repeats)
-			}
-			got, _ := h.svc.Get(ctx, adv, sess.ID)
-			if got.State != api.StateUploading || got.Uploads.Advertiser.BlindedParts != 1 || got.Uploads.Advertiser.BlindedComplete {
-				t.Fatalf("after the refusal: state %s, %+v", got.State, got.Uploads.Advertiser)
-			}
-			h.wantOnlyRecordedFiles(sess.ID)
-
-			// The same set without the repeats completes.
-			var kept [][]byte
-			seen := map[[wire.ElementSize]byte]bool{}
-			for _, rec := range append(slices.Clone(tc.first), tc.last...) {
-				if e := [wire.ElementSize]byte(rec); !seen[e] {
-					seen[e] = true
-					kept = append(kept, rec)
+		for _, buckets := range []int{0, 16} {
+			t.Run(fmt.Sprintf("%s/%d buckets", tc.name, buckets), func(t *testing.T) {
+				h := newHarness(t, func(c *Config) { c.JoinShards = buckets })
+				sess := h.createJoined(smallPolicy)
+				parts := wiretest.Parts(t, sess.ID, wire.KindBlinded, a.attrs, append(slices.Clone(tc.first), tc.last...), len(tc.first))
+				first, last := parts[0], parts[1]
+				if _, err := h.svc.PutBlinded(ctx, adv, sess.ID, bytes.NewReader(first)); err != nil {
+					t.Fatal(err)
 				}
-			}
-			if len(kept) < 10 {
-				return // too few distinct records for min_rows: TestTooFewDistinct
-			}
-			fixed := wiretest.Parts(t, sess.ID, wire.KindBlinded, a.attrs, kept, len(tc.first))[1]
-			if r, err := h.svc.PutBlinded(ctx, adv, sess.ID, bytes.NewReader(fixed)); err != nil || !r.Complete {
-				t.Fatalf("the set without repeats: %+v, %v", r, err)
-			}
-		})
+				_, err := h.svc.PutBlinded(ctx, adv, sess.ID, bytes.NewReader(last))
+				wantErr(t, err, ErrDuplicate)
+				if de, ok := errors.AsType[*DuplicateError](err); !ok || de.Repeats != tc.repeats {
+					t.Fatalf("error %v, want %d repeats", err, tc.repeats)
+				}
+				got, _ := h.svc.Get(ctx, adv, sess.ID)
+				if got.State != api.StateUploading || got.Uploads.Advertiser.BlindedParts != 1 || got.Uploads.Advertiser.BlindedComplete {
+					t.Fatalf("after the refusal: state %s, %+v", got.State, got.Uploads.Advertiser)
+				}
+				h.wantOnlyRecordedFiles(sess.ID)
+
+				// The same set without the repeats completes.
+				var kept [][]byte
+				seen := map[[wire.ElementSize]byte]bool{}
+				for _, rec := range append(slices.Clone(tc.first), tc.last...) {
+					if e := [wire.ElementSize]byte(rec); !seen[e] {
+						seen[e] = true
+						kept = append(kept, rec)
+					}
+				}
+				if len(kept) < 10 {
+					return // too few distinct records for min_rows: TestTooFewDistinct
+				}
+				fixed := wiretest.Parts(t, sess.ID, wire.KindBlinded, a.attrs, kept, len(tc.first))[1]
+				if r, err := h.svc.PutBlinded(ctx, adv, sess.ID, bytes.NewReader(fixed)); err != nil || !r.Complete {
+					t.Fatalf("the set without repeats: %+v, %v", r, err)
+				}
+			})
+		}
 	}
 
 	t.Run("repeats that do not count", func(t *testing.T) {
@@ -106,6 +112,26 @@ func TestDuplicateElements(t *testing.T) {
 			t.Fatalf("%+v, %v", r, err)
 		}
 	})
+}
+
+// TestDuplicateOverfillsABucket: one element 6,001 times among distinct
+// ones fills its bucket of the duplicate check beyond what the check holds
+// at once (with 16 buckets, bucketCapacity); the repeats are counted as the
+// bucket loads, exactly.
+func TestDuplicateOverfillsABucket(t *testing.T) {
+	a, _ := smallParties(t, smallPolicy, 0)
+	counting, _ := countingRecords(t, a)
+	recs := append(slices.Clone(counting), slices.Repeat(counting[:1], 6000)...)
+	rand.New(rand.NewPCG(5, 8)).Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
+	for _, buckets := range []int{0, 16} {
+		h := newHarness(t, func(c *Config) { c.JoinShards = buckets })
+		sess := h.createJoined(smallPolicy)
+		part := wiretest.Parts(t, sess.ID, wire.KindBlinded, a.attrs, recs, len(recs))[0]
+		_, err := h.svc.PutBlinded(context.Background(), adv, sess.ID, bytes.NewReader(part))
+		if de, ok := errors.AsType[*DuplicateError](err); !ok || de.Repeats != 6000 {
+			t.Fatalf("%d buckets: error %v, want 6000 repeats", buckets, err)
+		}
+	}
 }
 
 // TestTooFewDistinct: min_rows counts people. A set with min_rows counting
@@ -141,7 +167,7 @@ func TestTooFewDistinct(t *testing.T) {
 // activation threshold (and the overlap).
 func TestJoinActivatesPeople(t *testing.T) {
 	pol := policy.Default()
-	input := func(segments int, digests [][16]byte) joinInput {
+	side := func(segments int, digests [][16]byte) ([]joinEntry, *policy.Evaluator) {
 		attrs, err := pol.Attrs(segments)
 		if err != nil {
 			t.Fatal(err)
@@ -150,21 +176,27 @@ func TestJoinActivatesPeople(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := len(digests)
-		in := joinInput{set: &countingSet{rows: n, n: n, bits: make([]uint64, n), index: make([]uint32, n)}, eval: eval}
+		var entries []joinEntry
 		for i, d := range digests {
-			in.entries = append(in.entries, joinEntry{digest: d, pos: uint32(i)})
-			in.set.bits[i] = ^uint64(0) >> (64 - len(attrs))
-			in.set.index[i] = uint32(100 + i)
+			r := joinRow{row: uint64(i), index: uint64(100 + i), bits: ^uint64(0) >> (64 - len(attrs)), keys: 1}
+			entries = append(entries, joinEntry{digest: d, joinRow: r})
 		}
-		return in
+		// The join reads entries in relay order, not row order.
+		slices.Reverse(entries)
+		return entries, eval
 	}
 	target, other := [16]byte{1}, [16]byte{2}
 	partnerDigests := slices.Repeat([][16]byte{target}, 50)
 	for i := range 1000 { // filler nobody else holds
 		partnerDigests = append(partnerDigests, [16]byte{3, byte(i >> 8), byte(i)})
 	}
-	tl := join(input(1, [][16]byte{other, target}), input(0, partnerDigests), joinRules{rounds: 1, segments: 1, actMask: 1})
+	a, advEval := side(1, [][16]byte{other, target})
+	p, partnerEval := side(0, partnerDigests)
+	l := newLinker(joinRules{rounds: 1, segments: 1, actMask: 1}, advEval, partnerEval, uint64(len(a)), uint64(len(p)))
+	if err := mergeShard(a, p, 1, func(round int, p pair) error { l.offer(round, p); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	tl := l.t
 	if tl.overlap != 1 || len(tl.activations) != 1 || !slices.Equal(tl.actCounts, []int64{1}) || !slices.Equal(tl.segments, []int64{1}) {
 		t.Fatalf("overlap %d, %d activations, activation counts %v, segments %v; want 1, 1, [1], [1]",
 			tl.overlap, len(tl.activations), tl.actCounts, tl.segments)

@@ -29,13 +29,15 @@
 // The files follow a session's life: create.go (Create, Join),
 // upload.go (what both upload legs share: staging, commit) with
 // upload_blinded.go and upload_reblinded.go, relay.go (Counterpart and the
-// relay permutation), join_compute.go (loading both sides, running the
-// join, storing the views) and join.go (the sort-merge itself),
+// relay permutation), join_compute.go (running the join, storing the
+// views), join_shards.go (routing both sides into shards, merging them)
+// and join.go (the sort-merge and the waterfall themselves),
 // release.go (what the policy lets out, and the Results call),
 // retention.go (Delete, Sweep), jobs.go (the background work as job
 // handlers, the blob sweep, queueing what a store already waits for),
 // view.go (Get, List). Shared by all: access.go (who may call what),
-// setdata.go (reading stored sets), files.go, events.go (transcript),
+// setdata.go (reading stored sets), fanout.go (cutting work into
+// buckets that fit the memory budget), files.go, events.go (transcript),
 // secrets.go, errors.go, config.go, service.go.
 //
 // # Access
@@ -99,10 +101,38 @@
 //
 // # Join and release
 //
-// The join holds, per side, one flat slice of 20-byte entries (a 16-byte
-// join digest and the counting position it stands for) plus each counting
-// record's attribute bits, sorts both and merges them; the two sides are
-// loaded and sorted at the same time, one per core. It releases:
+// The join works in memory bounded by Config.MemoryBudget whatever the
+// sets' sizes, on scratch disk (Config.ScratchDir). Each side's counting
+// identifiers are scattered by the relay order (the other side's
+// re-blinded upload holds them in that order), read back one relay bucket
+// at a time and zipped with the re-blinded digests; each digest, with the
+// row and key it stands for, goes to one of S shards by a keyed hash of
+// the digest (a party chooses the digests it re-blinds, so their own bits
+// would let it pile a set into one shard). The shards are then sorted and
+// merged one after another, inside the join job; a multi-key session's
+// candidate pairs go to one scratch file per round, which the waterfall
+// reads in key order. S is the least power of two for which a shard's
+// entries (56 bytes each in memory) fit in a quarter of the budget, a
+// quarter spare: 1 up to about 950,000 identifiers per side at the
+// default 512 MiB (one sort-merge of both whole sides, as before shards
+// existed). The results do not depend on S. Running the shards as jobs of their own,
+// with a job that combines their tallies, is left for later (issue 14).
+//
+// In memory: while a side is routed, one relay bucket of it (30 bytes per
+// identifier: 30 MB at the default RelayBucketRecords) and write buffers
+// (a sixteenth of the budget, at most 16 MiB), both sides at once when
+// both fit in a quarter of the budget; then one shard of each side; in a
+// multi-key session, one bit per counting row and side (the rows already
+// linked), for the whole join; and the tally, whose activation list (16
+// bytes per activated row) grows with the overlap, as the results do. On
+// scratch disk: 42 bytes per identifier of both sets until the shards are
+// merged, 26 more per identifier of a side while it is routed, and 50 per
+// candidate pair of a multi-key session. Rows, upload indexes and counts
+// are 64-bit throughout. The duplicate check at intake works the same way:
+// the set's elements go to buckets by a keyed hash (32 bytes each on disk
+// and in memory), each bucket is sorted and its repeats counted.
+//
+// It releases:
 //
 //   - overlap: distinct digests present on both sides; each party's match
 //     rate is the overlap over its own counting records (policy.FormatRate),

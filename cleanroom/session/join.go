@@ -10,21 +10,72 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
-// joinEntry is one join digest with the counting position, in the set of
-// the party it came from, of the record it stands for: 20 bytes, so a
-// million-record set costs 20 MB, held in one flat slice.
+// joinRow is what the join needs of the counting row an identifier
+// belongs to. Everything is 64-bit: a set may hold more than 2^32 rows.
+type joinRow struct {
+	row   uint64 // its number among its side's counting records
+	index uint64 // its record index in the party's upload: what an activation names
+	bits  uint64 // its attribute bits
+	keys  uint8  // the session's match keys it carries (a mask; 1 in a one-key session)
+}
+
+// joinRowSize is a joinRow on scratch disk.
+const joinRowSize = 8 + 8 + 8 + 1
+
+func (r joinRow) put(dst []byte) {
+	binary.BigEndian.PutUint64(dst, r.row)
+	binary.BigEndian.PutUint64(dst[8:], r.index)
+	binary.BigEndian.PutUint64(dst[16:], r.bits)
+	dst[24] = r.keys
+}
+
+func getJoinRow(src []byte) joinRow {
+	return joinRow{
+		row:   binary.BigEndian.Uint64(src),
+		index: binary.BigEndian.Uint64(src[8:]),
+		bits:  binary.BigEndian.Uint64(src[16:]),
+		keys:  src[24],
+	}
+}
+
+// joinEntry is one join digest with the identifier it stands for: which
+// of the session's keys (its round) and which row.
 type joinEntry struct {
 	digest [16]byte
-	pos    uint32
+	key    uint8
+	joinRow
+}
+
+// joinEntrySize is a joinEntry on scratch disk: the digest, then the
+// identifier (identifierSize), as the join's routing writes it.
+// joinEntryMemory is its size in memory, what a shard costs per entry.
+const (
+	identifierSize  = 1 + joinRowSize
+	joinEntrySize   = 16 + identifierSize
+	joinEntryMemory = 56
+)
+
+// putIdentifier writes the key and row of an entry, without its digest.
+func putIdentifier(dst []byte, key uint8, r joinRow) {
+	dst[0] = key
+	r.put(dst[1:])
+}
+
+func getJoinEntry(src []byte) joinEntry {
+	return joinEntry{digest: [16]byte(src), key: src[16], joinRow: getJoinRow(src[17:])}
 }
 
 // compareEntries orders entries by digest (read as two big-endian words,
-// which sorts like the bytes but compares faster), then by position.
+// which sorts like the bytes but compares faster), then by row and key:
+// identifier order, so the first of a repeated digest is its lowest row.
 func compareEntries(a, b joinEntry) int {
 	if c := compareDigests(&a.digest, &b.digest); c != 0 {
 		return c
 	}
-	return cmp.Compare(a.pos, b.pos)
+	if c := cmp.Compare(a.row, b.row); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.key, b.key)
 }
 
 func compareDigests(a, b *[16]byte) int {
@@ -37,7 +88,7 @@ func compareDigests(a, b *[16]byte) int {
 // activation is a linked media-partner record that may be released for
 // targeting, with the advertiser segments (as a mask) it may be released in.
 type activation struct {
-	record   uint32 // index in the partner's uploaded set
+	record   uint64 // index in the partner's uploaded set
 	segments uint64
 }
 
@@ -51,13 +102,6 @@ type tally struct {
 	actCounts   []int64 // per segment: linked pairs released for activation
 }
 
-// joinInput is one side's contribution to the join.
-type joinInput struct {
-	entries []joinEntry // digests of this side's identifiers (re-blinded by the other side)
-	set     *countingSet
-	eval    *policy.Evaluator
-}
-
 // joinRules is what the session's policy says about the join.
 type joinRules struct {
 	rounds   int    // match keys, in priority order
@@ -68,36 +112,39 @@ type joinRules struct {
 
 // pair is a candidate link: counting rows of both parties that hold the
 // same identifier of one key.
-type pair struct{ adv, partner uint32 }
+type pair struct{ adv, partner joinRow }
 
-// join links advertiser rows to media-partner rows by the waterfall of
-// protocol/SPEC.md ("Multi-key matching", rules 3 and 4) and tallies the
-// links; a one-key session is its one round. It is a pure function of its
-// inputs, which live in memory, so a job can call it.
+// pairSize is a pair on scratch disk.
+const pairSize = 2 * joinRowSize
+
+func (p pair) put(dst []byte) {
+	p.adv.put(dst)
+	p.partner.put(dst[joinRowSize:])
+}
+
+func getPair(src []byte) pair {
+	return pair{adv: getJoinRow(src), partner: getJoinRow(src[joinRowSize:])}
+}
+
+// mergeShard finds the candidate pairs among the entries of both sides
+// that share their digests (a shard of the join, or all of it) and passes
+// each to emit with its round. Both lists are sorted (at the same time, on
+// two cores) and merged.
 //
-//  1. Both digest lists are sorted (at the same time on two cores) and
-//     merged. The intake refused any element twice in one party's set, so
-//     a digest found on both sides is one identifier of one row on each:
-//     a candidate pair of the round of its key. A digest that two parties
-//     put under different keys links nothing; of a digest one party
-//     repeats, only its lowest row takes part.
-//  2. Round t takes its candidates, in any order (a row has at most one
-//     candidate per round): a pair is linked unless either row is already
-//     linked, or, with block, both rows carry some key of an earlier round
-//     (their values differ, or they would have been candidates then).
-//  3. Each linked pair counts once in the overlap and in its round; in the
-//     segments of its advertiser row; and for activation when both rows
-//     pass the activation rule, in those segments allowed by actMask.
-//
-// Cost: the sort, then linear in identifiers; nothing is allocated per
-// identifier beyond the candidate pairs (8 bytes each) and two bit sets.
-func join(adv, partner joinInput, rules joinRules) tally {
+// The intake refused any element twice in one party's set, so a digest
+// found on both sides is one identifier of one row on each: a candidate
+// pair of the round of its key. A digest that two parties put under
+// different keys links nothing; of a digest one party repeats, only its
+// lowest row takes part (rule 2 "first" again), so that one person is
+// never counted several times whatever reaches the join. A row thus has
+// at most one candidate per round, which is why the rounds may take their
+// candidates in any order and from any number of shards.
+func mergeShard(adv, partner []joinEntry, rounds int, emit func(round int, p pair) error) error {
 	var sorted sync.WaitGroup
-	sorted.Go(func() { slices.SortFunc(adv.entries, compareEntries) })
-	slices.SortFunc(partner.entries, compareEntries)
+	sorted.Go(func() { slices.SortFunc(adv, compareEntries) })
+	slices.SortFunc(partner, compareEntries)
 	sorted.Wait()
-	candidates := make([][]pair, rules.rounds)
-	a, b := adv.entries, partner.entries
+	a, b := adv, partner
 	for len(a) > 0 && len(b) > 0 {
 		switch c := compareDigests(&a[0].digest, &b[0].digest); {
 		case c < 0:
@@ -107,51 +154,19 @@ func join(adv, partner joinInput, rules joinRules) tally {
 			b = b[1:]
 			continue
 		}
-		if k := adv.set.key(a[0].pos); k == partner.set.key(b[0].pos) && int(k) < rules.rounds {
-			candidates[k] = append(candidates[k], pair{adv.set.row(a[0].pos), partner.set.row(b[0].pos)})
+		if k := a[0].key; k == b[0].key && int(k) < rounds {
+			if err := emit(int(k), pair{adv: a[0].joinRow, partner: b[0].joinRow}); err != nil {
+				return err
+			}
 		}
 		a, b = a[digestRunLength(a):], b[digestRunLength(b):]
 	}
-
-	t := tally{byKey: make([]int64, rules.rounds), segments: make([]int64, rules.segments), actCounts: make([]int64, rules.segments)}
-	linkedAdv, linkedPartner := newBitset(adv.set.rows), newBitset(partner.set.rows)
-	for round, pairs := range candidates {
-		earlier := uint8(1)<<round - 1
-		for _, p := range pairs {
-			if linkedAdv.has(p.adv) || linkedPartner.has(p.partner) {
-				continue
-			}
-			if rules.block && adv.set.keysOf(p.adv)&partner.set.keysOf(p.partner)&earlier != 0 {
-				continue
-			}
-			linkedAdv.set(p.adv)
-			linkedPartner.set(p.partner)
-			t.overlap++
-			t.byKey[round]++
-			t.link(adv, partner, p, rules.actMask)
-		}
-	}
-	return t
-}
-
-// link tallies the segments and the activation of one linked pair.
-func (t *tally) link(adv, partner joinInput, p pair, actMask uint64) {
-	advBits := adv.set.bits[p.adv]
-	segs := adv.eval.Segments(advBits)
-	addBits(t.segments, segs)
-	if !adv.eval.Activates(advBits) || !partner.eval.Activates(partner.set.bits[p.partner]) {
-		return
-	}
-	if segs &= actMask; segs != 0 {
-		t.activations = append(t.activations, activation{record: partner.set.index[p.partner], segments: segs})
-		addBits(t.actCounts, segs)
-	}
+	return nil
 }
 
 // digestRunLength counts the leading entries of sorted es that share the
 // first entry's digest. The intake makes it 1; of a longer run only the
-// first entry, the lowest row, takes part (rule 2 "first" again), so that
-// one person is never counted several times whatever reaches the join.
+// first entry, the lowest row, takes part.
 func digestRunLength(es []joinEntry) int {
 	n := 1
 	for n < len(es) && es[n].digest == es[0].digest {
@@ -160,13 +175,71 @@ func digestRunLength(es []joinEntry) int {
 	return n
 }
 
+// linker links candidate pairs by the waterfall of protocol/SPEC.md
+// ("Multi-key matching", rules 3 and 4) and tallies the links. It is
+// offered the candidates round by round in key order, each round's in
+// any order:
+//
+//   - a pair of round t is linked unless either row is already linked,
+//     or, with block, both rows carry some key of an earlier round (their
+//     values differ, or they would have been candidates then);
+//   - each linked pair counts once in the overlap and in its round; in
+//     the segments of its advertiser row; and for activation when both
+//     rows pass the activation rule, in those segments allowed by actMask.
+//
+// In a one-round join a row has one identifier, so it is in one candidate
+// at most and every candidate is a link: no bit sets. With several rounds
+// it keeps one bit per counting row and side (rows/8 bytes each), the one
+// part of the join that grows with the sets.
+type linker struct {
+	rules                    joinRules
+	adv, partner             *policy.Evaluator
+	linkedAdv, linkedPartner bitset // nil in a one-round join
+	t                        tally
+}
+
+func newLinker(rules joinRules, adv, partner *policy.Evaluator, advRows, partnerRows uint64) *linker {
+	l := &linker{rules: rules, adv: adv, partner: partner, t: tally{
+		byKey: make([]int64, rules.rounds), segments: make([]int64, rules.segments), actCounts: make([]int64, rules.segments),
+	}}
+	if rules.rounds > 1 {
+		l.linkedAdv, l.linkedPartner = newBitset(advRows), newBitset(partnerRows)
+	}
+	return l
+}
+
+// offer links p, a candidate of round, unless a rule forbids it.
+func (l *linker) offer(round int, p pair) {
+	if l.linkedAdv != nil {
+		if l.linkedAdv.has(p.adv.row) || l.linkedPartner.has(p.partner.row) {
+			return
+		}
+		if earlier := uint8(1)<<round - 1; l.rules.block && p.adv.keys&p.partner.keys&earlier != 0 {
+			return
+		}
+		l.linkedAdv.set(p.adv.row)
+		l.linkedPartner.set(p.partner.row)
+	}
+	l.t.overlap++
+	l.t.byKey[round]++
+	segs := l.adv.Segments(p.adv.bits)
+	addBits(l.t.segments, segs)
+	if !l.adv.Activates(p.adv.bits) || !l.partner.Activates(p.partner.bits) {
+		return
+	}
+	if segs &= l.rules.actMask; segs != 0 {
+		l.t.activations = append(l.t.activations, activation{record: p.partner.index, segments: segs})
+		addBits(l.t.actCounts, segs)
+	}
+}
+
 // bitset is one bit per counting row: whether it is linked.
 type bitset []uint64
 
-func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
+func newBitset(n uint64) bitset { return make(bitset, (n+63)/64) }
 
-func (b bitset) has(i uint32) bool { return b[i/64]&(1<<(i%64)) != 0 }
-func (b bitset) set(i uint32)      { b[i/64] |= 1 << (i % 64) }
+func (b bitset) has(i uint64) bool { return b[i/64]&(1<<(i%64)) != 0 }
+func (b bitset) set(i uint64)      { b[i/64] |= 1 << (i % 64) }
 
 // addBits adds 1 to counts[j] for every bit j set in mask.
 func addBits(counts []int64, mask uint64) {

@@ -2,19 +2,15 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/dp"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
-	"github.com/blindjoin/blindjoin/protocol/shuffle"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
-	"github.com/blindjoin/blindjoin/protocol/wire"
 )
 
 // sessionParts is every part file of a session, by side and leg.
@@ -78,30 +74,28 @@ func (s *Service) compute(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("session: stored policy: %w", err)
 	}
-	// The join's inputs are flat slices of 30 to 40 bytes per record and
-	// side that all die together once the tally is made. Collecting at
-	// both ends of their life keeps the heap from stacking the relays'
-	// leftovers, the inputs and the results on top of one another, which
-	// the default GOGC would let grow to twice the inputs and more (see
-	// docs/PERFORMANCE.md); two collections of a heap that holds almost no
-	// pointers cost a few milliseconds.
-	runtime.GC()
-	in, err := s.joinInputs(sess, sp, buckets)
-	if err != nil {
-		return err
-	}
 	actMask, err := pol.SegmentMask(sess.Segments)
 	if err != nil {
 		return fmt.Errorf("session: stored policy: %w", err)
 	}
 	rules := joinRules{rounds: len(pol.Keys(sess.MatchKey)), block: pol.Conflicts == policy.ConflictsBlock, segments: len(sess.Segments), actMask: actMask}
-	t := join(in[api.RoleAdvertiser], in[api.RoleMediaPartner], rules)
+	// The join's shards are large flat slices that die together with it:
+	// collecting at both ends of their life keeps the default GOGC from
+	// stacking the relays' leftovers, a shard and the results on top of one
+	// another (see docs/PERFORMANCE.md); a collection of a heap that holds
+	// almost no pointers costs a few milliseconds.
+	runtime.GC()
+	t, shards, err := s.join(sess, sp, buckets, rules)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
 	computedAt := s.now()
 	rel := releaseInput{
 		id: id, pol: pol, segments: sess.Segments, keys: pol.Keys(sess.MatchKey), tally: t, computedAt: computedAt,
-		advRows: int64(in[api.RoleAdvertiser].set.rows), partnerRows: int64(in[api.RoleMediaPartner].set.rows),
+		advRows:     int64(statusOf(sp.blinded[api.RoleAdvertiser]).counting),
+		partnerRows: int64(statusOf(sp.blinded[api.RoleMediaPartner]).counting),
 	}
-	runtime.GC() // the inputs are dead: only the tally is used from here on
 	if pol.DP != nil {
 		if rel.noise, err = dp.NewSource(s.noiseSeed(id, sp)); err != nil {
 			return fmt.Errorf("session: noise: %w", err)
@@ -148,64 +142,8 @@ func (s *Service) compute(ctx context.Context, id string) error {
 	}
 	s.log.InfoContext(ctx, "session computed", "session", id,
 		"advertiser_rows", rel.advRows, "partner_rows", rel.partnerRows, "overlap", t.overlap,
-		"activations", len(t.activations), "dp", pol.DP != nil, "duration", time.Since(start))
+		"activations", len(t.activations), "join_shards", shards, "dp", pol.DP != nil, "duration", time.Since(start))
 	return nil
-}
-
-// joinInputs builds both sides' join entries, one side per goroutine:
-// each reads and checks its own files, so the two run on two cores.
-func (s *Service) joinInputs(sess store.Session, sp sessionParts, buckets map[api.Role]int) (map[api.Role]joinInput, error) {
-	owners := []api.Role{api.RoleAdvertiser, api.RoleMediaPartner}
-	inputs := make([]joinInput, len(owners))
-	errs := make([]error, len(owners))
-	var wg sync.WaitGroup
-	for i, owner := range owners {
-		wg.Go(func() { inputs[i], errs[i] = s.joinInput(sess, sp, buckets, owner) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return map[api.Role]joinInput{owners[0]: inputs[0], owners[1]: inputs[1]}, nil
-}
-
-// joinInput builds the join entries of owner's records. The other side's
-// re-blinded upload holds owner's elements in the order it received them,
-// so relay position j of that upload stands for counting record perm[j] of
-// owner, perm being the permutation relayed to the other side.
-func (s *Service) joinInput(sess store.Session, sp sessionParts, buckets map[api.Role]int, owner api.Role) (joinInput, error) {
-	attrs, eval, err := sideEvaluator(sess, owner)
-	if err != nil {
-		return joinInput{}, err
-	}
-	set, err := s.loadSet(sp.blinded[owner], attrs, eval, setFields{bits: true, index: owner == api.RoleMediaPartner})
-	if err != nil {
-		return joinInput{}, err
-	}
-	reblinder := otherSide(owner)
-	order, err := s.relayOrder(sess, reblinder, buckets[reblinder])
-	if err != nil {
-		return joinInput{}, err
-	}
-	perm, err := relayPermutation(order, set.n)
-	if err != nil {
-		return joinInput{}, err
-	}
-	entries := make([]joinEntry, 0, set.n)
-	for _, p := range sp.reblinded[reblinder] {
-		err := s.readPart(p, wire.KindJoin, func(i uint64, rec []byte) {
-			if j := p.First + i; j < uint64(len(perm)) {
-				entries = append(entries, joinEntry{digest: [16]byte(rec), pos: perm[j]})
-			}
-		})
-		if err != nil {
-			return joinInput{}, err
-		}
-	}
-	if len(entries) != set.n {
-		return joinInput{}, fmt.Errorf("%w: re-blinded set of %d records for %d relayed", errCorrupt, len(entries), set.n)
-	}
-	return joinInput{entries: entries, set: set, eval: eval}, nil
 }
 
 // noiseSeed binds the noise to the server secret, the session and every
@@ -220,26 +158,4 @@ func (s *Service) noiseSeed(id string, sp sessionParts) []byte {
 		}
 	}
 	return dp.DeriveSeed(s.secret, inputs...)
-}
-
-// relayPermutation is the whole of order over n identifiers, in memory:
-// relay position j carries identifier perm[j].
-func relayPermutation(order *shuffle.Bucketed, n int) ([]uint32, error) {
-	members := make([][]uint32, order.Buckets())
-	labels := order.Labels()
-	for i := range n {
-		k := labels.Next()
-		members[k] = append(members[k], uint32(i))
-	}
-	perm := make([]uint32, 0, n)
-	for k, m := range members {
-		o, err := order.Order(k, len(m))
-		if err != nil {
-			return nil, fmt.Errorf("session: relay order: %w", err)
-		}
-		for _, j := range o {
-			perm = append(perm, m[j])
-		}
-	}
-	return perm, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"unsafe"
 
@@ -15,45 +16,62 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/wire/wiretest"
 )
 
-// The package doc promises 20 bytes per record per side for the join.
+// A shard costs joinEntryMemory bytes per entry (fanOut's arithmetic and
+// the package doc), and the scratch records are as long as their fields.
 func TestJoinEntrySize(t *testing.T) {
-	if n := unsafe.Sizeof(joinEntry{}); n != 20 {
-		t.Fatalf("joinEntry is %d bytes", n)
+	if n := unsafe.Sizeof(joinEntry{}); n != joinEntryMemory {
+		t.Fatalf("joinEntry is %d bytes, joinEntryMemory says %d", n, joinEntryMemory)
+	}
+	r := joinRow{row: 1<<40 + 1, index: 1<<33 + 7, bits: 1<<63 | 5, keys: 6}
+	e := joinEntry{digest: [16]byte{1, 2, 3, 15: 16}, key: 2, joinRow: r}
+	rec := make([]byte, joinEntrySize)
+	copy(rec, e.digest[:])
+	putIdentifier(rec[16:], e.key, e.joinRow)
+	if got := getJoinEntry(rec); got != e {
+		t.Fatalf("entry %+v read back as %+v", e, got)
+	}
+	p := pair{adv: r, partner: joinRow{row: 3, index: 1 << 35, bits: 9, keys: 1}}
+	buf := make([]byte, pairSize)
+	p.put(buf)
+	if got := getPair(buf); got != p {
+		t.Fatalf("pair %+v read back as %+v", p, got)
 	}
 }
 
-// BenchmarkJoin measures the sort-merge join of two sets of n records with
-// half of them in common.
-func BenchmarkJoin(b *testing.B) {
+// BenchmarkJoinShard measures one shard of the join as the join job runs
+// it: the sort-merge of two sides of n entries with half of them in
+// common, and the tally of the links.
+func BenchmarkJoinShard(b *testing.B) {
 	const n = 1 << 20
 	pol := policy.Default()
 	attrs, _ := pol.Attrs(0)
 	eval, _ := policy.NewEvaluator(pol, attrs)
 	rng := rand.New(rand.NewPCG(1, 1))
-	mk := func(offset int) joinInput {
-		in := joinInput{entries: make([]joinEntry, n), set: &countingSet{rows: n, n: n, bits: make([]uint64, n), index: make([]uint32, n)}, eval: eval}
-		for i := range in.entries {
+	mk := func(offset int) []joinEntry {
+		entries := make([]joinEntry, n)
+		for i := range entries {
 			var d [16]byte
 			v := uint64(i + offset)
 			for k := range 8 {
 				d[k] = byte(v >> (8 * k))
 			}
 			d[8] = byte(rng.Uint32())
-			in.entries[i] = joinEntry{digest: d, pos: uint32(i)}
-			in.set.bits[i] = ^uint64(0) >> (64 - len(attrs))
-			in.set.index[i] = uint32(i)
+			entries[i] = joinEntry{digest: d, joinRow: joinRow{row: uint64(i), index: uint64(i), bits: ^uint64(0) >> (64 - len(attrs)), keys: 1}}
 		}
-		rng.Shuffle(n, func(i, j int) { in.entries[i], in.entries[j] = in.entries[j], in.entries[i] })
-		return in
+		return entries
 	}
 	a, p := mk(0), mk(n/2)
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		ea, ep := append([]joinEntry(nil), a.entries...), append([]joinEntry(nil), p.entries...)
+		ea, ep := slices.Clone(a), slices.Clone(p)
 		rng.Shuffle(n, func(i, j int) { ea[i], ea[j] = ea[j], ea[i] })
+		rng.Shuffle(n, func(i, j int) { ep[i], ep[j] = ep[j], ep[i] })
 		b.StartTimer()
-		join(joinInput{entries: ea, set: a.set, eval: eval}, joinInput{entries: ep, set: p.set, eval: eval}, joinRules{rounds: 1})
+		l := newLinker(joinRules{rounds: 1}, eval, eval, n, n)
+		if err := mergeShard(ea, ep, 1, func(round int, p pair) error { l.offer(round, p); return nil }); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

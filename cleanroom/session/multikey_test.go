@@ -212,48 +212,56 @@ func TestWaterfall(t *testing.T) {
 			if !slices.Equal(byKey, tc.byKey) {
 				t.Fatalf("the restatement gives %v, the patterns %v", byKey, tc.byKey)
 			}
-			var overlap, loyal int64
-			for _, p := range byKey {
-				overlap += p
-			}
-			for _, a := range links {
-				if advRows[a].seg {
-					loyal++
-				}
-			}
-			want := make([]api.KeyPairs, len(allKeys))
-			for i, k := range allKeys {
-				want[i] = api.KeyPairs{Key: k, Pairs: byKey[i]}
-			}
-			for _, r := range []api.Results{ra, rb} {
-				if r.Overlap == nil || *r.Overlap != overlap {
-					t.Errorf("%s overlap %v, want %d", r.Role, r.Overlap, overlap)
-				}
-				if !slices.Equal(r.OverlapByKey.Rounds, want) {
-					t.Errorf("%s overlap_by_key %v, want %v", r.Role, r.OverlapByKey.Rounds, want)
-				}
-			}
-			if got := ra.Segments["loyal"]; got == nil || *got != loyal {
-				t.Errorf("segment loyal %v, want %d linked pairs with a loyal advertiser row", got, loyal)
-			}
-			if got, want := *ra.MatchRate.Advertiser, rate(overlap, int64(len(advRows))); got != want {
-				t.Errorf("advertiser match rate %s, want %s (linked rows over rows)", got, want)
-			}
-			var wantAct []uint64
-			for j, a := range links {
-				if advRows[a].seg {
-					wantAct = append(wantAct, uint64(j))
-				}
-			}
-			slices.Sort(wantAct)
-			var gotAct []uint64
-			for _, rec := range rb.Activation.Records {
-				gotAct = append(gotAct, rec.Record)
-			}
-			if !slices.Equal(gotAct, wantAct) {
-				t.Errorf("activated partner records %v, want %v", gotAct, wantAct)
-			}
+			checkWaterfall(t, ra, rb, byKey, links, advRows)
 		})
+	}
+}
+
+// checkWaterfall checks every figure a multi-key session released against
+// the restatement of the rules (waterfallTruth's pairs by round and links),
+// with every count at least k.
+func checkWaterfall(t *testing.T, ra, rb api.Results, byKey []int64, links map[int]int, advRows []mkRow) {
+	t.Helper()
+	var overlap, loyal int64
+	for _, p := range byKey {
+		overlap += p
+	}
+	for _, a := range links {
+		if advRows[a].seg {
+			loyal++
+		}
+	}
+	want := make([]api.KeyPairs, len(byKey))
+	for i, k := range allKeys[:len(byKey)] {
+		want[i] = api.KeyPairs{Key: k, Pairs: byKey[i]}
+	}
+	for _, r := range []api.Results{ra, rb} {
+		if r.Overlap == nil || *r.Overlap != overlap {
+			t.Errorf("%s overlap %v, want %d", r.Role, r.Overlap, overlap)
+		}
+		if !slices.Equal(r.OverlapByKey.Rounds, want) {
+			t.Errorf("%s overlap_by_key %v, want %v", r.Role, r.OverlapByKey.Rounds, want)
+		}
+	}
+	if got := ra.Segments["loyal"]; got == nil || *got != loyal {
+		t.Errorf("segment loyal %v, want %d linked pairs with a loyal advertiser row", got, loyal)
+	}
+	if got, want := *ra.MatchRate.Advertiser, rate(overlap, int64(len(advRows))); got != want {
+		t.Errorf("advertiser match rate %s, want %s (linked rows over rows)", got, want)
+	}
+	var wantAct []uint64
+	for j, a := range links {
+		if advRows[a].seg {
+			wantAct = append(wantAct, uint64(j))
+		}
+	}
+	slices.Sort(wantAct)
+	var gotAct []uint64
+	for _, rec := range rb.Activation.Records {
+		gotAct = append(gotAct, rec.Record)
+	}
+	if !slices.Equal(gotAct, wantAct) {
+		t.Errorf("activated partner records %v, want %v", gotAct, wantAct)
 	}
 }
 

@@ -39,6 +39,7 @@ type Service struct {
 	memBudget   int64
 	bucketRecs  uint64
 	scratchDir  string
+	shards      int
 	expireAfter time.Duration
 	notify      func()
 	relayWait   time.Duration
@@ -85,6 +86,7 @@ func New(cfg Config) (*Service, error) {
 		memBudget:   cfg.MemoryBudget,
 		bucketRecs:  cfg.RelayBucketRecords,
 		scratchDir:  cfg.ScratchDir,
+		shards:      cfg.JoinShards,
 		expireAfter: cfg.ExpireAfter,
 		notify:      cfg.Notify,
 		relayWait:   cfg.RelayWait,

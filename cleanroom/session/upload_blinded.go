@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/blindjoin/blindjoin/cleanroom/internal/spill"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/blind"
@@ -223,31 +224,63 @@ func (s *Service) checkCompletion(ctx context.Context, p Principal, id string, s
 // over a threshold gets nothing.
 //
 // Only counting records are compared: the others are never relayed,
-// joined or counted. The set costs 32 bytes per counting record while it
-// is sorted, as much as its relay.
+// joined or counted. Memory stays within the budget whatever the set's
+// size: the elements are scattered on scratch disk into buckets by a keyed
+// hash of the element (router; equal elements share a bucket), as many as
+// it takes for a bucket's elements (32 bytes each) to fit (fanOut), and
+// each bucket is sorted and counted on its own. A bucket that one element
+// repeated many times makes too large is counted as it loads (makeRoom).
 func (s *Service) checkDistinct(sess store.Session, side api.Role, parts []store.Part) error {
 	attrs, eval, err := sideEvaluator(sess, side)
 	if err != nil {
 		return err
 	}
-	set, err := s.loadSet(parts, attrs, eval, setFields{elems: true})
+	route := newRouter(s.fanOut(identifierBound(sess, parts), wire.ElementSize, 0))
+	w, err := spill.CreateBuffered(s.scratchDir, route.buckets, wire.ElementSize, s.spillBuffers())
 	if err != nil {
+		return fmt.Errorf("session: duplicate check scratch: %w", err)
+	}
+	err = s.scanSet(parts, attrs, eval, func(r countingRecord) error {
+		for e := 0; e < len(r.elems); e += wire.ElementSize {
+			elem := r.elems[e : e+wire.ElementSize]
+			if err := w.Add(route.bucket(elem), elem); err != nil {
+				return fmt.Errorf("session: duplicate check scratch: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		w.Abandon()
 		return err
 	}
-	if n := repeats(set.elems); n > 0 {
+	spilled, err := w.Finish()
+	if err != nil {
+		return fmt.Errorf("session: duplicate check scratch: %w", err)
+	}
+	defer spilled.Remove()
+	elems := make([][wire.ElementSize]byte, 0, bucketCapacity(spilled))
+	var n uint64
+	for k := range spilled.Count() {
+		elems = elems[:0]
+		err := spilled.Each(k, func(rec []byte) error {
+			var dropped uint64
+			elems, dropped = makeRoom(elems, compareElements, sameElement)
+			n += dropped
+			elems = append(elems, [wire.ElementSize]byte(rec))
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("session: duplicate check scratch: %w", err)
+		}
+		// The repeats still in the bucket: makeRoom as if it were full.
+		_, dropped := makeRoom(elems[:len(elems):len(elems)], compareElements, sameElement)
+		n += dropped
+	}
+	if n > 0 {
 		return &DuplicateError{Repeats: n}
 	}
 	return nil
 }
 
-// repeats sorts elems and returns how many equal an element before them.
-func repeats(elems [][wire.ElementSize]byte) uint64 {
-	slices.SortFunc(elems, func(a, b [wire.ElementSize]byte) int { return bytes.Compare(a[:], b[:]) })
-	var n uint64
-	for i := 1; i < len(elems); i++ {
-		if elems[i] == elems[i-1] {
-			n++
-		}
-	}
-	return n
-}
+func compareElements(a, b [wire.ElementSize]byte) int { return bytes.Compare(a[:], b[:]) }
+func sameElement(a, b [wire.ElementSize]byte) bool    { return a == b }

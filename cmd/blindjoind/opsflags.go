@@ -43,7 +43,7 @@ func addOpsFlags(fs *flag.FlagSet) opsFlags {
 	fs.Var(&budget, "memory-budget", "memory one session's relay, duplicate check and join may hold (e.g. 512MiB, 2GiB); larger sets work through --scratch-dir")
 	return opsFlags{
 		memoryBudget:  &budget,
-		scratchDir:    fs.String("scratch-dir", "", "local `directory` for the relay's and the join's temporary files, about 60 bytes per identifier of the larger set (default: the system's temporary directory)"),
+		scratchDir:    fs.String("scratch-dir", "", "local `directory` for the relay's and the join's temporary files, about 70 bytes per identifier of both sets together (default: the system's temporary directory)"),
 		metricsAddr:   fs.String("metrics-addr", "", "serve Prometheus metrics on this loopback `address` (host:port); empty: no metrics"),
 		metricsPublic: fs.Bool("metrics-public", false, "allow a --metrics-addr other hosts can reach (metrics need no credentials)"),
 		logFormat:     fs.String("log-format", "json", "log format: json or text"),

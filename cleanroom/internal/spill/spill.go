@@ -10,7 +10,8 @@
 // what the process was working on (blinded elements, join digests,
 // attribute bits), no more than the blob store does. Records are written
 // through one buffer per bucket, sized so that all the buffers together
-// stay near 16 MiB whatever the bucket count.
+// stay near 16 MiB whatever the bucket count (or what CreateBuffered is
+// given).
 package spill
 
 import (
@@ -30,6 +31,9 @@ var ErrRecord = errors.New("spill: record does not fit the spill's layout")
 // writeBuffers is the budget of all the buckets' write buffers together.
 const writeBuffers = 16 << 20
 
+// readBuffer is the buffer Each reads a bucket through.
+const readBuffer = 256 << 10
+
 // Writer scatters records into buckets.
 type Writer struct {
 	dir    string
@@ -42,6 +46,13 @@ type Writer struct {
 // Create makes the spill directory under parent (os.TempDir() if empty)
 // and one empty file per bucket.
 func Create(parent string, buckets, recordSize int) (*Writer, error) {
+	return CreateBuffered(parent, buckets, recordSize, writeBuffers)
+}
+
+// CreateBuffered is Create with buffers bytes of write buffers in all
+// instead of 16 MiB, for a caller that must hold less (each bucket still
+// gets 4 KiB at least and 1 MiB at most).
+func CreateBuffered(parent string, buckets, recordSize, buffers int) (*Writer, error) {
 	if buckets < 1 || recordSize < 1 {
 		return nil, fmt.Errorf("%w: %d buckets of %d-byte records", ErrRecord, buckets, recordSize)
 	}
@@ -50,7 +61,7 @@ func Create(parent string, buckets, recordSize int) (*Writer, error) {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
 	w := &Writer{dir: dir, size: recordSize, counts: make([]uint64, buckets)}
-	bufSize := min(max(writeBuffers/buckets, 4<<10), 1<<20)
+	bufSize := min(max(buffers/buckets, 4<<10), 1<<20)
 	for k := range buckets {
 		f, err := os.OpenFile(w.path(k), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err != nil {
@@ -119,6 +130,9 @@ type Buckets struct {
 	counts []uint64
 }
 
+// Count returns the number of buckets.
+func (b *Buckets) Count() int { return len(b.counts) }
+
 // Len returns the records of bucket k.
 func (b *Buckets) Len(k int) uint64 { return b.counts[k] }
 
@@ -148,6 +162,29 @@ func (b *Buckets) Read(k int, dst []byte) ([]byte, error) {
 		return nil, fmt.Errorf("spill: bucket %d: %w", k, err)
 	}
 	return dst, nil
+}
+
+// Each streams bucket k's records to fn, in the order they were added,
+// through a small buffer: for a bucket too large to read whole. rec is
+// valid during the call only; an error from fn stops the stream and is
+// returned as it is.
+func (b *Buckets) Each(k int, fn func(rec []byte) error) error {
+	f, err := os.Open(filepath.Join(b.dir, strconv.Itoa(k)))
+	if err != nil {
+		return fmt.Errorf("spill: %w", err)
+	}
+	defer f.Close()
+	rd := bufio.NewReaderSize(f, readBuffer)
+	rec := make([]byte, b.size)
+	for range b.counts[k] {
+		if _, err := io.ReadFull(rd, rec); err != nil {
+			return fmt.Errorf("spill: bucket %d: %w", k, err)
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Remove deletes the spill's files.

@@ -8,10 +8,19 @@ import (
 	"testing"
 )
 
+// TestScatterAndReadBack: with the default buffers and with buffers far
+// smaller than a record per bucket, every bucket reads back (whole and
+// streamed) as it was written.
 func TestScatterAndReadBack(t *testing.T) {
+	for _, buffers := range []int{writeBuffers, 1} {
+		scatterAndReadBack(t, buffers)
+	}
+}
+
+func scatterAndReadBack(t *testing.T, buffers int) {
 	parent := t.TempDir()
 	const buckets, size, n = 7, 12, 5000
-	w, err := Create(parent, buckets, size)
+	w, err := CreateBuffered(parent, buckets, size, buffers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,6 +39,9 @@ func TestScatterAndReadBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if b.Count() != buckets {
+		t.Fatalf("%d buckets, want %d", b.Count(), buckets)
+	}
 	var buf []byte
 	for k := range buckets {
 		if b.Len(k) != uint64(len(want[k])/size) {
@@ -41,6 +53,19 @@ func TestScatterAndReadBack(t *testing.T) {
 		if !bytes.Equal(buf, want[k]) {
 			t.Fatalf("bucket %d read back differently", k)
 		}
+		var streamed []byte
+		err := b.Each(k, func(rec []byte) error {
+			streamed = append(streamed, rec...)
+			return nil
+		})
+		if err != nil || !bytes.Equal(streamed, want[k]) {
+			t.Fatalf("bucket %d streamed differently (%v)", k, err)
+		}
+	}
+	stop := errors.New("stop")
+	calls := 0
+	if err := b.Each(0, func([]byte) error { calls++; return stop }); err != stop || calls != 1 {
+		t.Fatalf("Each after fn's error: %v after %d calls, want fn's error after 1", err, calls)
 	}
 	if err := b.Remove(); err != nil {
 		t.Fatal(err)
@@ -96,6 +121,25 @@ func TestAbandonAndFailedFinishLeaveNothing(t *testing.T) {
 	os.Remove(w.path(0))
 	if _, err := b.Read(0, nil); err == nil {
 		t.Fatal("reading a deleted bucket succeeded")
+	}
+	if err := b.Each(0, func([]byte) error { return nil }); err == nil {
+		t.Fatal("streaming a deleted bucket succeeded")
+	}
+
+	// A bucket file cut short is an error too, not fewer records.
+	w, _ = Create(parent, 1, 8)
+	w.Add(0, make([]byte, 8))
+	w.Add(0, make([]byte, 8))
+	b, err = w.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Remove()
+	if err := os.Truncate(w.path(0), 12); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Each(0, func([]byte) error { return nil }); err == nil {
+		t.Fatal("streaming a truncated bucket succeeded")
 	}
 }
 
