@@ -73,7 +73,8 @@ type Config struct {
 	// exercise multi-part relays with small sets.
 	RelayPartRecords int
 	// RelayBucketRecords is the average bucket size of the relay
-	// permutation (0: DefaultRelayBucketRecords). Tests lower it to
+	// permutation (0: DefaultRelayBucketRecords, or fewer if a bucket
+	// would take more than an eighth of MemoryBudget). Tests lower it to
 	// exercise many buckets with small sets.
 	RelayBucketRecords uint64
 	// MaxSetRecords bounds one party's blinded set (0: no bound but the
@@ -140,14 +141,17 @@ func (cfg Config) withDefaults(defaultRand io.Reader) (Config, error) {
 	if cfg.MaxSetRecords == 0 {
 		cfg.MaxSetRecords = math.MaxUint64
 	}
-	if cfg.RelayBucketRecords == 0 {
-		cfg.RelayBucketRecords = DefaultRelayBucketRecords
-	}
 	switch {
 	case cfg.MemoryBudget == 0:
 		cfg.MemoryBudget = DefaultMemoryBudget
 	case cfg.MemoryBudget < MinMemoryBudget:
 		return cfg, fmt.Errorf("session: memory budget of %d bytes is below the least usable, 64 MiB", cfg.MemoryBudget)
+	}
+	if cfg.RelayBucketRecords == 0 {
+		// A relay bucket holds 36 bytes per identifier (element and
+		// order), the join's routing 30: an eighth of the budget leaves
+		// room for the collector's slack and the write buffers.
+		cfg.RelayBucketRecords = min(DefaultRelayBucketRecords, uint64(cfg.MemoryBudget)/(8*36))
 	}
 	if cfg.ScratchDir != "" {
 		if fi, err := os.Stat(cfg.ScratchDir); err != nil || !fi.IsDir() {

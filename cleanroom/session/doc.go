@@ -119,7 +119,8 @@
 // with a job that combines their tallies, is left for later (issue 14).
 //
 // In memory: while a side is routed, one relay bucket of it (30 bytes per
-// identifier: 30 MB at the default RelayBucketRecords) and write buffers
+// identifier: 30 MB at the default RelayBucketRecords, which a budget
+// below 288 MiB lowers to keep a bucket within an eighth of it) and write buffers
 // (a sixteenth of the budget, at most 16 MiB), both sides at once when
 // both fit in a quarter of the budget; then one shard of each side; in a
 // multi-key session, one bit per counting row and side (the rows already

@@ -160,3 +160,25 @@ func TestRelayBucketsOfEarlierRelays(t *testing.T) {
 		return nil
 	})
 }
+
+// TestRelayBucketsFollowTheBudget: a relay bucket stays within an eighth
+// of the memory budget, and never above the default size.
+func TestRelayBucketsFollowTheBudget(t *testing.T) {
+	for _, tc := range []struct {
+		budget int64
+		want   uint64
+	}{
+		{0, DefaultRelayBucketRecords},
+		{2 << 30, DefaultRelayBucketRecords},
+		{MinMemoryBudget, MinMemoryBudget / (8 * 36)},
+		{256 << 20, (256 << 20) / (8 * 36)},
+	} {
+		cfg, err := Config{DataDir: t.TempDir(), Store: newHarness(t).store, Floor: testFloor(), MemoryBudget: tc.budget}.withDefaults(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.RelayBucketRecords != tc.want {
+			t.Errorf("budget %d: %d records per relay bucket, want %d", tc.budget, cfg.RelayBucketRecords, tc.want)
+		}
+	}
+}
