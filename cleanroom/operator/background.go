@@ -33,7 +33,7 @@ func newBackground(cfg Config, floor policy.Policy, raw store.Store, bl blobs.St
 	svc, err := session.New(session.Config{
 		DataDir: cfg.location().keysDir(), Store: st, Blobs: bl, Floor: floor, DPBudget: cfg.DPBudget,
 		RelayPartRecords: cfg.RelayPartRecords, BlobGrace: cfg.BlobGrace, Logger: cfg.Logger,
-		MemoryBudget: cfg.MemoryBudget, ScratchDir: cfg.ScratchDir,
+		MemoryBudget: stepBudget(cfg.MemoryBudget), ScratchDir: cfg.ScratchDir,
 		Notify: func() {
 			if r := kick.Load(); r != nil {
 				r.Kick()

@@ -89,8 +89,11 @@ type Config struct {
 	// object no store row names (0: session.DefaultBlobGrace): longer
 	// than the longest upload, which is unrecorded until it commits.
 	BlobGrace time.Duration
-	// MemoryBudget and ScratchDir bound what one session's relay and join
-	// hold in memory and say where they spill the rest (session.Config).
+	// MemoryBudget is what the process's session work may hold in memory
+	// (0: DefaultMemoryBudget): each bulk step of a session (duplicate
+	// check, relay, join) sizes itself to half of it (session.Config),
+	// and spills the rest into ScratchDir. The binaries also make it the
+	// runtime's soft limit (LimitMemory).
 	MemoryBudget int64
 	ScratchDir   string
 	Limits       httpapi.Limits
@@ -113,6 +116,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if cfg.MemoryBudget <= 0 {
+		cfg.MemoryBudget = DefaultMemoryBudget
 	}
 	return cfg
 }

@@ -61,6 +61,7 @@ func TestExitStatuses(t *testing.T) {
 		{"serve with a negative memory budget", nil, []string{"serve", "--data", dir, "--memory-budget", "-512MiB"}, exitUsage},
 		{"serve with a memory budget past int64", nil, []string{"serve", "--data", dir, "--memory-budget", "16EiB"}, exitUsage},
 		{"worker with a memory budget below a relay bucket", nil, []string{"worker", "--data", dir, "--memory-budget", "8MiB"}, exitUsage},
+		{"serve with a memory budget below two steps", nil, []string{"serve", "--data", dir, "--memory-budget", "100MiB"}, exitUsage},
 		{"worker with a missing scratch directory", nil, []string{"worker", "--data", dir, "--scratch-dir", dir + "/no-such-dir"}, exitFail},
 		{"worker with a public metrics address", nil, []string{"worker", "--data", dir, "--metrics-addr", "0.0.0.0:0"}, exitFail},
 		{"worker on a missing keys directory", nil, []string{"worker", "--data", dir, "--keys", dir + "-typo"}, exitFail},

@@ -39,8 +39,8 @@ type opsFlags struct {
 }
 
 func addOpsFlags(fs *flag.FlagSet) opsFlags {
-	budget := clipkg.ByteSize(session.DefaultMemoryBudget)
-	fs.Var(&budget, "memory-budget", "memory one session's relay, duplicate check and join may hold (e.g. 512MiB, 2GiB); larger sets work through --scratch-dir")
+	budget := clipkg.ByteSize(operator.DefaultMemoryBudget)
+	fs.Var(&budget, "memory-budget", "memory the sessions' duplicate checks, relays and joins may hold (e.g. 512MiB, 2GiB), also the runtime's soft limit unless GOMEMLIMIT is set; larger sets work through --scratch-dir")
 	return opsFlags{
 		memoryBudget:  &budget,
 		scratchDir:    fs.String("scratch-dir", "", "local `directory` for the relay's and the join's temporary files, about 70 bytes per identifier of both sets together (default: the system's temporary directory)"),
@@ -64,8 +64,8 @@ func (o opsFlags) apply(cfg *operator.Config, stderr io.Writer) error {
 	if *o.blobGrace < minBlobGrace {
 		return fmt.Errorf("--blob-grace must be at least %v: it must outlast the longest upload and relay, which are unrecorded until they commit", minBlobGrace)
 	}
-	if *o.memoryBudget < session.MinMemoryBudget {
-		return fmt.Errorf("--memory-budget must be at least %s: one bucket of the relay takes about 40 MiB", humanize.IBytes(session.MinMemoryBudget))
+	if *o.memoryBudget < operator.MinMemoryBudget {
+		return fmt.Errorf("--memory-budget must be at least %s: two steps of a session run at once, and one bucket of a relay takes about 40 MiB", humanize.IBytes(operator.MinMemoryBudget))
 	}
 	if *o.jobWorkers < 0 {
 		return errors.New("--job-workers must not be negative")
@@ -79,6 +79,7 @@ func (o opsFlags) apply(cfg *operator.Config, stderr io.Writer) error {
 	cfg.JobLease, cfg.JobWorkers, cfg.BlobGrace = *o.jobLease, *o.jobWorkers, *o.blobGrace
 	cfg.NoJobs = *o.jobWorkers == 0
 	cfg.MemoryBudget, cfg.ScratchDir = int64(*o.memoryBudget), *o.scratchDir
+	operator.LimitMemory(cfg.MemoryBudget)
 	cfg.Logger = log
 	return nil
 }

@@ -113,6 +113,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer cancel()
+	operator.LimitMemory(*budget) // as blindjoind does
 	room, err := operator.Start(ctx, operator.Config{DataDir: *data, Store: *store, Blobs: *blobs, Addr: "127.0.0.1:0", Logger: log, MemoryBudget: *budget})
 	if err != nil {
 		return fail(err)

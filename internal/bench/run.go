@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/operator"
-	"github.com/blindjoin/blindjoin/cleanroom/session"
 	"github.com/blindjoin/blindjoin/partner/client"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
@@ -41,8 +40,8 @@ type Options struct {
 	// must name an empty schema: the bench registers its parties there.
 	Store, Blobs string
 	// MemoryBudget is the clean room's --memory-budget in bytes (0: its
-	// default, session.DefaultMemoryBudget); the report sets the server's
-	// peak RSS beside it.
+	// default, operator.DefaultMemoryBudget); the report sets the
+	// server's peak RSS beside it.
 	MemoryBudget int64
 }
 
@@ -53,15 +52,15 @@ const (
 )
 
 // memoryBudget is the server's budget in bytes.
-func (o Options) memoryBudget() int64 { return cmp.Or(o.MemoryBudget, session.DefaultMemoryBudget) }
+func (o Options) memoryBudget() int64 { return cmp.Or(o.MemoryBudget, operator.DefaultMemoryBudget) }
 
 // Check reports options no run can take.
 func (o Options) Check() error {
 	if o.Rows < MinRows || o.Rows > MaxRows || !(o.Overlap >= 0 && o.Overlap <= 1) || o.Cores < 0 || o.FloorElements < 0 {
 		return fmt.Errorf("--rows must be %d..%d, --overlap 0..1, --cores and --floor-elements not negative", MinRows, MaxRows)
 	}
-	if o.MemoryBudget != 0 && o.MemoryBudget < session.MinMemoryBudget {
-		return fmt.Errorf("--memory-budget must be at least %d MiB", session.MinMemoryBudget>>20)
+	if o.MemoryBudget != 0 && o.MemoryBudget < operator.MinMemoryBudget {
+		return fmt.Errorf("--memory-budget must be at least %d MiB", operator.MinMemoryBudget>>20)
 	}
 	if len(o.Keys) > 0 {
 		p := policy.Default()
