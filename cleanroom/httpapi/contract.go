@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 
 	"github.com/blindjoin/blindjoin/cleanroom/session"
@@ -28,9 +29,10 @@ type Sessions interface {
 	// counterpart set; the part completing the second set queues the join,
 	// and its receipt says exchanging until the join job has run.
 	PutReblinded(ctx context.Context, p session.Principal, id string, body io.Reader) (api.PartReceipt, error)
-	// Results reads the caller's stored results; while the join job is
+	// Results reads the caller's stored results (api.Results as JSON,
+	// served as they are); while the join job is
 	// queued or running it answers session.ErrNotReady (503).
-	Results(ctx context.Context, p session.Principal, id string) (api.Results, error)
+	Results(ctx context.Context, p session.Principal, id string) (json.RawMessage, error)
 	Transcript(ctx context.Context, p session.Principal, id string) (transcript.Transcript, error)
 	Delete(ctx context.Context, p session.Principal, id string) (api.Session, error)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -377,15 +378,17 @@ func (h *harness) runSession(id string, a, b *partyData, perPart int) (api.Resul
 
 func (h *harness) results(id string) (api.Results, api.Results) {
 	h.t.Helper()
-	ra, err := h.svc.Results(context.Background(), adv, id)
-	if err != nil {
-		h.t.Fatalf("advertiser Results: %v", err)
+	var views [2]api.Results
+	for i, p := range []Principal{adv, partner} {
+		raw, err := h.svc.Results(context.Background(), p, id)
+		if err != nil {
+			h.t.Fatalf("%s Results: %v", p.Role, err)
+		}
+		if err := json.Unmarshal(raw, &views[i]); err != nil {
+			h.t.Fatalf("%s Results: %v", p.Role, err)
+		}
 	}
-	rb, err := h.svc.Results(context.Background(), partner, id)
-	if err != nil {
-		h.t.Fatalf("partner Results: %v", err)
-	}
-	return ra, rb
+	return views[0], views[1]
 }
 
 // truth is the expected outcome, computed from the plaintext rows.

@@ -195,15 +195,15 @@ func activationOf(in releaseInput) *api.Activation {
 	return out
 }
 
-// Results returns what the policy releases to the calling party. Results
-// are readable once computed and stay readable after the session is purged:
-// they hold only released aggregates (and, for the media partner, indexes
-// of its own rows), while purging deletes the blinded data they came from.
-// A session whose join job has not run yet answers ErrNotReady. The view
-// is decoded after the read transaction ends: at a million activation
-// records that takes longer than the read itself.
-func (s *Service) Results(ctx context.Context, p Principal, id string) (api.Results, error) {
-	var out api.Results
+// Results returns what the policy releases to the calling party, as the
+// JSON of api.Results the join stored. Results are readable once computed
+// and stay readable after the session is purged: they hold only released
+// aggregates (and, for the media partner, indexes of its own rows), while
+// purging deletes the blinded data they came from. A session whose join
+// job has not run yet answers ErrNotReady. The bytes are served as stored:
+// at millions of activation records, decoding them only for the HTTP
+// layer to encode them again cost hundreds of megabytes and seconds.
+func (s *Service) Results(ctx context.Context, p Principal, id string) (json.RawMessage, error) {
 	var stored []byte
 	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
 		sess, role, err := party(ctx, tx, p, id)
@@ -228,12 +228,9 @@ func (s *Service) Results(ctx context.Context, p Principal, id string) (api.Resu
 		return &StateError{State: sess.State, Want: "results exist once the session is computed"}
 	})
 	if err != nil {
-		return out, err
+		return nil, err
 	}
-	if err := json.Unmarshal(stored, &out); err != nil {
-		return out, fmt.Errorf("session: stored results: %w", err)
-	}
-	return out, nil
+	return stored, nil
 }
 
 // commitResults binds one party's results into the transcript without
