@@ -157,7 +157,7 @@ func newKeyedStage(info *sessionInfo) *keyedStage {
 // column is normalized on its own (rule 1); an invalid cell drops that key
 // only and is reported in rejects.csv as such. A row without any valid key
 // is a reject.
-func (st *keyedStage) add(c *classifier, row csvin.Row, number uint32, bits uint64, rejects *csv.Writer) *reject {
+func (st *keyedStage) add(c *classifier, row csvin.Row, number uint32, bits uint64, log *rowLog) *reject {
 	kr := keyedRow{number: number, bits: bits}
 	var reasons []string
 	for j, kc := range st.info.keyCols {
@@ -188,7 +188,7 @@ func (st *keyedStage) add(c *classifier, row csvin.Row, number uint32, bits uint
 		return &reject{key: reasonNoValidKey, detail: strings.Join(reasons, "; ")}
 	}
 	for _, reason := range reasons {
-		rejects.Write([]string{strconv.FormatUint(uint64(number), 10), reason + " (this key dropped, the row kept)"})
+		log.note(number, reason+" (this key dropped, the row kept)")
 	}
 	st.rows = append(st.rows, kr)
 	return nil

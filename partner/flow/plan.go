@@ -71,6 +71,7 @@ func (r *runner) plan(ctx context.Context, workers int) error {
 	if err != nil {
 		return err
 	}
+	defer a.close()
 	if resultsReady(s.State) {
 		return ErrPlanTooLate
 	}

@@ -243,13 +243,18 @@ func writeBucket(w io.Writer, h bucketHeader, a *audience, rows []uint32) error 
 	binary.Write(bw, binary.BigEndian, h)
 	var buf [8]byte
 	for _, row := range rows {
-		binary.BigEndian.PutUint64(buf[:], a.bits.at(int(row)))
 		if a.keys == nil {
+			var d [32]byte
+			bits, err := a.record(row, &d)
+			if err != nil {
+				return err
+			}
+			binary.BigEndian.PutUint64(buf[:], bits)
 			bw.Write(buf[:])
-			d := a.digests.at(int(row))
 			bw.Write(d[:])
 			continue
 		}
+		binary.BigEndian.PutUint64(buf[:], a.bits.at(int(row)))
 		present := a.keys[row]
 		bw.WriteByte(present)
 		bw.Write(buf[:])
@@ -264,11 +269,18 @@ func writeBucket(w io.Writer, h bucketHeader, a *audience, rows []uint32) error 
 // decodeBucket reads a bucket file: its head, then exactly h.Records
 // records of the layout its Keys says, and nothing more. A record names
 // only keys the session has, and at least one. The audience it returns
-// holds the records in upload order (row i is position h.First+i).
-func decodeBucket(r io.Reader) (bucketHeader, *audience, error) {
+// holds the records in upload order (row i is position h.First+i); a
+// one-key bucket's records are copied into a records file of sc as they
+// are checked. On error, the caller removes sc.
+func decodeBucket(r io.Reader, sc *scratch) (bucketHeader, *audience, error) {
 	var h bucketHeader
+	a := &audience{scratch: sc}
+	fail := func(err error) (bucketHeader, *audience, error) {
+		a.close()
+		return h, nil, err
+	}
 	bad := func(what string) (bucketHeader, *audience, error) {
-		return h, nil, fmt.Errorf("%w: bucket file: %s", ErrPlanFile, what)
+		return fail(fmt.Errorf("%w: bucket file: %s", ErrPlanFile, what))
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	var magic [len(bucketMagic)]byte
@@ -286,9 +298,13 @@ func decodeBucket(r io.Reader) (bucketHeader, *audience, error) {
 	case h.PartRecords < 1 || h.Records > maxRows:
 		return bad("bad record counts")
 	}
-	a := &audience{}
 	if h.Keys > 1 {
 		a.keys, a.identStart = []uint8{}, []uint32{}
+	} else {
+		var err error
+		if a.recs, err = newRecords(sc); err != nil {
+			return fail(err)
+		}
 	}
 	var buf [8]byte
 	var d [32]byte
@@ -308,17 +324,28 @@ func decodeBucket(r io.Reader) (bucketHeader, *audience, error) {
 		if _, err := io.ReadFull(br, buf[:]); err != nil {
 			return bad("truncated")
 		}
-		a.bits.append(binary.BigEndian.Uint64(buf[:]))
 		for range bits.OnesCount8(present) {
 			if _, err := io.ReadFull(br, d[:]); err != nil {
 				return bad("truncated")
 			}
-			a.digests.append(d)
+			if a.recs == nil {
+				a.digests.append(d)
+			}
+		}
+		if a.recs != nil {
+			a.recs.append(&d, binary.BigEndian.Uint64(buf[:]))
+		} else {
+			a.bits.append(binary.BigEndian.Uint64(buf[:]))
 		}
 		a.rows = append(a.rows, uint32(i))
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		return bad("data after the last record")
+	}
+	if a.recs != nil {
+		if err := a.recs.finish(); err != nil {
+			return fail(err)
+		}
 	}
 	return h, a, nil
 }
@@ -335,12 +362,35 @@ func readBucket(dir string, m *planManifest, i int) (*audience, error) {
 		return nil, fmt.Errorf("%w: %w", ErrPlanFile, err)
 	}
 	defer f.Close()
+	sc, err := newScratch(dir)
+	if err != nil {
+		return nil, err
+	}
+	a, err := checkBucket(f, sc, m, i)
+	if err != nil {
+		sc.remove()
+		return nil, err
+	}
+	return a, nil
+}
+
+// checkBucket decodes worker i's bucket file f into an audience whose
+// scratch is sc, and checks it against the manifest: its SHA-256, then its
+// head.
+func checkBucket(f io.Reader, sc *scratch, m *planManifest, i int) (*audience, error) {
+	entry := m.Buckets[i]
 	sum := sha256.New()
-	h, a, err := decodeBucket(io.TeeReader(f, sum))
+	h, a, err := decodeBucket(io.TeeReader(f, sum), sc)
+	refuse := func(err error) (*audience, error) {
+		if a != nil {
+			a.close()
+		}
+		return nil, err
+	}
 	if hex.EncodeToString(sum.Sum(nil)) != entry.SHA256 {
 		// Checked first: a changed file is reported as such, whatever
 		// its decoding said.
-		return nil, fmt.Errorf("%w: %s is not the file the plan wrote (its SHA-256 differs from the manifest's): copy it again from the plan's directory", ErrPlanFile, entry.File)
+		return refuse(fmt.Errorf("%w: %s is not the file the plan wrote (its SHA-256 differs from the manifest's): copy it again from the plan's directory", ErrPlanFile, entry.File))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, entry.File)
@@ -349,7 +399,7 @@ func readBucket(dir string, m *planManifest, i int) (*audience, error) {
 		Parts: uint32(entry.Parts), PartRecords: uint32(m.PartRecords), First: uint64(entry.First), Records: uint64(entry.Records)}
 	hex.Decode(want.Session[:], []byte(m.SessionID))
 	if h != want {
-		return nil, fmt.Errorf("%w: %s does not fit the manifest", ErrPlanFile, entry.File)
+		return refuse(fmt.Errorf("%w: %s does not fit the manifest", ErrPlanFile, entry.File))
 	}
 	return a, nil
 }

@@ -15,18 +15,39 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
+// testScratch is a scratch directory removed with the test's.
+func testScratch(t testing.TB) *scratch {
+	sc, err := newScratch(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sc.remove)
+	return sc
+}
+
 // testBucket is a bucket file of n records (keys: 1, or multi-key with
 // every second row carrying both of 2 keys) and its head.
 func testBucket(t testing.TB, n int, keys uint8) (bucketHeader, []byte) {
 	a := &audience{}
 	if keys > 1 {
 		a.keys, a.identStart = []uint8{}, []uint32{}
+	} else {
+		a.scratch = testScratch(t)
+		var err error
+		if a.recs, err = newRecords(a.scratch); err != nil {
+			t.Fatal(err)
+		}
 	}
 	rows := make([]uint32, n)
 	for i := range n {
 		rows[i] = uint32(n - 1 - i)
 	}
 	for i := range n {
+		if keys == 1 {
+			d := sha256.Sum256([]byte{byte(i), 0})
+			a.recs.append(&d, uint64(i))
+			continue
+		}
 		a.bits.append(uint64(i))
 		present := uint8(1)
 		if keys > 1 {
@@ -36,6 +57,11 @@ func testBucket(t testing.TB, n int, keys uint8) (bucketHeader, []byte) {
 		}
 		for k := range int(present&1) + int(present>>1&1) {
 			a.digests.append(sha256.Sum256([]byte{byte(i), byte(k)}))
+		}
+	}
+	if keys == 1 {
+		if err := a.recs.finish(); err != nil {
+			t.Fatal(err)
 		}
 	}
 	h := bucketHeader{Worker: 1, Workers: 3, Keys: keys, FirstPart: 2, Parts: 1, PartRecords: 100, First: 200, Records: uint64(n)}
@@ -49,13 +75,22 @@ func testBucket(t testing.TB, n int, keys uint8) (bucketHeader, []byte) {
 func TestBucketRoundTrip(t *testing.T) {
 	for _, keys := range []uint8{1, 2} {
 		h, data := testBucket(t, 50, keys)
-		got, a, err := decodeBucket(bytes.NewReader(data))
+		got, a, err := decodeBucket(bytes.NewReader(data), testScratch(t))
 		if err != nil || got != h || a.len() != 50 {
 			t.Fatalf("keys %d: %v, head %+v, %d rows", keys, err, got, a.len())
 		}
 		// Rows come back in upload order: the writer's rows[0] was 49.
-		if a.bits.at(0) != 49 || a.rows[0] != 0 || (keys > 1 && (a.keys[0] != 3 || a.identifiers(a.rows) != 75)) {
-			t.Errorf("keys %d: first record bits %d, row %d", keys, a.bits.at(0), a.rows[0])
+		var bits uint64
+		if keys == 1 {
+			var d [32]byte
+			if bits, err = a.record(0, &d); err != nil || d != sha256.Sum256([]byte{49, 0}) {
+				t.Fatalf("record 0: %v, digest %x", err, d)
+			}
+		} else {
+			bits = a.bits.at(0)
+		}
+		if bits != 49 || a.rows[0] != 0 || (keys > 1 && (a.keys[0] != 3 || a.identifiers(a.rows) != 75)) {
+			t.Errorf("keys %d: first record bits %d, row %d", keys, bits, a.rows[0])
 		}
 	}
 }
@@ -97,7 +132,7 @@ func TestDecodeBucketHostile(t *testing.T) {
 		"one-key read as two":       with(one, head+24, 2),
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, a, err := decodeBucket(bytes.NewReader(data)); !errors.Is(err, ErrPlanFile) || a != nil {
+			if _, a, err := decodeBucket(bytes.NewReader(data), testScratch(t)); !errors.Is(err, ErrPlanFile) || a != nil {
 				t.Errorf("err %v, audience %v", err, a != nil)
 			}
 		})
@@ -229,7 +264,7 @@ func FuzzDecodeBucket(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		h, a, err := decodeBucket(bytes.NewReader(data))
+		h, a, err := decodeBucket(bytes.NewReader(data), testScratch(t))
 		if err != nil {
 			if !errors.Is(err, ErrPlanFile) || a != nil {
 				t.Fatalf("err %v without ErrPlanFile, or with an audience", err)

@@ -68,6 +68,7 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	defer a.close()
 	st, err := r.checkResume(ctx, s, a, key)
 	if err != nil {
 		return err
@@ -140,22 +141,31 @@ func (r *runner) prepare(ctx context.Context) (api.Session, *audience, *blind.Ke
 	if err != nil {
 		return s, nil, nil, nil, err
 	}
+	key, perm, err := r.acceptInput(s, a)
+	if err != nil {
+		a.close()
+		return s, nil, nil, nil, err
+	}
+	return s, a, key, perm, nil
+}
+
+// acceptInput summarizes the input read into a, refuses one that cannot
+// go, and returns the session key and upload order (keyAndOrder).
+func (r *runner) acceptInput(s api.Session, a *audience) (*blind.Key, []uint32, error) {
 	r.summarizeInput(a)
 	if r.opts.Warnings != nil {
 		r.opts.Warnings(r.warnings(a))
 	}
 	if r.columns().Segments != "" && a.stats.withSegment == 0 {
-		return s, nil, nil, nil, fmt.Errorf("%w: the session's segments are %s, and no row that may count carries one in column %q. Fix --segments-column (or --segment-names), or pass --no-segments to match without segments", ErrNoSegments, strings.Join(r.info.segments, ", "), r.opts.Columns.Segments)
+		return nil, nil, fmt.Errorf("%w: the session's segments are %s, and no row that may count carries one in column %q. Fix --segments-column (or --segment-names), or pass --no-segments to match without segments", ErrNoSegments, strings.Join(r.info.segments, ", "), r.opts.Columns.Segments)
 	}
 	if int64(a.len()) < r.info.pol.MinRows {
-		return s, nil, nil, nil, fmt.Errorf("%w: %d of %d rows may count, the policy needs %d", ErrTooFewRows, a.len(), a.read, r.info.pol.MinRows)
+		return nil, nil, fmt.Errorf("%w: %d of %d rows may count, the policy needs %d", ErrTooFewRows, a.len(), a.read, r.info.pol.MinRows)
 	}
-
 	if err := r.checkActivationColumns(); err != nil {
-		return s, nil, nil, nil, err
+		return nil, nil, err
 	}
-	key, perm, err := r.keyAndOrder(s, a)
-	return s, a, key, perm, err
+	return r.keyAndOrder(s, a)
 }
 
 // waitForJoin waits for the media partner to join a created session.

@@ -213,6 +213,7 @@ func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, err
 	}
 	size := min(b.r.opts.BatchSize, max(len(b.rows), 1))
 	digests := make([][32]byte, size)
+	attrs := make([]uint64, size)
 	elems := make([]blind.Element, size)
 	rec := make([]byte, b.h.RecordSize())
 	nattrs := len(b.h.Attrs)
@@ -223,14 +224,16 @@ func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, err
 		k := min(size, len(b.rows)-done)
 		rows := b.rows[done : done+k]
 		for j, row := range rows {
-			digests[j] = b.a.digests.at(int(row))
+			if attrs[j], err = b.a.record(row, &digests[j]); err != nil {
+				return nil, err
+			}
 		}
 		if err := b.key.BlindBatch(elems[:k], digests[:k]); err != nil {
 			return nil, fmt.Errorf("flow: blinding: %w", err)
 		}
-		for j, row := range rows {
+		for j := range rows {
 			copy(rec, elems[j][:])
-			wire.PackAttrs(rec[wire.ElementSize:], b.a.bits.at(int(row)), nattrs)
+			wire.PackAttrs(rec[wire.ElementSize:], attrs[j], nattrs)
 			if err := pw.WriteRecord(rec); err != nil {
 				return nil, err
 			}

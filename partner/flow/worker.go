@@ -47,6 +47,7 @@ func (r *runner) work(ctx context.Context, i, w int) error {
 	if err != nil {
 		return err
 	}
+	defer a.close()
 	key, err := keystore.Load(r.opts.KeyDir, r.opts.SessionID)
 	if errors.Is(err, keystore.ErrNoKey) {
 		return fmt.Errorf("%w: copy the file %s.key from the key store of the machine that ran --plan into %s (mode 0600, in a directory only this user can access)", ErrWorkerKey, r.opts.SessionID, r.opts.KeyDir)

@@ -1,0 +1,126 @@
+package flow
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+)
+
+// dupBuckets is the number of files the duplicate search scatters the
+// identifiers into: one bucket is sorted in memory at a time, so its
+// memory is 20 bytes per identifier over dupBuckets (0.8 MB per ten
+// million rows), and the files' write buffers cost 1 MB.
+const dupBuckets = 256
+
+// dupEntry is one row's identifier in a bucket: the first 16 bytes of its
+// digest (the precision of the clean room's join digests, at which two
+// identifiers are one person) and its row number.
+type dupEntry struct {
+	key [16]byte
+	row uint32
+}
+
+const dupEntrySize = 16 + 4
+
+// duplicate is a row whose identifier an earlier row holds: first.
+type duplicate struct{ row, first uint32 }
+
+// dupFinder finds the rows whose identifier an earlier row holds without
+// a map of every identifier seen: while the input is read, each
+// identifier goes to a bucket file chosen by its digest's first byte;
+// then each bucket is sorted by identifier and row, and every row after
+// the first of a run of equal identifiers is a duplicate of the first.
+// Only the duplicates stay in memory (8 bytes each), and a row is a
+// duplicate or kept, never both, so the rows kept and the duplicates
+// together cost at most 8 bytes per row read.
+type dupFinder struct {
+	s     *scratch
+	files [dupBuckets]*os.File
+	w     [dupBuckets]*bufio.Writer
+	n     [dupBuckets]int
+}
+
+func newDupFinder(s *scratch) (*dupFinder, error) {
+	f := &dupFinder{s: s}
+	for i := range f.files {
+		file, err := s.create("identifiers-" + strconv.Itoa(i))
+		if err != nil {
+			f.close()
+			return nil, err
+		}
+		f.files[i], f.w[i] = file, bufio.NewWriterSize(file, 4096)
+	}
+	return f, nil
+}
+
+// add notes that row holds the identifier of digest d. Rows come in
+// increasing order.
+func (f *dupFinder) add(d *[32]byte, row uint32) {
+	var buf [dupEntrySize]byte
+	copy(buf[:16], d[:16])
+	binary.BigEndian.PutUint32(buf[16:], row)
+	b := d[0]
+	f.w[b].Write(buf[:])
+	f.n[b]++
+}
+
+// find returns the duplicates in row order, each with the first row of
+// its identifier. Each bucket's file is removed once sorted.
+func (f *dupFinder) find() ([]duplicate, error) {
+	defer f.close()
+	var dups []duplicate
+	var entries []dupEntry
+	var buf [dupEntrySize]byte
+	for i, file := range f.files {
+		if err := f.w[i].Flush(); err != nil {
+			return nil, fmt.Errorf("flow: scratch file: %w", err)
+		}
+		if _, err := file.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("flow: scratch file: %w", err)
+		}
+		br := bufio.NewReaderSize(file, 64<<10)
+		entries = slices.Grow(entries[:0], f.n[i])
+		for range f.n[i] {
+			if _, err := io.ReadFull(br, buf[:]); err != nil {
+				return nil, fmt.Errorf("flow: reading back a scratch file: %w", err)
+			}
+			entries = append(entries, dupEntry{key: [16]byte(buf[:16]), row: binary.BigEndian.Uint32(buf[16:])})
+		}
+		file.Close()
+		os.Remove(file.Name())
+		f.files[i] = nil
+		slices.SortFunc(entries, func(a, b dupEntry) int {
+			if c := bytes.Compare(a.key[:], b.key[:]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.row, b.row)
+		})
+		for j := 1; j < len(entries); j++ {
+			if first := entries[j-1]; entries[j].key == first.key {
+				// The first of the run is carried along: entries[j-1] is
+				// made the run's first for the next entry.
+				dups = append(dups, duplicate{row: entries[j].row, first: first.row})
+				entries[j].row = first.row
+			}
+		}
+	}
+	slices.SortFunc(dups, func(a, b duplicate) int { return cmp.Compare(a.row, b.row) })
+	return dups, nil
+}
+
+// close closes and removes the bucket files that find has not.
+func (f *dupFinder) close() {
+	for i, file := range f.files {
+		if file != nil {
+			file.Close()
+			os.Remove(file.Name())
+			f.files[i] = nil
+		}
+	}
+}
