@@ -14,31 +14,36 @@ import (
 
 // dupBuckets is the number of files the duplicate search scatters the
 // identifiers into: one bucket is sorted in memory at a time, so its
-// memory is 20 bytes per identifier over dupBuckets (0.8 MB per ten
-// million rows), and the files' write buffers cost 1 MB.
+// memory is 24 bytes per identifier over dupBuckets (1 MB per ten
+// million identifiers), and the files' write buffers cost 1 MB.
 const dupBuckets = 256
 
-// dupEntry is one row's identifier in a bucket: the first 16 bytes of its
+// dupEntry is one row's identifier in a bucket: the match key it is a
+// value of (its index in the session's keys), the first 16 bytes of its
 // digest (the precision of the clean room's join digests, at which two
-// identifiers are one person) and its row number.
+// identifiers are one person) and the row (its number, or its place: any
+// number that grows with the rows).
 type dupEntry struct {
-	key [16]byte
-	row uint32
+	key   uint8
+	value [16]byte
+	row   uint32
 }
 
-const dupEntrySize = 16 + 4
+const dupEntrySize = 1 + 16 + 4
 
-// duplicate is a row whose identifier an earlier row holds: first.
-type duplicate struct{ row, first uint32 }
+// duplicate is a row whose value of a key an earlier row, first, holds.
+type duplicate struct {
+	key        uint8
+	row, first uint32
+}
 
 // dupFinder finds the rows whose identifier an earlier row holds without
 // a map of every identifier seen: while the input is read, each
 // identifier goes to a bucket file chosen by its digest's first byte;
 // then each bucket is sorted by identifier and row, and every row after
 // the first of a run of equal identifiers is a duplicate of the first.
-// Only the duplicates stay in memory (8 bytes each), and a row is a
-// duplicate or kept, never both, so the rows kept and the duplicates
-// together cost at most 8 bytes per row read.
+// Only the duplicates stay in memory (12 bytes each). In a one-key
+// session a row is a duplicate or kept, never both.
 type dupFinder struct {
 	s     *scratch
 	files [dupBuckets]*os.File
@@ -59,19 +64,20 @@ func newDupFinder(s *scratch) (*dupFinder, error) {
 	return f, nil
 }
 
-// add notes that row holds the identifier of digest d. Rows come in
-// increasing order.
-func (f *dupFinder) add(d *[32]byte, row uint32) {
+// add notes that row holds value d of key k. Rows come in increasing
+// order.
+func (f *dupFinder) add(k uint8, d *[32]byte, row uint32) {
 	var buf [dupEntrySize]byte
-	copy(buf[:16], d[:16])
-	binary.BigEndian.PutUint32(buf[16:], row)
+	buf[0] = k
+	copy(buf[1:17], d[:16])
+	binary.BigEndian.PutUint32(buf[17:], row)
 	b := d[0]
 	f.w[b].Write(buf[:])
 	f.n[b]++
 }
 
-// find returns the duplicates in row order, each with the first row of
-// its identifier. Each bucket's file is removed once sorted.
+// find returns the duplicates by key and in row order, each with the
+// first row of its value. Each bucket's file is removed once sorted.
 func (f *dupFinder) find() ([]duplicate, error) {
 	defer f.close()
 	var dups []duplicate
@@ -90,27 +96,35 @@ func (f *dupFinder) find() ([]duplicate, error) {
 			if _, err := io.ReadFull(br, buf[:]); err != nil {
 				return nil, fmt.Errorf("flow: reading back a scratch file: %w", err)
 			}
-			entries = append(entries, dupEntry{key: [16]byte(buf[:16]), row: binary.BigEndian.Uint32(buf[16:])})
+			entries = append(entries, dupEntry{key: buf[0], value: [16]byte(buf[1:17]), row: binary.BigEndian.Uint32(buf[17:])})
 		}
 		file.Close()
 		os.Remove(file.Name())
 		f.files[i] = nil
 		slices.SortFunc(entries, func(a, b dupEntry) int {
-			if c := bytes.Compare(a.key[:], b.key[:]); c != 0 {
+			if c := cmp.Compare(a.key, b.key); c != 0 {
+				return c
+			}
+			if c := bytes.Compare(a.value[:], b.value[:]); c != 0 {
 				return c
 			}
 			return cmp.Compare(a.row, b.row)
 		})
 		for j := 1; j < len(entries); j++ {
-			if first := entries[j-1]; entries[j].key == first.key {
+			if first := entries[j-1]; entries[j].key == first.key && entries[j].value == first.value {
 				// The first of the run is carried along: entries[j-1] is
 				// made the run's first for the next entry.
-				dups = append(dups, duplicate{row: entries[j].row, first: first.row})
+				dups = append(dups, duplicate{key: first.key, row: entries[j].row, first: first.row})
 				entries[j].row = first.row
 			}
 		}
 	}
-	slices.SortFunc(dups, func(a, b duplicate) int { return cmp.Compare(a.row, b.row) })
+	slices.SortFunc(dups, func(a, b duplicate) int {
+		if c := cmp.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.row, b.row)
+	})
 	return dups, nil
 }
 

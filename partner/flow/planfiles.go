@@ -242,25 +242,20 @@ func writeBucket(w io.Writer, h bucketHeader, a *audience, rows []uint32) error 
 	bw.WriteString(bucketMagic)
 	binary.Write(bw, binary.BigEndian, h)
 	var buf [8]byte
+	var digests [policy.MaxMatchKeys][32]byte
 	for _, row := range rows {
-		if a.keys == nil {
-			var d [32]byte
-			bits, err := a.record(row, &d)
-			if err != nil {
-				return err
-			}
-			binary.BigEndian.PutUint64(buf[:], bits)
-			bw.Write(buf[:])
-			bw.Write(d[:])
-			continue
+		ds := digests[:a.idents(row)]
+		bits, err := a.record(row, ds)
+		if err != nil {
+			return err
 		}
-		binary.BigEndian.PutUint64(buf[:], a.bits.at(int(row)))
-		present := a.keys[row]
-		bw.WriteByte(present)
+		if a.keys != nil {
+			bw.WriteByte(a.keys[row])
+		}
+		binary.BigEndian.PutUint64(buf[:], bits)
 		bw.Write(buf[:])
-		for i := range bits.OnesCount8(present) {
-			d := a.digests.at(int(a.identStart[row]) + i)
-			bw.Write(d[:])
+		for i := range ds {
+			bw.Write(ds[i][:])
 		}
 	}
 	return bw.Flush()
@@ -269,9 +264,9 @@ func writeBucket(w io.Writer, h bucketHeader, a *audience, rows []uint32) error 
 // decodeBucket reads a bucket file: its head, then exactly h.Records
 // records of the layout its Keys says, and nothing more. A record names
 // only keys the session has, and at least one. The audience it returns
-// holds the records in upload order (row i is position h.First+i); a
-// one-key bucket's records are copied into a records file of sc as they
-// are checked. On error, the caller removes sc.
+// holds the records in upload order (row i is position h.First+i),
+// copied into a records file of sc as they are checked. On error, the
+// caller removes sc.
 func decodeBucket(r io.Reader, sc *scratch) (bucketHeader, *audience, error) {
 	var h bucketHeader
 	a := &audience{scratch: sc}
@@ -300,18 +295,17 @@ func decodeBucket(r io.Reader, sc *scratch) (bucketHeader, *audience, error) {
 	}
 	if h.Keys > 1 {
 		a.keys, a.identStart = []uint8{}, []uint32{}
-	} else {
-		var err error
-		if a.recs, err = newRecords(sc); err != nil {
-			return fail(err)
-		}
+	}
+	var err error
+	if a.recs, err = newRecords(sc); err != nil {
+		return fail(err)
 	}
 	var buf [8]byte
-	var d [32]byte
+	var digests [policy.MaxMatchKeys][32]byte
+	idents := uint32(0)
 	for i := uint64(0); i < h.Records; i++ {
 		present := uint8(1)
 		if h.Keys > 1 {
-			var err error
 			if present, err = br.ReadByte(); err != nil {
 				return bad("truncated")
 			}
@@ -319,33 +313,26 @@ func decodeBucket(r io.Reader, sc *scratch) (bucketHeader, *audience, error) {
 				return bad("a record names no key, or a key the session lacks")
 			}
 			a.keys = append(a.keys, present)
-			a.identStart = append(a.identStart, uint32(a.digests.n))
+			a.identStart = append(a.identStart, idents)
 		}
 		if _, err := io.ReadFull(br, buf[:]); err != nil {
 			return bad("truncated")
 		}
-		for range bits.OnesCount8(present) {
-			if _, err := io.ReadFull(br, d[:]); err != nil {
+		ds := digests[:bits.OnesCount8(present)]
+		for j := range ds {
+			if _, err := io.ReadFull(br, ds[j][:]); err != nil {
 				return bad("truncated")
 			}
-			if a.recs == nil {
-				a.digests.append(d)
-			}
 		}
-		if a.recs != nil {
-			a.recs.append(&d, binary.BigEndian.Uint64(buf[:]))
-		} else {
-			a.bits.append(binary.BigEndian.Uint64(buf[:]))
-		}
+		idents += uint32(len(ds))
+		a.recs.append(binary.BigEndian.Uint64(buf[:]), ds...)
 		a.rows = append(a.rows, uint32(i))
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		return bad("data after the last record")
 	}
-	if a.recs != nil {
-		if err := a.recs.finish(); err != nil {
-			return fail(err)
-		}
+	if err := a.recs.finish(); err != nil {
+		return fail(err)
 	}
 	return h, a, nil
 }
@@ -428,7 +415,7 @@ func decodeRowMap(r io.Reader, n int) ([]uint32, error) {
 	}
 	// Grown as read, not allocated from the count: a damaged file
 	// claiming 4 billion rows ends at its last byte, not in memory.
-	out := make([]uint32, 0, min(n, blockLen))
+	out := make([]uint32, 0, min(n, 1<<16))
 	var buf [4]byte
 	for range n {
 		if _, err := io.ReadFull(br, buf[:]); err != nil {

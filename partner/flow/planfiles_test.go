@@ -28,41 +28,35 @@ func testScratch(t testing.TB) *scratch {
 // testBucket is a bucket file of n records (keys: 1, or multi-key with
 // every second row carrying both of 2 keys) and its head.
 func testBucket(t testing.TB, n int, keys uint8) (bucketHeader, []byte) {
-	a := &audience{}
+	a := &audience{scratch: testScratch(t)}
+	var err error
+	if a.recs, err = newRecords(a.scratch); err != nil {
+		t.Fatal(err)
+	}
 	if keys > 1 {
 		a.keys, a.identStart = []uint8{}, []uint32{}
-	} else {
-		a.scratch = testScratch(t)
-		var err error
-		if a.recs, err = newRecords(a.scratch); err != nil {
-			t.Fatal(err)
-		}
 	}
 	rows := make([]uint32, n)
 	for i := range n {
 		rows[i] = uint32(n - 1 - i)
 	}
+	idents := uint32(0)
 	for i := range n {
-		if keys == 1 {
-			d := sha256.Sum256([]byte{byte(i), 0})
-			a.recs.append(&d, uint64(i))
-			continue
-		}
-		a.bits.append(uint64(i))
 		present := uint8(1)
 		if keys > 1 {
 			present = uint8(1 + i%2*2)
 			a.keys = append(a.keys, present)
-			a.identStart = append(a.identStart, uint32(a.digests.n))
+			a.identStart = append(a.identStart, idents)
 		}
+		var ds [][32]byte
 		for k := range int(present&1) + int(present>>1&1) {
-			a.digests.append(sha256.Sum256([]byte{byte(i), byte(k)}))
+			ds = append(ds, sha256.Sum256([]byte{byte(i), byte(k)}))
 		}
+		idents += uint32(len(ds))
+		a.recs.append(uint64(i), ds...)
 	}
-	if keys == 1 {
-		if err := a.recs.finish(); err != nil {
-			t.Fatal(err)
-		}
+	if err := a.recs.finish(); err != nil {
+		t.Fatal(err)
 	}
 	h := bucketHeader{Worker: 1, Workers: 3, Keys: keys, FirstPart: 2, Parts: 1, PartRecords: 100, First: 200, Records: uint64(n)}
 	var b bytes.Buffer
@@ -79,15 +73,12 @@ func TestBucketRoundTrip(t *testing.T) {
 		if err != nil || got != h || a.len() != 50 {
 			t.Fatalf("keys %d: %v, head %+v, %d rows", keys, err, got, a.len())
 		}
-		// Rows come back in upload order: the writer's rows[0] was 49.
-		var bits uint64
-		if keys == 1 {
-			var d [32]byte
-			if bits, err = a.record(0, &d); err != nil || d != sha256.Sum256([]byte{49, 0}) {
-				t.Fatalf("record 0: %v, digest %x", err, d)
-			}
-		} else {
-			bits = a.bits.at(0)
+		// Rows come back in upload order: the writer's rows[0] was 49,
+		// which carries both keys in a multi-key bucket.
+		ds := make([][32]byte, a.idents(0))
+		bits, err := a.record(0, ds)
+		if err != nil || ds[len(ds)-1] != sha256.Sum256([]byte{49, byte(len(ds) - 1)}) {
+			t.Fatalf("keys %d: record 0: %v, digests %x", keys, err, ds)
 		}
 		if bits != 49 || a.rows[0] != 0 || (keys > 1 && (a.keys[0] != 3 || a.identifiers(a.rows) != 75)) {
 			t.Errorf("keys %d: first record bits %d, row %d", keys, bits, a.rows[0])

@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math/bits"
 	"os"
-	"runtime"
 	"strconv"
 
 	"github.com/blindjoin/blindjoin/partner/csvin"
@@ -20,20 +20,18 @@ import (
 // audience is the rows that may leave the party, in input order: rows[i]
 // is the input row number of the i-th kept row, the one thing per row
 // that stays in memory to the end (4 bytes), to map activation records
-// back to rows. A one-key party's digests and bits, 40 bytes per row, are
-// in recs, a file of the scratch directory, read back in upload order;
-// both go once the upload is complete.
+// back to rows. Their identifier digests and attribute bits, 40 bytes
+// per row and key, are in recs, a file of the scratch directory, read
+// back in upload order; both go once the upload is complete.
 type audience struct {
 	scratch *scratch
-	recs    *records // one-key
+	recs    *records
 	rows    []uint32 // 1-based data row numbers, as in rejects.csv
 
-	// Multi-key sessions hold their identifiers in memory: digests holds
-	// every identifier of the kept rows, row by row in key order, bits
-	// their attribute bits; keys[i] is the keys row i carries (a mask
-	// over the session's keys) and identStart[i] its first identifier.
-	digests    blocks[[32]byte]
-	bits       blocks[uint64]
+	// Multi-key sessions: keys[i] is the keys row i carries (a mask over
+	// the session's keys), identStart[i] the number of identifiers the
+	// rows before it carry, which places its record in recs. Both nil for
+	// a one-key session, where every record carries one identifier.
 	keys       []uint8
 	identStart []uint32
 	keyCounts  []KeyCounts
@@ -50,25 +48,31 @@ type audience struct {
 
 func (a *audience) len() int { return len(a.rows) }
 
-// record returns the digest (into d) and bits of one-key kept row i.
-func (a *audience) record(i uint32, d *[32]byte) (uint64, error) {
-	return a.recs.read(int(i), d)
+// record reads kept row i's record: it returns the row's attribute bits
+// and reads into digests its identifier digests, one per key it carries
+// (len(digests) must be a.idents(i)).
+func (a *audience) record(i uint32, digests [][32]byte) (uint64, error) {
+	off := int64(i) * (8 + 32)
+	if a.keys != nil {
+		off = 8*int64(i) + 32*int64(a.identStart[i])
+	}
+	return a.recs.read(off, digests)
+}
+
+// idents is the number of identifiers kept row i carries.
+func (a *audience) idents(i uint32) int {
+	if a.keys == nil {
+		return 1
+	}
+	return bits.OnesCount8(a.keys[i])
 }
 
 // dropUploadData forgets the digests and bits once the blinded set is
 // uploaded: the exchange and the results need neither. The scratch
-// directory goes with them. A multi-key party's are collected now, rather
-// than when the heap next reaches twice its size at the last collection,
-// so that the results (the media partner's activation list) reuse their
-// memory instead of coming on top of it.
+// directory goes with them.
 func (a *audience) dropUploadData() {
-	multi := a.keys != nil
 	a.close()
-	a.digests, a.bits = blocks[[32]byte]{}, blocks[uint64]{}
 	a.keys, a.identStart = nil, nil
-	if multi {
-		runtime.GC()
-	}
 }
 
 // close removes the scratch directory and what it holds; a no-op once
@@ -143,15 +147,17 @@ func (r *runner) classifyRows(ctx context.Context, rd *csvin.Reader, a *audience
 		return err
 	}
 	defer log.file.remove()
+	dups, err := newDupFinder(a.scratch)
+	if err != nil {
+		return err
+	}
+	defer dups.close()
 	var stage *keyedStage
-	var dups *dupFinder
 	if r.info.multi() {
-		stage = newKeyedStage(r.info)
-	} else {
-		if dups, err = newDupFinder(a.scratch); err != nil {
+		if stage, err = newKeyedStage(r.info, a.scratch, dups); err != nil {
 			return err
 		}
-		defer dups.close()
+		defer stage.file.remove()
 	}
 	valid := 0 // one-key rows with a valid identifier
 	for n := 0; ; n++ {
@@ -189,7 +195,7 @@ func (r *runner) classifyRows(ctx context.Context, rd *csvin.Reader, a *audience
 			if d, rej = cls.classify(row); rej == nil {
 				rc := cls.rowConsent(row)
 				log.row(num, &d, &rc)
-				dups.add(&d, num)
+				dups.add(0, &d, num)
 				valid++
 			}
 		}
@@ -197,18 +203,18 @@ func (r *runner) classifyRows(ctx context.Context, rd *csvin.Reader, a *audience
 			log.reject(num, rej)
 		}
 	}
-	var found []duplicate
-	if dups != nil {
-		if found, err = dups.find(); err != nil {
-			return err
-		}
-	}
-	fp := sha256.New()
-	if err := r.replay(a, cls, log, found, valid, fp, rejects); err != nil {
+	found, err := dups.find()
+	if err != nil {
 		return err
 	}
-	if stage != nil {
-		stage.finish(a, fp, rejects, r.info.pol.Duplicates)
+	fp := sha256.New()
+	if stage == nil {
+		err = r.replay(a, cls, log, found, valid, fp, rejects)
+	} else if err = r.replay(a, cls, log, nil, 0, fp, rejects); err == nil {
+		err = stage.finish(a, found, fp, rejects, r.info.pol.Duplicates)
+	}
+	if err != nil {
+		return err
 	}
 	rejects.Flush()
 	if err := rejects.Error(); err != nil {
@@ -266,7 +272,7 @@ func (r *runner) replay(a *audience, cls *classifier, log *rowLog, dups []duplic
 				reject(e.row, rej)
 				continue
 			}
-			a.recs.append(&e.digest, bits)
+			a.recs.append(bits, e.digest)
 			a.rows = append(a.rows, e.row)
 			writeFingerprint(fp, buf[:], e.row, &e.digest, bits)
 		}

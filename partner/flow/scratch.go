@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
 // scratchPrefix begins the name of a run's scratch directory, created
@@ -86,19 +88,17 @@ func (s *spillFile) remove() {
 	os.Remove(s.f.Name())
 }
 
-// recordSize is the size of a one-key record in the records file: the
-// attribute bits (8 bytes, big-endian) and the identifier digest (32), as
-// in a bucket file (planfiles.go).
-const recordSize = 8 + 32
-
-// records is the digests and attribute bits of a one-key party's kept
-// rows, in kept-row order, in a scratch file: written once while the
-// input is read, then read record by record (pread) in upload order by
-// the parts being blinded, on several goroutines at once. Not mapped into
-// memory: mapped pages would count in the process's memory.
+// records is the attribute bits and identifier digests of the kept rows,
+// in kept-row order, in a scratch file: written once while the input is
+// read, then read back record by record (pread) in upload order by the
+// parts being blinded, on several goroutines at once. Not mapped into
+// memory: mapped pages would count in the process's memory. A record is
+// the bits (8 bytes, big-endian) and one 32-byte digest per key the row
+// carries (one in a one-key session), as in a bucket file
+// (planfiles.go) but for the keys byte, which the audience keeps.
 type records struct {
 	file *spillFile
-	n    int
+	buf  [maxRecordSize]byte // the record being appended
 }
 
 func newRecords(s *scratch) (*records, error) {
@@ -109,12 +109,14 @@ func newRecords(s *scratch) (*records, error) {
 	return &records{file: f}, nil
 }
 
-func (r *records) append(d *[32]byte, bits uint64) {
-	var buf [8]byte
-	binary.BigEndian.PutUint64(buf[:], bits)
-	r.file.w.Write(buf[:])
-	r.file.w.Write(d[:])
-	r.n++
+// append adds a record: the bits, then the digests.
+func (r *records) append(bits uint64, digests ...[32]byte) {
+	binary.BigEndian.PutUint64(r.buf[:8], bits)
+	n := 8
+	for _, d := range digests {
+		n += copy(r.buf[n:], d[:])
+	}
+	r.file.w.Write(r.buf[:n])
 }
 
 // finish ends the writing: the records become readable.
@@ -125,12 +127,19 @@ func (r *records) finish() error {
 	return nil
 }
 
-// read returns the digest and bits of record i into d.
-func (r *records) read(i int, d *[32]byte) (uint64, error) {
-	var buf [recordSize]byte
-	if _, err := r.file.f.ReadAt(buf[:], int64(i)*recordSize); err != nil {
-		return 0, fmt.Errorf("flow: reading back record %d of the scratch file: %w", i, err)
+// maxRecordSize is the size of a record that carries every key.
+const maxRecordSize = 8 + policy.MaxMatchKeys*32
+
+// read reads the record at byte offset off that carries len(digests)
+// digests into digests, and returns its bits.
+func (r *records) read(off int64, digests [][32]byte) (uint64, error) {
+	var buf [maxRecordSize]byte
+	rec := buf[:8+32*len(digests)]
+	if _, err := r.file.f.ReadAt(rec, off); err != nil {
+		return 0, fmt.Errorf("flow: reading back a record of the scratch file: %w", err)
 	}
-	copy(d[:], buf[8:])
-	return binary.BigEndian.Uint64(buf[:8]), nil
+	for i := range digests {
+		copy(digests[i][:], rec[8+32*i:])
+	}
+	return binary.BigEndian.Uint64(rec[:8]), nil
 }

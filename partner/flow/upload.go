@@ -224,7 +224,7 @@ func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, err
 		k := min(size, len(b.rows)-done)
 		rows := b.rows[done : done+k]
 		for j, row := range rows {
-			if attrs[j], err = b.a.record(row, &digests[j]); err != nil {
+			if attrs[j], err = b.a.record(row, digests[j:j+1]); err != nil {
 				return nil, err
 			}
 		}
@@ -250,6 +250,7 @@ func (b *blindedPart) writeKeyed(ctx context.Context, pw *wire.Writer) error {
 	size := min(b.r.opts.BatchSize, max(len(b.rows), 1))
 	keys := len(b.r.info.keys)
 	digests := make([][32]byte, 0, size*keys)
+	attrs := make([]uint64, size)
 	elems := make([]blind.Element, size*keys)
 	nattrs := len(b.h.Attrs)
 	rec := make([]byte, 0, (nattrs+7)/8+keys*wire.ElementSize)
@@ -259,19 +260,21 @@ func (b *blindedPart) writeKeyed(ctx context.Context, pw *wire.Writer) error {
 		}
 		rows := b.rows[done : done+min(size, len(b.rows)-done)]
 		digests = digests[:0]
-		for _, row := range rows {
-			start := int(b.a.identStart[row])
-			for i := range bits.OnesCount8(b.a.keys[row]) {
-				digests = append(digests, b.a.digests.at(start+i))
+		for j, row := range rows {
+			n := len(digests)
+			digests = digests[:n+b.a.idents(row)]
+			var err error
+			if attrs[j], err = b.a.record(row, digests[n:]); err != nil {
+				return err
 			}
 		}
 		if err := b.key.BlindBatch(elems[:len(digests)], digests); err != nil {
 			return fmt.Errorf("flow: blinding: %w", err)
 		}
 		next := 0
-		for _, row := range rows {
+		for j, row := range rows {
 			present := b.a.keys[row]
-			attrs := b.a.bits.at(int(row))
+			attrs := attrs[j]
 			for k, bit := range b.r.info.keyBits {
 				if present&(1<<k) != 0 {
 					attrs |= 1 << bit
