@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/blindjoin/blindjoin/partner/csvin"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/identifier"
+	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
 // readRows reads in (CSV with the columns email and consent) as a run's
@@ -53,6 +55,44 @@ func readRows(t *testing.T, info *sessionInfo, in string) (map[uint32]string, *a
 		rejects[uint32(n)] = rec[1]
 	}
 	return rejects, a
+}
+
+// readKeyedRows reads in (CSV with the columns email, phone, maid and
+// consent) as a run's read does in a session whose policy is policyJSON
+// and whose keys are the policy's, and returns the lines of rejects.csv
+// after its header and the audience (the caller closes it).
+func readKeyedRows(t *testing.T, policyJSON, in string) ([]string, *audience) {
+	t.Helper()
+	pol, err := policy.Parse([]byte(policyJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := api.Session{ID: infoSessionID, MatchKey: api.MatchKeyEmail, MatchKeys: pol.MatchKeys, Policy: pol.Canonical(), PolicyHash: pol.Hash()}
+	info, err := deriveInfo(s, api.RoleMediaPartner, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "in.csv")
+	if err := os.WriteFile(path, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	r := &runner{info: info, opts: Options{Input: path, OutDir: out, Progress: noProgress{},
+		Columns: csvin.Columns{Consent: "consent"}, KeyColumns: map[string]string{"email": "email", "phone": "phone", "maid": "maid"}}}
+	if err := r.resolveKeys(s); err != nil {
+		t.Fatal(err)
+	}
+	a, err := r.readInput(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, rejectsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	return lines[1:], a
 }
 
 // scratchDirs lists the scratch directories in dir.
@@ -223,4 +263,105 @@ func TestDuplicatesAcrossBuckets(t *testing.T) {
 			t.Errorf("record %d (row %d): another digest", i, row)
 		}
 	}
+}
+
+// TestMultiKeyDuplicates: in a multi-key session each key's repeated
+// values are found by the bucket sort and rule 2 applied as
+// protocol/SPEC.md section 11 says, under "first" and "drop": rejects.csv
+// lists, key by key, the rows that lost a value in row order (then, with
+// "drop", the first rows of the repeated values), then the rows left with
+// no key; values of one bucket and of several, runs of three rows, and a
+// row whose only key is a duplicate are among them.
+func TestMultiKeyDuplicates(t *testing.T) {
+	keys := []string{"email", "phone", "maid"}
+	// Cells by key of each row; "" is an empty cell.
+	var cells [][3]string
+	for i := range 400 {
+		email, phone, maid := fmt.Sprintf("u%d@example.com", i%150), "", ""
+		if i%3 == 0 {
+			phone = fmt.Sprintf("+3361%07d", i%40)
+		}
+		if i%5 == 0 {
+			email, maid = "", fmt.Sprintf("6f1c2d3e-0000-4000-8000-%012d", i%7)
+		}
+		cells = append(cells, [3]string{email, phone, maid})
+	}
+	for _, mode := range []string{"first", "drop"} {
+		t.Run(mode, func(t *testing.T) {
+			var in strings.Builder
+			in.WriteString("email,phone,maid,consent\n")
+			for _, c := range cells {
+				in.WriteString(c[0] + "," + c[1] + "," + c[2] + ",1;3;4;7;9\n")
+			}
+			got, a := readKeyedRows(t, `{"match_keys": ["email", "phone", "maid"], "duplicates": "`+mode+`"}`, in.String())
+			defer a.close()
+			want, kept := modelRule2(cells, keys, mode == "drop")
+			for _, kind := range append(keys, "every identifier also on other rows") {
+				if !slices.ContainsFunc(want, func(l string) bool { return strings.Contains(l, kind) }) {
+					t.Fatalf("the test rows lose no %s", kind)
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("rejects.csv (%d lines) differs from the model's (%d lines)", len(got), len(want))
+				for i := range min(len(got), len(want)) {
+					if got[i] != want[i] {
+						t.Fatalf("line %d: %q, want %q", i, got[i], want[i])
+					}
+				}
+			}
+			if !slices.Equal(a.rows, kept) {
+				t.Errorf("kept rows %v, want %v", a.rows, kept)
+			}
+		})
+	}
+}
+
+// modelRule2 is rule 2 done with a map of values, as the read did before
+// it spilled: the lines of rejects.csv and the rows kept.
+func modelRule2(cells [][3]string, keys []string, drop bool) ([]string, []uint32) {
+	norm := identifier.Normalizer{}
+	present := make([]uint8, len(cells))
+	ids := make([][3][16]byte, len(cells))
+	for i, c := range cells {
+		for k, cell := range c {
+			if cell != "" {
+				d, _, _ := norm.Digest(identifier.Type(keys[k]), cell)
+				ids[i][k], present[i] = [16]byte(d[:16]), present[i]|1<<k
+			}
+		}
+	}
+	var lines []string
+	for k, name := range keys {
+		first := map[[16]byte]int{}
+		repeated := map[int]bool{}
+		for i := range cells {
+			if present[i]&(1<<k) == 0 {
+				continue
+			}
+			f, ok := first[ids[i][k]]
+			if !ok {
+				first[ids[i][k]] = i
+				continue
+			}
+			present[i] &^= 1 << k
+			repeated[f] = true
+			lines = append(lines, fmt.Sprintf("%d,duplicate %s: same %s as row %d (this key dropped)", i+1, name, name, f+1))
+		}
+		if drop {
+			firsts := slices.Sorted(maps.Keys(repeated))
+			for _, f := range firsts {
+				present[f] &^= 1 << k
+				lines = append(lines, fmt.Sprintf(`%d,"duplicate %s: on other rows too, dropped from all (""duplicates"": ""drop"")"`, f+1, name))
+			}
+		}
+	}
+	var kept []uint32
+	for i := range cells {
+		if present[i] == 0 {
+			lines = append(lines, fmt.Sprintf("%d,every identifier also on other rows (duplicates)", i+1))
+		} else {
+			kept = append(kept, uint32(i+1))
+		}
+	}
+	return lines, kept
 }
