@@ -49,6 +49,7 @@ type dupFinder struct {
 	files [dupBuckets]*os.File
 	w     [dupBuckets]*bufio.Writer
 	n     [dupBuckets]int
+	entry [dupEntrySize]byte // the entry being added
 }
 
 func newDupFinder(s *scratch) (*dupFinder, error) {
@@ -67,12 +68,11 @@ func newDupFinder(s *scratch) (*dupFinder, error) {
 // add notes that row holds value d of key k. Rows come in increasing
 // order.
 func (f *dupFinder) add(k uint8, d *[32]byte, row uint32) {
-	var buf [dupEntrySize]byte
-	buf[0] = k
-	copy(buf[1:17], d[:16])
-	binary.BigEndian.PutUint32(buf[17:], row)
+	f.entry[0] = k
+	copy(f.entry[1:17], d[:16])
+	binary.BigEndian.PutUint32(f.entry[17:], row)
 	b := d[0]
-	f.w[b].Write(buf[:])
+	f.w[b].Write(f.entry[:])
 	f.n[b]++
 }
 

@@ -112,6 +112,7 @@ type logReader struct {
 	br      *bufio.Reader
 	strs    map[string]string
 	scratch []byte
+	fixed   [8]byte // fixed-size fields, here rather than on the stack, where io.ReadFull would move them to the heap
 }
 
 // maxLogStrings bounds the strings a logReader shares.
@@ -133,14 +134,13 @@ func (lr *logReader) next(e *loggedRow) error {
 	if err == io.EOF {
 		return io.EOF
 	}
-	var head [4]byte
 	if err == nil {
-		_, err = io.ReadFull(lr.br, head[:])
+		_, err = io.ReadFull(lr.br, lr.fixed[:4])
 	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", errBadLog, err)
 	}
-	e.tag, e.row = tag, binary.BigEndian.Uint32(head[:])
+	e.tag, e.row = tag, binary.BigEndian.Uint32(lr.fixed[:4])
 	switch tag {
 	case logReject:
 		e.rej.key, err = lr.str()
@@ -183,11 +183,10 @@ func (lr *logReader) row(e *loggedRow) error {
 		}
 		e.rc.rej = &e.rej
 	} else {
-		var b [8]byte
-		if _, err := io.ReadFull(lr.br, b[:]); err != nil {
+		if _, err := io.ReadFull(lr.br, lr.fixed[:]); err != nil {
 			return err
 		}
-		e.rc.bits = binary.BigEndian.Uint64(b[:])
+		e.rc.bits = binary.BigEndian.Uint64(lr.fixed[:])
 	}
 	n, err := binary.ReadUvarint(lr.br)
 	if err != nil {
