@@ -79,20 +79,22 @@
 // counts. It polls every PollInterval growing to MaxPollInterval, and at
 // most every second once it waits for the results.
 //
-// Memory. A kept row costs 8 bytes of memory, whatever the file's size:
-// its row number (4, kept to the end to map activation records back to
-// rows) and its place in the upload order (4); a multi-key row 5 more (the
-// keys it carries, where its record starts). Everything else a row needs
-// goes to files of a private scratch directory (scratch.go): made with
-// mode 0700 in the output directory (Preflight, which has none, uses the
-// system's temporary directory), files 0600, removed with everything in
-// it once the upload is complete, when a run fails or is interrupted, and
-// by a plan once the bucket files are written. They hold identifier
+// Memory. A kept row costs 4 bytes of memory, whatever the file's size:
+// its input row number, by kept row while the file is read, then by
+// upload position (audience.byPosition) to map activation records back to
+// rows; 8 bytes while the upload order is set (the permutation, turned in
+// place into byPosition and its inverse), and a multi-key row 1 more
+// while the file is read (the keys it carries). Everything else a row
+// needs goes to files of a private scratch directory (scratch.go): made
+// with mode 0700 in the output directory (Preflight, which has none, uses
+// the system's temporary directory), files 0600, removed with everything
+// in it once the upload is complete, when a run fails or is interrupted,
+// and by a plan once the bucket files are written. They hold identifier
 // digests, which a dictionary inverts: never logged, never sent, and gone
 // with the directory. A process killed outright (SIGKILL, a power cut)
 // leaves its .blindjoin-scratch-* directory behind, to delete by hand. The
-// files, written once front to back and read back without mapping them
-// (mapped pages would count in the process's memory):
+// files, written front to back and read back without mapping them into
+// memory (mapped pages would count in the process's memory):
 //
 //	rows         the row log (rowlog.go): what the read found on each row
 //	             (a reject, or a one-key row's digest and consent cell's
@@ -101,7 +103,9 @@
 //	             chosen by the digest's first byte (dupFinder)
 //	staged       a multi-key party's rows before rule 2: bits, keys
 //	             present, a digest per key (keyedStage)
-//	records      the kept rows' bits and digests, in kept order (records)
+//	records      the kept rows' records (bits, digests), in kept order
+//	ordering     256 bucket files of (position, record) by position range
+//	ordered      the records in upload order, laid out as a bucket file's
 //
 // Why not a map of the identifiers seen: it costs 25 to 45 bytes per
 // identifier, and the digests and bits 40 more, which at ten million rows
@@ -114,10 +118,12 @@
 // counting nothing that depends on the duplicates, and replay goes
 // through the log in row order once they are known: rejects.csv,
 // summary.json's counts, the kept rows and their fingerprint are what a
-// read that knew the duplicates gives, byte for byte. The upload order
-// is unchanged: each part reads its records back by position (pread, one
-// per record, about a microsecond against the tens of microseconds of
-// blinding it) in the order uploadPermutation gives.
+// read that knew the duplicates gives, byte for byte. Then, with the key,
+// audience.order writes the records again in the upload order that
+// uploadPermutation gives, scattered by position into buckets sorted one
+// at a time: each part reads its records front to back (one read per
+// record would cost a system call, about a microsecond, a few percent of
+// the session's CPU), and a plan's bucket file is a byte range of them.
 //
 // Shuffle and resume. The upload order is a permutation drawn by
 // protocol/shuffle from a deterministic generator (AES-256-CTR) keyed by

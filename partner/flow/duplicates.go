@@ -1,15 +1,10 @@
 package flow
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"encoding/binary"
-	"fmt"
-	"io"
-	"os"
 	"slices"
-	"strconv"
 )
 
 // dupBuckets is the number of files the duplicate search scatters the
@@ -45,24 +40,16 @@ type duplicate struct {
 // Only the duplicates stay in memory (12 bytes each). In a one-key
 // session a row is a duplicate or kept, never both.
 type dupFinder struct {
-	s     *scratch
-	files [dupBuckets]*os.File
-	w     [dupBuckets]*bufio.Writer
-	n     [dupBuckets]int
+	b     *bucketFiles
 	entry [dupEntrySize]byte // the entry being added
 }
 
 func newDupFinder(s *scratch) (*dupFinder, error) {
-	f := &dupFinder{s: s}
-	for i := range f.files {
-		file, err := s.create("identifiers-" + strconv.Itoa(i))
-		if err != nil {
-			f.close()
-			return nil, err
-		}
-		f.files[i], f.w[i] = file, bufio.NewWriterSize(file, 4096)
+	b, err := s.buckets("identifiers", dupBuckets)
+	if err != nil {
+		return nil, err
 	}
-	return f, nil
+	return &dupFinder{b: b}, nil
 }
 
 // add notes that row holds value d of key k. Rows come in increasing
@@ -71,9 +58,7 @@ func (f *dupFinder) add(k uint8, d *[32]byte, row uint32) {
 	f.entry[0] = k
 	copy(f.entry[1:17], d[:16])
 	binary.BigEndian.PutUint32(f.entry[17:], row)
-	b := d[0]
-	f.w[b].Write(f.entry[:])
-	f.n[b]++
+	f.b.write(int(d[0]), f.entry[:])
 }
 
 // find returns the duplicates by key and in row order, each with the
@@ -82,25 +67,16 @@ func (f *dupFinder) find() ([]duplicate, error) {
 	defer f.close()
 	var dups []duplicate
 	var entries []dupEntry
-	var buf [dupEntrySize]byte
-	for i, file := range f.files {
-		if err := f.w[i].Flush(); err != nil {
-			return nil, fmt.Errorf("flow: scratch file: %w", err)
+	var data []byte
+	for i := range dupBuckets {
+		var err error
+		if data, err = f.b.load(i, data[:0]); err != nil {
+			return nil, err
 		}
-		if _, err := file.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("flow: scratch file: %w", err)
+		entries = entries[:0]
+		for e := data; len(e) >= dupEntrySize; e = e[dupEntrySize:] {
+			entries = append(entries, dupEntry{key: e[0], value: [16]byte(e[1:17]), row: binary.BigEndian.Uint32(e[17:])})
 		}
-		br := bufio.NewReaderSize(file, 64<<10)
-		entries = slices.Grow(entries[:0], f.n[i])
-		for range f.n[i] {
-			if _, err := io.ReadFull(br, buf[:]); err != nil {
-				return nil, fmt.Errorf("flow: reading back a scratch file: %w", err)
-			}
-			entries = append(entries, dupEntry{key: buf[0], value: [16]byte(buf[1:17]), row: binary.BigEndian.Uint32(buf[17:])})
-		}
-		file.Close()
-		os.Remove(file.Name())
-		f.files[i] = nil
 		slices.SortFunc(entries, func(a, b dupEntry) int {
 			if c := cmp.Compare(a.key, b.key); c != 0 {
 				return c
@@ -129,12 +105,4 @@ func (f *dupFinder) find() ([]duplicate, error) {
 }
 
 // close closes and removes the bucket files that find has not.
-func (f *dupFinder) close() {
-	for i, file := range f.files {
-		if file != nil {
-			file.Close()
-			os.Remove(file.Name())
-			f.files[i] = nil
-		}
-	}
-}
+func (f *dupFinder) close() { f.b.close() }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -236,13 +235,13 @@ func (st *keyedStage) finish(a *audience, dups []duplicate, fp hash.Hash, reject
 		return err
 	}
 	defer st.file.remove()
-	if a.recs, err = newRecords(a.scratch); err != nil {
+	if a.recs, err = newRecords(a.scratch, "records", true); err != nil {
 		return err
 	}
 	var head [8 + 1]byte
 	var ids, kept [policy.MaxMatchKeys][32]byte
 	var buf [4 + 32 + 8]byte
-	n, idents := 0, uint32(0)
+	n := 0
 	for i, number := range st.rows {
 		if _, err := io.ReadFull(br, head[:]); err != nil {
 			return fmt.Errorf("flow: reading back a scratch file: %w", err)
@@ -268,15 +267,12 @@ func (st *keyedStage) finish(a *audience, dups []duplicate, fp hash.Hash, reject
 				st.counts[k].Valid++
 			}
 		}
-		a.recs.append(bits, ds...)
-		a.identStart = append(a.identStart, idents)
-		idents += uint32(len(ds))
-		// The kept rows' numbers and keys take the place of the staged
-		// rows' in the same arrays.
-		st.rows[n], st.present[n] = number, keeps
+		a.recs.append(keeps, bits, ds...)
+		// The kept rows' numbers take the place of the staged rows'.
+		st.rows[n] = number
 		n++
 	}
-	a.rows, a.keys = st.rows[:n], st.present[:n]
+	a.rows, a.kept = st.rows[:n], n
 	a.keyCounts = st.counts
 	st.rows, st.present = nil, nil
 	return a.recs.finish()
@@ -305,16 +301,4 @@ func (st *keyedStage) dedupe(k int, dups []duplicate, mode policy.Duplicates, re
 		rejects.Write([]string{strconv.FormatUint(uint64(st.rows[i]), 10),
 			reasonDuplicate + name + `: on other rows too, dropped from all ("duplicates": "drop")`})
 	}
-}
-
-// identifiers is the number of identifiers of the given kept rows.
-func (a *audience) identifiers(rows []uint32) int {
-	if a.keys == nil {
-		return len(rows)
-	}
-	n := 0
-	for _, row := range rows {
-		n += bits.OnesCount8(a.keys[row])
-	}
-	return n
 }

@@ -235,28 +235,23 @@ type bucketHeader struct {
 	First, Records   uint64
 }
 
-// writeBucket writes the rows of a at upload positions first.. (rows
-// numbered perm[first:first+records]) as a bucket file with head h.
-func writeBucket(w io.Writer, h bucketHeader, a *audience, rows []uint32) error {
+// writeBucket writes the records of a at upload positions first to
+// end-1 as a bucket file with head h: a's records, once ordered, are laid
+// out as a bucket file's, so they are copied as they are.
+func writeBucket(w io.Writer, h bucketHeader, a *audience, first, end int) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString(bucketMagic)
 	binary.Write(bw, binary.BigEndian, h)
-	var buf [8]byte
-	var digests [policy.MaxMatchKeys][32]byte
-	for _, row := range rows {
-		ds := digests[:a.idents(row)]
-		bits, err := a.record(row, ds)
-		if err != nil {
-			return err
-		}
-		if a.keys != nil {
-			bw.WriteByte(a.keys[row])
-		}
-		binary.BigEndian.PutUint64(buf[:], bits)
-		bw.Write(buf[:])
-		for i := range ds {
-			bw.Write(ds[i][:])
-		}
+	from, err := a.recs.locate(first)
+	if err != nil {
+		return err
+	}
+	to, err := a.recs.locate(end)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(bw, io.NewSectionReader(a.recs.file.f, from.offset, to.offset-from.offset)); err != nil {
+		return err
 	}
 	return bw.Flush()
 }
@@ -264,8 +259,8 @@ func writeBucket(w io.Writer, h bucketHeader, a *audience, rows []uint32) error 
 // decodeBucket reads a bucket file: its head, then exactly h.Records
 // records of the layout its Keys says, and nothing more. A record names
 // only keys the session has, and at least one. The audience it returns
-// holds the records in upload order (row i is position h.First+i),
-// copied into a records file of sc as they are checked. On error, the
+// holds the records in upload order (its position i is the session's
+// h.First+i), copied into a records file of sc as they are checked. On error, the
 // caller removes sc.
 func decodeBucket(r io.Reader, sc *scratch) (bucketHeader, *audience, error) {
 	var h bucketHeader
@@ -293,16 +288,12 @@ func decodeBucket(r io.Reader, sc *scratch) (bucketHeader, *audience, error) {
 	case h.PartRecords < 1 || h.Records > maxRows:
 		return bad("bad record counts")
 	}
-	if h.Keys > 1 {
-		a.keys, a.identStart = []uint8{}, []uint32{}
-	}
 	var err error
-	if a.recs, err = newRecords(sc); err != nil {
+	if a.recs, err = newRecords(sc, "records", h.Keys > 1); err != nil {
 		return fail(err)
 	}
 	var buf [8]byte
 	var digests [policy.MaxMatchKeys][32]byte
-	idents := uint32(0)
 	for i := uint64(0); i < h.Records; i++ {
 		present := uint8(1)
 		if h.Keys > 1 {
@@ -312,8 +303,6 @@ func decodeBucket(r io.Reader, sc *scratch) (bucketHeader, *audience, error) {
 			if present == 0 || present>>h.Keys != 0 {
 				return bad("a record names no key, or a key the session lacks")
 			}
-			a.keys = append(a.keys, present)
-			a.identStart = append(a.identStart, idents)
 		}
 		if _, err := io.ReadFull(br, buf[:]); err != nil {
 			return bad("truncated")
@@ -324,13 +313,12 @@ func decodeBucket(r io.Reader, sc *scratch) (bucketHeader, *audience, error) {
 				return bad("truncated")
 			}
 		}
-		idents += uint32(len(ds))
-		a.recs.append(binary.BigEndian.Uint64(buf[:]), ds...)
-		a.rows = append(a.rows, uint32(i))
+		a.recs.append(present, binary.BigEndian.Uint64(buf[:]), ds...)
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		return bad("data after the last record")
 	}
+	a.kept = int(h.Records)
 	if err := a.recs.finish(); err != nil {
 		return fail(err)
 	}

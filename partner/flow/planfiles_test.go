@@ -28,39 +28,28 @@ func testScratch(t testing.TB) *scratch {
 // testBucket is a bucket file of n records (keys: 1, or multi-key with
 // every second row carrying both of 2 keys) and its head.
 func testBucket(t testing.TB, n int, keys uint8) (bucketHeader, []byte) {
-	a := &audience{scratch: testScratch(t)}
+	a := &audience{scratch: testScratch(t), kept: n}
 	var err error
-	if a.recs, err = newRecords(a.scratch); err != nil {
+	if a.recs, err = newRecords(a.scratch, "records", keys > 1); err != nil {
 		t.Fatal(err)
 	}
-	if keys > 1 {
-		a.keys, a.identStart = []uint8{}, []uint32{}
-	}
-	rows := make([]uint32, n)
-	for i := range n {
-		rows[i] = uint32(n - 1 - i)
-	}
-	idents := uint32(0)
 	for i := range n {
 		present := uint8(1)
 		if keys > 1 {
 			present = uint8(1 + i%2*2)
-			a.keys = append(a.keys, present)
-			a.identStart = append(a.identStart, idents)
 		}
 		var ds [][32]byte
 		for k := range int(present&1) + int(present>>1&1) {
 			ds = append(ds, sha256.Sum256([]byte{byte(i), byte(k)}))
 		}
-		idents += uint32(len(ds))
-		a.recs.append(uint64(i), ds...)
+		a.recs.append(present, uint64(i), ds...)
 	}
 	if err := a.recs.finish(); err != nil {
 		t.Fatal(err)
 	}
 	h := bucketHeader{Worker: 1, Workers: 3, Keys: keys, FirstPart: 2, Parts: 1, PartRecords: 100, First: 200, Records: uint64(n)}
 	var b bytes.Buffer
-	if err := writeBucket(&b, h, a, rows); err != nil {
+	if err := writeBucket(&b, h, a, 0, n); err != nil {
 		t.Fatal(err)
 	}
 	return h, b.Bytes()
@@ -73,15 +62,21 @@ func TestBucketRoundTrip(t *testing.T) {
 		if err != nil || got != h || a.len() != 50 {
 			t.Fatalf("keys %d: %v, head %+v, %d rows", keys, err, got, a.len())
 		}
-		// Rows come back in upload order: the writer's rows[0] was 49,
-		// which carries both keys in a multi-key bucket.
-		ds := make([][32]byte, a.idents(0))
-		bits, err := a.record(0, ds)
-		if err != nil || ds[len(ds)-1] != sha256.Sum256([]byte{49, byte(len(ds) - 1)}) {
-			t.Fatalf("keys %d: record 0: %v, digests %x", keys, err, ds)
+		// Record 49 carries both keys in a multi-key bucket.
+		rd, err := a.recs.reader(49)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if bits != 49 || a.rows[0] != 0 || (keys > 1 && (a.keys[0] != 3 || a.identifiers(a.rows) != 75)) {
-			t.Errorf("keys %d: first record bits %d, row %d", keys, bits, a.rows[0])
+		rec, err := rd.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		present, bits, ds := a.recs.fields(rec, nil)
+		if bits != 49 || ds[len(ds)-1] != sha256.Sum256([]byte{49, byte(len(ds) - 1)}) || (keys > 1 && present != 3) {
+			t.Errorf("keys %d: record 49: bits %d, keys %d, digests %x", keys, bits, present, ds)
+		}
+		if idents, err := a.identifiers(0, 50); err != nil || idents != map[uint8]int{1: 50, 2: 75}[keys] {
+			t.Errorf("keys %d: %d identifiers, %v", keys, idents, err)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -11,29 +12,26 @@ import (
 	"io"
 	"math/bits"
 	"os"
+	"slices"
 	"strconv"
 
 	"github.com/blindjoin/blindjoin/partner/csvin"
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
-// audience is the rows that may leave the party, in input order: rows[i]
-// is the input row number of the i-th kept row, the one thing per row
-// that stays in memory to the end (4 bytes), to map activation records
-// back to rows. Their identifier digests and attribute bits, 40 bytes
-// per row and key, are in recs, a file of the scratch directory, read
-// back in upload order; both go once the upload is complete.
+// audience is the rows that may leave the party. In memory a kept row
+// costs its input row number (4 bytes): rows[i], the i-th kept row's,
+// until order turns the rows into byPosition, the input row of each
+// upload position, which maps activation records back to rows. The rows'
+// identifier digests and attribute bits are in recs, a file of the
+// scratch directory, gone once the upload is complete.
 type audience struct {
 	scratch *scratch
-	recs    *records
+	recs    *records // kept-row order once read, upload order once ordered
+	kept    int
 	rows    []uint32 // 1-based data row numbers, as in rejects.csv
-
-	// Multi-key sessions: keys[i] is the keys row i carries (a mask over
-	// the session's keys), identStart[i] the number of identifiers the
-	// rows before it carry, which places its record in recs. Both nil for
-	// a one-key session, where every record carries one identifier.
-	keys       []uint8
-	identStart []uint32
+	// byPosition is the input row number of each upload position.
+	byPosition []uint32
 	keyCounts  []KeyCounts
 	// fingerprint identifies the kept rows (numbers, digests and bits), so
 	// a resumed run can tell whether its input is still the same.
@@ -46,34 +44,12 @@ type audience struct {
 	hints    []string // csvin.Reader.Hints
 }
 
-func (a *audience) len() int { return len(a.rows) }
-
-// record reads kept row i's record: it returns the row's attribute bits
-// and reads into digests its identifier digests, one per key it carries
-// (len(digests) must be a.idents(i)).
-func (a *audience) record(i uint32, digests [][32]byte) (uint64, error) {
-	off := int64(i) * (8 + 32)
-	if a.keys != nil {
-		off = 8*int64(i) + 32*int64(a.identStart[i])
-	}
-	return a.recs.read(off, digests)
-}
-
-// idents is the number of identifiers kept row i carries.
-func (a *audience) idents(i uint32) int {
-	if a.keys == nil {
-		return 1
-	}
-	return bits.OnesCount8(a.keys[i])
-}
+func (a *audience) len() int { return a.kept }
 
 // dropUploadData forgets the digests and bits once the blinded set is
 // uploaded: the exchange and the results need neither. The scratch
 // directory goes with them.
-func (a *audience) dropUploadData() {
-	a.close()
-	a.keys, a.identStart = nil, nil
-}
+func (a *audience) dropUploadData() { a.close() }
 
 // close removes the scratch directory and what it holds; a no-op once
 // done. Deferred by every caller of readInput, so that no digest stays on
@@ -85,6 +61,105 @@ func (a *audience) close() {
 	}
 	a.scratch.remove()
 	a.scratch = nil
+}
+
+// identifiers is the number of identifiers that the records at upload
+// positions from to to-1 carry.
+func (a *audience) identifiers(from, to int) (int, error) {
+	if !a.recs.keyed {
+		return to - from, nil
+	}
+	f, err := a.recs.locate(from)
+	if err != nil {
+		return 0, err
+	}
+	t, err := a.recs.locate(to)
+	return int(t.idents - f.idents), err
+}
+
+// order puts the kept rows in upload order: position p carries kept row
+// perm[p] (uploadPermutation). perm becomes byPosition (rows goes: the
+// results need nothing else) and, when the records are still to be
+// uploaded, the records file is written again in upload order, so that
+// each part reads its records front to back rather than one read per
+// record.
+func (a *audience) order(perm []uint32, records bool) error {
+	inv := a.rows
+	a.byPosition, a.rows = rowsByPosition(perm, inv), nil
+	if !records {
+		return nil
+	}
+	return a.orderRecords(inv)
+}
+
+// orderBuckets is the number of files orderRecords scatters the records
+// into by position: one is sorted in memory at a time.
+const orderBuckets = 256
+
+// orderRecords writes the records again in upload order: it scatters
+// them, with their positions (inv), into buckets of consecutive
+// positions, then sorts the buckets one at a time into the new file.
+func (a *audience) orderRecords(inv []uint32) error {
+	n := a.kept
+	nb := max(1, min(orderBuckets, n))
+	span := max(1, (n+nb-1)/nb)
+	b, err := a.scratch.buckets("ordering", nb)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	rd, err := a.recs.reader(0)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 0, 4+maxRecordSize)
+	for j := range n {
+		rec, err := rd.next()
+		if err != nil {
+			return err
+		}
+		p := inv[j]
+		buf = append(binary.BigEndian.AppendUint32(buf[:0], p), rec...)
+		b.write(int(p)/span, buf)
+	}
+	out, err := newRecords(a.scratch, "ordered", a.recs.keyed)
+	if err != nil {
+		return err
+	}
+	type placed struct{ pos, start, end int }
+	var idx []placed
+	var data []byte
+	for i := range nb {
+		if data, err = b.load(i, data[:0]); err != nil {
+			out.file.close()
+			return err
+		}
+		idx = idx[:0]
+		for off := 0; off < len(data); {
+			start := off + 4
+			end := start + 8 + 32
+			if out.keyed && start < len(data) {
+				end = start + 1 + 8 + 32*bits.OnesCount8(data[start])
+			}
+			if end > len(data) {
+				out.file.close()
+				return errBadLog
+			}
+			idx = append(idx, placed{pos: int(binary.BigEndian.Uint32(data[off:])), start: start, end: end})
+			off = end
+		}
+		slices.SortFunc(idx, func(x, y placed) int { return cmp.Compare(x.pos, y.pos) })
+		for _, e := range idx {
+			out.appendRaw(data[e.start:e.end])
+		}
+	}
+	if err := out.finish(); err != nil {
+		out.file.close()
+		return err
+	}
+	a.recs.file.remove()
+	a.recs = out
+	return nil
 }
 
 // rejectsFile is the name of the rejected rows' report in the output
@@ -237,10 +312,11 @@ func (r *runner) replay(a *audience, cls *classifier, log *rowLog, dups []duplic
 		return err
 	}
 	if !r.info.multi() {
-		if a.recs, err = newRecords(a.scratch); err != nil {
+		if a.recs, err = newRecords(a.scratch, "records", false); err != nil {
 			return err
 		}
 		a.rows = make([]uint32, 0, valid-len(dups))
+		defer func() { a.kept = len(a.rows) }()
 	}
 	reject := func(row uint32, rej *reject) {
 		a.rejected[rej.key]++
@@ -272,7 +348,7 @@ func (r *runner) replay(a *audience, cls *classifier, log *rowLog, dups []duplic
 				reject(e.row, rej)
 				continue
 			}
-			a.recs.append(bits, e.digest)
+			a.recs.append(0, bits, e.digest)
 			a.rows = append(a.rows, e.row)
 			writeFingerprint(fp, buf[:], e.row, &e.digest, bits)
 		}

@@ -64,7 +64,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 }
 
 func (r *runner) run(ctx context.Context) error {
-	s, a, key, perm, err := r.prepare(ctx)
+	s, a, key, err := r.prepare(ctx)
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	if s.State == api.StateJoined || s.State == api.StateUploading {
 		r.begin("upload")
-		if err := r.upload(ctx, a, key, perm, r.info.side(s)); err != nil {
+		if err := r.upload(ctx, a, key, r.info.side(s)); err != nil {
 			return err
 		}
 	}
@@ -102,11 +102,7 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 	r.begin("write")
-	var byPosition []uint32
-	if perm != nil {
-		byPosition = rowsByPosition(perm, a.rows)
-	}
-	if err := r.writeOutputs(res, byPosition); err != nil {
+	if err := r.writeOutputs(res, a.byPosition); err != nil {
 		return err
 	}
 	return r.writeSummaryAndForgetKey()
@@ -127,26 +123,31 @@ func (r *runner) writeSummaryAndForgetKey() error {
 // prepare does what a run does before it uploads, and what a plan
 // (PlanWorkers) does: it opens the session, reads the input and writes
 // rejects.csv, refuses an input that cannot go, and returns the session
-// key and upload order (keyAndOrder).
-func (r *runner) prepare(ctx context.Context) (api.Session, *audience, *blind.Key, []uint32, error) {
+// key with the rows in upload order (keyAndOrder, audience.order).
+func (r *runner) prepare(ctx context.Context) (api.Session, *audience, *blind.Key, error) {
 	r.begin("session")
 	s, err := r.openSession(ctx)
 	if err != nil {
-		return s, nil, nil, nil, err
+		return s, nil, nil, err
 	}
 	r.summary = Summary{SessionID: s.ID, Role: r.info.role, MatchKey: s.MatchKey, PolicyHash: s.PolicyHash}
 
 	r.begin("read")
 	a, err := r.readInput(ctx)
 	if err != nil {
-		return s, nil, nil, nil, err
+		return s, nil, nil, err
 	}
 	key, perm, err := r.acceptInput(s, a)
+	if err == nil && perm != nil {
+		// Once computed, the results need the rows' order, not their
+		// records.
+		err = a.order(perm, !resultsReady(s.State))
+	}
 	if err != nil {
 		a.close()
-		return s, nil, nil, nil, err
+		return s, nil, nil, err
 	}
-	return s, a, key, perm, nil
+	return s, a, key, nil
 }
 
 // acceptInput summarizes the input read into a, refuses one that cannot

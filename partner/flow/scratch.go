@@ -5,8 +5,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
@@ -88,58 +91,212 @@ func (s *spillFile) remove() {
 	os.Remove(s.f.Name())
 }
 
-// records is the attribute bits and identifier digests of the kept rows,
-// in kept-row order, in a scratch file: written once while the input is
-// read, then read back record by record (pread) in upload order by the
-// parts being blinded, on several goroutines at once. Not mapped into
-// memory: mapped pages would count in the process's memory. A record is
-// the bits (8 bytes, big-endian) and one 32-byte digest per key the row
-// carries (one in a one-key session), as in a bucket file
-// (planfiles.go) but for the keys byte, which the audience keeps.
-type records struct {
-	file *spillFile
-	buf  [maxRecordSize]byte // the record being appended
+// bucketFiles is a set of scratch files written in any order, one
+// buffered writer each, then loaded whole one at a time: what sorts more
+// than memory holds (the duplicate search, the upload order).
+type bucketFiles struct {
+	files []*os.File
+	w     []*bufio.Writer
 }
 
-func newRecords(s *scratch) (*records, error) {
-	f, err := s.spill("records")
+func (s *scratch) buckets(name string, n int) (*bucketFiles, error) {
+	b := &bucketFiles{files: make([]*os.File, n), w: make([]*bufio.Writer, n)}
+	for i := range n {
+		f, err := s.create(name + "-" + strconv.Itoa(i))
+		if err != nil {
+			b.close()
+			return nil, err
+		}
+		b.files[i], b.w[i] = f, bufio.NewWriterSize(f, 4096)
+	}
+	return b, nil
+}
+
+// write appends p to bucket i.
+func (b *bucketFiles) write(i int, p []byte) { b.w[i].Write(p) }
+
+// load returns bucket i's bytes, appended to buf, and removes its file.
+func (b *bucketFiles) load(i int, buf []byte) ([]byte, error) {
+	f := b.files[i]
+	defer func() {
+		f.Close()
+		os.Remove(f.Name())
+		b.files[i] = nil
+	}()
+	if err := b.w[i].Flush(); err != nil {
+		return nil, fmt.Errorf("flow: scratch file: %w", err)
+	}
+	size, err := f.Seek(0, io.SeekEnd)
+	if err == nil {
+		buf = slices.Grow(buf, int(size))[:len(buf)+int(size)]
+		_, err = f.ReadAt(buf[len(buf)-int(size):], 0)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("flow: reading back a scratch file: %w", err)
+	}
+	return buf, nil
+}
+
+// close closes and removes the files that load has not.
+func (b *bucketFiles) close() {
+	for i, f := range b.files {
+		if f != nil {
+			f.Close()
+			os.Remove(f.Name())
+			b.files[i] = nil
+		}
+	}
+}
+
+// records is the attribute bits and identifier digests of the kept rows
+// in a scratch file: written once, in kept-row order while the input is
+// read, then in upload order (audience.order), which each part reads
+// front to back from its first position. Not mapped into memory: mapped
+// pages would count in the process's memory. A record is laid out as in
+// a bucket file (planfiles.go): (multi-key only) the keys present, the
+// bits (8 bytes, big-endian) and one 32-byte digest per key present.
+type records struct {
+	file   *spillFile
+	keyed  bool  // multi-key: records begin with their keys
+	n      int   // records appended
+	size   int64 // bytes appended
+	idents int64 // identifiers appended
+	// marks places every markEvery-th record: where a part starts.
+	marks []recordMark
+	buf   [maxRecordSize]byte // the record being appended
+}
+
+// recordMark is where a record starts, and how many identifiers the
+// records before it carry.
+type recordMark struct{ offset, idents int64 }
+
+// markEvery is the records between two marks: finding a record reads at
+// most that many records past a mark.
+const markEvery = 1024
+
+// maxRecordSize is the size of a record that carries every key.
+const maxRecordSize = 1 + 8 + policy.MaxMatchKeys*32
+
+func newRecords(s *scratch, name string, keyed bool) (*records, error) {
+	f, err := s.spill(name)
 	if err != nil {
 		return nil, err
 	}
-	return &records{file: f}, nil
+	return &records{file: f, keyed: keyed}, nil
 }
 
-// append adds a record: the bits, then the digests.
-func (r *records) append(bits uint64, digests ...[32]byte) {
-	binary.BigEndian.PutUint64(r.buf[:8], bits)
-	n := 8
+// append adds a record: keys (multi-key only), bits, digests.
+func (r *records) append(keys uint8, bits uint64, digests ...[32]byte) {
+	n := 0
+	if r.keyed {
+		r.buf[0], n = keys, 1
+	}
+	binary.BigEndian.PutUint64(r.buf[n:], bits)
+	n += 8
 	for _, d := range digests {
 		n += copy(r.buf[n:], d[:])
 	}
-	r.file.w.Write(r.buf[:n])
+	r.appendRaw(r.buf[:n])
+}
+
+// appendRaw adds an encoded record.
+func (r *records) appendRaw(rec []byte) {
+	if r.n%markEvery == 0 {
+		r.marks = append(r.marks, recordMark{offset: r.size, idents: r.idents})
+	}
+	r.file.w.Write(rec)
+	r.n++
+	r.size += int64(len(rec))
+	r.idents += int64(r.identsOf(rec[0]))
+}
+
+// identsOf is the number of identifiers of a record that begins with b.
+func (r *records) identsOf(b byte) int {
+	if !r.keyed {
+		return 1
+	}
+	return bits.OnesCount8(b)
 }
 
 // finish ends the writing: the records become readable.
 func (r *records) finish() error {
+	if r.n%markEvery == 0 {
+		r.marks = append(r.marks, recordMark{offset: r.size, idents: r.idents})
+	}
 	if err := r.file.w.Flush(); err != nil {
 		return fmt.Errorf("flow: scratch file: %w", err)
 	}
 	return nil
 }
 
-// maxRecordSize is the size of a record that carries every key.
-const maxRecordSize = 8 + policy.MaxMatchKeys*32
+// locate returns where record i starts (i = r.n: the end), and the
+// identifiers of the records before it.
+func (r *records) locate(i int) (recordMark, error) {
+	m := r.marks[i/markEvery]
+	if i%markEvery == 0 {
+		return m, nil
+	}
+	rd := r.readerAt(m)
+	for range i % markEvery {
+		rec, err := rd.next()
+		if err != nil {
+			return m, err
+		}
+		m.offset += int64(len(rec))
+		m.idents += int64(r.identsOf(rec[0]))
+	}
+	return m, nil
+}
 
-// read reads the record at byte offset off that carries len(digests)
-// digests into digests, and returns its bits.
-func (r *records) read(off int64, digests [][32]byte) (uint64, error) {
-	var buf [maxRecordSize]byte
-	rec := buf[:8+32*len(digests)]
-	if _, err := r.file.f.ReadAt(rec, off); err != nil {
-		return 0, fmt.Errorf("flow: reading back a record of the scratch file: %w", err)
+// reader reads the records from record i on.
+func (r *records) reader(i int) (*recordReader, error) {
+	m, err := r.locate(i)
+	if err != nil {
+		return nil, err
 	}
-	for i := range digests {
-		copy(digests[i][:], rec[8+32*i:])
+	return r.readerAt(m), nil
+}
+
+func (r *records) readerAt(m recordMark) *recordReader {
+	sr := io.NewSectionReader(r.file.f, m.offset, r.size-m.offset)
+	return &recordReader{br: bufio.NewReaderSize(sr, 64<<10), r: r}
+}
+
+// recordReader reads records front to back.
+type recordReader struct {
+	br  *bufio.Reader
+	r   *records
+	buf [maxRecordSize]byte
+}
+
+// next returns the next record, valid until the next call.
+func (rd *recordReader) next() ([]byte, error) {
+	n := 8 + 32
+	if rd.r.keyed {
+		keys, err := rd.br.ReadByte()
+		if err != nil {
+			return nil, fmt.Errorf("flow: reading back a scratch file: %w", err)
+		}
+		rd.buf[0] = keys
+		n = 1 + 8 + 32*bits.OnesCount8(keys)
 	}
-	return binary.BigEndian.Uint64(rec[:8]), nil
+	start := n - 8 - 32*rd.r.identsOf(rd.buf[0])
+	if _, err := io.ReadFull(rd.br, rd.buf[start:n]); err != nil {
+		return nil, fmt.Errorf("flow: reading back a scratch file: %w", err)
+	}
+	return rd.buf[:n], nil
+}
+
+// fields splits a record read: its keys (multi-key), bits and digests
+// (appended to digests).
+func (r *records) fields(rec []byte, digests [][32]byte) (uint8, uint64, [][32]byte) {
+	var keys uint8
+	if r.keyed {
+		keys, rec = rec[0], rec[1:]
+	}
+	bits := binary.BigEndian.Uint64(rec[:8])
+	for rec = rec[8:]; len(rec) > 0; rec = rec[32:] {
+		digests = append(digests, [32]byte(rec[:32]))
+	}
+	return keys, bits, digests
 }

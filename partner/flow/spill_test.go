@@ -106,7 +106,8 @@ func scratchDirs(t *testing.T, dir string) []string {
 }
 
 // checkPrivateScratch asserts that dir holds one scratch directory, mode
-// 0700, whose files (the kept rows' digests among them) are 0600.
+// 0700, whose files (the kept rows' digests in upload order among them)
+// are 0600.
 func checkPrivateScratch(t *testing.T, dir string) {
 	t.Helper()
 	found := scratchDirs(t, dir)
@@ -126,7 +127,7 @@ func checkPrivateScratch(t *testing.T, dir string) {
 			t.Errorf("scratch file %s: %v, mode %v; want 0600", e.Name(), err, fi.Mode().Perm())
 		}
 	}
-	if !names["records"] {
+	if !names["ordered"] {
 		t.Errorf("no records file in the scratch directory during the upload: %v", names)
 	}
 }
@@ -254,11 +255,16 @@ func TestDuplicatesAcrossBuckets(t *testing.T) {
 	if !slices.Equal(a.rows, kept) {
 		t.Errorf("kept rows %v, want %v", a.rows, kept)
 	}
+	rd, err := a.recs.reader(0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, row := range a.rows {
-		var d [1][32]byte
-		if _, err := a.record(uint32(i), d[:]); err != nil {
+		rec, err := rd.next()
+		if err != nil {
 			t.Fatal(err)
 		}
+		_, _, d := a.recs.fields(rec, nil)
 		if want, _, _ := norm.Digest(identifier.Email, ids[row-1]); d[0] != want {
 			t.Errorf("record %d (row %d): another digest", i, row)
 		}
