@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -12,7 +11,6 @@ import (
 	"io"
 	"math/bits"
 	"os"
-	"slices"
 	"strconv"
 
 	"github.com/blindjoin/blindjoin/partner/csvin"
@@ -98,7 +96,8 @@ const orderBuckets = 256
 
 // orderRecords writes the records again in upload order: it scatters
 // them, with their positions (inv), into buckets of consecutive
-// positions, then sorts the buckets one at a time into the new file.
+// positions, then places each bucket's records in order, one bucket at a
+// time, into the new file.
 func (a *audience) orderRecords(inv []uint32) error {
 	n := a.kept
 	nb := max(1, min(orderBuckets, n))
@@ -126,30 +125,33 @@ func (a *audience) orderRecords(inv []uint32) error {
 	if err != nil {
 		return err
 	}
-	type placed struct{ pos, start, end int }
-	var idx []placed
+	// Bucket i holds positions i*span to (i+1)*span-1, each once: a
+	// record's place is its position less the bucket's first.
+	type placed struct{ start, end int }
+	idx := make([]placed, span)
 	var data []byte
 	for i := range nb {
 		if data, err = b.load(i, data[:0]); err != nil {
 			out.file.close()
 			return err
 		}
-		idx = idx[:0]
+		first := i * span
+		count := max(0, min(span, n-first))
 		for off := 0; off < len(data); {
 			start := off + 4
 			end := start + 8 + 32
 			if out.keyed && start < len(data) {
 				end = start + 1 + 8 + 32*bits.OnesCount8(data[start])
 			}
-			if end > len(data) {
+			at := int(binary.BigEndian.Uint32(data[off:])) - first
+			if end > len(data) || at < 0 || at >= count {
 				out.file.close()
 				return errBadLog
 			}
-			idx = append(idx, placed{pos: int(binary.BigEndian.Uint32(data[off:])), start: start, end: end})
+			idx[at] = placed{start: start, end: end}
 			off = end
 		}
-		slices.SortFunc(idx, func(x, y placed) int { return cmp.Compare(x.pos, y.pos) })
-		for _, e := range idx {
+		for _, e := range idx[:count] {
 			out.appendRaw(data[e.start:e.end])
 		}
 	}

@@ -2,9 +2,12 @@ package flow
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"maps"
+	"math/bits"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -370,4 +373,62 @@ func modelRule2(cells [][3]string, keys []string, drop bool) ([]string, []uint32
 		}
 	}
 	return lines, kept
+}
+
+// TestOrderRecords: audience.order puts record perm[p] at upload position
+// p and the row numbers in byPosition, for sets smaller than the number
+// of buckets, of sizes that leave the last buckets empty, and with
+// multi-key records of several sizes; a part can start at any position.
+func TestOrderRecords(t *testing.T) {
+	for _, n := range []int{0, 1, 255, 257, 1148, 5000} {
+		for _, keyed := range []bool{false, true} {
+			a := &audience{scratch: testScratch(t), kept: n}
+			var err error
+			if a.recs, err = newRecords(a.scratch, "records", keyed); err != nil {
+				t.Fatal(err)
+			}
+			keysOf := func(j int) uint8 { return uint8(1 + j%7) }
+			digestsOf := func(j int) [][32]byte {
+				var ds [][32]byte
+				for k := range bits.OnesCount8(keysOf(j)) {
+					if ds = append(ds, sha256.Sum256([]byte{byte(j), byte(j >> 8), byte(k)})); !keyed {
+						break
+					}
+				}
+				return ds
+			}
+			for j := range n {
+				a.recs.append(keysOf(j), uint64(j), digestsOf(j)...)
+				a.rows = append(a.rows, uint32(10+j))
+			}
+			if err := a.recs.finish(); err != nil {
+				t.Fatal(err)
+			}
+			perm := rand.Perm(n)
+			perm32 := make([]uint32, n)
+			for p, j := range perm {
+				perm32[p] = uint32(j)
+			}
+			if err := a.order(perm32, true); err != nil {
+				t.Fatal(err)
+			}
+			from := n / 3
+			rd, err := a.recs.reader(from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for p := from; p < n; p++ {
+				j := perm[p]
+				rec, err := rd.next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				keys, bits, ds := a.recs.fields(rec, nil)
+				if bits != uint64(j) || !slices.Equal(ds, digestsOf(j)) || (keyed && keys != keysOf(j)) || a.byPosition[p] != uint32(10+j) {
+					t.Fatalf("n %d, keyed %v: position %d holds record %d, row %d; want record %d", n, keyed, p, bits, a.byPosition[p], j)
+				}
+			}
+			a.close()
+		}
+	}
 }
