@@ -41,6 +41,7 @@ func BenchmarkReadInput(b *testing.B) {
 		if err != nil || a.len() != rows {
 			b.Fatalf("%d rows, %v", a.len(), err)
 		}
+		a.close()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
 }

@@ -53,13 +53,6 @@ type classifier struct {
 	vendorBit   uint64          // the vendors attribute's bit, 0 if none
 	countReason string
 
-	// firstRow maps each identifier seen (the first 16 bytes of its
-	// digest, the precision of the clean room's join digests) to the first
-	// row that holds it: 25 to 45 bytes per distinct identifier (the map
-	// doubles as it grows; 44.5 MB measured at a million) while the file
-	// is read.
-	firstRow map[[16]byte]uint32
-
 	// consents caches the bits of recent consent cells: files repeat a
 	// handful of TC strings, and decoding one costs more than hashing an
 	// identifier. Bounded: once full it stops growing.
@@ -111,7 +104,6 @@ func newClassifier(info *sessionInfo, opts Options) *classifier {
 		countReason: countReason(info.pol.CountPurposes),
 		consents:    map[string]consentResult{},
 		unknown:     map[string]int64{},
-		firstRow:    map[[16]byte]uint32{},
 	}
 	for i, a := range info.attrs {
 		switch a.Kind {
@@ -145,10 +137,11 @@ func countReason(r policy.Rule) string {
 	return "no lawful basis for counting (" + noun + strings.Join(ps, sep) + ")"
 }
 
-// classify returns the digest and attribute bits of row, data row number
-// of the file, or why it is rejected. Rows must come in file order: an
-// identifier stays on the first row that holds it (see repeated).
-func (c *classifier) classify(row csvin.Row, number uint32) ([32]byte, uint64, *reject) {
+// classify returns the digest of row's identifier, or why it is
+// invalid. Whether an earlier row holds the same identifier is known only
+// once the whole file is read (dupFinder), and so is whether the row's
+// consent and segments count (rowConsent).
+func (c *classifier) classify(row csvin.Row) ([32]byte, *reject) {
 	c.countLabels(row)
 	d, normalized, err := c.norm.Digest(c.info.matchKey, row.ID)
 	if c.info.matchKey == identifier.Phone {
@@ -160,18 +153,14 @@ func (c *classifier) classify(row csvin.Row, number uint32) ([32]byte, uint64, *
 	}
 	if err != nil {
 		if ie, ok := errors.AsType[*identifier.Error](err); ok {
-			return d, 0, &reject{key: "invalid " + string(ie.Type) + ": " + ie.Reason}
+			return d, &reject{key: "invalid " + string(ie.Type) + ": " + ie.Reason}
 		}
-		return d, 0, &reject{key: "invalid identifier"}
+		return d, &reject{key: "invalid identifier"}
 	}
 	if c.info.matchKey == identifier.Email && identifier.NonASCII(normalized) {
 		c.stats.nonASCIIEmails++
 	}
-	if rej := c.repeated(d, number); rej != nil {
-		return d, 0, rej
-	}
-	bits, rej := c.consentAndSegments(row)
-	return d, bits, rej
+	return d, nil
 }
 
 // countLabels counts the rows whose segments cell holds a label, for the
@@ -184,48 +173,73 @@ func (c *classifier) countLabels(row csvin.Row) {
 }
 
 // consentAndSegments returns the attribute bits of row's consent and
-// segments, or why its consent keeps it home.
+// segments, or why its consent keeps it home, and counts them.
 func (c *classifier) consentAndSegments(row csvin.Row) (uint64, *reject) {
+	rc := c.rowConsent(row)
+	return c.count(&rc)
+}
+
+// rowConsent is what a row's consent and segments cells give: its
+// attribute bits, or why its consent keeps it home, and what the read's
+// statistics count for it (count), which a one-key row adds only if it is
+// not a duplicate.
+type rowConsent struct {
+	bits    uint64
+	rej     *reject
+	kind    string   // the consent breakdown's key
+	notTC   bool     // the cell is too short for a TC string
+	unknown []string // names of the row's labels that are not the session's segments
+}
+
+// rowConsent reads row's consent and segments cells, counting nothing.
+func (c *classifier) rowConsent(row csvin.Row) rowConsent {
 	res := c.consent(row.Consent)
-	c.stats.consent[res.kind]++
-	if res.notTC {
-		c.stats.notTCString++
-	}
+	rc := rowConsent{bits: res.bits, rej: res.rej, kind: res.kind, notTC: res.notTC}
 	if res.rej != nil {
-		return 0, res.rej
+		return rc
 	}
-	bits := res.bits
 	for _, label := range row.Segments {
 		name := c.naming.name(label)
 		if bit, ok := c.segBit[name]; ok {
-			bits |= 1 << bit
+			rc.bits |= 1 << bit
 		} else {
-			c.unknownSegment(name)
+			rc.unknown = append(rc.unknown, name)
 		}
 	}
-	if bits&c.segMask != 0 {
-		c.stats.withSegment++
-	}
-	return bits, nil
+	return rc
 }
 
-// repeated rejects a row whose identifier an earlier row already holds,
-// after the identifier is normalized, and remembers the first. The clean
-// room refuses a set that holds one person twice (its thresholds count
-// people; SECURITY.md), so the first row keeps the identifier, whatever
-// its consent says, and later rows stay home: a later row with more
-// consent does not override an earlier refusal. Rows are never merged,
-// so the first row's segments are the person's segments.
-func (c *classifier) repeated(d [32]byte, number uint32) *reject {
-	key := [16]byte(d[:16])
-	if first, ok := c.firstRow[key]; ok {
-		return &reject{
-			key:    reasonDuplicate + string(c.info.matchKey),
-			detail: "same " + string(c.info.matchKey) + " as row " + strconv.FormatUint(uint64(first), 10),
-		}
+// count adds a row's consent and segments to the read's statistics, and
+// returns its bits or reject.
+func (c *classifier) count(rc *rowConsent) (uint64, *reject) {
+	c.stats.consent[rc.kind]++
+	if rc.notTC {
+		c.stats.notTCString++
 	}
-	c.firstRow[key] = number
-	return nil
+	if rc.rej != nil {
+		return 0, rc.rej
+	}
+	for _, name := range rc.unknown {
+		c.unknownSegment(name)
+	}
+	if rc.bits&c.segMask != 0 {
+		c.stats.withSegment++
+	}
+	return rc.bits, nil
+}
+
+// duplicateReject is the reject of a row whose identifier row first
+// holds. The clean room refuses a set that holds one person twice (its
+// thresholds count people; SECURITY.md), so the first row keeps the
+// identifier, whatever its consent says, and later rows stay home: a
+// later row with more consent does not override an earlier refusal. Rows
+// are never merged, so the first row's segments are the person's
+// segments.
+func (c *classifier) duplicateReject(first uint32) *reject {
+	return &reject{
+		key:    reasonDuplicate + string(c.info.matchKey),
+		detail: "same " + string(c.info.matchKey) + " as row " + strconv.FormatUint(uint64(first), 10),
+	}
 }
 
 // consent derives the attribute bits of a consent cell, and rejects the

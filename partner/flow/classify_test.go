@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"encoding/csv"
 	"fmt"
 	"maps"
 	"strings"
@@ -29,6 +30,17 @@ func testInfo(t testing.TB, policyJSON string, role api.Role, segments []string)
 	return info
 }
 
+// classifyRow classifies a one-key row as the read does, leaving out
+// duplicates (found once the file is read: TestClassifyDuplicates).
+func classifyRow(c *classifier, row csvin.Row) ([32]byte, uint64, *reject) {
+	d, rej := c.classify(row)
+	if rej != nil {
+		return d, 0, rej
+	}
+	bits, rej := c.consentAndSegments(row)
+	return d, bits, rej
+}
+
 func TestClassify(t *testing.T) {
 	info := testInfo(t, `{"vendor_ids": [755], "count_purposes": {"all_of": [7, 9]}}`, api.RoleAdvertiser, []string{"a", "b"})
 	c := newClassifier(info, Options{})
@@ -49,7 +61,7 @@ func TestClassify(t *testing.T) {
 			if row.ID == "" {
 				row.ID = fmt.Sprintf("x%d@example.com", number)
 			}
-			_, _, rej := c.classify(row, number)
+			_, _, rej := classifyRow(c, row)
 			if rej == nil || rej.String() != tc.reason {
 				t.Errorf("%+v: reject %v, want %q", row, rej, tc.reason)
 			}
@@ -58,7 +70,7 @@ func TestClassify(t *testing.T) {
 
 	info = testInfo(t, `{}`, api.RoleAdvertiser, []string{"a", "b"})
 	c = newClassifier(info, Options{})
-	_, bits, rej := c.classify(csvin.Row{ID: " X@Example.com ", Consent: "1;3;4;li:7", Segments: []string{"b", "zz", "b"}}, 1)
+	_, bits, rej := classifyRow(c, csvin.Row{ID: " X@Example.com ", Consent: "1;3;4;li:7", Segments: []string{"b", "zz", "b"}})
 	if rej != nil {
 		t.Fatal(rej)
 	}
@@ -68,7 +80,7 @@ func TestClassify(t *testing.T) {
 	}
 	// "zz" holds one of the slots: 99 of these names fit, 11 do not.
 	for i := range maxUnknownSegments + 10 {
-		c.classify(csvin.Row{ID: fmt.Sprintf("y%d@example.com", i), Consent: "7", Segments: []string{fmt.Sprint("n", i)}}, uint32(i+2))
+		classifyRow(c, csvin.Row{ID: fmt.Sprintf("y%d@example.com", i), Consent: "7", Segments: []string{fmt.Sprint("n", i)}})
 	}
 	if len(c.unknown) != maxUnknownSegments+1 || c.unknown[otherUnknownSegments] != 11 || c.unknown["zz"] != 1 {
 		t.Errorf("unknown segments: %d names, other %d, zz %d", len(c.unknown), c.unknown[otherUnknownSegments], c.unknown["zz"])
@@ -79,33 +91,40 @@ func TestClassify(t *testing.T) {
 // it, once normalized, whatever that row's consent; later rows are
 // rejected as duplicates naming the first row, and never quote the cell.
 func TestClassifyDuplicates(t *testing.T) {
-	c := newClassifier(testInfo(t, `{}`, api.RoleMediaPartner, nil), Options{})
-	for _, tc := range []struct {
-		number  uint32
+	cases := []struct {
 		id      string
 		consent string
 		reason  string // "" if kept
 	}{
-		{1, "Jane.Doe+ads@GMail.com", "", noBasis},                                    // first: no consent
-		{2, "janedoe@gmail.com", "1;3;4;7", "duplicate email: same email as row 1"},   // more consent, still a duplicate
-		{3, "jane@@example.com", "1;3;4;7", "invalid email: more than one '@'"},       // invalid: not an identifier
-		{4, "bob@example.com", "1;3;4;7", ""},                                         // first
-		{5, "  BOB@example.com\t", "1;3;4;7", "duplicate email: same email as row 4"}, // typed differently
-		{6, "bob@example.com", "", "duplicate email: same email as row 4"},            // duplicate before consent
-		{7, "j.a.n.e.d.o.e@gmail.com", "7", "duplicate email: same email as row 1"},   // gmail dots
-		{8, "carol@example.com", "7", ""},
-	} {
-		_, _, rej := c.classify(csvin.Row{ID: tc.id, Consent: tc.consent}, tc.number)
-		got := ""
-		if rej != nil {
-			got = rej.String()
-		}
+		{"Jane.Doe+ads@GMail.com", "", noBasis},                                    // first: no consent
+		{"janedoe@gmail.com", "1;3;4;7", "duplicate email: same email as row 1"},   // more consent, still a duplicate
+		{"jane@@example.com", "1;3;4;7", "invalid email: more than one '@'"},       // invalid: not an identifier
+		{"bob@example.com", "1;3;4;7", ""},                                         // first
+		{"  BOB@example.com\t", "1;3;4;7", "duplicate email: same email as row 4"}, // typed differently
+		{"bob@example.com", "", "duplicate email: same email as row 4"},            // duplicate before consent
+		{"j.a.n.e.d.o.e@gmail.com", "7", "duplicate email: same email as row 1"},   // gmail dots
+		{"carol@example.com", "7", ""},
+	}
+	var in strings.Builder
+	w := csv.NewWriter(&in)
+	w.Write([]string{"email", "consent"})
+	for _, tc := range cases {
+		w.Write([]string{tc.id, tc.consent})
+	}
+	w.Flush()
+	rejects, a := readRows(t, testInfo(t, `{}`, api.RoleMediaPartner, nil), in.String())
+	defer a.close()
+	for i, tc := range cases {
+		got := rejects[uint32(i+1)]
 		if got != tc.reason {
-			t.Errorf("row %d: reject %q, want %q", tc.number, got, tc.reason)
+			t.Errorf("row %d: reject %q, want %q", i+1, got, tc.reason)
 		}
-		if rej != nil && KindOf(rej.key) == RejectDuplicate && strings.Contains(got, "@") {
-			t.Errorf("row %d: the reason quotes the identifier: %q", tc.number, got)
+		if KindOf(strings.SplitN(got, ":", 2)[0]) == RejectDuplicate && strings.Contains(got, "@") {
+			t.Errorf("row %d: the reason quotes the identifier: %q", i+1, got)
 		}
+	}
+	if a.len() != 2 || a.rows[0] != 4 || a.rows[1] != 8 {
+		t.Errorf("kept rows %v, want [4 8]", a.rows)
 	}
 }
 

@@ -18,7 +18,7 @@
 //
 // In a multi-key session (Options.KeyColumns: one column per match key the
 // file has) a row keeps each key whose cell normalizes; rows that count are
-// held until the file is read, since rule 2 of protocol/SPEC.md section 11
+// staged until the file is read, since rule 2 of protocol/SPEC.md section 11
 // ("duplicates": "drop") needs every row; then each record carries one
 // element per key the row kept (keys.go).
 //
@@ -79,15 +79,51 @@
 // counts. It polls every PollInterval growing to MaxPollInterval, and at
 // most every second once it waits for the results.
 //
-// Memory. Per kept row the flow holds its identifier digest (32 bytes), its
-// attribute bits (8), its row number (4) and its place in the upload order
-// (4): 48 MB per million rows, never the file's text, and no heap object
-// per row. While the file is read, the first row of each identifier is
-// remembered too (16 bytes of its digest and the row number in a map, 25 to
-// 45 MB per million distinct identifiers), to find duplicates. Digests and
-// bits live in fixed-size blocks, so that reading a large file never holds
-// an outgrown copy next to its replacement, and are dropped once the upload
-// is complete.
+// Memory. A kept row costs 4 bytes of memory, whatever the file's size:
+// its input row number, by kept row while the file is read, then by
+// upload position (audience.byPosition) to map activation records back to
+// rows; 8 bytes while the upload order is set (the permutation, turned in
+// place into byPosition and its inverse), and a multi-key row 1 more
+// while the file is read (the keys it carries). Everything else a row
+// needs goes to files of a private scratch directory (scratch.go): made
+// with mode 0700 in the output directory (Preflight, which has none, uses
+// the system's temporary directory), files 0600, removed with everything
+// in it once the upload is complete, when a run fails or is interrupted,
+// and by a plan once the bucket files are written. They hold identifier
+// digests, which a dictionary inverts: never logged, never sent, and gone
+// with the directory. A process killed outright (SIGKILL, a power cut)
+// leaves its .blindjoin-scratch-* directory behind, to delete by hand. The
+// files, written front to back and read back without mapping them into
+// memory (mapped pages would count in the process's memory):
+//
+//	rows         the row log (rowlog.go): what the read found on each row
+//	             (a reject, or a one-key row's digest and consent cell's
+//	             outcome), in row order
+//	identifiers  256 bucket files of (key, 16 bytes of digest, row),
+//	             chosen by the digest's first byte (dupFinder)
+//	staged       a multi-key party's rows before rule 2: bits, keys
+//	             present, a digest per key (keyedStage)
+//	records      the kept rows' records (bits, digests), in kept order
+//	ordering     256 bucket files of (position, record) by position range
+//	ordered      the records in upload order, laid out as a bucket file's
+//
+// Why not a map of the identifiers seen: it costs 25 to 45 bytes per
+// identifier, and the digests and bits 40 more, which at ten million rows
+// made a party need 1.2 GB. The duplicates are found instead by sorting
+// the buckets one at a time (24 bytes per identifier over 256 in memory),
+// and only the duplicates stay in memory (12 bytes each). But a one-key
+// row's fate depends on them: a duplicate stays home whatever its consent
+// and is not counted in the consent breakdown, segments or unknown labels,
+// and rejects.csv is in row order. So the read logs each row's outcome,
+// counting nothing that depends on the duplicates, and replay goes
+// through the log in row order once they are known: rejects.csv,
+// summary.json's counts, the kept rows and their fingerprint are what a
+// read that knew the duplicates gives, byte for byte. Then, with the key,
+// audience.order writes the records again in the upload order that
+// uploadPermutation gives, scattered by position into buckets sorted one
+// at a time: each part reads its records front to back (one read per
+// record would cost a system call, about a microsecond, a few percent of
+// the session's CPU), and a plan's bucket file is a byte range of them.
 //
 // Shuffle and resume. The upload order is a permutation drawn by
 // protocol/shuffle from a deterministic generator (AES-256-CTR) keyed by

@@ -1,12 +1,12 @@
 package flow
 
 import (
-	"cmp"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"hash"
-	"math/bits"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,37 +128,41 @@ type KeyCounts struct {
 	Linked *int64 `json:"linked"`
 }
 
-// keyedRow is a counting row of a multi-key party before duplicates: its
-// identifiers by session key index.
-type keyedRow struct {
-	number  uint32
-	bits    uint64
-	present uint8
-	ids     [policy.MaxMatchKeys][32]byte
-}
-
 // keyedStage holds a multi-key party's counting rows until the whole input
 // is read: rule 2 ("drop") needs every row before it can drop a value.
+// The rows are in a scratch file (their bits, the keys present and a
+// digest per key present); in memory a row costs its number and its keys
+// (5 bytes), and each of its values goes to the duplicate search
+// (dupFinder) under its key, with the row's place in the stage.
 type keyedStage struct {
-	info   *sessionInfo
-	rows   []keyedRow
-	counts []KeyCounts // by session key index
+	info    *sessionInfo
+	file    *spillFile
+	dups    *dupFinder
+	rows    []uint32 // row numbers, by place in the stage
+	present []uint8  // keys each staged row carries, then keeps
+	counts  []KeyCounts
+	buf     []byte
 }
 
-func newKeyedStage(info *sessionInfo) *keyedStage {
-	st := &keyedStage{info: info, counts: make([]KeyCounts, len(info.keys))}
+func newKeyedStage(info *sessionInfo, s *scratch, dups *dupFinder) (*keyedStage, error) {
+	f, err := s.spill("staged")
+	if err != nil {
+		return nil, err
+	}
+	st := &keyedStage{info: info, file: f, dups: dups, counts: make([]KeyCounts, len(info.keys))}
 	for i, k := range info.keys {
 		st.counts[i] = KeyCounts{Key: k, Invalid: map[string]int64{}}
 	}
-	return st
+	return st, nil
 }
 
 // add classifies a row whose consent and segments gave bits: each key
 // column is normalized on its own (rule 1); an invalid cell drops that key
 // only and is reported in rejects.csv as such. A row without any valid key
 // is a reject.
-func (st *keyedStage) add(c *classifier, row csvin.Row, number uint32, bits uint64, rejects *csv.Writer) *reject {
-	kr := keyedRow{number: number, bits: bits}
+func (st *keyedStage) add(c *classifier, row csvin.Row, number uint32, bits uint64, log *rowLog) *reject {
+	var ids [policy.MaxMatchKeys][32]byte
+	var present uint8
 	var reasons []string
 	for j, kc := range st.info.keyCols {
 		cell := row.ID
@@ -178,19 +182,29 @@ func (st *keyedStage) add(c *classifier, row csvin.Row, number uint32, bits uint
 			reasons = append(reasons, reason)
 			continue
 		}
-		kr.ids[kc.key] = d
-		kr.present |= 1 << kc.key
+		ids[kc.key] = d
+		present |= 1 << kc.key
 	}
-	if kr.present == 0 {
+	if present == 0 {
 		if len(reasons) == 0 {
 			return &reject{key: reasonNoKey}
 		}
 		return &reject{key: reasonNoValidKey, detail: strings.Join(reasons, "; ")}
 	}
 	for _, reason := range reasons {
-		rejects.Write([]string{strconv.FormatUint(uint64(number), 10), reason + " (this key dropped, the row kept)"})
+		log.note(number, reason+" (this key dropped, the row kept)")
 	}
-	st.rows = append(st.rows, kr)
+	place := uint32(len(st.rows))
+	st.buf = append(binary.BigEndian.AppendUint64(st.buf[:0], bits), present)
+	for k := range st.info.keys {
+		if present&(1<<k) != 0 {
+			st.buf = append(st.buf, ids[k][:]...)
+			st.dups.add(uint8(k), &ids[k], place)
+		}
+	}
+	st.file.w.Write(st.buf)
+	st.rows = append(st.rows, number)
+	st.present = append(st.present, present)
 	return nil
 }
 
@@ -201,95 +215,90 @@ const (
 	reasonNoKeyLeft  = "every identifier also on other rows (duplicates)"
 )
 
-// finish applies rule 2 to the staged rows, per key: a value on several
-// rows stays on the first ("first") or on none ("drop"). A row left with
-// no key is rejected (written to rejects after the rows read, since it is
-// known only now). The kept rows, with their identifiers in key order, go
-// to a and the fingerprint.
-func (st *keyedStage) finish(a *audience, fp hash.Hash, rejects *csv.Writer, mode policy.Duplicates) {
+// finish applies rule 2 to the staged rows, per key, knowing dups (the
+// values on earlier rows, by key and place, as dupFinder.find returns
+// them): a value on several rows stays on the first ("first") or on none
+// ("drop"). A row left with no key is rejected (written to rejects after
+// the rows read, since it is known only now). The kept rows, with their
+// identifiers in key order, go to a (a.recs) and the fingerprint.
+func (st *keyedStage) finish(a *audience, dups []duplicate, fp hash.Hash, rejects *csv.Writer, mode policy.Duplicates) error {
 	for k := range st.info.keys {
-		st.dedupe(k, mode, rejects)
+		n := 0
+		for n < len(dups) && dups[n].key == uint8(k) {
+			n++
+		}
+		st.dedupe(k, dups[:n], mode, rejects)
+		dups = dups[n:]
 	}
+	br, err := st.file.rewind()
+	if err != nil {
+		return err
+	}
+	defer st.file.remove()
+	if a.recs, err = newRecords(a.scratch, "records", true); err != nil {
+		return err
+	}
+	var head [8 + 1]byte
+	var ids, kept [policy.MaxMatchKeys][32]byte
 	var buf [4 + 32 + 8]byte
-	for _, kr := range st.rows {
-		if kr.present == 0 {
+	n := 0
+	for i, number := range st.rows {
+		if _, err := io.ReadFull(br, head[:]); err != nil {
+			return fmt.Errorf("flow: reading back a scratch file: %w", err)
+		}
+		bits, staged, keeps := binary.BigEndian.Uint64(head[:8]), head[8], st.present[i]
+		for k := range st.info.keys {
+			if staged&(1<<k) != 0 {
+				if _, err := io.ReadFull(br, ids[k][:]); err != nil {
+					return fmt.Errorf("flow: reading back a scratch file: %w", err)
+				}
+			}
+		}
+		if keeps == 0 {
 			a.rejected[reasonNoKeyLeft]++
-			rejects.Write([]string{strconv.FormatUint(uint64(kr.number), 10), reasonNoKeyLeft})
+			rejects.Write([]string{strconv.FormatUint(uint64(number), 10), reasonNoKeyLeft})
 			continue
 		}
-		a.identStart = append(a.identStart, uint32(a.digests.n))
-		a.keys = append(a.keys, kr.present)
-		a.bits.append(kr.bits)
-		a.rows = append(a.rows, kr.number)
+		ds := kept[:0]
 		for k := range st.info.keys {
-			if kr.present&(1<<k) != 0 {
-				a.digests.append(kr.ids[k])
-				writeFingerprint(fp, buf[:], kr.number, &kr.ids[k], kr.bits|uint64(k)<<62)
+			if keeps&(1<<k) != 0 {
+				ds = append(ds, ids[k])
+				writeFingerprint(fp, buf[:], number, &ids[k], bits|uint64(k)<<62)
 				st.counts[k].Valid++
 			}
 		}
+		a.recs.append(keeps, bits, ds...)
+		// The kept rows' numbers take the place of the staged rows'.
+		st.rows[n] = number
+		n++
 	}
+	a.rows, a.kept = st.rows[:n], n
 	a.keyCounts = st.counts
-	st.rows = nil
+	st.rows, st.present = nil, nil
+	return a.recs.finish()
 }
 
-// dedupe removes the repeated values of key k (rule 2).
-func (st *keyedStage) dedupe(k int, mode policy.Duplicates, rejects *csv.Writer) {
-	// values maps each value to the index in st.rows of its first row,
-	// stored as -1-index once another row repeats it: one map entry and no
-	// allocation per value.
-	values := map[[16]byte]int32{}
+// dedupe removes the repeated values of key k (rule 2): dups are its rows
+// whose value an earlier row holds, in row order.
+func (st *keyedStage) dedupe(k int, dups []duplicate, mode policy.Duplicates, rejects *csv.Writer) {
 	bit := uint8(1) << k
 	name := st.info.keys[k]
-	for i := range st.rows {
-		kr := &st.rows[i]
-		if kr.present&bit == 0 {
-			continue
-		}
-		v := [16]byte(kr.ids[k][:16])
-		first, dup := values[v]
-		if !dup {
-			values[v] = int32(i)
-			continue
-		}
-		if first >= 0 {
-			values[v] = -1 - first
-		} else {
-			first = -1 - first
-		}
-		kr.present &^= bit
+	firsts := make([]uint32, 0, len(dups))
+	for _, d := range dups {
+		st.present[d.row] &^= bit
 		st.counts[k].Duplicates++
-		firstRow := st.rows[first].number
-		rejects.Write([]string{strconv.FormatUint(uint64(kr.number), 10),
-			reasonDuplicate + name + ": same " + name + " as row " + strconv.FormatUint(uint64(firstRow), 10) + " (this key dropped)"})
+		rejects.Write([]string{strconv.FormatUint(uint64(st.rows[d.row]), 10),
+			reasonDuplicate + name + ": same " + name + " as row " + strconv.FormatUint(uint64(st.rows[d.first]), 10) + " (this key dropped)"})
+		firsts = append(firsts, d.first)
 	}
 	if mode != policy.DuplicatesDrop {
 		return
 	}
-	var firsts []int32
-	for _, first := range values {
-		if first < 0 {
-			firsts = append(firsts, -1-first)
-		}
-	}
-	slices.SortFunc(firsts, func(a, b int32) int { return cmp.Compare(a, b) })
-	for _, i := range firsts {
-		kr := &st.rows[i]
-		kr.present &^= bit
+	slices.Sort(firsts)
+	for _, i := range slices.Compact(firsts) {
+		st.present[i] &^= bit
 		st.counts[k].Duplicates++
-		rejects.Write([]string{strconv.FormatUint(uint64(kr.number), 10),
+		rejects.Write([]string{strconv.FormatUint(uint64(st.rows[i]), 10),
 			reasonDuplicate + name + `: on other rows too, dropped from all ("duplicates": "drop")`})
 	}
-}
-
-// identifiers is the number of identifiers of the given kept rows.
-func (a *audience) identifiers(rows []uint32) int {
-	if a.keys == nil {
-		return len(rows)
-	}
-	n := 0
-	for _, row := range rows {
-		n += bits.OnesCount8(a.keys[row])
-	}
-	return n
 }

@@ -67,10 +67,11 @@ func checkEmptyDir(dir string) error {
 }
 
 func (r *runner) plan(ctx context.Context, workers int) error {
-	s, a, key, perm, err := r.prepare(ctx)
+	s, a, key, err := r.prepare(ctx)
 	if err != nil {
 		return err
 	}
+	defer a.close()
 	if resultsReady(s.State) {
 		return ErrPlanTooLate
 	}
@@ -104,12 +105,12 @@ func (r *runner) plan(ctx context.Context, workers int) error {
 		Records: n, Parts: parts, PartRecords: per, Keys: len(r.info.keys),
 		KeyFingerprint: keyFingerprint(key), RowsFingerprint: a.fingerprintHex(),
 		Buckets: splitParts(n, per, parts, workers), Input: r.opts.uploadOptions(), ActivationColumns: r.opts.ActivationColumns}
-	if err := r.writeBuckets(&m, a, perm); err != nil {
+	if err := r.writeBuckets(&m, a); err != nil {
 		return err
 	}
 	a.dropUploadData()
 	m.RowMap = planFile{File: rowMapFile}
-	byPosition := rowsByPosition(perm, a.rows)
+	byPosition := a.byPosition
 	if m.RowMap.SHA256, err = writePlanFile(r.opts.OutDir, rowMapFile, func(w io.Writer) error { return writeRowMap(w, byPosition) }); err != nil {
 		return err
 	}
@@ -124,15 +125,14 @@ func (r *runner) plan(ctx context.Context, workers int) error {
 
 // writeBuckets writes each worker's bucket file and records its SHA-256
 // in m.
-func (r *runner) writeBuckets(m *planManifest, a *audience, perm []uint32) error {
+func (r *runner) writeBuckets(m *planManifest, a *audience) error {
 	for i := range m.Buckets {
 		b := &m.Buckets[i]
 		h := bucketHeader{Session: r.info.wireID, Worker: uint32(i), Workers: uint32(m.Workers), Keys: uint8(m.Keys),
 			FirstPart: uint32(b.FirstPart), Parts: uint32(b.Parts), PartRecords: uint32(m.PartRecords),
 			First: uint64(b.First), Records: uint64(b.Records)}
-		rows := perm[b.First : b.First+b.Records]
 		var err error
-		if b.SHA256, err = writePlanFile(r.opts.OutDir, b.File, func(w io.Writer) error { return writeBucket(w, h, a, rows) }); err != nil {
+		if b.SHA256, err = writePlanFile(r.opts.OutDir, b.File, func(w io.Writer) error { return writeBucket(w, h, a, b.First, b.First+b.Records) }); err != nil {
 			return err
 		}
 	}

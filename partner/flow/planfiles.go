@@ -235,28 +235,23 @@ type bucketHeader struct {
 	First, Records   uint64
 }
 
-// writeBucket writes the rows of a at upload positions first.. (rows
-// numbered perm[first:first+records]) as a bucket file with head h.
-func writeBucket(w io.Writer, h bucketHeader, a *audience, rows []uint32) error {
+// writeBucket writes the records of a at upload positions first to
+// end-1 as a bucket file with head h: a's records, once ordered, are laid
+// out as a bucket file's, so they are copied as they are.
+func writeBucket(w io.Writer, h bucketHeader, a *audience, first, end int) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString(bucketMagic)
 	binary.Write(bw, binary.BigEndian, h)
-	var buf [8]byte
-	for _, row := range rows {
-		binary.BigEndian.PutUint64(buf[:], a.bits.at(int(row)))
-		if a.keys == nil {
-			bw.Write(buf[:])
-			d := a.digests.at(int(row))
-			bw.Write(d[:])
-			continue
-		}
-		present := a.keys[row]
-		bw.WriteByte(present)
-		bw.Write(buf[:])
-		for i := range bits.OnesCount8(present) {
-			d := a.digests.at(int(a.identStart[row]) + i)
-			bw.Write(d[:])
-		}
+	from, err := a.recs.locate(first)
+	if err != nil {
+		return err
+	}
+	to, err := a.recs.locate(end)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(bw, io.NewSectionReader(a.recs.file.f, from.offset, to.offset-from.offset)); err != nil {
+		return err
 	}
 	return bw.Flush()
 }
@@ -264,11 +259,18 @@ func writeBucket(w io.Writer, h bucketHeader, a *audience, rows []uint32) error 
 // decodeBucket reads a bucket file: its head, then exactly h.Records
 // records of the layout its Keys says, and nothing more. A record names
 // only keys the session has, and at least one. The audience it returns
-// holds the records in upload order (row i is position h.First+i).
-func decodeBucket(r io.Reader) (bucketHeader, *audience, error) {
+// holds the records in upload order (its position i is the session's
+// h.First+i), copied into a records file of sc as they are checked. On error, the
+// caller removes sc.
+func decodeBucket(r io.Reader, sc *scratch) (bucketHeader, *audience, error) {
 	var h bucketHeader
+	a := &audience{scratch: sc}
+	fail := func(err error) (bucketHeader, *audience, error) {
+		a.close()
+		return h, nil, err
+	}
 	bad := func(what string) (bucketHeader, *audience, error) {
-		return h, nil, fmt.Errorf("%w: bucket file: %s", ErrPlanFile, what)
+		return fail(fmt.Errorf("%w: bucket file: %s", ErrPlanFile, what))
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	var magic [len(bucketMagic)]byte
@@ -286,39 +288,39 @@ func decodeBucket(r io.Reader) (bucketHeader, *audience, error) {
 	case h.PartRecords < 1 || h.Records > maxRows:
 		return bad("bad record counts")
 	}
-	a := &audience{}
-	if h.Keys > 1 {
-		a.keys, a.identStart = []uint8{}, []uint32{}
+	var err error
+	if a.recs, err = newRecords(sc, "records", h.Keys > 1); err != nil {
+		return fail(err)
 	}
 	var buf [8]byte
-	var d [32]byte
+	var digests [policy.MaxMatchKeys][32]byte
 	for i := uint64(0); i < h.Records; i++ {
 		present := uint8(1)
 		if h.Keys > 1 {
-			var err error
 			if present, err = br.ReadByte(); err != nil {
 				return bad("truncated")
 			}
 			if present == 0 || present>>h.Keys != 0 {
 				return bad("a record names no key, or a key the session lacks")
 			}
-			a.keys = append(a.keys, present)
-			a.identStart = append(a.identStart, uint32(a.digests.n))
 		}
 		if _, err := io.ReadFull(br, buf[:]); err != nil {
 			return bad("truncated")
 		}
-		a.bits.append(binary.BigEndian.Uint64(buf[:]))
-		for range bits.OnesCount8(present) {
-			if _, err := io.ReadFull(br, d[:]); err != nil {
+		ds := digests[:bits.OnesCount8(present)]
+		for j := range ds {
+			if _, err := io.ReadFull(br, ds[j][:]); err != nil {
 				return bad("truncated")
 			}
-			a.digests.append(d)
 		}
-		a.rows = append(a.rows, uint32(i))
+		a.recs.append(present, binary.BigEndian.Uint64(buf[:]), ds...)
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		return bad("data after the last record")
+	}
+	a.kept = int(h.Records)
+	if err := a.recs.finish(); err != nil {
+		return fail(err)
 	}
 	return h, a, nil
 }
@@ -335,12 +337,35 @@ func readBucket(dir string, m *planManifest, i int) (*audience, error) {
 		return nil, fmt.Errorf("%w: %w", ErrPlanFile, err)
 	}
 	defer f.Close()
+	sc, err := newScratch(dir)
+	if err != nil {
+		return nil, err
+	}
+	a, err := checkBucket(f, sc, m, i)
+	if err != nil {
+		sc.remove()
+		return nil, err
+	}
+	return a, nil
+}
+
+// checkBucket decodes worker i's bucket file f into an audience whose
+// scratch is sc, and checks it against the manifest: its SHA-256, then its
+// head.
+func checkBucket(f io.Reader, sc *scratch, m *planManifest, i int) (*audience, error) {
+	entry := m.Buckets[i]
 	sum := sha256.New()
-	h, a, err := decodeBucket(io.TeeReader(f, sum))
+	h, a, err := decodeBucket(io.TeeReader(f, sum), sc)
+	refuse := func(err error) (*audience, error) {
+		if a != nil {
+			a.close()
+		}
+		return nil, err
+	}
 	if hex.EncodeToString(sum.Sum(nil)) != entry.SHA256 {
 		// Checked first: a changed file is reported as such, whatever
 		// its decoding said.
-		return nil, fmt.Errorf("%w: %s is not the file the plan wrote (its SHA-256 differs from the manifest's): copy it again from the plan's directory", ErrPlanFile, entry.File)
+		return refuse(fmt.Errorf("%w: %s is not the file the plan wrote (its SHA-256 differs from the manifest's): copy it again from the plan's directory", ErrPlanFile, entry.File))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, entry.File)
@@ -349,7 +374,7 @@ func readBucket(dir string, m *planManifest, i int) (*audience, error) {
 		Parts: uint32(entry.Parts), PartRecords: uint32(m.PartRecords), First: uint64(entry.First), Records: uint64(entry.Records)}
 	hex.Decode(want.Session[:], []byte(m.SessionID))
 	if h != want {
-		return nil, fmt.Errorf("%w: %s does not fit the manifest", ErrPlanFile, entry.File)
+		return refuse(fmt.Errorf("%w: %s does not fit the manifest", ErrPlanFile, entry.File))
 	}
 	return a, nil
 }
@@ -378,7 +403,7 @@ func decodeRowMap(r io.Reader, n int) ([]uint32, error) {
 	}
 	// Grown as read, not allocated from the count: a damaged file
 	// claiming 4 billion rows ends at its last byte, not in memory.
-	out := make([]uint32, 0, min(n, blockLen))
+	out := make([]uint32, 0, min(n, 1<<16))
 	var buf [4]byte
 	for range n {
 		if _, err := io.ReadFull(br, buf[:]); err != nil {

@@ -15,32 +15,41 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
+// testScratch is a scratch directory removed with the test's.
+func testScratch(t testing.TB) *scratch {
+	sc, err := newScratch(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sc.remove)
+	return sc
+}
+
 // testBucket is a bucket file of n records (keys: 1, or multi-key with
 // every second row carrying both of 2 keys) and its head.
 func testBucket(t testing.TB, n int, keys uint8) (bucketHeader, []byte) {
-	a := &audience{}
-	if keys > 1 {
-		a.keys, a.identStart = []uint8{}, []uint32{}
-	}
-	rows := make([]uint32, n)
-	for i := range n {
-		rows[i] = uint32(n - 1 - i)
+	a := &audience{scratch: testScratch(t), kept: n}
+	var err error
+	if a.recs, err = newRecords(a.scratch, "records", keys > 1); err != nil {
+		t.Fatal(err)
 	}
 	for i := range n {
-		a.bits.append(uint64(i))
 		present := uint8(1)
 		if keys > 1 {
 			present = uint8(1 + i%2*2)
-			a.keys = append(a.keys, present)
-			a.identStart = append(a.identStart, uint32(a.digests.n))
 		}
+		var ds [][32]byte
 		for k := range int(present&1) + int(present>>1&1) {
-			a.digests.append(sha256.Sum256([]byte{byte(i), byte(k)}))
+			ds = append(ds, sha256.Sum256([]byte{byte(i), byte(k)}))
 		}
+		a.recs.append(present, uint64(i), ds...)
+	}
+	if err := a.recs.finish(); err != nil {
+		t.Fatal(err)
 	}
 	h := bucketHeader{Worker: 1, Workers: 3, Keys: keys, FirstPart: 2, Parts: 1, PartRecords: 100, First: 200, Records: uint64(n)}
 	var b bytes.Buffer
-	if err := writeBucket(&b, h, a, rows); err != nil {
+	if err := writeBucket(&b, h, a, 0, n); err != nil {
 		t.Fatal(err)
 	}
 	return h, b.Bytes()
@@ -49,13 +58,25 @@ func testBucket(t testing.TB, n int, keys uint8) (bucketHeader, []byte) {
 func TestBucketRoundTrip(t *testing.T) {
 	for _, keys := range []uint8{1, 2} {
 		h, data := testBucket(t, 50, keys)
-		got, a, err := decodeBucket(bytes.NewReader(data))
+		got, a, err := decodeBucket(bytes.NewReader(data), testScratch(t))
 		if err != nil || got != h || a.len() != 50 {
 			t.Fatalf("keys %d: %v, head %+v, %d rows", keys, err, got, a.len())
 		}
-		// Rows come back in upload order: the writer's rows[0] was 49.
-		if a.bits.at(0) != 49 || a.rows[0] != 0 || (keys > 1 && (a.keys[0] != 3 || a.identifiers(a.rows) != 75)) {
-			t.Errorf("keys %d: first record bits %d, row %d", keys, a.bits.at(0), a.rows[0])
+		// Record 49 carries both keys in a multi-key bucket.
+		rd, err := a.recs.reader(49)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := rd.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		present, bits, ds := a.recs.fields(rec, nil)
+		if bits != 49 || ds[len(ds)-1] != sha256.Sum256([]byte{49, byte(len(ds) - 1)}) || (keys > 1 && present != 3) {
+			t.Errorf("keys %d: record 49: bits %d, keys %d, digests %x", keys, bits, present, ds)
+		}
+		if idents, err := a.identifiers(0, 50); err != nil || idents != map[uint8]int{1: 50, 2: 75}[keys] {
+			t.Errorf("keys %d: %d identifiers, %v", keys, idents, err)
 		}
 	}
 }
@@ -97,7 +118,7 @@ func TestDecodeBucketHostile(t *testing.T) {
 		"one-key read as two":       with(one, head+24, 2),
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, a, err := decodeBucket(bytes.NewReader(data)); !errors.Is(err, ErrPlanFile) || a != nil {
+			if _, a, err := decodeBucket(bytes.NewReader(data), testScratch(t)); !errors.Is(err, ErrPlanFile) || a != nil {
 				t.Errorf("err %v, audience %v", err, a != nil)
 			}
 		})
@@ -229,7 +250,7 @@ func FuzzDecodeBucket(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		h, a, err := decodeBucket(bytes.NewReader(data))
+		h, a, err := decodeBucket(bytes.NewReader(data), testScratch(t))
 		if err != nil {
 			if !errors.Is(err, ErrPlanFile) || a != nil {
 				t.Fatalf("err %v without ErrPlanFile, or with an audience", err)

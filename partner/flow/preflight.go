@@ -64,6 +64,7 @@ func Preflight(ctx context.Context, opts Options, plan Plan) (Summary, []Warning
 	if err != nil {
 		return Summary{}, nil, err
 	}
+	defer a.close()
 	r.summarizeInput(a)
 	warnings := r.warnings(a)
 	if int64(a.len()) < info.pol.MinRows {

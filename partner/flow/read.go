@@ -9,30 +9,27 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math/bits"
 	"os"
-	"runtime"
 	"strconv"
 
 	"github.com/blindjoin/blindjoin/partner/csvin"
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
-// audience is the rows that may leave the party, in input order:
-// digests.at(i), bits.at(i) and rows[i] describe the i-th kept row. The
-// digests and bits, 40 of the 44 bytes a row costs, are kept in blocks
-// (see blocks) and dropped once the upload is complete; the row numbers
-// stay to the end, to map activation records back to rows.
+// audience is the rows that may leave the party. In memory a kept row
+// costs its input row number (4 bytes): rows[i], the i-th kept row's,
+// until order turns the rows into byPosition, the input row of each
+// upload position, which maps activation records back to rows. The rows'
+// identifier digests and attribute bits are in recs, a file of the
+// scratch directory, gone once the upload is complete.
 type audience struct {
-	digests blocks[[32]byte]
-	bits    blocks[uint64]
+	scratch *scratch
+	recs    *records // kept-row order once read, upload order once ordered
+	kept    int
 	rows    []uint32 // 1-based data row numbers, as in rejects.csv
-
-	// Multi-key sessions: digests holds every identifier of the kept rows,
-	// row by row in key order; keys[i] is the keys row i carries (a mask
-	// over the session's keys) and identStart[i] its first identifier.
-	// Both nil for a one-key session, where identifier i is row i.
-	keys       []uint8
-	identStart []uint32
+	// byPosition is the input row number of each upload position.
+	byPosition []uint32
 	keyCounts  []KeyCounts
 	// fingerprint identifies the kept rows (numbers, digests and bits), so
 	// a resumed run can tell whether its input is still the same.
@@ -45,18 +42,126 @@ type audience struct {
 	hints    []string // csvin.Reader.Hints
 }
 
-func (a *audience) len() int { return len(a.rows) }
+func (a *audience) len() int { return a.kept }
 
 // dropUploadData forgets the digests and bits once the blinded set is
-// uploaded: the exchange and the results need neither. They are 40 of the
-// 48 bytes a row holds, and collecting them now, rather than when the heap
-// next reaches twice its size at the last collection, lets the results
-// (the media partner's activation list) reuse their memory instead of
-// coming on top of it.
-func (a *audience) dropUploadData() {
-	a.digests, a.bits = blocks[[32]byte]{}, blocks[uint64]{}
-	a.keys, a.identStart = nil, nil
-	runtime.GC()
+// uploaded: the exchange and the results need neither. The scratch
+// directory goes with them.
+func (a *audience) dropUploadData() { a.close() }
+
+// close removes the scratch directory and what it holds; a no-op once
+// done. Deferred by every caller of readInput, so that no digest stays on
+// disk after an error.
+func (a *audience) close() {
+	if a.recs != nil {
+		a.recs.file.close()
+		a.recs = nil
+	}
+	a.scratch.remove()
+	a.scratch = nil
+}
+
+// identifiers is the number of identifiers that the records at upload
+// positions from to to-1 carry.
+func (a *audience) identifiers(from, to int) (int, error) {
+	if !a.recs.keyed {
+		return to - from, nil
+	}
+	f, err := a.recs.locate(from)
+	if err != nil {
+		return 0, err
+	}
+	t, err := a.recs.locate(to)
+	return int(t.idents - f.idents), err
+}
+
+// order puts the kept rows in upload order: position p carries kept row
+// perm[p] (uploadPermutation). perm becomes byPosition (rows goes: the
+// results need nothing else) and, when the records are still to be
+// uploaded, the records file is written again in upload order, so that
+// each part reads its records front to back rather than one read per
+// record.
+func (a *audience) order(perm []uint32, records bool) error {
+	inv := a.rows
+	a.byPosition, a.rows = rowsByPosition(perm, inv), nil
+	if !records {
+		return nil
+	}
+	return a.orderRecords(inv)
+}
+
+// orderBuckets is the number of files orderRecords scatters the records
+// into by position: one is sorted in memory at a time.
+const orderBuckets = 256
+
+// orderRecords writes the records again in upload order: it scatters
+// them, with their positions (inv), into buckets of consecutive
+// positions, then places each bucket's records in order, one bucket at a
+// time, into the new file.
+func (a *audience) orderRecords(inv []uint32) error {
+	n := a.kept
+	nb := max(1, min(orderBuckets, n))
+	span := max(1, (n+nb-1)/nb)
+	b, err := a.scratch.buckets("ordering", nb)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	rd, err := a.recs.reader(0)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 0, 4+maxRecordSize)
+	for j := range n {
+		rec, err := rd.next()
+		if err != nil {
+			return err
+		}
+		p := inv[j]
+		buf = append(binary.BigEndian.AppendUint32(buf[:0], p), rec...)
+		b.write(int(p)/span, buf)
+	}
+	out, err := newRecords(a.scratch, "ordered", a.recs.keyed)
+	if err != nil {
+		return err
+	}
+	// Bucket i holds positions i*span to (i+1)*span-1, each once: a
+	// record's place is its position less the bucket's first.
+	type placed struct{ start, end int }
+	idx := make([]placed, span)
+	var data []byte
+	for i := range nb {
+		if data, err = b.load(i, data[:0]); err != nil {
+			out.file.close()
+			return err
+		}
+		first := i * span
+		count := max(0, min(span, n-first))
+		for off := 0; off < len(data); {
+			start := off + 4
+			end := start + 8 + 32
+			if out.keyed && start < len(data) {
+				end = start + 1 + 8 + 32*bits.OnesCount8(data[start])
+			}
+			at := int(binary.BigEndian.Uint32(data[off:])) - first
+			if end > len(data) || at < 0 || at >= count {
+				out.file.close()
+				return errBadLog
+			}
+			idx[at] = placed{start: start, end: end}
+			off = end
+		}
+		for _, e := range idx[:count] {
+			out.appendRaw(data[e.start:e.end])
+		}
+	}
+	if err := out.finish(); err != nil {
+		out.file.close()
+		return err
+	}
+	a.recs.file.remove()
+	a.recs = out
+	return nil
 }
 
 // rejectsFile is the name of the rejected rows' report in the output
@@ -64,7 +169,8 @@ func (a *audience) dropUploadData() {
 const rejectsFile = "rejects.csv"
 
 // readInput reads the input into an audience and writes rejects.csv (into
-// OutDir; nowhere when it is empty, as for Preflight).
+// OutDir; nowhere when it is empty, as for Preflight). The caller closes
+// the audience.
 func (r *runner) readInput(ctx context.Context) (*audience, error) {
 	var size int64 = -1
 	if r.opts.Input != csvin.StdinName {
@@ -82,36 +188,58 @@ func (r *runner) readInput(ctx context.Context) (*audience, error) {
 		return nil, fmt.Errorf("flow: input: %w", err)
 	}
 	defer rd.Close()
+	sc, err := newScratch(r.opts.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	a := &audience{scratch: sc}
 	if r.opts.OutDir == "" {
-		return r.classifyRows(ctx, rd, csv.NewWriter(io.Discard))
+		err = r.classifyRows(ctx, rd, a, csv.NewWriter(io.Discard))
+	} else {
+		var out *atomicFile
+		if out, err = newAtomicFile(r.opts.OutDir, rejectsFile); err == nil {
+			defer out.abort()
+			if err = r.classifyRows(ctx, rd, a, csv.NewWriter(out)); err == nil {
+				err = out.commit()
+			}
+		}
 	}
-	out, err := newAtomicFile(r.opts.OutDir, rejectsFile)
 	if err != nil {
+		a.close()
 		return nil, err
 	}
-	defer out.abort()
-	a, err := r.classifyRows(ctx, rd, csv.NewWriter(out))
-	if err != nil {
-		return nil, err
-	}
-	return a, out.commit()
+	return a, nil
 }
 
-// classifyRows reads every row of rd into an audience, writing each
-// rejected row to rejects.
-func (r *runner) classifyRows(ctx context.Context, rd *csvin.Reader, rejects *csv.Writer) (*audience, error) {
+// classifyRows reads every row of rd into a, writing each rejected row to
+// rejects. The rows go through a rowLog: read, classified and logged
+// first, they are counted, kept or rejected by replay once the
+// duplicates are known.
+func (r *runner) classifyRows(ctx context.Context, rd *csvin.Reader, a *audience, rejects *csv.Writer) error {
 	rejects.Write([]string{"row", "reason"})
 	cls := newClassifier(r.info, r.opts)
-	a := &audience{rejected: map[string]int64{}, unknown: cls.unknown}
+	a.rejected, a.unknown = map[string]int64{}, cls.unknown
+	log, err := newRowLog(a.scratch)
+	if err != nil {
+		return err
+	}
+	defer log.file.remove()
+	dups, err := newDupFinder(a.scratch)
+	if err != nil {
+		return err
+	}
+	defer dups.close()
 	var stage *keyedStage
 	if r.info.multi() {
-		stage = newKeyedStage(r.info)
+		if stage, err = newKeyedStage(r.info, a.scratch, dups); err != nil {
+			return err
+		}
+		defer stage.file.remove()
 	}
-	fp := sha256.New()
-	var rec [4 + 32 + 8]byte
+	valid := 0 // one-key rows with a valid identifier
 	for n := 0; ; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 		row, err := rd.Next()
 		if err == io.EOF {
@@ -122,48 +250,115 @@ func (r *runner) classifyRows(ctx context.Context, rd *csvin.Reader, rejects *cs
 		if re, ok := errors.AsType[*csvin.RowError](err); ok {
 			number, rej = re.Row, &reject{key: reasonMalformedRow, detail: re.Reason}
 		} else if err != nil {
-			return nil, fmt.Errorf("flow: input: %w", err)
+			return fmt.Errorf("flow: input: %w", err)
 		}
 		if rej == nil {
 			number = row.Number
 		}
 		num, err := rowNumber(number)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		a.read++
-		var d [32]byte
-		var bits uint64
-		if rej == nil && stage != nil {
+		switch {
+		case rej == nil && stage != nil:
 			cls.countLabels(row)
+			var bits uint64
 			if bits, rej = cls.consentAndSegments(row); rej == nil {
-				if rej = stage.add(cls, row, num, bits, rejects); rej == nil {
-					continue
-				}
+				rej = stage.add(cls, row, num, bits, log)
 			}
-		} else if rej == nil {
-			d, bits, rej = cls.classify(row, num)
+		case rej == nil:
+			var d [32]byte
+			if d, rej = cls.classify(row); rej == nil {
+				rc := cls.rowConsent(row)
+				log.row(num, &d, &rc)
+				dups.add(0, &d, num)
+				valid++
+			}
 		}
 		if rej != nil {
-			a.rejected[rej.key]++
-			rejects.Write([]string{strconv.FormatUint(uint64(num), 10), rej.String()})
-			continue
+			log.reject(num, rej)
 		}
-		a.digests.append(d)
-		a.bits.append(bits)
-		a.rows = append(a.rows, num)
-		writeFingerprint(fp, rec[:], num, &d, bits)
 	}
-	if stage != nil {
-		stage.finish(a, fp, rejects, r.info.pol.Duplicates)
+	found, err := dups.find()
+	if err != nil {
+		return err
+	}
+	fp := sha256.New()
+	if stage == nil {
+		err = r.replay(a, cls, log, found, valid, fp, rejects)
+	} else if err = r.replay(a, cls, log, nil, 0, fp, rejects); err == nil {
+		err = stage.finish(a, found, fp, rejects, r.info.pol.Duplicates)
+	}
+	if err != nil {
+		return err
 	}
 	rejects.Flush()
 	if err := rejects.Error(); err != nil {
-		return nil, fmt.Errorf("flow: %s: %w", rejectsFile, err)
+		return fmt.Errorf("flow: %s: %w", rejectsFile, err)
 	}
 	fp.Sum(a.fingerprint[:0])
 	a.stats, a.hints = cls.stats, rd.Hints()
-	return a, nil
+	return nil
+}
+
+// replay goes through the logged rows in row order, knowing dups (the
+// one-key duplicates, in row order): it writes each rejected row to
+// rejects, counts the rows' consent and segments but a duplicate's, and
+// keeps a one-key row that counts (into a.recs and a.rows, hashed into
+// fp). valid is the number of logged one-key rows, whose rows but the
+// duplicates may be kept: a.rows gets its exact capacity at most.
+func (r *runner) replay(a *audience, cls *classifier, log *rowLog, dups []duplicate, valid int, fp hash.Hash, rejects *csv.Writer) error {
+	lr, err := log.reader()
+	if err != nil {
+		return err
+	}
+	if !r.info.multi() {
+		if a.recs, err = newRecords(a.scratch, "records", false); err != nil {
+			return err
+		}
+		a.rows = make([]uint32, 0, valid-len(dups))
+		defer func() { a.kept = len(a.rows) }()
+	}
+	reject := func(row uint32, rej *reject) {
+		a.rejected[rej.key]++
+		rejects.Write([]string{strconv.FormatUint(uint64(row), 10), rej.String()})
+	}
+	var e loggedRow
+	var buf [4 + 32 + 8]byte
+	for {
+		err := lr.next(&e)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		switch e.tag {
+		case logReject:
+			reject(e.row, &e.rej)
+		case logNote:
+			rejects.Write([]string{strconv.FormatUint(uint64(e.row), 10), e.text})
+		case logRow:
+			if len(dups) > 0 && dups[0].row == e.row {
+				reject(e.row, cls.duplicateReject(dups[0].first))
+				dups = dups[1:]
+				continue
+			}
+			bits, rej := cls.count(&e.rc)
+			if rej != nil {
+				reject(e.row, rej)
+				continue
+			}
+			a.recs.append(0, bits, e.digest)
+			a.rows = append(a.rows, e.row)
+			writeFingerprint(fp, buf[:], e.row, &e.digest, bits)
+		}
+	}
+	if a.recs != nil {
+		return a.recs.finish()
+	}
+	return nil
 }
 
 // columns selects the input's columns: the segments column only where

@@ -77,10 +77,13 @@ type activationRow struct {
 
 // rowsByPosition turns the upload permutation into the input row number
 // of each upload position, in place: position i carried kept row perm[i],
-// whose input row number is rows[perm[i]]. perm is spent.
+// whose input row number is rows[perm[i]]. perm is spent, and so is rows,
+// which becomes the inverse permutation (the position of each kept row)
+// without a third array: each kept row is met once, and its number read
+// before its position is written over it.
 func rowsByPosition(perm, rows []uint32) []uint32 {
-	for i, kept := range perm {
-		perm[i] = rows[kept]
+	for p, j := range perm {
+		perm[p], rows[j] = rows[j], uint32(p)
 	}
 	return perm
 }

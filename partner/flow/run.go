@@ -64,10 +64,11 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 }
 
 func (r *runner) run(ctx context.Context) error {
-	s, a, key, perm, err := r.prepare(ctx)
+	s, a, key, err := r.prepare(ctx)
 	if err != nil {
 		return err
 	}
+	defer a.close()
 	st, err := r.checkResume(ctx, s, a, key)
 	if err != nil {
 		return err
@@ -81,7 +82,7 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	if s.State == api.StateJoined || s.State == api.StateUploading {
 		r.begin("upload")
-		if err := r.upload(ctx, a, key, perm, r.info.side(s)); err != nil {
+		if err := r.upload(ctx, a, key, r.info.side(s)); err != nil {
 			return err
 		}
 	}
@@ -101,11 +102,7 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 	r.begin("write")
-	var byPosition []uint32
-	if perm != nil {
-		byPosition = rowsByPosition(perm, a.rows)
-	}
-	if err := r.writeOutputs(res, byPosition); err != nil {
+	if err := r.writeOutputs(res, a.byPosition); err != nil {
 		return err
 	}
 	return r.writeSummaryAndForgetKey()
@@ -126,36 +123,50 @@ func (r *runner) writeSummaryAndForgetKey() error {
 // prepare does what a run does before it uploads, and what a plan
 // (PlanWorkers) does: it opens the session, reads the input and writes
 // rejects.csv, refuses an input that cannot go, and returns the session
-// key and upload order (keyAndOrder).
-func (r *runner) prepare(ctx context.Context) (api.Session, *audience, *blind.Key, []uint32, error) {
+// key with the rows in upload order (keyAndOrder, audience.order).
+func (r *runner) prepare(ctx context.Context) (api.Session, *audience, *blind.Key, error) {
 	r.begin("session")
 	s, err := r.openSession(ctx)
 	if err != nil {
-		return s, nil, nil, nil, err
+		return s, nil, nil, err
 	}
 	r.summary = Summary{SessionID: s.ID, Role: r.info.role, MatchKey: s.MatchKey, PolicyHash: s.PolicyHash}
 
 	r.begin("read")
 	a, err := r.readInput(ctx)
 	if err != nil {
-		return s, nil, nil, nil, err
+		return s, nil, nil, err
 	}
+	key, perm, err := r.acceptInput(s, a)
+	if err == nil && perm != nil {
+		// Once computed, the results need the rows' order, not their
+		// records.
+		err = a.order(perm, !resultsReady(s.State))
+	}
+	if err != nil {
+		a.close()
+		return s, nil, nil, err
+	}
+	return s, a, key, nil
+}
+
+// acceptInput summarizes the input read into a, refuses one that cannot
+// go, and returns the session key and upload order (keyAndOrder).
+func (r *runner) acceptInput(s api.Session, a *audience) (*blind.Key, []uint32, error) {
 	r.summarizeInput(a)
 	if r.opts.Warnings != nil {
 		r.opts.Warnings(r.warnings(a))
 	}
 	if r.columns().Segments != "" && a.stats.withSegment == 0 {
-		return s, nil, nil, nil, fmt.Errorf("%w: the session's segments are %s, and no row that may count carries one in column %q. Fix --segments-column (or --segment-names), or pass --no-segments to match without segments", ErrNoSegments, strings.Join(r.info.segments, ", "), r.opts.Columns.Segments)
+		return nil, nil, fmt.Errorf("%w: the session's segments are %s, and no row that may count carries one in column %q. Fix --segments-column (or --segment-names), or pass --no-segments to match without segments", ErrNoSegments, strings.Join(r.info.segments, ", "), r.opts.Columns.Segments)
 	}
 	if int64(a.len()) < r.info.pol.MinRows {
-		return s, nil, nil, nil, fmt.Errorf("%w: %d of %d rows may count, the policy needs %d", ErrTooFewRows, a.len(), a.read, r.info.pol.MinRows)
+		return nil, nil, fmt.Errorf("%w: %d of %d rows may count, the policy needs %d", ErrTooFewRows, a.len(), a.read, r.info.pol.MinRows)
 	}
-
 	if err := r.checkActivationColumns(); err != nil {
-		return s, nil, nil, nil, err
+		return nil, nil, err
 	}
-	key, perm, err := r.keyAndOrder(s, a)
-	return s, a, key, perm, err
+	return r.keyAndOrder(s, a)
 }
 
 // waitForJoin waits for the media partner to join a created session.

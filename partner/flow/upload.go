@@ -72,7 +72,7 @@ func (r *runner) planUpload(a *audience, key *blind.Key, h wire.Header, side api
 
 // upload blinds and sends our set in permuted order, Options.Parallel
 // parts at once (sendParts).
-func (r *runner) upload(ctx context.Context, a *audience, key *blind.Key, perm []uint32, side api.SideProgress) error {
+func (r *runner) upload(ctx context.Context, a *audience, key *blind.Key, side api.SideProgress) error {
 	p, err := r.planUpload(a, key, r.blindedHeader(), side)
 	if err != nil {
 		return err
@@ -84,7 +84,7 @@ func (r *runner) upload(ctx context.Context, a *audience, key *blind.Key, perm [
 	r.opts.Progress.Add(int64(min(p.start*p.per, n)))
 	send := func(ctx context.Context, i int) error {
 		first, end := i*p.per, min((i+1)*p.per, n)
-		return r.sendBlinded(ctx, a, key, perm[first:end], i, p.parts, first)
+		return r.sendBlinded(ctx, a, key, first, end, i, p.parts, first)
 	}
 	acked := func(i int) error {
 		if p.record == nil || i+1 != p.recordAfter {
@@ -103,15 +103,20 @@ func (r *runner) blindedHeader() wire.Header {
 }
 
 // sendBlinded blinds and sends part i of a set of parts: upload positions
-// first, first+1, ..., which carry the rows of a numbered rows. Its
-// progress counts from first.
-func (r *runner) sendBlinded(ctx context.Context, a *audience, key *blind.Key, rows []uint32, i, parts, first int) error {
+// first, first+1, ..., which carry a's records from to to-1 (a holds the
+// whole upload, or a worker's share of it). Its progress counts from
+// first.
+func (r *runner) sendBlinded(ctx context.Context, a *audience, key *blind.Key, from, to, i, parts, first int) error {
 	h := r.blindedHeader()
 	h.Part, h.First, h.Final = uint32(i), uint64(first), i == parts-1
 	prog := &highWater{p: r.opts.Progress}
 	prog.from(int64(first))
-	prod := &blindedPart{r: r, a: a, key: key, rows: rows, h: h, first: first, prog: prog}
-	size := partSize(h, len(rows), a.identifiers(rows))
+	prod := &blindedPart{r: r, a: a, key: key, from: from, to: to, h: h, first: first, prog: prog}
+	idents, err := a.identifiers(from, to)
+	if err != nil {
+		return err
+	}
+	size := partSize(h, to-from, idents)
 	rec, err := r.opts.Client.PutBlinded(ctx, r.info.id, client.Body{Size: size, Open: prod.open(ctx, prod.write)})
 	if client.IsCode(err, api.CodeConflict) {
 		return fmt.Errorf("%w: the clean room holds another part %d, made from other rows or with another session key (%w)", ErrInputChanged, i, err)
@@ -189,48 +194,80 @@ func (p *producer) checkReceipt(h wire.Header, rec api.PartReceipt) error {
 }
 
 // blindedPart produces one part of our blinded set; each open starts over.
-// Its records are the rows of a numbered rows, at upload positions first,
-// first+1, ...
+// Its records are a's from to to-1, at upload positions first, first+1,
+// ...
 type blindedPart struct {
 	producer
-	r     *runner
-	a     *audience
-	key   *blind.Key
-	rows  []uint32
-	h     wire.Header
-	first int
-	prog  *highWater
+	r        *runner
+	a        *audience
+	key      *blind.Key
+	from, to int
+	h        wire.Header
+	first    int
+	prog     *highWater
 }
 
-// write encodes the part into w, blinding batch by batch.
+// write encodes the part into w, blinding batch by batch: the
+// identifiers of a batch of records (one per key each carries), then the
+// records with their elements (SPEC.md section 3.2 for a multi-key
+// record: attribute bytes with the row's key presence bits, then the
+// row's elements in key order).
 func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, error) {
 	pw, err := wire.NewWriter(w, b.h)
 	if err != nil {
 		return nil, err
 	}
-	if b.a.keys != nil {
-		return pw, b.writeKeyed(ctx, pw)
+	rd, err := b.a.recs.reader(b.from)
+	if err != nil {
+		return nil, err
 	}
-	size := min(b.r.opts.BatchSize, max(len(b.rows), 1))
-	digests := make([][32]byte, size)
-	elems := make([]blind.Element, size)
-	rec := make([]byte, b.h.RecordSize())
+	n := b.to - b.from
+	size := min(b.r.opts.BatchSize, max(n, 1))
+	keys := len(b.r.info.keys)
+	digests := make([][32]byte, 0, size*keys)
+	present := make([]uint8, size)
+	attrs := make([]uint64, size)
+	elems := make([]blind.Element, size*keys)
 	nattrs := len(b.h.Attrs)
-	for done := 0; done < len(b.rows); done += size {
+	keyed := b.a.recs.keyed
+	rec := make([]byte, 0, b.h.RecordSize()+keys*wire.ElementSize)
+	for done := 0; done < n; done += size {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		k := min(size, len(b.rows)-done)
-		rows := b.rows[done : done+k]
-		for j, row := range rows {
-			digests[j] = b.a.digests.at(int(row))
+		k := min(size, n-done)
+		digests = digests[:0]
+		for j := range k {
+			raw, err := rd.next()
+			if err != nil {
+				return nil, err
+			}
+			present[j], attrs[j], digests = b.a.recs.fields(raw, digests)
 		}
-		if err := b.key.BlindBatch(elems[:k], digests[:k]); err != nil {
+		if err := b.key.BlindBatch(elems[:len(digests)], digests); err != nil {
 			return nil, fmt.Errorf("flow: blinding: %w", err)
 		}
-		for j, row := range rows {
-			copy(rec, elems[j][:])
-			wire.PackAttrs(rec[wire.ElementSize:], b.a.bits.at(int(row)), nattrs)
+		next := 0
+		for j := range k {
+			if !keyed {
+				rec = rec[:b.h.RecordSize()]
+				copy(rec, elems[j][:])
+				wire.PackAttrs(rec[wire.ElementSize:], attrs[j], nattrs)
+				next++
+			} else {
+				a := attrs[j]
+				for k, bit := range b.r.info.keyBits {
+					if present[j]&(1<<k) != 0 {
+						a |= 1 << bit
+					}
+				}
+				rec = rec[:(nattrs+7)/8]
+				wire.PackAttrs(rec, a, nattrs)
+				for range bits.OnesCount8(present[j]) {
+					rec = append(rec, elems[next][:]...)
+					next++
+				}
+			}
 			if err := pw.WriteRecord(rec); err != nil {
 				return nil, err
 			}
@@ -238,55 +275,6 @@ func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, err
 		b.prog.advance(int64(b.first + done + k))
 	}
 	return pw, pw.Close()
-}
-
-// writeKeyed encodes the records of a multi-key part (SPEC.md section
-// 3.2): attribute bytes with the row's key presence bits, then the
-// row's elements in key order, blinded batch by batch of rows.
-func (b *blindedPart) writeKeyed(ctx context.Context, pw *wire.Writer) error {
-	size := min(b.r.opts.BatchSize, max(len(b.rows), 1))
-	keys := len(b.r.info.keys)
-	digests := make([][32]byte, 0, size*keys)
-	elems := make([]blind.Element, size*keys)
-	nattrs := len(b.h.Attrs)
-	rec := make([]byte, 0, (nattrs+7)/8+keys*wire.ElementSize)
-	for done := 0; done < len(b.rows); done += size {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rows := b.rows[done : done+min(size, len(b.rows)-done)]
-		digests = digests[:0]
-		for _, row := range rows {
-			start := int(b.a.identStart[row])
-			for i := range bits.OnesCount8(b.a.keys[row]) {
-				digests = append(digests, b.a.digests.at(start+i))
-			}
-		}
-		if err := b.key.BlindBatch(elems[:len(digests)], digests); err != nil {
-			return fmt.Errorf("flow: blinding: %w", err)
-		}
-		next := 0
-		for _, row := range rows {
-			present := b.a.keys[row]
-			attrs := b.a.bits.at(int(row))
-			for k, bit := range b.r.info.keyBits {
-				if present&(1<<k) != 0 {
-					attrs |= 1 << bit
-				}
-			}
-			rec = rec[:(nattrs+7)/8]
-			wire.PackAttrs(rec, attrs, nattrs)
-			for range bits.OnesCount8(present) {
-				rec = append(rec, elems[next][:]...)
-				next++
-			}
-			if err := pw.WriteRecord(rec); err != nil {
-				return err
-			}
-		}
-		b.prog.advance(int64(b.first + done + len(rows)))
-	}
-	return pw.Close()
 }
 
 // highWater reports one part's progress as the furthest position it

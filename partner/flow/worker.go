@@ -47,6 +47,7 @@ func (r *runner) work(ctx context.Context, i, w int) error {
 	if err != nil {
 		return err
 	}
+	defer a.close()
 	key, err := keystore.Load(r.opts.KeyDir, r.opts.SessionID)
 	if errors.Is(err, keystore.ErrNoKey) {
 		return fmt.Errorf("%w: copy the file %s.key from the key store of the machine that ran --plan into %s (mode 0600, in a directory only this user can access)", ErrWorkerKey, r.opts.SessionID, r.opts.KeyDir)
@@ -92,8 +93,8 @@ func (r *runner) work(ctx context.Context, i, w int) error {
 }
 
 // uploadShare blinds and sends the parts of bucket b that the clean room
-// lacks. a holds the bucket's rows in upload order: row k is upload
-// position b.First+k.
+// lacks. a holds the bucket's records in upload order: its position k is
+// the session's b.First+k.
 func (r *runner) uploadShare(ctx context.Context, m *planManifest, b planFile, a *audience, key *blind.Key) error {
 	held, err := r.heldParts(ctx, transcript.TypePartUploaded)
 	if err != nil {
@@ -115,7 +116,7 @@ func (r *runner) uploadShare(ctx context.Context, m *planManifest, b planFile, a
 	send := func(ctx context.Context, j int) error {
 		p := todo[j]
 		first, end := p*m.PartRecords, min((p+1)*m.PartRecords, m.Records)
-		return r.sendBlinded(ctx, a, key, a.rows[first-b.First:end-b.First], p, m.Parts, first)
+		return r.sendBlinded(ctx, a, key, first-b.First, end-b.First, p, m.Parts, first)
 	}
 	return sendParts(ctx, r.opts.Parallel, 0, func() int { return len(todo) }, send, noAck)
 }
