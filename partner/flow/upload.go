@@ -111,7 +111,7 @@ func (r *runner) sendBlinded(ctx context.Context, a *audience, key *blind.Key, f
 	h.Part, h.First, h.Final = uint32(i), uint64(first), i == parts-1
 	prog := &highWater{p: r.opts.Progress}
 	prog.from(int64(first))
-	prod := &blindedPart{r: r, a: a, key: key, from: from, to: to, h: h, first: first, prog: prog}
+	prod := &blindedPart{r: r, recs: a.recs, key: key, from: from, to: to, h: h, first: first, prog: prog}
 	idents, err := a.identifiers(from, to)
 	if err != nil {
 		return err
@@ -198,8 +198,12 @@ func (p *producer) checkReceipt(h wire.Header, rec api.PartReceipt) error {
 // ...
 type blindedPart struct {
 	producer
-	r        *runner
-	a        *audience
+	r *runner
+	// recs is the audience's records as the part was made: an attempt
+	// the client gave up on may still be starting when the upload ends
+	// and the audience lets its records go; it then reads a closed file
+	// and fails, which nobody waits for, instead of finding none.
+	recs     *records
 	key      *blind.Key
 	from, to int
 	h        wire.Header
@@ -217,7 +221,7 @@ func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, err
 	if err != nil {
 		return nil, err
 	}
-	rd, err := b.a.recs.reader(b.from)
+	rd, err := b.recs.reader(b.from)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +233,7 @@ func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, err
 	attrs := make([]uint64, size)
 	elems := make([]blind.Element, size*keys)
 	nattrs := len(b.h.Attrs)
-	keyed := b.a.recs.keyed
+	keyed := b.recs.keyed
 	rec := make([]byte, 0, b.h.RecordSize()+keys*wire.ElementSize)
 	for done := 0; done < n; done += size {
 		if err := ctx.Err(); err != nil {
@@ -242,7 +246,7 @@ func (b *blindedPart) write(ctx context.Context, w io.Writer) (*wire.Writer, err
 			if err != nil {
 				return nil, err
 			}
-			present[j], attrs[j], digests = b.a.recs.fields(raw, digests)
+			present[j], attrs[j], digests = b.recs.fields(raw, digests)
 		}
 		if err := b.key.BlindBatch(elems[:len(digests)], digests); err != nil {
 			return nil, fmt.Errorf("flow: blinding: %w", err)
