@@ -96,7 +96,7 @@ func (s *Service) join(sess store.Session, sp sessionParts, buckets map[api.Role
 	var candidates *spill.Writer
 	if rules.rounds > 1 {
 		var err error
-		if candidates, err = spill.CreateBuffered(s.scratchDir, rules.rounds, pairSize, s.spillBuffers()); err != nil {
+		if candidates, err = spill.Create(s.scratchDir, rules.rounds, pairSize, s.spillBuffers()); err != nil {
 			return tally{}, 0, fmt.Errorf("session: join scratch: %w", err)
 		}
 		rec := make([]byte, pairSize)
@@ -204,7 +204,7 @@ func (s *Service) routeSide(sess store.Session, sp sessionParts, buckets map[api
 		largest = max(largest, identifiers.Len(k))
 	}
 	stream := &relayStream{spilled: identifiers, order: order, size: identifierSize, data: make([]byte, 0, largest*identifierSize)}
-	w, err := spill.CreateBuffered(s.scratchDir, route.buckets, joinEntrySize, s.spillBuffers())
+	w, err := spill.Create(s.scratchDir, route.buckets, joinEntrySize, s.spillBuffers())
 	if err != nil {
 		return nil, nil, fmt.Errorf("session: join scratch: %w", err)
 	}

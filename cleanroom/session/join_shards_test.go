@@ -232,7 +232,7 @@ func TestRouterSpreadsChosenValues(t *testing.T) {
 // and keeps, of the repeated digest, the entry the merge would use: the
 // lowest row.
 func TestShardOfOneRepeatedDigest(t *testing.T) {
-	w, err := spill.Create(t.TempDir(), 1, joinEntrySize)
+	w, err := spill.Create(t.TempDir(), 1, joinEntrySize, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,11 @@ func (s *Service) relay(ctx context.Context, id string, recipient api.Role) ([]s
 	if err != nil {
 		return nil, err
 	}
-	order, err := s.relayOrder(sess, recipient, shuffle.BucketsFor(identifierBound(sess, sender), s.bucketRecs))
+	bound, err := identifierBound(sess, sender)
+	if err != nil {
+		return nil, err
+	}
+	order, err := s.relayOrder(sess, recipient, shuffle.BucketsFor(bound, s.bucketRecs))
 	if err != nil {
 		return nil, err
 	}
@@ -234,16 +238,12 @@ func (s *Service) relayOrder(sess store.Session, recipient api.Role, buckets int
 
 // identifierBound is an upper bound of a set's counting identifiers known
 // before reading it: its counting records times the session's match keys.
-func identifierBound(sess store.Session, parts []store.Part) uint64 {
-	keys := uint64(1)
-	if pol, err := policy.Parse(sess.Policy); err == nil {
-		keys = uint64(len(pol.Keys(sess.MatchKey)))
+func identifierBound(sess store.Session, parts []store.Part) (uint64, error) {
+	pol, err := policy.Parse(sess.Policy)
+	if err != nil {
+		return 0, fmt.Errorf("session: stored policy: %w", err)
 	}
-	var rows uint64
-	for _, p := range parts {
-		rows += p.Counting
-	}
-	return rows * keys
+	return statusOf(parts).counting * uint64(len(pol.Keys(sess.MatchKey))), nil
 }
 
 // relayBuckets returns the bucket count the relay to recipient was
@@ -284,7 +284,7 @@ func relayBuckets(ctx context.Context, tx store.Tx, id string, recipient api.Rol
 // each bucket: the layout relayStream reads back in relay order. fill
 // writes identifier e of record r as a record of size bytes.
 func (s *Service) scatterByRelay(parts []store.Part, attrs []wire.Attr, eval *policy.Evaluator, order *shuffle.Bucketed, size int, fill func(dst []byte, r countingRecord, e int)) (*spill.Buckets, error) {
-	w, err := spill.Create(s.scratchDir, order.Buckets(), size)
+	w, err := spill.Create(s.scratchDir, order.Buckets(), size, s.spillBuffers())
 	if err != nil {
 		return nil, fmt.Errorf("session: relay scratch: %w", err)
 	}

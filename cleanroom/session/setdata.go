@@ -34,10 +34,7 @@ type countingRecord struct {
 // (and must find as many); each file's digest is checked against the
 // store. It holds nothing per record, whatever the set's size.
 func (s *Service) scanSet(parts []store.Part, attrs []wire.Attr, eval *policy.Evaluator, fn func(countingRecord) error) error {
-	var total uint64
-	for _, p := range parts {
-		total += p.Counting
-	}
+	total := statusOf(parts).counting
 	layout := wire.Header{Kind: wire.KindBlinded, Attrs: attrs}
 	keyed := layout.Keyed()
 	var counted uint64

@@ -235,8 +235,12 @@ func (s *Service) checkDistinct(sess store.Session, side api.Role, parts []store
 	if err != nil {
 		return err
 	}
-	route := newRouter(s.fanOut(identifierBound(sess, parts), wire.ElementSize, 0))
-	w, err := spill.CreateBuffered(s.scratchDir, route.buckets, wire.ElementSize, s.spillBuffers())
+	bound, err := identifierBound(sess, parts)
+	if err != nil {
+		return err
+	}
+	route := newRouter(s.fanOut(bound, wire.ElementSize, 0))
+	w, err := spill.Create(s.scratchDir, route.buckets, wire.ElementSize, s.spillBuffers())
 	if err != nil {
 		return fmt.Errorf("session: duplicate check scratch: %w", err)
 	}

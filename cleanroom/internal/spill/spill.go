@@ -10,8 +10,7 @@
 // what the process was working on (blinded elements, join digests,
 // attribute bits), no more than the blob store does. Records are written
 // through one buffer per bucket, sized so that all the buffers together
-// stay near 16 MiB whatever the bucket count (or what CreateBuffered is
-// given).
+// stay near what the caller gives Create, whatever the bucket count.
 package spill
 
 import (
@@ -28,9 +27,6 @@ import (
 // range: a bug in the caller, reported rather than written.
 var ErrRecord = errors.New("spill: record does not fit the spill's layout")
 
-// writeBuffers is the budget of all the buckets' write buffers together.
-const writeBuffers = 16 << 20
-
 // readBuffer is the buffer Each reads a bucket through.
 const readBuffer = 256 << 10
 
@@ -44,15 +40,9 @@ type Writer struct {
 }
 
 // Create makes the spill directory under parent (os.TempDir() if empty)
-// and one empty file per bucket.
-func Create(parent string, buckets, recordSize int) (*Writer, error) {
-	return CreateBuffered(parent, buckets, recordSize, writeBuffers)
-}
-
-// CreateBuffered is Create with buffers bytes of write buffers in all
-// instead of 16 MiB, for a caller that must hold less (each bucket still
-// gets 4 KiB at least and 1 MiB at most).
-func CreateBuffered(parent string, buckets, recordSize, buffers int) (*Writer, error) {
+// and one empty file per bucket, written through buffers bytes of write
+// buffers in all (each bucket gets 4 KiB at least and 1 MiB at most).
+func Create(parent string, buckets, recordSize, buffers int) (*Writer, error) {
 	if buckets < 1 || recordSize < 1 {
 		return nil, fmt.Errorf("%w: %d buckets of %d-byte records", ErrRecord, buckets, recordSize)
 	}

@@ -8,11 +8,11 @@ import (
 	"testing"
 )
 
-// TestScatterAndReadBack: with the default buffers and with buffers far
+// TestScatterAndReadBack: with 16 MiB of buffers and with buffers far
 // smaller than a record per bucket, every bucket reads back (whole and
 // streamed) as it was written.
 func TestScatterAndReadBack(t *testing.T) {
-	for _, buffers := range []int{writeBuffers, 1} {
+	for _, buffers := range []int{16 << 20, 1} {
 		scatterAndReadBack(t, buffers)
 	}
 }
@@ -20,7 +20,7 @@ func TestScatterAndReadBack(t *testing.T) {
 func scatterAndReadBack(t *testing.T, buffers int) {
 	parent := t.TempDir()
 	const buckets, size, n = 7, 12, 5000
-	w, err := CreateBuffered(parent, buckets, size, buffers)
+	w, err := Create(parent, buckets, size, buffers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,11 +79,11 @@ func TestRefusesWhatDoesNotFit(t *testing.T) {
 	for _, tc := range []struct {
 		buckets, size int
 	}{{0, 8}, {-1, 8}, {4, 0}, {4, -3}} {
-		if _, err := Create(t.TempDir(), tc.buckets, tc.size); !errors.Is(err, ErrRecord) {
+		if _, err := Create(t.TempDir(), tc.buckets, tc.size, 1<<20); !errors.Is(err, ErrRecord) {
 			t.Errorf("Create(%d, %d): %v, want ErrRecord", tc.buckets, tc.size, err)
 		}
 	}
-	w, err := Create(t.TempDir(), 2, 4)
+	w, err := Create(t.TempDir(), 2, 4, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestRefusesWhatDoesNotFit(t *testing.T) {
 
 func TestAbandonAndFailedFinishLeaveNothing(t *testing.T) {
 	parent := t.TempDir()
-	w, err := Create(parent, 3, 8)
+	w, err := Create(parent, 3, 8, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestAbandonAndFailedFinishLeaveNothing(t *testing.T) {
 	}
 
 	// A bucket file deleted under the reader is an error, not a short bucket.
-	w, _ = Create(parent, 2, 8)
+	w, _ = Create(parent, 2, 8, 1<<20)
 	w.Add(0, make([]byte, 8))
 	b, err := w.Finish()
 	if err != nil {
@@ -127,7 +127,7 @@ func TestAbandonAndFailedFinishLeaveNothing(t *testing.T) {
 	}
 
 	// A bucket file cut short is an error too, not fewer records.
-	w, _ = Create(parent, 1, 8)
+	w, _ = Create(parent, 1, 8, 1<<20)
 	w.Add(0, make([]byte, 8))
 	w.Add(0, make([]byte, 8))
 	b, err = w.Finish()
@@ -144,7 +144,7 @@ func TestAbandonAndFailedFinishLeaveNothing(t *testing.T) {
 }
 
 func TestCreateInAMissingDirectory(t *testing.T) {
-	if _, err := Create(t.TempDir()+"/no/such/dir", 2, 8); err == nil {
+	if _, err := Create(t.TempDir()+"/no/such/dir", 2, 8, 1<<20); err == nil {
 		t.Fatal("created a spill under a missing directory")
 	}
 }
