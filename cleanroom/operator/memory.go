@@ -24,7 +24,8 @@ const (
 func stepBudget(process int64) int64 { return process / 2 }
 
 // LimitMemory sets the Go runtime's soft memory limit (runtime/debug's
-// SetMemoryLimit) of this process to fifteen sixteenths of budget, the
+// SetMemoryLimit) of this process to fifteen sixteenths of budget (0:
+// DefaultMemoryBudget, as in Config), the
 // rest being the binary and what the runtime does not count, unless the
 // environment sets GOMEMLIMIT, which then wins. Without a limit the
 // collector lets the heap grow to twice what is live, so a step sized to
@@ -34,6 +35,9 @@ func stepBudget(process int64) int64 { return process / 2 }
 // which a test or a program embedding a clean room must not have set for
 // it.
 func LimitMemory(budget int64) {
+	if budget <= 0 {
+		budget = DefaultMemoryBudget
+	}
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(budget - budget/16)
 	}

@@ -29,6 +29,13 @@ func TestLimitMemory(t *testing.T) {
 		t.Errorf("limit %d, want 480 MiB", got)
 	}
 
+	// No budget is the default one, never a limit of zero (which would
+	// have the collector run all the time).
+	LimitMemory(0)
+	if got := debug.SetMemoryLimit(-1); got != DefaultMemoryBudget-DefaultMemoryBudget/16 {
+		t.Errorf("no budget: limit %d", got)
+	}
+
 	os.Setenv("GOMEMLIMIT", "1GiB")
 	debug.SetMemoryLimit(1 << 30)
 	LimitMemory(512 << 20)
