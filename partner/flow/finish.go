@@ -32,12 +32,7 @@ var ErrWorkersPending = errors.New("flow: the plan's workers have not all finish
 // counterpart, as Run does.
 func FinishWorkers(ctx context.Context, opts Options) (Summary, error) {
 	opts, err := opts.withRunDefaults()
-	if err != nil {
-		return Summary{}, err
-	}
-	r := &runner{opts: opts}
-	err = r.finish(ctx)
-	return r.summary, err
+	return runWith(opts, err, func(r *runner) error { return r.finish(ctx) })
 }
 
 func (r *runner) finish(ctx context.Context) error {

@@ -45,9 +45,7 @@ func PlanWorkers(ctx context.Context, opts Options, workers int) (Summary, error
 	if err := checkEmptyDir(opts.OutDir); err != nil {
 		return Summary{}, err
 	}
-	r := &runner{opts: opts}
-	err = r.plan(ctx, workers)
-	return r.summary, err
+	return runWith(opts, nil, func(r *runner) error { return r.plan(ctx, workers) })
 }
 
 // checkEmptyDir refuses a directory that exists and holds anything.

@@ -55,11 +55,18 @@ type runner struct {
 // record of the session says it stopped.
 func Run(ctx context.Context, opts Options) (Summary, error) {
 	opts, err := opts.withDefaults()
+	return runWith(opts, err, func(r *runner) error { return r.run(ctx) })
+}
+
+// runWith runs step on a runner of opts, which checked out with err, and
+// returns what it summed up: the one way into Run and each step of a
+// split match.
+func runWith(opts Options, err error, step func(*runner) error) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
 	r := &runner{opts: opts}
-	err = r.run(ctx)
+	err = step(r)
 	return r.summary, err
 }
 

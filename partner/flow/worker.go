@@ -25,12 +25,7 @@ var ErrWorkerKey = errors.New("flow: this worker's key store has no copy of the 
 // of its share that the session's transcript does not list yet.
 func RunWorker(ctx context.Context, opts Options, i, w int) (Summary, error) {
 	opts, err := opts.withRunDefaults()
-	if err != nil {
-		return Summary{}, err
-	}
-	r := &runner{opts: opts}
-	err = r.work(ctx, i, w)
-	return r.summary, err
+	return runWith(opts, err, func(r *runner) error { return r.work(ctx, i, w) })
 }
 
 func (r *runner) work(ctx context.Context, i, w int) error {
