@@ -65,18 +65,8 @@ func TestConcurrentRelayPreparedOnce(t *testing.T) {
 			t.Fatalf("request %d got other bytes", i)
 		}
 	}
-	tr, err := h.svc.Transcript(context.Background(), adv, s.id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	relayed := 0
-	for _, e := range tr.Events {
-		if e.Type == typeRelayed {
-			relayed++
-		}
-	}
-	if relayed != 1 {
-		t.Fatalf("relay prepared %d times", relayed)
+	if relayed := h.relayedEvents(s.id); len(relayed) != 1 {
+		t.Fatalf("relay prepared %d times", len(relayed))
 	}
 	h.wantOnlyRecordedFiles(s.id)
 }

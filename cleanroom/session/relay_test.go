@@ -76,25 +76,18 @@ func TestBucketedRelay(t *testing.T) {
 			ra, rb := h.results(sess.ID)
 			checkResults(t, ra, rb, want, pol.K, fullSegments, []string{"loyal", "new"})
 
-			tr, err := h.svc.Transcript(context.Background(), aud, sess.ID)
-			if err != nil {
-				t.Fatal(err)
+			relayed := h.relayedEvents(sess.ID)
+			if len(relayed) != 2 {
+				t.Fatalf("%d relayed events", len(relayed))
 			}
-			relayed := 0
-			for _, e := range tr.Events {
-				if e.Type == typeRelayed {
-					relayed++
-					wantBuckets := tc.buckets // of the partner's set, relayed to the advertiser
-					if e.Data[transcript.KeySide] == string(api.RoleMediaPartner) {
-						wantBuckets = shuffle.BucketsFor(uint64(want.advRows), cmp.Or(tc.perBucket, DefaultRelayBucketRecords))
-					}
-					if e.Data[keyBuckets] != strconv.Itoa(wantBuckets) {
-						t.Errorf("relayed event to %s records %q buckets, want %d", e.Data[transcript.KeySide], e.Data[keyBuckets], wantBuckets)
-					}
+			for _, e := range relayed {
+				wantBuckets := tc.buckets // of the partner's set, relayed to the advertiser
+				if e.Data[transcript.KeySide] == string(api.RoleMediaPartner) {
+					wantBuckets = shuffle.BucketsFor(uint64(want.advRows), cmp.Or(tc.perBucket, DefaultRelayBucketRecords))
 				}
-			}
-			if relayed != 2 {
-				t.Fatalf("%d relayed events", relayed)
+				if e.Data[keyBuckets] != strconv.Itoa(wantBuckets) {
+					t.Errorf("relayed event to %s records %q buckets, want %d", e.Data[transcript.KeySide], e.Data[keyBuckets], wantBuckets)
+				}
 			}
 		})
 	}
@@ -181,4 +174,20 @@ func TestRelayBucketsFollowTheBudget(t *testing.T) {
 			t.Errorf("budget %d: %d records per relay bucket, want %d", tc.budget, cfg.RelayBucketRecords, tc.want)
 		}
 	}
+}
+
+// relayedEvents returns the relayed events of session id's transcript.
+func (h *harness) relayedEvents(id string) []transcript.Event {
+	h.t.Helper()
+	tr, err := h.svc.Transcript(context.Background(), aud, id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var relayed []transcript.Event
+	for _, e := range tr.Events {
+		if e.Type == typeRelayed {
+			relayed = append(relayed, e)
+		}
+	}
+	return relayed
 }

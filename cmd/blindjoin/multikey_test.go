@@ -68,10 +68,20 @@ func multiKeyFiles(t *testing.T, dir string) (adv, partner string) {
 		fmt.Fprintf(&a, "crmonly%d@example.com,,,%s,\n", i, c)
 		fmt.Fprintf(&p, ",,%s,%s\n", maid(100000+i), c)
 	}
-	adv, partner = filepath.Join(dir, "crm.csv"), filepath.Join(dir, "audience.csv")
-	os.WriteFile(adv, []byte(a.String()), 0o600)
-	os.WriteFile(partner, []byte(p.String()), 0o600)
-	return adv, partner
+	return writePartyFiles(t, dir, "crm.csv", a.String(), "audience.csv", p.String())
+}
+
+// writePartyFiles writes both parties' files into dir and returns their
+// paths.
+func writePartyFiles(t *testing.T, dir, advName, adv, partnerName, partner string) (string, string) {
+	t.Helper()
+	advPath, partnerPath := filepath.Join(dir, advName), filepath.Join(dir, partnerName)
+	for path, data := range map[string]string{advPath: adv, partnerPath: partner} {
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return advPath, partnerPath
 }
 
 // TestMultiKeyCLI runs three-key sessions through the CLI against a real

@@ -56,17 +56,9 @@ func TestMatchParallelInterruptedAndResumed(t *testing.T) {
 
 	// The partner is stopped, as by Ctrl-C, once the clean room has
 	// accepted two of its re-blinded parts.
-	partnerCtx, stop := context.WithCancel(context.Background())
-	defer stop()
-	relay := roomtest.NewFaults(t, e.room.URL)
-	var accepted atomic.Int32
-	relay.After("PUT /reblinded", func(x roomtest.Exchange) {
-		if x.Status == http.StatusOK && accepted.Add(1) == 2 {
-			stop()
-		}
-	})
+	partnerCtx, relayURL := stopAfterReblindedParts(t, e.room.URL, 2)
 	var errOut bytes.Buffer
-	args := append(partnerMatch("3"), "--server", relay.URL, "--api-key", e.partner)
+	args := append(partnerMatch("3"), "--server", relayURL, "--api-key", e.partner)
 	if code := run(args, stdio{in: strings.NewReader(""), out: &bytes.Buffer{}, err: &errOut, ctx: partnerCtx}); code != exitInterrupted ||
 		!strings.Contains(errOut.String(), "interrupted. Run the same command again to resume") {
 		t.Fatalf("interrupted partner: exit %d, want %d; stderr %q", code, exitInterrupted, errOut.String())
@@ -86,4 +78,21 @@ func TestMatchParallelInterruptedAndResumed(t *testing.T) {
 		t.Fatalf("advertiser: exit %d: %s", advCode, advErr)
 	}
 	checkActivationFile(t, filepath.Join(partnerOut, "activation.csv"), truth.Released(int(pol.K)))
+}
+
+// stopAfterReblindedParts puts a relay in front of the room at roomURL and
+// returns it with a context that is cancelled, as by Ctrl-C or a killed
+// pod, once the room has accepted n re-blinded parts through the relay.
+func stopAfterReblindedParts(t *testing.T, roomURL string, n int32) (context.Context, string) {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	relay := roomtest.NewFaults(t, roomURL)
+	var accepted atomic.Int32
+	relay.After("PUT /reblinded", func(x roomtest.Exchange) {
+		if x.Status == http.StatusOK && accepted.Add(1) == n {
+			stop()
+		}
+	})
+	return ctx, relay.URL
 }

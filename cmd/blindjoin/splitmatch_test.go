@@ -7,13 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,21 +110,13 @@ func TestSplitMatchThreeWorkersPerSide(t *testing.T) {
 
 	// Partner worker 1 is stopped, as by a killed pod, once the clean
 	// room has accepted two of its re-blinded parts.
-	stopCtx, stop := context.WithCancel(context.Background())
-	defer stop()
-	relay := roomtest.NewFaults(t, e.room.URL)
-	var accepted atomic.Int32
-	relay.After("PUT /reblinded", func(x roomtest.Exchange) {
-		if x.Status == http.StatusOK && accepted.Add(1) == 2 {
-			stop()
-		}
-	})
+	stopCtx, relayURL := stopAfterReblindedParts(t, e.room.URL, 2)
 	var wg sync.WaitGroup
 	for _, p := range []*splitParty{adv, pub} {
 		for i := range 3 {
 			wg.Go(func() {
 				if p == pub && i == 1 {
-					if _, errOut, code := via(stopCtx, relay.URL, p.key, p.workerArgs(id, i)...); code != exitInterrupted {
+					if _, errOut, code := via(stopCtx, relayURL, p.key, p.workerArgs(id, i)...); code != exitInterrupted {
 						t.Errorf("stopped worker: exit %d, want %d: %s", code, exitInterrupted, errOut)
 					}
 					return
@@ -221,10 +211,7 @@ func twoKeyFiles(t *testing.T, dir string) (adv, partner string) {
 		fmt.Fprintf(&a, "crm%d@example.com,,%s,\n", i, c)
 		fmt.Fprintf(&p, ",%s,%s\n", phone(5000+i), c)
 	}
-	adv, partner = filepath.Join(dir, "crm2.csv"), filepath.Join(dir, "audience2.csv")
-	os.WriteFile(adv, []byte(a.String()), 0o600)
-	os.WriteFile(partner, []byte(p.String()), 0o600)
-	return adv, partner
+	return writePartyFiles(t, dir, "crm2.csv", a.String(), "audience2.csv", p.String())
 }
 
 // A two-key session split among 3 workers per side gives exactly what

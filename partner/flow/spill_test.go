@@ -29,14 +29,8 @@ import (
 // returns rejects.csv's reasons by row.
 func readRows(t *testing.T, info *sessionInfo, in string) (map[uint32]string, *audience) {
 	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "in.csv")
-	if err := os.WriteFile(path, []byte(in), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "out")
-	r := &runner{info: info, opts: Options{Input: path, OutDir: out, Progress: noProgress{},
-		Columns: csvin.Columns{ID: "email", Consent: "consent"}}}
+	r := &runner{info: info, opts: Options{Columns: csvin.Columns{ID: "email", Consent: "consent"}}}
+	out := inputFile(t, r, in)
 	a, err := r.readInput(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -75,14 +69,9 @@ func readKeyedRows(t *testing.T, policyJSON, in string) ([]string, *audience) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "in.csv")
-	if err := os.WriteFile(path, []byte(in), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "out")
-	r := &runner{info: info, opts: Options{Input: path, OutDir: out, Progress: noProgress{},
-		Columns: csvin.Columns{Consent: "consent"}, KeyColumns: map[string]string{"email": "email", "phone": "phone", "maid": "maid"}}}
+	r := &runner{info: info, opts: Options{Columns: csvin.Columns{Consent: "consent"},
+		KeyColumns: map[string]string{"email": "email", "phone": "phone", "maid": "maid"}}}
+	out := inputFile(t, r, in)
 	if err := r.resolveKeys(s); err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +85,18 @@ func readKeyedRows(t *testing.T, policyJSON, in string) ([]string, *audience) {
 	}
 	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 	return lines[1:], a
+}
+
+// inputFile writes in as r's input file, quietly read, and returns r's new
+// output directory.
+func inputFile(t *testing.T, r *runner, in string) string {
+	t.Helper()
+	dir := t.TempDir()
+	r.opts.Input, r.opts.OutDir, r.opts.Progress = filepath.Join(dir, "in.csv"), filepath.Join(dir, "out"), noProgress{}
+	if err := os.WriteFile(r.opts.Input, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return r.opts.OutDir
 }
 
 // scratchDirs lists the scratch directories in dir.
