@@ -49,7 +49,7 @@ func (s *Service) fanOut(n uint64, perRecord int, reserved int64) int {
 }
 
 // spillBuffers is what the write buffers of one spill may take: a
-// sixteenth of the budget, at most the 16 MiB spill gives by default.
+// sixteenth of the budget, at most 16 MiB.
 func (s *Service) spillBuffers() int { return int(min(s.memBudget/16, 16<<20)) }
 
 // bucketCapacity is how many records of b to hold in memory at once: its
