@@ -19,7 +19,15 @@ import (
 func (s *Service) Handlers() map[store.JobKind]func(context.Context, store.Job) error {
 	return map[store.JobKind]func(context.Context, store.Job) error{
 		store.JobRelay:     s.relayJob,
-		store.JobJoin:      func(ctx context.Context, j store.Job) error { return s.compute(ctx, j.Session) },
+		store.JobJoin:      func(ctx context.Context, j store.Job) error { return s.routeJoin(ctx, j.Session) },
+		store.JobJoinShard: s.joinShardJob,
+		store.JobJoinCombine: func(ctx context.Context, j store.Job) error {
+			r, err := parseRouting(j.Arg)
+			if err != nil {
+				return err
+			}
+			return s.compute(ctx, j.Session, r)
+		},
 		store.JobRetention: func(ctx context.Context, _ store.Job) error { return s.Sweep(ctx) },
 		store.JobBlobSweep: func(ctx context.Context, _ store.Job) error { return s.SweepBlobs(ctx) },
 	}
@@ -160,9 +168,12 @@ func (s *Service) reconcile(ctx context.Context) error {
 // SweepBlobs deletes part objects that no store row names: the files of
 // ended sessions (a crash between the state change and the deletion), and
 // objects of live sessions that were never recorded (a crash between
-// commit and record, an upload cut off, a refused part) once they are
-// older than Config.BlobGrace. The grace keeps it off the uploads in
-// flight on other replicas, which are unrecorded until they commit.
+// commit and record, an upload cut off, a refused part, the files of a
+// join routed twice) once they are older than Config.BlobGrace. The grace
+// keeps it off the uploads in flight on other replicas, which are
+// unrecorded until they commit. A join's files, which no row names either,
+// are spared for as long as a job of the session's join is queued: a join
+// of 10^9 identifiers runs for longer than any grace.
 //
 // The listing comes before the read of the store: an object recorded in
 // between is then known as recorded, and one recorded later was still
@@ -176,7 +187,20 @@ func (s *Service) SweepBlobs(ctx context.Context) error {
 	}
 	recorded := map[string]bool{}
 	ended := map[string]bool{}
+	joining := map[string]bool{} // sessions with a job of their join queued
 	err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
+		clear(recorded)
+		clear(ended)
+		clear(joining)
+		jobs, err := tx.Jobs(ctx)
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			if j.Kind == store.JobJoin || j.Kind == store.JobJoinShard || j.Kind == store.JobJoinCombine {
+				joining[j.Session] = true
+			}
+		}
 		sessions, err := tx.Sessions(ctx, "")
 		if err != nil {
 			return err
@@ -210,7 +234,8 @@ func (s *Service) SweepBlobs(ctx context.Context) error {
 		if recorded[o.Key] {
 			continue
 		}
-		if !ended[keySession(o.Key)] && now.Sub(o.Modified) < s.blobGrace {
+		id := keySession(o.Key)
+		if !ended[id] && (now.Sub(o.Modified) < s.blobGrace || joining[id] && isJoinFile(o.Key)) {
 			continue
 		}
 		if err := s.blobs.Delete(ctx, o.Key); err != nil {
