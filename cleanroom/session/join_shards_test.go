@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/blindjoin/blindjoin/cleanroom/internal/spill"
+	"github.com/blindjoin/blindjoin/internal/spill"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
