@@ -403,7 +403,7 @@ func TestResultsWithNoise(t *testing.T) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.acme.Results(ctx, s.ID)
+	res, _, err := e.acme.Results(ctx, s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,7 +490,7 @@ func TestRunFromTheConsole(t *testing.T) {
 	if st.Running || st.Outcome != "done" || st.Error != "" {
 		t.Fatalf("progress %+v, want done", st)
 	}
-	res, err := e.acme.Results(ctx, s.ID)
+	res, _, err := e.acme.Results(ctx, s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

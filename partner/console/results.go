@@ -39,7 +39,7 @@ type compareRow struct {
 const maxCompared = 12
 
 func (s *Server) resultsView(r *http.Request, c *current) (*resultsView, error) {
-	res, err := s.cfg.Client.Results(r.Context(), c.ID)
+	res, _, err := s.cfg.Client.Results(r.Context(), c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func (s *Server) compare(r *http.Request, c *current) ([]compareRow, *bars) {
 	var rows []compareRow
 	var items []barItem
 	for _, o := range list {
-		res, err := s.cfg.Client.Results(r.Context(), o.ID)
+		res, _, err := s.cfg.Client.Results(r.Context(), o.ID)
 		if err != nil {
 			// A session whose results cannot be read is left out of the
 			// comparison; the page it belongs to says why.
