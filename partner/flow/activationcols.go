@@ -47,4 +47,3 @@ func (r *runner) openColumn(column string) (*csvin.Reader, error) {
 	}
 	return rd, nil
 }
-

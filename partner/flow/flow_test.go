@@ -592,4 +592,3 @@ func TestUploadPermutation(t *testing.T) {
 		}
 	}
 }
-

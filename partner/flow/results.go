@@ -124,4 +124,3 @@ func rowsByPosition(perm, rows []uint32) []uint32 {
 	}
 	return perm
 }
-
