@@ -78,6 +78,8 @@ func ReadResults(r io.Reader, each func(rec ActivationRecord) error) (Results, e
 		return Results{}, cb.err
 	case errors.Is(err, errTooLong):
 		return Results{}, fmt.Errorf("%w: more than %d bytes outside the activation records, or a record longer than %d bytes", ErrResultsJSON, MaxResultsHead, MaxActivationRecordSize)
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return Results{}, fmt.Errorf("%w: cut short after %d bytes (%w): %v", ErrResultsJSON, rr.dec.InputOffset(), io.ErrUnexpectedEOF, err)
 	}
 	return Results{}, fmt.Errorf("%w: %w", ErrResultsJSON, err)
 }

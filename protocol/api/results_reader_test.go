@@ -228,11 +228,11 @@ func TestReadResultsReencodes(t *testing.T) {
 func TestReadResultsHostile(t *testing.T) {
 	long := `{"activation":{"records":[{"record":1,"segments":[` + strings.Repeat("0,", 200) + `0]}]}}`
 	for _, tc := range []struct{ name, in, want string }{
-		{"empty", ``, "EOF"},
+		{"empty", ``, "cut short after 0 bytes"},
 		{"null", `null`, "null"},
 		{"not an object", `[]`, "expected"},
-		{"truncated", `{"session_id":"s","activation":{"records":[{"record":1`, "EOF"},
-		{"truncated in the records", `{"activation":{"records":[{"record":1},`, "EOF"},
+		{"truncated", `{"session_id":"s","activation":{"records":[{"record":1`, "cut short"},
+		{"truncated in the records", `{"activation":{"records":[{"record":1},`, "cut short"},
 		{"trailing object", `{}{}`, "data after"},
 		{"trailing bracket", `{} ]`, "data after"},
 		{"trailing garbage", `{} x`, "data after"},
