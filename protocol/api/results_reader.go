@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // ErrResultsJSON is wrapped by every error of ReadResults that is about its
@@ -93,8 +95,9 @@ type resultsReader struct {
 	lim         *growingLimit
 	each        func(ActivationRecord) error
 	records     int64
-	recordBytes int64 // bytes of the records read, from the start of each to its end
-	segments    []int // reused by every record
+	recordBytes int64           // bytes of the records read, from the start of each to its end
+	segments    []int           // reused by every record
+	raw         json.RawMessage // the record being read
 }
 
 // callbackError carries each's error out unchanged.
@@ -298,11 +301,29 @@ func (rr *resultsReader) activationRecords(act *Activation) error {
 	return rr.close()
 }
 
-// record reads one activation record. Its segments go into the reused
-// buffer, cleared first: the decoder decodes into the elements a slice
-// already has, and a null element must read as 0, not as what the last
-// record left there.
+// record reads one activation record: whole, then field by field, in
+// the form the clean room writes (fastRecord) or, for any other, through
+// the same walk as the rest of the results over the record's bytes. The
+// one Decode of the whole record is what makes a record cheap: decoding a
+// number alone, the decoder finds its end by building an error.
 func (rr *resultsReader) record() (ActivationRecord, error) {
+	if err := rr.dec.Decode(&rr.raw); err != nil {
+		return ActivationRecord{}, err
+	}
+	if rec, ok := rr.fastRecord(rr.raw); ok {
+		return rec, nil
+	}
+	sub := &resultsReader{dec: json.NewDecoder(bytes.NewReader(rr.raw)), segments: rr.segments}
+	rec, err := sub.walkRecord()
+	rr.segments = sub.segments
+	return rec, err
+}
+
+// walkRecord reads one activation record key by key. Its segments go into
+// the reused buffer, cleared first: the decoder decodes into the elements
+// a slice already has, and a null element must read as 0, not as what the
+// last record left there.
+func (rr *resultsReader) walkRecord() (ActivationRecord, error) {
 	var rec ActivationRecord
 	_, err := rr.object(recordFields, func(i int) error {
 		if i == 0 {
@@ -320,6 +341,62 @@ func (rr *resultsReader) record() (ActivationRecord, error) {
 		return nil
 	})
 	return rec, err
+}
+
+// fastRecord reads raw, a valid JSON value, if it is exactly
+// {"record":N,"segments":L} with L null or a list of integers, all of them
+// in range: what encoding/json reads of it then is plain, the numbers
+// parsed by strconv as it parses them. Anything else is left to
+// walkRecord (ok false).
+func (rr *resultsReader) fastRecord(raw []byte) (rec ActivationRecord, ok bool) {
+	rest, ok := bytes.CutPrefix(raw, []byte(`{"record":`))
+	if !ok {
+		return rec, false
+	}
+	i := bytes.IndexByte(rest, ',')
+	if i < 0 {
+		return rec, false
+	}
+	n, err := strconv.ParseUint(string(rest[:i]), 10, 64)
+	if err != nil {
+		return rec, false
+	}
+	rec.Record = n
+	if rest, ok = bytes.CutPrefix(rest[i:], []byte(`,"segments":`)); !ok {
+		return rec, false
+	}
+	if string(rest) == "null}" {
+		return rec, true
+	}
+	list, ok := bytes.CutPrefix(rest, []byte("["))
+	if list, ok = bytes.CutSuffix(list, []byte("]}")); !ok {
+		return rec, false
+	}
+	segs := rr.segments[:0]
+	for len(list) > 0 {
+		j := bytes.IndexByte(list, ',')
+		if j < 0 {
+			j = len(list)
+		}
+		v, err := strconv.ParseInt(string(list[:j]), 10, 0)
+		if err != nil {
+			return rec, false
+		}
+		segs = append(segs, int(v))
+		if list = list[j:]; len(list) > 0 {
+			if list = list[1:]; len(list) == 0 {
+				return rec, false // a trailing comma: not valid JSON, so not here
+			}
+		}
+	}
+	if segs == nil {
+		segs = []int{} // [] is an empty list, not null
+	}
+	if cap(segs) > cap(rr.segments) {
+		rr.segments = segs
+	}
+	rec.Segments = segs
+	return rec, true
 }
 
 // errTooLong is the read error of growingLimit.
