@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"math"
 )
 
@@ -152,6 +153,16 @@ func (t Transcript) ResultCommitments() (map[string]string, error) {
 // must hash to that digest. Call Verify first: the answer is only as good
 // as the transcript.
 func (t Transcript) CheckResult(side string, nonce, results []byte) error {
+	return t.CheckResultFrom(side, nonce, int64(len(results)), func(w io.Writer) error {
+		_, err := w.Write(results)
+		return err
+	})
+}
+
+// CheckResultFrom is CheckResult for results too large to hold in memory:
+// write writes them, size bytes, to the hash it is given (the commitment
+// hashes their length first). An error of write is returned as it is.
+func (t Transcript) CheckResultFrom(side string, nonce []byte, size int64, write func(io.Writer) error) error {
 	e, err := t.computedEvent()
 	if err != nil {
 		return err
@@ -160,13 +171,25 @@ func (t Transcript) CheckResult(side string, nonce, results []byte) error {
 	var got string
 	switch {
 	case ok && len(nonce) == ResultNonceSize:
-		got, _ = CommitResult(t.SessionID, side, nonce, results)
+		c, err := NewResultCommitment(t.SessionID, side, nonce, size)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrResultMismatch, err)
+		}
+		if err := write(c); err != nil {
+			return err
+		}
+		if got, err = c.Sum(); err != nil {
+			return err
+		}
 	case ok:
 		return fmt.Errorf("%w: the results carry no %d-byte nonce to open the %s commitment", ErrResultMismatch, ResultNonceSize, side)
 	case len(nonce) == 0 && e.Data[legacyResultKeys[side]] != "":
 		want = e.Data[legacyResultKeys[side]]
-		sum := sha256.Sum256(results)
-		got = hex.EncodeToString(sum[:])
+		h := sha256.New()
+		if err := write(h); err != nil {
+			return err
+		}
+		got = hex.EncodeToString(h.Sum(nil))
 	default:
 		return fmt.Errorf("%w: the computed event holds nothing to check %s results against", ErrResultNotRecorded, side)
 	}
