@@ -2,7 +2,8 @@
 // scratch disk and reads each bucket back whole: the external-memory step
 // that lets the clean room's relay and join handle sets larger than its
 // memory, one bucket at a time (cleanroom/session, protocol/shuffle's
-// Bucketed).
+// Bucketed), and the party tool sort its activation rows (partner/flow).
+// It imports only std: a leaf both sides may use (imports_test.go).
 //
 // The files live in a private directory (mode 0700) made under the
 // configured scratch directory and are deleted by Remove; a process that

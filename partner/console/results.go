@@ -38,6 +38,9 @@ type compareRow struct {
 // maxCompared bounds the sessions the comparison fetches results for.
 const maxCompared = 12
 
+// resultsView shows what was released; the activation rows stay in
+// activation.csv (Client.Results reads the results as they arrive and
+// keeps none of their activation records, whatever their number).
 func (s *Server) resultsView(r *http.Request, c *current) (*resultsView, error) {
 	res, _, err := s.cfg.Client.Results(r.Context(), c.ID)
 	if err != nil {
