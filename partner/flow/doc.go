@@ -105,12 +105,19 @@
 //	             (a reject, or a one-key row's digest and consent cell's
 //	             outcome), in row order
 //	identifiers  256 bucket files of (key, 16 bytes of digest, row),
-//	             chosen by the digest's first byte (dupFinder)
+//	             chosen by the digest's first byte (dupFinder; bucket
+//	             files are internal/spill's, in a blindjoin-spill-*
+//	             directory of the scratch directory, mode 0700)
 //	staged       a multi-key party's rows before rule 2: bits, keys
 //	             present, a digest per key (keyedStage)
 //	records      the kept rows' records (bits, digests), in kept order
 //	ordering     256 bucket files of (position, record) by position range
+//	             (a multi-key record padded to one of every key)
 //	ordered      the records in upload order, laid out as a bucket file's
+//
+// and, in a scratch directory of their own made once the results are
+// ready: the results as downloaded, and the activation rows, bucket files
+// of (row, segment mask) by ranges of 65,536 rows (activationRows).
 //
 // Why not a map of the identifiers seen: it costs 25 to 45 bytes per
 // identifier, and the digests and bits 40 more, which at ten million rows
