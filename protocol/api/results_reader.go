@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -31,6 +32,9 @@ const (
 // records activation records can take within ReadResults' bounds: what a
 // party that uploaded records records may accept from the clean room.
 func ResultsSizeLimit(records int64) int64 {
+	if records > (math.MaxInt64-MaxResultsHead)/MaxActivationRecordSize {
+		return math.MaxInt64
+	}
 	return MaxResultsHead + max(records, 0)*MaxActivationRecordSize
 }
 
