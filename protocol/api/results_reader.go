@@ -61,6 +61,9 @@ func ResultsSizeLimit(records int64) int64 {
 //   - more than MaxResultsHead bytes outside the records, a record longer
 //     than MaxActivationRecordSize: what bounds the memory this takes.
 //
+// (protocol/strictjson makes the same key checks on a document held
+// whole; this reads a stream, and types each value as it goes.)
+//
 // An error from each is returned as it is; every other error wraps
 // ErrResultsJSON.
 func ReadResults(r io.Reader, each func(rec ActivationRecord) error) (Results, error) {
