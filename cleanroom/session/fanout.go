@@ -5,7 +5,7 @@ import (
 	"math/bits"
 	"slices"
 
-	"github.com/blindjoin/blindjoin/cleanroom/internal/spill"
+	"github.com/blindjoin/blindjoin/internal/spill"
 	"github.com/blindjoin/blindjoin/protocol/shuffle"
 )
 

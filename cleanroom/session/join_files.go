@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/blindjoin/blindjoin/cleanroom/internal/spill"
+	"github.com/blindjoin/blindjoin/internal/spill"
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
 

@@ -11,8 +11,8 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/blindjoin/blindjoin/cleanroom/internal/spill"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/internal/spill"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/wire"

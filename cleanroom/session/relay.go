@@ -10,8 +10,8 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/blindjoin/blindjoin/cleanroom/internal/spill"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/internal/spill"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/shuffle"

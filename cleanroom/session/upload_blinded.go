@@ -8,8 +8,8 @@ import (
 	"io"
 	"slices"
 
-	"github.com/blindjoin/blindjoin/cleanroom/internal/spill"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/internal/spill"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/blind"
 	"github.com/blindjoin/blindjoin/protocol/policy"

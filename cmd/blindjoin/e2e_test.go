@@ -299,7 +299,7 @@ func checkResults(t *testing.T, e *e2e, id string, pol policy.Policy, truth *syn
 			t.Errorf("%s: match rate %v (other %v), want %s", side.role, e2eShow(rate), e2eShow(other), want)
 		}
 		if side.role == api.RoleMediaPartner {
-			if len(res.Segments) != 0 || res.Activation == nil || res.Activation.Rows != len(truth.Released(int(pol.K))) {
+			if len(res.Segments) != 0 || res.Activation == nil || res.Activation.Rows != int64(len(truth.Released(int(pol.K)))) {
 				t.Errorf("partner: segments %v, activation %+v", res.Segments, res.Activation)
 			}
 			continue

@@ -28,7 +28,7 @@ type resultsOutput struct {
 }
 
 type activationCount struct {
-	Rows     int      `json:"rows"`
+	Rows     int64    `json:"rows"`
 	Segments []string `json:"segments"`
 }
 
@@ -46,7 +46,7 @@ func runResults(args []string, std stdio) int {
 	if s.State != api.StateComputed && s.State != api.StatePurged {
 		return r.fail(std, fmt.Errorf("no results yet: the session is %s (`blindjoin match` runs a party's side and waits for them)", s.State), "")
 	}
-	res, err := cl.client.Results(cl.ctx, s.ID)
+	res, activationRows, err := cl.client.Results(cl.ctx, s.ID)
 	if err != nil {
 		return r.fail(std, err, "")
 	}
@@ -56,7 +56,7 @@ func runResults(args []string, std stdio) int {
 		out.Segments = map[string]*int64{}
 	}
 	if a := res.Activation; a != nil {
-		out.Activation = &activationCount{Rows: len(a.Records), Segments: a.Segments}
+		out.Activation = &activationCount{Rows: activationRows, Segments: a.Segments}
 	}
 	if *r.json {
 		return printJSON(std, out)
@@ -65,7 +65,7 @@ func runResults(args []string, std stdio) int {
 	report.Results(std.out, res, p.K)
 	if a := out.Activation; a != nil {
 		fmt.Fprintf(std.out, "activation  %s rows released in segments %s (activation.csv is written by `blindjoin match`)\n",
-			wording.Thousands(int64(a.Rows)), report.ListOrNone(a.Segments))
+			wording.Thousands(a.Rows), report.ListOrNone(a.Segments))
 	}
 	return exitOK
 }

@@ -5,12 +5,14 @@
 package audit
 
 import (
-	"cmp"
+	"bufio"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"iter"
 	"maps"
 	"os"
 	"slices"
@@ -117,18 +119,21 @@ type Opened struct {
 }
 
 // ResultsFile checks a party's results file, as the clean room released
-// it, against the commitment of t for that party.
+// it, against the commitment of t for that party. It reads the file twice
+// and holds one activation record at a time, so a media partner's file of
+// millions of records costs little memory: the first pass reads what the
+// results say and the size of their committed encoding (the commitment
+// hashes its length before it), the second encodes them again into the
+// commitment's hash.
 func ResultsFile(path string, t transcript.Transcript) (Opened, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Opened{}, err
 	}
 	defer f.Close()
-	dec := json.NewDecoder(f)
-	dec.DisallowUnknownFields() // a field the commitment does not cover must not pass unnoticed
-	var res api.Results
-	if err := dec.Decode(&res); err != nil || dec.More() {
-		return Opened{}, fmt.Errorf("not the results JSON the clean room releases (results.json of `blindjoin match`): %w", cmp.Or(err, errors.New("data after the results")))
+	res, size, err := committedSize(f)
+	if err != nil {
+		return Opened{}, err
 	}
 	if res.SessionID != t.SessionID {
 		return Opened{}, fmt.Errorf("these are the results of session %q, the transcript is of session %s", res.SessionID, t.SessionID)
@@ -140,12 +145,69 @@ func ResultsFile(path string, t transcript.Transcript) (Opened, error) {
 	if err != nil {
 		return Opened{}, errors.New("result_nonce is not hex")
 	}
-	committed, err := res.CommittedJSON()
-	if err != nil {
-		return Opened{}, err
-	}
-	if err := t.CheckResult(string(res.Role), nonce, committed); err != nil {
+	if err := t.CheckResultFrom(string(res.Role), nonce, size, func(w io.Writer) error { return writeCommitted(f, res, w) }); err != nil {
 		return Opened{}, err
 	}
 	return Opened{Role: res.Role, Legacy: len(nonce) == 0}, nil
+}
+
+// errNotResults wraps what keeps a file from being read as results.
+var errNotResults = errors.New("not the results JSON the clean room releases (results.json of `blindjoin match`)")
+
+// readResults reads the results in f from its start, handing each
+// activation record to each. Unknown fields are refused: a field the
+// commitment does not cover must not pass unnoticed.
+func readResults(f io.ReadSeeker, each func(api.ActivationRecord) error) (api.Results, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return api.Results{}, err
+	}
+	res, err := api.ReadResults(bufio.NewReaderSize(f, 64<<10), each)
+	if errors.Is(err, api.ErrResultsJSON) {
+		return res, fmt.Errorf("%w: %w", errNotResults, err)
+	}
+	return res, err
+}
+
+// committedSize reads the results in f, without their records, and the
+// size of their committed encoding (api.Results.CommittedJSON): the
+// encoding without records, and each record as encoding/json writes it,
+// with the commas between them.
+func committedSize(f io.ReadSeeker) (api.Results, int64, error) {
+	var size, records int64
+	res, err := readResults(f, func(rec api.ActivationRecord) error {
+		b, err := json.Marshal(rec)
+		size += int64(len(b))
+		records++
+		return err
+	})
+	if err != nil {
+		return res, 0, err
+	}
+	head, err := res.CommittedJSON() // an empty list, or null, for the records
+	if err != nil {
+		return res, 0, err
+	}
+	return res, size + max(records-1, 0) + int64(len(head)), nil
+}
+
+// writeCommitted writes the committed encoding of the results in f, res
+// being what committedSize read of them, reading f again for the records.
+func writeCommitted(f io.ReadSeeker, res api.Results, w io.Writer) error {
+	var records iter.Seq2[api.ActivationRecord, error]
+	if res.Activation != nil && res.Activation.Records != nil {
+		records = func(yield func(api.ActivationRecord, error) bool) {
+			stopped := errors.New("stopped")
+			_, err := readResults(f, func(rec api.ActivationRecord) error {
+				if !yield(rec, nil) {
+					return stopped
+				}
+				return nil
+			})
+			if err != nil && err != stopped {
+				yield(api.ActivationRecord{}, err)
+			}
+		}
+	}
+	_, err := res.WriteCommittedJSON(w, records)
+	return err
 }

@@ -47,9 +47,14 @@ type call struct {
 	auth   bool // send the bearer token
 	// stream hands the live response body to the caller, with the
 	// attempt's deadline running until it is closed; otherwise the body is
-	// read whole (at most limit bytes) inside the attempt.
+	// read whole (at most limit bytes) inside the attempt, or by sink.
 	stream bool
 	limit  int64
+	// sink, if set, consumes the body (at most limit bytes) inside the
+	// attempt, so that a connection that breaks while it reads is
+	// retried like any network error; it is called again, from the
+	// start of a new body, at each attempt.
+	sink func(body io.Reader) error
 }
 
 func (cl *call) timeout(c *Client) time.Duration {
@@ -178,6 +183,9 @@ func (c *Client) attempt(ctx context.Context, cl *call) (*http.Response, string,
 	}
 	defer cancel()
 	defer resp.Body.Close()
+	if cl.sink != nil {
+		return c.sinkBody(cl, resp, tok)
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, cl.limit+1))
 	if err != nil {
 		return nil, tok, fmt.Errorf("client: %s %s: reading the response: %w", cl.method, cl.path, err)
@@ -187,6 +195,57 @@ func (c *Client) attempt(ctx context.Context, cl *call) (*http.Response, string,
 	}
 	resp.Body = &readBody{Reader: bytes.NewReader(data), data: data}
 	return resp, tok, nil
+}
+
+// sinkBody hands a 2xx response's body to cl.sink. A body that broke off
+// is a network error, retried if cl's policy allows; a body over the limit
+// and a failure of the sink itself (bad JSON, a full disk) are not.
+func (c *Client) sinkBody(cl *call, resp *http.Response, tok string) (*http.Response, string, error) {
+	body := &limitedBody{r: resp.Body, left: cl.limit}
+	err := cl.sink(body)
+	switch {
+	case body.tooLarge:
+		return nil, tok, &noRetry{fmt.Errorf("%w: %s %s: response larger than %d bytes", ErrResponse, cl.method, cl.path, cl.limit)}
+	case body.err != nil:
+		return nil, tok, fmt.Errorf("client: %s %s: reading the response: %w", cl.method, cl.path, body.err)
+	case err != nil:
+		return nil, tok, &noRetry{err}
+	}
+	resp.Body = http.NoBody
+	return resp, tok, nil
+}
+
+// limitedBody reads at most left bytes of a response body, and records
+// why it stopped early: the body broke off (err), or was longer (tooLarge).
+type limitedBody struct {
+	r        io.Reader
+	left     int64
+	err      error
+	tooLarge bool
+}
+
+// errTooLarge stops a sink at a body's limit.
+var errTooLarge = errors.New("client: response too large")
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// At the limit: fine if the body ends here.
+		var one [1]byte
+		if n, err := io.ReadFull(b.r, one[:]); n == 0 && err == io.EOF {
+			return 0, io.EOF
+		} else if err != nil && err != io.EOF {
+			b.err = err
+			return 0, err
+		}
+		b.tooLarge = true
+		return 0, errTooLarge
+	}
+	n, err := b.r.Read(p[:min(int64(len(p)), b.left)])
+	b.left -= int64(n)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
 }
 
 // readBody is a response body read whole within its attempt.
@@ -261,10 +320,22 @@ func (c *Client) getJSON(ctx context.Context, cl call, out any) error {
 	return nil
 }
 
-// Response size limits.
+// run runs cl, whose sink consumes the response body.
+func (c *Client) run(ctx context.Context, cl call) error {
+	resp, err := c.do(ctx, cl)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
+
+// Response size limits. Results have their own, which follow from the
+// records the party uploaded (DownloadResults).
 const (
-	maxJSONResponse    = 8 << 20
-	maxResultsResponse = 1 << 30 // activation lists grow with the partner's audience
+	maxJSONResponse = 8 << 20
+	// maxTranscriptResponse bounds a transcript, which grows with the
+	// parts of a session (a few hundred bytes each), not with its rows.
+	maxTranscriptResponse = 1 << 30
 )
 
 // cancelBody releases an attempt's deadline when its body is closed.

@@ -32,6 +32,16 @@
 // and downloads, which stream up to 64 MiB each. A download's deadline runs
 // until its body is closed.
 //
+// # Results
+//
+// A media partner's results hold an activation record per released row,
+// millions of them. DownloadResults streams the body, as sent, to a file
+// the caller gives, at most a limit the caller derives from what it
+// uploaded (api.ResultsSizeLimit); Results decodes the body as it arrives
+// (api.ReadResults) and keeps only the activation records' count. Both
+// read the body inside the attempt, so a body that breaks off is retried
+// like a lost connection.
+//
 // # Part bodies
 //
 // Uploads stream: a Body opens a fresh reader for each attempt, so a retry

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"math"
 	"net/http"
 	"net/url"
 
@@ -65,16 +68,66 @@ func (c *Client) sessionCall(ctx context.Context, method, id, suffix string, bod
 	return out, err
 }
 
-// Results returns what the session's policy releases to the caller; the
-// server answers 409 wrong_state until they are computed.
-func (c *Client) Results(ctx context.Context, id string) (api.Results, error) {
+// Results returns what the session's policy releases to the caller
+// without the media partner's activation records, which it only counts: a
+// list that grows with the partner's audience is written to a file by
+// DownloadResults, never held in memory. The server answers 409
+// wrong_state until the results are computed. The body is decoded by
+// api.ReadResults, whose bounds keep the memory small; the request's
+// deadline bounds its length.
+func (c *Client) Results(ctx context.Context, id string) (api.Results, int64, error) {
 	path, err := sessionPath(id, "/results")
 	if err != nil {
-		return api.Results{}, err
+		return api.Results{}, 0, err
 	}
-	var out api.Results
-	err = c.getJSON(ctx, call{method: http.MethodGet, path: path, auth: true, limit: maxResultsResponse}, &out)
-	return out, err
+	var res api.Results
+	var records int64
+	err = c.run(ctx, call{method: http.MethodGet, path: path, auth: true, limit: math.MaxInt64, sink: func(body io.Reader) error {
+		records = 0
+		var err error
+		res, err = api.ReadResults(body, func(api.ActivationRecord) error { records++; return nil })
+		if err != nil {
+			return fmt.Errorf("%w: GET %s: %w", ErrResponse, path, err)
+		}
+		return nil
+	}})
+	return res, records, err
+}
+
+// File is where DownloadResults writes; an *os.File is one.
+type File interface {
+	io.Writer
+	io.Seeker
+	Truncate(size int64) error
+}
+
+// DownloadResults writes what the session's policy releases to the
+// caller to dst, as the server sent it, and returns its size. Each
+// attempt writes dst from its start, so a download that broke off is
+// retried whole. A body over limit bytes is ErrResponse: the caller
+// bounds it by what it uploaded (api.ResultsSizeLimit), so that a
+// misbehaving server cannot fill its disk. The body is not decoded here;
+// api.ReadResults reads the file.
+func (c *Client) DownloadResults(ctx context.Context, id string, dst File, limit int64) (int64, error) {
+	path, err := sessionPath(id, "/results")
+	if err != nil {
+		return 0, err
+	}
+	var size int64
+	err = c.run(ctx, call{method: http.MethodGet, path: path, auth: true, limit: limit, sink: func(body io.Reader) error {
+		if _, err := dst.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("client: results file: %w", err)
+		}
+		if err := dst.Truncate(0); err != nil {
+			return fmt.Errorf("client: results file: %w", err)
+		}
+		size, err = io.Copy(dst, body)
+		if err != nil {
+			return fmt.Errorf("client: results file: %w", err)
+		}
+		return nil
+	}})
+	return size, err
 }
 
 // Transcript returns the session's signed audit transcript as the server
@@ -85,6 +138,6 @@ func (c *Client) Transcript(ctx context.Context, id string) (json.RawMessage, er
 		return nil, err
 	}
 	var out json.RawMessage
-	err = c.getJSON(ctx, call{method: http.MethodGet, path: path, auth: true, limit: maxResultsResponse}, &out)
+	err = c.getJSON(ctx, call{method: http.MethodGet, path: path, auth: true, limit: maxTranscriptResponse}, &out)
 	return out, err
 }

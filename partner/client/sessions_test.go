@@ -57,7 +57,7 @@ func TestRoutes(t *testing.T) {
 	if sess, err := c.Delete(ctx, "s1"); err != nil || sess.State != api.StatePurged {
 		t.Errorf("Delete: %+v %v", sess, err)
 	}
-	if res, err := c.Results(ctx, "s1"); err != nil || res.Overlap == nil || *res.Overlap != overlap {
+	if res, _, err := c.Results(ctx, "s1"); err != nil || res.Overlap == nil || *res.Overlap != overlap {
 		t.Errorf("Results: %+v %v", res, err)
 	}
 	if tr, err := c.Transcript(ctx, "s1"); err != nil || string(tr) != `{"events":[],"head":"x"}` {

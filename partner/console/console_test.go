@@ -403,7 +403,7 @@ func TestResultsWithNoise(t *testing.T) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.acme.Results(ctx, s.ID)
+	res, _, err := e.acme.Results(ctx, s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,6 +431,18 @@ func TestResultsWithNoise(t *testing.T) {
 	}
 	if suppressed == 0 {
 		t.Error("the test data suppress no segment: the case is not exercised")
+	}
+	// The commitment is checked on results.json when this console's
+	// directory has it, and on the results downloaded again when not.
+	const opened = "your results are those the transcript"
+	if !strings.Contains(page, opened) {
+		t.Error("the page does not say the results open their commitment")
+	}
+	if err := os.Remove(filepath.Join(e.work, s.ID, "results.json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, page = get(t, e.browser(t), e.base+"/sessions/"+s.ID); !strings.Contains(page, opened) {
+		t.Error("without results.json, the page does not say the results open their commitment")
 	}
 }
 
@@ -490,7 +502,7 @@ func TestRunFromTheConsole(t *testing.T) {
 	if st.Running || st.Outcome != "done" || st.Error != "" {
 		t.Fatalf("progress %+v, want done", st)
 	}
-	res, err := e.acme.Results(ctx, s.ID)
+	res, _, err := e.acme.Results(ctx, s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

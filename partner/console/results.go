@@ -1,12 +1,16 @@
 package console
 
 import (
-	"encoding/hex"
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
+	"github.com/blindjoin/blindjoin/partner/audit"
 	"github.com/blindjoin/blindjoin/partner/wording"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
@@ -38,8 +42,11 @@ type compareRow struct {
 // maxCompared bounds the sessions the comparison fetches results for.
 const maxCompared = 12
 
+// resultsView shows what was released; the activation rows stay in
+// activation.csv (Client.Results reads the results as they arrive and
+// keeps none of their activation records, whatever their number).
 func (s *Server) resultsView(r *http.Request, c *current) (*resultsView, error) {
-	res, err := s.cfg.Client.Results(r.Context(), c.ID)
+	res, _, err := s.cfg.Client.Results(r.Context(), c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -106,17 +113,43 @@ func (s *Server) checkTranscript(r *http.Request, c *current, res api.Results) (
 		lines = append(lines, fmt.Sprintf("%d events; the signature was not checked: start the console with --server-key (the key blindjoind prints at start)", len(t.Events)))
 		ok = false
 	}
-	nonce, err := hex.DecodeString(res.ResultNonce)
-	committed, cerr := res.CommittedJSON()
-	switch {
-	case err != nil || cerr != nil:
-		lines, ok = append(lines, "your results carry no readable commitment nonce"), false
-	case t.CheckResult(string(res.Role), nonce, committed) != nil:
+	switch err := s.checkOwnResults(r, c, res.Role, t); {
+	case errors.Is(err, transcript.ErrResultMismatch) || errors.Is(err, transcript.ErrResultNotRecorded):
 		lines, ok = append(lines, "your results are NOT those the transcript commits to"), false
+	case err != nil:
+		lines, ok = append(lines, "your results could not be checked against the transcript: "+explain(err)), false
 	default:
 		lines = append(lines, "your results are those the transcript's computed event commits to")
 	}
 	return lines, ok
+}
+
+// checkOwnResults checks the caller's results against t's commitment, as
+// `blindjoin audit verify --results` does (partner/audit, reading the
+// results one activation record at a time): results.json, if a run of
+// this console wrote it, else the results downloaded again to a
+// temporary file, no larger than what the upload the session reports for
+// this party allows.
+func (s *Server) checkOwnResults(r *http.Request, c *current, role api.Role, t transcript.Transcript) error {
+	path := filepath.Join(s.sessionDir(c.ID), "results.json")
+	if _, err := os.Stat(path); err != nil {
+		f, err := os.CreateTemp(s.cfg.WorkDir, ".results-*")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		uploaded := c.Uploads.Advertiser.BlindedRecords
+		if role == api.RoleMediaPartner {
+			uploaded = c.Uploads.MediaPartner.BlindedRecords
+		}
+		if _, err := s.cfg.Client.DownloadResults(r.Context(), c.ID, f, api.ResultsSizeLimit(int64(min(uploaded, math.MaxInt64)))); err != nil {
+			return err
+		}
+		path = f.Name()
+	}
+	_, err := audit.ResultsFile(path, t)
+	return err
 }
 
 // compare lists the overlap and match rate of the same pair's computed
@@ -137,7 +170,7 @@ func (s *Server) compare(r *http.Request, c *current) ([]compareRow, *bars) {
 	var rows []compareRow
 	var items []barItem
 	for _, o := range list {
-		res, err := s.cfg.Client.Results(r.Context(), o.ID)
+		res, _, err := s.cfg.Client.Results(r.Context(), o.ID)
 		if err != nil {
 			// A session whose results cannot be read is left out of the
 			// comparison; the page it belongs to says why.

@@ -11,10 +11,13 @@
 //	exchange  download the counterpart's set part by part, re-blind each
 //	          element, stream the join digests back (kind join) while
 //	          downloading
-//	results   wait for the clean room's join, write summary.json,
-//	          results.json (as released, for `blindjoin audit verify
-//	          --results`) and, for the media partner, activation.csv mapped
-//	          back to input rows
+//	results   wait for the clean room's join, download the results to a
+//	          scratch file (bounded by what was uploaded), read them one
+//	          activation record at a time (api.ReadResults), write
+//	          summary.json, results.json (the bytes released, for
+//	          `blindjoin audit verify --results`) and, for the media
+//	          partner, activation.csv mapped back to input rows; both files
+//	          or neither
 //
 // In a multi-key session (Options.KeyColumns: one column per match key the
 // file has) a row keeps each key whose cell normalizes; rows that count are
@@ -79,7 +82,9 @@
 // counts. It polls every PollInterval growing to MaxPollInterval, and at
 // most every second once it waits for the results.
 //
-// Memory. A kept row costs 4 bytes of memory, whatever the file's size:
+// Memory. A kept row costs 4 bytes of memory, whatever the file's size
+// (and a bit while the results are read, to catch a record released
+// twice; activation rows go through bucket files, activation.go):
 // its input row number, by kept row while the file is read, then by
 // upload position (audience.byPosition) to map activation records back to
 // rows; 8 bytes while the upload order is set (the permutation, turned in
@@ -100,12 +105,19 @@
 //	             (a reject, or a one-key row's digest and consent cell's
 //	             outcome), in row order
 //	identifiers  256 bucket files of (key, 16 bytes of digest, row),
-//	             chosen by the digest's first byte (dupFinder)
+//	             chosen by the digest's first byte (dupFinder; bucket
+//	             files are internal/spill's, in a blindjoin-spill-*
+//	             directory of the scratch directory, mode 0700)
 //	staged       a multi-key party's rows before rule 2: bits, keys
 //	             present, a digest per key (keyedStage)
 //	records      the kept rows' records (bits, digests), in kept order
 //	ordering     256 bucket files of (position, record) by position range
+//	             (a multi-key record padded to one of every key)
 //	ordered      the records in upload order, laid out as a bucket file's
+//
+// and, in a scratch directory of their own made once the results are
+// ready: the results as downloaded, and the activation rows, bucket files
+// of (row, segment mask) by ranges of 65,536 rows (activationRows).
 //
 // Why not a map of the identifiers seen: it costs 25 to 45 bytes per
 // identifier, and the digests and bits 40 more, which at ten million rows

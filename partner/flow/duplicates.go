@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"fmt"
 	"slices"
+
+	"github.com/blindjoin/blindjoin/internal/spill"
 )
 
 // dupBuckets is the number of files the duplicate search scatters the
@@ -40,16 +43,16 @@ type duplicate struct {
 // Only the duplicates stay in memory (12 bytes each). In a one-key
 // session a row is a duplicate or kept, never both.
 type dupFinder struct {
-	b     *bucketFiles
+	w     *spill.Writer      // nil once find has run
 	entry [dupEntrySize]byte // the entry being added
 }
 
 func newDupFinder(s *scratch) (*dupFinder, error) {
-	b, err := s.buckets("identifiers", dupBuckets)
+	w, err := spill.Create(s.dir, dupBuckets, dupEntrySize, dupBuckets*4096)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("flow: scratch file: %w", err)
 	}
-	return &dupFinder{b: b}, nil
+	return &dupFinder{w: w}, nil
 }
 
 // add notes that row holds value d of key k. Rows come in increasing
@@ -58,20 +61,26 @@ func (f *dupFinder) add(k uint8, d *[32]byte, row uint32) {
 	f.entry[0] = k
 	copy(f.entry[1:17], d[:16])
 	binary.BigEndian.PutUint32(f.entry[17:], row)
-	f.b.write(int(d[0]), f.entry[:])
+	// A failed write sticks in the bucket's buffer: find's Finish
+	// reports it.
+	f.w.Add(int(d[0]), f.entry[:])
 }
 
 // find returns the duplicates by key and in row order, each with the
-// first row of its value. Each bucket's file is removed once sorted.
+// first row of its value. The bucket files are removed once sorted.
 func (f *dupFinder) find() ([]duplicate, error) {
-	defer f.close()
+	b, err := f.w.Finish()
+	f.w = nil
+	if err != nil {
+		return nil, fmt.Errorf("flow: scratch file: %w", err)
+	}
+	defer b.Remove()
 	var dups []duplicate
 	var entries []dupEntry
 	var data []byte
 	for i := range dupBuckets {
-		var err error
-		if data, err = f.b.load(i, data[:0]); err != nil {
-			return nil, err
+		if data, err = b.Read(i, data); err != nil {
+			return nil, fmt.Errorf("flow: reading back a scratch file: %w", err)
 		}
 		entries = entries[:0]
 		for e := data; len(e) >= dupEntrySize; e = e[dupEntrySize:] {
@@ -104,5 +113,10 @@ func (f *dupFinder) find() ([]duplicate, error) {
 	return dups, nil
 }
 
-// close closes and removes the bucket files that find has not.
-func (f *dupFinder) close() { f.b.close() }
+// close removes the bucket files if find has not.
+func (f *dupFinder) close() {
+	if f.w != nil {
+		f.w.Abandon()
+		f.w = nil
+	}
+}

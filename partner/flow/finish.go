@@ -63,12 +63,13 @@ func (r *runner) finish(ctx context.Context) error {
 		return err
 	}
 	r.begin("wait for the results")
-	res, err := r.fetchResults(ctx)
+	d, err := r.fetchResults(ctx, len(byPosition))
 	if err != nil {
 		return err
 	}
+	defer d.remove()
 	r.begin("write")
-	if err := r.writeOutputs(res, byPosition); err != nil {
+	if err := r.writeOutputs(d, byPosition); err != nil {
 		return err
 	}
 	// The bucket files hold the rows' identifier digests, which a

@@ -592,31 +592,3 @@ func TestUploadPermutation(t *testing.T) {
 		}
 	}
 }
-
-func TestMapActivation(t *testing.T) {
-	perm := []uint32{2, 0, 3, 1} // upload record i carried kept row perm[i]
-	byPosition := rowsByPosition(perm, []uint32{5, 9, 10, 42})
-	act := &api.Activation{Segments: []string{"a", "b"}, Records: []api.ActivationRecord{
-		{Record: 0, Segments: []int{1}}, {Record: 3, Segments: []int{0, 1}}, {Record: 2, Segments: []int{0}},
-	}}
-	got, err := mapActivation(act, byPosition)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []activationRow{{9, []int{0, 1}}, {10, []int{1}}, {42, []int{0}}}
-	if !slices.EqualFunc(got, want, func(a, b activationRow) bool { return a.row == b.row && slices.Equal(a.segments, b.segments) }) {
-		t.Fatalf("got %v, want %v", got, want)
-	}
-	for name, bad := range map[string]api.ActivationRecord{
-		"record out of range":  {Record: 4, Segments: []int{0}},
-		"segment out of range": {Record: 0, Segments: []int{2}},
-		"negative segment":     {Record: 0, Segments: []int{-1}},
-	} {
-		if _, err := mapActivation(&api.Activation{Segments: []string{"a", "b"}, Records: []api.ActivationRecord{bad}}, byPosition); !errors.Is(err, ErrBadSession) {
-			t.Errorf("%s: err = %v", name, err)
-		}
-	}
-	if _, err := mapActivation(&api.Activation{Segments: []string{"=cmd|x"}, Records: []api.ActivationRecord{{Segments: []int{0}}}}, byPosition); !errors.Is(err, ErrBadSession) {
-		t.Errorf("an invalid segment name was accepted: %v", err)
-	}
-}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/blindjoin/blindjoin/internal/spill"
 	"github.com/blindjoin/blindjoin/partner/csvin"
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
@@ -97,62 +98,78 @@ const orderBuckets = 256
 // orderRecords writes the records again in upload order: it scatters
 // them, with their positions (inv), into buckets of consecutive
 // positions, then places each bucket's records in order, one bucket at a
-// time, into the new file.
+// time, into the new file. A bucket entry is the position and the record,
+// padded in a multi-key session to the size of a record of every key
+// (internal/spill's entries have one size; the keys byte tells a record's
+// own).
 func (a *audience) orderRecords(inv []uint32) error {
 	n := a.kept
 	nb := max(1, min(orderBuckets, n))
 	span := max(1, (n+nb-1)/nb)
-	b, err := a.scratch.buckets("ordering", nb)
-	if err != nil {
-		return err
+	recSize := 8 + 32
+	if a.recs.keyed {
+		recSize = maxRecordSize
 	}
-	defer b.close()
+	entrySize := 4 + recSize
+	w, err := spill.Create(a.scratch.dir, nb, entrySize, nb*4096)
+	if err != nil {
+		return fmt.Errorf("flow: scratch file: %w", err)
+	}
 	rd, err := a.recs.reader(0)
 	if err != nil {
+		w.Abandon()
 		return err
 	}
-	buf := make([]byte, 0, 4+maxRecordSize)
+	entry := make([]byte, entrySize)
 	for j := range n {
 		rec, err := rd.next()
 		if err != nil {
+			w.Abandon()
 			return err
 		}
 		p := inv[j]
-		buf = append(binary.BigEndian.AppendUint32(buf[:0], p), rec...)
-		b.write(int(p)/span, buf)
+		binary.BigEndian.PutUint32(entry, p)
+		clear(entry[4+copy(entry[4:], rec):])
+		w.Add(int(p)/span, entry) // a failed write sticks in the buffer: Finish reports it
 	}
+	b, err := w.Finish()
+	if err != nil {
+		return fmt.Errorf("flow: scratch file: %w", err)
+	}
+	defer b.Remove()
 	out, err := newRecords(a.scratch, "ordered", a.recs.keyed)
 	if err != nil {
 		return err
 	}
 	// Bucket i holds positions i*span to (i+1)*span-1, each once: a
 	// record's place is its position less the bucket's first.
-	type placed struct{ start, end int }
-	idx := make([]placed, span)
+	idx := make([]int, span)
 	var data []byte
 	for i := range nb {
-		if data, err = b.load(i, data[:0]); err != nil {
+		if data, err = b.Read(i, data); err != nil {
 			out.file.close()
-			return err
+			return fmt.Errorf("flow: reading back a scratch file: %w", err)
 		}
 		first := i * span
 		count := max(0, min(span, n-first))
-		for off := 0; off < len(data); {
-			start := off + 4
-			end := start + 8 + 32
-			if out.keyed && start < len(data) {
-				end = start + 1 + 8 + 32*bits.OnesCount8(data[start])
-			}
+		for off := 0; off < len(data); off += entrySize {
 			at := int(binary.BigEndian.Uint32(data[off:])) - first
-			if end > len(data) || at < 0 || at >= count {
+			if at < 0 || at >= count {
 				out.file.close()
 				return errBadLog
 			}
-			idx[at] = placed{start: start, end: end}
-			off = end
+			idx[at] = off + 4
 		}
-		for _, e := range idx[:count] {
-			out.appendRaw(data[e.start:e.end])
+		for _, start := range idx[:count] {
+			size := 8 + 32
+			if out.keyed {
+				size = 1 + 8 + 32*bits.OnesCount8(data[start])
+			}
+			if size > recSize {
+				out.file.close()
+				return errBadLog
+			}
+			out.appendRaw(data[start : start+size])
 		}
 	}
 	if err := out.finish(); err != nil {

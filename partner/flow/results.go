@@ -1,18 +1,15 @@
 package flow
 
 import (
-	"cmp"
+	"bufio"
 	"context"
-	"encoding/csv"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
+	"io"
+	"os"
 	"time"
 
 	"github.com/blindjoin/blindjoin/protocol/api"
-	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
 // Output files of the results phase.
@@ -34,17 +31,58 @@ func resultsReady(state api.State) bool {
 	return state == api.StateComputed || state == api.StatePurged
 }
 
-// fetchResults waits until the session is computed and returns the results.
-func (r *runner) fetchResults(ctx context.Context) (api.Results, error) {
+// downloaded is the results as the clean room sent them, in a file of
+// their own scratch directory in the output directory.
+type downloaded struct {
+	scratch *scratch
+	file    *os.File
+}
+
+func (d *downloaded) remove() {
+	d.file.Close()
+	d.scratch.remove()
+}
+
+// fetchResults waits until the session is computed and downloads the
+// results. uploaded is the records this party uploaded: results may hold
+// one activation record for each (api.ResultsSizeLimit), never more, so a
+// clean room that sends more cannot fill the disk.
+func (r *runner) fetchResults(ctx context.Context, uploaded int) (*downloaded, error) {
 	// Results are computed within seconds of the last re-blinded part:
 	// polled every second at most, they are seen within one of existing.
 	maxWait := min(r.opts.MaxPollInterval, resultsPollInterval)
 	if _, err := r.waitFor(ctx, "the results", maxWait, func(s api.Session) bool { return resultsReady(s.State) }); err != nil {
-		return api.Results{}, err
+		return nil, err
 	}
-	res, err := r.opts.Client.Results(ctx, r.info.id)
+	s, err := newScratch(r.opts.OutDir)
 	if err != nil {
-		return res, fmt.Errorf("flow: results: %w", err)
+		return nil, err
+	}
+	f, err := s.create("results")
+	if err != nil {
+		s.remove()
+		return nil, err
+	}
+	d := &downloaded{scratch: s, file: f}
+	if _, err := r.opts.Client.DownloadResults(ctx, r.info.id, f, api.ResultsSizeLimit(int64(uploaded))); err != nil {
+		d.remove()
+		return nil, fmt.Errorf("flow: results: %w", err)
+	}
+	return d, nil
+}
+
+// readResults reads the downloaded results, handing each activation
+// record to each, and checks that they are ours.
+func (r *runner) readResults(d *downloaded, each func(api.ActivationRecord) error) (api.Results, error) {
+	if _, err := d.file.Seek(0, io.SeekStart); err != nil {
+		return api.Results{}, fmt.Errorf("flow: results: %w", err)
+	}
+	res, err := api.ReadResults(bufio.NewReaderSize(d.file, 64<<10), each)
+	if errors.Is(err, api.ErrResultsJSON) {
+		return res, fmt.Errorf("%w: results: %w", ErrBadSession, err)
+	}
+	if err != nil {
+		return res, err
 	}
 	if res.Role != "" && res.Role != r.info.role {
 		return res, fmt.Errorf("%w: results are for role %q", ErrBadSession, res.Role)
@@ -52,27 +90,26 @@ func (r *runner) fetchResults(ctx context.Context) (api.Results, error) {
 	return res, nil
 }
 
-// writeResults writes results.json: res as the API returned it. Its
-// result_nonce is what lets this party, and only this party, check that the
-// transcript's computed event commits to exactly these results.
-func writeResults(dir string, res api.Results) error {
-	data, err := json.Marshal(res)
-	if err != nil {
-		return fmt.Errorf("flow: %s: %w", resultsFile, err)
+// writeResults starts results.json: the results as the clean room sent
+// them (the encoding/json encoding of api.Results, which `blindjoin audit
+// verify --results` decodes and encodes again to open the commitment),
+// then a newline. Its result_nonce is what lets this party, and only this
+// party, check that the transcript's computed event commits to exactly
+// these results. The caller commits it.
+func writeResults(dir string, d *downloaded) (*atomicFile, error) {
+	if _, err := d.file.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("flow: %s: %w", resultsFile, err)
 	}
 	out, err := newAtomicFile(dir, resultsFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer out.abort()
-	out.Write(append(data, '\n'))
-	return out.commit()
-}
-
-// activationRow is one line of activation.csv.
-type activationRow struct {
-	row      uint32
-	segments []int
+	if _, err := out.ReadFrom(d.file); err != nil {
+		out.abort()
+		return nil, fmt.Errorf("flow: %s: %w", resultsFile, err)
+	}
+	out.WriteByte('\n')
+	return out, nil
 }
 
 // rowsByPosition turns the upload permutation into the input row number
@@ -86,64 +123,4 @@ func rowsByPosition(perm, rows []uint32) []uint32 {
 		perm[p], rows[j] = rows[j], uint32(p)
 	}
 	return perm
-}
-
-// mapActivation maps the released records (indexes into our upload) back
-// to input rows: record i carried input row byPosition[i].
-func mapActivation(act *api.Activation, byPosition []uint32) ([]activationRow, error) {
-	if act == nil {
-		return nil, nil
-	}
-	out := make([]activationRow, 0, len(act.Records))
-	for _, rec := range act.Records {
-		if rec.Record >= uint64(len(byPosition)) {
-			return nil, fmt.Errorf("%w: activation names record %d of an upload of %d", ErrBadSession, rec.Record, len(byPosition))
-		}
-		for _, s := range rec.Segments {
-			// Checked here so writeActivation need not quote.
-			if s < 0 || s >= len(act.Segments) || !policy.ValidSegmentName(act.Segments[s]) {
-				return nil, fmt.Errorf("%w: activation names an invalid segment (%d of %d)", ErrBadSession, s, len(act.Segments))
-			}
-		}
-		out = append(out, activationRow{row: byPosition[rec.Record], segments: rec.Segments})
-	}
-	slices.SortFunc(out, func(a, b activationRow) int { return cmp.Compare(a.row, b.row) })
-	return out, nil
-}
-
-// writeActivation writes activation.csv: header "row", the activation
-// columns, "segments"; one line per released row in row order, with the
-// row's cells of those columns (the partner's own data, quoted as CSV
-// needs) and its segments by name joined with ';'.
-// extra, nil without columns, holds each row's cells.
-func writeActivation(dir string, rows []activationRow, names, columns []string, extra [][]string) error {
-	out, err := newAtomicFile(dir, activationFile)
-	if err != nil {
-		return err
-	}
-	defer out.abort()
-	w := csv.NewWriter(out)
-	w.Write(slices.Concat([]string{"row"}, columns, []string{"segments"}))
-	line := make([]string, 0, len(columns)+2)
-	var b strings.Builder
-	for r, a := range rows {
-		b.Reset()
-		for i, s := range a.segments {
-			if i > 0 {
-				b.WriteByte(';')
-			}
-			b.WriteString(names[s])
-		}
-		line = append(line[:0], strconv.FormatUint(uint64(a.row), 10))
-		if extra != nil {
-			line = append(line, extra[r]...)
-		}
-		line = append(line, b.String())
-		w.Write(line)
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return fmt.Errorf("flow: %s: %w", activationFile, err)
-	}
-	return out.commit()
 }

@@ -104,12 +104,13 @@ func (r *runner) run(ctx context.Context) error {
 		}
 	}
 	r.begin("wait for the results")
-	res, err := r.fetchResults(ctx)
+	d, err := r.fetchResults(ctx, len(a.byPosition))
 	if err != nil {
 		return err
 	}
+	defer d.remove()
 	r.begin("write")
-	if err := r.writeOutputs(res, a.byPosition); err != nil {
+	if err := r.writeOutputs(d, a.byPosition); err != nil {
 		return err
 	}
 	return r.writeSummaryAndForgetKey()
@@ -243,10 +244,26 @@ func (r *runner) keyAndOrder(s api.Session, a *audience) (*blind.Key, []uint32, 
 	return key, perm, err
 }
 
-// writeOutputs fills the summary from the results and writes results.json
-// and, for the media partner, activation.csv, whose records it maps back
-// to rows through byPosition (rowsByPosition).
-func (r *runner) writeOutputs(res api.Results, byPosition []uint32) error {
+// writeOutputs reads the downloaded results, fills the summary from them
+// and writes results.json and, for the media partner, activation.csv,
+// whose records it maps back to rows through byPosition (rowsByPosition).
+// Both are written only once the results are read and found sound: a
+// clean room's bad answer leaves neither.
+func (r *runner) writeOutputs(d *downloaded, byPosition []uint32) error {
+	each := func(api.ActivationRecord) error { return nil } // the advertiser's results hold none
+	var act *activationRows
+	if r.info.role == api.RoleMediaPartner {
+		var err error
+		if act, err = newActivationRows(d.scratch, byPosition); err != nil {
+			return err
+		}
+		defer act.remove()
+		each = act.add
+	}
+	res, err := r.readResults(d, each)
+	if err != nil {
+		return err
+	}
 	r.summary.Overlap = res.Overlap
 	r.summary.OverlapByKey = res.OverlapByKey.Rounds
 	for i := range r.summary.Keys {
@@ -260,27 +277,31 @@ func (r *runner) writeOutputs(res api.Results, byPosition []uint32) error {
 	r.summary.Segments = res.Segments
 	r.summary.DPEpsilon = res.DPEpsilon
 	r.summary.ComputedAt = res.ComputedAt
-	if err := writeResults(r.opts.OutDir, res); err != nil {
-		return err
+	var activation *atomicFile
+	if act != nil {
+		var names []string
+		if res.Activation != nil {
+			names = res.Activation.Segments
+		}
+		if err := act.finish(names); err != nil {
+			return err
+		}
+		if activation, err = r.writeActivation(act, names); err != nil {
+			return err
+		}
+		defer activation.abort()
+		n := act.count
+		r.summary.ActivationRows = &n
 	}
-	if r.info.role != api.RoleMediaPartner {
-		return nil
-	}
-	act := res.Activation
-	if act == nil {
-		act = &api.Activation{}
-	}
-	rows, err := mapActivation(act, byPosition)
+	results, err := writeResults(r.opts.OutDir, d)
 	if err != nil {
 		return err
 	}
-	cells, err := r.activationCells(rows)
-	if err != nil {
+	defer results.abort()
+	if err := results.commit(); err != nil || activation == nil {
 		return err
 	}
-	n := int64(len(rows))
-	r.summary.ActivationRows = &n
-	return writeActivation(r.opts.OutDir, rows, act.Segments, r.opts.ActivationColumns, cells)
+	return activation.commit()
 }
 
 // begin starts timing a phase, ending the previous one.

@@ -8,8 +8,6 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
@@ -89,63 +87,6 @@ func (s *spillFile) close() { s.f.Close() }
 func (s *spillFile) remove() {
 	s.f.Close()
 	os.Remove(s.f.Name())
-}
-
-// bucketFiles is a set of scratch files written in any order, one
-// buffered writer each, then loaded whole one at a time: what sorts more
-// than memory holds (the duplicate search, the upload order).
-type bucketFiles struct {
-	files []*os.File
-	w     []*bufio.Writer
-}
-
-func (s *scratch) buckets(name string, n int) (*bucketFiles, error) {
-	b := &bucketFiles{files: make([]*os.File, n), w: make([]*bufio.Writer, n)}
-	for i := range n {
-		f, err := s.create(name + "-" + strconv.Itoa(i))
-		if err != nil {
-			b.close()
-			return nil, err
-		}
-		b.files[i], b.w[i] = f, bufio.NewWriterSize(f, 4096)
-	}
-	return b, nil
-}
-
-// write appends p to bucket i.
-func (b *bucketFiles) write(i int, p []byte) { b.w[i].Write(p) }
-
-// load returns bucket i's bytes, appended to buf, and removes its file.
-func (b *bucketFiles) load(i int, buf []byte) ([]byte, error) {
-	f := b.files[i]
-	defer func() {
-		f.Close()
-		os.Remove(f.Name())
-		b.files[i] = nil
-	}()
-	if err := b.w[i].Flush(); err != nil {
-		return nil, fmt.Errorf("flow: scratch file: %w", err)
-	}
-	size, err := f.Seek(0, io.SeekEnd)
-	if err == nil {
-		buf = slices.Grow(buf, int(size))[:len(buf)+int(size)]
-		_, err = f.ReadAt(buf[len(buf)-int(size):], 0)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("flow: reading back a scratch file: %w", err)
-	}
-	return buf, nil
-}
-
-// close closes and removes the files that load has not.
-func (b *bucketFiles) close() {
-	for i, f := range b.files {
-		if f != nil {
-			f.Close()
-			os.Remove(f.Name())
-			b.files[i] = nil
-		}
-	}
 }
 
 // records is the attribute bits and identifier digests of the kept rows

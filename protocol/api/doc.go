@@ -19,4 +19,9 @@
 //	DELETE /v1/sessions/{id}                 -> Session (state purged)
 //
 // Every error is an ErrorBody with one of the Code constants below.
+//
+// A media partner's Results hold one ActivationRecord per released row:
+// ReadResults reads them holding one record at a time, default-deny and
+// bounded (MaxResultsHead, MaxActivationRecordSize), and Results.WriteJSON
+// writes them from an iterator, as json.Marshal would.
 package api

@@ -2,13 +2,16 @@
 // scratch disk and reads each bucket back whole: the external-memory step
 // that lets the clean room's relay and join handle sets larger than its
 // memory, one bucket at a time (cleanroom/session, protocol/shuffle's
-// Bucketed).
+// Bucketed), and the party tool sort what it would otherwise hold per row
+// (partner/flow: the duplicate search, the upload order, the activation
+// rows). It imports only std: a leaf both sides may use (imports_test.go).
 //
 // The files live in a private directory (mode 0700) made under the
 // configured scratch directory and are deleted by Remove; a process that
 // dies leaves the directory behind, named blindjoin-spill-*, which holds
 // what the process was working on (blinded elements, join digests,
-// attribute bits), no more than the blob store does. Records are written
+// attribute bits, the media partner's activated record indexes), no more
+// than the blob store does. Records are written
 // through one buffer per bucket, sized so that all the buffers together
 // stay near what the caller gives Create, whatever the bucket count.
 package spill
