@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"math"
 )
 
 // ResultNonceSize is the length of the random nonce of a result commitment.
@@ -43,6 +45,9 @@ var (
 	// ErrLegacyResultDigest: the computed event holds the unsalted digests
 	// of transcripts recorded before result commitments.
 	ErrLegacyResultDigest = errors.New("transcript: results recorded as unsalted digests (pre-commitment transcript)")
+	// ErrResultTooLarge: results of 4 GiB or more, whose length the
+	// commitment's 32-bit length prefix cannot hold.
+	ErrResultTooLarge = errors.New("transcript: results too large to commit (4 GiB or more)")
 )
 
 // ResultCommitmentKey is the Event.Data key of the computed event that
@@ -61,17 +66,55 @@ func ResultCommitmentKey(side string) string {
 // bytes that only the results' owner receives: without it, the commitment
 // says nothing about the results, however few values they can take.
 func CommitResult(sessionID, side string, nonce, results []byte) (string, error) {
-	if len(nonce) != ResultNonceSize {
-		return "", fmt.Errorf("transcript: result nonce of %d bytes, want %d", len(nonce), ResultNonceSize)
+	c, err := NewResultCommitment(sessionID, side, nonce, int64(len(results)))
+	if err != nil {
+		return "", err
 	}
-	// Hashed field by field: a media partner's results hold its whole
-	// activation, tens of megabytes that are not worth copying.
+	c.Write(results)
+	return c.Sum()
+}
+
+// ResultCommitment computes CommitResult over results written to it in
+// pieces, for results too large to hold in memory (a media partner's
+// activation can be hundreds of megabytes). Their length comes first in
+// the hashed encoding, so it must be known before the first byte.
+type ResultCommitment struct {
+	h          hash.Hash
+	size, seen int64
+}
+
+// NewResultCommitment starts the commitment to size bytes of side's
+// results. str's length prefix is 32 bits: results of 4 GiB or more
+// cannot be committed, and are refused with ErrResultTooLarge.
+func NewResultCommitment(sessionID, side string, nonce []byte, size int64) (*ResultCommitment, error) {
+	if len(nonce) != ResultNonceSize {
+		return nil, fmt.Errorf("transcript: result nonce of %d bytes, want %d", len(nonce), ResultNonceSize)
+	}
+	if size < 0 || size > math.MaxUint32 {
+		return nil, fmt.Errorf("%w: %d bytes", ErrResultTooLarge, size)
+	}
 	h := sha256.New()
-	for _, field := range [][]byte{[]byte(resultLabel), []byte(sessionID), []byte(side), nonce, results} {
+	for _, field := range [][]byte{[]byte(resultLabel), []byte(sessionID), []byte(side), nonce} {
 		h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(field))))
 		h.Write(field)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	h.Write(binary.BigEndian.AppendUint32(nil, uint32(size)))
+	return &ResultCommitment{h: h, size: size}, nil
+}
+
+// Write hashes the next bytes of the results; it never fails.
+func (c *ResultCommitment) Write(p []byte) (int, error) {
+	c.seen += int64(len(p))
+	return c.h.Write(p)
+}
+
+// Sum returns the commitment, in lowercase hex, once exactly the size
+// announced has been written.
+func (c *ResultCommitment) Sum() (string, error) {
+	if c.seen != c.size {
+		return "", fmt.Errorf("transcript: %d bytes of results written to a commitment of %d", c.seen, c.size)
+	}
+	return hex.EncodeToString(c.h.Sum(nil)), nil
 }
 
 // ResultCommitments returns the result commitment of each side from the

@@ -54,6 +54,37 @@ func TestCommitResultBindsEveryInput(t *testing.T) {
 	}
 }
 
+// TestResultCommitmentStreamed: results written in pieces commit as
+// CommitResult over them whole; a size that is not the one written, or
+// that the 32-bit length prefix cannot hold, is refused.
+func TestResultCommitmentStreamed(t *testing.T) {
+	results := []byte(`{"overlap":120,"activation":{"segments":["a"],"records":[{"record":1,"segments":[0]}]}}`)
+	want, _ := CommitResult(resultSession, "media_partner", katNonce(), results)
+	for _, cut := range []int{0, 1, 17, len(results)} {
+		c, err := NewResultCommitment(resultSession, "media_partner", katNonce(), int64(len(results)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write(results[:cut])
+		c.Write(results[cut:])
+		if got, err := c.Sum(); err != nil || got != want {
+			t.Errorf("cut at %d: %s, %v; want %s", cut, got, err, want)
+		}
+	}
+	for _, size := range []int64{int64(len(results)) - 1, int64(len(results)) + 1} {
+		c, _ := NewResultCommitment(resultSession, "media_partner", katNonce(), size)
+		c.Write(results)
+		if got, err := c.Sum(); err == nil {
+			t.Errorf("%d bytes written to a commitment of %d gave %s", len(results), size, got)
+		}
+	}
+	for _, size := range []int64{-1, 1 << 32} {
+		if _, err := NewResultCommitment(resultSession, "media_partner", katNonce(), size); !errors.Is(err, ErrResultTooLarge) {
+			t.Errorf("size %d: %v, want ErrResultTooLarge", size, err)
+		}
+	}
+}
+
 // resultTranscript is a computed session's transcript whose computed
 // event holds data.
 func resultTranscript(t *testing.T, computed ...map[string]string) Transcript {
