@@ -158,18 +158,19 @@ func (f *fakeSessions) Counterpart(_ context.Context, p session.Principal, id st
 	return f.download(n)
 }
 
-func (f *fakeSessions) Results(_ context.Context, p session.Principal, id string) (json.RawMessage, error) {
+func (f *fakeSessions) Results(_ context.Context, p session.Principal, id string) (session.ResultsFile, error) {
 	if err := f.record("Results", p); err != nil {
-		return nil, err
+		return session.ResultsFile{}, err
 	}
 	overlap := int64(120)
 	rate := "12%"
-	return json.Marshal(api.Results{
+	b, err := json.Marshal(api.Results{
 		SessionID: id, Role: p.Role, Overlap: &overlap,
 		MatchRate:  api.MatchRates{Advertiser: &rate, MediaPartner: nil},
 		Segments:   map[string]*int64{"sport": &overlap, "news": nil},
 		ComputedAt: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
 	})
+	return session.ResultsFile{Size: int64(len(b)), Body: io.NopCloser(bytes.NewReader(b))}, err
 }
 
 func (f *fakeSessions) Transcript(_ context.Context, p session.Principal, id string) (transcript.Transcript, error) {
