@@ -19,6 +19,7 @@ import (
 	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
 	"github.com/blindjoin/blindjoin/cleanroom/registry"
 	"github.com/blindjoin/blindjoin/cleanroom/session"
+	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
@@ -212,6 +213,8 @@ type env struct {
 	ready    error
 	keys     map[string]string  // party -> API key
 	registry *registry.Registry // real env only
+	dataDir  string             // real env only: the service's (and its blob store's) directory
+	store    store.Store        // real env only
 }
 
 type envOption func(*Config)
