@@ -30,11 +30,17 @@ func TestWriteJSONFields(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Fatalf("Results has the fields %q; WriteJSON and randomResults know %q", names, want)
 	}
-	for f := range reflect.TypeFor[ActivationRecord]().Fields() {
-		names = append(names, f.Tag.Get("json"))
-	}
-	if got := names[len(want):]; !slices.Equal(got, []string{"record", "segments"}) {
-		t.Fatalf("ActivationRecord has the fields %q; appendRecord writes record and segments", got)
+	for typ, want := range map[reflect.Type][]string{
+		reflect.TypeFor[Activation]():       {"segments", "records"}, // activation writes segments, then the records
+		reflect.TypeFor[ActivationRecord](): {"record", "segments"},  // appendRecord
+	} {
+		var names []string
+		for f := range typ.Fields() {
+			names = append(names, f.Tag.Get("json"))
+		}
+		if !slices.Equal(names, want) {
+			t.Fatalf("%s has the fields %q; WriteJSON writes %q", typ, names, want)
+		}
 	}
 }
 
