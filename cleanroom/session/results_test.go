@@ -23,8 +23,8 @@ import (
 // computedSession runs the full session of TestFullSession (3,000 rows a
 // side, four segments, two of them released for activation) and returns
 // its id, both parties' results as served and the ground truth.
-func (h *harness) computedSession() (string, [2][]byte, truth) {
-	h.t.Helper()
+func (h *harness) computedSession(t *testing.T) (string, [2][]byte, truth) {
+	t.Helper()
 	pol, err := policy.Parse([]byte(fullPolicy))
 	if err != nil {
 		h.t.Fatal(err)
@@ -36,7 +36,7 @@ func (h *harness) computedSession() (string, [2][]byte, truth) {
 	ra, rb := h.runSession(sess.ID, a, b, 700)
 	mask, _ := pol.SegmentMask(fullSegments)
 	want := groundTruth(h.t, advRows, partnerRows, len(fullSegments), mask)
-	checkResults(h.t.(*testing.T), ra, rb, want, pol.K, fullSegments, []string{"loyal", "new"})
+	checkResults(t, ra, rb, want, pol.K, fullSegments, []string{"loyal", "new"})
 	return sess.ID, [2][]byte{h.resultsJSON(sess.ID, adv), h.resultsJSON(sess.ID, partner)}, want
 }
 
@@ -96,7 +96,7 @@ func TestResultsInBlobStore(t *testing.T) {
 	h := newHarness(t, func(c *Config) {
 		c.MemoryBudget, c.JoinShards, c.ScratchDir = MinMemoryBudget, 7, t.TempDir()
 	})
-	id, served, want := h.computedSession()
+	id, served, want := h.computedSession(t)
 	h.wantJoined(7)
 	if len(want.activation) < 250 {
 		t.Fatalf("test data: %d activation records; the test wants many", len(want.activation))
@@ -128,7 +128,7 @@ func TestResultsInBlobStore(t *testing.T) {
 func TestResultsOutliveSession(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	id, served, _ := h.computedSession()
+	id, served, _ := h.computedSession(t)
 	recorded := h.resultObjects(id)
 	// An object of a join whose transaction lost, and a temporary one.
 	stray := resultsPrefix(id) + "media_partner-0123456789abcdef.json"
@@ -192,7 +192,7 @@ func TestResultsOutliveSession(t *testing.T) {
 func TestResultsLegacyInline(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	id, served, _ := h.computedSession()
+	id, served, _ := h.computedSession(t)
 	err := h.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
 		return tx.SetResults(ctx, id, store.Result{Inline: served[0]}, store.Result{Inline: served[1]})
 	})
@@ -218,7 +218,7 @@ func TestResultsLegacyInline(t *testing.T) {
 func TestResultsObjectMissing(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	id, _, _ := h.computedSession()
+	id, _, _ := h.computedSession(t)
 	if err := h.svc.blobs.Delete(ctx, h.storedResult(id, api.RoleMediaPartner).Blob); err != nil {
 		t.Fatal(err)
 	}

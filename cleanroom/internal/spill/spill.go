@@ -8,7 +8,8 @@
 // configured scratch directory and are deleted by Remove; a process that
 // dies leaves the directory behind, named blindjoin-spill-*, which holds
 // what the process was working on (blinded elements, join digests,
-// attribute bits), no more than the blob store does. Records are written
+// attribute bits, the media partner's activated record indexes), no more
+// than the blob store does. Records are written
 // through one buffer per bucket, sized so that all the buffers together
 // stay near what the caller gives Create, whatever the bucket count.
 package spill
