@@ -21,7 +21,7 @@ import (
 var storeBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
 // allJobKinds are reported even when no job of the kind is queued.
-var allJobKinds = []store.JobKind{store.JobRelay, store.JobJoin, store.JobRetention, store.JobBlobSweep}
+var allJobKinds = []store.JobKind{store.JobRelay, store.JobJoin, store.JobJoinShard, store.JobJoinCombine, store.JobRetention, store.JobBlobSweep}
 
 // OpsMetrics are the metrics of a process's background work and store
 // transactions: part of the API's metrics on a serving replica, and all

@@ -110,15 +110,16 @@
 // at a time and zipped with the re-blinded digests; each digest, with the
 // row and key it stands for, goes to one of S shards by a keyed hash of
 // the digest (a party chooses the digests it re-blinds, so their own bits
-// would let it pile a set into one shard). The shards are then sorted and
-// merged one after another, inside the join job; a multi-key session's
-// candidate pairs go to one scratch file per round, which the waterfall
-// reads in key order. S is the least power of two for which a shard's
+// would let it pile a set into one shard). That is the join job
+// (routeJoin), which writes the shards to the blob store and queues a
+// join_shard job for each: a shard job, on any runner, sorts and merges
+// its shard and writes the candidate pairs, one file per round; the last
+// to finish queues the join_combine job (compute), which offers the
+// candidates to the waterfall in key order and releases the results.
+// S is the least power of two for which a shard's
 // entries (56 bytes each in memory) fit in a quarter of the budget, a
 // quarter spare: 1 up to about 950,000 identifiers per side at the
-// default 512 MiB (one sort-merge of both whole sides, as before shards
-// existed). The results do not depend on S. Running the shards as jobs of their own,
-// with a job that combines their tallies, is left for later (issue 14).
+// default 512 MiB. The results do not depend on S.
 //
 // In memory: while a side is routed, one relay bucket of it (30 bytes per
 // identifier: 30 MB at the default RelayBucketRecords, which a budget
@@ -168,12 +169,13 @@
 // the owner can check it). A view is encoded three times from the sorted
 // activation, never held: to learn the length of its committed form, which
 // the commitment hashes first, to hash it, and into the object. A crash
-// before that commit leaves the session exchanging, and the join job runs
-// again once its lease runs out, in any process sharing the store; the
-// objects the lost run wrote are garbage for the blob sweep. Results
-// streams the object to its party as it is; a store written before results
-// went to the blob store holds the JSON in the row, which is served the
-// same way.
+// before that commit leaves the session exchanging, and the combine job
+// runs again once its lease runs out, in any process sharing the store;
+// the objects the lost run wrote are garbage for the blob sweep. So does a
+// shard job, and a route job routes afresh (a route job that had queued
+// its shards finds them queued and does nothing). Results streams the
+// object to its party as it is; a store written before results went to
+// the blob store holds the JSON in the row, which is served the same way.
 //
 // # Privacy budget
 //

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/blindjoin/blindjoin/cleanroom/blobs"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
@@ -20,7 +19,15 @@ import (
 func (s *Service) Handlers() map[store.JobKind]func(context.Context, store.Job) error {
 	return map[store.JobKind]func(context.Context, store.Job) error{
 		store.JobRelay:     s.relayJob,
-		store.JobJoin:      func(ctx context.Context, j store.Job) error { return s.compute(ctx, j.Session) },
+		store.JobJoin:      func(ctx context.Context, j store.Job) error { return s.routeJoin(ctx, j.Session) },
+		store.JobJoinShard: s.joinShardJob,
+		store.JobJoinCombine: func(ctx context.Context, j store.Job) error {
+			r, err := parseRouting(j.Arg)
+			if err != nil {
+				return err
+			}
+			return s.compute(ctx, j.Session, r)
+		},
 		store.JobRetention: func(ctx context.Context, _ store.Job) error { return s.Sweep(ctx) },
 		store.JobBlobSweep: func(ctx context.Context, _ store.Job) error { return s.SweepBlobs(ctx) },
 	}
@@ -163,22 +170,25 @@ func (s *Service) reconcile(ctx context.Context) error {
 // Part objects: those of ended sessions at once (a crash between the
 // state change and the deletion), and those of live sessions that were
 // never recorded (a crash between commit and record, an upload cut off, a
-// refused part) once they are older than Config.BlobGrace. The grace
-// keeps it off the uploads in flight on other replicas, which are
-// unrecorded until they commit.
+// refused part, the files of a join routed twice) once they are older
+// than Config.BlobGrace. The grace keeps it off the uploads in flight on
+// other replicas, which are unrecorded until they commit. A join's files,
+// which no row names either, are spared for as long as a job of the
+// session's join is queued: a join of 10^9 identifiers runs for longer
+// than any grace.
 //
 // Results objects (results/<session>/) outlive the session's purge as
 // long as its row names them. One that no row names was written by a
-// join whose transaction failed or found the session moved on: garbage
-// at once if the session is no longer exchanging (its results are
-// recorded for good, or will never be), after the grace if it is (a join
-// may be about to record it).
+// combine job whose transaction failed or found the session moved on:
+// garbage at once if the session is no longer exchanging (its results are
+// recorded for good, or will never be), after the grace if it is (a
+// combine job may be about to record it).
 //
 // The listing comes before the read of the store: an object recorded in
 // between is then known as recorded, and one recorded later was still
 // being written or waiting for its record when listed, which the grace
-// covers as long as it outlasts the longest upload, relay or join (the
-// reason for its floor in blindjoind).
+// covers as long as it outlasts the longest upload or relay (the reason
+// for its floor in blindjoind).
 func (s *Service) SweepBlobs(ctx context.Context) error {
 	parts, err := s.blobs.List(ctx, partsDir+"/")
 	if err != nil {
@@ -190,9 +200,20 @@ func (s *Service) SweepBlobs(ctx context.Context) error {
 	}
 	recorded := map[string]bool{}
 	states := map[string]api.State{}
+	joining := map[string]bool{} // sessions with a job of their join queued
 	err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
-		clear(recorded) // the store may run this again
+		clear(recorded)
 		clear(states)
+		clear(joining)
+		jobs, err := tx.Jobs(ctx)
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			if j.Kind == store.JobJoin || j.Kind == store.JobJoinShard || j.Kind == store.JobJoinCombine {
+				joining[j.Session] = true
+			}
+		}
 		sessions, err := tx.Sessions(ctx, "")
 		if err != nil {
 			return err
@@ -223,18 +244,20 @@ func (s *Service) SweepBlobs(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("session: blob sweep: %w", err)
 	}
-	garbageNow := func(o blobs.Object) bool {
-		state, known := states[keySession(o.Key)]
-		if strings.HasPrefix(o.Key, resultsDir+"/") {
-			return known && state != api.StateExchanging
-		}
-		return known && final(state)
-	}
 	now := s.now()
 	var errs []error
 	deleted := 0
 	for _, o := range append(parts, results...) {
-		if recorded[o.Key] || !garbageNow(o) && now.Sub(o.Modified) < s.blobGrace {
+		if recorded[o.Key] {
+			continue
+		}
+		id := keySession(o.Key)
+		state, known := states[id]
+		if strings.HasPrefix(o.Key, resultsDir+"/") {
+			if !(known && state != api.StateExchanging) && now.Sub(o.Modified) < s.blobGrace {
+				continue
+			}
+		} else if !(known && final(state)) && (now.Sub(o.Modified) < s.blobGrace || joining[id] && isJoinFile(o.Key)) {
 			continue
 		}
 		if err := s.blobs.Delete(ctx, o.Key); err != nil {

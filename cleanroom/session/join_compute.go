@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/dp"
@@ -39,42 +38,63 @@ func (sp sessionParts) joinReady() bool {
 	return statusOf(sp.reblinded[api.RoleAdvertiser]).complete && statusOf(sp.reblinded[api.RoleMediaPartner]).complete
 }
 
-// compute joins a session whose re-blinded sets are both complete, writes
-// both parties' results to the blob store and records them with the state
-// change to computed, in one transaction: a failure or a crash before that
-// commit leaves the session exchanging with nothing released, and the join
-// job runs it again. The noise is a function of the uploads, so a second
-// run releases the same numbers. A session in any other state, or not
-// ready, is left alone.
-//
-// Nothing of it grows with the sets or the overlap in memory: the join is
-// bounded by the budget (join), the activation goes through scratch disk
-// (activationSpill) and the results are encoded as they are written
-// (storeResults).
-func (s *Service) compute(ctx context.Context, id string) error {
-	unlock := s.locks.lock(id)
-	defer unlock()
-	var sess store.Session
-	var sp sessionParts
-	buckets := map[api.Role]int{} // by relay recipient
+// joinInput is what the join's route and combine jobs read of a session.
+type joinInput struct {
+	sess    store.Session
+	sp      sessionParts
+	buckets map[api.Role]int // relay buckets, by recipient
+}
+
+// loadJoin reads a session that is ready to join: exchanging, with both
+// re-blinded sets complete. It returns nil for a session in any other
+// state, or not ready.
+func (s *Service) loadJoin(ctx context.Context, id string) (*joinInput, error) {
+	in := &joinInput{buckets: map[api.Role]int{}}
 	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
-		if sess, err = tx.Session(ctx, id); err != nil {
-			return fmt.Errorf("session: compute: %w", err)
+		if in.sess, err = tx.Session(ctx, id); err != nil {
+			return fmt.Errorf("session: join: %w", err)
 		}
-		if sp, err = loadParts(ctx, tx, id); err != nil || !sp.joinReady() {
+		if in.sp, err = loadParts(ctx, tx, id); err != nil || !in.sp.joinReady() {
 			return err
 		}
-		for _, recipient := range []api.Role{api.RoleAdvertiser, api.RoleMediaPartner} {
-			if buckets[recipient], err = relayBuckets(ctx, tx, id, recipient); err != nil {
+		for _, recipient := range joinSides {
+			if in.buckets[recipient], err = relayBuckets(ctx, tx, id, recipient); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil || sess.State != api.StateExchanging || !sp.joinReady() {
+	if err != nil || in.sess.State != api.StateExchanging || !in.sp.joinReady() {
+		return nil, err
+	}
+	return in, nil
+}
+
+// compute is the join's combine job (see routeJoin): it links the
+// candidates of every shard of routing r, writes both parties' results to
+// the blob store and records them with the state change to computed, in
+// one transaction: a failure or a crash before that commit leaves the
+// session exchanging with nothing released, and the job runs again. The
+// noise is a function of the uploads, so a second run releases the same
+// numbers. A session in any other state, or not ready, is left alone; the
+// routing's files are deleted once they are of no more use.
+//
+// Nothing of it grows with the overlap in memory: the activation goes
+// through scratch disk (activationSpill) and the results are encoded as
+// they are written (storeResults).
+func (s *Service) compute(ctx context.Context, id string, r routing) error {
+	unlock := s.locks.lock(id)
+	defer unlock()
+	in, err := s.loadJoin(ctx, id)
+	if err != nil {
 		return err
 	}
+	if in == nil {
+		s.removeRouting(ctx, id, r)
+		return nil
+	}
+	sess, sp := in.sess, in.sp
 	start := time.Now()
 	pol, err := policy.Parse(sess.Policy)
 	if err != nil {
@@ -90,18 +110,11 @@ func (s *Service) compute(ctx context.Context, id string) error {
 		return err
 	}
 	rules.activate = spilled.add
-	// The join's shards are large flat slices that die together with it:
-	// collecting at both ends of their life keeps the default GOGC from
-	// stacking the relays' leftovers, a shard and the results on top of one
-	// another (see docs/PERFORMANCE.md); a collection of a heap that holds
-	// almost no pointers costs a few milliseconds.
-	runtime.GC()
-	t, shards, err := s.join(sess, sp, buckets, rules)
+	t, err := s.link(ctx, in, r, rules)
 	if err != nil {
 		spilled.abandon()
 		return err
 	}
-	runtime.GC()
 	activated, err := spilled.finish()
 	if err != nil {
 		return err
@@ -163,18 +176,20 @@ func (s *Service) compute(ctx context.Context, id string) error {
 			transcript.ResultCommitmentKey(string(api.RoleMediaPartner)): partnerCommitment,
 		})
 	})
-	if err == nil && !recorded {
-		// Known to be named by no row. After an error the commit may
-		// have happened all the same (a connection lost during it):
-		// those objects are left to the blob sweep, which checks.
-		s.deleteResults(ctx, id, advResult, partnerResult)
-	}
-	if err != nil || !recorded {
+	if err != nil {
+		// The commit may have happened all the same (a connection lost
+		// during it): the results objects are left to the blob sweep,
+		// which checks whether a row names them.
 		return err
+	}
+	s.removeRouting(ctx, id, r)
+	if !recorded {
+		s.deleteResults(ctx, id, advResult, partnerResult) // named by no row
+		return nil
 	}
 	s.log.InfoContext(ctx, "session computed", "session", id,
 		"advertiser_rows", rel.advRows, "partner_rows", rel.partnerRows, "overlap", t.overlap,
-		"activations", spilled.count, "join_shards", shards, "dp", pol.DP != nil, "duration", time.Since(start))
+		"activations", spilled.count, "join_shards", r.shards, "dp", pol.DP != nil, "duration", time.Since(start))
 	return nil
 }
 

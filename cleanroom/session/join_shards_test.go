@@ -1,15 +1,17 @@
 package session
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
+	"path"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/blindjoin/blindjoin/cleanroom/internal/spill"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
@@ -39,10 +41,10 @@ func shardedHarness(t *testing.T, shards int, perBucket uint64) *harness {
 	})
 }
 
-// wantJoined fails the test unless the join logged that it ran in shards
-// shards (a shard count rounded up to a power of two) and left no scratch
-// file behind.
-func (h *harness) wantJoined(shards int) {
+// wantJoined fails the test unless the join of session id logged that it
+// ran in shards shards (a shard count rounded up to a power of two) and
+// left no scratch file and no join file behind.
+func (h *harness) wantJoined(id string, shards int) {
 	h.t.Helper()
 	want := 1
 	for want < shards {
@@ -53,6 +55,9 @@ func (h *harness) wantJoined(shards int) {
 	}
 	if left, err := os.ReadDir(h.cfg.ScratchDir); err != nil || len(left) != 0 {
 		h.t.Fatalf("scratch directory holds %d entries after the session (%v)", len(left), err)
+	}
+	if left := h.joinFileDirs(id); len(left) != 0 {
+		h.t.Fatalf("join files left after the session: %v", left)
 	}
 }
 
@@ -84,7 +89,7 @@ func TestShardedJoinOneKey(t *testing.T) {
 				a := newParty(t, adv, advRows, pol, len(fullSegments))
 				b := newParty(t, partner, partnerRows, pol, 0)
 				ra, rb := h.runSession(sess.ID, a, b, 300)
-				h.wantJoined(shards)
+				h.wantJoined(sess.ID, shards)
 				checkResults(t, ra, rb, want, pol.K, fullSegments, []string{"loyal", "new"})
 			})
 		}
@@ -121,7 +126,7 @@ func TestShardedJoinMultiKey(t *testing.T) {
 					t.Run(name, func(t *testing.T) {
 						h := shardedHarness(t, shards, perBucket(identifiers, buckets))
 						ra, rb, _, _ := h.runKeyed(policyJSON, advRows, partnerRows)
-						h.wantJoined(shards)
+						h.wantJoined(ra.SessionID, shards)
 						checkWaterfall(t, ra, rb, byKey, links, advRows)
 					})
 				}
@@ -228,40 +233,39 @@ func TestRouterSpreadsChosenValues(t *testing.T) {
 
 // TestShardOfOneRepeatedDigest: a party that re-blinds dishonestly may send
 // one digest for many identifiers, which all land in one shard. Loading
-// that shard keeps to the memory planned for it (the slice never grows)
-// and keeps, of the repeated digest, the entry the merge would use: the
-// lowest row.
+// that shard keeps to the memory planned for it (the slice never grows
+// beyond shardCapacity) and keeps, of the repeated digest, the entry the
+// merge would use: the lowest row.
 func TestShardOfOneRepeatedDigest(t *testing.T) {
-	w, err := spill.Create(t.TempDir(), 1, joinEntrySize, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := newHarness(t)
+	capacity := h.svc.shardCapacity()
+	repeats := 2 * capacity
 	repeated := [16]byte{7, 7, 7}
-	rec := make([]byte, joinEntrySize)
-	add := func(d [16]byte, row uint64) {
-		copy(rec, d[:])
-		putIdentifier(rec[16:], 0, joinRow{row: row, index: row, keys: 1})
-		if err := w.Add(0, rec); err != nil {
-			t.Fatal(err)
+	const key = "parts/s/join-0000000000000000/advertiser-0000000.entries"
+	err := h.svc.putJoinFile(context.Background(), path.Dir(key)+"/", key, repeats+repeats/200, func(w io.Writer) error {
+		rec := make([]byte, joinEntrySize)
+		add := func(d [16]byte, row uint64) {
+			copy(rec, d[:])
+			putIdentifier(rec[16:], 0, joinRow{row: row, index: row, keys: 1})
+			w.Write(rec)
 		}
-	}
-	for row := uint64(10000); row > 0; row-- {
-		add(repeated, row+100)
-		if row%200 == 0 {
-			add([16]byte{1, byte(row / 200)}, row) // 50 honest digests among them
+		for row := repeats; row > 0; row-- {
+			add(repeated, row+100)
+			if row%200 == 0 {
+				add([16]byte{1, byte(row / 200 >> 8), byte(row / 200)}, row) // honest digests among them
+			}
 		}
-	}
-	shard, err := w.Finish()
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer shard.Remove()
-	entries, err := loadShard(shard, 0, make([]joinEntry, 0, 100))
+	entries, err := h.svc.loadShard(context.Background(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cap(entries) != 100 {
-		t.Fatalf("the shard grew its slice to %d entries", cap(entries))
+	if uint64(cap(entries)) != capacity {
+		t.Fatalf("the shard holds a slice of %d entries, want %d", cap(entries), capacity)
 	}
 	var rows []uint64
 	honest := 0
@@ -272,8 +276,8 @@ func TestShardOfOneRepeatedDigest(t *testing.T) {
 			honest++
 		}
 	}
-	if honest != 50 || len(rows) == 0 || slices.Min(rows) != 101 {
-		t.Fatalf("%d honest digests kept (want 50), repeated digest on rows %v (want 101 among them)", honest, rows)
+	if honest != int(repeats/200) || len(rows) == 0 || slices.Min(rows) != 101 {
+		t.Fatalf("%d honest digests kept (want %d), repeated digest on rows %v (want 101 among them)", honest, repeats/200, rows)
 	}
 	partner := []joinEntry{{digest: repeated, joinRow: joinRow{row: 3, keys: 1}}}
 	var got []pair

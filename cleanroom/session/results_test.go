@@ -97,7 +97,7 @@ func TestResultsInBlobStore(t *testing.T) {
 		c.MemoryBudget, c.JoinShards, c.ScratchDir = MinMemoryBudget, 7, t.TempDir()
 	})
 	id, served, want := h.computedSession(t)
-	h.wantJoined(7)
+	h.wantJoined(id, 7)
 	if len(want.activation) < 250 {
 		t.Fatalf("test data: %d activation records; the test wants many", len(want.activation))
 	}

@@ -116,9 +116,18 @@ const (
 	// JobRelay prepares the relay parts of a session for the side named
 	// by Job.Arg: it is due once the session is exchanging.
 	JobRelay JobKind = "relay"
-	// JobJoin joins a session whose two re-blinded sets are complete and
-	// releases its results.
+	// JobJoin starts the join of a session whose two re-blinded sets are
+	// complete: it routes both sides' join digests into shards and queues
+	// a JobJoinShard for each.
 	JobJoin JobKind = "join"
+	// JobJoinShard joins one shard of a routed join (Job.Arg names the
+	// routing and the shard); the last one to finish queues the
+	// JobJoinCombine.
+	JobJoinShard JobKind = "join_shard"
+	// JobJoinCombine links the candidates of every shard of a routed join
+	// (Job.Arg names the routing), applies the policy and releases the
+	// results.
+	JobJoinCombine JobKind = "join_combine"
 	// JobRetention purges and expires sessions (clean-room wide,
 	// recurring).
 	JobRetention JobKind = "retention"
@@ -134,7 +143,7 @@ type Job struct {
 	ID      int64
 	Kind    JobKind
 	Session string // "" for clean-room-wide jobs
-	Arg     string // kind-specific, "" if none (JobRelay: the recipient)
+	Arg     string // kind-specific, "" if none (JobRelay: the recipient; the join's shard and combine jobs: their routing)
 	Due     time.Time
 	// Attempts counts the claims so far, the current one included.
 	Attempts int
