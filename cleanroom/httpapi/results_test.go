@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -149,5 +150,36 @@ func TestRealResults(t *testing.T) {
 	}
 	if got, _ := e.results("acme", s.ID); !bytes.Equal(got, advBody) {
 		t.Fatal("the advertiser's inline results changed")
+	}
+
+	// An object shorter than its row says: the answer has started when
+	// the copy runs short, so the client gets fewer bytes than
+	// Content-Length announced (which it reports as a cut body) and the
+	// log says why.
+	if err := os.WriteFile(filepath.Join(e.dataDir, filepath.FromSlash(lost)), newsBody[:10], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Served without e.do's checks: a cut body matches no description.
+	req := request(http.MethodGet, "/v1/sessions/"+s.ID+"/results", "", nil)
+	req.Header.Set("Authorization", "Bearer "+e.token("news"))
+	rec = httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	if rec.Header().Get("Content-Length") != "100" || rec.Body.Len() != 10 {
+		t.Fatalf("results of a short object: Content-Length %q, %d bytes; want 100 announced and 10 sent",
+			rec.Header().Get("Content-Length"), rec.Body.Len())
+	}
+	if !strings.Contains(e.logs.String(), "results stopped after 10 of 100 bytes") {
+		t.Errorf("the log does not say the results were cut:\n%s", e.logs.String())
+	}
+
+	// A row that records a negative size: refused before anything is sent.
+	err = e.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		return tx.SetResults(ctx, s.ID, store.Result{Inline: advBody}, store.Result{Blob: lost, Size: -1})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := e.as("news", request(http.MethodGet, "/v1/sessions/"+s.ID+"/results", "", nil)); rec.Code != http.StatusInternalServerError {
+		t.Fatalf("results recorded with a negative size: %d %s, want 500", rec.Code, rec.Body)
 	}
 }

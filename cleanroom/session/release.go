@@ -216,8 +216,11 @@ func (s *Service) Results(ctx context.Context, p Principal, id string) (ResultsF
 	if err != nil {
 		return ResultsFile{}, err
 	}
-	if stored.Blob == "" {
+	switch {
+	case stored.Blob == "":
 		return ResultsFile{Size: int64(len(stored.Inline)), Body: io.NopCloser(bytes.NewReader(stored.Inline))}, nil
+	case stored.Size < 0:
+		return ResultsFile{}, fmt.Errorf("%w: results of session %s recorded as %d bytes", errCorrupt, id, stored.Size)
 	}
 	f, err := s.blobs.Open(ctx, stored.Blob)
 	if err != nil {
