@@ -1,13 +1,16 @@
-// Package blobs keeps the clean room's part files: write-once objects of up
-// to a few tens of megabytes, named by slash-separated keys such as
-// "parts/<session>/<leg>-<side>-<index>-<digest>.part". The session service
-// streams a part into a Pending object while it verifies it, commits it
-// under its final key once the trailer checked out, and only then records
-// the key in the store: the store row is the commit point. An object no
-// row names (a crash between commit and record, a rejected upload) is
-// garbage, which the session service's sweep finds with List and removes
-// with Delete; List tells each object's age, so that a sweep shared by
-// several replicas can spare another replica's upload in flight.
+// Package blobs keeps the clean room's part files and released results:
+// write-once objects named by slash-separated keys such as
+// "parts/<session>/<leg>-<side>-<index>-<digest>.part" (a few tens of
+// megabytes each) and "results/<session>/<side>-<commitment>.json" (up to
+// hundreds of megabytes for a media partner's activation). The session
+// service streams a part into a Pending object while it verifies it, or
+// results while it encodes them, commits it under its final key, and only
+// then records the key in the store: the store row is the commit point.
+// An object no row names (a crash between commit and record, a rejected
+// upload, a join that lost its transaction) is garbage, which the session
+// service's sweep finds with List and removes with Delete; List tells
+// each object's age, so that a sweep shared by several replicas can spare
+// another replica's work in flight.
 //
 // Two implementations: Dir, files under a directory with fsync and rename
 // (the embedded default, what blindjoind has always done), and

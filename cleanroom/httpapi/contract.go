@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 
 	"github.com/blindjoin/blindjoin/cleanroom/session"
@@ -29,10 +28,11 @@ type Sessions interface {
 	// counterpart set; the part completing the second set queues the join,
 	// and its receipt says exchanging until the join job has run.
 	PutReblinded(ctx context.Context, p session.Principal, id string, body io.Reader) (api.PartReceipt, error)
-	// Results reads the caller's stored results (api.Results as JSON,
-	// served as they are); while the join job is
-	// queued or running it answers session.ErrNotReady (503).
-	Results(ctx context.Context, p session.Principal, id string) (json.RawMessage, error)
+	// Results opens the caller's stored results (api.Results as JSON,
+	// streamed as they are: a media partner's can be hundreds of
+	// megabytes); while the join job is queued or running it answers
+	// session.ErrNotReady (503).
+	Results(ctx context.Context, p session.Principal, id string) (session.ResultsFile, error)
 	Transcript(ctx context.Context, p session.Principal, id string) (transcript.Transcript, error)
 	Delete(ctx context.Context, p session.Principal, id string) (api.Session, error)
 }

@@ -23,7 +23,10 @@
 // case-variant key (protocol/strictjson); part uploads by wire.MaxPartSize
 // and the server's long read timeout, streamed straight to the service
 // without being buffered here. The token exchange, the one unauthenticated
-// route that does work, is rate-limited per client address.
+// route that does work, is rate-limited per client address. Large answers
+// stream too: counterpart parts, and the results, which are copied from the
+// service's stored JSON (an object of the blob store) with their length,
+// never decoded (a media partner's can be hundreds of megabytes).
 //
 // NewHandler returns the metrics apart from the API, to be served on a
 // listener of their own: they need no credentials and show authentication

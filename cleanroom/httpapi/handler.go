@@ -101,7 +101,7 @@ func (h *handler) router() *gin.Engine {
 	v1.PUT("/sessions/:id/blinded", h.authed(h.unlessDraining(h.limited(h.parts, uploadPart(h.sessions.PutBlinded)))))
 	v1.GET("/sessions/:id/counterpart", h.authed(h.limited(h.parts, h.counterpart)))
 	v1.PUT("/sessions/:id/reblinded", h.authed(h.unlessDraining(h.limited(h.parts, uploadPart(h.sessions.PutReblinded)))))
-	v1.GET("/sessions/:id/results", h.authed(withID(h.sessions.Results)))
+	v1.GET("/sessions/:id/results", h.authed(h.results))
 	v1.GET("/sessions/:id/transcript", h.authed(withID(h.sessions.Transcript)))
 	return r
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/blindjoin/blindjoin/cleanroom/internal/testkit"
 	"github.com/blindjoin/blindjoin/cleanroom/registry"
 	"github.com/blindjoin/blindjoin/cleanroom/session"
+	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/protocol/api"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 	"github.com/blindjoin/blindjoin/protocol/transcript"
@@ -158,18 +159,19 @@ func (f *fakeSessions) Counterpart(_ context.Context, p session.Principal, id st
 	return f.download(n)
 }
 
-func (f *fakeSessions) Results(_ context.Context, p session.Principal, id string) (json.RawMessage, error) {
+func (f *fakeSessions) Results(_ context.Context, p session.Principal, id string) (session.ResultsFile, error) {
 	if err := f.record("Results", p); err != nil {
-		return nil, err
+		return session.ResultsFile{}, err
 	}
 	overlap := int64(120)
 	rate := "12%"
-	return json.Marshal(api.Results{
+	b, err := json.Marshal(api.Results{
 		SessionID: id, Role: p.Role, Overlap: &overlap,
 		MatchRate:  api.MatchRates{Advertiser: &rate, MediaPartner: nil},
 		Segments:   map[string]*int64{"sport": &overlap, "news": nil},
 		ComputedAt: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
 	})
+	return session.ResultsFile{Size: int64(len(b)), Body: io.NopCloser(bytes.NewReader(b))}, err
 }
 
 func (f *fakeSessions) Transcript(_ context.Context, p session.Principal, id string) (transcript.Transcript, error) {
@@ -211,6 +213,8 @@ type env struct {
 	ready    error
 	keys     map[string]string  // party -> API key
 	registry *registry.Registry // real env only
+	dataDir  string             // real env only: the service's (and its blob store's) directory
+	store    store.Store        // real env only
 }
 
 type envOption func(*Config)

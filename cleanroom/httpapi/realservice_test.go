@@ -64,7 +64,7 @@ func newRealEnv(t *testing.T, opts ...envOption) *env {
 			t.Fatal(err)
 		}
 	}
-	e.registry = reg
+	e.registry, e.dataDir, e.store = reg, dir, st
 	e.start(Config{
 		Sessions:    svc,
 		Parties:     reg,

@@ -2,8 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -48,5 +51,28 @@ func withID[T any](f func(context.Context, session.Principal, string) (T, error)
 	return func(c *gin.Context, p session.Principal) {
 		v, err := f(c.Request.Context(), p, c.Param("id"))
 		reply(c, http.StatusOK, v, err)
+	}
+}
+
+// jsonContentType is the Content-Type of every JSON answer (what Gin's
+// c.JSON writes).
+const jsonContentType = "application/json; charset=utf-8"
+
+// results streams the caller's stored results, the JSON of api.Results
+// byte for byte as stored (which is what encoding/json wrote, so the
+// answer is the one c.JSON would give), with its length.
+func (h *handler) results(c *gin.Context, p session.Principal) {
+	f, err := h.sessions.Results(c.Request.Context(), p, c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	defer f.Body.Close()
+	c.Header("Content-Type", jsonContentType)
+	c.Header("Content-Length", strconv.FormatInt(f.Size, 10))
+	c.Status(http.StatusOK)
+	if sent, err := io.CopyN(c.Writer, f.Body, f.Size); err != nil {
+		// The status is sent; the client sees a short body, the log why.
+		fail(c, fmt.Errorf("httpapi: results stopped after %d of %d bytes: %w", sent, f.Size, err))
 	}
 }

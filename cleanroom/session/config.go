@@ -85,8 +85,9 @@ type Config struct {
 	// least 64 MiB). Larger sets go through files in ScratchDir.
 	MemoryBudget int64
 	// JoinShards, when above 0, fixes the number of shards of the join and
-	// of buckets of the duplicate check (rounded up to a power of two)
-	// instead of deriving it from MemoryBudget. It is a test knob: tests
+	// of buckets of the duplicate check (rounded up to a power of two), and
+	// of the activation's scratch buckets (as it is, at most one per
+	// record), instead of deriving them from MemoryBudget. It is a test knob: tests
 	// raise it so that small sets take the path of sets larger than
 	// memory.
 	JoinShards int

@@ -192,16 +192,18 @@ func TestJoinActivatesPeople(t *testing.T) {
 	}
 	a, advEval := side(1, [][16]byte{other, target})
 	p, partnerEval := side(0, partnerDigests)
-	l := newLinker(joinRules{rounds: 1, segments: 1, actMask: 1}, advEval, partnerEval, uint64(len(a)), uint64(len(p)))
+	var activations []activation
+	rules := joinRules{rounds: 1, segments: 1, actMask: 1, activate: func(a activation) { activations = append(activations, a) }}
+	l := newLinker(rules, advEval, partnerEval, uint64(len(a)), uint64(len(p)))
 	if err := mergeShard(a, p, 1, func(round int, p pair) error { l.offer(round, p); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	tl := l.t
-	if tl.overlap != 1 || len(tl.activations) != 1 || !slices.Equal(tl.actCounts, []int64{1}) || !slices.Equal(tl.segments, []int64{1}) {
+	if tl.overlap != 1 || len(activations) != 1 || !slices.Equal(tl.actCounts, []int64{1}) || !slices.Equal(tl.segments, []int64{1}) {
 		t.Fatalf("overlap %d, %d activations, activation counts %v, segments %v; want 1, 1, [1], [1]",
-			tl.overlap, len(tl.activations), tl.actCounts, tl.segments)
+			tl.overlap, len(activations), tl.actCounts, tl.segments)
 	}
-	if a := tl.activations[0]; a.record != 100 || a.segments != 1 {
+	if a := activations[0]; a.record != 100 || a.segments != 1 {
 		t.Fatalf("activation %+v, want the first of the target's records (100) in segment 0", a)
 	}
 }

@@ -32,7 +32,9 @@
 // relay permutation), join_compute.go (running the join, storing the
 // views), join_shards.go (routing both sides into shards, merging them)
 // and join.go (the sort-merge and the waterfall themselves),
-// release.go (what the policy lets out, and the Results call),
+// activations.go (the activation on scratch disk, in record order),
+// release.go (what the policy lets out, the results objects, and the
+// Results call),
 // retention.go (Delete, Sweep), jobs.go (the background work as job
 // handlers, the blob sweep, queueing what a store already waits for),
 // view.go (Get, List). Shared by all: access.go (who may call what),
@@ -125,11 +127,16 @@
 // (a sixteenth of the budget, at most 16 MiB), both sides at once when
 // both fit in a quarter of the budget; then one shard of each side; in a
 // multi-key session, one bit per counting row and side (the rows already
-// linked), for the whole join; and the tally, whose activation list (16
-// bytes per activated row) grows with the overlap, as the results do. On
+// linked), for the whole join. The activation, which grows with the
+// overlap, does not stay in memory: the linker writes each activated
+// partner record (16 bytes) to scratch buckets by range of record index
+// (activationSpill), and the release sorts one bucket at a time (a
+// sixteenth of the budget) into one file in record order, from which the
+// results are encoded as they are written (api.Results.WriteJSON). On
 // scratch disk: 42 bytes per identifier of both sets until the shards are
-// merged, 26 more per identifier of a side while it is routed, and 50 per
-// candidate pair of a multi-key session. Rows, upload indexes and counts
+// merged, 26 more per identifier of a side while it is routed, 50 per
+// candidate pair of a multi-key session, and 32 per activated record
+// until the results are stored. Rows, upload indexes and counts
 // are 64-bit throughout. The duplicate check at intake works the same way:
 // the set's elements go to buckets by a keyed hash (32 bytes each on disk
 // and in memory), each bucket is sorted and its repeats counted.
@@ -154,14 +161,21 @@
 // seeded from the server secret and the digests of every uploaded part, so
 // a recomputation releases the same numbers; noisy counts are clamped to
 // [0, the recipient's own set size] and compared with k after the noise.
-// Both views are stored with the state change to computed in one
-// transaction, with a transcript event holding a commitment to each
-// (transcript.CommitResult with a fresh random nonce that is stored in the
-// view and returned only to its owner, so that only the owner can check
-// it): a crash before that commit leaves the session exchanging, and the
-// combine job runs again once its lease runs out, in any process sharing
-// the store. So does a shard job, and a route job routes afresh (a route
-// job that had queued its shards finds them queued and does nothing).
+// Each view is written to the blob store, results/<session>/<side>-<commitment>.json
+// (storeResults), and the rows naming them are recorded with the state
+// change to computed in one transaction, with a transcript event holding a
+// commitment to each (transcript.CommitResult with a fresh random nonce
+// that is stored in the view and returned only to its owner, so that only
+// the owner can check it). A view is encoded three times from the sorted
+// activation, never held: to learn the length of its committed form, which
+// the commitment hashes first, to hash it, and into the object. A crash
+// before that commit leaves the session exchanging, and the combine job
+// runs again once its lease runs out, in any process sharing the store;
+// the objects the lost run wrote are garbage for the blob sweep. So does a
+// shard job, and a route job routes afresh (a route job that had queued
+// its shards finds them queued and does nothing). Results streams the
+// object to its party as it is; a store written before results went to
+// the blob store holds the JSON in the row, which is served the same way.
 //
 // # Privacy budget
 //
@@ -176,13 +190,16 @@
 // # Retention
 //
 // Results stay readable after a purge: they are aggregates (and, for the
-// partner, indexes of its own rows). Purging deletes every part file.
-// Sweep purges computed sessions at purge_after (computed_at plus the
-// policy's retention_days) and expires sessions that made no progress (no
-// state change, no part) for Config.ExpireAfter. SweepBlobs deletes the
-// part objects no row names: at once for ended sessions, after
-// Config.BlobGrace for live ones (an upload in flight on another replica
-// is unrecorded until it commits). New queues the relays and joins that a
+// partner, indexes of its own rows). Purging deletes every part file, not
+// the results objects. Sweep purges computed sessions at purge_after
+// (computed_at plus the policy's retention_days) and expires sessions
+// that made no progress (no state change, no part) for
+// Config.ExpireAfter. SweepBlobs deletes the part objects no row names:
+// at once for ended sessions, after Config.BlobGrace for live ones (an
+// upload in flight on another replica is unrecorded until it commits);
+// and the results objects no row names: at once once the session is past
+// exchanging, after the grace while a join may still record them. No
+// session row is ever deleted, so the results objects rows name stay. New queues the relays and joins that a
 // store written before the jobs table waits for.
 //
 // Logs carry session ids, party names, counts and states, never elements,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -376,19 +377,57 @@ func (h *harness) runSession(id string, a, b *partyData, perPart int) (api.Resul
 	return h.results(id)
 }
 
+// results reads both parties' results and checks that each is what
+// encoding/json writes of its values (as the views were stored before
+// they were streamed: api.Results.WriteJSON) and opens its commitment in
+// the transcript.
 func (h *harness) results(id string) (api.Results, api.Results) {
 	h.t.Helper()
+	tr, err := h.svc.Transcript(context.Background(), adv, id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
 	var views [2]api.Results
 	for i, p := range []Principal{adv, partner} {
-		raw, err := h.svc.Results(context.Background(), p, id)
-		if err != nil {
-			h.t.Fatalf("%s Results: %v", p.Role, err)
-		}
+		raw := h.resultsJSON(id, p)
 		if err := json.Unmarshal(raw, &views[i]); err != nil {
 			h.t.Fatalf("%s Results: %v", p.Role, err)
 		}
+		if again, err := json.Marshal(views[i]); err != nil || !bytes.Equal(again, raw) {
+			h.t.Fatalf("%s results are not encoding/json's encoding of their values (%v):\n%s\nre-encoded\n%s", p.Role, err, raw, again)
+		}
+		committed, err := views[i].CommittedJSON()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		nonce, err := hex.DecodeString(views[i].ResultNonce)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if err := tr.CheckResult(string(p.Role), nonce, committed); err != nil {
+			h.t.Fatalf("%s results do not open their commitment: %v", p.Role, err)
+		}
 	}
 	return views[0], views[1]
+}
+
+// resultsJSON reads p's results as the service serves them, checking
+// that they are as long as it says.
+func (h *harness) resultsJSON(id string, p Principal) []byte {
+	h.t.Helper()
+	f, err := h.svc.Results(context.Background(), p, id)
+	if err != nil {
+		h.t.Fatalf("%s Results: %v", p.Role, err)
+	}
+	defer f.Body.Close()
+	raw, err := io.ReadAll(f.Body)
+	if err != nil {
+		h.t.Fatalf("%s Results: %v", p.Role, err)
+	}
+	if int64(len(raw)) != f.Size {
+		h.t.Fatalf("%s Results: %d bytes, said %d", p.Role, len(raw), f.Size)
+	}
+	return raw
 }
 
 // truth is the expected outcome, computed from the plaintext rows.

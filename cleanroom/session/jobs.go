@@ -165,15 +165,24 @@ func (s *Service) reconcile(ctx context.Context) error {
 	return err
 }
 
-// SweepBlobs deletes part objects that no store row names: the files of
-// ended sessions (a crash between the state change and the deletion), and
-// objects of live sessions that were never recorded (a crash between
-// commit and record, an upload cut off, a refused part, the files of a
-// join routed twice) once they are older than Config.BlobGrace. The grace
-// keeps it off the uploads in flight on other replicas, which are
-// unrecorded until they commit. A join's files, which no row names either,
-// are spared for as long as a job of the session's join is queued: a join
-// of 10^9 identifiers runs for longer than any grace.
+// SweepBlobs deletes part and results objects that no store row names.
+//
+// Part objects: those of ended sessions at once (a crash between the
+// state change and the deletion), and those of live sessions that were
+// never recorded (a crash between commit and record, an upload cut off, a
+// refused part, the files of a join routed twice) once they are older
+// than Config.BlobGrace. The grace keeps it off the uploads in flight on
+// other replicas, which are unrecorded until they commit. A join's files,
+// which no row names either, are spared for as long as a job of the
+// session's join is queued: a join of 10^9 identifiers runs for longer
+// than any grace.
+//
+// Results objects (results/<session>/) outlive the session's purge as
+// long as its row names them. One that no row names was written by a
+// combine job whose transaction failed or found the session moved on:
+// garbage at once if the session is no longer exchanging (its results are
+// recorded for good, or will never be), after the grace if it is (a
+// combine job may be about to record it).
 //
 // The listing comes before the read of the store: an object recorded in
 // between is then known as recorded, and one recorded later was still
@@ -181,16 +190,20 @@ func (s *Service) reconcile(ctx context.Context) error {
 // covers as long as it outlasts the longest upload or relay (the reason
 // for its floor in blindjoind).
 func (s *Service) SweepBlobs(ctx context.Context) error {
-	objects, err := s.blobs.List(ctx, partsDir+"/")
+	parts, err := s.blobs.List(ctx, partsDir+"/")
+	if err != nil {
+		return fmt.Errorf("session: blob sweep: %w", err)
+	}
+	results, err := s.blobs.List(ctx, resultsDir+"/")
 	if err != nil {
 		return fmt.Errorf("session: blob sweep: %w", err)
 	}
 	recorded := map[string]bool{}
-	ended := map[string]bool{}
+	states := map[string]api.State{}
 	joining := map[string]bool{} // sessions with a job of their join queued
 	err = s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
 		clear(recorded)
-		clear(ended)
+		clear(states)
 		clear(joining)
 		jobs, err := tx.Jobs(ctx)
 		if err != nil {
@@ -206,8 +219,8 @@ func (s *Service) SweepBlobs(ctx context.Context) error {
 			return err
 		}
 		for _, sess := range sessions {
+			states[sess.ID] = sess.State
 			if final(sess.State) {
-				ended[sess.ID] = true
 				continue
 			}
 			sp, err := loadParts(ctx, tx, sess.ID)
@@ -222,7 +235,11 @@ func (s *Service) SweepBlobs(ctx context.Context) error {
 				}
 			}
 		}
-		return nil
+		keys, err := tx.ResultBlobs(ctx)
+		for _, k := range keys {
+			recorded[k] = true
+		}
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("session: blob sweep: %w", err)
@@ -230,12 +247,17 @@ func (s *Service) SweepBlobs(ctx context.Context) error {
 	now := s.now()
 	var errs []error
 	deleted := 0
-	for _, o := range objects {
+	for _, o := range append(parts, results...) {
 		if recorded[o.Key] {
 			continue
 		}
 		id := keySession(o.Key)
-		if !ended[id] && (now.Sub(o.Modified) < s.blobGrace || joining[id] && isJoinFile(o.Key)) {
+		state, known := states[id]
+		if strings.HasPrefix(o.Key, resultsDir+"/") {
+			if !(known && state != api.StateExchanging) && now.Sub(o.Modified) < s.blobGrace {
+				continue
+			}
+		} else if !(known && final(state)) && (now.Sub(o.Modified) < s.blobGrace || joining[id] && isJoinFile(o.Key)) {
 			continue
 		}
 		if err := s.blobs.Delete(ctx, o.Key); err != nil {
@@ -245,7 +267,7 @@ func (s *Service) SweepBlobs(ctx context.Context) error {
 		deleted++
 	}
 	if deleted > 0 {
-		s.log.InfoContext(ctx, "unreferenced part objects deleted", "objects", deleted)
+		s.log.InfoContext(ctx, "unreferenced part and results objects deleted", "objects", deleted)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("session: blob sweep: %w", err)
@@ -253,13 +275,27 @@ func (s *Service) SweepBlobs(ctx context.Context) error {
 	return nil
 }
 
-// keySession is the session id in a part object's key
-// (parts/<session>/<name>), "" for any other key.
+// keySession is the session id in the key of a part or results object
+// (parts/<session>/<name>, results/<session>/<name>), "" for any other
+// key.
 func keySession(key string) string {
-	rest, ok := strings.CutPrefix(key, partsDir+"/")
-	if !ok {
+	dir, rest, _ := strings.Cut(key, "/")
+	if dir != partsDir && dir != resultsDir {
 		return ""
 	}
 	id, _, _ := strings.Cut(rest, "/")
 	return id
+}
+
+// deleteResults deletes results objects that no row names, as far as it
+// can: what it fails to delete is left to the blob sweep.
+func (s *Service) deleteResults(ctx context.Context, id string, results ...store.Result) {
+	for _, r := range results {
+		if r.Blob == "" {
+			continue
+		}
+		if err := s.blobs.Delete(ctx, r.Blob); err != nil {
+			s.log.WarnContext(ctx, "unrecorded results object left for the blob sweep", "session", id, "error", err)
+		}
+	}
 }

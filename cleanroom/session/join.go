@@ -93,21 +93,24 @@ type activation struct {
 }
 
 // tally is the exact outcome of a join, before the policy decides what is
-// released.
+// released. The activations themselves go to joinRules.activate.
 type tally struct {
-	overlap     int64   // linked pairs
-	byKey       []int64 // per round (the session's keys in order): pairs it linked
-	segments    []int64 // per advertiser segment: linked pairs whose advertiser row is in it
-	activations []activation
-	actCounts   []int64 // per segment: linked pairs released for activation
+	overlap   int64   // linked pairs
+	byKey     []int64 // per round (the session's keys in order): pairs it linked
+	segments  []int64 // per advertiser segment: linked pairs whose advertiser row is in it
+	actCounts []int64 // per segment: linked pairs released for activation
 }
 
-// joinRules is what the session's policy says about the join.
+// joinRules is what the session's policy says about the join, and where
+// its activations go.
 type joinRules struct {
 	rounds   int    // match keys, in priority order
 	block    bool   // conflicts "block": an earlier key on both rows blocks a link
 	segments int    // the session's segments
 	actMask  uint64 // segments released for activation
+	// activate receives each activation, in the order of the links
+	// (compute passes its activationSpill's add); nil drops them.
+	activate func(activation)
 }
 
 // pair is a candidate link: counting rows of both parties that hold the
@@ -185,7 +188,8 @@ func digestRunLength(es []joinEntry) int {
 //     values differ, or they would have been candidates then);
 //   - each linked pair counts once in the overlap and in its round; in
 //     the segments of its advertiser row; and for activation when both
-//     rows pass the activation rule, in those segments allowed by actMask.
+//     rows pass the activation rule, in those segments allowed by actMask,
+//     its partner record then going to rules.activate.
 //
 // In a one-round join a row has one identifier, so it is in one candidate
 // at most and every candidate is a link: no bit sets. With several rounds
@@ -228,7 +232,9 @@ func (l *linker) offer(round int, p pair) {
 		return
 	}
 	if segs &= l.rules.actMask; segs != 0 {
-		l.t.activations = append(l.t.activations, activation{record: p.partner.index, segments: segs})
+		if l.rules.activate != nil {
+			l.rules.activate(activation{record: p.partner.index, segments: segs})
+		}
 		addBits(l.t.actCounts, segs)
 	}
 }

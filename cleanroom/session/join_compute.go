@@ -72,13 +72,17 @@ func (s *Service) loadJoin(ctx context.Context, id string) (*joinInput, error) {
 }
 
 // compute is the join's combine job (see routeJoin): it links the
-// candidates of every shard of routing r and stores both parties' results
-// with the state change to computed, in one transaction: a failure or a
-// crash before that commit leaves the session exchanging with nothing
-// released, and the job runs again. The noise is a function of the
-// uploads, so a second run releases the same numbers. A session in any
-// other state, or not ready, is left alone; the routing's files are
-// deleted once they are of no more use.
+// candidates of every shard of routing r, writes both parties' results to
+// the blob store and records them with the state change to computed, in
+// one transaction: a failure or a crash before that commit leaves the
+// session exchanging with nothing released, and the job runs again. The
+// noise is a function of the uploads, so a second run releases the same
+// numbers. A session in any other state, or not ready, is left alone; the
+// routing's files are deleted once they are of no more use.
+//
+// Nothing of it grows with the overlap in memory: the activation goes
+// through scratch disk (activationSpill) and the results are encoded as
+// they are written (storeResults).
 func (s *Service) compute(ctx context.Context, id string, r routing) error {
 	unlock := s.locks.lock(id)
 	defer unlock()
@@ -101,10 +105,21 @@ func (s *Service) compute(ctx context.Context, id string, r routing) error {
 		return fmt.Errorf("session: stored policy: %w", err)
 	}
 	rules := joinRules{rounds: len(pol.Keys(sess.MatchKey)), block: pol.Conflicts == policy.ConflictsBlock, segments: len(sess.Segments), actMask: actMask}
-	t, err := s.link(ctx, in, r, rules)
+	spilled, err := s.newActivationSpill(statusOf(sp.blinded[api.RoleMediaPartner]).records)
 	if err != nil {
 		return err
 	}
+	rules.activate = spilled.add
+	t, err := s.link(ctx, in, r, rules)
+	if err != nil {
+		spilled.abandon()
+		return err
+	}
+	activated, err := spilled.finish()
+	if err != nil {
+		return err
+	}
+	defer activated.Remove()
 	computedAt := s.now()
 	rel := releaseInput{
 		id: id, pol: pol, segments: sess.Segments, keys: pol.Keys(sess.MatchKey), tally: t, computedAt: computedAt,
@@ -116,31 +131,33 @@ func (s *Service) compute(ctx context.Context, id string, r routing) error {
 			return fmt.Errorf("session: noise: %w", err)
 		}
 	}
-	advView, partnerView, err := release(rel)
+	advView, partnerView, act, err := release(rel)
 	if err != nil {
 		return err
 	}
-	// The views hold the activation list now. The tally's copy, 16 bytes
-	// per activated row, would otherwise live until the log line below,
-	// beside the two encodings of the views (about 30 bytes per row each):
-	// at millions of rows that is the server's peak.
-	activations := len(t.activations)
-	t.activations, rel.tally.activations = nil, nil
-	advJSON, advCommitment, err := s.commitResults(advView)
+	released, err := s.sortActivations(activated, act.mask)
 	if err != nil {
 		return err
 	}
-	partnerJSON, partnerCommitment, err := s.commitResults(partnerView)
+	defer released.Remove()
+	advResult, advCommitment, err := s.storeResults(ctx, advView, nil)
 	if err != nil {
 		return err
 	}
+	partnerResult, partnerCommitment, err := s.storeResults(ctx, partnerView, activationRecords(released, act))
+	if err != nil {
+		s.deleteResults(ctx, id, advResult)
+		return err
+	}
+	var recorded bool
 	err = s.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		recorded = false // the store may run this again
 		cur, err := tx.Session(ctx, id)
 		if err != nil {
 			return fmt.Errorf("session: compute: %w", err)
 		}
 		if cur.State != api.StateExchanging {
-			return nil // purged meanwhile: release nothing
+			return nil // purged, or computed by another runner, meanwhile: release nothing
 		}
 		if err := moveTo(&cur, api.StateComputed); err != nil {
 			return err
@@ -150,21 +167,29 @@ func (s *Service) compute(ctx context.Context, id string, r routing) error {
 		if err := tx.UpdateSession(ctx, cur); err != nil {
 			return fmt.Errorf("session: compute: %w", err)
 		}
-		if err := tx.SetResults(ctx, id, advJSON, partnerJSON); err != nil {
+		if err := tx.SetResults(ctx, id, advResult, partnerResult); err != nil {
 			return fmt.Errorf("session: compute: %w", err)
 		}
+		recorded = true
 		return s.record(ctx, tx, id, serverActor, transcript.TypeComputed, map[string]string{
 			transcript.ResultCommitmentKey(string(api.RoleAdvertiser)):   advCommitment,
 			transcript.ResultCommitmentKey(string(api.RoleMediaPartner)): partnerCommitment,
 		})
 	})
 	if err != nil {
+		// The commit may have happened all the same (a connection lost
+		// during it): the results objects are left to the blob sweep,
+		// which checks whether a row names them.
 		return err
 	}
 	s.removeRouting(ctx, id, r)
+	if !recorded {
+		s.deleteResults(ctx, id, advResult, partnerResult) // named by no row
+		return nil
+	}
 	s.log.InfoContext(ctx, "session computed", "session", id,
 		"advertiser_rows", rel.advRows, "partner_rows", rel.partnerRows, "overlap", t.overlap,
-		"activations", activations, "join_shards", r.shards, "dp", pol.DP != nil, "duration", time.Since(start))
+		"activations", spilled.count, "join_shards", r.shards, "dp", pol.DP != nil, "duration", time.Since(start))
 	return nil
 }
 

@@ -1,13 +1,13 @@
 package session
 
 import (
-	"cmp"
+	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"math/bits"
-	"slices"
+	"io"
+	"iter"
+	"path"
 	"time"
 
 	"github.com/blindjoin/blindjoin/cleanroom/dp"
@@ -53,8 +53,11 @@ type releaseInput struct {
 //     digest) in the segments with at least k such people (exact counts,
 //     since rows are released anyway; the threshold keeps single people
 //     from being singled out, which is why it counts digests: a set that
-//     repeated one person would otherwise pass it alone).
-func release(in releaseInput) (adv, partner api.Results, err error) {
+//     repeated one person would otherwise pass it alone). The partner's
+//     view names those segments; its records, which can be millions,
+//     are not in it: act says which segments they are released in, and
+//     the caller reads them from the join's activation spill.
+func release(in releaseInput) (adv, partner api.Results, act *activationRelease, err error) {
 	adv = api.Results{SessionID: in.id, Role: api.RoleAdvertiser, Segments: map[string]*int64{}, ComputedAt: in.computedAt}
 	partner = api.Results{SessionID: in.id, Role: api.RoleMediaPartner, Segments: map[string]*int64{}, ComputedAt: in.computedAt}
 	var epsilon float64
@@ -72,11 +75,11 @@ func release(in releaseInput) (adv, partner api.Results, err error) {
 
 	advOverlap, err := count("overlap", in.tally.overlap, in.advRows)
 	if err != nil {
-		return adv, partner, fmt.Errorf("session: noise: %w", err)
+		return adv, partner, nil, fmt.Errorf("session: noise: %w", err)
 	}
 	partnerOverlap, err := count("overlap", in.tally.overlap, in.partnerRows)
 	if err != nil {
-		return adv, partner, fmt.Errorf("session: noise: %w", err)
+		return adv, partner, nil, fmt.Errorf("session: noise: %w", err)
 	}
 	if in.pol.Releasable(advOverlap) {
 		adv.Overlap = ptr(advOverlap)
@@ -97,7 +100,7 @@ func release(in releaseInput) (adv, partner api.Results, err error) {
 			}
 			byKey, err := rounds(in, rows, count)
 			if err != nil {
-				return adv, partner, err
+				return adv, partner, nil, err
 			}
 			r.OverlapByKey = api.Rounds(byKey)
 		}
@@ -105,15 +108,16 @@ func release(in releaseInput) (adv, partner api.Results, err error) {
 	for j, name := range in.segments {
 		v, err := count("segment:"+name, in.tally.segments[j], in.advRows)
 		if err != nil {
-			return adv, partner, fmt.Errorf("session: noise: %w", err)
+			return adv, partner, nil, fmt.Errorf("session: noise: %w", err)
 		}
 		adv.Segments[name] = nil
 		if in.pol.Releasable(v) {
 			adv.Segments[name] = ptr(v)
 		}
 	}
-	partner.Activation = activationOf(in)
-	return adv, partner, nil
+	act = activationOf(in)
+	partner.Activation = &api.Activation{Segments: act.segments}
+	return adv, partner, act, nil
 }
 
 // roundQueries is the number of counts the rounds of a session release
@@ -154,57 +158,39 @@ func rounds(in releaseInput, rows int64, count func(string, int64, int64) (int64
 	return out, nil
 }
 
-// activationOf lists the partner rows released for activation, by record
-// index, with indexes into the list of released segments.
-func activationOf(in releaseInput) *api.Activation {
-	var released uint64
-	out := &api.Activation{Segments: []string{}, Records: []api.ActivationRecord{}}
-	position := make([]int, len(in.segments))
+// activationOf says which segments the activation is released in: those
+// with at least k activated people.
+func activationOf(in releaseInput) *activationRelease {
+	out := &activationRelease{segments: []string{}, position: make([]int, len(in.segments)), lists: map[uint64][]int{}}
 	for j, name := range in.segments {
 		if in.pol.Releasable(in.tally.actCounts[j]) {
-			released |= 1 << j
-			position[j] = len(out.Segments)
-			out.Segments = append(out.Segments, name)
+			out.mask |= 1 << j
+			out.position[j] = len(out.segments)
+			out.segments = append(out.segments, name)
 		}
-	}
-	if released == 0 {
-		return out
-	}
-	acts := in.tally.activations
-	slices.SortFunc(acts, func(a, b activation) int { return cmp.Compare(a.record, b.record) })
-	// Records released in the same segments share one list: there are
-	// few distinct combinations, and a slice per record would be a heap
-	// object per matched row.
-	lists := map[uint64][]int{}
-	out.Records = make([]api.ActivationRecord, 0, len(acts))
-	for _, a := range acts {
-		mask := a.segments & released
-		if mask == 0 {
-			continue
-		}
-		list, ok := lists[mask]
-		if !ok {
-			list = make([]int, 0, bits.OnesCount64(mask))
-			for m := mask; m != 0; m &= m - 1 {
-				list = append(list, position[bits.TrailingZeros64(m)])
-			}
-			lists[mask] = list
-		}
-		out.Records = append(out.Records, api.ActivationRecord{Record: uint64(a.record), Segments: list})
 	}
 	return out
 }
 
-// Results returns what the policy releases to the calling party, as the
-// JSON of api.Results the join stored. Results are readable once computed
-// and stay readable after the session is purged: they hold only released
+// ResultsFile is a party's results ready to stream: the JSON of
+// api.Results, as stored, Size bytes of it.
+type ResultsFile struct {
+	Size int64
+	Body io.ReadCloser
+}
+
+// Results opens what the policy releases to the calling party, the JSON
+// of api.Results the join stored. Results are readable once computed and
+// stay readable after the session is purged: they hold only released
 // aggregates (and, for the media partner, indexes of its own rows), while
 // purging deletes the blinded data they came from. A session whose join
-// job has not run yet answers ErrNotReady. The bytes are served as stored:
-// at millions of activation records, decoding them only for the HTTP
-// layer to encode them again cost hundreds of megabytes and seconds.
-func (s *Service) Results(ctx context.Context, p Principal, id string) (json.RawMessage, error) {
-	var stored []byte
+// job has not run yet answers ErrNotReady. The bytes are served as
+// stored, never decoded: a media partner's can be hundreds of megabytes.
+// They are an object of the blob store (storeResults); a store written
+// before that holds them in the session's row (store.Result.Inline),
+// which is served the same way.
+func (s *Service) Results(ctx context.Context, p Principal, id string) (ResultsFile, error) {
+	var stored store.Result
 	err := s.store.ReadOnly(ctx, func(ctx context.Context, tx store.Tx) error {
 		sess, role, err := party(ctx, tx, p, id)
 		if err != nil {
@@ -213,7 +199,7 @@ func (s *Service) Results(ctx context.Context, p Principal, id string) (json.Raw
 		if stored, err = tx.Result(ctx, id, role); err != nil {
 			return fmt.Errorf("session: stored results: %w", err)
 		}
-		if stored != nil {
+		if stored.Stored() {
 			return nil
 		}
 		if sess.State == api.StateExchanging {
@@ -228,35 +214,81 @@ func (s *Service) Results(ctx context.Context, p Principal, id string) (json.Raw
 		return &StateError{State: sess.State, Want: "results exist once the session is computed"}
 	})
 	if err != nil {
-		return nil, err
+		return ResultsFile{}, err
 	}
-	return stored, nil
+	switch {
+	case stored.Blob == "":
+		return ResultsFile{Size: int64(len(stored.Inline)), Body: io.NopCloser(bytes.NewReader(stored.Inline))}, nil
+	case stored.Size < 0:
+		return ResultsFile{}, fmt.Errorf("%w: results of session %s recorded as %d bytes", errCorrupt, id, stored.Size)
+	}
+	f, err := s.blobs.Open(ctx, stored.Blob)
+	if err != nil {
+		// The row names an object the blob store lost: an internal
+		// error, which no retry mends.
+		return ResultsFile{}, fmt.Errorf("session: results of session %s: %w", id, err)
+	}
+	return ResultsFile{Size: stored.Size, Body: f}, nil
 }
 
-// commitResults binds one party's results into the transcript without
-// disclosing them: it draws a fresh nonce, commits to the results with it
-// (transcript.CommitResult) and returns the results to store, nonce
-// included, with the commitment to record. The nonce reaches only the
-// results' owner, with its results; an unsalted digest would let the media
-// partner, who knows every field of the advertiser's results but the
-// segment counts, find those counts by enumeration.
-func (s *Service) commitResults(r api.Results) (stored []byte, commitment string, err error) {
+// resultsDir is the first element of the blob keys of released results:
+// results/<session>/<side>-<commitment>.json. Unlike the part files under
+// partsDir, they outlive the session's purge.
+const resultsDir = "results"
+
+// resultsPrefix is the key prefix of a session's results.
+func resultsPrefix(id string) string { return resultsDir + "/" + id + "/" }
+
+// storeResults writes one party's results to the blob store and binds
+// them into the transcript without disclosing them: it draws a fresh
+// nonce, commits to the results with it (transcript.CommitResult over
+// the committed form, api.Results.CommittedJSON) and writes the results,
+// nonce included, to an object named after the commitment, returning
+// where it is with the commitment to record. The nonce reaches only the
+// results' owner, with its results; an unsalted digest would let the
+// media partner, who knows every field of the advertiser's results but
+// the segment counts, find those counts by enumeration.
+//
+// records, when not nil, are the partner's activation records, read from
+// scratch disk: three times (the commitment needs the length of what it
+// hashes first, then the hash, then the object), so that no form of the
+// results is ever held whole. The object is garbage until a store row
+// names it (the caller's transaction; the blob sweep removes the others).
+func (s *Service) storeResults(ctx context.Context, r api.Results, records iter.Seq2[api.ActivationRecord, error]) (store.Result, string, error) {
 	nonce := make([]byte, transcript.ResultNonceSize)
 	if err := s.readRand(nonce); err != nil {
-		return nil, "", err
+		return store.Result{}, "", err
 	}
-	committed, err := r.CommittedJSON()
+	size, err := r.WriteCommittedJSON(io.Discard, records)
 	if err != nil {
-		return nil, "", fmt.Errorf("session: encode results: %w", err)
+		return store.Result{}, "", fmt.Errorf("session: encode results: %w", err)
 	}
-	if commitment, err = transcript.CommitResult(r.SessionID, string(r.Role), nonce, committed); err != nil {
-		return nil, "", fmt.Errorf("session: commit results: %w", err)
+	c, err := transcript.NewResultCommitment(r.SessionID, string(r.Role), nonce, size)
+	if err != nil {
+		return store.Result{}, "", fmt.Errorf("session: commit results: %w", err)
+	}
+	if _, err := r.WriteCommittedJSON(c, records); err != nil {
+		return store.Result{}, "", fmt.Errorf("session: encode results: %w", err)
+	}
+	commitment, err := c.Sum()
+	if err != nil {
+		return store.Result{}, "", fmt.Errorf("session: commit results: %w", err)
 	}
 	r.ResultNonce = hex.EncodeToString(nonce)
-	if stored, err = json.Marshal(r); err != nil {
-		return nil, "", fmt.Errorf("session: encode results: %w", err)
+	p, err := s.blobs.Create(ctx, resultsPrefix(r.SessionID))
+	if err != nil {
+		return store.Result{}, "", fmt.Errorf("session: results file: %w", err)
 	}
-	return stored, commitment, nil
+	defer p.Abort()
+	// WriteJSON buffers its writes itself.
+	if size, err = r.WriteJSON(p, records); err != nil {
+		return store.Result{}, "", fmt.Errorf("session: results file: %w", err)
+	}
+	key := path.Join(resultsDir, r.SessionID, fmt.Sprintf("%s-%s.json", r.Role, commitment[:16]))
+	if err := p.Commit(ctx, key); err != nil {
+		return store.Result{}, "", fmt.Errorf("session: results file: %w", err)
+	}
+	return store.Result{Blob: key, Size: size}, commitment, nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -16,7 +16,9 @@
 // parties (with the SHA-256 of their API key, never the key), sessions (with
 // the per-session relay seed, itself useless without the server secret kept
 // outside the database), metadata of the part files kept on disk (never the
-// elements), the transcript hash chain, differential-privacy spends, the
+// elements), where each party's released results are (the key and size of
+// an object of the blob store, or the JSON itself in rows written before
+// results went there), the transcript hash chain, differential-privacy spends, the
 // queue of background jobs, and settings set once per store (the
 // fingerprint that binds the store to the secrets its sessions use).
 //

@@ -55,13 +55,16 @@ type Tx interface {
 	// UpdateSession rewrites every mutable field of a session (state and
 	// timestamps); ErrNotFound if unknown.
 	UpdateSession(ctx context.Context, s Session) error
-	// SetResults stores the canonical api.Results JSON released to each
-	// party; ErrNotFound if the session is unknown.
-	SetResults(ctx context.Context, session string, advertiser, partner []byte) error
-	// Result returns the results JSON released to side (a role, as in
-	// Part.Side), nil until SetResults; ErrNotFound if the session is
-	// unknown.
-	Result(ctx context.Context, session string, side api.Role) ([]byte, error)
+	// SetResults records where the results released to each party are
+	// (Result); ErrNotFound if the session is unknown.
+	SetResults(ctx context.Context, session string, advertiser, partner Result) error
+	// Result returns where the results released to side (a role, as in
+	// Part.Side) are, the zero Result until SetResults; ErrNotFound if
+	// the session is unknown.
+	Result(ctx context.Context, session string, side api.Role) (Result, error)
+	// ResultBlobs lists, in lexical order, the blob key of every Result
+	// any session holds: what the blob sweep must keep.
+	ResultBlobs(ctx context.Context) ([]string, error)
 	// Sessions lists, by creation time then id, the sessions naming party
 	// as advertiser, partner or auditor, or every session if party is "".
 	Sessions(ctx context.Context, party string) ([]Session, error)

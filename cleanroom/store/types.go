@@ -38,9 +38,26 @@ type Session struct {
 	// not in the database).
 	RelaySeed []byte
 	// The results released to each party are not part of the row as
-	// loaded: they can be megabytes, and only compute and the results
-	// call need them (Tx.SetResults, Tx.Result).
+	// loaded: only compute and the results call need them
+	// (Tx.SetResults, Tx.Result).
 }
+
+// Result is where the results released to one party are kept: the JSON
+// of api.Results, which a media partner's activation can make hundreds of
+// megabytes, in the blob store under Blob. Stores written before results
+// went to the blob store hold the JSON itself, Inline, in the row; a
+// Result names one or the other, never both, and is zero until the
+// session is computed.
+type Result struct {
+	Blob string // key of the object in the blob store
+	Size int64  // its length in bytes
+	// Inline is the JSON, in rows written before results went to the
+	// blob store; nil when Blob is set.
+	Inline []byte
+}
+
+// Stored reports whether r names any results.
+func (r Result) Stored() bool { return r.Blob != "" || r.Inline != nil }
 
 // Leg names one of the three kinds of part files a session holds.
 type Leg string

@@ -52,7 +52,7 @@ func addOpsFlags(fs *flag.FlagSet) opsFlags {
 		grace:         fs.Duration("shutdown-timeout", operator.DefaultShutdownTimeout, "how long in-flight requests and running jobs may run on shutdown"),
 		jobLease:      fs.Duration("job-lease", jobs.DefaultLease, "how long a job claim lasts unless extended: a killed process's job is taken over after this"),
 		jobWorkers:    fs.Int("job-workers", jobs.DefaultWorkers, "background jobs run at once (serve: 0 runs none)"),
-		blobGrace:     fs.Duration("blob-grace", session.DefaultBlobGrace, "age from which the blob sweep deletes unrecorded part objects (longer than the longest upload)"),
+		blobGrace:     fs.Duration("blob-grace", session.DefaultBlobGrace, "age from which the blob sweep deletes unrecorded part and results objects of live sessions (longer than the longest upload)"),
 	}
 }
 

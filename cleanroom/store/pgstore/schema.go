@@ -114,6 +114,15 @@ CREATE TABLE settings (
 	value BYTEA NOT NULL
 );
 `,
+	// Results go to the blob store; a row names the object and its size.
+	// Rows written before hold the JSON in advertiser_result and
+	// partner_result, which are still read (store.Result).
+	`
+ALTER TABLE sessions ADD COLUMN advertiser_result_blob TEXT,
+	ADD COLUMN advertiser_result_size BIGINT,
+	ADD COLUMN partner_result_blob TEXT,
+	ADD COLUMN partner_result_size BIGINT;
+`,
 }
 
 // migrationLock is the advisory lock class ("bjmi" in ASCII) held while

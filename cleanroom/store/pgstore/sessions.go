@@ -67,25 +67,60 @@ func (t *tx) UpdateSession(ctx context.Context, s store.Session) error {
 		string(s.State), timeArg(s.Updated), timeArg(s.ComputedAt), timeArg(s.PurgeAfter), s.ID)
 }
 
-func (t *tx) SetResults(ctx context.Context, id string, advertiser, partner []byte) error {
-	return t.update(ctx, "set results", `UPDATE sessions SET advertiser_result = $1, partner_result = $2 WHERE id = $3`,
-		advertiser, partner, id)
+func (t *tx) SetResults(ctx context.Context, id string, advertiser, partner store.Result) error {
+	a, p := resultArgs(advertiser), resultArgs(partner)
+	return t.update(ctx, "set results", `UPDATE sessions SET
+		advertiser_result = $1, advertiser_result_blob = $2, advertiser_result_size = $3,
+		partner_result = $4, partner_result_blob = $5, partner_result_size = $6
+		WHERE id = $7`,
+		a.inline, a.blob, a.size, p.inline, p.blob, p.size, id)
 }
 
-// resultColumns maps a side (a role) to the column of its results.
-var resultColumns = map[api.Role]string{
-	api.RoleAdvertiser:   "advertiser_result",
-	api.RoleMediaPartner: "partner_result",
+// resultRow is a Result as columns: inline JSON, blob key, size, each
+// NULL when the Result does not use it.
+type resultRow struct {
+	inline []byte
+	blob   *string
+	size   *int64
 }
 
-func (t *tx) Result(ctx context.Context, id string, side api.Role) ([]byte, error) {
-	col, ok := resultColumns[side]
-	if !ok {
-		return nil, fmt.Errorf("pgstore: result: unknown side %q", side)
+func resultArgs(r store.Result) resultRow {
+	row := resultRow{inline: r.Inline}
+	if r.Blob != "" {
+		row.blob, row.size = &r.Blob, &r.Size
 	}
-	var out []byte
-	err := t.tx.QueryRow(ctx, `SELECT `+col+` FROM sessions WHERE id = $1`, id).Scan(&out)
-	return out, t.wrap("result", err)
+	return row
+}
+
+// resultColumns maps a side (a role) to the columns of its results, as
+// resultRow orders them.
+var resultColumns = map[api.Role]string{
+	api.RoleAdvertiser:   "advertiser_result, advertiser_result_blob, advertiser_result_size",
+	api.RoleMediaPartner: "partner_result, partner_result_blob, partner_result_size",
+}
+
+func (t *tx) Result(ctx context.Context, id string, side api.Role) (store.Result, error) {
+	cols, ok := resultColumns[side]
+	if !ok {
+		return store.Result{}, fmt.Errorf("pgstore: result: unknown side %q", side)
+	}
+	var row resultRow
+	if err := t.tx.QueryRow(ctx, `SELECT `+cols+` FROM sessions WHERE id = $1`, id).Scan(&row.inline, &row.blob, &row.size); err != nil {
+		return store.Result{}, t.wrap("result", err)
+	}
+	out := store.Result{Inline: row.inline}
+	if row.blob != nil && row.size != nil {
+		out.Blob, out.Size = *row.blob, *row.size
+	}
+	return out, nil
+}
+
+func (t *tx) ResultBlobs(ctx context.Context) ([]string, error) {
+	return list(ctx, t, "result blobs", func(r pgx.Row) (string, error) {
+		var key string
+		return key, r.Scan(&key)
+	}, `SELECT advertiser_result_blob FROM sessions WHERE advertiser_result_blob IS NOT NULL
+		UNION SELECT partner_result_blob FROM sessions WHERE partner_result_blob IS NOT NULL ORDER BY 1`)
 }
 
 func (t *tx) Sessions(ctx context.Context, party string) ([]store.Session, error) {

@@ -113,6 +113,15 @@ CREATE TABLE settings (
 	value BLOB NOT NULL
 ) STRICT;
 `,
+	// Results go to the blob store; a row names the object and its size.
+	// Rows written before hold the JSON in advertiser_result and
+	// partner_result, which are still read (store.Result).
+	`
+ALTER TABLE sessions ADD COLUMN advertiser_result_blob TEXT;
+ALTER TABLE sessions ADD COLUMN advertiser_result_size INTEGER;
+ALTER TABLE sessions ADD COLUMN partner_result_blob TEXT;
+ALTER TABLE sessions ADD COLUMN partner_result_size INTEGER;
+`,
 }
 
 // migrate creates the version table if needed and applies every missing

@@ -78,26 +78,65 @@ func (t *tx) UpdateSession(ctx context.Context, s store.Session) error {
 	return mustAffect("update session", res, err)
 }
 
-func (t *tx) SetResults(ctx context.Context, id string, advertiser, partner []byte) error {
-	res, err := t.tx.ExecContext(ctx, `UPDATE sessions SET advertiser_result = ?, partner_result = ? WHERE id = ?`,
-		advertiser, partner, id)
+func (t *tx) SetResults(ctx context.Context, id string, advertiser, partner store.Result) error {
+	a, p := resultArgs(advertiser), resultArgs(partner)
+	res, err := t.tx.ExecContext(ctx, `UPDATE sessions SET
+		advertiser_result = ?, advertiser_result_blob = ?, advertiser_result_size = ?,
+		partner_result = ?, partner_result_blob = ?, partner_result_size = ?
+		WHERE id = ?`,
+		a[0], a[1], a[2], p[0], p[1], p[2], id)
 	return mustAffect("set results", res, err)
 }
 
-// resultColumns maps a side (a role) to the column of its results.
-var resultColumns = map[api.Role]string{
-	api.RoleAdvertiser:   "advertiser_result",
-	api.RoleMediaPartner: "partner_result",
+// resultArgs are the column values of a Result: inline JSON, blob key,
+// size, each NULL when the Result does not use it.
+func resultArgs(r store.Result) [3]any {
+	var out [3]any
+	if r.Inline != nil {
+		out[0] = r.Inline
+	}
+	if r.Blob != "" {
+		out[1], out[2] = r.Blob, r.Size
+	}
+	return out
 }
 
-func (t *tx) Result(ctx context.Context, id string, side api.Role) ([]byte, error) {
-	col, ok := resultColumns[side]
+// resultColumns maps a side (a role) to the columns of its results:
+// inline JSON, blob key, size.
+var resultColumns = map[api.Role]string{
+	api.RoleAdvertiser:   "advertiser_result, advertiser_result_blob, advertiser_result_size",
+	api.RoleMediaPartner: "partner_result, partner_result_blob, partner_result_size",
+}
+
+func (t *tx) Result(ctx context.Context, id string, side api.Role) (store.Result, error) {
+	cols, ok := resultColumns[side]
 	if !ok {
-		return nil, fmt.Errorf("sqlitestore: result: unknown side %q", side)
+		return store.Result{}, fmt.Errorf("sqlitestore: result: unknown side %q", side)
 	}
-	var out []byte
-	err := t.tx.QueryRowContext(ctx, `SELECT `+col+` FROM sessions WHERE id = ?`, id).Scan(&out)
+	var out store.Result
+	var blob sql.NullString
+	var size sql.NullInt64
+	err := t.tx.QueryRowContext(ctx, `SELECT `+cols+` FROM sessions WHERE id = ?`, id).Scan(&out.Inline, &blob, &size)
+	out.Blob, out.Size = blob.String, size.Int64
 	return out, wrap("result", err)
+}
+
+func (t *tx) ResultBlobs(ctx context.Context) ([]string, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT advertiser_result_blob FROM sessions WHERE advertiser_result_blob IS NOT NULL
+		UNION SELECT partner_result_blob FROM sessions WHERE partner_result_blob IS NOT NULL ORDER BY 1`)
+	if err != nil {
+		return nil, wrap("result blobs", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var key string
+		if err := rows.Scan(&key); err != nil {
+			return nil, wrap("result blobs", err)
+		}
+		out = append(out, key)
+	}
+	return out, wrap("result blobs", rows.Err())
 }
 
 func (t *tx) Sessions(ctx context.Context, party string) ([]store.Session, error) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/blindjoin/blindjoin/cleanroom/store"
 	"github.com/blindjoin/blindjoin/cleanroom/store/storetest"
+	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
 func openTemp(t *testing.T) (*Store, string) {
@@ -89,4 +90,42 @@ func TestNewerSchemaRefused(t *testing.T) {
 		s2.Close()
 		t.Fatal("opened a database with a newer schema")
 	}
+}
+
+// TestInlineResultsAfterMigration: results a store wrote in the row,
+// before migration 4 added the results objects' columns, read back as
+// inline JSON once the store is opened by this binary.
+func TestInlineResultsAfterMigration(t *testing.T) {
+	all := migrations
+	migrations = all[:3]
+	s, path := openTemp(t)
+	migrations = all
+	storetest.AddParties(t, s, "adv", "pub", "zaud", "aud")
+	if err := s.ReadWrite(context.Background(), func(ctx context.Context, tx store.Tx) error {
+		return tx.AddSession(ctx, storetest.SampleSession("s1"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.writer.Exec(`UPDATE sessions SET advertiser_result = ?, partner_result = ? WHERE id = 's1'`,
+		[]byte(`{"a":1}`), []byte(`{"b":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	ro(t, s2, func(ctx context.Context, tx store.Tx) error {
+		for side, want := range map[api.Role]string{api.RoleAdvertiser: `{"a":1}`, api.RoleMediaPartner: `{"b":2}`} {
+			got, err := tx.Result(ctx, "s1", side)
+			if err != nil || got.Blob != "" || string(got.Inline) != want {
+				t.Errorf("Result(%s) = %+v, %v; want the inline %s", side, got, err, want)
+			}
+		}
+		if keys, err := tx.ResultBlobs(ctx); err != nil || len(keys) != 0 {
+			t.Errorf("ResultBlobs = %q, %v; want none", keys, err)
+		}
+		return nil
+	})
 }

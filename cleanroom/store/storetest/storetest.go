@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -192,8 +193,8 @@ func testSessions(t *testing.T, s store.Store) {
 	want.PurgeAfter = T0.Add(48 * time.Hour)
 	ro(t, s, func(ctx context.Context, tx store.Tx) error {
 		for _, side := range []api.Role{api.RoleAdvertiser, api.RoleMediaPartner} {
-			if got, err := tx.Result(ctx, "s1", side); err != nil || got != nil {
-				t.Errorf("Result(%s) before SetResults = %q, %v; want nil, nil", side, got, err)
+			if got, err := tx.Result(ctx, "s1", side); err != nil || got.Stored() {
+				t.Errorf("Result(%s) before SetResults = %+v, %v; want nothing stored", side, got, err)
 			}
 		}
 		if _, err := tx.Result(ctx, "nope", api.RoleAdvertiser); !errors.Is(err, store.ErrNotFound) {
@@ -211,10 +212,18 @@ func testSessions(t *testing.T, s store.Store) {
 		if err := tx.UpdateSession(ctx, SampleSession("nope")); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("UpdateSession of an unknown session: %v", err)
 		}
-		if err := tx.SetResults(ctx, "nope", nil, nil); !errors.Is(err, store.ErrNotFound) {
+		if err := tx.SetResults(ctx, "nope", store.Result{}, store.Result{}); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("SetResults of an unknown session: %v", err)
 		}
-		return tx.SetResults(ctx, "s1", []byte(`{"a":1}`), []byte(`{"b":2}`))
+		if blobs, err := tx.ResultBlobs(ctx); err != nil || len(blobs) != 0 {
+			t.Errorf("ResultBlobs before SetResults = %q, %v; want none", blobs, err)
+		}
+		// Written the other way round first: SetResults replaces both
+		// forms of each side.
+		if err := tx.SetResults(ctx, "s1", sampleResults[api.RoleMediaPartner], sampleResults[api.RoleAdvertiser]); err != nil {
+			return err
+		}
+		return tx.SetResults(ctx, "s1", sampleResults[api.RoleAdvertiser], sampleResults[api.RoleMediaPartner])
 	})
 	// A later state change leaves the results alone (they outlive a purge).
 	want.Updated = T0.Add(2 * time.Minute)
@@ -227,10 +236,13 @@ func testSessions(t *testing.T, s store.Store) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("after update = %+v\nwant %+v", got, want)
 		}
-		for side, res := range map[api.Role]string{api.RoleAdvertiser: `{"a":1}`, api.RoleMediaPartner: `{"b":2}`} {
-			if got, err := tx.Result(ctx, "s1", side); err != nil || string(got) != res {
-				t.Errorf("Result(%s) = %q, %v; want %s", side, got, err, res)
+		for side, res := range sampleResults {
+			if got, err := tx.Result(ctx, "s1", side); err != nil || !reflect.DeepEqual(got, res) {
+				t.Errorf("Result(%s) = %+v, %v; want %+v", side, got, err, res)
 			}
+		}
+		if blobs, err := tx.ResultBlobs(ctx); err != nil || !slices.Equal(blobs, []string{"results/s1/media_partner-1.json"}) {
+			t.Errorf("ResultBlobs = %q, %v; want the partner's", blobs, err)
 		}
 		counts, err := tx.StateCounts(ctx)
 		if err != nil {
@@ -579,4 +591,12 @@ func testConcurrentBudget(t *testing.T, s store.Store) {
 		}
 		return err
 	})
+}
+
+// sampleResults are a session's results as stores hold them: the
+// advertiser's in the row, as stores written before result blobs have
+// them, the partner's in the blob store.
+var sampleResults = map[api.Role]store.Result{
+	api.RoleAdvertiser:   {Inline: []byte(`{"a":1}`)},
+	api.RoleMediaPartner: {Blob: "results/s1/media_partner-1.json", Size: 1 << 33},
 }
