@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,8 +36,11 @@ import (
 // and read the heap peaks: the largest heap in use, above what was in use
 // before, while the part that completes the partner's set is checked
 // (check), while the relay jobs run (relay) and while the join job runs,
-// release of the results included (join), the join job's wall time
-// (join-s) and the size of the media partner's results (partner-results-MB).
+// release of the results included (join), the join's wall time (join-s),
+// the time its jobs took (the route job, route-s; the shard jobs, all of
+// them, shards-s, and their number; the combine job, combine-s, release
+// included) and the size of the media partner's results
+// (partner-results-MB).
 func BenchmarkJoinMemory(b *testing.B) {
 	n := joinBenchIdentifiers
 	if v := os.Getenv("BLINDJOIN_JOIN_BENCH_IDENTIFIERS"); v != "" {
@@ -50,6 +55,10 @@ func BenchmarkJoinMemory(b *testing.B) {
 		b.ReportMetric(float64(m.relay)/(1<<20), "relay-heap-peak-MB")
 		b.ReportMetric(float64(m.join)/(1<<20), "join-heap-peak-MB")
 		b.ReportMetric(m.joinTime.Seconds(), "join-s")
+		b.ReportMetric(m.jobs[store.JobJoin].Seconds(), "route-s")
+		b.ReportMetric(m.jobs[store.JobJoinShard].Seconds(), "shards-s")
+		b.ReportMetric(float64(m.shards), "shards")
+		b.ReportMetric(m.jobs[store.JobJoinCombine].Seconds(), "combine-s")
 		b.ReportMetric(float64(m.partnerResults)/(1<<20), "partner-results-MB")
 	}
 }
@@ -111,6 +120,8 @@ func TestReleaseMemoryBounded(t *testing.T) {
 type joinMeasure struct {
 	check, relay, join uint64 // heap peaks (heapPeak)
 	joinTime           time.Duration
+	jobs               map[store.JobKind]time.Duration // the join's jobs, by kind, summed
+	shards             int
 	activations        int   // the media partner's activation records
 	partnerResults     int64 // bytes of its results
 }
@@ -171,6 +182,7 @@ func measureJoin(tb testing.TB, n, offset int, opts ...func(*Config)) joinMeasur
 	start := time.Now()
 	m.join = heapPeak(h.runJobs)
 	m.joinTime = time.Since(start)
+	m.jobs, m.shards = h.jobTimes(sess.ID)
 	ra, rb := h.results(sess.ID)
 	if ra.Overlap == nil || *ra.Overlap != int64(n-offset) {
 		tb.Fatalf("overlap %v, want %d", ra.Overlap, n-offset)
@@ -178,6 +190,26 @@ func measureJoin(tb testing.TB, n, offset int, opts ...func(*Config)) joinMeasur
 	m.activations = len(rb.Activation.Records)
 	m.partnerResults = h.storedResult(sess.ID, api.RoleMediaPartner).Size
 	return m
+}
+
+// jobTimes sums the durations the jobs runner logged for the session's
+// jobs, by kind, and counts its shard jobs.
+func (h *harness) jobTimes(id string) (map[store.JobKind]time.Duration, int) {
+	times, shards := map[store.JobKind]time.Duration{}, 0
+	for line := range strings.Lines(h.logs.String()) {
+		var r struct {
+			Msg, Job, Session string
+			Duration          time.Duration
+		}
+		if json.Unmarshal([]byte(line), &r) != nil || r.Msg != "job done" || r.Session != id {
+			continue
+		}
+		times[store.JobKind(r.Job)] += r.Duration
+		if store.JobKind(r.Job) == store.JobJoinShard {
+			shards++
+		}
+	}
+	return times, shards
 }
 
 // joinBenchIdentifiers is the size of each set of BenchmarkJoinMemory.
