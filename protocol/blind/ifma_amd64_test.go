@@ -620,3 +620,101 @@ func BenchmarkScalarMult8Alignment(b *testing.B) {
 		func() { aligned.scalarMult(&out, &p, &d) },
 	})
 }
+
+// mult8RoundsCalls is mult8Rounds with one call per point operation, as
+// scalarMult ran its rounds before the fused loop.
+func (m *mult8) mult8RoundsCalls(s *digits16) {
+	for i := 62; i >= 0; i-- {
+		for range 4 {
+			pointDouble8(&m.acc, &m.acc, &m.tmp)
+		}
+		toExtended8(&m.ext, &m.acc)
+		selectCached8(&m.q, &m.table, int64(s[i]))
+		addCached8(&m.acc, &m.ext, &m.q, &m.tmp)
+	}
+}
+
+// TestMult8Layout checks the offsets at which mult8Rounds reads mult8
+// (internal/asmgen, the mult8* constants).
+func TestMult8Layout(t *testing.T) {
+	var m mult8
+	for _, f := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"table", unsafe.Offsetof(m.table), 0},
+		{"acc", unsafe.Offsetof(m.acc), 10240},
+		{"ext", unsafe.Offsetof(m.ext), 11520},
+		{"q", unsafe.Offsetof(m.q), 12800},
+		{"tmp", unsafe.Offsetof(m.tmp), 14080},
+	} {
+		if f.got != f.want {
+			t.Errorf("mult8.%s at offset %d, the assembly reads it at %d", f.name, f.got, f.want)
+		}
+	}
+}
+
+// TestMult8Rounds compares the fused rounds with the rounds made of one
+// call per point operation, limb for limb, from random tables and
+// accumulators (points of the curve, every lane different) and digits that
+// take every value from -8 to 8 in every round position.
+func TestMult8Rounds(t *testing.T) {
+	requireIFMA(t)
+	r := rand.New(newRand(59))
+	n := 40
+	if testing.Short() {
+		n = 8
+	}
+	fused, calls := &newIFMAScratch().m, &newIFMAScratch().m
+	for i := range n {
+		var p, start extended8
+		for j := range 8 {
+			p.setLane(j, toExt(randomPoint(t, r)))
+			start.setLane(j, toExt(randomPoint(t, r)))
+		}
+		toCached8(&fused.table[0], &p, &d2x8)
+		for j := 1; j < 8; j++ {
+			addCached8(&fused.acc, &p, &fused.table[j-1], &fused.tmp)
+			toExtended8(&fused.ext, &fused.acc)
+			toCached8(&fused.table[j], &fused.ext, &d2x8)
+		}
+		toCached8(&fused.q, &start, &d2x8)
+		addCached8(&fused.acc, &identity8, &fused.q, &fused.tmp)
+		*calls = *fused
+
+		var d digits16
+		for k := range d {
+			d[k] = int8((k+i)%17 - 8)
+			if i%2 == 1 {
+				d[k] = int8(r.IntN(17) - 8)
+			}
+		}
+		mult8Rounds(fused, &d)
+		calls.mult8RoundsCalls(&d)
+		if fused.acc != calls.acc {
+			t.Fatalf("batch %d: the fused rounds differ from the calls", i)
+		}
+		checkLoose(t, "acc.X", &fused.acc.X)
+		checkLoose(t, "acc.T", &fused.acc.T)
+	}
+}
+
+// BenchmarkPairedMult8Rounds compares, paired, the 63 rounds of the
+// eight-lane multiplication as one call per point operation and fused.
+func BenchmarkPairedMult8Rounds(b *testing.B) {
+	requireIFMA(b)
+	r := rand.New(newRand(60))
+	var p extended8
+	for j := range 8 {
+		p.setLane(j, toExt(randomPoint(b, r)))
+	}
+	var d digits16
+	d.setScalar(randomScalar(b, r))
+	m := &newIFMAScratch().m
+	var out extended8
+	m.scalarMult(&out, &p, &d)
+	paired(b, 8, [2]string{"calls", "fused"}, [2]func(){
+		func() { m.mult8RoundsCalls(&d) },
+		func() { mult8Rounds(m, &d) },
+	})
+}

@@ -89,6 +89,15 @@ type mult8 struct {
 	tmp   [8]fe8
 }
 
+// mult8Rounds runs the 63 rounds of scalarMult on m.acc, for digits 62
+// down to 0, in one call: per round four doublings of m.acc, its conversion
+// into m.ext, the selection of the digit's entry of m.table into m.q, and
+// its addition into m.acc. The assembly reads m at fixed offsets
+// (TestMult8Layout).
+//
+//go:noescape
+func mult8Rounds(m *mult8, digits *digits16)
+
 // scalarMult sets out = s*p in every lane, s given by its digits: 63 rounds
 // of four doublings and one addition of a table entry, as edwards25519's
 // ScalarMult, with the same operations in every lane.
@@ -101,14 +110,7 @@ func (m *mult8) scalarMult(out, p *extended8, s *digits16) {
 	}
 	selectCached8(&m.q, &m.table, int64(s[63]))
 	addCached8(&m.acc, &identity8, &m.q, &m.tmp)
-	for i := 62; i >= 0; i-- {
-		for range 4 {
-			pointDouble8(&m.acc, &m.acc, &m.tmp)
-		}
-		toExtended8(&m.ext, &m.acc)
-		selectCached8(&m.q, &m.table, int64(s[i]))
-		addCached8(&m.acc, &m.ext, &m.q, &m.tmp)
-	}
+	mult8Rounds(m, s)
 	toExtended8(out, &m.acc)
 }
 

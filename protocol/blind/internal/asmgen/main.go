@@ -366,18 +366,18 @@ func (g *gen) cp(dst, x mem) {
 // curve -x^2 + y^2 = 1 + d x^2 y^2, with the same coordinate systems:
 // completed (X:Y:Z:T) with x = X/Z, y = Y/T; extended (X:Y:Z:T) with
 // x = X/Z, y = Y/Z, xy = T/Z; cached (Y+X, Y-X, Z, 2dT) of an extended point.
-func (g *gen) pointOps() {
-	out, in, t := mem{"DI", 0}, mem{"SI", 0}, mem{"DX", 0}
-	const (
-		X, Y, Z, T               = 0, 1, 2, 3
-		YplusX, YminusX, CZ, T2d = 0, 1, 2, 3
-	)
+//
+// Each point operation is emitted by one method over memory operands, so
+// that the functions of one operation and the fused multiplication loop
+// (mult8Rounds) share the same code.
+const (
+	X, Y, Z, T               = 0, 1, 2, 3
+	YplusX, YminusX, CZ, T2d = 0, 1, 2, 3
+)
 
-	// pointDouble8 sets out = 2*in. It reads in before writing out, so
-	// they may be the same.
-	g.text("pointDouble8(out, in *completed8, tmp *[8]fe8)", 24)
-	g.args("out", "in", "tmp")
-	g.constants()
+// double sets out = 2*in, completed points; t is eight field elements of
+// scratch. It reads in before writing out, so they may be the same.
+func (g *gen) double(out, in, t mem) {
 	g.comment("to projective (X:Y:Z)")
 	g.mul(t.field(0), in.field(X), in.field(T))
 	g.mul(t.field(1), in.field(Y), in.field(Z))
@@ -393,35 +393,54 @@ func (g *gen) pointOps() {
 	g.sub(out.field(Z), t.field(4), t.field(3))
 	g.sub(out.field(X), t.field(6), out.field(Y))
 	g.sub(out.field(T), t.field(5), out.field(Z))
+}
+
+// toExtended converts a completed point; out and in must not overlap.
+func (g *gen) toExtended(out, in mem) {
+	g.mul(out.field(X), in.field(X), in.field(T))
+	g.mul(out.field(Y), in.field(Y), in.field(Z))
+	g.mul(out.field(Z), in.field(Z), in.field(T))
+	g.mul(out.field(T), in.field(X), in.field(Y))
+}
+
+// addCached sets the completed point out = p + q, p extended, q cached.
+func (g *gen) addCached(out, p, q, t mem) {
+	g.add(t.field(0), p.field(Y), p.field(X))
+	g.sub(t.field(1), p.field(Y), p.field(X))
+	g.mul(t.field(2), t.field(0), q.field(YplusX))
+	g.mul(t.field(3), t.field(1), q.field(YminusX))
+	g.mul(t.field(4), p.field(T), q.field(T2d))
+	g.mul(t.field(5), p.field(Z), q.field(CZ))
+	g.add(t.field(5), t.field(5), t.field(5))
+	g.sub(out.field(X), t.field(2), t.field(3))
+	g.add(out.field(Y), t.field(2), t.field(3))
+	g.add(out.field(Z), t.field(5), t.field(4))
+	g.sub(out.field(T), t.field(5), t.field(4))
+}
+
+func (g *gen) pointOps() {
+	out, in, t := mem{"DI", 0}, mem{"SI", 0}, mem{"DX", 0}
+
+	// pointDouble8 sets out = 2*in. It reads in before writing out, so
+	// they may be the same.
+	g.text("pointDouble8(out, in *completed8, tmp *[8]fe8)", 24)
+	g.args("out", "in", "tmp")
+	g.constants()
+	g.double(out, in, t)
 	g.ret()
 
 	// toExtended8 converts a completed point. out and in must not overlap.
 	g.text("toExtended8(out *extended8, in *completed8)", 16)
 	g.args("out", "in")
 	g.constants()
-	g.mul(out.field(X), in.field(X), in.field(T))
-	g.mul(out.field(Y), in.field(Y), in.field(Z))
-	g.mul(out.field(Z), in.field(Z), in.field(T))
-	g.mul(out.field(T), in.field(X), in.field(Y))
+	g.toExtended(out, in)
 	g.ret()
 
 	// addCached8 sets out = p + q.
-	q := mem{"DX", 0}
-	t = mem{"CX", 0}
 	g.text("addCached8(out *completed8, p *extended8, q *cached8, tmp *[8]fe8)", 32)
 	g.args("out", "p", "q", "tmp")
 	g.constants()
-	g.add(t.field(0), in.field(Y), in.field(X))
-	g.sub(t.field(1), in.field(Y), in.field(X))
-	g.mul(t.field(2), t.field(0), q.field(YplusX))
-	g.mul(t.field(3), t.field(1), q.field(YminusX))
-	g.mul(t.field(4), in.field(T), q.field(T2d))
-	g.mul(t.field(5), in.field(Z), q.field(CZ))
-	g.add(t.field(5), t.field(5), t.field(5))
-	g.sub(out.field(X), t.field(2), t.field(3))
-	g.add(out.field(Y), t.field(2), t.field(3))
-	g.add(out.field(Z), t.field(5), t.field(4))
-	g.sub(out.field(T), t.field(5), t.field(4))
+	g.addCached(out, in, mem{"DX", 0}, mem{"CX", 0})
 	g.ret()
 
 	// toCached8 converts an extended point; d2 is 2d in every lane.
@@ -434,15 +453,67 @@ func (g *gen) pointOps() {
 	g.mul(out.field(T2d), in.field(T), mem{"DX", 0})
 	g.ret()
 
-	g.selectCached()
+	// selectCached8 sets out = digit * P, where table[j] = (j+1) * P and
+	// -8 <= digit <= 8.
+	g.text("selectCached8(out *cached8, table *[8]cached8, digit int64)", 24)
+	g.args("out", "table")
+	g.op("MOVQ digit+16(FP), AX")
+	g.selectCached(out, in)
+	g.constants()
+	g.negateT2d(out)
+	g.ret()
 }
 
-// selectCached emits selectCached8(out *cached8, table *[8]cached8, digit
-// int64): out = digit * P, where table[j] = (j+1) * P and -8 <= digit <= 8.
-// It blends every entry, with a mask that is all ones for the entry equal
-// to |digit| and all zeros for the others, computed without branches; then
-// it negates the result under the mask of the sign.
-func (g *gen) selectCached() {
+// The layout of mult8 in Go (point8_amd64.go), which mult8Rounds reads
+// through one pointer; TestMult8Layout checks it.
+const (
+	mult8Table = 0                        // [8]cached8
+	mult8Acc   = mult8Table + 8*4*fe8Size // completed8
+	mult8Ext   = mult8Acc + 4*fe8Size     // extended8
+	mult8Q     = mult8Ext + 4*fe8Size     // cached8
+	mult8Tmp   = mult8Q + 4*fe8Size       // [8]fe8
+)
+
+// mult8Rounds emits mult8Rounds(m *mult8, digits *digits16): the 63 rounds
+// of the eight-lane scalar multiplication, for digits 62 down to 0, on
+// m.acc: four doublings, the conversion to extended coordinates, the
+// selection of the digit's entry of m.table and its addition. It is the
+// loop of mult8.scalarMult as one function, so the constants are loaded and
+// the registers cleared once per multiplication instead of once per point
+// operation (seven calls per round). Its branches close loops whose counts
+// are constants; the digits' addresses depend only on the round.
+func (g *gen) mult8Rounds() {
+	g.text("mult8Rounds(m *mult8, digits *digits16)", 16)
+	g.args("m", "digits")
+	g.constants()
+	table, acc, ext := mem{"DI", mult8Table}, mem{"DI", mult8Acc}, mem{"DI", mult8Ext}
+	q, t := mem{"DI", mult8Q}, mem{"DI", mult8Tmp}
+	round, dbl := fmt.Sprintf("round%d", g.labels), fmt.Sprintf("dbl%d", g.labels+1)
+	g.labels += 2
+	g.op("MOVQ $62, R8")
+	fmt.Fprintf(&g.b, "%s:\n", round)
+	g.op("MOVQ $4, R9")
+	fmt.Fprintf(&g.b, "%s:\n", dbl)
+	g.double(acc, acc, t)
+	g.op("DECQ R9")
+	g.op("JNZ %s", dbl)
+	g.toExtended(ext, acc)
+	g.op("MOVBQSX (SI)(R8*1), AX")
+	g.selectCached(q, table)
+	g.negateT2d(q)
+	g.addCached(acc, ext, q, t)
+	g.op("DECQ R8")
+	g.op("JGE %s", round)
+	g.ret()
+}
+
+// selectCached sets out = digit * P, digit in AX, where table[j] = (j+1) * P
+// and -8 <= digit <= 8, except that the 2dT of out is not negated yet: it
+// stays in Z16-Z20 for negateT2d, with the sign mask in K2. It blends every
+// entry, with a mask that is all ones for the entry equal to |digit| and all
+// zeros for the others, computed without branches; then it swaps Y+X and
+// Y-X under the mask of the sign. It uses AX, BX, CX and DX.
+func (g *gen) selectCached(out, table mem) {
 	const entry = 4 * fe8Size
 	// The result lives in Z0-Z4, Z5-Z9, Z10-Z14 and Z16-Z20.
 	cur := func(f, i int) string {
@@ -451,10 +522,6 @@ func (g *gen) selectCached() {
 		}
 		return tmp(i)
 	}
-	table := mem{"SI", 0}
-	g.text("selectCached8(out *cached8, table *[8]cached8, digit int64)", 24)
-	g.args("out", "table")
-	g.op("MOVQ digit+16(FP), AX")
 	g.comment("BX = -1 if digit < 0, else 0; CX = |digit|")
 	g.op("MOVQ AX, BX")
 	g.op("SARQ $63, BX")
@@ -481,7 +548,7 @@ func (g *gen) selectCached() {
 		g.op("SUBQ $1, DX")
 		g.op("SARQ $63, DX")
 		g.op("KMOVW DX, K1")
-		e := mem{table.base, (j - 1) * entry}
+		e := mem{table.base, table.off + (j-1)*entry}
 		for f := range 4 {
 			for i := range 5 {
 				g.op("VPBLENDMQ %s, %s, K1, %s", e.field(f).limb(i), cur(f, i), cur(f, i))
@@ -495,15 +562,19 @@ func (g *gen) selectCached() {
 		g.op("VPBLENDMQ %s, %s, K2, %s", cur(1, i), cur(0, i), cur(0, i))
 		g.op("VPBLENDMQ Z28, %s, K2, %s", cur(1, i), cur(1, i))
 	}
-	out := mem{"DI", 0}
 	for f := range 3 {
 		for i := range 5 {
 			g.op("VMOVDQU64 %s, %s", cur(f, i), out.field(f).limb(i))
 		}
 	}
+}
+
+// negateT2d finishes selectCached: it stores 2dT, from Z16-Z20, into out,
+// negated under K2, and clears the mask and general-purpose registers that
+// held the digit. The constants must be loaded.
+func (g *gen) negateT2d(out mem) {
 	// 4p - 2dT in Z0-Z4 (the accumulators of finish are Z5-Z9, its
 	// temporary Z16: move 2dT to Z28-Z31 and Z0 first).
-	g.constants()
 	regT := func(i int) string {
 		if i == 4 {
 			return "Z0"
@@ -526,7 +597,6 @@ func (g *gen) selectCached() {
 	for _, r := range []string{"AX", "BX", "CX", "DX"} {
 		g.op("XORQ %s, %s", r, r)
 	}
-	g.ret()
 }
 
 func main() {
@@ -538,6 +608,7 @@ func main() {
 	g.fieldOps()
 	g.pointOps()
 	g.pow22523()
+	g.mult8Rounds()
 	if err := os.WriteFile(*outPath, g.b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
