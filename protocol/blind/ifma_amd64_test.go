@@ -241,6 +241,11 @@ func TestPointOps8(t *testing.T) {
 		pointDouble8(&dbl, &sum, &tmp)
 		var dblExt extended8
 		toExtended8(&dblExt, &dbl)
+		// The doubled products (twiceAdd, twiceSub) must come out loosely
+		// reduced like every other value.
+		for _, v := range []*fe8{&sum.X, &sum.Y, &sum.Z, &sum.T, &dbl.X, &dbl.Y, &dbl.Z, &dbl.T} {
+			checkLoose(t, "point coordinate", v)
+		}
 		for j := range 8 {
 			want := new(edwards25519.Point).Add(ps[j], qs[j])
 			var got extPoint

@@ -303,6 +303,32 @@ func (g *gen) sub(dst, x, y mem) {
 	g.store(dst, acc)
 }
 
+// twiceAdd sets dst = 2x + y, and twiceSub dst = 2x - y (computed as
+// 2x + 4p - y): the doubled product of the point formulas with its sum or
+// difference in one pass, without reducing 2x on its own. Every limb stays
+// below 2^55, well within what finish accepts, and 4p exceeds every limb
+// of a loosely reduced y, so no limb goes negative.
+func (g *gen) twiceAdd(dst, x, y mem) {
+	g.load(acc, x)
+	for i := range 5 {
+		g.op("VPADDQ %s, %s, %s", acc(i), acc(i), acc(i))
+		g.op("VPADDQ %s, %s, %s", y.limb(i), acc(i), acc(i))
+	}
+	g.finish()
+	g.store(dst, acc)
+}
+
+func (g *gen) twiceSub(dst, x, y mem) {
+	g.load(acc, x)
+	for i := range 5 {
+		g.op("VPADDQ %s, %s, %s", acc(i), acc(i), acc(i))
+		g.op("VPADDQ %s, %s, %s", p4(i), acc(i), acc(i))
+		g.op("VPSUBQ %s, %s, %s", y.limb(i), acc(i), acc(i))
+	}
+	g.finish()
+	g.store(dst, acc)
+}
+
 // args loads the pointer arguments into registers.
 func (g *gen) args(names ...string) {
 	regs := []string{"DI", "SI", "DX", "CX", "R8", "R9"}
@@ -382,17 +408,16 @@ func (g *gen) double(out, in, t mem) {
 	g.mul(t.field(0), in.field(X), in.field(T))
 	g.mul(t.field(1), in.field(Y), in.field(Z))
 	g.mul(t.field(2), in.field(Z), in.field(T))
-	g.comment("double: XX, YY, 2ZZ, (X+Y)^2")
+	g.comment("double: XX, YY, ZZ (doubled in the last step), (X+Y)^2")
 	g.sqr(t.field(3), t.field(0))
 	g.sqr(t.field(4), t.field(1))
 	g.sqr(t.field(5), t.field(2))
-	g.add(t.field(5), t.field(5), t.field(5))
 	g.add(t.field(6), t.field(0), t.field(1))
 	g.sqr(t.field(6), t.field(6))
 	g.add(out.field(Y), t.field(4), t.field(3))
 	g.sub(out.field(Z), t.field(4), t.field(3))
 	g.sub(out.field(X), t.field(6), out.field(Y))
-	g.sub(out.field(T), t.field(5), out.field(Z))
+	g.twiceSub(out.field(T), t.field(5), out.field(Z))
 }
 
 // toExtended converts a completed point; out and in must not overlap.
@@ -411,11 +436,10 @@ func (g *gen) addCached(out, p, q, t mem) {
 	g.mul(t.field(3), t.field(1), q.field(YminusX))
 	g.mul(t.field(4), p.field(T), q.field(T2d))
 	g.mul(t.field(5), p.field(Z), q.field(CZ))
-	g.add(t.field(5), t.field(5), t.field(5))
 	g.sub(out.field(X), t.field(2), t.field(3))
 	g.add(out.field(Y), t.field(2), t.field(3))
-	g.add(out.field(Z), t.field(5), t.field(4))
-	g.sub(out.field(T), t.field(5), t.field(4))
+	g.twiceAdd(out.field(Z), t.field(5), t.field(4))
+	g.twiceSub(out.field(T), t.field(5), t.field(4))
 }
 
 func (g *gen) pointOps() {
