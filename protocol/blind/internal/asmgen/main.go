@@ -21,13 +21,18 @@
 //
 // The 25 products a_i*b_j are 104 bits each; VPMADD52LUQ adds their low 52
 // bits into accumulator i+j and VPMADD52HUQ their high bits into i+j+1, so
-// the ten accumulators z0..z9 stay below 10*2^52. z5..z8 are carried into
-// 52-bit limbs; z9 is at most hi(a4*b4) plus a carry, below 2^45, because
-// a4 and b4 are below 2^48. Then 2^260 = 32*2^255 = 32*19 = 608 (mod p)
-// folds z5..z9 onto z0..z4 with two more IFMA each; the high part of
-// 608*z9, at 2^260 again, is below 2^3 and folds onto z0. Finally the bits of
-// z4 from 2^255 up fold onto z0 times 19, and one carry pass from z0 to z4
-// leaves limbs 0 to 3 below 2^52 and limb 4 below 2^47 + 2^12.
+// the ten accumulators z0..z9 stay below 10*2^52 (a squaring doubles its
+// cross products and stays below 16*2^52); z9 is hi(a4*b4) alone, below
+// 2^44, because a4 and b4 are below 2^48. Then 2^260 = 32*2^255 = 32*19 =
+// 608 (mod p) folds z(k+5) onto z(k) and z(k+1), uncarried: IFMA takes the
+// low 52 bits of z(k+5), so the low and high halves of 608 times them go to
+// z(k) and z(k+1), and the bits of z(k+5) from 2^52 up (below 2^4), which
+// weigh 2^52 more, go to z(k+1) times 608 with one more IFMA (none for z9,
+// below 2^52). The high half of 608*z9, at 2^260 again, is below 2^2 and
+// folds onto z0. No carry pass runs before the fold, and every z(k) stays
+// below 2^57. Finally the bits of z4 from 2^255 up fold onto z0 times 19,
+// and one carry pass from z0 to z4 leaves limbs 0 to 3 below 2^52 and limb
+// 4 below 2^47 + 2^5.
 //
 // Addition and subtraction work limb by limb (subtraction adds 4p first, so
 // no limb goes negative) and end with the same final fold and carry pass.
@@ -165,19 +170,18 @@ func (g *gen) finish() {
 	}
 }
 
-// reduceWide reduces the ten accumulators of a product to acc(0)-acc(4).
+// reduceWide reduces the ten accumulators of a product to acc(0)-acc(4)
+// (see Multiplication in the package doc for the bounds).
 func (g *gen) reduceWide() {
-	for k := 5; k < 9; k++ {
-		g.carry(acc(k), acc(k+1), 52, mask52)
+	for k := range 4 {
+		g.op("VPMADD52LUQ %s, %s, %s", c608, acc(k+5), acc(k))
+		g.op("VPMADD52HUQ %s, %s, %s", c608, acc(k+5), acc(k+1))
+		g.op("VPSRLQ $52, %s, %s", acc(k+5), tmp(0))
+		g.op("VPMADD52LUQ %s, %s, %s", c608, tmp(0), acc(k+1))
 	}
+	g.op("VPMADD52LUQ %s, %s, %s", c608, acc(9), acc(4))
 	g.op("VPXORQ %s, %s, %s", tmp(1), tmp(1), tmp(1))
 	g.op("VPMADD52HUQ %s, %s, %s", c608, acc(9), tmp(1))
-	for k := range 5 {
-		g.op("VPMADD52LUQ %s, %s, %s", c608, acc(k+5), acc(k))
-		if k < 4 {
-			g.op("VPMADD52HUQ %s, %s, %s", c608, acc(k+5), acc(k+1))
-		}
-	}
 	g.op("VPMADD52LUQ %s, %s, %s", c608, tmp(1), acc(0))
 	g.finish()
 }
