@@ -723,3 +723,67 @@ func BenchmarkPairedMult8Rounds(b *testing.B) {
 		func() { mult8Rounds(m, &d) },
 	})
 }
+
+// TestPointFormulasAtLimbBounds runs the point operations on coordinates
+// whose limbs sit at or near the bounds the assembly accepts (not points
+// of the curve: the formulas are field arithmetic either way) and compares
+// every lane with the same formulas on edwards25519's field. The folded
+// products (mulFolded, sqrFolded) and bigP reach their largest values
+// here, which random points of the curve rarely do.
+func TestPointFormulasAtLimbBounds(t *testing.T) {
+	requireIFMA(t)
+	r := rand.New(newRand(61))
+	n := 2000
+	if testing.Short() {
+		n = 200
+	}
+	var tmp [8]fe8
+	for range n {
+		var c completed8
+		var p extended8
+		var q cached8
+		for _, v := range []*fe8{&c.X, &c.Y, &c.Z, &c.T, &p.X, &p.Y, &p.Z, &p.T, &q.YplusX, &q.YminusX, &q.Z, &q.T2d} {
+			randomFe8(v, r)
+		}
+		var dbl, sum completed8
+		var ext extended8
+		pointDouble8(&dbl, &c, &tmp)
+		addCached8(&sum, &p, &q, &tmp)
+		toExtended8(&ext, &c)
+		for _, v := range []*fe8{&dbl.X, &dbl.Y, &dbl.Z, &dbl.T, &sum.X, &sum.Y, &sum.Z, &sum.T, &ext.X, &ext.Y, &ext.Z, &ext.T} {
+			checkLoose(t, "point coordinate", v)
+		}
+		for j := range 8 {
+			var f field.Element
+			mul := func(a, b field.Element) field.Element { return *f.Multiply(&a, &b) }
+			add := func(a, b field.Element) field.Element { return *f.Add(&a, &b) }
+			sub := func(a, b field.Element) field.Element { return *f.Subtract(&a, &b) }
+			X, Y, Z, T := c.X.lane(j), c.Y.lane(j), c.Z.lane(j), c.T.lane(j)
+			x, y, z := mul(X, T), mul(Y, Z), mul(Z, T)
+			xx, yy, zz, s := mul(x, x), mul(y, y), mul(z, z), mul(add(x, y), add(x, y))
+			dY, dZ := add(yy, xx), sub(yy, xx)
+			dX, dT := sub(s, dY), sub(add(zz, zz), dZ)
+
+			pX, pY, pZ, pT := p.X.lane(j), p.Y.lane(j), p.Z.lane(j), p.T.lane(j)
+			pp, mm := mul(add(pY, pX), q.YplusX.lane(j)), mul(sub(pY, pX), q.YminusX.lane(j))
+			tt, z2 := mul(pT, q.T2d.lane(j)), mul(pZ, q.Z.lane(j))
+			z2 = add(z2, z2)
+
+			for _, cmp := range []struct {
+				name      string
+				got, want field.Element
+			}{
+				{"double X", dbl.X.lane(j), dX}, {"double Y", dbl.Y.lane(j), dY},
+				{"double Z", dbl.Z.lane(j), dZ}, {"double T", dbl.T.lane(j), dT},
+				{"add X", sum.X.lane(j), sub(pp, mm)}, {"add Y", sum.Y.lane(j), add(pp, mm)},
+				{"add Z", sum.Z.lane(j), add(z2, tt)}, {"add T", sum.T.lane(j), sub(z2, tt)},
+				{"extended X", ext.X.lane(j), mul(X, T)}, {"extended Y", ext.Y.lane(j), mul(Y, Z)},
+				{"extended Z", ext.Z.lane(j), mul(Z, T)}, {"extended T", ext.T.lane(j), mul(X, Y)},
+			} {
+				if cmp.got.Equal(&cmp.want) != 1 {
+					t.Fatalf("lane %d: %s differs", j, cmp.name)
+				}
+			}
+		}
+	}
+}

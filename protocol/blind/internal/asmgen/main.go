@@ -32,10 +32,14 @@
 // folds onto z0. No carry pass runs before the fold, and every z(k) stays
 // below 2^57. Finally the bits of z4 from 2^255 up fold onto z0 times 19,
 // and one carry pass from z0 to z4 leaves limbs 0 to 3 below 2^52 and limb
-// 4 below 2^47 + 2^5.
+// 4 below 2^47 + 2^10 (the carry out of limb 3 of an input below 2^62).
 //
-// Addition and subtraction work limb by limb (subtraction adds 4p first, so
-// no limb goes negative) and end with the same final fold and carry pass.
+// Addition and subtraction work limb by limb and end with the same final
+// fold and carry pass. Subtraction adds bigP, a multiple of p with every
+// limb at least 2^57, first, so that no limb goes negative even when the
+// subtrahend is a folded product (mulFolded): the point formulas add and
+// subtract most of their products without carrying them first. Every input
+// of the final pass is below 2^61.
 //
 // # Constant time
 //
@@ -62,22 +66,27 @@ const (
 	c19    = "Z22"
 	mask52 = "Z23"
 	mask47 = "Z24"
-	p4lo   = "Z25" // limb 0 of 4p
-	p4mid  = "Z26" // limbs 1-3 of 4p
-	p4hi   = "Z27" // limb 4 of 4p
+	bigPlo = "Z25" // limb 0 of bigP
+	bigPhi = "Z26" // limbs 1-4 of bigP
+)
+
+// bigP is 2^11 * p = 2^266 - 38912 written with every limb between 2^57
+// and 2^59: limb 0 is 2^58 - 38912, limbs 1 to 4 are 2^58 - 2^6 (the -2^6
+// of limb k+1 cancels the 2^58 of limb k). Subtraction adds it, so that no
+// limb goes negative even when the subtrahend is a folded product.
+const (
+	bigPLimb0 = 1<<58 - 38912
+	bigPLimb  = 1<<58 - 1<<6
 )
 
 func a(i int) string   { return fmt.Sprintf("Z%d", i) }    // operand limb i
 func acc(k int) string { return fmt.Sprintf("Z%d", 5+k) }  // accumulator k
 func tmp(i int) string { return fmt.Sprintf("Z%d", 16+i) } // temporary i
-func p4(i int) string {
-	switch i {
-	case 0:
-		return p4lo
-	case 4:
-		return p4hi
+func bigP(i int) string {
+	if i == 0 {
+		return bigPlo
 	}
-	return p4mid
+	return bigPhi
 }
 
 // mem is a field element in memory: five vectors from off(base).
@@ -120,7 +129,7 @@ func (g *gen) constants() {
 		v   uint64
 	}{
 		{c608, 608}, {c19, 19}, {mask52, 1<<52 - 1}, {mask47, 1<<47 - 1},
-		{p4lo, 4 * (1<<52 - 19)}, {p4mid, 4 * (1<<52 - 1)}, {p4hi, 4 * (1<<47 - 1)},
+		{bigPlo, bigPLimb0}, {bigPhi, bigPLimb},
 	} {
 		g.op("MOVQ $0x%x, AX", c.v)
 		g.op("VPBROADCASTQ AX, %s", c.reg)
@@ -183,7 +192,6 @@ func (g *gen) reduceWide() {
 	g.op("VPXORQ %s, %s, %s", tmp(1), tmp(1), tmp(1))
 	g.op("VPMADD52HUQ %s, %s, %s", c608, acc(9), tmp(1))
 	g.op("VPMADD52LUQ %s, %s, %s", c608, tmp(1), acc(0))
-	g.finish()
 }
 
 func (g *gen) zeroAccs() {
@@ -194,6 +202,23 @@ func (g *gen) zeroAccs() {
 
 // mul sets dst = x*y.
 func (g *gen) mul(dst, x, y mem) {
+	g.mulAccs(x, y)
+	g.finish()
+	g.store(dst, acc)
+}
+
+// mulFolded sets dst = x*y, folded but not carried: every limb below 2^57
+// (see Multiplication). Only add, sub, twiceAdd and twiceSub may take such
+// a value, since a multiplication's IFMA would drop its high bits; the
+// point formulas use it for the products they only add or subtract, which
+// saves the carry pass of each.
+func (g *gen) mulFolded(dst, x, y mem) {
+	g.mulAccs(x, y)
+	g.store(dst, acc)
+}
+
+// mulAccs multiplies x by y into acc(0)-acc(4), folded.
+func (g *gen) mulAccs(x, y mem) {
 	g.load(a, x)
 	g.zeroAccs()
 	for i := range 5 {
@@ -203,18 +228,25 @@ func (g *gen) mul(dst, x, y mem) {
 		}
 	}
 	g.reduceWide()
-	g.store(dst, acc)
 }
 
 // sqr sets dst = x^2.
 func (g *gen) sqr(dst, x mem) {
 	g.load(a, x)
 	g.sqrRegs()
+	g.finish()
 	g.store(dst, acc)
 }
 
-// sqrRegs squares the operand registers into acc(0)-acc(4): the ten cross
-// products once, doubled, then the five squares.
+// sqrFolded sets dst = x^2, folded but not carried, like mulFolded.
+func (g *gen) sqrFolded(dst, x mem) {
+	g.load(a, x)
+	g.sqrRegs()
+	g.store(dst, acc)
+}
+
+// sqrRegs squares the operand registers into acc(0)-acc(4), folded: the
+// ten cross products once, doubled, then the five squares.
 func (g *gen) sqrRegs() {
 	g.zeroAccs()
 	for i := range 5 {
@@ -242,6 +274,7 @@ func (g *gen) sqrN(dst, x mem, n int) {
 	g.op("MOVQ $%d, BX", n)
 	fmt.Fprintf(&g.b, "%s:\n", label)
 	g.sqrRegs()
+	g.finish()
 	for i := range 5 {
 		g.op("VMOVDQA64 %s, %s", acc(i), a(i))
 	}
@@ -296,11 +329,11 @@ func (g *gen) add(dst, x, y mem) {
 	g.store(dst, acc)
 }
 
-// sub sets dst = x - y, computed as x + 4p - y.
+// sub sets dst = x - y, computed as x + bigP - y.
 func (g *gen) sub(dst, x, y mem) {
 	g.load(acc, x)
 	for i := range 5 {
-		g.op("VPADDQ %s, %s, %s", p4(i), acc(i), acc(i))
+		g.op("VPADDQ %s, %s, %s", bigP(i), acc(i), acc(i))
 		g.op("VPSUBQ %s, %s, %s", y.limb(i), acc(i), acc(i))
 	}
 	g.finish()
@@ -308,10 +341,9 @@ func (g *gen) sub(dst, x, y mem) {
 }
 
 // twiceAdd sets dst = 2x + y, and twiceSub dst = 2x - y (computed as
-// 2x + 4p - y): the doubled product of the point formulas with its sum or
-// difference in one pass, without reducing 2x on its own. Every limb stays
-// below 2^55, well within what finish accepts, and 4p exceeds every limb
-// of a loosely reduced y, so no limb goes negative.
+// 2x + bigP - y): the doubled product of the point formulas with its sum or
+// difference in one pass, without reducing 2x on its own. x and y may be
+// folded products; every limb stays below 2^60.
 func (g *gen) twiceAdd(dst, x, y mem) {
 	g.load(acc, x)
 	for i := range 5 {
@@ -326,7 +358,7 @@ func (g *gen) twiceSub(dst, x, y mem) {
 	g.load(acc, x)
 	for i := range 5 {
 		g.op("VPADDQ %s, %s, %s", acc(i), acc(i), acc(i))
-		g.op("VPADDQ %s, %s, %s", p4(i), acc(i), acc(i))
+		g.op("VPADDQ %s, %s, %s", bigP(i), acc(i), acc(i))
 		g.op("VPSUBQ %s, %s, %s", y.limb(i), acc(i), acc(i))
 	}
 	g.finish()
@@ -412,12 +444,12 @@ func (g *gen) double(out, in, t mem) {
 	g.mul(t.field(0), in.field(X), in.field(T))
 	g.mul(t.field(1), in.field(Y), in.field(Z))
 	g.mul(t.field(2), in.field(Z), in.field(T))
-	g.comment("double: XX, YY, ZZ (doubled in the last step), (X+Y)^2")
-	g.sqr(t.field(3), t.field(0))
-	g.sqr(t.field(4), t.field(1))
-	g.sqr(t.field(5), t.field(2))
+	g.comment("double: XX, YY, ZZ (doubled in the last step), (X+Y)^2, folded")
+	g.sqrFolded(t.field(3), t.field(0))
+	g.sqrFolded(t.field(4), t.field(1))
+	g.sqrFolded(t.field(5), t.field(2))
 	g.add(t.field(6), t.field(0), t.field(1))
-	g.sqr(t.field(6), t.field(6))
+	g.sqrFolded(t.field(6), t.field(6))
 	g.add(out.field(Y), t.field(4), t.field(3))
 	g.sub(out.field(Z), t.field(4), t.field(3))
 	g.sub(out.field(X), t.field(6), out.field(Y))
@@ -436,10 +468,10 @@ func (g *gen) toExtended(out, in mem) {
 func (g *gen) addCached(out, p, q, t mem) {
 	g.add(t.field(0), p.field(Y), p.field(X))
 	g.sub(t.field(1), p.field(Y), p.field(X))
-	g.mul(t.field(2), t.field(0), q.field(YplusX))
-	g.mul(t.field(3), t.field(1), q.field(YminusX))
-	g.mul(t.field(4), p.field(T), q.field(T2d))
-	g.mul(t.field(5), p.field(Z), q.field(CZ))
+	g.mulFolded(t.field(2), t.field(0), q.field(YplusX))
+	g.mulFolded(t.field(3), t.field(1), q.field(YminusX))
+	g.mulFolded(t.field(4), p.field(T), q.field(T2d))
+	g.mulFolded(t.field(5), p.field(Z), q.field(CZ))
 	g.sub(out.field(X), t.field(2), t.field(3))
 	g.add(out.field(Y), t.field(2), t.field(3))
 	g.twiceAdd(out.field(Z), t.field(5), t.field(4))
@@ -601,7 +633,7 @@ func (g *gen) selectCached(out, table mem) {
 // negated under K2, and clears the mask and general-purpose registers that
 // held the digit. The constants must be loaded.
 func (g *gen) negateT2d(out mem) {
-	// 4p - 2dT in Z0-Z4 (the accumulators of finish are Z5-Z9, its
+	// bigP - 2dT in Z0-Z4 (the accumulators of finish are Z5-Z9, its
 	// temporary Z16: move 2dT to Z28-Z31 and Z0 first).
 	regT := func(i int) string {
 		if i == 4 {
@@ -613,7 +645,7 @@ func (g *gen) negateT2d(out mem) {
 		g.op("VMOVDQA64 %s, %s", tmp(i), regT(i))
 	}
 	for i := range 5 {
-		g.op("VPSUBQ %s, %s, %s", regT(i), p4(i), acc(i))
+		g.op("VPSUBQ %s, %s, %s", regT(i), bigP(i), acc(i))
 	}
 	g.finish()
 	for i := range 5 {
