@@ -41,8 +41,9 @@ func decodeBackend() groupBackend {
 	return &ifmaBackend{ifmaScratch: newIFMAScratch()}
 }
 
-// ifmaBackend works on eight values at a time; the last, partial round of a
-// group fills its empty lanes with the identity (or with 1 for pow22523).
+// ifmaBackend works on eight points (sixteen values for pow22523) at a
+// time; the last, partial round of a group fills its empty lanes with the
+// identity (or with 1 for pow22523).
 type ifmaBackend struct {
 	digits *digits16
 	*ifmaScratch
@@ -54,8 +55,8 @@ type ifmaBackend struct {
 type ifmaScratch struct {
 	m       mult8
 	in, out extended8
-	x       fe8
-	tmp     [3]fe8
+	x       [2]fe8
+	tmp     [6]fe8
 }
 
 // vectorAlign is the alignment of ifmaScratch: the size of a 512-bit
@@ -92,18 +93,18 @@ func (b *ifmaBackend) multiply(pts []extPoint) {
 }
 
 func (b *ifmaBackend) pow22523(xs []field.Element) {
-	for lo := 0; lo < len(xs); lo += 8 {
-		n := min(8, len(xs)-lo)
-		for j := range 8 {
+	for lo := 0; lo < len(xs); lo += 16 {
+		n := min(16, len(xs)-lo)
+		for j := range 16 {
 			if j < n {
-				b.x.setLane(j, &xs[lo+j])
+				b.x[j/8].setLane(j%8, &xs[lo+j])
 			} else {
-				b.x.setLane(j, feOne)
+				b.x[j/8].setLane(j%8, feOne)
 			}
 		}
-		fePow22523_8(&b.x, &b.x, &b.tmp)
+		fePow22523_16(&b.x, &b.x, &b.tmp)
 		for j := range n {
-			xs[lo+j] = b.x.lane(j)
+			xs[lo+j] = b.x[j/8].lane(j % 8)
 		}
 	}
 }

@@ -97,7 +97,9 @@ func (v *fe8) lane(j int) field.Element {
 	return x
 }
 
-// fePow22523_8 sets out = x^((p-5)/8) in every lane; out may be x.
+// fePow22523_16 sets out = x^((p-5)/8) in every lane of both fe8; out may
+// be x. The two are computed together because one chain of squarings waits
+// on the latency of each (see the generator).
 //
 //go:noescape
-func fePow22523_8(out, x *fe8, tmp *[3]fe8)
+func fePow22523_16(out, x *[2]fe8, tmp *[6]fe8)

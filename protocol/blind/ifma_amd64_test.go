@@ -483,37 +483,46 @@ func FuzzBatchPaths(f *testing.F) {
 	})
 }
 
-func TestPow22523x8(t *testing.T) {
+func TestPow22523x16(t *testing.T) {
 	requireIFMA(t)
 	r := rand.New(newRand(59))
-	var tmp [3]fe8
+	var tmp [6]fe8
 	for range 200 {
-		var x, out fe8
-		randomFe8(&x, r)
-		fePow22523_8(&out, &x, &tmp)
-		checkLoose(t, "pow22523", &out)
-		for j := range 8 {
-			in := x.lane(j)
-			want := new(field.Element).Pow22523(&in)
-			if got := out.lane(j); got.Equal(want) != 1 {
-				t.Fatalf("lane %d: pow22523(%v) differs", j, laneInt(&x, j))
+		var x, out [2]fe8
+		randomFe8(&x[0], r)
+		randomFe8(&x[1], r)
+		fePow22523_16(&out, &x, &tmp)
+		for c := range out {
+			checkLoose(t, "pow22523", &out[c])
+			for j := range 8 {
+				in := x[c].lane(j)
+				want := new(field.Element).Pow22523(&in)
+				if got := out[c].lane(j); got.Equal(want) != 1 {
+					t.Fatalf("fe8 %d, lane %d: pow22523(%v) differs", c, j, laneInt(&x[c], j))
+				}
 			}
 		}
 	}
+	// out may be x.
+	var x, want [2]fe8
+	randomFe8(&x[0], r)
+	randomFe8(&x[1], r)
+	fePow22523_16(&want, &x, &tmp)
+	fePow22523_16(&x, &x, &tmp)
+	if x != want {
+		t.Error("fePow22523_16 in place differs")
+	}
 }
 
-func BenchmarkPow22523x8(b *testing.B) {
+func BenchmarkPow22523x16(b *testing.B) {
 	requireIFMA(b)
-	var x fe8
-	randomFe8(&x, rand.New(newRand(60)))
-	var tmp [3]fe8
-	measure(b, "lane", 8, func() { fePow22523_8(&x, &x, &tmp) })
+	var x [2]fe8
+	randomFe8(&x[0], rand.New(newRand(60)))
+	randomFe8(&x[1], rand.New(newRand(61)))
+	s := newIFMAScratch()
+	measure(b, "lane", 16, func() { fePow22523_16(&x, &x, &s.tmp) })
 }
 
-// BenchmarkBatchBackends runs the batch worker's two group operations on one
-// goroutine with each backend, in the same run. The portable figures are
-// those of an amd64 machine without IFMA, edwards25519's own assembly
-// included, which building with the purego tag would leave out too.
 func BenchmarkBatchBackends(b *testing.B) {
 	requireIFMA(b)
 	ds := randomDigests(encodeGroup, 28)
@@ -593,7 +602,7 @@ func TestIFMAScratchAligned(t *testing.T) {
 	}
 	for range 50 {
 		s := newIFMAScratch()
-		for _, p := range []unsafe.Pointer{unsafe.Pointer(s), unsafe.Pointer(&s.m.tmp), unsafe.Pointer(&s.x), unsafe.Pointer(&s.tmp[2])} {
+		for _, p := range []unsafe.Pointer{unsafe.Pointer(s), unsafe.Pointer(&s.m.tmp), unsafe.Pointer(&s.x), unsafe.Pointer(&s.x[1]), unsafe.Pointer(&s.tmp[5])} {
 			if uintptr(p)%vectorAlign != 0 {
 				t.Fatalf("scratch at %d mod %d", uintptr(p)%vectorAlign, vectorAlign)
 			}
