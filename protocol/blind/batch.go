@@ -110,7 +110,6 @@ type batchWorker struct {
 	pows   [2 * encodeGroup]field.Element // the values the square roots raise
 	pts    [encodeGroup]extPoint
 	double [encodeGroup]Element // ReblindJoinBatch's double-blinded group
-	enc    doubleEncoder
 }
 
 // blind sets out[i] = k * hash_to_ristretto255(digests[i]) for a group:
@@ -132,8 +131,7 @@ func (w *batchWorker) blind(out []Element, digests [][32]byte) {
 		w.maps[2*i+1].finish(&q, &w.pows[2*i+1])
 		pts[i].add(&pts[i], &q)
 	}
-	w.arith.multiply(pts)
-	w.enc.encode(out, pts)
+	w.arith.multiplyEncode(out, pts)
 }
 
 // reblind sets out[i] = k * decode(in[i]) for a group, rejecting what
@@ -144,8 +142,7 @@ func (w *batchWorker) reblind(out, in []Element) (int, error) {
 	if i, err := w.decode(pts, in); err != nil {
 		return i, err
 	}
-	w.arith.multiply(pts)
-	w.enc.encode(out, pts)
+	w.arith.multiplyEncode(out, pts)
 	return 0, nil
 }
 

@@ -33,11 +33,8 @@ func TestBackendSelected(t *testing.T) {
 // encoder: the encodings of s*pts[i].
 func groupEncode(pts []edwards25519.Point, s *edwards25519.Scalar) []Element {
 	half := edwards25519.NewScalar().Multiply(s, halfOne)
-	ext := extPoints(pts...)
-	backendFor(half, false)().multiply(ext)
 	out := make([]Element, len(pts))
-	var enc doubleEncoder
-	enc.encode(out, ext)
+	backendFor(half, false)().multiplyEncode(out, extPoints(pts...))
 	return out
 }
 

@@ -24,7 +24,7 @@ func BackendName() string {
 // false. The digits of s are computed once and shared read-only.
 func backendFor(s *edwards25519.Scalar, portable bool) func() groupBackend {
 	if !hasIFMA || portable {
-		return func() groupBackend { return portableBackend{s} }
+		return func() groupBackend { return newPortableBackend(s) }
 	}
 	d := new(digits16)
 	d.setScalar(s)
@@ -36,7 +36,7 @@ func backendFor(s *edwards25519.Scalar, portable bool) func() groupBackend {
 // multiply must not be called.
 func decodeBackend() groupBackend {
 	if !hasIFMA {
-		return portableBackend{}
+		return newPortableBackend(nil)
 	}
 	return &ifmaBackend{ifmaScratch: newIFMAScratch()}
 }
@@ -53,10 +53,12 @@ type ifmaBackend struct {
 // writes. Every field is a whole number of 64-byte vectors (fe8 is five),
 // so all of them are 64-byte aligned when the struct is.
 type ifmaScratch struct {
-	m       mult8
-	in, out extended8
-	x       [2]fe8
-	tmp     [6]fe8
+	m     mult8
+	in    extended8
+	group [encodeGroup / 8]extended8 // a group's products, for enc
+	enc   doubleEncoder8
+	x     [2]fe8
+	tmp   [6]fe8
 }
 
 // vectorAlign is the alignment of ifmaScratch: the size of a 512-bit
@@ -75,8 +77,11 @@ func newIFMAScratch() *ifmaScratch {
 	return (*ifmaScratch)(unsafe.Pointer(&buf[skip]))
 }
 
-func (b *ifmaBackend) multiply(pts []extPoint) {
-	for lo := 0; lo < len(pts); lo += 8 {
+// multiplyEncode keeps the products in extended8 for the eight-lane
+// encoder: no conversion back to field.Element.
+func (b *ifmaBackend) multiplyEncode(out []Element, pts []extPoint) {
+	for v := range (len(pts) + 7) / 8 {
+		lo := 8 * v
 		n := min(8, len(pts)-lo)
 		for j := range 8 {
 			if j < n {
@@ -85,11 +90,9 @@ func (b *ifmaBackend) multiply(pts []extPoint) {
 				b.in.copyLane(j, &identity8)
 			}
 		}
-		b.m.scalarMult(&b.out, &b.in, b.digits)
-		for j := range n {
-			b.out.lane(j, &pts[lo+j])
-		}
+		b.m.scalarMult(&b.group[v], &b.in, b.digits)
 	}
+	b.enc.encode(out, b.group[:(len(pts)+7)/8])
 }
 
 func (b *ifmaBackend) pow22523(xs []field.Element) {

@@ -56,6 +56,27 @@ func (v *fe8) setLane(j int, x *field.Element) {
 
 // lane returns lane j as a field element. It accepts any limbs below 2^63.
 func (v *fe8) lane(j int) field.Element {
+	b := v.laneBytes(j)
+	var x field.Element
+	_, _ = x.SetBytes(b[:])
+	return x
+}
+
+// laneBytes returns the canonical 32-byte encoding of lane j, without a
+// branch on its value. It accepts any limbs below 2^63.
+func (v *fe8) laneBytes(j int) [32]byte {
+	l := v.canonicalLane(j)
+	var b [32]byte
+	binary.LittleEndian.PutUint64(b[0:], l[0]|l[1]<<52)
+	binary.LittleEndian.PutUint64(b[8:], l[1]>>12|l[2]<<40)
+	binary.LittleEndian.PutUint64(b[16:], l[2]>>24|l[3]<<28)
+	binary.LittleEndian.PutUint64(b[24:], l[3]>>36|l[4]<<16)
+	return b
+}
+
+// canonicalLane returns the limbs of lane j reduced below p: limbs 0-3
+// below 2^52, limb 4 below 2^47. It accepts any limbs below 2^63.
+func (v *fe8) canonicalLane(j int) [5]uint64 {
 	var l [5]uint64
 	for i := range l {
 		l[i] = v[i][j]
@@ -86,15 +107,30 @@ func (v *fe8) lane(j int) field.Element {
 	l[0] += 19 * (q[4] >> 47)
 	carry()
 	l[4] &= 1<<47 - 1
+	return l
+}
 
-	var b [32]byte
-	binary.LittleEndian.PutUint64(b[0:], l[0]|l[1]<<52)
-	binary.LittleEndian.PutUint64(b[8:], l[1]>>12|l[2]<<40)
-	binary.LittleEndian.PutUint64(b[16:], l[2]>>24|l[3]<<28)
-	binary.LittleEndian.PutUint64(b[24:], l[3]>>36|l[4]<<16)
-	var x field.Element
-	_, _ = x.SetBytes(b[:])
-	return x
+// negativeMask returns the lanes whose value is negative in the sense of
+// RFC 9496 (its canonical encoding is odd) as the bits of a mask for
+// feSelect8, without a branch on the values.
+func (v *fe8) negativeMask() uint64 {
+	var m uint64
+	for j := range 8 {
+		m |= (v.canonicalLane(j)[0] & 1) << j
+	}
+	return m
+}
+
+// zeroMask returns the lanes whose value is 0 modulo p as the bits of a
+// mask for feSelect8, without a branch on the values.
+func (v *fe8) zeroMask() uint64 {
+	var m uint64
+	for j := range 8 {
+		l := v.canonicalLane(j)
+		z := l[0] | l[1] | l[2] | l[3] | l[4]
+		m |= ((z|-z)>>63 ^ 1) << j // 1 exactly when z == 0
+	}
+	return m
 }
 
 // fePow22523_16 sets out = x^((p-5)/8) in every lane of both fe8; out may

@@ -111,6 +111,46 @@ func TestFe8Lanes(t *testing.T) {
 // TestFieldOps8 compares each eight-lane operation with edwards25519's
 // field, lane by lane, on random and boundary limbs, and checks that the
 // results stay within the bounds the next operation needs.
+// TestFe8Masks checks the lane masks of the eight-lane encoder against
+// edwards25519's IsNegative and Equal on limbs at their bounds, multiples
+// of p (zero in a non-canonical form) and p - 1.
+func TestFe8Masks(t *testing.T) {
+	r := rand.New(newRand(62))
+	var zero field.Element
+	for i := range 3000 {
+		var v fe8
+		randomFe8(&v, r)
+		for j := range 8 {
+			var n *big.Int
+			switch (i + j) % 5 {
+			case 0:
+				n = new(big.Int).Mul(bigP, big.NewInt(int64(j%3))) // 0, p or 2p
+			case 1:
+				n = new(big.Int).Sub(bigP, big.NewInt(1))
+			}
+			if n != nil {
+				for k := range 5 {
+					v[k][j] = new(big.Int).Rsh(n, uint(52*k)).Uint64() & limb52
+				}
+				v[4][j] = new(big.Int).Rsh(n, 208).Uint64()
+			}
+		}
+		neg, zer := v.negativeMask(), v.zeroMask()
+		for j := range 8 {
+			x := v.lane(j)
+			if got, want := int(neg>>j&1), x.IsNegative(); got != want {
+				t.Fatalf("lane %d (%v): negative %d, want %d", j, laneInt(&v, j), got, want)
+			}
+			if got, want := int(zer>>j&1), x.Equal(&zero); got != want {
+				t.Fatalf("lane %d (%v): zero %d, want %d", j, laneInt(&v, j), got, want)
+			}
+			if b := v.laneBytes(j); !bytes.Equal(b[:], x.Bytes()) {
+				t.Fatalf("lane %d (%v): bytes %x, want %x", j, laneInt(&v, j), b, x.Bytes())
+			}
+		}
+	}
+}
+
 func TestFieldOps8(t *testing.T) {
 	requireIFMA(t)
 	r := rand.New(newRand(51))
@@ -390,16 +430,17 @@ func TestGroupBackendsAgree(t *testing.T) {
 	}
 	for _, n := range sizes {
 		s := randomScalar(t, r)
-		ifma, portable := backendFor(s, false)(), portableBackend{s}
-		got, want := make([]extPoint, n), make([]extPoint, n)
-		for i := range got {
-			got[i] = *toExt(randomPoint(t, r))
-			want[i] = got[i]
+		ifma, portable := backendFor(s, false)(), newPortableBackend(s)
+		pts, copied := make([]extPoint, n), make([]extPoint, n)
+		for i := range pts {
+			pts[i] = *toExt(randomPoint(t, r))
 		}
-		ifma.multiply(got)
-		portable.multiply(want)
+		copy(copied, pts)
+		got, want := make([]Element, n), make([]Element, n)
+		ifma.multiplyEncode(got, pts)
+		portable.multiplyEncode(want, copied)
 		for i := range got {
-			if fromExt(&got[i]).Equal(fromExt(&want[i])) != 1 {
+			if got[i] != want[i] {
 				t.Fatalf("group of %d, point %d differs", n, i)
 			}
 		}
@@ -450,7 +491,7 @@ func FuzzBatchPaths(f *testing.F) {
 		half := halfKey(k)
 		workers := map[string]*batchWorker{
 			"ifma":     {x: newXMD(protocol.DST), arith: backendFor(half, false)()},
-			"portable": {x: newXMD(protocol.DST), arith: portableBackend{half}},
+			"portable": {x: newXMD(protocol.DST), arith: newPortableBackend(half)},
 		}
 		single := newFast(protocol.DST)
 		for name, w := range workers {
@@ -530,7 +571,7 @@ func BenchmarkBatchBackends(b *testing.B) {
 	backends := []struct {
 		name  string
 		arith groupBackend
-	}{{backendPortable, portableBackend{half}}, {backendIFMA, backendFor(half, false)()}}
+	}{{backendPortable, newPortableBackend(half)}, {backendIFMA, backendFor(half, false)()}}
 	// The batch path before the batch backends: gtank, one element at a
 	// time.
 	k := testKey(b, 28)
@@ -576,7 +617,7 @@ func BenchmarkPairedBatchIFMA(b *testing.B) {
 	ds := randomDigests(encodeGroup, 30)
 	half := halfKey(k)
 	ws := [2]*batchWorker{
-		{x: newXMD(protocol.DST), arith: portableBackend{half}},
+		{x: newXMD(protocol.DST), arith: newPortableBackend(half)},
 		{x: newXMD(protocol.DST), arith: backendFor(half, false)()},
 	}
 	var blinded, out [encodeGroup]Element
@@ -795,4 +836,10 @@ func TestPointFormulasAtLimbBounds(t *testing.T) {
 			}
 		}
 	}
+}
+
+// lane sets p to lane j, for the tests, which compare it with
+// edwards25519 through SetExtendedCoordinates.
+func (v *extended8) lane(j int, p *extPoint) {
+	p.X, p.Y, p.Z, p.T = v.X.lane(j), v.Y.lane(j), v.Z.lane(j), v.T.lane(j)
 }

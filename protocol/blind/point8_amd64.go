@@ -2,7 +2,10 @@
 
 package blind
 
-import "filippo.io/edwards25519"
+import (
+	"filippo.io/edwards25519"
+	"filippo.io/edwards25519/field"
+)
 
 // Eight points, one per lane, in the coordinate systems of
 // filippo.io/edwards25519 (see internal/asmgen for the formulas).
@@ -44,12 +47,15 @@ func toCached8(out *cached8, p *extended8, d2 *fe8)
 func selectCached8(out *cached8, table *[8]cached8, digit int64)
 
 // d2x8 is 2d in every lane.
-var d2x8 = func() (v fe8) {
+var d2x8 = broadcast8(fe2D)
+
+// broadcast8 returns x in every lane.
+func broadcast8(x *field.Element) (v fe8) {
 	for j := range 8 {
-		v.setLane(j, fe2D)
+		v.setLane(j, x)
 	}
 	return v
-}()
+}
 
 // identity8 is the identity in every lane, in extended coordinates.
 var identity8 = func() (v extended8) {
@@ -120,13 +126,6 @@ func (v *extended8) setLane(j int, p *extPoint) {
 	v.Y.setLane(j, &p.Y)
 	v.Z.setLane(j, &p.Z)
 	v.T.setLane(j, &p.T)
-}
-
-// lane sets p to lane j. The coordinates come from complete formulas on
-// points of the curve, so they are an extPoint without a check (the tests
-// compare every lane with edwards25519 through SetExtendedCoordinates).
-func (v *extended8) lane(j int, p *extPoint) {
-	p.X, p.Y, p.Z, p.T = v.X.lane(j), v.Y.lane(j), v.Z.lane(j), v.T.lane(j)
 }
 
 // copyLane sets lane j to lane j of from.
