@@ -44,9 +44,12 @@
 // # Constant time
 //
 // No branch and no memory address depends on any operand: every function is
-// straight-line code over fixed offsets. Table selection scans every entry
-// and blends with a mask computed from the digit by arithmetic. Every vector
-// register that held data is cleared before return.
+// straight-line code over fixed offsets, apart from loops whose counts are
+// constants (the squarings of the exponentiation, the rounds and doublings
+// of mult8Rounds, which reads the digit of each round at an address that
+// depends on the round alone). Table selection scans every entry and blends
+// with a mask computed from the digit by arithmetic. Every vector register
+// that held data is cleared before return.
 package main
 
 import (
