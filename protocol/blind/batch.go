@@ -103,35 +103,22 @@ func halfKey(k *Key) *edwards25519.Scalar {
 // batchWorker is one goroutine's state for the batch methods.
 type batchWorker struct {
 	x      *xmd
-	u      [64]byte // uniform bytes from the expander
+	u      [encodeGroup][64]byte // uniform bytes from the expander
 	arith  groupBackend
-	maps   [2 * encodeGroup]mapper
 	decs   [encodeGroup]decoder
-	pows   [2 * encodeGroup]field.Element // the values the square roots raise
+	pows   [encodeGroup]field.Element // the values the square roots raise
 	pts    [encodeGroup]extPoint
 	double [encodeGroup]Element // ReblindJoinBatch's double-blinded group
 }
 
 // blind sets out[i] = k * hash_to_ristretto255(digests[i]) for a group:
-// 64 bytes of expand_message_xmd per digest, each half mapped (the square
-// roots of all the maps of the group computed together), the two points
-// added (RFC 9380 Appendix B, RFC 9496 section 4.3.4).
+// 64 bytes of expand_message_xmd per digest, then the backend's blindGroup
+// (RFC 9380 Appendix B, RFC 9496 section 4.3.4).
 func (w *batchWorker) blind(out []Element, digests [][32]byte) {
-	n := len(digests)
 	for i := range digests {
-		w.x.expand(w.u[:], digests[i][:])
-		w.maps[2*i].start(&w.pows[2*i], w.u[:32])
-		w.maps[2*i+1].start(&w.pows[2*i+1], w.u[32:])
+		w.x.expand(w.u[i][:], digests[i][:])
 	}
-	w.arith.pow22523(w.pows[:2*n])
-	pts := w.pts[:n]
-	var q extPoint
-	for i := range pts {
-		w.maps[2*i].finish(&pts[i], &w.pows[2*i])
-		w.maps[2*i+1].finish(&q, &w.pows[2*i+1])
-		pts[i].add(&pts[i], &q)
-	}
-	w.arith.multiplyEncode(out, pts)
+	w.arith.blindGroup(out, w.u[:len(digests)])
 }
 
 // reblind sets out[i] = k * decode(in[i]) for a group, rejecting what

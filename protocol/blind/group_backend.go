@@ -7,7 +7,7 @@ import (
 
 // groupBackend is the seam between the batch methods and the arithmetic
 // that does almost all their work, on groups of up to encodeGroup elements
-// (twice that for pow22523, two maps per hashed element). A value serves one
+// (pow22523 gets one value per decoded element). A value serves one
 // goroutine and one scalar.
 //
 // The portable implementation is edwards25519's, one value at a time. On
@@ -15,6 +15,11 @@ import (
 // values at once (see the package doc); building with the purego tag leaves
 // it out.
 type groupBackend interface {
+	// blindGroup sets out[i] to the encoding of 2*s*(MAP(uniform[i][:32])
+	// + MAP(uniform[i][32:])) for every i (len(out) = len(uniform), at most
+	// encodeGroup): with s = k/2, k * hash_to_ristretto255 of the message
+	// whose expand_message_xmd output is uniform[i].
+	blindGroup(out []Element, uniform [][64]byte)
 	// multiplyEncode sets out[i] to the encoding of 2*s*pts[i] for every i
 	// (len(out) = len(pts), at most encodeGroup), the batched
 	// double-and-encode of double_encode.go; pts may be overwritten.
@@ -24,21 +29,53 @@ type groupBackend interface {
 	pow22523(xs []field.Element)
 }
 
-// portableBackend is edwards25519's constant-time arithmetic and
-// doubleEncoder.
+// portableBackend is edwards25519's constant-time arithmetic, the map of
+// ristretto.go and doubleEncoder.
 type portableBackend struct {
-	s   *edwards25519.Scalar
-	enc *doubleEncoder // allocated on first use: a decoding backend has none
+	s *edwards25519.Scalar
+	*portableScratch
+}
+
+// portableScratch is allocated on first use: a decoding backend needs none.
+type portableScratch struct {
+	enc  doubleEncoder
+	maps [2 * encodeGroup]mapper
+	pows [2 * encodeGroup]field.Element
+	pts  [encodeGroup]extPoint
 }
 
 func newPortableBackend(s *edwards25519.Scalar) *portableBackend { return &portableBackend{s: s} }
 
-func (b *portableBackend) multiplyEncode(out []Element, pts []extPoint) {
-	if b.enc == nil {
-		b.enc = new(doubleEncoder)
+func (b *portableBackend) scratch() *portableScratch {
+	if b.portableScratch == nil {
+		b.portableScratch = new(portableScratch)
 	}
+	return b.portableScratch
+}
+
+// blindGroup maps both halves of every uniform string (the square roots of
+// the whole group computed together) and adds the two points.
+func (b *portableBackend) blindGroup(out []Element, uniform [][64]byte) {
+	sc := b.scratch()
+	n := len(uniform)
+	for i := range uniform {
+		sc.maps[2*i].start(&sc.pows[2*i], uniform[i][:32])
+		sc.maps[2*i+1].start(&sc.pows[2*i+1], uniform[i][32:])
+	}
+	b.pow22523(sc.pows[:2*n])
+	pts := sc.pts[:n]
+	var q extPoint
+	for i := range pts {
+		sc.maps[2*i].finish(&pts[i], &sc.pows[2*i])
+		sc.maps[2*i+1].finish(&q, &sc.pows[2*i+1])
+		pts[i].add(&pts[i], &q)
+	}
+	b.multiplyEncode(out, pts)
+}
+
+func (b *portableBackend) multiplyEncode(out []Element, pts []extPoint) {
 	b.multiply(pts)
-	b.enc.encode(out, pts)
+	b.scratch().enc.encode(out, pts)
 }
 
 // multiply sets pts[i] = s * pts[i] for every i. It goes through an

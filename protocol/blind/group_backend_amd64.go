@@ -53,12 +53,16 @@ type ifmaBackend struct {
 // writes. Every field is a whole number of 64-byte vectors (fe8 is five),
 // so all of them are 64-byte aligned when the struct is.
 type ifmaScratch struct {
-	m     mult8
-	in    extended8
-	group [encodeGroup / 8]extended8 // a group's products, for enc
-	enc   doubleEncoder8
-	x     [2]fe8
-	tmp   [6]fe8
+	m      mult8
+	in     extended8
+	group  [encodeGroup / 8]extended8 // a group's points, then products, for enc
+	enc    doubleEncoder8
+	x      [2]fe8
+	tmp    [6]fe8
+	maps   [2 * encodeGroup / 8]mapper8
+	pws    [2 * encodeGroup / 8]fe8 // the maps' values to raise, then their powers
+	second extended8                // the point of the second map of a vector
+	s      [8]fe8
 }
 
 // vectorAlign is the alignment of ifmaScratch: the size of a 512-bit
@@ -75,6 +79,39 @@ func newIFMAScratch() *ifmaScratch {
 	buf := make([]byte, unsafe.Sizeof(ifmaScratch{})+vectorAlign-1)
 	skip := -uintptr(unsafe.Pointer(unsafe.SliceData(buf))) & (vectorAlign - 1)
 	return (*ifmaScratch)(unsafe.Pointer(&buf[skip]))
+}
+
+// blindGroup maps, adds and multiplies eight elements at a time, in the
+// lanes from the uniform bytes to the encoder: maps 2v and 2v+1 take the
+// first and second halves of elements 8v to 8v+7, their square roots are
+// raised together, and the sum of their points is multiplied in place.
+// Free lanes of the last vector map zeros, a valid input whose point is
+// multiplied and not encoded, so the work depends only on the group's
+// length.
+func (b *ifmaBackend) blindGroup(out []Element, uniform [][64]byte) {
+	m := (len(uniform) + 7) / 8
+	var zero [32]byte
+	for v := range m {
+		for j := range 8 {
+			first, second := zero[:], zero[:]
+			if i := 8*v + j; i < len(uniform) {
+				first, second = uniform[i][:32], uniform[i][32:]
+			}
+			b.maps[2*v].t.setLaneBytes(j, first)
+			b.maps[2*v+1].t.setLaneBytes(j, second)
+		}
+		b.maps[2*v].start(&b.pws[2*v], &b.s)
+		b.maps[2*v+1].start(&b.pws[2*v+1], &b.s)
+		fePow22523_16((*[2]fe8)(b.pws[2*v:]), (*[2]fe8)(b.pws[2*v:]), &b.tmp)
+		p := &b.group[v]
+		b.maps[2*v].finish(p, &b.pws[2*v], &b.s)
+		b.maps[2*v+1].finish(&b.second, &b.pws[2*v+1], &b.s)
+		toCached8(&b.m.q, &b.second, &d2x8)
+		addCached8(&b.m.acc, p, &b.m.q, &b.m.tmp)
+		toExtended8(p, &b.m.acc)
+		b.m.scalarMult(p, p, b.digits)
+	}
+	b.enc.encode(out, b.group[:m])
 }
 
 // multiplyEncode keeps the products in extended8 for the eight-lane

@@ -41,12 +41,17 @@ const limb52 = 1<<52 - 1
 
 // setLane sets lane j to x.
 func (v *fe8) setLane(j int, x *field.Element) {
-	var b [32]byte
-	copy(b[:], x.Bytes()) // canonical, below 2^255
+	v.setLaneBytes(j, x.Bytes())
+}
+
+// setLaneBytes sets lane j to the 32 bytes b, little-endian, ignoring the
+// top bit as field.Element.SetBytes does; the value may be p or above (it
+// stays below 2^255, which the assembly accepts).
+func (v *fe8) setLaneBytes(j int, b []byte) {
 	w0 := binary.LittleEndian.Uint64(b[0:])
 	w1 := binary.LittleEndian.Uint64(b[8:])
 	w2 := binary.LittleEndian.Uint64(b[16:])
-	w3 := binary.LittleEndian.Uint64(b[24:])
+	w3 := binary.LittleEndian.Uint64(b[24:32]) & (1<<63 - 1)
 	v[0][j] = w0 & limb52
 	v[1][j] = (w0>>52 | w1<<12) & limb52
 	v[2][j] = (w1>>40 | w2<<24) & limb52

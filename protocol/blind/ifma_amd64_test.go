@@ -445,6 +445,20 @@ func TestGroupBackendsAgree(t *testing.T) {
 			}
 		}
 
+		uniform := make([][64]byte, n)
+		for i := range uniform {
+			for k := range uniform[i] {
+				uniform[i][k] = byte(r.Uint32())
+			}
+		}
+		ifma.blindGroup(got, uniform)
+		portable.blindGroup(want, uniform)
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("group of %d, blindGroup of element %d differs", n, i)
+			}
+		}
+
 		xs, ys := make([]field.Element, 2*n), make([]field.Element, 2*n)
 		for i := range xs {
 			var b [32]byte
@@ -842,4 +856,89 @@ func TestPointFormulasAtLimbBounds(t *testing.T) {
 // edwards25519 through SetExtendedCoordinates.
 func (v *extended8) lane(j int, p *extPoint) {
 	p.X, p.Y, p.Z, p.T = v.X.lane(j), v.Y.lane(j), v.Z.lane(j), v.T.lane(j)
+}
+
+// TestMapper8 compares the eight-lane map with mapper, lane by lane, on
+// random inputs and on the edges of SetBytes (zero, one, p - 1, values from
+// p to 2^255 - 1, the top bit set), and requires both outcomes of
+// SQRT_RATIO_M1 (u/v square or not) with both signs of root*t (the
+// absolute value the non-square branch takes) to occur.
+func TestMapper8(t *testing.T) {
+	requireIFMA(t)
+	r := rand.New(newRand(63))
+	n := 400
+	if testing.Short() {
+		n = 60
+	}
+	edges := [][32]byte{{}, {1}}
+	pMinus := func(d byte) (b [32]byte) { // p - d, little-endian
+		b = [32]byte{0xed - d}
+		for i := 1; i < 31; i++ {
+			b[i] = 0xff
+		}
+		b[31] = 0x7f
+		return b
+	}
+	edges = append(edges, pMinus(1), pMinus(0))
+	for _, d := range []byte{1, 5, 18} {
+		b := pMinus(0)
+		b[0] += d // p + d, below 2^255
+		edges = append(edges, b)
+	}
+	allOnes := [32]byte{}
+	for i := range allOnes {
+		allOnes[i] = 0xff // top bit set, ignored
+	}
+	edges = append(edges, allOnes)
+
+	var seen [2][2]int
+	var m mapper8
+	var s [8]fe8
+	var pw [2]fe8
+	var tmp [6]fe8
+	for i := range n {
+		var in [8][32]byte
+		for j := range in {
+			if k := 8*i + j; k < len(edges) {
+				in[j] = edges[k]
+			} else {
+				for b := range in[j] {
+					in[j][b] = byte(r.Uint32())
+				}
+			}
+			m.t.setLaneBytes(j, in[j][:])
+		}
+		m.start(&pw[0], &s)
+		pw[1] = one8
+		fePow22523_16(&pw, &pw, &tmp)
+		var got extended8
+		m.finish(&got, &pw[0], &s)
+		for _, v := range []*fe8{&got.X, &got.Y, &got.Z, &got.T} {
+			checkLoose(t, "map coordinate", v)
+		}
+		for j := range in {
+			var ref mapper
+			var w field.Element
+			ref.start(&w, in[j][:])
+			var root, rt field.Element
+			rootSq := ref.sqrt
+			square := rootSq.finish(&root, new(field.Element).Pow22523(&w))
+			seen[square][rt.Multiply(&root, &ref.t).IsNegative()]++
+			var want extPoint
+			ref.start(&w, in[j][:])
+			ref.finish(&want, new(field.Element).Pow22523(&w))
+			var lane extPoint
+			got.lane(j, &lane)
+			if fromExt(&lane).Equal(fromExt(&want)) != 1 {
+				t.Fatalf("MAP(%x), lane %d: eight-lane and mapper differ", in[j], j)
+			}
+		}
+	}
+	for sq := range 2 {
+		for neg := range 2 {
+			if seen[sq][neg] == 0 {
+				t.Errorf("no input with square=%d, negative root*t=%d: %v", sq, neg, seen)
+			}
+		}
+	}
 }

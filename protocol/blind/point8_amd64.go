@@ -106,7 +106,8 @@ func mult8Rounds(m *mult8, digits *digits16)
 
 // scalarMult sets out = s*p in every lane, s given by its digits: 63 rounds
 // of four doublings and one addition of a table entry, as edwards25519's
-// ScalarMult, with the same operations in every lane.
+// ScalarMult, with the same operations in every lane. out may be p: p is
+// read only while the table is built.
 func (m *mult8) scalarMult(out, p *extended8, s *digits16) {
 	toCached8(&m.table[0], p, &d2x8)
 	for j := 1; j < 8; j++ {
