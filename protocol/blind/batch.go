@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 
 	"filippo.io/edwards25519"
-	"filippo.io/edwards25519/field"
 
 	"github.com/blindjoin/blindjoin/protocol"
 )
@@ -105,9 +104,6 @@ type batchWorker struct {
 	x      *xmd
 	u      [encodeGroup][64]byte // uniform bytes from the expander
 	arith  groupBackend
-	decs   [encodeGroup]decoder
-	pows   [encodeGroup]field.Element // the values the square roots raise
-	pts    [encodeGroup]extPoint
 	double [encodeGroup]Element // ReblindJoinBatch's double-blinded group
 }
 
@@ -125,27 +121,23 @@ func (w *batchWorker) blind(out []Element, digests [][32]byte) {
 // Key.reblind rejects in the same order, and returns the group index of the
 // first element it rejects. It reads the whole group before writing out.
 func (w *batchWorker) reblind(out, in []Element) (int, error) {
-	pts := w.pts[:len(in)]
-	if i, err := w.decode(pts, in); err != nil {
+	if i, err := w.decode(in); err != nil {
 		return i, err
 	}
-	w.arith.multiplyEncode(out, pts)
+	w.arith.multiplyEncodeDecoded(out)
 	return 0, nil
 }
 
-// decode sets pts[i] to the point of in[i] for a group (pts as long as
-// in), rejecting what DecodeElement rejects with the same error, and
-// returns the group index of the first element it rejects.
-func (w *batchWorker) decode(pts []extPoint, in []Element) (int, error) {
-	for i := range in {
-		w.decs[i].start(&w.pows[i], &in[i])
-	}
-	w.arith.pow22523(w.pows[:len(in)])
+// decode decodes a group through the backend (which keeps the points for
+// multiplyEncodeDecoded), rejecting what DecodeElement rejects with the
+// same error, and returns the group index of the first element it rejects.
+func (w *batchWorker) decode(in []Element) (int, error) {
+	valid := w.arith.decode(in)
 	for i := range in {
 		if in[i] == (Element{}) {
 			return i, ErrIdentity
 		}
-		if !w.decs[i].finish(&pts[i], &w.pows[i]) {
+		if valid>>i&1 == 0 {
 			return i, ErrNonCanonical
 		}
 	}
@@ -158,8 +150,8 @@ func (w *batchWorker) decode(pts []extPoint, in []Element) (int, error) {
 // (ErrIdentity or ErrNonCanonical). It is the check of a received batch,
 // as the clean room makes of every upload, and costs a fraction of
 // DecodeElement per element: the square roots of each group of up to 64
-// elements are computed together, eight lanes at a time on CPUs with
-// AVX-512 IFMA.
+// elements are computed together, and on CPUs with AVX-512 IFMA the whole
+// decoding runs eight lanes at a time.
 //
 // It runs on the calling goroutine, so a caller that streams records can
 // check them in groups as they arrive, and it allocates nothing once warm.
@@ -168,7 +160,7 @@ func CheckElements(elems []Element) error {
 	defer checkWorkers.Put(w)
 	for g := 0; g < len(elems); g += encodeGroup {
 		end := min(g+encodeGroup, len(elems))
-		if i, err := w.decode(w.pts[:end-g], elems[g:end]); err != nil {
+		if i, err := w.decode(elems[g:end]); err != nil {
 			return &BatchError{Index: g + i, Err: err}
 		}
 	}

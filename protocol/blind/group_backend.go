@@ -24,9 +24,14 @@ type groupBackend interface {
 	// (len(out) = len(pts), at most encodeGroup), the batched
 	// double-and-encode of double_encode.go; pts may be overwritten.
 	multiplyEncode(out []Element, pts []extPoint)
-	// pow22523 sets xs[i] = xs[i]^((p-5)/8) for every i: the
-	// exponentiation of the square roots in decoding and in the map.
-	pow22523(xs []field.Element)
+	// decode decodes every in[i] as DecodeElement does, the identity
+	// included (callers reject it separately), keeping the points for
+	// multiplyEncodeDecoded, and returns the mask of the elements that
+	// decoded: bit i for in[i].
+	decode(in []Element) uint64
+	// multiplyEncodeDecoded is multiplyEncode on the points of the last
+	// decode (out as long as its input), which must all have decoded.
+	multiplyEncodeDecoded(out []Element)
 }
 
 // portableBackend is edwards25519's constant-time arithmetic, the map of
@@ -36,12 +41,14 @@ type portableBackend struct {
 	*portableScratch
 }
 
-// portableScratch is allocated on first use: a decoding backend needs none.
+// portableScratch is allocated on first use.
 type portableScratch struct {
-	enc  doubleEncoder
-	maps [2 * encodeGroup]mapper
-	pows [2 * encodeGroup]field.Element
-	pts  [encodeGroup]extPoint
+	enc     doubleEncoder
+	maps    [2 * encodeGroup]mapper
+	decs    [encodeGroup]decoder
+	pows    [2 * encodeGroup]field.Element // the values the square roots raise
+	pts     [encodeGroup]extPoint
+	decoded int // elements of the last decode, their points in pts
 }
 
 func newPortableBackend(s *edwards25519.Scalar) *portableBackend { return &portableBackend{s: s} }
@@ -73,6 +80,28 @@ func (b *portableBackend) blindGroup(out []Element, uniform [][64]byte) {
 	b.multiplyEncode(out, pts)
 }
 
+// decode computes the square roots of the whole group together.
+func (b *portableBackend) decode(in []Element) uint64 {
+	sc := b.scratch()
+	for i := range in {
+		sc.decs[i].start(&sc.pows[i], &in[i])
+	}
+	b.pow22523(sc.pows[:len(in)])
+	var valid uint64
+	for i := range in {
+		if sc.decs[i].finish(&sc.pts[i], &sc.pows[i]) {
+			valid |= 1 << i // validity is public: the branch leaks nothing
+		}
+	}
+	sc.decoded = len(in)
+	return valid
+}
+
+func (b *portableBackend) multiplyEncodeDecoded(out []Element) {
+	sc := b.scratch()
+	b.multiplyEncode(out[:sc.decoded], sc.pts[:sc.decoded])
+}
+
 func (b *portableBackend) multiplyEncode(out []Element, pts []extPoint) {
 	b.multiply(pts)
 	b.scratch().enc.encode(out, pts)
@@ -90,6 +119,8 @@ func (b *portableBackend) multiply(pts []extPoint) {
 	}
 }
 
+// pow22523 sets xs[i] = xs[i]^((p-5)/8) for every i: the exponentiation of
+// the square roots in decoding and in the map.
 func (*portableBackend) pow22523(xs []field.Element) {
 	for i := range xs {
 		xs[i].Pow22523(&xs[i])

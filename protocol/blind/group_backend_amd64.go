@@ -6,7 +6,6 @@ import (
 	"unsafe"
 
 	"filippo.io/edwards25519"
-	"filippo.io/edwards25519/field"
 )
 
 // BackendName names the group arithmetic of the batch methods on this
@@ -45,7 +44,8 @@ func decodeBackend() groupBackend {
 // time; the last, partial round of a group fills its empty lanes with the
 // identity (or with 1 for pow22523).
 type ifmaBackend struct {
-	digits *digits16
+	digits  *digits16
+	decoded int // elements of the last decode, their points in group
 	*ifmaScratch
 }
 
@@ -54,13 +54,12 @@ type ifmaBackend struct {
 // so all of them are 64-byte aligned when the struct is.
 type ifmaScratch struct {
 	m      mult8
-	in     extended8
 	group  [encodeGroup / 8]extended8 // a group's points, then products, for enc
 	enc    doubleEncoder8
-	x      [2]fe8
 	tmp    [6]fe8
 	maps   [2 * encodeGroup / 8]mapper8
-	pws    [2 * encodeGroup / 8]fe8 // the maps' values to raise, then their powers
+	decs   [encodeGroup / 8]decoder8
+	pws    [2 * encodeGroup / 8]fe8 // the values to raise, then their powers
 	second extended8                // the point of the second map of a vector
 	s      [8]fe8
 }
@@ -109,7 +108,57 @@ func (b *ifmaBackend) blindGroup(out []Element, uniform [][64]byte) {
 		toCached8(&b.m.q, &b.second, &d2x8)
 		addCached8(&b.m.acc, p, &b.m.q, &b.m.tmp)
 		toExtended8(p, &b.m.acc)
-		b.m.scalarMult(p, p, b.digits)
+	}
+	b.multiplyEncodeGroup(out)
+}
+
+// decode decodes eight encodings at a time into the group's vectors, for
+// multiplyEncodeDecoded. Free lanes of the last vector decode the identity.
+func (b *ifmaBackend) decode(in []Element) uint64 {
+	m := (len(in) + 7) / 8
+	var canonical uint64
+	for v := range m {
+		for j := range 8 {
+			e := Element{} // the identity, which decodes
+			if i := 8*v + j; i < len(in) {
+				e = in[i]
+			}
+			b.decs[v].s.setLaneBytes(j, e[:])
+			// Canonical: below p (the lane's canonical bytes are e, which
+			// also rejects the top bit) and non-negative, as in
+			// decoder.start. The encoding is public, and so is this check.
+			if b.decs[v].s.laneBytes(j) == [32]byte(e) && e[0]&1 == 0 {
+				canonical |= 1 << (8*v + j)
+			}
+		}
+		b.decs[v].start(&b.pws[v], &b.s)
+	}
+	if m%2 == 1 {
+		b.pws[m] = one8 // the other half of the last exponentiation
+	}
+	for v := 0; v < m; v += 2 {
+		fePow22523_16((*[2]fe8)(b.pws[v:]), (*[2]fe8)(b.pws[v:]), &b.tmp)
+	}
+	var valid uint64
+	for v := range m {
+		valid |= b.decs[v].finish(&b.group[v], &b.pws[v], &b.s) << (8 * v)
+	}
+	b.decoded = len(in)
+	return valid & canonical & (1<<len(in) - 1)
+}
+
+// multiplyEncodeDecoded multiplies and encodes the points of the last
+// decode, in the lanes.
+func (b *ifmaBackend) multiplyEncodeDecoded(out []Element) {
+	b.multiplyEncodeGroup(out[:b.decoded])
+}
+
+// multiplyEncodeGroup multiplies the first len(out) points of the group's
+// vectors in place and encodes them.
+func (b *ifmaBackend) multiplyEncodeGroup(out []Element) {
+	m := (len(out) + 7) / 8
+	for v := range m {
+		b.m.scalarMult(&b.group[v], &b.group[v], b.digits)
 	}
 	b.enc.encode(out, b.group[:m])
 }
@@ -118,33 +167,13 @@ func (b *ifmaBackend) blindGroup(out []Element, uniform [][64]byte) {
 // encoder: no conversion back to field.Element.
 func (b *ifmaBackend) multiplyEncode(out []Element, pts []extPoint) {
 	for v := range (len(pts) + 7) / 8 {
-		lo := 8 * v
-		n := min(8, len(pts)-lo)
 		for j := range 8 {
-			if j < n {
-				b.in.setLane(j, &pts[lo+j])
+			if i := 8*v + j; i < len(pts) {
+				b.group[v].setLane(j, &pts[i])
 			} else {
-				b.in.copyLane(j, &identity8)
+				b.group[v].copyLane(j, &identity8)
 			}
 		}
-		b.m.scalarMult(&b.group[v], &b.in, b.digits)
 	}
-	b.enc.encode(out, b.group[:(len(pts)+7)/8])
-}
-
-func (b *ifmaBackend) pow22523(xs []field.Element) {
-	for lo := 0; lo < len(xs); lo += 16 {
-		n := min(16, len(xs)-lo)
-		for j := range 16 {
-			if j < n {
-				b.x[j/8].setLane(j%8, &xs[lo+j])
-			} else {
-				b.x[j/8].setLane(j%8, feOne)
-			}
-		}
-		fePow22523_16(&b.x, &b.x, &b.tmp)
-		for j := range n {
-			xs[lo+j] = b.x[j/8].lane(j % 8)
-		}
-	}
+	b.multiplyEncodeGroup(out)
 }

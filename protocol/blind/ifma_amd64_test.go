@@ -459,20 +459,34 @@ func TestGroupBackendsAgree(t *testing.T) {
 			}
 		}
 
-		xs, ys := make([]field.Element, 2*n), make([]field.Element, 2*n)
-		for i := range xs {
-			var b [32]byte
-			for k := range b {
-				b[k] = byte(r.Uint32())
+		// Decoding: the encodings just made (valid), with random bytes,
+		// the identity and non-canonical spellings in random positions.
+		in := append([]Element(nil), want...)
+		for i := range in {
+			switch r.IntN(8) {
+			case 0:
+				for k := range in[i] {
+					in[i][k] = byte(r.Uint32())
+				}
+			case 1:
+				in[i] = Element{}
+			case 2:
+				in[i][31] |= 0x80 // top bit
+			case 3:
+				in[i][0] |= 1 // negative
 			}
-			_, _ = xs[i].SetBytes(b[:])
-			ys[i].Set(&xs[i])
 		}
-		ifma.pow22523(xs)
-		portable.pow22523(ys)
-		for i := range xs {
-			if xs[i].Equal(&ys[i]) != 1 {
-				t.Fatalf("%d values, pow22523 of value %d differs", 2*n, i)
+		gotValid, wantValid := ifma.decode(in), portable.decode(in)
+		if gotValid != wantValid {
+			t.Fatalf("group of %d: decode masks %b, want %b", n, gotValid, wantValid)
+		}
+		if gotValid == 1<<n-1 {
+			ifma.multiplyEncodeDecoded(got)
+			portable.multiplyEncodeDecoded(want)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("group of %d, decoded element %d differs", n, i)
+				}
 			}
 		}
 	}
@@ -657,7 +671,7 @@ func TestIFMAScratchAligned(t *testing.T) {
 	}
 	for range 50 {
 		s := newIFMAScratch()
-		for _, p := range []unsafe.Pointer{unsafe.Pointer(s), unsafe.Pointer(&s.m.tmp), unsafe.Pointer(&s.x), unsafe.Pointer(&s.x[1]), unsafe.Pointer(&s.tmp[5])} {
+		for _, p := range []unsafe.Pointer{unsafe.Pointer(s), unsafe.Pointer(&s.m.tmp), unsafe.Pointer(&s.pws[1]), unsafe.Pointer(&s.decs[7]), unsafe.Pointer(&s.tmp[5])} {
 			if uintptr(p)%vectorAlign != 0 {
 				t.Fatalf("scratch at %d mod %d", uintptr(p)%vectorAlign, vectorAlign)
 			}
@@ -940,5 +954,77 @@ func TestMapper8(t *testing.T) {
 				t.Errorf("no input with square=%d, negative root*t=%d: %v", sq, neg, seen)
 			}
 		}
+	}
+}
+
+// TestDecoder8 compares the eight-lane decoding with decoder, element by
+// element, on groups of every size up to encodeGroup: valid encodings,
+// random bytes (mostly not square), the identity, values from p up, the top
+// bit set and odd (negative) spellings, in every lane position; it fails
+// without the check on the sign of t or on a zero y.
+func TestDecoder8(t *testing.T) {
+	requireIFMA(t)
+	r := rand.New(newRand(64))
+	b := decodeBackend().(*ifmaBackend)
+	k := testKey(t, 64)
+	valid := make([]Element, encodeGroup)
+	if err := k.BlindBatch(valid, randomDigests(encodeGroup, 64)); err != nil {
+		t.Fatal(err)
+	}
+	pMinus := func(d byte) (e Element) {
+		e[0] = 0xed - d
+		for i := 1; i < 31; i++ {
+			e[i] = 0xff
+		}
+		e[31] = 0x7f
+		return e
+	}
+	var accepted, rejected int
+	for round := range 3 * encodeGroup {
+		n := 1 + round%encodeGroup
+		in := make([]Element, n)
+		for i := range in {
+			in[i] = valid[r.IntN(len(valid))]
+			switch r.IntN(8) {
+			case 0:
+				for j := range in[i] {
+					in[i][j] = byte(r.Uint32())
+				}
+				in[i][31] &= 0x7f
+				in[i][0] &^= 1 // canonical-looking: most fail the root
+			case 1:
+				in[i] = Element{}
+			case 2:
+				in[i] = pMinus(byte(r.IntN(3))) // p - 2, p - 1 (odd), p
+			case 3:
+				in[i][31] |= 0x80
+			case 4:
+				in[i][0] |= 1
+			}
+		}
+		mask := b.decode(in)
+		for i := range in {
+			var d decoder
+			var w field.Element
+			var want extPoint
+			d.start(&w, &in[i])
+			ok := d.finish(&want, new(field.Element).Pow22523(&w))
+			if got := mask>>i&1 == 1; got != ok {
+				t.Fatalf("group of %d, element %d (%x): eight-lane %v, decoder %v", n, i, in[i], got, ok)
+			}
+			if !ok {
+				rejected++
+				continue
+			}
+			accepted++
+			var got extPoint
+			b.group[i/8].lane(i%8, &got)
+			if fromExt(&got).Equal(fromExt(&want)) != 1 {
+				t.Fatalf("group of %d, element %d: points differ", n, i)
+			}
+		}
+	}
+	if accepted == 0 || rejected == 0 {
+		t.Errorf("accepted %d, rejected %d", accepted, rejected)
 	}
 }
