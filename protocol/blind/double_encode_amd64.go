@@ -128,7 +128,5 @@ func (d *doubleEncoder8) finish(out []Element, i int, inv *fe8) {
 	feSub8(minusS, &zero8, sv)
 	feSelect8(sv, minusS, sv, sv.negativeMask())
 	feSelect8(sv, &zero8, sv, d.zero[i])
-	for j := range out {
-		out[j] = Element(sv.laneBytes(j))
-	}
+	sv.encode(out)
 }

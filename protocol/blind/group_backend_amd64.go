@@ -117,17 +117,19 @@ func (b *ifmaBackend) blindGroup(out []Element, uniform [][64]byte) {
 func (b *ifmaBackend) decode(in []Element) uint64 {
 	m := (len(in) + 7) / 8
 	var canonical uint64
+	var e, c [8]Element // the identity in free lanes: it decodes
 	for v := range m {
-		for j := range 8 {
-			e := Element{} // the identity, which decodes
-			if i := 8*v + j; i < len(in) {
-				e = in[i]
-			}
-			b.decs[v].s.setLaneBytes(j, e[:])
-			// Canonical: below p (the lane's canonical bytes are e, which
-			// also rejects the top bit) and non-negative, as in
-			// decoder.start. The encoding is public, and so is this check.
-			if b.decs[v].s.laneBytes(j) == [32]byte(e) && e[0]&1 == 0 {
+		n := copy(e[:], in[8*v:])
+		clear(e[n:])
+		for j := range e {
+			b.decs[v].s.setLaneBytes(j, e[j][:])
+		}
+		// Canonical: below p (the lane's canonical bytes are e, which also
+		// rejects the top bit) and non-negative, as in decoder.start. The
+		// encoding is public, and so is this check.
+		b.decs[v].s.encode(c[:])
+		for j := range e {
+			if c[j] == e[j] && e[j][0]&1 == 0 {
 				canonical |= 1 << (8*v + j)
 			}
 		}

@@ -59,69 +59,21 @@ func (v *fe8) setLaneBytes(j int, b []byte) {
 	v[4][j] = w3 >> 16
 }
 
-// lane returns lane j as a field element. It accepts any limbs below 2^63.
-func (v *fe8) lane(j int) field.Element {
-	b := v.laneBytes(j)
-	var x field.Element
-	_, _ = x.SetBytes(b[:])
-	return x
-}
-
-// laneBytes returns the canonical 32-byte encoding of lane j, without a
-// branch on its value. It accepts any limbs below 2^63.
-func (v *fe8) laneBytes(j int) [32]byte {
-	l := v.canonicalLane(j)
-	var b [32]byte
-	binary.LittleEndian.PutUint64(b[0:], l[0]|l[1]<<52)
-	binary.LittleEndian.PutUint64(b[8:], l[1]>>12|l[2]<<40)
-	binary.LittleEndian.PutUint64(b[16:], l[2]>>24|l[3]<<28)
-	binary.LittleEndian.PutUint64(b[24:], l[3]>>36|l[4]<<16)
-	return b
-}
-
-// canonicalLane returns the limbs of lane j reduced below p: limbs 0-3
-// below 2^52, limb 4 below 2^47. It accepts any limbs below 2^63.
-func (v *fe8) canonicalLane(j int) [5]uint64 {
-	var l [5]uint64
-	for i := range l {
-		l[i] = v[i][j]
-	}
-	carry := func() {
-		for i := range 4 {
-			l[i+1] += l[i] >> 52
-			l[i] &= limb52
-		}
-	}
-	// Two passes of carrying and folding 2^255 = 19 leave limbs 0-3
-	// below 2^52 and the value V below 2^255 + 2^208 < 2p.
-	for range 2 {
-		carry()
-		top := l[4] >> 47
-		l[4] &= 1<<47 - 1
-		l[0] += 19 * top
-	}
-	carry()
-	// V >= p exactly when V + 19 reaches 2^255: then subtract p, which is
-	// adding 19 and dropping 2^255.
-	q := l
-	q[0] += 19
-	for i := range 4 {
-		q[i+1] += q[i] >> 52
-		q[i] &= limb52
-	}
-	l[0] += 19 * (q[4] >> 47)
-	carry()
-	l[4] &= 1<<47 - 1
-	return l
-}
+// feCanonical8 sets out to x reduced below p in every lane: limbs 0-3
+// below 2^52, limb 4 below 2^47, the bits of the encoding.
+//
+//go:noescape
+func feCanonical8(out, x *fe8)
 
 // negativeMask returns the lanes whose value is negative in the sense of
 // RFC 9496 (its canonical encoding is odd) as the bits of a mask for
 // feSelect8, without a branch on the values.
 func (v *fe8) negativeMask() uint64 {
+	var c fe8
+	feCanonical8(&c, v)
 	var m uint64
 	for j := range 8 {
-		m |= (v.canonicalLane(j)[0] & 1) << j
+		m |= (c[0][j] & 1) << j
 	}
 	return m
 }
@@ -129,13 +81,28 @@ func (v *fe8) negativeMask() uint64 {
 // zeroMask returns the lanes whose value is 0 modulo p as the bits of a
 // mask for feSelect8, without a branch on the values.
 func (v *fe8) zeroMask() uint64 {
+	var c fe8
+	feCanonical8(&c, v)
 	var m uint64
 	for j := range 8 {
-		l := v.canonicalLane(j)
-		z := l[0] | l[1] | l[2] | l[3] | l[4]
+		z := c[0][j] | c[1][j] | c[2][j] | c[3][j] | c[4][j]
 		m |= ((z|-z)>>63 ^ 1) << j // 1 exactly when z == 0
 	}
 	return m
+}
+
+// encode sets out[j] to the canonical encoding of lane j for every j
+// below len(out), at most 8.
+func (v *fe8) encode(out []Element) {
+	var c fe8
+	feCanonical8(&c, v)
+	for j := range out {
+		b := out[j][:]
+		binary.LittleEndian.PutUint64(b[0:], c[0][j]|c[1][j]<<52)
+		binary.LittleEndian.PutUint64(b[8:], c[1][j]>>12|c[2][j]<<40)
+		binary.LittleEndian.PutUint64(b[16:], c[2][j]>>24|c[3][j]<<28)
+		binary.LittleEndian.PutUint64(b[24:], c[3][j]>>36|c[4][j]<<16)
+	}
 }
 
 // fePow22523_16 sets out = x^((p-5)/8) in every lane of both fe8; out may

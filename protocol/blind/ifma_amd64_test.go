@@ -4,6 +4,7 @@ package blind
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/big"
 	"math/rand/v2"
 	"testing"
@@ -104,6 +105,11 @@ func TestFe8Lanes(t *testing.T) {
 			if want := new(big.Int).Mod(n, bigP); feToInt(&got).Cmp(want) != 0 {
 				t.Errorf("lane(%v) = %v, want %v", n, feToInt(&got), want)
 			}
+			var c fe8
+			feCanonical8(&c, &v)
+			if l := v.canonicalLane(0); [5]uint64{c[0][0], c[1][0], c[2][0], c[3][0], c[4][0]} != l {
+				t.Errorf("feCanonical8(%v) differs from the reduction in Go", n)
+			}
 		}
 	}
 }
@@ -111,9 +117,10 @@ func TestFe8Lanes(t *testing.T) {
 // TestFieldOps8 compares each eight-lane operation with edwards25519's
 // field, lane by lane, on random and boundary limbs, and checks that the
 // results stay within the bounds the next operation needs.
-// TestFe8Masks checks the lane masks of the eight-lane encoder against
-// edwards25519's IsNegative and Equal on limbs at their bounds, multiples
-// of p (zero in a non-canonical form) and p - 1.
+// TestFe8Masks checks feCanonical8, the lane masks and the encodings made
+// from it against edwards25519's IsNegative, Equal and Bytes, and against
+// the reduction in Go, on limbs at their bounds, multiples of p (zero in a
+// non-canonical form) and p - 1.
 func TestFe8Masks(t *testing.T) {
 	r := rand.New(newRand(62))
 	var zero field.Element
@@ -136,6 +143,10 @@ func TestFe8Masks(t *testing.T) {
 			}
 		}
 		neg, zer := v.negativeMask(), v.zeroMask()
+		var enc [8]Element
+		v.encode(enc[:])
+		var c fe8
+		feCanonical8(&c, &v)
 		for j := range 8 {
 			x := v.lane(j)
 			if got, want := int(neg>>j&1), x.IsNegative(); got != want {
@@ -144,8 +155,11 @@ func TestFe8Masks(t *testing.T) {
 			if got, want := int(zer>>j&1), x.Equal(&zero); got != want {
 				t.Fatalf("lane %d (%v): zero %d, want %d", j, laneInt(&v, j), got, want)
 			}
-			if b := v.laneBytes(j); !bytes.Equal(b[:], x.Bytes()) {
-				t.Fatalf("lane %d (%v): bytes %x, want %x", j, laneInt(&v, j), b, x.Bytes())
+			if b := v.laneBytes(j); !bytes.Equal(b[:], x.Bytes()) || !bytes.Equal(enc[j][:], x.Bytes()) {
+				t.Fatalf("lane %d (%v): bytes %x and %x, want %x", j, laneInt(&v, j), b, enc[j], x.Bytes())
+			}
+			if l := v.canonicalLane(j); [5]uint64{c[0][j], c[1][j], c[2][j], c[3][j], c[4][j]} != l {
+				t.Fatalf("lane %d (%v): feCanonical8 limbs differ from %v", j, laneInt(&v, j), l)
 			}
 		}
 	}
@@ -1027,4 +1041,62 @@ func TestDecoder8(t *testing.T) {
 	if accepted == 0 || rejected == 0 {
 		t.Errorf("accepted %d, rejected %d", accepted, rejected)
 	}
+}
+
+// lane returns lane j as a field element, for the tests: laneBytes and
+// canonicalLane are the reference in Go for feCanonical8. It accepts any
+// limbs below 2^63.
+func (v *fe8) lane(j int) field.Element {
+	b := v.laneBytes(j)
+	var x field.Element
+	_, _ = x.SetBytes(b[:])
+	return x
+}
+
+// laneBytes returns the canonical 32-byte encoding of lane j, without a
+// branch on its value. It accepts any limbs below 2^63.
+func (v *fe8) laneBytes(j int) [32]byte {
+	l := v.canonicalLane(j)
+	var b [32]byte
+	binary.LittleEndian.PutUint64(b[0:], l[0]|l[1]<<52)
+	binary.LittleEndian.PutUint64(b[8:], l[1]>>12|l[2]<<40)
+	binary.LittleEndian.PutUint64(b[16:], l[2]>>24|l[3]<<28)
+	binary.LittleEndian.PutUint64(b[24:], l[3]>>36|l[4]<<16)
+	return b
+}
+
+// canonicalLane returns the limbs of lane j reduced below p: limbs 0-3
+// below 2^52, limb 4 below 2^47. It accepts any limbs below 2^63.
+func (v *fe8) canonicalLane(j int) [5]uint64 {
+	var l [5]uint64
+	for i := range l {
+		l[i] = v[i][j]
+	}
+	carry := func() {
+		for i := range 4 {
+			l[i+1] += l[i] >> 52
+			l[i] &= limb52
+		}
+	}
+	// Two passes of carrying and folding 2^255 = 19 leave limbs 0-3
+	// below 2^52 and the value V below 2^255 + 2^208 < 2p.
+	for range 2 {
+		carry()
+		top := l[4] >> 47
+		l[4] &= 1<<47 - 1
+		l[0] += 19 * top
+	}
+	carry()
+	// V >= p exactly when V + 19 reaches 2^255: then subtract p, which is
+	// adding 19 and dropping 2^255.
+	q := l
+	q[0] += 19
+	for i := range 4 {
+		q[i+1] += q[i] >> 52
+		q[i] &= limb52
+	}
+	l[0] += 19 * (q[4] >> 47)
+	carry()
+	l[4] &= 1<<47 - 1
+	return l
 }
