@@ -6,9 +6,8 @@ import (
 )
 
 // groupBackend is the seam between the batch methods and the arithmetic
-// that does almost all their work, on groups of up to encodeGroup elements
-// (pow22523 gets one value per decoded element). A value serves one
-// goroutine and one scalar.
+// that does almost all their work, on groups of up to encodeGroup elements.
+// A value serves one goroutine and one scalar.
 //
 // The portable implementation is edwards25519's, one value at a time. On
 // amd64 CPUs with AVX-512 IFMA, the assembly of ifma_amd64.s works on eight
@@ -20,17 +19,14 @@ type groupBackend interface {
 	// encodeGroup): with s = k/2, k * hash_to_ristretto255 of the message
 	// whose expand_message_xmd output is uniform[i].
 	blindGroup(out []Element, uniform [][64]byte)
-	// multiplyEncode sets out[i] to the encoding of 2*s*pts[i] for every i
-	// (len(out) = len(pts), at most encodeGroup), the batched
-	// double-and-encode of double_encode.go; pts may be overwritten.
-	multiplyEncode(out []Element, pts []extPoint)
 	// decode decodes every in[i] as DecodeElement does, the identity
 	// included (callers reject it separately), keeping the points for
 	// multiplyEncodeDecoded, and returns the mask of the elements that
 	// decoded: bit i for in[i].
 	decode(in []Element) uint64
-	// multiplyEncodeDecoded is multiplyEncode on the points of the last
-	// decode (out as long as its input), which must all have decoded.
+	// multiplyEncodeDecoded sets out[i] to the encoding of 2*s*P_i for the
+	// points P_i of the last decode (out as long as its input), which must
+	// all have decoded: the batched double-and-encode of double_encode.go.
 	multiplyEncodeDecoded(out []Element)
 }
 
@@ -102,6 +98,8 @@ func (b *portableBackend) multiplyEncodeDecoded(out []Element) {
 	b.multiplyEncode(out[:sc.decoded], sc.pts[:sc.decoded])
 }
 
+// multiplyEncode sets out[i] to the encoding of 2*s*pts[i] for every i;
+// pts is overwritten.
 func (b *portableBackend) multiplyEncode(out []Element, pts []extPoint) {
 	b.multiply(pts)
 	b.scratch().enc.encode(out, pts)

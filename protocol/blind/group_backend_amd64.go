@@ -30,9 +30,9 @@ func backendFor(s *edwards25519.Scalar, portable bool) func() groupBackend {
 	return func() groupBackend { return &ifmaBackend{digits: d, ifmaScratch: newIFMAScratch()} }
 }
 
-// decodeBackend returns a groupBackend for decoding only: its pow22523
-// runs eight lanes at a time if the CPU allows; it has no scalar, and its
-// multiply must not be called.
+// decodeBackend returns a groupBackend for decoding only: its decode runs
+// eight lanes at a time if the CPU allows; it has no scalar, so only decode
+// may be called.
 func decodeBackend() groupBackend {
 	if !hasIFMA {
 		return newPortableBackend(nil)
@@ -40,9 +40,9 @@ func decodeBackend() groupBackend {
 	return &ifmaBackend{ifmaScratch: newIFMAScratch()}
 }
 
-// ifmaBackend works on eight points (sixteen values for pow22523) at a
-// time; the last, partial round of a group fills its empty lanes with the
-// identity (or with 1 for pow22523).
+// ifmaBackend works on eight elements at a time; the last, partial vector
+// of a group fills its free lanes with a valid input (the identity, or
+// zeros for the map), whose result is not used.
 type ifmaBackend struct {
 	digits  *digits16
 	decoded int // elements of the last decode, their points in group
@@ -163,19 +163,4 @@ func (b *ifmaBackend) multiplyEncodeGroup(out []Element) {
 		b.m.scalarMult(&b.group[v], &b.group[v], b.digits)
 	}
 	b.enc.encode(out, b.group[:m])
-}
-
-// multiplyEncode keeps the products in extended8 for the eight-lane
-// encoder: no conversion back to field.Element.
-func (b *ifmaBackend) multiplyEncode(out []Element, pts []extPoint) {
-	for v := range (len(pts) + 7) / 8 {
-		for j := range 8 {
-			if i := 8*v + j; i < len(pts) {
-				b.group[v].setLane(j, &pts[i])
-			} else {
-				b.group[v].copyLane(j, &identity8)
-			}
-		}
-	}
-	b.multiplyEncodeGroup(out)
 }

@@ -16,5 +16,5 @@ func backendFor(s *edwards25519.Scalar, _ bool) func() groupBackend {
 }
 
 // decodeBackend returns a groupBackend for decoding only: it has no
-// scalar, and its multiply must not be called.
+// scalar, so only decode may be called.
 func decodeBackend() groupBackend { return newPortableBackend(nil) }

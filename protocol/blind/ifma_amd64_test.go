@@ -445,20 +445,7 @@ func TestGroupBackendsAgree(t *testing.T) {
 	for _, n := range sizes {
 		s := randomScalar(t, r)
 		ifma, portable := backendFor(s, false)(), newPortableBackend(s)
-		pts, copied := make([]extPoint, n), make([]extPoint, n)
-		for i := range pts {
-			pts[i] = *toExt(randomPoint(t, r))
-		}
-		copy(copied, pts)
 		got, want := make([]Element, n), make([]Element, n)
-		ifma.multiplyEncode(got, pts)
-		portable.multiplyEncode(want, copied)
-		for i := range got {
-			if got[i] != want[i] {
-				t.Fatalf("group of %d, point %d differs", n, i)
-			}
-		}
-
 		uniform := make([][64]byte, n)
 		for i := range uniform {
 			for k := range uniform[i] {
@@ -473,9 +460,21 @@ func TestGroupBackendsAgree(t *testing.T) {
 			}
 		}
 
-		// Decoding: the encodings just made (valid), with random bytes,
-		// the identity and non-canonical spellings in random positions.
+		// Decoding the encodings just made, then multiplying and encoding.
 		in := append([]Element(nil), want...)
+		if ifma.decode(in) != 1<<n-1 || portable.decode(in) != 1<<n-1 {
+			t.Fatalf("group of %d: valid encodings rejected", n)
+		}
+		ifma.multiplyEncodeDecoded(got)
+		portable.multiplyEncodeDecoded(want)
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("group of %d, decoded element %d differs", n, i)
+			}
+		}
+
+		// Decoding with random bytes, the identity and non-canonical
+		// spellings in random positions.
 		for i := range in {
 			switch r.IntN(8) {
 			case 0:
@@ -678,7 +677,7 @@ func BenchmarkPairedBatchIFMA(b *testing.B) {
 // The eight-lane scratch must start at a 64-byte boundary, and every
 // vector in it with it.
 func TestIFMAScratchAligned(t *testing.T) {
-	for _, size := range []uintptr{unsafe.Sizeof(fe8{}), unsafe.Sizeof(extended8{}), unsafe.Sizeof(cached8{}), unsafe.Sizeof(mult8{})} {
+	for _, size := range []uintptr{unsafe.Sizeof(fe8{}), unsafe.Sizeof(extended8{}), unsafe.Sizeof(cached8{}), unsafe.Sizeof(mult8{}), unsafe.Sizeof(mapper8{}), unsafe.Sizeof(decoder8{}), unsafe.Sizeof(doubleEncoder8{})} {
 		if size%vectorAlign != 0 {
 			t.Fatalf("a scratch type of %d bytes is not a whole number of vectors", size)
 		}

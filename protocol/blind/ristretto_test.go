@@ -79,14 +79,6 @@ func mapToPoint(p *edwards25519.Point, b []byte) {
 	p.Set(fromExt(&q))
 }
 
-func hashToPoint(p *edwards25519.Point, x *xmd, u *[64]byte, msg []byte) {
-	var q edwards25519.Point
-	x.expand(u[:], msg)
-	mapToPoint(p, u[:32])
-	mapToPoint(&q, u[32:])
-	p.Add(p, &q)
-}
-
 // TestSqrtRatio compares the two halves of sqrtRatio with edwards25519's
 // SqrtRatio, on random values, squares, zeros and multiples of SQRT_M1.
 func TestSqrtRatio(t *testing.T) {
