@@ -2,6 +2,8 @@
 
 package blind
 
+import "filippo.io/edwards25519/field"
+
 // decoder8 is decoder (ristretto.go), Decode of RFC 9496 section 4.3.1, on
 // eight lanes: the same formulas in the same order on fe8, in two halves
 // around the exponentiation, for the eight-lane backend's decode. Its
@@ -15,12 +17,10 @@ type decoder8 struct {
 	s, u1, u2, v, tv, uv3 fe8 // tv is v*u2^2, the v of SQRT_RATIO_M1(1, tv)
 }
 
-// Constants of decoding in every lane.
-var minusSqrtM1x8 = func() fe8 {
-	var v fe8
-	feSub8(&v, &zero8, &sqrtM1x8)
-	return v
-}()
+// minusSqrtM1x8 is -SQRT_M1 in every lane. Like every constant of the
+// eight-lane code it is built in Go: package initialization must not run
+// the assembly, which a CPU without IFMA cannot execute.
+var minusSqrtM1x8 = broadcast8(new(field.Element).Negate(feSqrtM1))
 
 // start computes u1, u2 and v of Decode from s (set by the caller) and
 // sets w to the value SQRT_RATIO_M1(1, v*u2^2) raises to (p-5)/8.
