@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 
 	"filippo.io/edwards25519"
-	"filippo.io/edwards25519/field"
 
 	"github.com/blindjoin/blindjoin/protocol"
 )
@@ -103,65 +102,42 @@ func halfKey(k *Key) *edwards25519.Scalar {
 // batchWorker is one goroutine's state for the batch methods.
 type batchWorker struct {
 	x      *xmd
-	u      [64]byte // uniform bytes from the expander
+	u      [encodeGroup][64]byte // uniform bytes from the expander
 	arith  groupBackend
-	maps   [2 * encodeGroup]mapper
-	decs   [encodeGroup]decoder
-	pows   [2 * encodeGroup]field.Element // the values the square roots raise
-	pts    [encodeGroup]extPoint
 	double [encodeGroup]Element // ReblindJoinBatch's double-blinded group
-	enc    doubleEncoder
 }
 
 // blind sets out[i] = k * hash_to_ristretto255(digests[i]) for a group:
-// 64 bytes of expand_message_xmd per digest, each half mapped (the square
-// roots of all the maps of the group computed together), the two points
-// added (RFC 9380 Appendix B, RFC 9496 section 4.3.4).
+// 64 bytes of expand_message_xmd per digest, then the backend's blindGroup
+// (RFC 9380 Appendix B, RFC 9496 section 4.3.4).
 func (w *batchWorker) blind(out []Element, digests [][32]byte) {
-	n := len(digests)
 	for i := range digests {
-		w.x.expand(w.u[:], digests[i][:])
-		w.maps[2*i].start(&w.pows[2*i], w.u[:32])
-		w.maps[2*i+1].start(&w.pows[2*i+1], w.u[32:])
+		w.x.expand(w.u[i][:], digests[i][:])
 	}
-	w.arith.pow22523(w.pows[:2*n])
-	pts := w.pts[:n]
-	var q extPoint
-	for i := range pts {
-		w.maps[2*i].finish(&pts[i], &w.pows[2*i])
-		w.maps[2*i+1].finish(&q, &w.pows[2*i+1])
-		pts[i].add(&pts[i], &q)
-	}
-	w.arith.multiply(pts)
-	w.enc.encode(out, pts)
+	w.arith.blindGroup(out, w.u[:len(digests)])
 }
 
 // reblind sets out[i] = k * decode(in[i]) for a group, rejecting what
 // Key.reblind rejects in the same order, and returns the group index of the
 // first element it rejects. It reads the whole group before writing out.
 func (w *batchWorker) reblind(out, in []Element) (int, error) {
-	pts := w.pts[:len(in)]
-	if i, err := w.decode(pts, in); err != nil {
+	if i, err := w.decode(in); err != nil {
 		return i, err
 	}
-	w.arith.multiply(pts)
-	w.enc.encode(out, pts)
+	w.arith.multiplyEncodeDecoded(out)
 	return 0, nil
 }
 
-// decode sets pts[i] to the point of in[i] for a group (pts as long as
-// in), rejecting what DecodeElement rejects with the same error, and
-// returns the group index of the first element it rejects.
-func (w *batchWorker) decode(pts []extPoint, in []Element) (int, error) {
-	for i := range in {
-		w.decs[i].start(&w.pows[i], &in[i])
-	}
-	w.arith.pow22523(w.pows[:len(in)])
+// decode decodes a group through the backend (which keeps the points for
+// multiplyEncodeDecoded), rejecting what DecodeElement rejects with the
+// same error, and returns the group index of the first element it rejects.
+func (w *batchWorker) decode(in []Element) (int, error) {
+	valid := w.arith.decode(in)
 	for i := range in {
 		if in[i] == (Element{}) {
 			return i, ErrIdentity
 		}
-		if !w.decs[i].finish(&pts[i], &w.pows[i]) {
+		if valid>>i&1 == 0 {
 			return i, ErrNonCanonical
 		}
 	}
@@ -174,8 +150,8 @@ func (w *batchWorker) decode(pts []extPoint, in []Element) (int, error) {
 // (ErrIdentity or ErrNonCanonical). It is the check of a received batch,
 // as the clean room makes of every upload, and costs a fraction of
 // DecodeElement per element: the square roots of each group of up to 64
-// elements are computed together, eight lanes at a time on CPUs with
-// AVX-512 IFMA.
+// elements are computed together, and on CPUs with AVX-512 IFMA the whole
+// decoding runs eight lanes at a time.
 //
 // It runs on the calling goroutine, so a caller that streams records can
 // check them in groups as they arrive, and it allocates nothing once warm.
@@ -184,7 +160,7 @@ func CheckElements(elems []Element) error {
 	defer checkWorkers.Put(w)
 	for g := 0; g < len(elems); g += encodeGroup {
 		end := min(g+encodeGroup, len(elems))
-		if i, err := w.decode(w.pts[:end-g], elems[g:end]); err != nil {
+		if i, err := w.decode(elems[g:end]); err != nil {
 			return &BatchError{Index: g + i, Err: err}
 		}
 	}

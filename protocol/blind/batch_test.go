@@ -274,7 +274,7 @@ func TestPortableKey(t *testing.T) {
 	if string(p.Bytes()) != string(k.Bytes()) {
 		t.Fatal("Portable changed the scalar")
 	}
-	if _, ok := backendFor(halfKey(p), p.portable)().(portableBackend); !ok {
+	if _, ok := backendFor(halfKey(p), p.portable)().(*portableBackend); !ok {
 		t.Fatal("a Portable key's batches do not get the portable backend")
 	}
 	ds := randomDigests(2*encodeGroup+3, 17)

@@ -192,7 +192,7 @@ func BenchmarkPairedBatchPortable(b *testing.B) {
 	k := testKey(b, 29)
 	ds := randomDigests(encodeGroup, 29)
 	f := newFast(protocol.DST)
-	w := &batchWorker{x: newXMD(protocol.DST), arith: portableBackend{halfKey(k)}}
+	w := &batchWorker{x: newXMD(protocol.DST), arith: newPortableBackend(halfKey(k))}
 	var blinded, out [encodeGroup]Element
 	paired(b, encodeGroup, [2]string{"gtank", "portable"}, [2]func(){
 		func() {

@@ -12,9 +12,9 @@ func BackendName() string { return backendPortable }
 // backendFor returns a constructor of one groupBackend per worker, all
 // multiplying by s; this build has only the portable arithmetic.
 func backendFor(s *edwards25519.Scalar, _ bool) func() groupBackend {
-	return func() groupBackend { return portableBackend{s} }
+	return func() groupBackend { return newPortableBackend(s) }
 }
 
 // decodeBackend returns a groupBackend for decoding only: it has no
-// scalar, and its multiply must not be called.
-func decodeBackend() groupBackend { return portableBackend{} }
+// scalar, so only decode may be called.
+func decodeBackend() groupBackend { return newPortableBackend(nil) }

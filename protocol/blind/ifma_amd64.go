@@ -41,12 +41,17 @@ const limb52 = 1<<52 - 1
 
 // setLane sets lane j to x.
 func (v *fe8) setLane(j int, x *field.Element) {
-	var b [32]byte
-	copy(b[:], x.Bytes()) // canonical, below 2^255
+	v.setLaneBytes(j, x.Bytes())
+}
+
+// setLaneBytes sets lane j to the 32 bytes b, little-endian, ignoring the
+// top bit as field.Element.SetBytes does; the value may be p or above (it
+// stays below 2^255, which the assembly accepts).
+func (v *fe8) setLaneBytes(j int, b []byte) {
 	w0 := binary.LittleEndian.Uint64(b[0:])
 	w1 := binary.LittleEndian.Uint64(b[8:])
 	w2 := binary.LittleEndian.Uint64(b[16:])
-	w3 := binary.LittleEndian.Uint64(b[24:])
+	w3 := binary.LittleEndian.Uint64(b[24:32]) & (1<<63 - 1)
 	v[0][j] = w0 & limb52
 	v[1][j] = (w0>>52 | w1<<12) & limb52
 	v[2][j] = (w1>>40 | w2<<24) & limb52
@@ -54,50 +59,55 @@ func (v *fe8) setLane(j int, x *field.Element) {
 	v[4][j] = w3 >> 16
 }
 
-// lane returns lane j as a field element. It accepts any limbs below 2^63.
-func (v *fe8) lane(j int) field.Element {
-	var l [5]uint64
-	for i := range l {
-		l[i] = v[i][j]
-	}
-	carry := func() {
-		for i := range 4 {
-			l[i+1] += l[i] >> 52
-			l[i] &= limb52
-		}
-	}
-	// Two passes of carrying and folding 2^255 = 19 leave limbs 0-3
-	// below 2^52 and the value V below 2^255 + 2^208 < 2p.
-	for range 2 {
-		carry()
-		top := l[4] >> 47
-		l[4] &= 1<<47 - 1
-		l[0] += 19 * top
-	}
-	carry()
-	// V >= p exactly when V + 19 reaches 2^255: then subtract p, which is
-	// adding 19 and dropping 2^255.
-	q := l
-	q[0] += 19
-	for i := range 4 {
-		q[i+1] += q[i] >> 52
-		q[i] &= limb52
-	}
-	l[0] += 19 * (q[4] >> 47)
-	carry()
-	l[4] &= 1<<47 - 1
-
-	var b [32]byte
-	binary.LittleEndian.PutUint64(b[0:], l[0]|l[1]<<52)
-	binary.LittleEndian.PutUint64(b[8:], l[1]>>12|l[2]<<40)
-	binary.LittleEndian.PutUint64(b[16:], l[2]>>24|l[3]<<28)
-	binary.LittleEndian.PutUint64(b[24:], l[3]>>36|l[4]<<16)
-	var x field.Element
-	_, _ = x.SetBytes(b[:])
-	return x
-}
-
-// fePow22523_8 sets out = x^((p-5)/8) in every lane; out may be x.
+// feCanonical8 sets out to x reduced below p in every lane: limbs 0-3
+// below 2^52, limb 4 below 2^47, the bits of the encoding.
 //
 //go:noescape
-func fePow22523_8(out, x *fe8, tmp *[3]fe8)
+func feCanonical8(out, x *fe8)
+
+// negativeMask returns the lanes whose value is negative in the sense of
+// RFC 9496 (its canonical encoding is odd) as the bits of a mask for
+// feSelect8, without a branch on the values.
+func (v *fe8) negativeMask() uint64 {
+	var c fe8
+	feCanonical8(&c, v)
+	var m uint64
+	for j := range 8 {
+		m |= (c[0][j] & 1) << j
+	}
+	return m
+}
+
+// zeroMask returns the lanes whose value is 0 modulo p as the bits of a
+// mask for feSelect8, without a branch on the values.
+func (v *fe8) zeroMask() uint64 {
+	var c fe8
+	feCanonical8(&c, v)
+	var m uint64
+	for j := range 8 {
+		z := c[0][j] | c[1][j] | c[2][j] | c[3][j] | c[4][j]
+		m |= ((z|-z)>>63 ^ 1) << j // 1 exactly when z == 0
+	}
+	return m
+}
+
+// encode sets out[j] to the canonical encoding of lane j for every j
+// below len(out), at most 8.
+func (v *fe8) encode(out []Element) {
+	var c fe8
+	feCanonical8(&c, v)
+	for j := range out {
+		b := out[j][:]
+		binary.LittleEndian.PutUint64(b[0:], c[0][j]|c[1][j]<<52)
+		binary.LittleEndian.PutUint64(b[8:], c[1][j]>>12|c[2][j]<<40)
+		binary.LittleEndian.PutUint64(b[16:], c[2][j]>>24|c[3][j]<<28)
+		binary.LittleEndian.PutUint64(b[24:], c[3][j]>>36|c[4][j]<<16)
+	}
+}
+
+// fePow22523_16 sets out = x^((p-5)/8) in every lane of both fe8; out may
+// be x. The two are computed together because one chain of squarings waits
+// on the latency of each (see the generator).
+//
+//go:noescape
+func fePow22523_16(out, x *[2]fe8, tmp *[6]fe8)

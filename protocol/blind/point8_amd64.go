@@ -2,7 +2,10 @@
 
 package blind
 
-import "filippo.io/edwards25519"
+import (
+	"filippo.io/edwards25519"
+	"filippo.io/edwards25519/field"
+)
 
 // Eight points, one per lane, in the coordinate systems of
 // filippo.io/edwards25519 (see internal/asmgen for the formulas).
@@ -44,12 +47,15 @@ func toCached8(out *cached8, p *extended8, d2 *fe8)
 func selectCached8(out *cached8, table *[8]cached8, digit int64)
 
 // d2x8 is 2d in every lane.
-var d2x8 = func() (v fe8) {
+var d2x8 = broadcast8(fe2D)
+
+// broadcast8 returns x in every lane.
+func broadcast8(x *field.Element) (v fe8) {
 	for j := range 8 {
-		v.setLane(j, fe2D)
+		v.setLane(j, x)
 	}
 	return v
-}()
+}
 
 // identity8 is the identity in every lane, in extended coordinates.
 var identity8 = func() (v extended8) {
@@ -89,9 +95,19 @@ type mult8 struct {
 	tmp   [8]fe8
 }
 
+// mult8Rounds runs the 63 rounds of scalarMult on m.acc, for digits 62
+// down to 0, in one call: per round four doublings of m.acc, its conversion
+// into m.ext, the selection of the digit's entry of m.table into m.q, and
+// its addition into m.acc. The assembly reads m at fixed offsets
+// (TestMult8Layout).
+//
+//go:noescape
+func mult8Rounds(m *mult8, digits *digits16)
+
 // scalarMult sets out = s*p in every lane, s given by its digits: 63 rounds
 // of four doublings and one addition of a table entry, as edwards25519's
-// ScalarMult, with the same operations in every lane.
+// ScalarMult, with the same operations in every lane. out may be p: p is
+// read only while the table is built.
 func (m *mult8) scalarMult(out, p *extended8, s *digits16) {
 	toCached8(&m.table[0], p, &d2x8)
 	for j := 1; j < 8; j++ {
@@ -101,14 +117,7 @@ func (m *mult8) scalarMult(out, p *extended8, s *digits16) {
 	}
 	selectCached8(&m.q, &m.table, int64(s[63]))
 	addCached8(&m.acc, &identity8, &m.q, &m.tmp)
-	for i := 62; i >= 0; i-- {
-		for range 4 {
-			pointDouble8(&m.acc, &m.acc, &m.tmp)
-		}
-		toExtended8(&m.ext, &m.acc)
-		selectCached8(&m.q, &m.table, int64(s[i]))
-		addCached8(&m.acc, &m.ext, &m.q, &m.tmp)
-	}
+	mult8Rounds(m, s)
 	toExtended8(out, &m.acc)
 }
 
@@ -118,13 +127,6 @@ func (v *extended8) setLane(j int, p *extPoint) {
 	v.Y.setLane(j, &p.Y)
 	v.Z.setLane(j, &p.Z)
 	v.T.setLane(j, &p.T)
-}
-
-// lane sets p to lane j. The coordinates come from complete formulas on
-// points of the curve, so they are an extPoint without a check (the tests
-// compare every lane with edwards25519 through SetExtendedCoordinates).
-func (v *extended8) lane(j int, p *extPoint) {
-	p.X, p.Y, p.Z, p.T = v.X.lane(j), v.Y.lane(j), v.Z.lane(j), v.T.lane(j)
 }
 
 // copyLane sets lane j to lane j of from.

@@ -79,14 +79,6 @@ func mapToPoint(p *edwards25519.Point, b []byte) {
 	p.Set(fromExt(&q))
 }
 
-func hashToPoint(p *edwards25519.Point, x *xmd, u *[64]byte, msg []byte) {
-	var q edwards25519.Point
-	x.expand(u[:], msg)
-	mapToPoint(p, u[:32])
-	mapToPoint(&q, u[32:])
-	p.Add(p, &q)
-}
-
 // TestSqrtRatio compares the two halves of sqrtRatio with edwards25519's
 // SqrtRatio, on random values, squares, zeros and multiples of SQRT_M1.
 func TestSqrtRatio(t *testing.T) {
@@ -200,8 +192,20 @@ func affine(p *edwards25519.Point) (x, y field.Element) {
 // choices of the encoding (the rotation by the 4-torsion point, and the sign
 // of y), computed here from affine coordinates.
 func TestDoubleEncoderBranches(t *testing.T) {
+	for _, enc := range batchEncoders() {
+		t.Run(enc.name, func(t *testing.T) { testDoubleEncoderBranches(t, enc.encode) })
+	}
+}
+
+// batchEncoder is one implementation of the batched double-and-encode
+// (batchEncoders lists those of the build).
+type batchEncoder struct {
+	name   string
+	encode func(out []Element, pts []extPoint)
+}
+
+func testDoubleEncoderBranches(t *testing.T, encode func(out []Element, pts []extPoint)) {
 	r := newRand(41)
-	var enc doubleEncoder
 	var pts [encodeGroup]edwards25519.Point
 	var want, got [encodeGroup]Element
 	var seen [2][2]int
@@ -232,7 +236,7 @@ func TestDoubleEncoderBranches(t *testing.T) {
 			xr.Select(&xr, &x, rotate)
 			seen[rotate][xr.IsNegative()]++
 		}
-		enc.encode(got[:size], extPoints(pts[:size]...))
+		encode(got[:size], extPoints(pts[:size]...))
 		for i := range size {
 			if got[i] != want[i] {
 				t.Fatalf("group of %d, point %d: %x, want %x", size, i, got[i][:], want[i][:])
@@ -267,7 +271,12 @@ var torsion4 = func() [4]edwards25519.Point {
 // (encoding: all zeros) among ordinary points: they must encode to zeros
 // without spoiling the shared inversion for the others.
 func TestDoubleEncoderTorsion(t *testing.T) {
-	var enc doubleEncoder
+	for _, enc := range batchEncoders() {
+		t.Run(enc.name, func(t *testing.T) { testDoubleEncoderTorsion(t, enc.encode) })
+	}
+}
+
+func testDoubleEncoderTorsion(t *testing.T, encode func(out []Element, pts []extPoint)) {
 	var pts [encodeGroup]edwards25519.Point
 	var want, got [encodeGroup]Element
 	r := newRand(42)
@@ -285,7 +294,7 @@ func TestDoubleEncoderTorsion(t *testing.T) {
 		decodePoint(&pts[i], &want[i])
 		pts[i].ScalarMult(half, &pts[i])
 	}
-	enc.encode(got[:], extPoints(pts[:]...))
+	encode(got[:], extPoints(pts[:]...))
 	if got != want {
 		for i := range got {
 			if got[i] != want[i] {
@@ -294,7 +303,7 @@ func TestDoubleEncoderTorsion(t *testing.T) {
 		}
 	}
 	// A group made only of such points.
-	enc.encode(got[:3], extPoints(torsion4[1:]...))
+	encode(got[:3], extPoints(torsion4[1:]...))
 	if got[0] != (Element{}) || got[1] != (Element{}) || got[2] != (Element{}) {
 		t.Errorf("all-torsion group: %x", got[:3])
 	}
