@@ -172,6 +172,19 @@ func TestRealResults(t *testing.T) {
 		t.Errorf("the log does not say the results were cut:\n%s", e.logs.String())
 	}
 
+	// An empty object: the copy fails before its first byte, yet the
+	// answer has started all the same; no error body goes out under the
+	// results' Content-Length.
+	if err := os.WriteFile(filepath.Join(e.dataDir, filepath.FromSlash(lost)), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec = httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Length") != "100" || rec.Body.Len() != 0 {
+		t.Fatalf("results of an empty object: %d, Content-Length %q, body %q; want 200, 100 announced and nothing sent",
+			rec.Code, rec.Header().Get("Content-Length"), rec.Body)
+	}
+
 	// A row that records a negative size: refused before anything is sent.
 	err = e.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
 		return tx.SetResults(ctx, s.ID, store.Result{Inline: advBody}, store.Result{Blob: lost, Size: -1})

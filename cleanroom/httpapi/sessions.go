@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/blindjoin/blindjoin/cleanroom/session"
 	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/wire"
 )
 
 func (h *handler) listSessions(c *gin.Context, p session.Principal) {
@@ -68,9 +70,18 @@ func (h *handler) results(c *gin.Context, p session.Principal) {
 		return
 	}
 	defer f.Body.Close()
+	// Results may reach gigabytes, and the server's write timeout suits
+	// one part (DefaultTimeouts): the deadline grows with the size, at the
+	// rate those timeouts allow a part. A connection that refuses it
+	// keeps the server's timeout.
+	parts := (f.Size + wire.MaxPartSize - 1) / wire.MaxPartSize
+	_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(DefaultTimeouts.Write * time.Duration(max(1, parts))))
 	c.Header("Content-Type", jsonContentType)
 	c.Header("Content-Length", strconv.FormatInt(f.Size, 10))
 	c.Status(http.StatusOK)
+	// Sent now, so that a failure before the first byte is not answered
+	// with an error body under the results' Content-Length.
+	c.Writer.WriteHeaderNow()
 	if sent, err := io.CopyN(c.Writer, f.Body, f.Size); err != nil {
 		// The status is sent; the client sees a short body, the log why.
 		fail(c, fmt.Errorf("httpapi: results stopped after %d of %d bytes: %w", sent, f.Size, err))

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/blindjoin/blindjoin/protocol/wire"
 )
 
 // Client calls the clean room's API. It is safe for concurrent use.
@@ -57,8 +59,14 @@ type call struct {
 	sink func(body io.Reader) error
 }
 
+// timeout is an attempt's deadline. A body consumed by a sink (results,
+// up to api.MaxResultsSize) gets PartTimeout for every wire.MaxPartSize
+// it may carry: the rate a part's timeout allows, whatever its size.
 func (cl *call) timeout(c *Client) time.Duration {
-	if cl.body != nil || cl.stream {
+	switch {
+	case cl.sink != nil:
+		return c.cfg.PartTimeout * time.Duration(max(1, (cl.limit+wire.MaxPartSize-1)/wire.MaxPartSize))
+	case cl.body != nil || cl.stream:
 		return c.cfg.PartTimeout
 	}
 	return c.cfg.RequestTimeout

@@ -3,14 +3,17 @@ package client
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/wire"
 )
 
 const resultsBody = `{"session_id":"s1","role":"media_partner","activation":{"segments":["a"],"records":[{"record":1,"segments":[0]},{"record":2,"segments":[0]}]}}`
@@ -93,5 +96,26 @@ func TestResultsCounts(t *testing.T) {
 	}
 	if s.count("GET /v1/sessions/s1/results") != 1 {
 		t.Errorf("a refused body was fetched %d times", s.count("GET /v1/sessions/s1/results"))
+	}
+}
+
+// TestResultsDeadline: a results download gets the part timeout for every
+// part's worth of bytes it may carry, so that results of gigabytes do
+// not meet the deadline of a JSON call (or of one part) half-way.
+func TestResultsDeadline(t *testing.T) {
+	c := &Client{cfg: Config{RequestTimeout: time.Second, PartTimeout: time.Minute}}
+	for _, tc := range []struct {
+		cl   call
+		want time.Duration
+	}{
+		{call{}, time.Second},
+		{call{stream: true}, time.Minute},
+		{call{sink: func(io.Reader) error { return nil }, limit: 10}, time.Minute},
+		{call{sink: func(io.Reader) error { return nil }, limit: 3*wire.MaxPartSize - 1}, 3 * time.Minute},
+		{call{sink: func(io.Reader) error { return nil }, limit: api.MaxResultsSize}, 64 * time.Minute},
+	} {
+		if got := tc.cl.timeout(c); got != tc.want {
+			t.Errorf("timeout of a call with limit %d (sink %t, stream %t) = %v, want %v", tc.cl.limit, tc.cl.sink != nil, tc.cl.stream, got, tc.want)
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 
@@ -73,8 +72,8 @@ func (c *Client) sessionCall(ctx context.Context, method, id, suffix string, bod
 // list that grows with the partner's audience is written to a file by
 // DownloadResults, never held in memory. The server answers 409
 // wrong_state until the results are computed. The body is decoded by
-// api.ReadResults, whose bounds keep the memory small; the request's
-// deadline bounds its length.
+// api.ReadResults, whose bounds keep the memory small, and is at most
+// api.MaxResultsSize bytes.
 func (c *Client) Results(ctx context.Context, id string) (api.Results, int64, error) {
 	path, err := sessionPath(id, "/results")
 	if err != nil {
@@ -82,7 +81,7 @@ func (c *Client) Results(ctx context.Context, id string) (api.Results, int64, er
 	}
 	var res api.Results
 	var records int64
-	err = c.run(ctx, call{method: http.MethodGet, path: path, auth: true, limit: math.MaxInt64, sink: func(body io.Reader) error {
+	err = c.run(ctx, call{method: http.MethodGet, path: path, auth: true, limit: api.MaxResultsSize, sink: func(body io.Reader) error {
 		records = 0
 		var err error
 		res, err = api.ReadResults(body, func(api.ActivationRecord) error { records++; return nil })

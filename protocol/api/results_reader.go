@@ -26,14 +26,19 @@ const (
 	// MaxActivationRecordSize is the most bytes one activation record
 	// takes, the comma and white space before it included.
 	MaxActivationRecordSize = 256
+	// MaxResultsSize bounds any party's results: the transcript commits
+	// to them with a 32-bit length (transcript.CommitResult), so the
+	// clean room cannot release results of 4 GiB or more.
+	MaxResultsSize = math.MaxUint32
 )
 
 // ResultsSizeLimit is the most bytes that results JSON with at most
-// records activation records can take within ReadResults' bounds: what a
-// party that uploaded records records may accept from the clean room.
+// records activation records can take within ReadResults' bounds and
+// MaxResultsSize: what a party that uploaded records records may accept
+// from the clean room.
 func ResultsSizeLimit(records int64) int64 {
-	if records > (math.MaxInt64-MaxResultsHead)/MaxActivationRecordSize {
-		return math.MaxInt64
+	if records > (MaxResultsSize-MaxResultsHead)/MaxActivationRecordSize {
+		return MaxResultsSize
 	}
 	return MaxResultsHead + max(records, 0)*MaxActivationRecordSize
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"runtime"
@@ -494,4 +495,17 @@ func (s *recordsStream) Read(p []byte) (int, error) {
 	n := copy(p, s.buf)
 	s.buf = s.buf[n:]
 	return n, nil
+}
+
+// TestResultsSizeLimitSaturates: no count of records lets a party accept
+// results the transcript could not commit to.
+func TestResultsSizeLimitSaturates(t *testing.T) {
+	for _, records := range []int64{(MaxResultsSize - MaxResultsHead) / MaxActivationRecordSize, 1 << 40, math.MaxInt64} {
+		if got := ResultsSizeLimit(records); got > MaxResultsSize {
+			t.Errorf("ResultsSizeLimit(%d) = %d, above MaxResultsSize", records, got)
+		}
+	}
+	if got := ResultsSizeLimit(-5); got != MaxResultsHead {
+		t.Errorf("ResultsSizeLimit(-5) = %d, want the head alone", got)
+	}
 }
