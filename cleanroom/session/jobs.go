@@ -253,11 +253,15 @@ func (s *Service) SweepBlobs(ctx context.Context) error {
 		}
 		id := keySession(o.Key)
 		state, known := states[id]
+		// The join's files, and the results objects its combine job
+		// writes before it records them, are kept while a job of the
+		// join is queued: a join of 10^9 identifiers outlasts any grace.
+		young := now.Sub(o.Modified) < s.blobGrace
 		if strings.HasPrefix(o.Key, resultsDir+"/") {
-			if !(known && state != api.StateExchanging) && now.Sub(o.Modified) < s.blobGrace {
+			if !(known && state != api.StateExchanging) && (young || joining[id]) {
 				continue
 			}
-		} else if !(known && final(state)) && (now.Sub(o.Modified) < s.blobGrace || joining[id] && isJoinFile(o.Key)) {
+		} else if !(known && final(state)) && (young || joining[id] && isJoinFile(o.Key)) {
 			continue
 		}
 		if err := s.blobs.Delete(ctx, o.Key); err != nil {

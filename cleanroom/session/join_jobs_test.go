@@ -143,6 +143,10 @@ func TestJoinJobsAcrossProcesses(t *testing.T) {
 // TestAbandonedRoutingSwept: the files of a routing that no job names
 // (its route job died before queueing the shards, and the join was routed
 // again) go with the blob sweep once the join is over and the grace past.
+// So does a results object that no row names (a combine job that died
+// between writing and recording it); while a job of the join is queued,
+// the sweep keeps both, whatever their age: a combine of 10^9
+// identifiers writes its results objects for longer than any grace.
 func TestAbandonedRoutingSwept(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.JoinShards = 2 })
 	ctx := context.Background()
@@ -152,12 +156,24 @@ func TestAbandonedRoutingSwept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	unrecorded := resultsDir + "/" + id + "/media_partner-00000000000000ff.json"
+	err = h.svc.putJoinFile(ctx, resultsDir+"/"+id+"/", unrecorded, 0, func(io.Writer) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := h.clock.Now().Add(-DefaultBlobGrace - time.Minute)
+	if err := os.Chtimes(filepath.Join(h.dir, filepath.FromSlash(unrecorded)), old, old); err != nil {
+		t.Fatal(err)
+	}
 	h.ageJoinFiles(id)
 	if err := h.svc.SweepBlobs(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := h.joinFileDirs(id); len(got) != 1 {
 		t.Fatalf("join files while the join job is queued: %v, want the stale routing kept", got)
+	}
+	if _, err := os.Stat(filepath.Join(h.dir, filepath.FromSlash(unrecorded))); err != nil {
+		t.Fatalf("an unrecorded results object went while the join job was queued: %v", err)
 	}
 	h.runJobs()
 	if got := h.joinFileDirs(id); len(got) != 1 {
@@ -168,6 +184,9 @@ func TestAbandonedRoutingSwept(t *testing.T) {
 	}
 	if got := h.joinFileDirs(id); len(got) != 0 {
 		t.Fatalf("join files after the sweep: %v, want none", got)
+	}
+	if _, err := os.Stat(filepath.Join(h.dir, filepath.FromSlash(unrecorded))); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("an unrecorded results object of a computed session survived the sweep: %v", err)
 	}
 }
 

@@ -19,7 +19,7 @@ import (
 )
 
 // The join runs as jobs, so that its shards spread over every runner of
-// a cluster and no process holds more than one shard of it, whatever the
+// a cluster and no job holds more than one shard of it, whatever the
 // sets' sizes:
 //
 //  1. Route (the join job, routeJoin): each side's join digests, with the
@@ -69,12 +69,12 @@ func (s *Service) routeJoin(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	queued := false
+	keepFiles := false // once the shard jobs may need them
 	defer func() {
 		for _, b := range routed {
 			b.Remove()
 		}
-		if !queued {
+		if !keepFiles {
 			s.removeRouting(ctx, id, r)
 		}
 	}()
@@ -84,7 +84,9 @@ func (s *Service) routeJoin(ctx context.Context, id string) error {
 			return err
 		}
 	}
+	queued := false
 	err = s.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		queued = false // the store may run this again
 		sess, err := tx.Session(ctx, id)
 		if err != nil || sess.State != api.StateExchanging {
 			return err // ended meanwhile: nothing to join
@@ -98,10 +100,15 @@ func (s *Service) routeJoin(ctx context.Context, id string) error {
 		return nil
 	})
 	if err != nil {
-		queued = false // the transaction may have run more than once
+		// The commit may have happened all the same (a connection lost
+		// during it), and then the shard jobs need the files: they are
+		// left to the blob sweep, which removes them once no job of the
+		// join is queued.
+		keepFiles = true
 		return fmt.Errorf("session: join: %w", err)
 	}
 	if queued {
+		keepFiles = true
 		s.notify()
 	}
 	return nil
@@ -185,6 +192,7 @@ func (s *Service) joinShardJob(ctx context.Context, j store.Job) error {
 	}
 	queued := false
 	err = s.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		queued = false // the store may run this again
 		sess, err := tx.Session(ctx, id)
 		if err != nil || sess.State != api.StateExchanging {
 			return err

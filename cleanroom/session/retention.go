@@ -102,7 +102,10 @@ func (s *Service) unless(cond func(store.Session) bool) func(store.Session) erro
 // updated row in the same transaction. The state change commits before the
 // files go: a crash in between leaves files that New deletes, never a
 // session that claims data it lost. It holds the session lock, so no relay
-// or join of the session runs meanwhile.
+// or join route or combine of the session runs meanwhile in this process;
+// a job elsewhere, or a join's shard job, re-checks the state before it
+// records anything, and the files it writes after the deletion go with
+// the blob sweep.
 func (s *Service) end(ctx context.Context, id, actor string, state api.State, reason string,
 	check func(store.Session) error, then func(context.Context, store.Tx, store.Session) error) error {
 	unlock := s.locks.lock(id)
