@@ -18,10 +18,16 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
-// activationBucketRows is the span of input row numbers one bucket of
-// activation rows covers: what writeActivation sorts in memory at a time
-// (28 bytes a row at most: 1.8 MB).
-const activationBucketRows = 1 << 16
+// activationBucketRows is the least span of input row numbers one bucket
+// of activation rows covers: what writeActivation sorts in memory at a
+// time (28 bytes a row at most: 1.8 MB). Files of more rows than
+// maxActivationBuckets such spans widen it, so that the bucket files,
+// all open at once, stay few (1,024 files and 4 MiB of buffers; about a
+// million rows, 28 MB, a bucket at 10^9 rows).
+const (
+	activationBucketRows = 1 << 16
+	maxActivationBuckets = 1 << 10
+)
 
 // activationEntrySize is a bucket entry: the input row (4 bytes) and its
 // segments as a bit mask (8 bytes), big-endian.
@@ -40,6 +46,7 @@ type activationRows struct {
 	named      []uint64 // bit p: record p was released
 	used       uint64   // bit s: a record is in segment s
 	count      int64
+	span       uint32 // input rows per bucket
 	w          *spill.Writer
 	buckets    *spill.Buckets
 	entry      [activationEntrySize]byte
@@ -50,12 +57,13 @@ func newActivationRows(s *scratch, byPosition []uint32) (*activationRows, error)
 	for _, row := range byPosition {
 		maxRow = max(maxRow, row)
 	}
-	nb := int(maxRow/activationBucketRows) + 1
+	span := uint32(max(activationBucketRows, (uint64(maxRow)+maxActivationBuckets)/maxActivationBuckets))
+	nb := int(maxRow/span) + 1
 	w, err := spill.Create(s.dir, nb, activationEntrySize, nb*4096)
 	if err != nil {
 		return nil, fmt.Errorf("flow: activation: %w", err)
 	}
-	return &activationRows{byPosition: byPosition, named: make([]uint64, (len(byPosition)+63)/64), w: w}, nil
+	return &activationRows{byPosition: byPosition, named: make([]uint64, (len(byPosition)+63)/64), span: span, w: w}, nil
 }
 
 // add maps one released record. The clean room lists a record's segments
@@ -85,7 +93,7 @@ func (a *activationRows) add(rec api.ActivationRecord) error {
 	row := a.byPosition[p]
 	binary.BigEndian.PutUint32(a.entry[:4], row)
 	binary.BigEndian.PutUint64(a.entry[4:], mask)
-	return a.w.Add(int(row/activationBucketRows), a.entry[:])
+	return a.w.Add(int(row/a.span), a.entry[:])
 }
 
 // finish ends the adding, and checks the segments named against names,

@@ -59,6 +59,25 @@ func TestActivationRows(t *testing.T) {
 	if want := "row,segments\n7,\n65537,a\n196608,a\n"; err != nil || got != want {
 		t.Fatalf("activation.csv = %q, %v; want %q", got, err, want)
 	}
+	// Rows billions apart: the buckets widen rather than multiply.
+	wide := []uint32{4_000_000_000, 7, 2_000_000_000}
+	got, err = mapped(t, wide, []string{"a"}, []api.ActivationRecord{{Record: 0, Segments: []int{0}}, {Record: 2, Segments: []int{0}}, {Record: 1, Segments: []int{0}}})
+	if want := "row,segments\n7,a\n2000000000,a\n4000000000,a\n"; err != nil || got != want {
+		t.Fatalf("activation.csv = %q, %v; want %q", got, err, want)
+	}
+	s, err := newScratch(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.remove()
+	a, err := newActivationRows(s, wide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.remove()
+	if err := a.finish(nil); err != nil || a.buckets.Count() > maxActivationBuckets {
+		t.Fatalf("rows up to 4e9 in %d bucket files (%v), want at most %d", a.buckets.Count(), err, maxActivationBuckets)
+	}
 	for name, tc := range map[string]struct {
 		names []string
 		recs  []api.ActivationRecord

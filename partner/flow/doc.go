@@ -16,8 +16,8 @@
 //	          activation record at a time (api.ReadResults), write
 //	          summary.json, results.json (the bytes released, for
 //	          `blindjoin audit verify --results`) and, for the media
-//	          partner, activation.csv mapped back to input rows; both files
-//	          or neither
+//	          partner, activation.csv mapped back to input rows; neither
+//	          unless the results are sound, activation.csv first
 //
 // In a multi-key session (Options.KeyColumns: one column per match key the
 // file has) a row keeps each key whose cell normalizes; rows that count are

@@ -248,7 +248,10 @@ func (r *runner) keyAndOrder(s api.Session, a *audience) (*blind.Key, []uint32, 
 // and writes results.json and, for the media partner, activation.csv,
 // whose records it maps back to rows through byPosition (rowsByPosition).
 // Both are written only once the results are read and found sound: a
-// clean room's bad answer leaves neither.
+// clean room's bad answer leaves neither. activation.csv is committed
+// first, so that a results.json of this run never stands beside an
+// activation.csv of another (two renames are not one: a failure between
+// them can leave this run's activation.csv beside an older results.json).
 func (r *runner) writeOutputs(d *downloaded, byPosition []uint32) error {
 	each := func(api.ActivationRecord) error { return nil } // the advertiser's results hold none
 	var act *activationRows
@@ -298,10 +301,12 @@ func (r *runner) writeOutputs(d *downloaded, byPosition []uint32) error {
 		return err
 	}
 	defer results.abort()
-	if err := results.commit(); err != nil || activation == nil {
-		return err
+	if activation != nil {
+		if err := activation.commit(); err != nil {
+			return err
+		}
 	}
-	return activation.commit()
+	return results.commit()
 }
 
 // begin starts timing a phase, ending the previous one.
