@@ -151,11 +151,7 @@ func (s *Service) sortActivations(b *spill.Buckets, released uint64) (*spill.Buc
 	if err != nil {
 		return nil, fmt.Errorf("session: activation scratch: %w", err)
 	}
-	var largest uint64
-	for k := range b.Count() {
-		largest = max(largest, b.Len(k))
-	}
-	acts := make([]activation, 0, largest)
+	acts := make([]activation, 0, b.Largest())
 	rec := make([]byte, activationSize)
 	for k := range b.Count() {
 		acts = acts[:0]

@@ -57,11 +57,7 @@ func (s *Service) spillBuffers() int { return int(min(s.memBudget/16, 16<<20)) }
 // The router spreads distinct values evenly, so only a party that repeats
 // one value many times can make a bucket larger (makeRoom).
 func bucketCapacity(b *spill.Buckets) uint64 {
-	var largest uint64
-	for k := range b.Count() {
-		largest = max(largest, b.Len(k))
-	}
-	return min(largest, 2*b.Total()/uint64(b.Count())+4096)
+	return min(b.Largest(), 2*b.Total()/uint64(b.Count())+4096)
 }
 
 // makeRoom is called before a record is appended to s, a bucket being

@@ -342,11 +342,7 @@ func (s *Service) routeSide(in *joinInput, owner api.Role, route router) (*spill
 	}
 	defer identifiers.Remove()
 	// One buffer of the largest relay bucket, allocated once.
-	var largest uint64
-	for k := range identifiers.Count() {
-		largest = max(largest, identifiers.Len(k))
-	}
-	stream := &relayStream{spilled: identifiers, order: order, size: identifierSize, data: make([]byte, 0, largest*identifierSize)}
+	stream := &relayStream{spilled: identifiers, order: order, size: identifierSize, data: make([]byte, 0, identifiers.Largest()*identifierSize)}
 	w, err := spill.Create(s.scratchDir, route.buckets, joinEntrySize, s.spillBuffers())
 	if err != nil {
 		return nil, fmt.Errorf("session: join scratch: %w", err)

@@ -129,6 +129,16 @@ func (b *Buckets) Count() int { return len(b.counts) }
 // Len returns the records of bucket k.
 func (b *Buckets) Len(k int) uint64 { return b.counts[k] }
 
+// Largest returns the records of the largest bucket: what one buffer
+// must hold to read any of them.
+func (b *Buckets) Largest() uint64 {
+	var n uint64
+	for _, c := range b.counts {
+		n = max(n, c)
+	}
+	return n
+}
+
 // Total returns the records of all buckets.
 func (b *Buckets) Total() uint64 {
 	var n uint64

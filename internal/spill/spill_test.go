@@ -148,3 +148,27 @@ func TestCreateInAMissingDirectory(t *testing.T) {
 		t.Fatal("created a spill under a missing directory")
 	}
 }
+
+// TestBucketSizes: Len, Largest and Total count what went into each
+// bucket, however uneven.
+func TestBucketSizes(t *testing.T) {
+	w, err := Create(t.TempDir(), 4, 1, 1<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, n := range []int{3, 0, 9, 1} {
+		for range n {
+			if err := w.Add(k, []byte{byte(k)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	b, err := w.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Remove()
+	if b.Len(1) != 0 || b.Len(2) != 9 || b.Largest() != 9 || b.Total() != 13 {
+		t.Fatalf("Len(1) %d, Len(2) %d, Largest %d, Total %d; want 0, 9, 9, 13", b.Len(1), b.Len(2), b.Largest(), b.Total())
+	}
+}
