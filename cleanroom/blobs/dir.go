@@ -122,12 +122,24 @@ func (d *Dir) Delete(_ context.Context, key string) error {
 // temporary file committed or aborted, a directory whose last file was
 // deleted) is left out rather than failing the walk: the sweep runs while
 // uploads and deletions go on.
+//
+// It walks only the directory that holds every key with prefix (the
+// prefix up to its last "/"): a join's jobs list their session's files
+// after every shard, and a walk of the whole store would cost them time
+// in proportion to every session's parts.
 func (d *Dir) List(_ context.Context, prefix string) ([]Object, error) {
+	start := d.root
+	if dir, _, found := cutLast(prefix, "/"); found && dir != "" {
+		var err error
+		if start, err = d.path(dir); err != nil {
+			return nil, err
+		}
+	}
 	var objects []Object
-	err := filepath.WalkDir(d.root, func(file string, e fs.DirEntry, err error) error {
+	err := filepath.WalkDir(start, func(file string, e fs.DirEntry, err error) error {
 		if err != nil {
 			if file != d.root && errors.Is(err, fs.ErrNotExist) {
-				return nil
+				return nil // gone while walked, or a prefix of nothing yet
 			}
 			return err
 		}
@@ -157,6 +169,14 @@ func (d *Dir) List(_ context.Context, prefix string) ([]Object, error) {
 	}
 	slices.SortFunc(objects, func(a, b Object) int { return strings.Compare(a.Key, b.Key) })
 	return objects, nil
+}
+
+// cutLast slices s around the last instance of sep.
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
 }
 
 // Ping checks that the directory is still there.

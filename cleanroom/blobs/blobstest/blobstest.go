@@ -188,6 +188,17 @@ func testDeleteAndList(t *testing.T, s blobs.Store) {
 	if keys := list(t, s, "parts/b/"); !reflect.DeepEqual(keys, []string{"parts/b/1", "parts/b/2"}) {
 		t.Fatalf("List(parts/b/) = %q", keys)
 	}
+	// A prefix is a prefix of keys, not of directories.
+	for prefix, want := range map[string][]string{
+		"pa":         {"parts/a/1", "parts/b/1", "parts/b/2"},
+		"parts/b/1":  {"parts/b/1"},
+		"parts/c/":   nil,
+		"parts/c/d/": nil,
+	} {
+		if keys := list(t, s, prefix); !reflect.DeepEqual(keys, want) {
+			t.Fatalf("List(%s) = %q, want %q", prefix, keys, want)
+		}
+	}
 	for _, k := range []string{"parts/b/1", "parts/b/2", "parts/b/2", "never/was"} {
 		if err := s.Delete(ctx, k); err != nil {
 			t.Fatalf("Delete(%s) = %v", k, err)
