@@ -381,6 +381,9 @@ func (rr *resultsReader) fastRecord(raw []byte) (rec ActivationRecord, ok bool) 
 		return rec, true
 	}
 	list, ok := bytes.CutPrefix(rest, []byte("["))
+	if !ok {
+		return rec, false
+	}
 	if list, ok = bytes.CutSuffix(list, []byte("]}")); !ok {
 		return rec, false
 	}
