@@ -84,33 +84,20 @@ func (s *Service) routeJoin(ctx context.Context, id string) error {
 			return err
 		}
 	}
-	queued := false
-	err = s.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
-		queued = false // the store may run this again
-		sess, err := tx.Session(ctx, id)
-		if err != nil || sess.State != api.StateExchanging {
-			return err // ended meanwhile: nothing to join
-		}
-		for k := range r.shards {
-			if err := s.enqueue(ctx, tx, store.JobJoinShard, id, r.shardArg(k)); err != nil {
-				return err
-			}
-		}
-		queued = true
-		return nil
-	})
+	args := make([]string, r.shards)
+	for k := range args {
+		args[k] = r.shardArg(k)
+	}
+	queued, err := s.enqueueWhileExchanging(ctx, id, store.JobJoinShard, args...)
 	if err != nil {
 		// The commit may have happened all the same (a connection lost
 		// during it), and then the shard jobs need the files: they are
 		// left to the blob sweep, which removes them once no job of the
 		// join is queued.
 		keepFiles = true
-		return fmt.Errorf("session: join: %w", err)
+		return err
 	}
-	if queued {
-		keepFiles = true
-		s.notify()
-	}
+	keepFiles = queued
 	return nil
 }
 
@@ -190,23 +177,36 @@ func (s *Service) joinShardJob(ctx context.Context, j store.Job) error {
 	if err != nil || !done {
 		return err
 	}
+	_, err = s.enqueueWhileExchanging(ctx, id, store.JobJoinCombine, r.combineArg())
+	return err
+}
+
+// enqueueWhileExchanging queues a job of kind for each of args, unless
+// the session has ended meanwhile, reports whether it did and starts
+// them. An error leaves it unknown whether the commit happened.
+func (s *Service) enqueueWhileExchanging(ctx context.Context, id string, kind store.JobKind, args ...string) (bool, error) {
 	queued := false
-	err = s.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := s.store.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
 		queued = false // the store may run this again
 		sess, err := tx.Session(ctx, id)
 		if err != nil || sess.State != api.StateExchanging {
 			return err
 		}
+		for _, arg := range args {
+			if err := s.enqueue(ctx, tx, kind, id, arg); err != nil {
+				return err
+			}
+		}
 		queued = true
-		return s.enqueue(ctx, tx, store.JobJoinCombine, id, r.combineArg())
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("session: join shard: %w", err)
+		return false, fmt.Errorf("session: join: %w", err)
 	}
 	if queued {
 		s.notify()
 	}
-	return nil
+	return queued, nil
 }
 
 // mergeShardFiles loads shard k of both sides, merges it and writes its
