@@ -48,22 +48,8 @@ func (d *decoder8) start(w *fe8, s *[8]fe8) {
 // checks of the RFC after the square root (was square, t non-negative, y
 // non-zero); canonicity is the caller's check, on the bytes.
 func (d *decoder8) finish(p *extended8, pw *fe8, s *[8]fe8) uint64 {
-	// SQRT_RATIO_M1(1, tv), as sqrtRatio.finish.
-	r, check, diff := &s[0], &s[1], &s[2]
-	feMul8(r, &d.uv3, pw)
-	feSquare8(check, r)
-	feMul8(check, check, &d.tv)
-	feSub8(diff, check, &one8)
-	correct := diff.zeroMask()
-	feSub8(diff, check, &minusOne8)
-	flipped := diff.zeroMask()
-	feSub8(diff, check, &minusSqrtM1x8)
-	flippedI := diff.zeroMask()
-	rPrime := &s[2]
-	feMul8(rPrime, r, &sqrtM1x8)
-	feSelect8(r, rPrime, r, flipped|flippedI)
-	abs8(r, &s[3])
-	wasSquare := correct | flipped
+	r := &s[0]
+	wasSquare := sqrtRatioFinish8(r, &one8, &minusOne8, &minusSqrtM1x8, &d.tv, &d.uv3, pw, &s[1], &s[2], &s[3])
 
 	denX, denY := &s[1], &s[2]
 	feMul8(denX, r, &d.u2)

@@ -45,24 +45,10 @@ func (m *mapper8) start(w *fe8, s *[8]fe8) {
 
 // finish sets p to MAP(t) in every lane, given pw = w^((p-5)/8).
 func (m *mapper8) finish(p *extended8, pw *fe8, s *[8]fe8) {
-	// SQRT_RATIO_M1(u, v), as sqrtRatio.finish.
-	r, check, uNeg, uNegI, diff := &s[0], &s[1], &s[2], &s[3], &s[4]
-	feMul8(r, &m.uv3, pw)
-	feSquare8(check, r)
-	feMul8(check, check, &m.v)
+	r, uNeg, uNegI := &s[0], &s[2], &s[3]
 	feSub8(uNeg, &zero8, &m.u)
 	feMul8(uNegI, uNeg, &sqrtM1x8)
-	feSub8(diff, check, &m.u)
-	correct := diff.zeroMask()
-	feSub8(diff, check, uNeg)
-	flipped := diff.zeroMask()
-	feSub8(diff, check, uNegI)
-	flippedI := diff.zeroMask()
-	rPrime := &s[4]
-	feMul8(rPrime, r, &sqrtM1x8)
-	feSelect8(r, rPrime, r, flipped|flippedI)
-	abs8(r, &s[5])
-	wasSquare := correct | flipped
+	wasSquare := sqrtRatioFinish8(r, &m.u, uNeg, uNegI, &m.v, &m.uv3, pw, &s[1], &s[4], &s[5])
 
 	// MAP, as mapper.finish; r is s of the RFC.
 	sPrime, c, n := &s[1], &s[2], &s[3]
@@ -87,6 +73,29 @@ func (m *mapper8) finish(p *extended8, pw *fe8, s *[8]fe8) {
 	feMul8(&p.Y, w2, w1)
 	feMul8(&p.Z, w1, w3)
 	feMul8(&p.T, w0, w2)
+}
+
+// sqrtRatioFinish8 is the end of SQRT_RATIO_M1(u, v) (RFC 9496 section
+// 4.2, as sqrtRatio.finish) in every lane, shared by the map and the
+// decoding: given uv3 = u*v^3, pw = (u*v^7)^((p-5)/8), uNeg = -u and
+// uNegI = -u*SQRT_M1, it sets r to the non-negative root and returns the
+// mask of the lanes where u/v was square. Which root is found is a lane
+// mask, applied without a branch. check, diff and neg are scratch.
+func sqrtRatioFinish8(r, u, uNeg, uNegI, v, uv3, pw, check, diff, neg *fe8) uint64 {
+	feMul8(r, uv3, pw)
+	feSquare8(check, r)
+	feMul8(check, check, v)
+	feSub8(diff, check, u)
+	correct := diff.zeroMask()
+	feSub8(diff, check, uNeg)
+	flipped := diff.zeroMask()
+	feSub8(diff, check, uNegI)
+	flippedI := diff.zeroMask()
+	rPrime := diff
+	feMul8(rPrime, r, &sqrtM1x8)
+	feSelect8(r, rPrime, r, flipped|flippedI)
+	abs8(r, neg)
+	return correct | flipped
 }
 
 // abs8 sets x to |x| in every lane (the non-negative of x and -x); neg is
