@@ -9,21 +9,29 @@ import (
 	"github.com/blindjoin/blindjoin/protocol/api"
 )
 
+// newTestActivationRows returns activationRows for byPosition in a
+// scratch directory of dir, removed with the test.
+func newTestActivationRows(t *testing.T, dir string, byPosition []uint32) *activationRows {
+	t.Helper()
+	s, err := newScratch(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.remove() })
+	a, err := newActivationRows(s, byPosition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.remove)
+	return a
+}
+
 // mapped runs records through activationRows and writeActivation and
 // returns activation.csv.
 func mapped(t *testing.T, byPosition []uint32, names []string, recs []api.ActivationRecord) (string, error) {
 	t.Helper()
 	dir := t.TempDir()
-	s, err := newScratch(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.remove()
-	a, err := newActivationRows(s, byPosition)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.remove()
+	a := newTestActivationRows(t, dir, byPosition)
 	for _, rec := range recs {
 		if err := a.add(rec); err != nil {
 			return "", err
@@ -65,16 +73,7 @@ func TestActivationRows(t *testing.T) {
 	if want := "row,segments\n7,a\n2000000000,a\n4000000000,a\n"; err != nil || got != want {
 		t.Fatalf("activation.csv = %q, %v; want %q", got, err, want)
 	}
-	s, err := newScratch(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.remove()
-	a, err := newActivationRows(s, wide)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.remove()
+	a := newTestActivationRows(t, t.TempDir(), wide)
 	if err := a.finish(nil); err != nil || a.buckets.Count() > maxActivationBuckets {
 		t.Fatalf("rows up to 4e9 in %d bucket files (%v), want at most %d", a.buckets.Count(), err, maxActivationBuckets)
 	}
