@@ -3,7 +3,6 @@ package session
 import (
 	"cmp"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"iter"
 	"math/bits"
@@ -186,17 +185,14 @@ func (s *Service) sortActivations(b *spill.Buckets, released uint64) (*spill.Buc
 // the results list them, read from scratch disk each time it is ranged
 // over; a read error is yielded last.
 func activationRecords(sorted *spill.Buckets, rel *activationRelease) iter.Seq2[api.ActivationRecord, error] {
-	return func(yield func(api.ActivationRecord, error) bool) {
-		errStop := errors.New("stopped")
+	return api.RecordsFrom(func(emit func(api.ActivationRecord) error) error {
 		err := sorted.Each(0, func(rec []byte) error {
 			a := getActivation(rec)
-			if !yield(api.ActivationRecord{Record: a.record, Segments: rel.list(a.segments)}, nil) {
-				return errStop
-			}
-			return nil
+			return emit(api.ActivationRecord{Record: a.record, Segments: rel.list(a.segments)})
 		})
-		if err != nil && !errors.Is(err, errStop) {
-			yield(api.ActivationRecord{}, fmt.Errorf("session: activation scratch: %w", err))
+		if err != nil {
+			return fmt.Errorf("session: activation scratch: %w", err)
 		}
-	}
+		return nil
+	})
 }

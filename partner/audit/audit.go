@@ -195,18 +195,10 @@ func committedSize(f io.ReadSeeker) (api.Results, int64, error) {
 func writeCommitted(f io.ReadSeeker, res api.Results, w io.Writer) error {
 	var records iter.Seq2[api.ActivationRecord, error]
 	if res.Activation != nil && res.Activation.Records != nil {
-		records = func(yield func(api.ActivationRecord, error) bool) {
-			stopped := errors.New("stopped")
-			_, err := readResults(f, func(rec api.ActivationRecord) error {
-				if !yield(rec, nil) {
-					return stopped
-				}
-				return nil
-			})
-			if err != nil && err != stopped {
-				yield(api.ActivationRecord{}, err)
-			}
-		}
+		records = api.RecordsFrom(func(emit func(api.ActivationRecord) error) error {
+			_, err := readResults(f, emit)
+			return err
+		})
 	}
 	_, err := res.WriteCommittedJSON(w, records)
 	return err

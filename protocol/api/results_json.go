@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"iter"
 	"reflect"
@@ -55,6 +56,30 @@ func (r Results) WriteCommittedJSON(w io.Writer, records iter.Seq2[ActivationRec
 	r.ResultNonce = ""
 	return r.WriteJSON(w, records)
 }
+
+// RecordsFrom is the iterator WriteJSON takes over records that each
+// calls its argument with, in order, stopping at the first error it
+// returns (how a scratch file or ReadResults hands them over). each runs
+// afresh at every range; its own error, if the range was not stopped
+// early, comes last.
+func RecordsFrom(each func(emit func(ActivationRecord) error) error) iter.Seq2[ActivationRecord, error] {
+	return func(yield func(ActivationRecord, error) bool) {
+		stopped := false
+		err := each(func(rec ActivationRecord) error {
+			if !yield(rec, nil) {
+				stopped = true
+				return errRangeStopped
+			}
+			return nil
+		})
+		if err != nil && !stopped {
+			yield(ActivationRecord{}, err)
+		}
+	}
+}
+
+// errRangeStopped ends each when the range over RecordsFrom stops early.
+var errRangeStopped = errors.New("api: range stopped")
 
 // resultsEncoder buffers what WriteJSON writes and keeps its first error.
 type resultsEncoder struct {

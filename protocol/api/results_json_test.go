@@ -268,3 +268,52 @@ type failingWriter struct{ err error }
 func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestRecordsFrom: the iterator hands over each record in order, runs its
+// source afresh at every range, yields the source's error last, and
+// stops the source, without an error, when the range stops early.
+func TestRecordsFrom(t *testing.T) {
+	failure := errors.New("disk gone")
+	runs := 0
+	var fail error
+	seq := RecordsFrom(func(emit func(ActivationRecord) error) error {
+		runs++
+		for i := range uint64(3) {
+			if err := emit(ActivationRecord{Record: i}); err != nil {
+				return err
+			}
+		}
+		return fail
+	})
+	for range 2 {
+		var got []uint64
+		for rec, err := range seq {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, rec.Record)
+		}
+		if !slices.Equal(got, []uint64{0, 1, 2}) {
+			t.Fatalf("records %v, want 0, 1, 2", got)
+		}
+	}
+	if runs != 2 {
+		t.Fatalf("the source ran %d times for two ranges", runs)
+	}
+	fail = failure
+	var errs []error
+	for _, err := range seq {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) != 1 || errs[0] != failure {
+		t.Fatalf("errors %v, want the source's once, last", errs)
+	}
+	for rec, err := range seq {
+		if err != nil || rec.Record != 0 {
+			t.Fatalf("first of a stopped range: %v %v", rec, err)
+		}
+		break // the source sees an error, the range none
+	}
+}
