@@ -86,7 +86,7 @@ var protocolNoIO = []string{"os", "os/exec", "net", "net/http", "log", "io/fs", 
 // partner may import: mechanisms that are not protocol (they do I/O) but
 // that neither side should copy. They import only std, so the layers stay
 // apart.
-var sharedLeaves = []string{"internal/atomicfile", "internal/spill", "internal/websec"}
+var sharedLeaves = []string{"internal/atomicfile", "internal/radix", "internal/spill", "internal/websec"}
 
 func sharedLeaf(path string) bool {
 	for _, leaf := range sharedLeaves {

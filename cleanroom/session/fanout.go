@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"slices"
 
+	"github.com/blindjoin/blindjoin/internal/radix"
 	"github.com/blindjoin/blindjoin/internal/spill"
 	"github.com/blindjoin/blindjoin/protocol/shuffle"
 )
@@ -60,17 +61,27 @@ func bucketCapacity(b *spill.Buckets) uint64 {
 	return min(b.Largest(), 2*b.Total()/uint64(b.Count())+4096)
 }
 
+// recordOrder is how the records of a bucket sort (radix.Sort): key is
+// the 64 bits cmp compares first, eq tells a repeat.
+type recordOrder[E any] struct {
+	key func(*E) uint64
+	cmp func(a, b E) int
+	eq  func(a, b E) bool
+}
+
+func (o recordOrder[E]) sort(s []E) { radix.Sort(s, o.key, o.cmp) }
+
 // makeRoom is called before a record is appended to s, a bucket being
-// loaded. When s is full, it sorts s (cmp) and keeps the first record of
-// each run of equal ones (eq), returning how many it dropped: a bucket
-// that outgrows its capacity holds one value many times (bucketCapacity),
-// and dropping the repeats keeps it within the memory planned. Only if
-// the records are distinct does s grow.
-func makeRoom[E any](s []E, cmp func(a, b E) int, eq func(a, b E) bool) ([]E, uint64) {
+// loaded. When s is full, it sorts s and keeps the first record of each
+// run of equal ones, returning how many it dropped: a bucket that
+// outgrows its capacity holds one value many times (bucketCapacity), and
+// dropping the repeats keeps it within the memory planned. Only if the
+// records are distinct does s grow.
+func makeRoom[E any](s []E, o recordOrder[E]) ([]E, uint64) {
 	if len(s) < cap(s) {
 		return s, 0
 	}
-	slices.SortFunc(s, cmp)
-	kept := slices.CompactFunc(s, eq)
+	o.sort(s)
+	kept := slices.CompactFunc(s, o.eq)
 	return kept, uint64(len(s) - len(kept))
 }

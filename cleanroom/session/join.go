@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/binary"
 	"math/bits"
-	"slices"
 	"sync"
 
 	"github.com/blindjoin/blindjoin/protocol/policy"
@@ -78,6 +77,14 @@ func compareEntries(a, b joinEntry) int {
 	return cmp.Compare(a.key, b.key)
 }
 
+// entryOrder sorts join entries by compareEntries; a repeat is an entry
+// of the same digest.
+var entryOrder = recordOrder[joinEntry]{
+	key: func(e *joinEntry) uint64 { return binary.BigEndian.Uint64(e.digest[:8]) },
+	cmp: compareEntries,
+	eq:  func(a, b joinEntry) bool { return a.digest == b.digest },
+}
+
 func compareDigests(a, b *[16]byte) int {
 	if c := cmp.Compare(binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])); c != 0 {
 		return c
@@ -144,8 +151,8 @@ func getPair(src []byte) pair {
 // candidates in any order and from any number of shards.
 func mergeShard(adv, partner []joinEntry, rounds int, emit func(round int, p pair) error) error {
 	var sorted sync.WaitGroup
-	sorted.Go(func() { slices.SortFunc(adv, compareEntries) })
-	slices.SortFunc(partner, compareEntries)
+	sorted.Go(func() { entryOrder.sort(adv) })
+	entryOrder.sort(partner)
 	sorted.Wait()
 	a, b := adv, partner
 	for len(a) > 0 && len(b) > 0 {

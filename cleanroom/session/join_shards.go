@@ -252,7 +252,7 @@ func (s *Service) loadShard(ctx context.Context, key string) ([]joinEntry, error
 	err := s.readJoinFile(ctx, key, joinEntrySize, func(n uint64) {
 		entries = make([]joinEntry, 0, min(n, s.shardCapacity()))
 	}, func(rec []byte) {
-		entries, _ = makeRoom(entries, compareEntries, sameDigest)
+		entries, _ = makeRoom(entries, entryOrder)
 		entries = append(entries, getJoinEntry(rec))
 	})
 	return entries, err
@@ -264,8 +264,6 @@ func (s *Service) loadShard(ctx context.Context, key string) ([]joinEntry, error
 func (s *Service) shardCapacity() uint64 {
 	return uint64(max(s.memBudget/4, MinMemoryBudget/4)) / joinEntryMemory
 }
-
-func sameDigest(a, b joinEntry) bool { return a.digest == b.digest }
 
 // link offers the candidates of every shard of a routing to the linker,
 // round by round in key order (step 3 above), and returns the tally.

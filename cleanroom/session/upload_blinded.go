@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -268,7 +269,7 @@ func (s *Service) checkDistinct(sess store.Session, side api.Role, parts []store
 		elems = elems[:0]
 		err := spilled.Each(k, func(rec []byte) error {
 			var dropped uint64
-			elems, dropped = makeRoom(elems, compareElements, sameElement)
+			elems, dropped = makeRoom(elems, elementOrder)
 			n += dropped
 			elems = append(elems, [wire.ElementSize]byte(rec))
 			return nil
@@ -277,7 +278,7 @@ func (s *Service) checkDistinct(sess store.Session, side api.Role, parts []store
 			return fmt.Errorf("session: duplicate check scratch: %w", err)
 		}
 		// The repeats still in the bucket: makeRoom as if it were full.
-		_, dropped := makeRoom(elems[:len(elems):len(elems)], compareElements, sameElement)
+		_, dropped := makeRoom(elems[:len(elems):len(elems)], elementOrder)
 		n += dropped
 	}
 	if n > 0 {
@@ -286,5 +287,9 @@ func (s *Service) checkDistinct(sess store.Session, side api.Role, parts []store
 	return nil
 }
 
-func compareElements(a, b [wire.ElementSize]byte) int { return bytes.Compare(a[:], b[:]) }
-func sameElement(a, b [wire.ElementSize]byte) bool    { return a == b }
+// elementOrder sorts blinded elements by their bytes.
+var elementOrder = recordOrder[[wire.ElementSize]byte]{
+	key: func(e *[wire.ElementSize]byte) uint64 { return binary.BigEndian.Uint64(e[:8]) },
+	cmp: func(a, b [wire.ElementSize]byte) int { return bytes.Compare(a[:], b[:]) },
+	eq:  func(a, b [wire.ElementSize]byte) bool { return a == b },
+}

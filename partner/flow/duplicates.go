@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/blindjoin/blindjoin/internal/radix"
 	"github.com/blindjoin/blindjoin/internal/spill"
 )
 
@@ -28,6 +29,24 @@ type dupEntry struct {
 }
 
 const dupEntrySize = 1 + 16 + 4
+
+// compareDupEntries orders entries by key, value and row: a run of equal
+// values starts with its first row.
+func compareDupEntries(a, b dupEntry) int {
+	if c := cmp.Compare(a.key, b.key); c != 0 {
+		return c
+	}
+	if c := bytes.Compare(a.value[:], b.value[:]); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.row, b.row)
+}
+
+// dupEntryKey is the leading 64 bits of compareDupEntries' order: the
+// key, then the value's first seven bytes.
+func dupEntryKey(e *dupEntry) uint64 {
+	return uint64(e.key)<<56 | binary.BigEndian.Uint64(e.value[:8])>>8
+}
 
 // duplicate is a row whose value of a key an earlier row, first, holds.
 type duplicate struct {
@@ -86,15 +105,7 @@ func (f *dupFinder) find() ([]duplicate, error) {
 		for e := data; len(e) >= dupEntrySize; e = e[dupEntrySize:] {
 			entries = append(entries, dupEntry{key: e[0], value: [16]byte(e[1:17]), row: binary.BigEndian.Uint32(e[17:])})
 		}
-		slices.SortFunc(entries, func(a, b dupEntry) int {
-			if c := cmp.Compare(a.key, b.key); c != 0 {
-				return c
-			}
-			if c := bytes.Compare(a.value[:], b.value[:]); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.row, b.row)
-		})
+		radix.Sort(entries, dupEntryKey, compareDupEntries)
 		for j := 1; j < len(entries); j++ {
 			if first := entries[j-1]; entries[j].key == first.key && entries[j].value == first.value {
 				// The first of the run is carried along: entries[j-1] is
