@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -537,6 +538,56 @@ func TestResultsDownloadedOnce(t *testing.T) {
 	}
 	if got := e.resultsServed(t) - before; got != 0 {
 		t.Errorf("a console started again on the same directory downloaded results %d times, want none", got)
+	}
+}
+
+// TestResultsCheckFailuresShown: results.json that does not open the
+// transcript's commitment, or does not read, is said so on the page,
+// which still shows the released figures, by a console that read them
+// already and by one started again on the same directory.
+func TestResultsCheckFailuresShown(t *testing.T) {
+	e := newEnv(t)
+	data, advIn, pubIn := e.sessionData(t)
+	s := e.computed(t, api.CreateSessionRequest{Partner: "news", MatchKey: "email"}, data, advIn, pubIn, func(id string) string { return filepath.Join(e.work, id) })
+	res, _, err := e.acme.Results(context.Background(), s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	overlap := `<strong id="overlap">` + wording.Released(res.Overlap, policy.Default().K) + `</strong>`
+	path := filepath.Join(e.work, s.ID, "results.json")
+	if _, page := get(t, e.browser(t), e.base+"/sessions/"+s.ID); !strings.Contains(page, "your results are those the transcript") || !strings.Contains(page, overlap) {
+		t.Fatal("the untouched results do not show, or do not open their commitment")
+	}
+	kept, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce := regexp.MustCompile(`"result_nonce":"([0-9a-f])`).FindSubmatchIndex(kept)
+	if nonce == nil {
+		t.Fatal("results.json has no result_nonce")
+	}
+	other := slices.Clone(kept)
+	other[nonce[2]] = '0'
+	if kept[nonce[2]] == '0' {
+		other[nonce[2]] = '1'
+	}
+	for _, tc := range []struct {
+		name, content, want string
+	}{
+		{"another nonce", string(other), "your results are NOT those the transcript commits to"},
+		{"not results", "{\"session_id\": 3}\n", "your results could not be checked against the transcript"},
+	} {
+		if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, restart := range []bool{false, true} {
+			if restart {
+				e.serve(t)
+			}
+			if _, page := get(t, e.browser(t), e.base+"/sessions/"+s.ID); !strings.Contains(page, tc.want) || !strings.Contains(page, overlap) {
+				t.Errorf("%s (console started again: %v): the page does not say %q beside the released overlap", tc.name, restart, tc.want)
+			}
+		}
 	}
 }
 
