@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -40,13 +42,14 @@ type env struct {
 
 	acme, news *client.Client // the two parties' own connections
 	work       string         // the console's work and input directory
+	metrics    string         // the clean room's metrics address
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
 	roomDir := t.TempDir()
-	room, err := operator.Start(ctx, operator.Config{DataDir: roomDir, Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	room, err := operator.Start(ctx, operator.Config{DataDir: roomDir, Addr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,8 +70,16 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	work := t.TempDir()
-	srv, err := console.New(console.Config{Client: c, WorkDir: work, InputDir: work, KeyDir: filepath.Join(work, "keys")})
+	e := &env{acme: c, news: news, work: t.TempDir(), metrics: room.MetricsAddr}
+	e.serve(t)
+	return e
+}
+
+// serve starts a console for acme on e.work, as `blindjoin console --dir
+// e.work` does, and points e at it.
+func (e *env) serve(t *testing.T) {
+	t.Helper()
+	srv, err := console.New(console.Config{Client: e.acme, WorkDir: e.work, InputDir: e.work, KeyDir: filepath.Join(e.work, "keys")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,9 +87,9 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{base: "http://" + ln.Addr().String(), url: srv.URL(ln.Addr()), acme: c, news: news, work: work}
+	e.base, e.url = "http://"+ln.Addr().String(), srv.URL(ln.Addr())
 	e.token = strings.TrimPrefix(e.url, e.base+"/?token=")
-	sctx, stop := context.WithCancel(ctx)
+	sctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(sctx, ln) }()
 	t.Cleanup(func() {
@@ -88,7 +99,6 @@ func newEnv(t *testing.T) *env {
 		}
 	})
 	e.http = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return e
 }
 
 // browser returns a client holding the console's cookie, as a browser
@@ -370,6 +380,30 @@ func runFlow(t *testing.T, c *client.Client, id, in, out string, cols csvin.Colu
 	return err
 }
 
+// computed runs a session that acme proposes with req through the flows,
+// as two `blindjoin match` would, the advertiser's outputs in
+// advOut(session id), and returns it.
+func (e *env) computed(t *testing.T, req api.CreateSessionRequest, data *synth.Dataset, advIn, pubIn string, advOut func(id string) string) api.Session {
+	t.Helper()
+	ctx := context.Background()
+	s, err := e.acme.CreateSession(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.news.Join(ctx, s.ID, s.PolicyHash); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Go(func() { errs[0] = runFlow(t, e.acme, s.ID, advIn, advOut(s.ID), data.AdvertiserColumns()) })
+	wg.Go(func() { errs[1] = runFlow(t, e.news, s.ID, pubIn, t.TempDir(), data.PartnerColumns()) })
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // TestResultsWithNoise runs a session with differential privacy through
 // the flows (as two `blindjoin match` would, the advertiser's outputs in
 // the console's directory) and reads the advertiser's session page: the
@@ -386,23 +420,8 @@ func TestResultsWithNoise(t *testing.T) {
 	data, advIn, pubIn := e.sessionData(t, segments...)
 	pol := policy.Default()
 	pol.DP = &policy.DP{Epsilon: 1}
-	s, err := e.acme.CreateSession(ctx, api.CreateSessionRequest{Partner: "news", MatchKey: "email", Policy: pol.Canonical(), Segments: segments})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.news.Join(ctx, s.ID, s.PolicyHash); err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	wg.Go(func() {
-		errs[0] = runFlow(t, e.acme, s.ID, advIn, filepath.Join(e.work, s.ID), data.AdvertiserColumns())
-	})
-	wg.Go(func() { errs[1] = runFlow(t, e.news, s.ID, pubIn, t.TempDir(), data.PartnerColumns()) })
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
+	s := e.computed(t, api.CreateSessionRequest{Partner: "news", MatchKey: "email", Policy: pol.Canonical(), Segments: segments},
+		data, advIn, pubIn, func(id string) string { return filepath.Join(e.work, id) })
 	res, _, err := e.acme.Results(ctx, s.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -443,6 +462,132 @@ func TestResultsWithNoise(t *testing.T) {
 	}
 	if _, page = get(t, e.browser(t), e.base+"/sessions/"+s.ID); !strings.Contains(page, opened) {
 		t.Error("without results.json, the page does not say the results open their commitment")
+	}
+}
+
+// resultsServed counts the results downloads the clean room has served,
+// from its request metrics.
+func (e *env) resultsServed(t *testing.T) int {
+	t.Helper()
+	_, body := get(t, http.DefaultClient, "http://"+e.metrics+"/metrics")
+	n := 0
+	for _, m := range regexp.MustCompile(`(?m)^blindjoin_http_requests_total\{method="GET",route="/v1/sessions/:id/results",status="[0-9]+"\} ([0-9]+)$`).FindAllStringSubmatch(body, -1) {
+		c, err := strconv.Atoi(m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += c
+	}
+	return n
+}
+
+// TestResultsDownloadedOnce: a computed session's results never change,
+// so the results page and its comparison download each session's
+// results once, into the session's results.json (the bytes a run writes
+// there), and a second view, or a console started again on the same
+// directory, downloads none.
+func TestResultsDownloadedOnce(t *testing.T) {
+	e := newEnv(t)
+	data, advIn, pubIn := e.sessionData(t, "loyal")
+	elsewhere := map[string]string{} // the advertiser's outputs, by session: run outside the console
+	var sessions []api.Session
+	for range 3 {
+		sessions = append(sessions, e.computed(t, api.CreateSessionRequest{Partner: "news", MatchKey: "email", Segments: []string{"loyal"}},
+			data, advIn, pubIn, func(id string) string { elsewhere[id] = t.TempDir(); return elsewhere[id] }))
+	}
+	last := sessions[len(sessions)-1]
+	before := e.resultsServed(t)
+	b := e.browser(t)
+	var pages []string
+	for range 2 {
+		_, page := get(t, b, e.base+"/sessions/"+last.ID)
+		pages = append(pages, page)
+	}
+	if got := e.resultsServed(t) - before; got != len(sessions) {
+		t.Errorf("two views of a page comparing %d sessions downloaded results %d times, want once each", len(sessions), got)
+	}
+	if pages[0] != pages[1] {
+		t.Error("the second view of the results page differs from the first")
+	}
+	const opened = "your results are those the transcript"
+	compared := regexp.MustCompile(`(?s)<table class="list" id="compare">.*?</table>`).FindString(pages[0])
+	for _, s := range sessions {
+		if !strings.Contains(compared, `href="/sessions/`+s.ID+`"`) {
+			t.Errorf("session %s is not in the comparison", s.ID[:6])
+		}
+		kept, err := os.ReadFile(filepath.Join(e.work, s.ID, "results.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ran, err := os.ReadFile(filepath.Join(elsewhere[s.ID], "results.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(kept) != string(ran) {
+			t.Errorf("session %s: the console's results.json is not the one a run writes", s.ID[:6])
+		}
+	}
+	if !strings.Contains(pages[0], opened) {
+		t.Error("the page does not say the results open their commitment")
+	}
+	// Started again on the same directory, the console reads results.json.
+	before = e.resultsServed(t)
+	e.serve(t)
+	if _, page := get(t, e.browser(t), e.base+"/sessions/"+sessions[0].ID); !strings.Contains(page, opened) || !strings.Contains(page, `href="/sessions/`+last.ID+`"`) {
+		t.Error("a console started again does not show the results, their check and the comparison")
+	}
+	if got := e.resultsServed(t) - before; got != 0 {
+		t.Errorf("a console started again on the same directory downloaded results %d times, want none", got)
+	}
+}
+
+// TestResultsCheckFailuresShown: results.json that does not open the
+// transcript's commitment, or does not read, is said so on the page,
+// which still shows the released figures, by a console that read them
+// already and by one started again on the same directory.
+func TestResultsCheckFailuresShown(t *testing.T) {
+	e := newEnv(t)
+	data, advIn, pubIn := e.sessionData(t)
+	s := e.computed(t, api.CreateSessionRequest{Partner: "news", MatchKey: "email"}, data, advIn, pubIn, func(id string) string { return filepath.Join(e.work, id) })
+	res, _, err := e.acme.Results(context.Background(), s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	overlap := `<strong id="overlap">` + wording.Released(res.Overlap, policy.Default().K) + `</strong>`
+	path := filepath.Join(e.work, s.ID, "results.json")
+	if _, page := get(t, e.browser(t), e.base+"/sessions/"+s.ID); !strings.Contains(page, "your results are those the transcript") || !strings.Contains(page, overlap) {
+		t.Fatal("the untouched results do not show, or do not open their commitment")
+	}
+	kept, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce := regexp.MustCompile(`"result_nonce":"([0-9a-f])`).FindSubmatchIndex(kept)
+	if nonce == nil {
+		t.Fatal("results.json has no result_nonce")
+	}
+	other := slices.Clone(kept)
+	other[nonce[2]] = '0'
+	if kept[nonce[2]] == '0' {
+		other[nonce[2]] = '1'
+	}
+	for _, tc := range []struct {
+		name, content, want string
+	}{
+		{"another nonce", string(other), "your results are NOT those the transcript commits to"},
+		{"not results", "{\"session_id\": 3}\n", "your results could not be checked against the transcript"},
+	} {
+		if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, restart := range []bool{false, true} {
+			if restart {
+				e.serve(t)
+			}
+			if _, page := get(t, e.browser(t), e.base+"/sessions/"+s.ID); !strings.Contains(page, tc.want) || !strings.Contains(page, overlap) {
+				t.Errorf("%s (console started again: %v): the page does not say %q beside the released overlap", tc.name, restart, tc.want)
+			}
+		}
 	}
 }
 

@@ -55,4 +55,27 @@
 // parties) as circles with areas in proportion, overlapping by the
 // released overlap; a suppressed overlap is drawn as two separate circles
 // labelled "< k".
+//
+// # Results, read once
+//
+// A computed session's results never change (the transcript commits to
+// them), but a media partner's hold one activation record per matched
+// row, hundreds of millions at the sizes the product targets. So they
+// cross the network once (resultsFigures): the first page that shows or
+// compares a session downloads them, bounded by this party's upload
+// (api.ResultsSizeLimit), reads them one record at a time and puts them
+// in the session's results.json exactly as a run of partner/flow writes
+// it (the bytes the clean room sent, then a newline), where a run of this
+// console or `blindjoin match --out` may have put them already. The
+// transcript check then reads that file, on every view, as `blindjoin
+// audit verify --results` does. A results.json that does not read is not
+// replaced (it is this party's file): the check says so and the figures
+// come from the clean room, streamed.
+//
+// Only the small figures (overlap, per-key rounds, match rate, segment
+// counts, noise, computed time) stay in memory, in a least-recently-used
+// cache of 64 sessions: a page touches at most 13 (the current one and
+// the comparison's 12), so a few pairs' pages stay in memory, and the
+// console's memory does not grow with the sessions it has shown. A
+// session evicted is read again from its results.json, not downloaded.
 package console

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -43,18 +42,17 @@ type compareRow struct {
 const maxCompared = 12
 
 // resultsView shows what was released; the activation rows stay in
-// activation.csv (Client.Results reads the results as they arrive and
-// keeps none of their activation records, whatever their number).
+// activation.csv, and the results in results.json, read once
+// (resultsFigures), whose figures alone are kept.
 func (s *Server) resultsView(r *http.Request, c *current) (*resultsView, error) {
-	res, _, err := s.cfg.Client.Results(r.Context(), c.ID)
+	res, err := s.resultsFigures(r.Context(), c.ID, uploadedBy(c.Session, c.Me.Party))
 	if err != nil {
 		return nil, err
 	}
 	k := c.Policy.K
 	v := &resultsView{Overlap: wording.Released(res.Overlap, k), Waterfall: wording.Rounds(res.OverlapByKey, max(len(c.Policy.MatchKeys), 1), k), Computed: res.ComputedAt.Local().Format(time.DateTime)}
-	rate := myRate(res)
-	if rate != nil {
-		v.MatchRate = *rate + " of your rows that counted"
+	if res.MatchRate != nil {
+		v.MatchRate = *res.MatchRate + " of your rows that counted"
 	} else {
 		v.MatchRate = "suppressed (the overlap is)"
 	}
@@ -74,7 +72,7 @@ func (s *Server) resultsView(r *http.Request, c *current) (*resultsView, error) 
 	if res.DPEpsilon != nil {
 		v.Noise = fmt.Sprintf("Differential-privacy noise is on (epsilon %g): the counts are noisy on purpose.", *res.DPEpsilon)
 	}
-	v.Transcript, v.TranscriptOK = s.checkTranscript(r, c, res)
+	v.Transcript, v.TranscriptOK = s.checkTranscript(r, c)
 	if sum := loadSummary(s.sessionDir(c.ID)); sum != nil && sum.ActivationRows != nil {
 		v.Activation, v.ActivationRows = true, wording.Thousands(*sum.ActivationRows)
 	}
@@ -82,18 +80,20 @@ func (s *Server) resultsView(r *http.Request, c *current) (*resultsView, error) 
 	return v, nil
 }
 
-// myRate is the caller's own match rate.
-func myRate(res api.Results) *string {
-	if res.Role == api.RoleMediaPartner {
-		return res.MatchRate.MediaPartner
+// uploadedBy is the records party uploaded to session o: its results
+// hold at most one activation record for each (api.ResultsSizeLimit).
+func uploadedBy(o api.Session, party string) int64 {
+	n := o.Uploads.Advertiser.BlindedRecords
+	if party == o.Partner {
+		n = o.Uploads.MediaPartner.BlindedRecords
 	}
-	return res.MatchRate.Advertiser
+	return int64(min(n, math.MaxInt64))
 }
 
 // checkTranscript fetches the session's transcript and checks what this
 // party can check: the chain, the signature (with the published key, if
 // the console was given it) and the commitment to its own results.
-func (s *Server) checkTranscript(r *http.Request, c *current, res api.Results) ([]string, bool) {
+func (s *Server) checkTranscript(r *http.Request, c *current) ([]string, bool) {
 	raw, err := s.cfg.Client.Transcript(r.Context(), c.ID)
 	if err != nil {
 		return []string{"the transcript could not be fetched: " + explain(err)}, false
@@ -113,7 +113,10 @@ func (s *Server) checkTranscript(r *http.Request, c *current, res api.Results) (
 		lines = append(lines, fmt.Sprintf("%d events; the signature was not checked: start the console with --server-key (the key blindjoind prints at start)", len(t.Events)))
 		ok = false
 	}
-	switch err := s.checkOwnResults(r, c, res.Role, t); {
+	// results.json holds the bytes resultsFigures read, as downloaded: it
+	// is checked as `blindjoin audit verify --results` checks it
+	// (partner/audit, one activation record at a time).
+	switch _, err := audit.ResultsFile(filepath.Join(s.sessionDir(c.ID), resultsFile), t); {
 	case errors.Is(err, transcript.ErrResultMismatch) || errors.Is(err, transcript.ErrResultNotRecorded):
 		lines, ok = append(lines, "your results are NOT those the transcript commits to"), false
 	case err != nil:
@@ -122,34 +125,6 @@ func (s *Server) checkTranscript(r *http.Request, c *current, res api.Results) (
 		lines = append(lines, "your results are those the transcript's computed event commits to")
 	}
 	return lines, ok
-}
-
-// checkOwnResults checks the caller's results against t's commitment, as
-// `blindjoin audit verify --results` does (partner/audit, reading the
-// results one activation record at a time): results.json, if a run of
-// this console wrote it, else the results downloaded again to a
-// temporary file, no larger than what the upload the session reports for
-// this party allows.
-func (s *Server) checkOwnResults(r *http.Request, c *current, role api.Role, t transcript.Transcript) error {
-	path := filepath.Join(s.sessionDir(c.ID), "results.json")
-	if _, err := os.Stat(path); err != nil {
-		f, err := os.CreateTemp(s.cfg.WorkDir, ".results-*")
-		if err != nil {
-			return err
-		}
-		defer os.Remove(f.Name())
-		defer f.Close()
-		uploaded := c.Uploads.Advertiser.BlindedRecords
-		if role == api.RoleMediaPartner {
-			uploaded = c.Uploads.MediaPartner.BlindedRecords
-		}
-		if _, err := s.cfg.Client.DownloadResults(r.Context(), c.ID, f, api.ResultsSizeLimit(int64(min(uploaded, math.MaxInt64)))); err != nil {
-			return err
-		}
-		path = f.Name()
-	}
-	_, err := audit.ResultsFile(path, t)
-	return err
 }
 
 // compare lists the overlap and match rate of the same pair's computed
@@ -170,7 +145,7 @@ func (s *Server) compare(r *http.Request, c *current) ([]compareRow, *bars) {
 	var rows []compareRow
 	var items []barItem
 	for _, o := range list {
-		res, _, err := s.cfg.Client.Results(r.Context(), o.ID)
+		res, err := s.resultsFigures(r.Context(), o.ID, uploadedBy(o, c.Me.Party))
 		if err != nil {
 			// A session whose results cannot be read is left out of the
 			// comparison; the page it belongs to says why.
@@ -178,8 +153,8 @@ func (s *Server) compare(r *http.Request, c *current) ([]compareRow, *bars) {
 		}
 		row := compareRow{ID: o.ID, Label: labels[o.ID], Date: o.CreatedAt.Local().Format(time.DateOnly),
 			Overlap: wording.Released(res.Overlap, c.Policy.K), Current: o.ID == c.ID, Rate: "suppressed"}
-		if rate := myRate(res); rate != nil {
-			row.Rate = *rate
+		if res.MatchRate != nil {
+			row.Rate = *res.MatchRate
 		}
 		rows = append(rows, row)
 		name := row.Date + " " + o.ID[:6]

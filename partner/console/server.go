@@ -44,7 +44,9 @@ type Config struct {
 	Client *client.Client
 	// WorkDir receives each session's outputs (WorkDir/<session id>/:
 	// summary.json, rejects.csv, results.json, activation.csv) and the
-	// labels this party gives its sessions.
+	// labels this party gives its sessions. A computed session shown or
+	// compared that no run from here wrote results.json for gets its
+	// results.json there too, downloaded once.
 	WorkDir string
 	// InputDir is the directory whose CSV files the pickers offer; only
 	// those can be read. Default: the working directory.
@@ -72,6 +74,10 @@ type Server struct {
 	hosts map[string]bool // Host headers this console answers to
 	runs  map[string]*run // by session id
 	ctx   context.Context // the runs' context: they stop with Serve
+
+	// results holds the figures of the computed sessions last shown,
+	// whose results are read once (resultsFigures).
+	results *figuresCache
 }
 
 // cookieName holds the console token in the browser.
@@ -110,7 +116,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("console: templates: %w", err)
 	}
 	return &Server{cfg: cfg, token: tok, csrf: hex.EncodeToString(mac.Sum(nil)), pages: pages,
-		hosts: map[string]bool{}, runs: map[string]*run{}, ctx: context.Background()}, nil
+		hosts: map[string]bool{}, runs: map[string]*run{}, ctx: context.Background(), results: newFiguresCache()}, nil
 }
 
 // Listen listens on addr, which must be a loopback address (127.0.0.0/8,

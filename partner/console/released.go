@@ -1,0 +1,226 @@
+package console
+
+import (
+	"bufio"
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/blindjoin/blindjoin/internal/atomicfile"
+	"github.com/blindjoin/blindjoin/protocol/api"
+)
+
+// resultsFile is a session's results as the clean room released them, in
+// the session's directory: what a run writes (partner/flow), and what the
+// console writes the same way for a computed session it shows that no run
+// of it wrote.
+const resultsFile = "results.json"
+
+// figures is what the results page and the comparison show of a
+// session's results: the small figures, never the activation records (a
+// media partner's may number hundreds of millions).
+type figures struct {
+	Role         api.Role
+	Overlap      *int64
+	OverlapByKey api.OverlapRounds
+	MatchRate    *string // the caller's own
+	Segments     map[string]*int64
+	DPEpsilon    *float64
+	ComputedAt   time.Time
+}
+
+func figuresFrom(res api.Results) figures {
+	rate := res.MatchRate.Advertiser
+	if res.Role == api.RoleMediaPartner {
+		rate = res.MatchRate.MediaPartner
+	}
+	return figures{Role: res.Role, Overlap: res.Overlap, OverlapByKey: res.OverlapByKey, MatchRate: rate,
+		Segments: res.Segments, DPEpsilon: res.DPEpsilon, ComputedAt: res.ComputedAt}
+}
+
+// resultsFigures returns the figures of session id's results. A computed
+// session's results never change (the transcript commits to them), so
+// they cross the network once: into the session's results.json, which
+// stays, and whose figures stay in memory (s.results) for the next views
+// and comparisons. uploaded is the records this party uploaded to the
+// session, which bounds the download.
+func (s *Server) resultsFigures(ctx context.Context, id string, uploaded int64) (figures, error) {
+	path := filepath.Join(s.sessionDir(id), resultsFile)
+	if _, err := os.Stat(path); err != nil {
+		// Gone since it was read, or never there: the figures in memory
+		// no longer stand beside a file the transcript check can read.
+		s.results.forget(id)
+	}
+	return s.results.get(ctx, id, func() (figures, error) {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return s.storeResults(ctx, id, uploaded, path)
+		}
+		fig, err := readFigures(path)
+		if err == nil {
+			return fig, nil
+		}
+		// This party's own results.json does not read: the transcript
+		// check says so, and the figures come from the clean room, read
+		// as they arrive, as they did before the console kept them.
+		s.cfg.Logger.Warn("results.json does not read; the page shows the clean room's results", "session", id, "error", err)
+		res, _, err := s.cfg.Client.Results(ctx, id)
+		if err != nil {
+			return figures{}, err
+		}
+		return figuresFrom(res), nil
+	})
+}
+
+// storeResults downloads session id's results, no larger than what this
+// party's upload allows (api.ResultsSizeLimit), to a scratch file beside
+// path, reads their figures, and only then puts them at path as a run
+// writes results.json (partner/flow writeResults: the bytes the clean
+// room sent, then a newline): results that do not read are not kept.
+func (s *Server) storeResults(ctx context.Context, id string, uploaded int64, path string) (figures, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return figures{}, fmt.Errorf("console: session directory: %w", err)
+	}
+	scratch, err := os.CreateTemp(dir, ".results-*")
+	if err != nil {
+		return figures{}, fmt.Errorf("console: results: %w", err)
+	}
+	defer os.Remove(scratch.Name())
+	defer scratch.Close()
+	if _, err := s.cfg.Client.DownloadResults(ctx, id, scratch, api.ResultsSizeLimit(uploaded)); err != nil {
+		return figures{}, err
+	}
+	fig, err := readFiguresFrom(scratch)
+	if err != nil {
+		return figures{}, err
+	}
+	out, err := atomicfile.Create(dir, 0o600)
+	if err != nil {
+		return figures{}, fmt.Errorf("console: %s: %w", resultsFile, err)
+	}
+	defer out.Abort()
+	if _, err := scratch.Seek(0, io.SeekStart); err != nil {
+		return figures{}, fmt.Errorf("console: results: %w", err)
+	}
+	if _, err := io.Copy(out, scratch); err != nil {
+		return figures{}, fmt.Errorf("console: %s: %w", resultsFile, err)
+	}
+	if _, err := out.Write([]byte{'\n'}); err != nil {
+		return figures{}, fmt.Errorf("console: %s: %w", resultsFile, err)
+	}
+	if err := out.Commit(path); err != nil {
+		return figures{}, fmt.Errorf("console: %w", err)
+	}
+	return fig, nil
+}
+
+// readFigures reads the figures of the results in path.
+func readFigures(path string) (figures, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return figures{}, err
+	}
+	defer f.Close()
+	return readFiguresFrom(f)
+}
+
+// readFiguresFrom reads the figures of the results in f from its start,
+// one activation record at a time, keeping none.
+func readFiguresFrom(f io.ReadSeeker) (figures, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return figures{}, fmt.Errorf("console: results: %w", err)
+	}
+	res, err := api.ReadResults(bufio.NewReaderSize(f, 64<<10), func(api.ActivationRecord) error { return nil })
+	if err != nil {
+		return figures{}, fmt.Errorf("console: results: %w", err)
+	}
+	return figuresFrom(res), nil
+}
+
+// maxFigures bounds the sessions whose figures stay in memory. A page
+// shows at most maxCompared+1 sessions; 64 keeps the pages of a few pairs
+// without growing with the number of sessions the console has shown.
+// One evicted is read again from its results.json, not downloaded.
+const maxFigures = 64
+
+// figuresCache holds the figures of the sessions last shown, least
+// recently used out first, and the loads under way, so that two views
+// of one session at once read its results once.
+type figuresCache struct {
+	mu      sync.Mutex
+	order   *list.List // of *cachedFigures, most recently used at the front
+	byID    map[string]*list.Element
+	loading map[string]chan struct{} // closed when the load ends
+}
+
+type cachedFigures struct {
+	id  string
+	fig figures
+}
+
+func newFiguresCache() *figuresCache {
+	return &figuresCache{order: list.New(), byID: map[string]*list.Element{}, loading: map[string]chan struct{}{}}
+}
+
+// get returns id's figures, from memory, or by load unless another
+// request is loading them, whose outcome it then waits for. A failed load
+// is not remembered: the next view tries again.
+func (c *figuresCache) get(ctx context.Context, id string, load func() (figures, error)) (figures, error) {
+	for {
+		c.mu.Lock()
+		if e, ok := c.byID[id]; ok {
+			c.order.MoveToFront(e)
+			fig := e.Value.(*cachedFigures).fig
+			c.mu.Unlock()
+			return fig, nil
+		}
+		busy, ok := c.loading[id]
+		if !ok {
+			done := make(chan struct{})
+			c.loading[id] = done
+			c.mu.Unlock()
+			fig, err := load()
+			c.mu.Lock()
+			delete(c.loading, id)
+			if err == nil {
+				c.add(id, fig)
+			}
+			c.mu.Unlock()
+			close(done)
+			return fig, err
+		}
+		c.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return figures{}, ctx.Err()
+		}
+	}
+}
+
+// add puts id's figures first, evicting the least recently used beyond
+// maxFigures. The caller holds c.mu.
+func (c *figuresCache) add(id string, fig figures) {
+	c.byID[id] = c.order.PushFront(&cachedFigures{id: id, fig: fig})
+	for c.order.Len() > maxFigures {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.byID, last.Value.(*cachedFigures).id)
+	}
+}
+
+func (c *figuresCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byID[id]; ok {
+		c.order.Remove(e)
+		delete(c.byID, id)
+	}
+}
