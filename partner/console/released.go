@@ -2,7 +2,6 @@ package console
 
 import (
 	"bufio"
-	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -10,8 +9,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/blindjoin/blindjoin/internal/atomicfile"
 	"github.com/blindjoin/blindjoin/protocol/api"
@@ -151,76 +152,41 @@ func readFiguresFrom(f io.ReadSeeker) (figures, error) {
 const maxFigures = 64
 
 // figuresCache holds the figures of the sessions last shown, least
-// recently used out first, and the loads under way, so that two views
-// of one session at once read its results once.
+// recently used out first, and shares a load under way, so that two
+// views of one session at once read its results once.
 type figuresCache struct {
-	mu      sync.Mutex
-	order   *list.List // of *cachedFigures, most recently used at the front
-	byID    map[string]*list.Element
-	loading map[string]chan struct{} // closed when the load ends
-}
-
-type cachedFigures struct {
-	id  string
-	fig figures
+	shown   *lru.Cache[string, figures]
+	loading singleflight.Group
 }
 
 func newFiguresCache() *figuresCache {
-	return &figuresCache{order: list.New(), byID: map[string]*list.Element{}, loading: map[string]chan struct{}{}}
+	shown, err := lru.New[string, figures](maxFigures)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return &figuresCache{shown: shown}
 }
 
 // get returns id's figures, from memory, or by load unless another
-// request is loading them, whose outcome it then waits for. A failed load
+// request is loading them, whose outcome it then shares. A failed load
 // is not remembered: the next view tries again.
 func (c *figuresCache) get(ctx context.Context, id string, load func() (figures, error)) (figures, error) {
-	for {
-		c.mu.Lock()
-		if e, ok := c.byID[id]; ok {
-			c.order.MoveToFront(e)
-			fig := e.Value.(*cachedFigures).fig
-			c.mu.Unlock()
-			return fig, nil
+	if fig, ok := c.shown.Get(id); ok {
+		return fig, nil
+	}
+	done := c.loading.DoChan(id, func() (any, error) {
+		fig, err := load()
+		if err == nil {
+			c.shown.Add(id, fig)
 		}
-		busy, ok := c.loading[id]
-		if !ok {
-			done := make(chan struct{})
-			c.loading[id] = done
-			c.mu.Unlock()
-			fig, err := load()
-			c.mu.Lock()
-			delete(c.loading, id)
-			if err == nil {
-				c.add(id, fig)
-			}
-			c.mu.Unlock()
-			close(done)
-			return fig, err
-		}
-		c.mu.Unlock()
-		select {
-		case <-busy:
-		case <-ctx.Done():
-			return figures{}, ctx.Err()
-		}
+		return fig, err
+	})
+	select {
+	case r := <-done:
+		return r.Val.(figures), r.Err
+	case <-ctx.Done():
+		return figures{}, ctx.Err()
 	}
 }
 
-// add puts id's figures first, evicting the least recently used beyond
-// maxFigures. The caller holds c.mu.
-func (c *figuresCache) add(id string, fig figures) {
-	c.byID[id] = c.order.PushFront(&cachedFigures{id: id, fig: fig})
-	for c.order.Len() > maxFigures {
-		last := c.order.Back()
-		c.order.Remove(last)
-		delete(c.byID, last.Value.(*cachedFigures).id)
-	}
-}
-
-func (c *figuresCache) forget(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.byID[id]; ok {
-		c.order.Remove(e)
-		delete(c.byID, id)
-	}
-}
+func (c *figuresCache) forget(id string) { c.shown.Remove(id) }

@@ -26,8 +26,8 @@ func TestFiguresCacheIsBounded(t *testing.T) {
 	}
 	get("0") // now the most recently used: "1" goes next
 	get("new")
-	if c.order.Len() != maxFigures || len(c.byID) != maxFigures {
-		t.Fatalf("%d figures in the list, %d by id, want %d", c.order.Len(), len(c.byID), maxFigures)
+	if n := c.shown.Len(); n != maxFigures {
+		t.Fatalf("%d figures kept, want %d", n, maxFigures)
 	}
 	loads = 0
 	get("0")
@@ -66,7 +66,7 @@ func TestFiguresCacheLoadsOnce(t *testing.T) {
 	if _, err := c.get(context.Background(), "t", func() (figures, error) { return figures{}, failed }); !errors.Is(err, failed) {
 		t.Fatalf("the load's error: %v", err)
 	}
-	if _, ok := c.byID["t"]; ok {
+	if c.shown.Contains("t") {
 		t.Error("a failed load was remembered")
 	}
 }
