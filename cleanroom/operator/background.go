@@ -11,6 +11,7 @@ import (
 	"github.com/blindjoin/blindjoin/cleanroom/jobs"
 	"github.com/blindjoin/blindjoin/cleanroom/session"
 	"github.com/blindjoin/blindjoin/cleanroom/store"
+	"github.com/blindjoin/blindjoin/internal/spill"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
@@ -25,6 +26,11 @@ type background struct {
 }
 
 func newBackground(cfg Config, floor policy.Policy, raw store.Store, bl blobs.Store) (*background, error) {
+	// Spills of a process killed mid-job on this host (Create sweeps too,
+	// but has no log to say what it removed or could not).
+	if n, err := spill.Sweep(cfg.ScratchDir); n > 0 || err != nil {
+		cfg.Logger.Warn("swept dead processes' spill directories", slog.Int("removed", n), slog.Any("error", err))
+	}
 	ops := httpapi.NewOpsMetrics()
 	st := store.Observed(raw, ops.ObserveStore)
 	// The service tells the runner about work it made due; the runner

@@ -315,3 +315,38 @@ func TestDrainDelay(t *testing.T) {
 		t.Fatal("the server still answers after the drain")
 	}
 }
+
+// TestStartSweepsDeadSpills: a clean room starting on a scratch directory
+// that a killed process left a spill in (its lock file held by no one)
+// removes it, leaves the spill of a process that may be alive (no lock,
+// just made), and logs how many it removed, never what they held.
+func TestStartSweepsDeadSpills(t *testing.T) {
+	dir, scratch := t.TempDir(), t.TempDir()
+	dead, young := filepath.Join(scratch, "blindjoin-spill-dead"), filepath.Join(scratch, "blindjoin-spill-young")
+	for _, d := range []string{dead, young} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "0"), []byte("blinded-element-bytes"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dead, "owner.lock"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := &testkit.SyncBuffer{}
+	r, err := Start(context.Background(), Config{DataDir: dir, Addr: "127.0.0.1:0", ScratchDir: scratch, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	defer r.Stop()
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Fatalf("the dead process's spill is still there (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(young, "0")); err != nil {
+		t.Fatalf("the young spill without a lock was touched: %v", err)
+	}
+	if !strings.Contains(logs.String(), `"msg":"swept dead processes' spill directories","removed":1`) || strings.Contains(logs.String(), "blinded-element-bytes") {
+		t.Fatalf("log:\n%s", logs)
+	}
+}

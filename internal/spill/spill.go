@@ -6,12 +6,22 @@
 // (partner/flow: the duplicate search, the upload order, the activation
 // rows). It imports only std: a leaf both sides may use (imports_test.go).
 //
-// The files live in a private directory (mode 0700) made under the
-// configured scratch directory and are deleted by Remove; a process that
-// dies leaves the directory behind, named blindjoin-spill-*, which holds
-// what the process was working on (blinded elements, join digests,
-// attribute bits, the media partner's activated record indexes), no more
-// than the blob store does. Records are written
+// The files live in a private directory (mode 0700), named
+// blindjoin-spill-*, made under the configured scratch directory and
+// deleted by Remove. It holds what the process was working on (blinded
+// elements, join digests, attribute bits, the media partner's activated
+// record indexes), no more than the blob store does, and can be large
+// (about 70 bytes per identifier of both sets during the clean room's
+// join), so a process that dies without Remove (SIGKILL, the OOM killer, a
+// crash) must not leave it behind for good. Each directory therefore holds
+// a lock file, owner.lock, which the process that made it keeps locked
+// (flock) until Remove; the kernel drops the lock when the process dies,
+// however it dies. Create sweeps its scratch directory now and then
+// (Sweep): a directory whose lock it can take has no live owner and is
+// removed, whichever process made it, so several processes (serve and
+// worker, replicas on one host) may share one scratch directory. Where
+// the platform has no flock (sweep_other.go) nothing is locked and
+// nothing is swept. Records are written
 // through one buffer per bucket, sized so that all the buffers together
 // stay near what the caller gives Create, whatever the bucket count.
 package spill
@@ -33,9 +43,30 @@ var ErrRecord = errors.New("spill: record does not fit the spill's layout")
 // readBuffer is the buffer Each reads a bucket through.
 const readBuffer = 256 << 10
 
+// dirPrefix begins the name of every spill directory: the only entries
+// of a scratch directory that Sweep looks at.
+const dirPrefix = "blindjoin-spill-"
+
+// owned is a spill directory and the open lock file that marks it as
+// this process's while it exists (nil where files cannot be locked).
+type owned struct {
+	dir  string
+	lock *os.File
+}
+
+// remove deletes the directory, then gives up its lock: a directory that
+// RemoveAll could not delete whole is left to the next sweep.
+func (o owned) remove() error {
+	err := os.RemoveAll(o.dir)
+	if o.lock != nil {
+		o.lock.Close()
+	}
+	return err
+}
+
 // Writer scatters records into buckets.
 type Writer struct {
-	dir    string
+	owned
 	size   int
 	files  []*os.File
 	bufs   []*bufio.Writer
@@ -45,21 +76,29 @@ type Writer struct {
 // Create makes the spill directory under parent (os.TempDir() if empty)
 // and one empty file per bucket, written through buffers bytes of write
 // buffers in all (each bucket gets 4 KiB at least and 1 MiB at most).
+// It first sweeps parent of dead processes' spills, if this process has
+// not done so lately (sweepIfDue).
 func Create(parent string, buckets, recordSize, buffers int) (*Writer, error) {
 	if buckets < 1 || recordSize < 1 {
 		return nil, fmt.Errorf("%w: %d buckets of %d-byte records", ErrRecord, buckets, recordSize)
 	}
-	dir, err := os.MkdirTemp(parent, "blindjoin-spill-*")
+	sweepIfDue(parent)
+	dir, err := os.MkdirTemp(parent, dirPrefix+"*")
 	if err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
-	w := &Writer{dir: dir, size: recordSize, counts: make([]uint64, buckets)}
+	lock, err := lockDir(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	w := &Writer{owned: owned{dir, lock}, size: recordSize, counts: make([]uint64, buckets)}
 	bufSize := min(max(buffers/buckets, 4<<10), 1<<20)
 	for k := range buckets {
 		f, err := os.OpenFile(w.path(k), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err != nil {
 			w.closeFiles()
-			os.RemoveAll(dir)
+			w.remove()
 			return nil, fmt.Errorf("spill: %w", err)
 		}
 		w.files = append(w.files, f)
@@ -95,16 +134,16 @@ func (w *Writer) Finish() (*Buckets, error) {
 		err = cerr
 	}
 	if err != nil {
-		os.RemoveAll(w.dir)
+		w.remove()
 		return nil, fmt.Errorf("spill: %w", err)
 	}
-	return &Buckets{dir: w.dir, size: w.size, counts: w.counts}, nil
+	return &Buckets{owned: w.owned, size: w.size, counts: w.counts}, nil
 }
 
 // Abandon deletes a spill that will not be finished.
 func (w *Writer) Abandon() {
 	w.closeFiles()
-	os.RemoveAll(w.dir)
+	w.remove()
 }
 
 func (w *Writer) closeFiles() error {
@@ -118,7 +157,7 @@ func (w *Writer) closeFiles() error {
 
 // Buckets are the finished bucket files.
 type Buckets struct {
-	dir    string
+	owned
 	size   int
 	counts []uint64
 }
@@ -192,5 +231,5 @@ func (b *Buckets) Each(k int, fn func(rec []byte) error) error {
 
 // Remove deletes the spill's files.
 func (b *Buckets) Remove() error {
-	return os.RemoveAll(b.dir)
+	return b.remove()
 }
