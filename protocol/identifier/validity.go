@@ -62,7 +62,8 @@ type regionPlan struct {
 	// than UNKNOWN exactly when general and one of these match. Mobile is
 	// left out when the metadata says mobile and fixed-line patterns are
 	// the same: the library then tests mobile only after fixed line
-	// matched, so mobile alone never makes a number valid there.
+	// matched, so mobile alone never makes a number valid there. So are
+	// the descriptions that cannot match a number (matchesDigits).
 	types []numberDesc
 }
 
@@ -96,10 +97,10 @@ func (p *regionPlan) valid(nsn []byte) bool {
 	return false
 }
 
-// claims reports whether num, of national significant number nsn and
-// this region's calling code, belongs to this region
-// (getRegionCodeForNumberFromRegionList), and whether it is then valid
-// there; the second answer is free when validity decided the first.
+// claims reports whether the number of national significant number nsn,
+// of a calling code this region shares, belongs to this region
+// (getRegionCodeForNumberFromRegionList), and whether it is valid here;
+// the second answer is free when validity decided the first.
 func (p *regionPlan) claims(nsn []byte) (claimed, valid bool) {
 	if p.leadingDigits != nil {
 		if !p.leadingDigits.Match(nsn) {
