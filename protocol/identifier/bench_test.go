@@ -3,13 +3,14 @@ package identifier_test
 import (
 	"testing"
 
+	"github.com/nyaruka/phonenumbers"
+
 	"github.com/blindjoin/blindjoin/protocol/identifier"
 )
 
 // Already-normalized input is the common case in large files; it must not
-// allocate (this runs once per row). Phone numbers are not listed: every
-// one is checked against the numbering-plan metadata, whose validation
-// allocates.
+// allocate (this runs once per row). Phone numbers are not listed:
+// reading, validating and formatting one allocates.
 var zeroAllocInputs = []struct {
 	typ identifier.Type
 	in  string
@@ -88,7 +89,10 @@ func BenchmarkDigestSHA256Base64(b *testing.B) {
 
 // phoneBenchInputs are numbers written with '+', for comparing the fast
 // path with the reference that reads every number with phonenumbers.Parse.
-var phoneBenchInputs = []string{"+33612345678", "+1 (415) 555-0100", "+390612345678", "+44 (0)20 7183 8750"}
+// The Toronto number is one of the dearest to validate: +1 is shared by 25
+// regions, and the library tries them in order (the US first) until one
+// claims it.
+var phoneBenchInputs = []string{"+33612345678", "+1 (415) 555-0100", "+1 416-555-0143", "+390612345678", "+44 (0)20 7183 8750"}
 
 func benchInternational(b *testing.B, parse func(string) (string, error)) {
 	for _, in := range phoneBenchInputs {
@@ -109,4 +113,34 @@ func BenchmarkPhoneInternational(b *testing.B) {
 
 func BenchmarkPhoneInternationalByParse(b *testing.B) {
 	benchInternational(b, identifier.ParseInternationalByLibrary)
+}
+
+// validityBenchInputs are valid numbers whose validation costs the most
+// where a calling code is shared: the first region of +1, +44 and +7,
+// and numbers of later regions (Canada, Jersey, Kazakhstan).
+var validityBenchInputs = []string{"+33612345678", "+14155550100", "+14165550143", "+447400123456", "+447797123456", "+77012345678"}
+
+func benchValidity(b *testing.B, valid func(*phonenumbers.PhoneNumber) bool) {
+	for _, in := range validityBenchInputs {
+		num, err := phonenumbers.Parse(in, "")
+		if err != nil || !phonenumbers.IsValidNumber(num) {
+			b.Fatalf("%s: not a valid number", in)
+		}
+		b.Run(in, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if !valid(num) {
+					b.Fatal("not valid")
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkPhoneValidity(b *testing.B) {
+	benchValidity(b, identifier.IsValidNumber)
+}
+
+func BenchmarkPhoneValidityByLibrary(b *testing.B) {
+	benchValidity(b, phonenumbers.IsValidNumber)
 }

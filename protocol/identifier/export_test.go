@@ -60,3 +60,17 @@ func show[T any](p *T) string {
 	}
 	return fmt.Sprint(*p)
 }
+
+// IsValidNumber and IsValidNumberForRegion are the production validator's
+// answers to the library's questions of the same names, for the
+// differential tests.
+func IsValidNumber(num *phonenumbers.PhoneNumber) bool { return phoneValidity().isValid(num) }
+
+func IsValidNumberForRegion(num *phonenumbers.PhoneNumber, region string) bool {
+	return phoneValidity().isValidForRegion(num, region)
+}
+
+// PhoneValidatorCompiled reports whether the validator compiled the
+// metadata: if not, it asks the library, and comparing it with the library
+// would prove nothing.
+func PhoneValidatorCompiled() bool { return phoneValidity() != nil }

@@ -92,7 +92,7 @@ func internationalDigits(s string, d []byte) ([]byte, error) {
 // checkDigits, without Parse's regular expressions in the common case.
 //
 // Parse was about three quarters of the cost of an E.164 number
-// (BenchmarkPhoneInternational against ...ByParse; IsValidNumber is most of
+// (BenchmarkPhoneInternational against ...ByParse; validation was most of
 // the rest), spent mostly in regular expressions for what checkPhoneText
 // already refused (letters, extensions, RFC 3966 parameters, non-ASCII
 // digits, a second '+'). On the text left, Parse strips the '+' and the
@@ -277,7 +277,8 @@ func (n Normalizer) parseNational(s string) (string, error) {
 }
 
 // inTerritory returns num, read in its default region, as a number of the
-// one territory of territories where its national number is valid; nil
+// one territory of territories where its national number is valid
+// (phonenumbers.IsValidNumberForRegion, answered by phoneValidity); nil
 // when there is none. Territories sharing a country code (Réunion and
 // Mayotte, +262) give one number; territories that would give different
 // numbers are an error.
@@ -291,7 +292,7 @@ func inTerritory(num *phonenumbers.PhoneNumber, territories []string) (*phonenum
 			ItalianLeadingZero:   num.ItalianLeadingZero,
 			NumberOfLeadingZeros: num.NumberOfLeadingZeros,
 		}
-		if !phonenumbers.IsValidNumberForRegion(candidate, region) {
+		if !phoneValidity().isValidForRegion(candidate, region) {
 			continue
 		}
 		if found != nil && found.GetCountryCode() != cc {
@@ -304,12 +305,13 @@ func inTerritory(num *phonenumbers.PhoneNumber, territories []string) (*phonenum
 
 // validE164 returns num in E.164 if it is valid, or err if not nil. s is
 // the input: when it is already that E.164 form the result shares its
-// memory.
+// memory. Valid is phonenumbers.IsValidNumber's answer, given by
+// phoneValidity without the library's per-call cost (validity.go).
 func validE164(num *phonenumbers.PhoneNumber, s string, err error) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !phonenumbers.IsValidNumber(num) {
+	if !phoneValidity().isValid(num) {
 		return "", invalid(Phone, reasonInvalidNumber)
 	}
 	e164 := phonenumbers.Format(num, phonenumbers.E164)
