@@ -8,6 +8,7 @@ package childtest
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -61,12 +62,24 @@ func Start(t *testing.T, body string, env ...string) *Child {
 // heldPrefix begins the line by which Hold tells Start what it made.
 const heldPrefix = "childtest-holds "
 
-// Hold, in the child, tells the parent what it made (a path) and waits
-// until the parent lets it finish (Finish): the body then checks that
-// what it made is intact and exits 0 only if it is.
-func Hold(made string) {
+// Hold, in the child, tells the parent what it made (a path), waits
+// until the parent lets it finish (Finish), then ends the child: with
+// status 0 if check (whether what it made is intact, and its removal)
+// returns nil, else 1, with the error on standard error.
+func Hold(made string, check func() error) {
 	os.Stdout.WriteString(heldPrefix + made + "\n")
 	io.Copy(io.Discard, os.Stdin) // until Finish closes it
+	if err := check(); err != nil {
+		Fail(err)
+	}
+	os.Exit(0)
+}
+
+// Fail ends the child with status 1, err on standard error: for what it
+// could not make (Start then fails the test) or Hold's check.
+func Fail(err error) {
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
 }
 
 // Kill ends the child with SIGKILL, as the OOM killer or a supervisor

@@ -17,8 +17,8 @@ const spillProcessEnv = "BLINDJOIN_SPILL_TEST_PARENT"
 
 // TestSpillProcess is not a test: it is the body of the process that
 // startSpillProcess starts. It makes and finishes a spill, holds it
-// (childtest.Hold) until the test lets it finish, then reads every
-// bucket back and exits 0 only if each is as it was written.
+// (childtest.Hold) until the test lets it finish, then exits 0 only if
+// every bucket reads back as it was written.
 func TestSpillProcess(t *testing.T) {
 	parent := os.Getenv(spillProcessEnv)
 	if parent == "" {
@@ -27,27 +27,24 @@ func TestSpillProcess(t *testing.T) {
 	const buckets, size = 4, 8
 	w, err := Create(parent, buckets, size, 1<<10)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		childtest.Fail(err)
 	}
 	for i := range 100 {
 		w.Add(i%buckets, bytes.Repeat([]byte{byte(i % buckets)}, size))
 	}
 	b, err := w.Finish()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		childtest.Fail(err)
 	}
-	childtest.Hold(b.dir)
-	for k := range buckets {
-		got, err := b.Read(k, nil)
-		if err != nil || !bytes.Equal(got, bytes.Repeat([]byte{byte(k)}, 25*size)) {
-			fmt.Fprintf(os.Stderr, "bucket %d did not read back (%v)\n", k, err)
-			os.Exit(1)
+	childtest.Hold(b.dir, func() error {
+		for k := range buckets {
+			got, err := b.Read(k, nil)
+			if err != nil || !bytes.Equal(got, bytes.Repeat([]byte{byte(k)}, 25*size)) {
+				return fmt.Errorf("bucket %d did not read back (%v)", k, err)
+			}
 		}
-	}
-	b.Remove()
-	os.Exit(0)
+		return b.Remove()
+	})
 }
 
 // startSpillProcess starts the test binary again as TestSpillProcess,

@@ -17,59 +17,50 @@ import (
 )
 
 // scratchProcessEnv names the output directory (empty: none, as for
-// check) in which the test binary, started again by
-// startScratchProcess, makes its scratch directory.
+// check) in which the test binary, started again by killOneOfTwo, makes
+// its scratch directory.
 const scratchProcessEnv = "BLINDJOIN_SCRATCH_TEST_PARENT"
 
 // scratchContent stands for the digests a run's scratch file holds.
 var scratchContent = []byte("sixteen bytes of a digest, and more")
 
 // TestScratchProcess is not a test: it is the body of the process that
-// startScratchProcess starts. It makes a run's scratch directory as a
-// run does (newScratch) and a file in it, holds them
-// (childtest.Hold) until the test lets it finish, then exits 0 only if
-// the file reads back as it was written.
+// killOneOfTwo starts. It makes a run's scratch directory as a run does
+// (newScratch) and a file in it, holds them (childtest.Hold) until the
+// test lets it finish, then exits 0 only if the file reads back as it
+// was written.
 func TestScratchProcess(t *testing.T) {
 	parent, ok := os.LookupEnv(scratchProcessEnv)
 	if !ok {
-		t.Skip("the body of the process startScratchProcess starts")
+		t.Skip("the body of the process killOneOfTwo starts")
 	}
 	s, err := newScratch(parent)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		childtest.Fail(err)
 	}
 	f, err := s.create("rows")
 	if err == nil {
 		_, err = f.Write(scratchContent)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		childtest.Fail(err)
 	}
-	childtest.Hold(s.Path())
-	if got, err := os.ReadFile(f.Name()); err != nil || !bytes.Equal(got, scratchContent) {
-		fmt.Fprintf(os.Stderr, "the scratch file did not read back (%v)\n", err)
-		os.Exit(1)
-	}
-	s.remove()
-	os.Exit(0)
+	childtest.Hold(s.Path(), func() error {
+		if got, err := os.ReadFile(f.Name()); err != nil || !bytes.Equal(got, scratchContent) {
+			return fmt.Errorf("the scratch file did not read back (%v)", err)
+		}
+		return s.Remove()
+	})
 }
 
-// startScratchProcess starts the test binary again as TestScratchProcess,
-// with its scratch directory in outDir (the system's temporary directory
-// if empty), and waits for it to be made: the child's Made is the
-// directory.
-func startScratchProcess(t *testing.T, outDir string) *childtest.Child {
-	t.Helper()
-	return childtest.Start(t, "TestScratchProcess", scratchProcessEnv+"="+outDir)
-}
-
-// killOneOfTwo starts two processes with a scratch directory in outDir
-// and kills one with SIGKILL, which leaves its directory behind.
+// killOneOfTwo starts the test binary again twice as TestScratchProcess,
+// each with a scratch directory in outDir (the system's temporary
+// directory if empty), and kills one with SIGKILL, which leaves its
+// directory behind. A child's Made is its directory.
 func killOneOfTwo(t *testing.T, outDir string) (dead, live *childtest.Child) {
 	t.Helper()
-	dead, live = startScratchProcess(t, outDir), startScratchProcess(t, outDir)
+	dead = childtest.Start(t, "TestScratchProcess", scratchProcessEnv+"="+outDir)
+	live = childtest.Start(t, "TestScratchProcess", scratchProcessEnv+"="+outDir)
 	dead.Kill(t)
 	if _, err := os.Stat(filepath.Join(dead.Made, "rows")); err != nil {
 		t.Fatalf("the killed run's scratch directory is not there to remove: %v", err)
