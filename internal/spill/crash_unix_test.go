@@ -3,13 +3,12 @@
 package spill
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/blindjoin/blindjoin/internal/childtest"
 )
 
 // spillProcessEnv names the parent directory in which the test binary,
@@ -17,9 +16,9 @@ import (
 const spillProcessEnv = "BLINDJOIN_SPILL_TEST_PARENT"
 
 // TestSpillProcess is not a test: it is the body of the process that
-// startSpillProcess starts. It makes and finishes a spill, prints its
-// directory, and holds it until its standard input closes; then it reads
-// every bucket back and exits 0 only if each is as it was written.
+// startSpillProcess starts. It makes and finishes a spill, holds it
+// (childtest.Hold) until the test lets it finish, then exits 0 only if
+// every bucket reads back as it was written.
 func TestSpillProcess(t *testing.T) {
 	parent := os.Getenv(spillProcessEnv)
 	if parent == "" {
@@ -28,88 +27,32 @@ func TestSpillProcess(t *testing.T) {
 	const buckets, size = 4, 8
 	w, err := Create(parent, buckets, size, 1<<10)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		childtest.Fail(err)
 	}
 	for i := range 100 {
 		w.Add(i%buckets, bytes.Repeat([]byte{byte(i % buckets)}, size))
 	}
 	b, err := w.Finish()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		childtest.Fail(err)
 	}
-	fmt.Printf("spill-dir %s\n", b.dir)
-	bufio.NewReader(os.Stdin).ReadString('\n') // until EOF
-	for k := range buckets {
-		got, err := b.Read(k, nil)
-		if err != nil || !bytes.Equal(got, bytes.Repeat([]byte{byte(k)}, 25*size)) {
-			fmt.Fprintf(os.Stderr, "bucket %d did not read back (%v)\n", k, err)
-			os.Exit(1)
+	childtest.Hold(b.dir, func() error {
+		for k := range buckets {
+			got, err := b.Read(k, nil)
+			if err != nil || !bytes.Equal(got, bytes.Repeat([]byte{byte(k)}, 25*size)) {
+				return fmt.Errorf("bucket %d did not read back (%v)", k, err)
+			}
 		}
-	}
-	b.Remove()
-	os.Exit(0)
-}
-
-// spillProcess is a running process that holds a spill.
-type spillProcess struct {
-	cmd   *exec.Cmd
-	stdin interface{ Close() error }
-	dir   string // its spill directory
+		return b.Remove()
+	})
 }
 
 // startSpillProcess starts the test binary again as TestSpillProcess,
-// with its spill under parent, and waits for the spill to be made.
-func startSpillProcess(t *testing.T, parent string) *spillProcess {
+// with its spill under parent, and waits for the spill to be made: the
+// child's Made is the spill's directory.
+func startSpillProcess(t *testing.T, parent string) *childtest.Child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSpillProcess$")
-	cmd.Env = append(os.Environ(), spillProcessEnv+"="+parent)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &spillProcess{cmd: cmd, stdin: stdin}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	p.dir = strings.TrimPrefix(strings.TrimSpace(line), "spill-dir ")
-	if err != nil || p.dir == "" || !strings.HasPrefix(line, "spill-dir ") {
-		t.Fatalf("the spill process printed %q (%v)", line, err)
-	}
-	return p
-}
-
-// kill ends the process with SIGKILL, as the OOM killer or a supervisor
-// out of patience would: nothing of it runs after.
-func (p *spillProcess) kill(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	p.cmd.Wait()
-}
-
-// finish lets the process read its spill back and end; it fails the test
-// if the spill was not intact.
-func (p *spillProcess) finish(t *testing.T) {
-	t.Helper()
-	p.stdin.Close()
-	if err := p.cmd.Wait(); err != nil {
-		t.Fatalf("the live process's spill did not survive: %v", err)
-	}
+	return childtest.Start(t, "TestSpillProcess", spillProcessEnv+"="+parent)
 }
 
 // TestCreateRemovesSpillOfKilledProcess: two processes spill into one
@@ -120,8 +63,8 @@ func TestCreateRemovesSpillOfKilledProcess(t *testing.T) {
 	parent := t.TempDir()
 	dead := startSpillProcess(t, parent)
 	live := startSpillProcess(t, parent)
-	dead.kill(t)
-	if _, err := os.Stat(dead.dir); err != nil {
+	dead.Kill(t)
+	if _, err := os.Stat(dead.Made); err != nil {
 		t.Fatalf("the killed process's spill is not there to remove: %v", err)
 	}
 
@@ -130,11 +73,11 @@ func TestCreateRemovesSpillOfKilledProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Abandon()
-	if _, err := os.Stat(dead.dir); !os.IsNotExist(err) {
+	if _, err := os.Stat(dead.Made); !os.IsNotExist(err) {
 		t.Fatalf("the killed process's spill is still there after Create (%v)", err)
 	}
-	if _, err := os.Stat(live.dir); err != nil {
+	if _, err := os.Stat(live.Made); err != nil {
 		t.Fatalf("the live process's spill is gone: %v", err)
 	}
-	live.finish(t)
+	live.Finish(t)
 }

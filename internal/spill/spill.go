@@ -21,9 +21,17 @@
 // removed, whichever process made it, so several processes (serve and
 // worker, replicas on one host) may share one scratch directory. Where
 // the platform has no flock (sweep_other.go) nothing is locked and
-// nothing is swept. Records are written
-// through one buffer per bucket, sized so that all the buffers together
-// stay near what the caller gives Create, whatever the bucket count.
+// nothing is swept.
+//
+// MakeDir makes such a locked directory, under another prefix, for a
+// caller that writes its own files in it: the party tool's scratch
+// directory (.blindjoin-scratch-*, partner/flow), which holds identifier
+// digests and is swept the same way, by MakeDir in the same parent
+// (SweepPrefix), so that a killed run's is removed by the next run.
+//
+// Records are written through one buffer per bucket, sized so that all
+// the buffers together stay near what the caller gives Create, whatever
+// the bucket count.
 package spill
 
 import (
@@ -47,23 +55,6 @@ const readBuffer = 256 << 10
 // of a scratch directory that Sweep looks at.
 const dirPrefix = "blindjoin-spill-"
 
-// owned is a spill directory and the open lock file that marks it as
-// this process's while it exists (nil where files cannot be locked).
-type owned struct {
-	dir  string
-	lock *os.File
-}
-
-// remove deletes the directory, then gives up its lock: a directory that
-// RemoveAll could not delete whole is left to the next sweep.
-func (o owned) remove() error {
-	err := os.RemoveAll(o.dir)
-	if o.lock != nil {
-		o.lock.Close()
-	}
-	return err
-}
-
 // Writer scatters records into buckets.
 type Writer struct {
 	owned
@@ -82,17 +73,11 @@ func Create(parent string, buckets, recordSize, buffers int) (*Writer, error) {
 	if buckets < 1 || recordSize < 1 {
 		return nil, fmt.Errorf("%w: %d buckets of %d-byte records", ErrRecord, buckets, recordSize)
 	}
-	sweepIfDue(parent)
-	dir, err := os.MkdirTemp(parent, dirPrefix+"*")
+	o, err := makeOwned(parent, dirPrefix)
 	if err != nil {
-		return nil, fmt.Errorf("spill: %w", err)
+		return nil, err
 	}
-	lock, err := lockDir(dir)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("spill: %w", err)
-	}
-	w := &Writer{owned: owned{dir, lock}, size: recordSize, counts: make([]uint64, buckets)}
+	w := &Writer{owned: o, size: recordSize, counts: make([]uint64, buckets)}
 	bufSize := min(max(buffers/buckets, 4<<10), 1<<20)
 	for k := range buckets {
 		f, err := os.OpenFile(w.path(k), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)

@@ -13,12 +13,13 @@ import (
 	"time"
 )
 
-// lockName is the lock file of a spill directory, held locked by the
-// process that made the directory for as long as it exists.
+// lockName is the lock file of a directory made by makeOwned, held
+// locked by the process that made the directory for as long as it
+// exists.
 const lockName = "owner.lock"
 
-// unlockedAge is the age from which Sweep removes a spill directory that
-// has no lock file: one made by a version of blindjoin from before the
+// unlockedAge is the age from which a sweep removes a directory that has
+// no lock file: one made by a version of blindjoin from before the
 // lock, or by a process killed between making the directory and locking
 // it (then empty). Such a directory cannot say whether its process is
 // alive; a live one exists only while an older binary still runs beside
@@ -48,17 +49,8 @@ func lockDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
-// Sweep removes the spill directories under parent (os.TempDir() if
-// empty) whose process has died: those whose lock file it can lock, and
-// those without a lock file untouched for unlockedAge. It looks only at
-// directories named blindjoin-spill-* and owned by this process's user,
-// follows no symbolic link, and leaves every other entry alone. It
-// returns how many it removed, and what it could not judge or remove,
-// naming the directory (never what is in it).
-func Sweep(parent string) (removed int, err error) {
-	if parent == "" {
-		parent = os.TempDir()
-	}
+// sweep is SweepPrefix, once prefix is checked and parent set.
+func sweep(parent, prefix string) (removed int, err error) {
 	entries, err := os.ReadDir(parent)
 	if err != nil {
 		return 0, fmt.Errorf("spill: sweep: %w", err)
@@ -67,7 +59,7 @@ func Sweep(parent string) (removed int, err error) {
 	for _, e := range entries {
 		// A symbolic link is not a directory here: its target, wherever
 		// it is, is never swept.
-		if !strings.HasPrefix(e.Name(), dirPrefix) || !e.IsDir() {
+		if !strings.HasPrefix(e.Name(), prefix) || !e.IsDir() {
 			continue
 		}
 		gone, err := sweepDir(filepath.Join(parent, e.Name()))

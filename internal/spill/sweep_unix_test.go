@@ -4,6 +4,7 @@ package spill
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -19,11 +20,11 @@ func TestSweepRemovesKilledProcessSpillOnly(t *testing.T) {
 	if n, err := Sweep(parent); n != 0 || err != nil {
 		t.Fatalf("Sweep with the owner alive: %d removed (%v), want 0", n, err)
 	}
-	p.kill(t)
+	p.Kill(t)
 	if n, err := Sweep(parent); n != 1 || err != nil {
 		t.Fatalf("Sweep after the owner's SIGKILL: %d removed (%v), want 1", n, err)
 	}
-	if _, err := os.Stat(p.dir); !os.IsNotExist(err) {
+	if _, err := os.Stat(p.Made); !os.IsNotExist(err) {
 		t.Fatalf("the killed process's spill is still there (%v)", err)
 	}
 }
@@ -202,5 +203,74 @@ func TestConcurrentCreatesAndSweeps(t *testing.T) {
 	sweeps.Wait()
 	if left, _ := os.ReadDir(parent); len(left) != 0 {
 		t.Fatalf("%d entries left", len(left))
+	}
+}
+
+// TestSweepPrefixKeepsToItsPrefix: MakeDir sweeps the directories of its
+// prefix, not the spills beside them, and a live MakeDir directory
+// survives the sweep of its own prefix.
+func TestSweepPrefixKeepsToItsPrefix(t *testing.T) {
+	parent := t.TempDir()
+	const other = ".other-scratch-"
+	past := time.Now().Add(-unlockedAge - time.Hour)
+	oldSpill := mkdirWithFile(t, parent, dirPrefix+"old")
+	oldOther := mkdirWithFile(t, parent, other+"old")
+	for _, p := range []string{oldSpill, oldOther} {
+		if err := os.Chtimes(p, past, past); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live, err := MakeDir(parent, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Remove()
+	if fi, err := os.Stat(live.Path()); err != nil || fi.Mode().Perm() != 0o700 || filepath.Dir(live.Path()) != parent {
+		t.Fatalf("MakeDir made %s (%v, %v), want a 0700 directory of %s", live.Path(), fi, err, parent)
+	}
+
+	if _, err := os.Stat(oldOther); !os.IsNotExist(err) {
+		t.Errorf("MakeDir left the old directory of its prefix (%v)", err)
+	}
+	if n, err := SweepPrefix(parent, other); n != 0 || err != nil {
+		t.Fatalf("SweepPrefix beside a live directory: %d removed (%v), want 0", n, err)
+	}
+	if _, err := os.Stat(filepath.Join(oldSpill, "0")); err != nil {
+		t.Errorf("a spill was swept with another prefix's directories: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(live.Path(), lockName)); err != nil {
+		t.Errorf("the live directory lost its lock file: %v", err)
+	}
+	if n, err := Sweep(parent); n != 1 || err != nil {
+		t.Fatalf("Sweep: %d removed (%v), want the old spill", n, err)
+	}
+	if err := live.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(live.Path()); !os.IsNotExist(err) {
+		t.Errorf("Remove left %s (%v)", live.Path(), err)
+	}
+}
+
+// TestPrefixMustBeAName: a prefix that is empty (it would judge every
+// directory of parent), a path or a pattern is refused, and nothing is
+// swept or made.
+func TestPrefixMustBeAName(t *testing.T) {
+	parent := t.TempDir()
+	old := mkdirWithFile(t, parent, "unrelated")
+	past := time.Now().Add(-unlockedAge - time.Hour)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"", "sub/x-", "x-*", "*"} {
+		if n, err := SweepPrefix(parent, prefix); n != 0 || !errors.Is(err, ErrPrefix) {
+			t.Errorf("SweepPrefix(%q): %d removed (%v), want ErrPrefix", prefix, n, err)
+		}
+		if d, err := MakeDir(parent, prefix); !errors.Is(err, ErrPrefix) {
+			t.Errorf("MakeDir(%q): %v (%v), want ErrPrefix", prefix, d, err)
+		}
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 1 {
+		t.Errorf("%d entries in parent, want the unrelated directory alone", len(entries))
 	}
 }

@@ -59,7 +59,7 @@ func newActivationRows(s *scratch, byPosition []uint32) (*activationRows, error)
 	}
 	span := uint32(max(activationBucketRows, (uint64(maxRow)+maxActivationBuckets)/maxActivationBuckets))
 	nb := int(maxRow/span) + 1
-	w, err := spill.Create(s.dir, nb, activationEntrySize, nb*4096)
+	w, err := spill.Create(s.Path(), nb, activationEntrySize, nb*4096)
 	if err != nil {
 		return nil, fmt.Errorf("flow: activation: %w", err)
 	}

@@ -96,10 +96,14 @@
 // in it once the upload is complete, when a run fails or is interrupted,
 // and by a plan once the bucket files are written. They hold identifier
 // digests, which a dictionary inverts: never logged, never sent, and gone
-// with the directory. A process killed outright (SIGKILL, a power cut)
-// leaves its .blindjoin-scratch-* directory behind, to delete by hand. The
-// files, written front to back and read back without mapping them into
-// memory (mapped pages would count in the process's memory):
+// with the directory. A process killed outright (SIGKILL, the OOM killer,
+// a power cut) cannot remove its .blindjoin-scratch-* directory, so the
+// directory is internal/spill's Dir (spill.MakeDir): locked (owner.lock,
+// flock) by its process while it lives, and removed by the next run that
+// makes a scratch directory in the same place once that lock is free,
+// never while it is held (the workers of a plan share their directory).
+// The files, written front to back and read back without mapping them
+// into memory (mapped pages would count in the process's memory):
 //
 //	rows         the row log (rowlog.go): what the read found on each row
 //	             (a reject, or a one-key row's digest and consent cell's

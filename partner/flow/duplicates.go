@@ -67,7 +67,7 @@ type dupFinder struct {
 }
 
 func newDupFinder(s *scratch) (*dupFinder, error) {
-	w, err := spill.Create(s.dir, dupBuckets, dupEntrySize, dupBuckets*4096)
+	w, err := spill.Create(s.Path(), dupBuckets, dupEntrySize, dupBuckets*4096)
 	if err != nil {
 		return nil, fmt.Errorf("flow: scratch file: %w", err)
 	}

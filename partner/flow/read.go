@@ -111,7 +111,7 @@ func (a *audience) orderRecords(inv []uint32) error {
 		recSize = maxRecordSize
 	}
 	entrySize := 4 + recSize
-	w, err := spill.Create(a.scratch.dir, nb, entrySize, nb*4096)
+	w, err := spill.Create(a.scratch.Path(), nb, entrySize, nb*4096)
 	if err != nil {
 		return fmt.Errorf("flow: scratch file: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/blindjoin/blindjoin/internal/spill"
 	"github.com/blindjoin/blindjoin/protocol/policy"
 )
 
@@ -21,8 +22,12 @@ const scratchPrefix = ".blindjoin-scratch-"
 // otherwise hold per row in memory: identifier digests, which a
 // dictionary inverts, so the directory is 0700, its files 0600, and it
 // is removed as soon as the upload no longer needs it, and on every
-// error.
-type scratch struct{ dir string }
+// error. It is internal/spill's Dir, locked by this process while it
+// lives: a run killed outright (SIGKILL, the OOM killer) cannot remove
+// its own, so the next run that makes one in the same directory does
+// (spill.MakeDir sweeps it), and never a live run's, which may share
+// the directory (the workers of a plan do).
+type scratch struct{ *spill.Dir }
 
 func newScratch(parent string) (*scratch, error) {
 	if parent != "" {
@@ -30,17 +35,17 @@ func newScratch(parent string) (*scratch, error) {
 			return nil, fmt.Errorf("flow: output directory: %w", err)
 		}
 	}
-	dir, err := os.MkdirTemp(parent, scratchPrefix) // mode 0700
+	dir, err := spill.MakeDir(parent, scratchPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("flow: scratch directory: %w", err)
 	}
-	return &scratch{dir: dir}, nil
+	return &scratch{dir}, nil
 }
 
 // create creates a new file of the scratch directory, readable and
 // writable by this user alone.
 func (s *scratch) create(name string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(s.dir, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(filepath.Join(s.Path(), name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("flow: scratch file: %w", err)
 	}
@@ -51,7 +56,7 @@ func (s *scratch) create(name string) (*os.File, error) {
 // that it can be deferred before the scratch exists.
 func (s *scratch) remove() {
 	if s != nil {
-		os.RemoveAll(s.dir)
+		s.Remove()
 	}
 }
 
