@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -27,6 +28,10 @@ type Report struct {
 	Cores     int    `json:"cores"`
 	CPUModel  string `json:"cpu_model"`
 	GoVersion string `json:"go_version"`
+	// Revision is the commit the measuring binary was built from (and
+	// "+modified" for a tree with changes), so that a figure can be
+	// traced to its code; empty when the build did not record it.
+	Revision string `json:"revision"`
 	// How the system ran: each process a child of the bench.
 	Processes  string `json:"processes"`
 	LoadBefore string `json:"load_average_before"`
@@ -127,6 +132,7 @@ func newReport(o Options) *Report {
 		Rows: o.Rows, Overlap: o.Overlap, Cores: cores, ServerBudgetMB: float64(o.memoryBudget()) / 1e6,
 		CPUModel:  cpuModel(),
 		GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
+		Revision:  revision(),
 		Processes: "child processes of this binary: server (operator.Serve on loopback, " + state + "), advertiser and media partner (flow.Run over HTTP)",
 	}
 }
@@ -317,6 +323,29 @@ func cpuModel() string {
 	return runtime.GOARCH
 }
 
+// revision is the VCS revision the Go toolchain stamped into this binary.
+func revision() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	var rev, modified string
+	for _, kv := range info.Settings {
+		switch kv.Key {
+		case "vcs.revision":
+			rev = kv.Value
+		case "vcs.modified":
+			if kv.Value == "true" {
+				modified = "+modified"
+			}
+		}
+	}
+	if rev == "" {
+		return ""
+	}
+	return rev + modified
+}
+
 // fillPortable records the floor runs of the portable backend.
 func (r *Report) fillPortable(floors []FloorResult) {
 	r.PortableFloors = floors
@@ -339,6 +368,9 @@ func medianOf(floors []FloorResult, value func(FloorResult) float64) float64 {
 func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "blindjoin bench: %d x %d rows, overlap %.2f, %d cores, %s\n", r.Rows, r.Rows, r.Overlap, r.Cores, r.GoVersion)
+	if r.Revision != "" {
+		fmt.Fprintf(w, "code: %s\n", r.Revision)
+	}
 	fmt.Fprintf(w, "machine: %s; load average %s before, %s after\n", r.CPUModel, r.LoadBefore, r.LoadAfter)
 	fmt.Fprintf(w, "processes: %s\n\n", r.Processes)
 

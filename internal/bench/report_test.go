@@ -39,7 +39,7 @@ func TestFloorBackend(t *testing.T) {
 // The report carries the backend and the portable floor, in JSON and in
 // text, beside the fields it had.
 func TestReportPortableFloor(t *testing.T) {
-	r := &Report{Floors: []FloorResult{{Elements: 1000, CPUSeconds: 0.02, Backend: "avx512ifma"}}, Backend: "avx512ifma"}
+	r := &Report{Floors: []FloorResult{{Elements: 1000, CPUSeconds: 0.02, Backend: "avx512ifma"}}, Backend: "avx512ifma", Revision: "0123abc+modified"}
 	r.fillPortable([]FloorResult{
 		{Elements: 1000, CPUSeconds: 0.09, Backend: "portable"},
 		{Elements: 1000, CPUSeconds: 0.07, Backend: "portable"},
@@ -51,7 +51,7 @@ func TestReportPortableFloor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, field := range []string{`"backend":"avx512ifma"`, `"portable_floor_per_element_us":80`, `"portable_floor_runs":[`, `"floor_per_element_us":`} {
+	for _, field := range []string{`"backend":"avx512ifma"`, `"revision":"0123abc+modified"`, `"portable_floor_per_element_us":80`, `"portable_floor_runs":[`, `"floor_per_element_us":`} {
 		if !strings.Contains(string(b), field) {
 			t.Errorf("JSON lacks %s", field)
 		}
@@ -60,7 +60,9 @@ func TestReportPortableFloor(t *testing.T) {
 	if err := r.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	if want := "backend: avx512ifma; portable floor 80.0 us (median of 2 runs)"; !strings.Contains(text.String(), want) {
-		t.Errorf("text report lacks %q:\n%s", want, text.String())
+	for _, want := range []string{"backend: avx512ifma; portable floor 80.0 us (median of 2 runs)", "code: 0123abc+modified"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
 	}
 }
