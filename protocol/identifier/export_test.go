@@ -70,6 +70,10 @@ func IsValidNumberForRegion(num *phonenumbers.PhoneNumber, region string) bool {
 	return phoneValidity().isValidForRegion(num, region)
 }
 
+// E164 is what normalization writes for a valid num, to compare with
+// phonenumbers.Format(num, E164).
+func E164(num *phonenumbers.PhoneNumber) string { return string(appendE164(nil, num)) }
+
 // PhoneValidatorCompiled reports whether the validator compiled the
 // metadata: if not, it asks the library, and comparing it with the library
 // would prove nothing.

@@ -154,18 +154,23 @@ func (v *phoneValidator) isValidForRegion(num *phonenumbers.PhoneNumber, region 
 }
 
 // nationalSignificantNumber returns GetNationalSignificantNumber(num) as
-// bytes: the leading zeros the national number lost (at most
-// MAX_LENGTH_FOR_NSN, as the library bounds them), then the national
-// number's decimal digits. This is the one allocation of a validation:
-// regexp keeps its input where escape analysis cannot follow.
+// bytes. This is the one allocation of a validation: regexp keeps its
+// input where escape analysis cannot follow.
 func nationalSignificantNumber(num *phonenumbers.PhoneNumber) []byte {
-	nsn := make([]byte, 0, phonenumbers.MAX_LENGTH_FOR_NSN+20)
+	return appendNationalSignificantNumber(make([]byte, 0, phonenumbers.MAX_LENGTH_FOR_NSN+20), num)
+}
+
+// appendNationalSignificantNumber appends GetNationalSignificantNumber(num)
+// to dst: the leading zeros the national number lost (at most
+// MAX_LENGTH_FOR_NSN, as the library bounds them), then the national
+// number's decimal digits.
+func appendNationalSignificantNumber(dst []byte, num *phonenumbers.PhoneNumber) []byte {
 	if num.GetItalianLeadingZero() {
 		for range min(max(num.GetNumberOfLeadingZeros(), 0), phonenumbers.MAX_LENGTH_FOR_NSN) {
-			nsn = append(nsn, '0')
+			dst = append(dst, '0')
 		}
 	}
-	return strconv.AppendUint(nsn, num.GetNationalNumber(), 10)
+	return strconv.AppendUint(dst, num.GetNationalNumber(), 10)
 }
 
 // phoneValidity is the validator of the library's metadata, built on

@@ -27,7 +27,8 @@ import (
 // compared both valid and invalid ones.
 type validityCounts struct{ numbers, valid int }
 
-// agreesWithLibrary compares the validator with the library on num.
+// agreesWithLibrary compares the validator with the library on num, and
+// the E.164 form of a valid num with the library's.
 func (c *validityCounts) agreesWithLibrary(t *testing.T, num *phonenumbers.PhoneNumber, extraRegions ...string) {
 	t.Helper()
 	want := phonenumbers.IsValidNumber(num)
@@ -37,6 +38,9 @@ func (c *validityCounts) agreesWithLibrary(t *testing.T, num *phonenumbers.Phone
 	c.numbers++
 	if want {
 		c.valid++
+		if got, want := identifier.E164(num), phonenumbers.Format(num, phonenumbers.E164); got != want {
+			t.Fatalf("%s: E.164 %q, library: %q", describe(num), got, want)
+		}
 	}
 	regions := append(phonenumbers.GetRegionCodesForCountryCode(int(num.GetCountryCode())), extraRegions...)
 	for _, region := range append(regions, "001", "", "ZZ", "fr", otherRegion(num)) {
