@@ -1,9 +1,11 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -571,10 +573,17 @@ func TestResultsCheckFailuresShown(t *testing.T) {
 	if kept[nonce[2]] == '0' {
 		other[nonce[2]] = '1'
 	}
+	// Results edited to another overlap still read; a console started
+	// again must not take its figures from them.
+	edited := regexp.MustCompile(`"overlap":[0-9]+`).ReplaceAll(kept, []byte(`"overlap":`+fmt.Sprint(*res.Overlap+1000)))
+	if bytes.Equal(edited, kept) {
+		t.Fatal("results.json has no overlap to edit")
+	}
 	for _, tc := range []struct {
 		name, content, want string
 	}{
 		{"another nonce", string(other), "your results are NOT those the transcript commits to"},
+		{"another overlap", string(edited), "your results are NOT those the transcript commits to"},
 		{"not results", "{\"session_id\": 3}\n", "your results could not be checked against the transcript"},
 	} {
 		if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {

@@ -14,15 +14,17 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/blindjoin/blindjoin/internal/atomicfile"
+	"github.com/blindjoin/blindjoin/partner/audit"
+	"github.com/blindjoin/blindjoin/partner/flow"
 	"github.com/blindjoin/blindjoin/protocol/api"
+	"github.com/blindjoin/blindjoin/protocol/transcript"
 )
 
 // resultsFile is a session's results as the clean room released them, in
 // the session's directory: what a run writes (partner/flow), and what the
-// console writes the same way for a computed session it shows that no run
-// of it wrote.
-const resultsFile = "results.json"
+// console writes the same way (flow.StoreResults) for a computed session
+// it shows that no run of it wrote.
+const resultsFile = flow.ResultsFile
 
 // figures is what the results page and the comparison show of a
 // session's results: the small figures, never the activation records (a
@@ -59,19 +61,27 @@ func (s *Server) resultsFigures(ctx context.Context, id string, uploaded int64) 
 		// no longer stand beside a file the transcript check can read.
 		s.results.forget(id)
 	}
+	// Other views may be waiting on this load: one that goes away must not
+	// fail theirs. The client's own timeouts bound it.
+	loadCtx := context.WithoutCancel(ctx)
 	return s.results.get(ctx, id, func() (figures, error) {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return s.storeResults(ctx, id, uploaded, path)
+			return s.storeResults(loadCtx, id, uploaded, path)
 		}
 		fig, err := readFigures(path)
 		if err == nil {
+			err = s.checkStoredResults(loadCtx, id, path)
+		}
+		if err == nil {
 			return fig, nil
 		}
-		// This party's own results.json does not read: the transcript
-		// check says so, and the figures come from the clean room, read
+		// A results.json that does not read, or not as the results the
+		// transcript commits to (edited, another session's), does not
+		// give the page its figures: the transcript check says what is
+		// wrong with it, and the figures come from the clean room, read
 		// as they arrive, as they did before the console kept them.
-		s.cfg.Logger.Warn("results.json does not read; the page shows the clean room's results", "session", id, "error", err)
-		res, _, err := s.cfg.Client.Results(ctx, id)
+		s.cfg.Logger.Warn("results.json does not read or does not open the transcript's commitment; the page shows the clean room's results", "session", id, "error", err)
+		res, _, err := s.cfg.Client.Results(loadCtx, id)
 		if err != nil {
 			return figures{}, err
 		}
@@ -79,11 +89,26 @@ func (s *Server) resultsFigures(ctx context.Context, id string, uploaded int64) 
 	})
 }
 
+// checkStoredResults checks the results.json at path against the
+// commitment of session id's transcript, as the page's transcript check
+// does, before its figures are kept.
+func (s *Server) checkStoredResults(ctx context.Context, id, path string) error {
+	raw, err := s.cfg.Client.Transcript(ctx, id)
+	if err != nil {
+		return err
+	}
+	t, err := transcript.ParseTranscript(raw)
+	if err != nil {
+		return err
+	}
+	_, err = audit.ResultsFile(path, t)
+	return err
+}
+
 // storeResults downloads session id's results, no larger than what this
 // party's upload allows (api.ResultsSizeLimit), to a scratch file beside
 // path, reads their figures, and only then puts them at path as a run
-// writes results.json (partner/flow writeResults: the bytes the clean
-// room sent, then a newline): results that do not read are not kept.
+// writes them (flow.StoreResults): results that do not read are not kept.
 func (s *Server) storeResults(ctx context.Context, id string, uploaded int64, path string) (figures, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -102,22 +127,11 @@ func (s *Server) storeResults(ctx context.Context, id string, uploaded int64, pa
 	if err != nil {
 		return figures{}, err
 	}
-	out, err := atomicfile.Create(dir, 0o600)
-	if err != nil {
-		return figures{}, fmt.Errorf("console: %s: %w", resultsFile, err)
-	}
-	defer out.Abort()
 	if _, err := scratch.Seek(0, io.SeekStart); err != nil {
 		return figures{}, fmt.Errorf("console: results: %w", err)
 	}
-	if _, err := io.Copy(out, scratch); err != nil {
-		return figures{}, fmt.Errorf("console: %s: %w", resultsFile, err)
-	}
-	if _, err := out.Write([]byte{'\n'}); err != nil {
-		return figures{}, fmt.Errorf("console: %s: %w", resultsFile, err)
-	}
-	if err := out.Commit(path); err != nil {
-		return figures{}, fmt.Errorf("console: %w", err)
+	if err := flow.StoreResults(dir, scratch); err != nil {
+		return figures{}, err
 	}
 	return fig, nil
 }

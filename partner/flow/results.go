@@ -16,9 +16,10 @@ import (
 const (
 	// activationFile is the media partner's activation output.
 	activationFile = "activation.csv"
-	// resultsFile is the results as the clean room released them, nonce
-	// included, for `blindjoin audit verify --results`.
-	resultsFile = "results.json"
+	// ResultsFile is the results as the clean room released them, nonce
+	// included, for `blindjoin audit verify --results`: the bytes it sent,
+	// then a newline (StoreResults).
+	ResultsFile = "results.json"
 )
 
 // resultsPollInterval is the longest wait between two looks at a session
@@ -98,15 +99,33 @@ func (r *runner) readResults(d *downloaded, each func(api.ActivationRecord) erro
 // these results. The caller commits it.
 func writeResults(dir string, d *downloaded) (*atomicFile, error) {
 	if _, err := d.file.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("flow: %s: %w", resultsFile, err)
+		return nil, fmt.Errorf("flow: %s: %w", ResultsFile, err)
 	}
-	out, err := newAtomicFile(dir, resultsFile)
+	return resultsOutput(dir, d.file)
+}
+
+// StoreResults writes results, the bytes the clean room sent, into dir
+// as a run does (ResultsFile), put in place atomically: for a computed
+// session whose results no run wrote there (the web console).
+func StoreResults(dir string, results io.Reader) error {
+	out, err := resultsOutput(dir, results)
+	if err != nil {
+		return err
+	}
+	defer out.abort()
+	return out.commit()
+}
+
+// resultsOutput starts ResultsFile in dir with results and its newline;
+// the caller commits it.
+func resultsOutput(dir string, results io.Reader) (*atomicFile, error) {
+	out, err := newAtomicFile(dir, ResultsFile)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := out.ReadFrom(d.file); err != nil {
+	if _, err := out.ReadFrom(results); err != nil {
 		out.abort()
-		return nil, fmt.Errorf("flow: %s: %w", resultsFile, err)
+		return nil, fmt.Errorf("flow: %s: %w", ResultsFile, err)
 	}
 	out.WriteByte('\n')
 	return out, nil

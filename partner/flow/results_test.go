@@ -47,7 +47,7 @@ func TestResultsFileAsReleased(t *testing.T) {
 		t.Fatal(err)
 	}
 	reencoded, _ := json.Marshal(res)
-	file, err := os.ReadFile(filepath.Join(e.partnerDir, resultsFile))
+	file, err := os.ReadFile(filepath.Join(e.partnerDir, ResultsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestHostileResults(t *testing.T) {
 			if !errors.Is(perr, tc.want) || !strings.Contains(perr.Error(), tc.says) {
 				t.Fatalf("media partner: %v; want %v saying %q", perr, tc.want, tc.says)
 			}
-			for _, f := range []string{resultsFile, activationFile, summaryFile} {
+			for _, f := range []string{ResultsFile, activationFile, summaryFile} {
 				if _, err := os.Stat(filepath.Join(e.partnerDir, f)); !errors.Is(err, os.ErrNotExist) {
 					t.Errorf("%s written (%v)", f, err)
 				}
