@@ -68,9 +68,10 @@
 // it (the bytes the clean room sent, then a newline), where a run of this
 // console or `blindjoin match --out` may have put them already. The
 // transcript check then reads that file, on every view, as `blindjoin
-// audit verify --results` does. A results.json that does not read is not
-// replaced (it is this party's file): the check says so and the figures
-// come from the clean room, streamed.
+// audit verify --results` does. The figures kept are those of a file
+// that opens the transcript's commitment; a results.json that does not
+// read, or does not open it, is not replaced (it is this party's file):
+// the check says so and the figures come from the clean room, streamed.
 //
 // Only the small figures (overlap, per-key rounds, match rate, segment
 // counts, noise, computed time) stay in memory, in a least-recently-used
