@@ -19,7 +19,8 @@
 //
 // Phone numbers are accepted in E.164, international ("+33 6 12 34 56 78")
 // or, with Normalizer.DefaultRegion, national format, and every form must
-// be a valid number for its country: one rule, whatever the spelling. A
+// be a valid number for its country, and not all zeros (a placeholder the
+// metadata of a few plans would accept): one rule, whatever the spelling. A
 // national number of a territory that shares the default region's
 // numbering plan (France's overseas departments) gets the territory's
 // country code. RegionGuesser suggests a default region for a file whose

@@ -312,7 +312,11 @@ func validE164(num *phonenumbers.PhoneNumber, s string, err error) (string, erro
 	if err != nil {
 		return "", err
 	}
-	if !phoneValidity().isValid(num) {
+	// An all-zero significant number is a placeholder (a CRM's "no
+	// phone"), not a person's number, though the metadata of a few plans
+	// (+800, +881, +888, +992) calls it valid; phonenumbers.Format would
+	// also give it back as the raw text typed, not in E.164.
+	if num.GetNationalNumber() == 0 || !phoneValidity().isValid(num) {
 		return "", invalid(Phone, reasonInvalidNumber)
 	}
 	e164 := appendE164(make([]byte, 0, 1+3+phonenumbers.MAX_LENGTH_FOR_NSN), num)
@@ -322,9 +326,9 @@ func validE164(num *phonenumbers.PhoneNumber, s string, err error) (string, erro
 	return checkE164(string(e164))
 }
 
-// appendE164 appends the E.164 form of num, a valid number, to dst: what
-// phonenumbers.Format(num, E164) gives a valid number ('+', the calling
-// code, the national significant number), without Format's per-call cost
+// appendE164 appends the E.164 form of num, a valid number whose national
+// number is not 0, to dst: what phonenumbers.Format(num, E164) gives it
+// ('+', the calling code, the national significant number), without Format's per-call cost
 // (its own copy of the significant number and a string builder), which
 // was a third of a valid number's validation after validity.go.
 func appendE164(dst []byte, num *phonenumbers.PhoneNumber) []byte {

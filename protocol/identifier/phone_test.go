@@ -24,6 +24,9 @@ var phoneE164Cases = []normCase{
 	{name: "unassigned French range", in: "+33701234567", reason: "not a valid number for its country"},
 	{name: "UID2 Singapore typo", in: "+6512345678", reason: "not a valid number for its country"},
 	{name: "15 digits, no such number", in: "+123456789012345", reason: "not a valid number for its country"},
+	// All zeros is a placeholder, even where the metadata calls it valid.
+	{name: "all zeros, international freephone", in: "+800 0000 0000", reason: "not a valid number for its country"},
+	{name: "all zeros, Tajikistan", in: "+992 000 000 000", reason: "not a valid number for its country"},
 	{name: "spaced, too short", in: "+33 6 12 34", reason: "fewer than 10 digits"},
 	{name: "letters", in: "+1234567890a", reason: "character not allowed"},
 	{name: "fullwidth digits", in: "+１２３４５６７８９０１", reason: "character not allowed"},
@@ -56,6 +59,10 @@ func TestPhoneRegion(t *testing.T) {
 	fr := identifier.Normalizer{DefaultRegion: "FR"}
 	runNormTable(t, fr, identifier.Phone, phoneFRCases)
 	runNormTable(t, identifier.Normalizer{DefaultRegion: "US"}, identifier.Phone, phoneUSCases)
+	runNormTable(t, identifier.Normalizer{DefaultRegion: "TJ"}, identifier.Phone, []normCase{
+		{name: "Tajik mobile", in: "917 12 34 56", want: "+992917123456"},
+		{name: "all zeros, valid in the metadata", in: "000000000", reason: "not a valid number for its country"},
+	})
 }
 
 func TestPhoneUnknownRegion(t *testing.T) {
@@ -127,6 +134,7 @@ var phoneFRCases = []normCase{
 var phoneUSCases = []normCase{
 	{name: "US formatted", in: "(415) 555-0100", want: "+14155550100"},
 	{name: "US with 1", in: "1-415-555-0100", want: "+14155550100"},
+	{name: "all zeros after the international prefix", in: "011 800 00000000", reason: "not a valid number for its country"},
 }
 
 // phoneFrenchOverseasCases are national numbers of France's overseas
