@@ -49,12 +49,18 @@ func makeOwned(parent, prefix string) (owned, error) {
 	return owned{dir, lock}, nil
 }
 
-// remove deletes the directory, then gives up its lock: a directory that
-// RemoveAll could not delete whole is left to the next sweep.
+// remove deletes the directory, then gives up its lock, and tries once
+// more if the directory outlived the first attempt: on NFS the open lock
+// file is renamed (.nfsXXXX) instead of deleted until it is closed, which
+// keeps the directory, and a directory with no lock file would wait a day
+// for the sweep. Whatever still fails is left to the next sweep.
 func (o owned) remove() error {
 	err := os.RemoveAll(o.dir)
 	if o.lock != nil {
 		o.lock.Close()
+	}
+	if err != nil {
+		err = os.RemoveAll(o.dir)
 	}
 	return err
 }

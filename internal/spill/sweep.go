@@ -8,9 +8,9 @@ import (
 )
 
 // sweepEvery is how often, at most, Create and MakeDir sweep one scratch
-// directory of one prefix's directories in one process. Sweeping costs
-// a listing of the directory and a lock attempt per spill in it, which next to the files a spill makes is
-// little; the interval keeps a process that makes many spills from
+// directory of one prefix's directories in one process. Sweeping costs a
+// listing of the directory and a lock attempt per spill in it, which next
+// to the files a spill makes is little; the interval keeps a process that makes many spills from
 // listing a crowded temporary directory each time, while a long-lived
 // one (blindjoind serve) still clears, within minutes of its next spill,
 // the spills of a process beside it that died after it started.
