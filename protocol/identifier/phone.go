@@ -37,7 +37,8 @@ const ReasonNotE164 = reasonNotE164
 // normalizePhone returns the E.164 form of the trimmed input s.
 //
 // One rule for every form: the number is read with libphonenumber's
-// metadata and must be valid there (IsValidNumber), whether it is written
+// metadata and must be valid there (IsValidNumber) and not all zeros
+// (validE164), whether it is written
 // in E.164 ("+33612345678"), international with separators
 // ("+33 6 12 34 56 78", "+1 (415) 555-0100", no default region needed:
 // the '+' names the country) or national ("06 12 34 56 78", which needs
